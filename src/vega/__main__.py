@@ -1,0 +1,3 @@
+from vega.cli.main import main
+
+main()

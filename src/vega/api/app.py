@@ -1,0 +1,47 @@
+"""The app factory: ``create_app(runtime)``; tests and ``vega serve`` share it."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+import vega
+from vega.api.errors import install_error_handlers
+from vega.api.middleware import RequestContextMiddleware
+from vega.api.routes import admin, chat, conversations, health, ws
+from vega.runtime import Runtime
+
+JSON_BODY_FLOOR = 1 << 20  # room for JSON framing around the longest prompt
+
+
+def create_app(runtime: Runtime) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        await runtime.start()
+        try:
+            yield
+        finally:
+            await runtime.aclose()
+
+    app = FastAPI(
+        title="Vega",
+        version=vega.__version__,
+        description="A local-first AI assistant server. Send your key as `X-API-Key` or "
+        "`Authorization: Bearer`.",
+        lifespan=lifespan,
+    )
+    app.state.runtime = runtime
+    install_error_handlers(app)
+    for router in (health.router, chat.router, ws.router, conversations.router, admin.router):
+        app.include_router(router)
+    settings = runtime.settings
+    app.add_middleware(
+        RequestContextMiddleware,
+        metrics=runtime.metrics,
+        # JSON may escape every character of the prompt as \uXXXX (6 bytes).
+        max_body_bytes=JSON_BODY_FLOOR + 6 * settings.max_prompt_chars,
+        max_upload_bytes=settings.max_upload_mb * (1 << 20) + (1 << 16),
+    )
+    return app

@@ -1,0 +1,74 @@
+"""Typed dependencies: services come from ``app.state.runtime``, the caller from its key."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from starlette.datastructures import Headers
+
+from vega.chat.history import ConversationService
+from vega.chat.service import ChatService
+from vega.errors import Forbidden
+from vega.runtime import Runtime
+from vega.security.keys import Principal
+
+# Declared for the OpenAPI document (so /docs offers both); the value is read by key_from_headers.
+_api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="The API key")
+_bearer = HTTPBearer(auto_error=False, description="The API key as a bearer token")
+
+
+def key_from_headers(headers: Headers) -> str | None:
+    """The one place a key is read from a request (HTTP and WebSocket alike)."""
+    key = headers.get("x-api-key")
+    if key:
+        return key.strip()
+    auth = headers.get("authorization", "")
+    scheme, _, token = auth.partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        return token.strip()
+    return None
+
+
+def get_runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+
+
+async def authenticate(
+    request: Request,
+    runtime: RuntimeDep,
+    _key: Annotated[str | None, Depends(_api_key_header)] = None,
+    _bearer_token: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)] = None,
+) -> Principal:
+    principal = await runtime.keys.authenticate(key_from_headers(request.headers))
+    runtime.limiter.hit(str(principal.key_id))
+    return principal
+
+
+PrincipalDep = Annotated[Principal, Depends(authenticate)]
+
+
+async def require_admin(principal: PrincipalDep) -> Principal:
+    if not principal.admin:
+        raise Forbidden("This needs an admin key.")
+    return principal
+
+
+AdminDep = Annotated[Principal, Depends(require_admin)]
+
+
+def get_chat(runtime: RuntimeDep) -> ChatService:
+    return runtime.chat
+
+
+def get_conversations(runtime: RuntimeDep) -> ConversationService:
+    return runtime.conversations
+
+
+ChatDep = Annotated[ChatService, Depends(get_chat)]
+ConversationsDep = Annotated[ConversationService, Depends(get_conversations)]

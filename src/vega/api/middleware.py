@@ -1,0 +1,126 @@
+"""Request context as plain ASGI (no BaseHTTPMiddleware: it buffers and breaks cancellation).
+
+Gives every request an id (``X-Request-ID``), refuses oversized bodies before they
+are read, writes one access-log line and records request metrics.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+import uuid
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from vega.api.errors import error_body
+from vega.logs import request_id_var
+from vega.metrics import Metrics
+
+log = logging.getLogger("vega.access")
+SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+class RequestContextMiddleware:
+    def __init__(self, app: ASGIApp, *, metrics: Metrics, max_body_bytes: int, max_upload_bytes: int) -> None:
+        self.app = app
+        self.metrics = metrics
+        self.max_body = max_body_bytes
+        self.max_upload = max_upload_bytes
+
+    def _limit_for(self, path: str) -> int:
+        return self.max_upload if path.startswith(("/documents", "/upload")) else self.max_body
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        incoming = _header(scope, b"x-request-id")
+        request_id = incoming if incoming and SAFE_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        token = request_id_var.set(request_id)
+        started = time.perf_counter()
+        status = 0
+        try:
+            if scope["type"] == "websocket":
+                await self.app(scope, receive, send)
+                return
+
+            limit = self._limit_for(scope["path"])
+            declared = _header(scope, b"content-length")
+            if declared is not None and (not declared.isdigit() or int(declared) > limit):
+                status = 413 if declared.isdigit() else 400
+                await _reject(send, request_id, status, limit)
+                return
+
+            seen = 0
+
+            async def limited_receive() -> Message:
+                nonlocal seen
+                message = await receive()
+                if message["type"] == "http.request":
+                    seen += len(message.get("body", b""))
+                    if seen > limit:
+                        raise BodyTooLarge
+                return message
+
+            async def send_with_id(message: Message) -> None:
+                nonlocal status
+                if message["type"] == "http.response.start":
+                    status = message["status"]
+                    message.setdefault("headers", [])
+                    message["headers"] = [*message["headers"], (b"x-request-id", request_id.encode())]
+                await send(message)
+
+            try:
+                await self.app(scope, limited_receive, send_with_id)
+            except BodyTooLarge:
+                if status == 0:
+                    status = 413
+                    await _reject(send, request_id, 413, limit)
+        finally:
+            elapsed = time.perf_counter() - started
+            route = _route(scope)
+            method = scope.get("method", "WS")
+            if scope["type"] == "http":
+                self.metrics.http_requests.labels(method=method, route=route, status=str(status)).inc()
+                self.metrics.http_latency.labels(method=method, route=route).observe(elapsed)
+            log.info(
+                "%s %s %s %.1fms", method, scope["path"], status or "-", elapsed * 1000,
+                extra={"route": route, "status": status, "latency_ms": round(elapsed * 1000, 1)},
+            )
+            request_id_var.reset(token)
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", ()):
+        if key == name:
+            return str(value.decode("latin-1"))
+    return None
+
+
+def _route(scope: Scope) -> str:
+    route: Any = scope.get("route")
+    path = getattr(route, "path", None)
+    return str(path) if path else "unmatched"
+
+
+async def _reject(send: Send, request_id: str, status: int, limit: int) -> None:
+    if status == 413:
+        body = error_body("payload_too_large", f"The request body is larger than {limit} bytes.")
+    else:
+        body = error_body("bad_request", "Content-Length is not a valid number.")
+    payload = json.dumps(body).encode()
+    await send({
+        "type": "http.response.start", "status": status,
+        "headers": [
+            (b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode()),
+            (b"x-request-id", request_id.encode()), (b"connection", b"close"),
+        ],
+    })
+    await send({"type": "http.response.body", "body": payload})

@@ -1,0 +1,31 @@
+"""Key management for admin keys (the primary key is one)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from vega.api.deps import AdminDep, RuntimeDep
+from vega.api.schemas import KeyCreatedOut, KeyIn, KeyOut
+from vega.logs import request_id_var
+
+router = APIRouter(prefix="/admin", tags=["admin"])
+
+
+@router.get("/keys", response_model=list[KeyOut])
+async def list_keys(admin: AdminDep, runtime: RuntimeDep) -> list[KeyOut]:
+    keys = await runtime.keys.list()
+    return [KeyOut.model_validate(k) for k in keys]
+
+
+@router.post("/keys", response_model=KeyCreatedOut, status_code=201)
+async def create_key(body: KeyIn, admin: AdminDep, runtime: RuntimeDep) -> KeyCreatedOut:
+    created = await runtime.keys.create(
+        body.name, admin=body.admin, by=admin, request_id=request_id_var.get()
+    )
+    return KeyCreatedOut(**KeyOut.model_validate(created.key).model_dump(), secret=created.secret)
+
+
+@router.delete("/keys/{name}", response_model=KeyOut)
+async def revoke_key(name: str, admin: AdminDep, runtime: RuntimeDep) -> KeyOut:
+    view = await runtime.keys.revoke(name, by=admin, request_id=request_id_var.get())
+    return KeyOut.model_validate(view)

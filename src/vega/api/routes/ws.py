@@ -1,0 +1,161 @@
+"""WS /ws: chat over a WebSocket.
+
+The key comes in a header (``X-API-Key``/``Authorization``), the ``api_key`` query
+parameter, or the first message ``{"type": "auth", "api_key": "..."}``. Then the
+client sends ``{"type": "message", "content", "conversation_id"?, "collection"?, ...}``
+and gets ``token`` messages and one ``response_end`` (or an ``error``). A
+``{"type": "cancel"}`` stops the running generation; hanging up cancels it too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from contextlib import aclosing, suppress
+from typing import Any
+
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field, ValidationError
+
+from vega.api.deps import key_from_headers
+from vega.api.errors import error_body
+from vega.api.schemas import UsageOut
+from vega.chat.service import ChatRequest, Token, TurnDone, TurnStarted
+from vega.errors import BadInput, RateLimited, Unauthorized, VegaError
+from vega.runtime import Runtime
+from vega.security.keys import Principal
+
+router = APIRouter(tags=["chat"])
+log = logging.getLogger(__name__)
+
+AUTH_TIMEOUT_S = 10.0
+POLICY_VIOLATION = 4401  # application close code: "unauthorized"
+
+
+class WsMessage(BaseModel):
+    type: str = "message"
+    content: str = ""
+    conversation_id: str | None = Field(None, max_length=64)
+    mode: str | None = None
+    collection: str | None = Field(None, max_length=100)
+    model: str | None = Field(None, max_length=200)
+    top_k: int | None = Field(None, ge=1, le=100)
+    temperature: float | None = Field(None, ge=0, le=2)
+    max_tokens: int | None = Field(None, ge=1)
+
+
+def _error(exc: VegaError, conversation_id: str | None = None) -> dict[str, Any]:
+    return {"type": "error", "conversation_id": conversation_id, **error_body(exc.code, exc.message)}
+
+
+async def _authenticate(ws: WebSocket, runtime: Runtime) -> Principal | None:
+    key = key_from_headers(ws.headers) or ws.query_params.get("api_key")
+    if key is not None:
+        try:
+            return await runtime.keys.authenticate(key)
+        except Unauthorized as exc:
+            body = error_body(exc.code, exc.message)
+            if "websocket.http.response" in ws.scope.get("extensions", {}):
+                await ws.send_denial_response(JSONResponse(body, status_code=401))
+            else:
+                await ws.close(code=POLICY_VIOLATION)
+            return None
+    await ws.accept()
+    try:
+        first = json.loads(await asyncio.wait_for(ws.receive_text(), AUTH_TIMEOUT_S))
+        principal = await runtime.keys.authenticate(first.get("api_key") if isinstance(first, dict) else None)
+    except (TimeoutError, json.JSONDecodeError, Unauthorized):
+        exc = Unauthorized("Send {\"type\": \"auth\", \"api_key\": \"...\"} first, or pass the key in a header.")
+        with suppress(Exception):
+            await ws.send_json(_error(exc))
+            await ws.close(code=POLICY_VIOLATION)
+        return None
+    await ws.send_json({"type": "auth_ok", "key": principal.name})
+    return principal
+
+
+@router.websocket("/ws")
+async def chat_ws(ws: WebSocket) -> None:
+    runtime: Runtime = ws.app.state.runtime
+    principal = await _authenticate(ws, runtime)
+    if principal is None:
+        return
+    if ws.client_state.name == "CONNECTING":
+        await ws.accept()
+    running: asyncio.Task[None] | None = None
+    try:
+        while True:
+            raw = await ws.receive_text()
+            try:
+                data = json.loads(raw)
+                msg = WsMessage.model_validate(data)
+            except (json.JSONDecodeError, ValidationError):
+                await ws.send_json(_error(BadInput("Send JSON like {\"type\": \"message\", \"content\": \"...\"}.")))
+                continue
+            if msg.type == "cancel":
+                if running is not None:
+                    running.cancel()
+                continue
+            if msg.type == "ping":
+                await ws.send_json({"type": "pong"})
+                continue
+            if msg.type != "message":
+                await ws.send_json(_error(BadInput(f"Unknown message type '{msg.type}'.")))
+                continue
+            if running is not None and not running.done():
+                await ws.send_json(_error(BadInput("A reply is still being generated; cancel it first."), msg.conversation_id))
+                continue
+            try:
+                runtime.limiter.hit(str(principal.key_id))
+            except RateLimited as exc:
+                await ws.send_json(_error(exc, msg.conversation_id))
+                continue
+            running = asyncio.create_task(_reply(ws, runtime, principal, msg))
+    except WebSocketDisconnect:
+        pass
+    finally:
+        if running is not None and not running.done():
+            running.cancel()
+            with suppress(asyncio.CancelledError, Exception):
+                await running
+
+
+async def _reply(ws: WebSocket, runtime: Runtime, principal: Principal, msg: WsMessage) -> None:
+    request = ChatRequest(
+        prompt=msg.content, session_id=msg.conversation_id, model=msg.model,
+        collection=msg.collection, top_k=msg.top_k, temperature=msg.temperature,
+        max_tokens=msg.max_tokens, source="ws",
+    )
+    conversation_id = msg.conversation_id
+    try:
+        async with aclosing(runtime.chat.stream(request, principal)) as events:
+            async for event in events:
+                if isinstance(event, TurnStarted):
+                    conversation_id = event.session_id
+                elif isinstance(event, Token):
+                    await ws.send_json({"type": "token", "conversation_id": conversation_id, "token": event.text})
+                elif isinstance(event, TurnDone):
+                    conversation_id = event.session_id
+                    await ws.send_json({
+                        "type": "response_end",
+                        "conversation_id": event.session_id,
+                        "metadata": {
+                            "message_id": event.message_id, "model": event.model,
+                            "backend": event.backend, "usage": UsageOut.of(event.usage).model_dump(),
+                            "latency_ms": event.latency_ms, "finish_reason": event.finish_reason,
+                            "sources": event.sources,
+                        },
+                    })
+    except asyncio.CancelledError:
+        with suppress(Exception):
+            await ws.send_json({"type": "cancelled", "conversation_id": conversation_id})
+        raise
+    except VegaError as exc:
+        with suppress(Exception):
+            await ws.send_json(_error(exc, conversation_id))
+    except Exception:
+        log.exception("websocket turn failed")
+        with suppress(Exception):
+            await ws.send_json(_error(VegaError("The reply failed; see the server log."), conversation_id))

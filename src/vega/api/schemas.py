@@ -1,0 +1,156 @@
+"""Request and response bodies of the native API (DESIGN.md 4.3)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from vega.chat.service import ChatRequest, Source, TurnDone
+from vega.llm.base import Usage
+
+
+class ChatIn(BaseModel):
+    prompt: str = Field(description="The question or instruction.")
+    session_id: str | None = Field(None, description="Continue this conversation (created if new).")
+    stream: bool = Field(False, description="Stream Server-Sent Events instead of one JSON reply.")
+    model: str | None = Field(None, max_length=200)
+    collection: str | None = Field(None, max_length=100)
+    top_k: int | None = Field(None, ge=1, le=100)
+    temperature: float | None = Field(None, ge=0, le=2)
+    max_tokens: int | None = Field(None, ge=1, le=1_000_000)
+    system: str | None = Field(None, max_length=20_000, description="Replace the system prompt.")
+
+    def to_request(self, source: Source = "api") -> ChatRequest:
+        return ChatRequest(
+            prompt=self.prompt, session_id=self.session_id, model=self.model,
+            collection=self.collection, top_k=self.top_k, temperature=self.temperature,
+            max_tokens=self.max_tokens, system=self.system, source=source,
+        )
+
+
+class UsageOut(BaseModel):
+    prompt_tokens: int
+    completion_tokens: int
+    total_tokens: int
+
+    @classmethod
+    def of(cls, usage: Usage) -> UsageOut:
+        return cls(
+            prompt_tokens=usage.prompt_tokens, completion_tokens=usage.completion_tokens,
+            total_tokens=usage.total_tokens,
+        )
+
+
+class ChatOut(BaseModel):
+    response: str
+    session_id: str
+    message_id: str
+    model: str
+    backend: str
+    sources: list[dict[str, Any]]
+    usage: UsageOut
+    latency_ms: int
+    finish_reason: str | None
+
+    @classmethod
+    def of(cls, done: TurnDone) -> ChatOut:
+        return cls(
+            response=done.response, session_id=done.session_id, message_id=done.message_id,
+            model=done.model, backend=done.backend, sources=done.sources,
+            usage=UsageOut.of(done.usage), latency_ms=done.latency_ms,
+            finish_reason=done.finish_reason,
+        )
+
+
+class MessageOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    conversation_id: str
+    role: str
+    content: str
+    created: datetime
+    model: str | None
+    backend: str | None
+    status: str
+    error: str | None
+    latency_ms: int | None
+    prompt_tokens: int | None
+    completion_tokens: int | None
+    source: str
+    rating: int | None
+    tags: list[str]
+    notes: str | None
+    reviewed: bool
+
+
+class ConversationOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    title: str
+    created: datetime
+    updated: datetime
+    message_count: int
+
+
+class ConversationDetailOut(ConversationOut):
+    messages: list[MessageOut]
+
+
+class ExchangeOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    message_id: str
+    session_id: str
+    prompt: str
+    response: str
+    model: str | None
+    backend: str | None
+    status: str
+    source: str
+    latency_ms: int | None
+    created: datetime
+    rating: int | None
+
+
+class FeedbackIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    rating: int | None = Field(None, ge=-1, le=5, description="-1 (bad) to 5; thumbs up is 1.")
+    tags: list[str] | None = Field(None, max_length=20)
+    notes: str | None = Field(None, max_length=10_000)
+    reviewed: bool | None = None
+
+
+class KeyIn(BaseModel):
+    name: str = Field(min_length=1, max_length=100)
+    admin: bool = False
+
+
+class KeyOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    name: str
+    prefix: str
+    admin: bool
+    created: datetime
+    revoked: datetime | None
+    last_used: datetime | None
+
+
+class KeyCreatedOut(KeyOut):
+    secret: str = Field(description="Shown once; store it now.")
+
+
+class Health(BaseModel):
+    status: Literal["ok"] = "ok"
+
+
+class Readiness(BaseModel):
+    status: Literal["ok", "unavailable"]
+    database: bool
+    backend: dict[str, Any]
+    embedder: dict[str, Any]

@@ -1,0 +1,1 @@
+"""Chat: turns, memory, prompts and the conversation history."""

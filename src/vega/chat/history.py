@@ -1,0 +1,148 @@
+"""ConversationService: what a key can see and change of its own conversations."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from vega.chat.views import ConversationDetail, ConversationView, Exchange, MessageView
+from vega.errors import BadInput, NotFound
+from vega.security.keys import Principal
+from vega.store import audit
+from vega.store import conversations as repo
+from vega.store.db import Database
+from vega.store.tables import Conversation
+
+MAX_LIST = 500
+MAX_TAGS = 20
+
+
+@dataclass(frozen=True, slots=True)
+class Feedback:
+    rating: int | None = None
+    tags: list[str] | None = None
+    notes: str | None = None
+    reviewed: bool | None = None
+
+
+def _limit(limit: int) -> int:
+    if not 1 <= limit <= MAX_LIST:
+        raise BadInput(f"limit must be between 1 and {MAX_LIST}.")
+    return limit
+
+
+class ConversationService:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    @staticmethod
+    def _owned(session: Session, conversation_id: str, principal: Principal) -> Conversation:
+        conv = repo.get_owned(session, conversation_id=conversation_id, owner=principal.key_id)
+        if conv is None:
+            raise NotFound(f"No conversation '{conversation_id}'.")
+        return conv
+
+    async def list(self, principal: Principal, *, limit: int = 50, offset: int = 0) -> list[ConversationView]:
+        _limit(limit)
+        if offset < 0:
+            raise BadInput("offset must not be negative.")
+        rows = await self._db.run(
+            lambda s: repo.list_owned(s, owner=principal.key_id, limit=limit, offset=offset)
+        )
+        return [ConversationView.of(conv, n) for conv, n in rows]
+
+    async def get(self, conversation_id: str, principal: Principal) -> ConversationDetail:
+        def read(session: Session) -> ConversationDetail:
+            conv = self._owned(session, conversation_id, principal)
+            messages = [MessageView.of(m) for m in repo.messages(session, conversation_id=conv.id)]
+            return ConversationDetail(ConversationView.of(conv, len(messages)), messages)
+
+        return await self._db.run(read)
+
+    async def delete(self, conversation_id: str, principal: Principal, *, request_id: str | None = None) -> None:
+        def soft_delete(session: Session) -> None:
+            conv = self._owned(session, conversation_id, principal)
+            repo.soft_delete(session, conversation=conv)
+            audit.record(
+                session, key_id=principal.key_id, action="conversation.delete",
+                target=conversation_id, request_id=request_id,
+            )
+            session.commit()
+
+        await self._db.run(soft_delete)
+
+    async def export(self, conversation_id: str, principal: Principal) -> dict[str, Any]:
+        detail = await self.get(conversation_id, principal)
+        conv = detail.conversation
+        return {
+            "format": "vega.conversation.v1",
+            "id": conv.id,
+            "title": conv.title,
+            "created": conv.created.isoformat(),
+            "updated": conv.updated.isoformat(),
+            "messages": [
+                {
+                    "id": m.id, "role": m.role, "content": m.content, "created": m.created.isoformat(),
+                    "model": m.model, "backend": m.backend, "status": m.status,
+                    "latency_ms": m.latency_ms, "prompt_tokens": m.prompt_tokens,
+                    "completion_tokens": m.completion_tokens, "source": m.source,
+                    "rating": m.rating, "tags": m.tags, "notes": m.notes, "reviewed": m.reviewed,
+                }
+                for m in detail.messages
+            ],
+        }
+
+    async def history(
+        self, principal: Principal, *, limit: int = 20, session_id: str | None = None
+    ) -> list[Exchange]:
+        _limit(limit)
+
+        def read(session: Session) -> list[Exchange]:
+            if session_id is not None:
+                self._owned(session, session_id, principal)
+            replies = repo.recent_assistant_messages(
+                session, owner=principal.key_id, limit=limit, conversation_id=session_id
+            )
+            prompts = repo.previous_user_messages(session, replies=replies)
+            return [
+                Exchange(
+                    message_id=r.id, session_id=r.conversation_id,
+                    prompt=prompts[r.id].content if r.id in prompts else "",
+                    response=r.content, model=r.model, backend=r.backend, status=r.status,
+                    source=r.source, latency_ms=r.latency_ms, created=r.created, rating=r.rating,
+                )
+                for r in replies
+            ]
+
+        return await self._db.run(read)
+
+    async def feedback(
+        self, message_id: str, feedback: Feedback, principal: Principal, *, request_id: str | None = None
+    ) -> MessageView:
+        if feedback.rating is not None and not -1 <= feedback.rating <= 5:
+            raise BadInput("rating must be between -1 and 5.")
+        if feedback.tags is not None and len(feedback.tags) > MAX_TAGS:
+            raise BadInput(f"At most {MAX_TAGS} tags.")
+
+        def write(session: Session) -> MessageView:
+            message = repo.message_owned(session, message_id=message_id, owner=principal.key_id)
+            if message is None:
+                raise NotFound(f"No message '{message_id}'.")
+            if feedback.rating is not None:
+                message.rating = feedback.rating
+            if feedback.tags is not None:
+                message.tags = sorted({t.strip() for t in feedback.tags if t.strip()})
+            if feedback.notes is not None:
+                message.notes = feedback.notes
+            if feedback.reviewed is not None:
+                message.reviewed = feedback.reviewed
+            audit.record(
+                session, key_id=principal.key_id, action="message.feedback",
+                target=message_id, request_id=request_id,
+            )
+            session.commit()
+            return MessageView.of(message)
+
+        return await self._db.run(write)

@@ -1,0 +1,243 @@
+"""ChatService: one chat turn, from the caller's prompt to the logged reply (DESIGN.md section 2).
+
+The user's message is written before the model is called and the reply is
+written whatever happens (ok, error or cancelled), inside a shielded scope so a
+client that hangs up cannot stop the write.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import aclosing
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import anyio
+from sqlalchemy.orm import Session
+
+from vega.chat.prompts import build_messages
+from vega.errors import BadInput, NotFound, PayloadTooLarge, VegaError
+from vega.llm.base import GenerationParams, Message, Usage, estimate_usage
+from vega.llm.gateway import Gateway
+from vega.llm.none import NONE_MODEL
+from vega.metrics import Metrics
+from vega.security.keys import Principal
+from vega.settings import Settings
+from vega.store import conversations as repo
+from vega.store.db import Database
+from vega.store.tables import Conversation
+
+log = logging.getLogger(__name__)
+
+Source = Literal["api", "cli", "ws", "openai", "ollama"]
+SESSION_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$")
+TITLE_CHARS = 80
+
+
+@dataclass(frozen=True, slots=True)
+class ChatRequest:
+    prompt: str
+    session_id: str | None = None
+    model: str | None = None
+    collection: str | None = None
+    top_k: int | None = None
+    temperature: float | None = None
+    top_p: float | None = None
+    max_tokens: int | None = None
+    stop: tuple[str, ...] = ()
+    seed: int | None = None
+    system: str | None = None
+    source: Source = "api"
+
+
+@dataclass(frozen=True, slots=True)
+class TurnStarted:
+    """The user's message is stored; the model is being asked."""
+
+    session_id: str
+    user_message_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class TurnDone:
+    message_id: str
+    session_id: str
+    response: str
+    model: str
+    backend: str
+    usage: Usage
+    latency_ms: int
+    finish_reason: str | None
+    sources: list[dict[str, Any]] = field(default_factory=list)
+
+
+ChatEvent = TurnStarted | Token | TurnDone
+
+
+@dataclass(frozen=True, slots=True)
+class _Begun:
+    conversation_id: str
+    user_message_id: str
+    history: list[Message]
+
+
+def _title(prompt: str) -> str:
+    line = prompt.strip().splitlines()[0] if prompt.strip() else ""
+    return line if len(line) <= TITLE_CHARS else line[: TITLE_CHARS - 1] + "…"
+
+
+class ChatService:
+    def __init__(
+        self,
+        *,
+        db: Database,
+        gateway: Gateway,
+        settings: Settings,
+        metrics: Metrics,
+        mask: Callable[[str], str] | None = None,
+    ) -> None:
+        self._db = db
+        self._gateway = gateway
+        self._settings = settings
+        self._metrics = metrics
+        self._mask = mask or (lambda text: text)
+
+    def _check(self, request: ChatRequest) -> None:
+        if not request.prompt.strip():
+            raise BadInput("The prompt is empty.")
+        if len(request.prompt) > self._settings.max_prompt_chars:
+            raise PayloadTooLarge(
+                f"The prompt has {len(request.prompt)} characters; the limit is "
+                f"{self._settings.max_prompt_chars} (VEGA_MAX_PROMPT_CHARS)."
+            )
+        if request.session_id is not None and not SESSION_ID.match(request.session_id):
+            raise BadInput("session_id must be 1-64 letters, digits, '.', '_', ':' or '-'.")
+
+    async def stream(self, request: ChatRequest, principal: Principal) -> AsyncIterator[ChatEvent]:
+        """Run one turn, yielding tokens as they come and a final ``TurnDone``.
+
+        Raises ``VegaError`` on failure; the user's message is stored either way.
+        """
+        self._check(request)
+        started = time.perf_counter()
+        begun = await self._db.run(lambda s: self._begin(s, request, principal))
+        model = request.model or self._settings.model
+        params = GenerationParams(
+            model=model, temperature=request.temperature, top_p=request.top_p,
+            max_tokens=request.max_tokens, stop=request.stop, seed=request.seed,
+        )
+        messages = build_messages(
+            system=request.system if request.system is not None else self._settings.system_prompt,
+            history=begun.history, prompt=request.prompt, budget_chars=self._settings.context_chars,
+        )
+        backend = self._gateway.backend_name
+        yield TurnStarted(begun.conversation_id, begun.user_message_id)
+        parts: list[str] = []
+        size = 0
+        usage: Usage | None = None
+        finish: str | None = None
+        status, error = "cancelled", "cancelled by the client"
+        limit = self._settings.max_response_chars
+        try:
+            async with aclosing(self._gateway.stream(messages, params)) as deltas:
+                async for delta in deltas:
+                    backend = self._gateway.backend_name
+                    text = delta.text
+                    if size + len(text) > limit:
+                        text, finish = text[: limit - size], "length"
+                    if text:
+                        parts.append(text)
+                        size += len(text)
+                        yield Token(text)
+                    if delta.done:
+                        usage, finish = delta.usage, finish or delta.finish_reason
+                    if finish == "length" and size >= limit:
+                        break  # leaving the loop closes the upstream stream
+            status, error = "ok", None
+        except VegaError as exc:
+            status, error = "error", f"{exc.code}: {exc.message}"[:500]
+            raise
+        except Exception as exc:
+            status, error = "error", f"internal_error: {exc.__class__.__name__}"
+            raise
+        finally:
+            reply = "".join(parts)
+            if backend == "none":
+                model = NONE_MODEL  # say plainly that no model wrote this
+            usage = usage or estimate_usage(messages, reply)
+            latency_ms = round((time.perf_counter() - started) * 1000)
+            self._metrics.chat_turns.labels(source=request.source, status=status).inc()
+            with anyio.CancelScope(shield=True):
+                message_id = await self._db.run(
+                    lambda s: self._finish(
+                        s, request, begun.conversation_id, reply=reply, model=model,
+                        backend=backend, status=status, error=error, usage=usage,
+                        latency_ms=latency_ms,
+                    )
+                )
+        yield TurnDone(
+            message_id=message_id, session_id=begun.conversation_id, response=reply,
+            model=model, backend=backend, usage=usage, latency_ms=latency_ms, finish_reason=finish,
+        )
+
+    async def complete(self, request: ChatRequest, principal: Principal) -> TurnDone:
+        async for event in self.stream(request, principal):
+            if isinstance(event, TurnDone):
+                return event
+        raise RuntimeError("chat stream ended without a result")  # pragma: no cover
+
+    # -- units of work (run in a worker thread) --------------------------------
+
+    def _begin(self, session: Session, request: ChatRequest, principal: Principal) -> _Begun:
+        conv = self._conversation(session, request, principal)
+        turns = self._settings.history_turns
+        rows = repo.recent_messages(session, conversation_id=conv.id, limit=2 * turns)
+        history = [
+            Message("user" if row.role == "user" else "assistant", row.content)
+            for row in rows
+            if row.content and row.role in ("user", "assistant")
+        ]
+        user = repo.add_message(
+            session, conversation_id=conv.id, role="user", content=self._mask(request.prompt),
+            source=request.source, status="ok",
+        )
+        repo.touch(session, conversation=conv)
+        session.commit()
+        return _Begun(conv.id, user.id, history)
+
+    def _conversation(self, session: Session, request: ChatRequest, principal: Principal) -> Conversation:
+        title = self._mask(_title(request.prompt))
+        if request.session_id is None:
+            return repo.create(session, owner=principal.key_id, title=title)
+        conv = repo.get_owned(session, conversation_id=request.session_id, owner=principal.key_id)
+        if conv is not None:
+            return conv
+        if repo.exists(session, conversation_id=request.session_id):
+            raise NotFound(f"No conversation '{request.session_id}'.")  # someone else's, or deleted
+        return repo.create(
+            session, owner=principal.key_id, conversation_id=request.session_id, title=title
+        )
+
+    def _finish(
+        self, session: Session, request: ChatRequest, conversation_id: str, *, reply: str,
+        model: str, backend: str, status: str, error: str | None, usage: Usage, latency_ms: int,
+    ) -> str:
+        message = repo.add_message(
+            session, conversation_id=conversation_id, role="assistant", content=self._mask(reply),
+            model=model, backend=backend, status=status, error=error, latency_ms=latency_ms,
+            prompt_tokens=usage.prompt_tokens, completion_tokens=usage.completion_tokens,
+            source=request.source,
+        )
+        conv = session.get(Conversation, conversation_id)
+        if conv is not None:
+            repo.touch(session, conversation=conv)
+        session.commit()
+        return message.id

@@ -1,0 +1,84 @@
+"""Plain views of stored rows: what services hand to the API and the CLI."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from vega.store.tables import Conversation, Message
+
+
+@dataclass(frozen=True, slots=True)
+class MessageView:
+    id: str
+    conversation_id: str
+    role: str
+    content: str
+    created: datetime
+    model: str | None
+    backend: str | None
+    status: str
+    error: str | None
+    latency_ms: int | None
+    prompt_tokens: int | None
+    completion_tokens: int | None
+    source: str
+    rating: int | None
+    tags: list[str] = field(default_factory=list)
+    notes: str | None = None
+    reviewed: bool = False
+
+    @classmethod
+    def of(cls, m: Message) -> MessageView:
+        return cls(
+            id=m.id, conversation_id=m.conversation_id, role=m.role, content=m.content,
+            created=m.created, model=m.model, backend=m.backend, status=m.status, error=m.error,
+            latency_ms=m.latency_ms, prompt_tokens=m.prompt_tokens,
+            completion_tokens=m.completion_tokens, source=m.source, rating=m.rating,
+            tags=list(m.tags or []), notes=m.notes, reviewed=m.reviewed,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationView:
+    id: str
+    title: str
+    created: datetime
+    updated: datetime
+    message_count: int
+
+    @classmethod
+    def of(cls, c: Conversation, message_count: int) -> ConversationView:
+        return cls(c.id, c.title, c.created, c.updated, message_count)
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationDetail:
+    conversation: ConversationView
+    messages: list[MessageView]
+
+
+@dataclass(frozen=True, slots=True)
+class Exchange:
+    """One turn as a person thinks of it: what was asked and what came back."""
+
+    message_id: str
+    session_id: str
+    prompt: str
+    response: str
+    model: str | None
+    backend: str | None
+    status: str
+    source: str
+    latency_ms: int | None
+    created: datetime
+    rating: int | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "message_id": self.message_id, "session_id": self.session_id, "prompt": self.prompt,
+            "response": self.response, "model": self.model, "backend": self.backend,
+            "status": self.status, "source": self.source, "latency_ms": self.latency_ms,
+            "created": self.created.isoformat(), "rating": self.rating,
+        }

@@ -1,0 +1,1 @@
+"""The `vega` command: a client of the same services the API uses."""

@@ -1,0 +1,52 @@
+"""The `vega` command. Errors become one line on stderr and an exit code, in one place:
+0 ok, 1 user error, 2 backend/service error, 130 interrupted (DESIGN.md 4.1).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import typer
+
+from vega.cli import chat, doctor, keys, serve
+from vega.errors import VegaError
+
+app = typer.Typer(
+    name="vega",
+    help="Vega: a local-first AI assistant server.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.command()(serve.serve)
+app.command()(chat.chat)
+app.command()(chat.repl)
+app.command()(chat.history)
+app.command()(doctor.doctor)
+app.add_typer(keys.app, name="keys")
+
+EXIT_INTERRUPTED = 130
+
+
+def main(argv: list[str] | None = None) -> None:
+    debug = os.environ.get("VEGA_DEBUG", "").lower() in {"1", "true", "yes"}
+    try:
+        result = app(args=argv, standalone_mode=False)
+    except VegaError as exc:
+        if debug:
+            raise
+        typer.echo(f"error: {exc.message}", err=True)
+        sys.exit(exc.exit_code)
+    except (typer.Abort, KeyboardInterrupt):
+        sys.exit(EXIT_INTERRUPTED)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.TyperException as exc:  # usage errors (Typer vendors click's exceptions)
+        show = getattr(exc, "show", None)
+        if callable(show):
+            show()
+        else:
+            typer.echo(f"error: {exc}", err=True)
+        sys.exit(1)  # bad usage is the caller's to fix: exit 1, as for any user error
+    sys.exit(result if isinstance(result, int) else 0)

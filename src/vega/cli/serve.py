@@ -1,0 +1,47 @@
+"""`vega serve`: the API and the UI."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from vega.cli import context
+
+
+def serve(
+    host: Annotated[str | None, typer.Option(help="Bind address (default VEGA_HOST, 127.0.0.1).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default VEGA_PORT, 8000).")] = None,
+) -> None:
+    """Start the API and the browser UI."""
+    import uvicorn
+
+    from vega.api.app import create_app
+    from vega.logs import setup_logging
+    from vega.runtime import build
+    from vega.settings import load_settings
+
+    overrides = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
+    settings = load_settings(**overrides)  # flags win over the environment
+    setup_logging(fmt=settings.log_format, level=settings.log_level)
+    runtime = build(settings)
+    url = f"http://{settings.host}:{settings.port}"
+    context.err.print(f"Vega {url}  (API docs: {url}/docs)", markup=False)
+    if runtime.keys.generated_secret:
+        context.err.print(
+            f"Your API key (shown once, saved in {settings.key_file}): {runtime.keys.generated_secret}",
+            markup=False,
+        )
+    elif not settings.api_key:
+        context.err.print(f"API key: in {settings.key_file}", markup=False)
+    if settings.workers > 1:
+        runtime.db.dispose()
+        uvicorn.run(
+            "vega.api.asgi:app", factory=True, host=settings.host, port=settings.port,
+            workers=settings.workers, log_config=None, access_log=False,
+        )
+        return
+    uvicorn.run(
+        create_app(runtime), host=settings.host, port=settings.port, log_config=None,
+        access_log=False, timeout_graceful_shutdown=5,
+    )

@@ -1,0 +1,126 @@
+"""One exception tree for the whole server.
+
+Adapters translate library exceptions into these once (see ``vega.llm.http``);
+the API maps them to status codes in one handler (``vega.api.errors``) and the CLI
+maps them to exit codes in one place (``vega.cli.main``). Each class carries both,
+so adding an error never means touching two tables.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class VegaError(Exception):
+    """Base of every error Vega raises on purpose."""
+
+    code: ClassVar[str] = "internal_error"
+    status: ClassVar[int] = 500
+    exit_code: ClassVar[int] = 2
+
+    def __init__(self, message: str, **details: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+    def to_dict(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"code": self.code, "message": self.message}
+        if self.details:
+            body["details"] = self.details
+        return body
+
+
+# --- the caller's fault: exit code 1 ----------------------------------------
+
+
+class UserError(VegaError):
+    """Something the caller can fix by changing what they send."""
+
+    exit_code = 1
+
+
+class BadInput(UserError):
+    code = "bad_input"
+    status = 422
+
+
+class ConfigError(UserError):
+    """Settings that cannot work; raised at start, before anything is served."""
+
+    code = "config_error"
+    status = 500
+
+
+class NotFound(UserError):
+    code = "not_found"
+    status = 404
+
+
+class Unauthorized(UserError):
+    code = "unauthorized"
+    status = 401
+
+
+class Forbidden(UserError):
+    code = "forbidden"
+    status = 403
+
+
+class Conflict(UserError):
+    code = "conflict"
+    status = 409
+
+
+class PayloadTooLarge(UserError):
+    code = "payload_too_large"
+    status = 413
+
+
+class RateLimited(UserError):
+    code = "rate_limited"
+    status = 429
+
+    def __init__(self, message: str, *, retry_after_s: int) -> None:
+        super().__init__(message, retry_after_s=retry_after_s)
+        self.retry_after_s = retry_after_s
+
+
+# --- the service's fault: exit code 2 ---------------------------------------
+
+
+class ServiceError(VegaError):
+    exit_code = 2
+
+
+class BackendUnavailable(ServiceError):
+    """The model server cannot be reached, or the circuit breaker is open."""
+
+    code = "backend_unavailable"
+    status = 503
+
+
+class BackendTimeout(ServiceError):
+    code = "backend_timeout"
+    status = 504
+
+
+class BackendError(ServiceError):
+    """The model server answered with an error or a malformed stream."""
+
+    code = "backend_error"
+    status = 502
+
+
+class BackendRejected(UserError):
+    """The model server refused this request (unknown model, bad parameters).
+
+    Not a failure of the backend, so it never trips the circuit breaker.
+    """
+
+    code = "backend_rejected"
+    status = 400
+
+
+class StorageError(ServiceError):
+    code = "storage_error"
+    status = 503

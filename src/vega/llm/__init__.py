@@ -1,0 +1,1 @@
+"""Model backends behind one contract (``Backend``), and the gateway in front of them."""

@@ -1,0 +1,114 @@
+"""``VEGA_LLM_BACKEND=auto``: use whatever model server is there.
+
+Picks, in order: Ollama if it answers, the OpenAI-compatible server if one is
+configured, an in-process model if one is registered, else ``none``. It picks at
+start, again when the gateway's breaker half-opens, and (while on ``none``) at
+most every ``recheck_s`` seconds, so starting Ollama later needs no restart.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+
+from vega.llm.base import Backend, BackendHealth, Delta, GenerationParams, Message, ModelInfo
+from vega.llm.none import NoneBackend
+
+log = logging.getLogger(__name__)
+
+PROBE_TIMEOUT_S = 2.0
+
+
+class Candidate:
+    """A backend worth trying, and how to tell whether it is there."""
+
+    def __init__(self, backend: Backend, *, probe: bool) -> None:
+        self.backend = backend
+        self.probe = probe  # False: configured explicitly, take it without asking
+
+    async def available(self) -> bool:
+        if not self.probe:
+            return True
+        try:
+            health = await asyncio.wait_for(self.backend.health(), PROBE_TIMEOUT_S)
+        except Exception:  # unreachable, slow or broken all mean 'not this one'
+            return False
+        return health.ok
+
+
+class AutoBackend(Backend):
+    def __init__(
+        self,
+        candidates: Sequence[Candidate],
+        *,
+        recheck_s: float,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._candidates = list(candidates)
+        self._fallback = NoneBackend()
+        self._current: Backend = self._fallback
+        self._recheck_s = recheck_s
+        self._clock = clock
+        self._checked_at: float | None = None
+        self._lock = asyncio.Lock()
+
+    @property
+    def current(self) -> Backend:
+        return self._current
+
+    @property  # type: ignore[override]
+    def name(self) -> str:
+        return self._current.name
+
+    async def select(self) -> Backend:
+        async with self._lock:
+            chosen: Backend = self._fallback
+            for candidate in self._candidates:
+                if await candidate.available():
+                    chosen = candidate.backend
+                    break
+            if chosen is not self._current:
+                log.info("auto backend: using %s", chosen.describe())
+            self._current = chosen
+            self._checked_at = self._clock()
+            return chosen
+
+    async def refresh(self) -> None:
+        await self.select()
+
+    async def _ensure_selected(self) -> Backend:
+        stale = self._checked_at is None or (
+            self._current is self._fallback and self._clock() - self._checked_at >= self._recheck_s
+        )
+        if stale:
+            await self.select()
+        return self._current
+
+    async def stream(
+        self, messages: Sequence[Message], params: GenerationParams
+    ) -> AsyncIterator[Delta]:
+        backend = await self._ensure_selected()
+        async for delta in backend.stream(messages, params):
+            yield delta
+
+    async def models(self) -> list[ModelInfo]:
+        return await (await self._ensure_selected()).models()
+
+    async def health(self) -> BackendHealth:
+        return await (await self._ensure_selected()).health()
+
+    def describe(self) -> str:
+        return f"auto → {self._current.describe()}"
+
+    async def aclose(self) -> None:
+        await _close_all([c.backend.aclose for c in self._candidates])
+
+
+async def _close_all(closers: Sequence[Callable[[], Awaitable[None]]]) -> None:
+    for close in closers:
+        try:
+            await close()
+        except Exception:
+            log.debug("closing a backend failed", exc_info=True)

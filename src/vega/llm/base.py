@@ -1,0 +1,132 @@
+"""The backend contract: everything services know about a model server.
+
+No httpx, torch or other third-party type crosses this boundary: a backend takes
+``Message`` objects and yields ``Delta`` objects, and raises only ``VegaError``s.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Role = Literal["system", "user", "assistant"]
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    role: Role
+    content: str
+
+
+@dataclass(frozen=True, slots=True)
+class GenerationParams:
+    model: str
+    temperature: float | None = None
+    top_p: float | None = None
+    max_tokens: int | None = None
+    stop: tuple[str, ...] = ()
+    seed: int | None = None
+
+    def cache_key(self) -> tuple[Any, ...]:
+        return (self.model, self.temperature, self.top_p, self.max_tokens, self.stop, self.seed)
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+    @property
+    def total_tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
+
+
+@dataclass(frozen=True, slots=True)
+class Delta:
+    """A piece of a streamed reply.
+
+    Text deltas have ``text``; the last delta has ``done=True`` and may carry the
+    backend's token counts and finish reason (it may also carry text).
+    """
+
+    text: str = ""
+    done: bool = False
+    usage: Usage | None = None
+    finish_reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ModelInfo:
+    name: str
+    backend: str
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class BackendHealth:
+    ok: bool
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Completion:
+    text: str
+    usage: Usage
+    finish_reason: str | None
+
+
+class Backend(ABC):
+    """A model server. Subclasses implement ``stream``; the rest has defaults.
+
+    ``stream`` must raise ``vega.errors`` types only: ``BackendUnavailable`` when it
+    cannot connect, ``BackendTimeout`` when the server stops answering,
+    ``BackendError`` on an error status or malformed frame, ``BackendRejected``
+    when the server refuses the request itself (unknown model, bad parameter).
+    """
+
+    name: str = "backend"
+
+    @abstractmethod
+    def stream(self, messages: Sequence[Message], params: GenerationParams) -> AsyncIterator[Delta]:
+        """Yield the reply as it is generated; the last delta has ``done=True``."""
+
+    async def complete(self, messages: Sequence[Message], params: GenerationParams) -> Completion:
+        parts: list[str] = []
+        usage: Usage | None = None
+        finish: str | None = None
+        async for delta in self.stream(messages, params):
+            parts.append(delta.text)
+            if delta.done:
+                usage, finish = delta.usage, delta.finish_reason
+        text = "".join(parts)
+        return Completion(
+            text=text, usage=usage or estimate_usage(messages, text), finish_reason=finish
+        )
+
+    async def models(self) -> list[ModelInfo]:
+        return []
+
+    async def health(self) -> BackendHealth:
+        return BackendHealth(ok=True)
+
+    async def refresh(self) -> None:
+        """Called when the gateway's breaker lets a probe through: a chance to re-pick or reconnect."""
+
+    def describe(self) -> str:
+        """One line for logs, /readyz and ``vega doctor``."""
+        return self.name
+
+    async def aclose(self) -> None:
+        """Release pooled connections or loaded weights."""
+
+
+def estimate_tokens(text: str) -> int:
+    """Rough token count (4 characters a token) for backends that report none."""
+    return max(1, (len(text) + 3) // 4) if text else 0
+
+
+def estimate_usage(messages: Sequence[Message], reply: str) -> Usage:
+    prompt = sum(estimate_tokens(m.content) for m in messages)
+    return Usage(prompt_tokens=prompt, completion_tokens=estimate_tokens(reply))

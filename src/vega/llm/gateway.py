@@ -1,0 +1,174 @@
+"""The gateway: what stands between services and a backend.
+
+Order of a call: identical-request cache → circuit breaker → retry (connect
+errors only, never after the first token) → backend, with metrics around it.
+Services talk only to the gateway.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+import time
+from collections.abc import AsyncIterator, Sequence
+from contextlib import aclosing
+from dataclasses import dataclass
+
+from cachetools import TTLCache
+
+from vega.errors import BackendError, BackendTimeout, BackendUnavailable, VegaError
+from vega.llm.base import Backend, BackendHealth, Delta, GenerationParams, Message, ModelInfo, Usage
+from vega.llm.breaker import CircuitBreaker, State
+from vega.metrics import Metrics
+
+log = logging.getLogger(__name__)
+
+CONNECT_RETRIES = 2
+RETRY_BACKOFF_S = 0.1
+BACKEND_FAILURES = (BackendUnavailable, BackendTimeout, BackendError)
+
+
+@dataclass(frozen=True, slots=True)
+class CachedReply:
+    chunks: tuple[str, ...]
+    usage: Usage | None
+    finish_reason: str | None
+
+
+class Gateway:
+    def __init__(
+        self,
+        backend: Backend,
+        *,
+        metrics: Metrics,
+        breaker_failures: int,
+        breaker_reset_s: float,
+        cache_ttl_s: float,
+        cache_size: int = 512,
+    ) -> None:
+        self.backend = backend
+        self._metrics = metrics
+        self.breaker = CircuitBreaker(
+            failures=breaker_failures, reset_s=breaker_reset_s, on_change=self._breaker_changed
+        )
+        self._cache: TTLCache[str, CachedReply] | None = (
+            TTLCache(maxsize=cache_size, ttl=cache_ttl_s) if cache_ttl_s > 0 else None
+        )
+        metrics.breaker_state.labels(backend=backend.name).set(State.CLOSED)
+
+    @property
+    def backend_name(self) -> str:
+        return self.backend.name
+
+    def _breaker_changed(self, state: State) -> None:
+        self._metrics.breaker_state.labels(backend=self.backend.name).set(state)
+        log.warning("circuit breaker for %s is now %s", self.backend.name, state.name.lower())
+
+    @staticmethod
+    def _cache_key(backend: str, messages: Sequence[Message], params: GenerationParams) -> str:
+        payload = json.dumps(
+            [backend, list(params.cache_key()), [(m.role, m.content) for m in messages]],
+            ensure_ascii=False,
+        )
+        return hashlib.sha256(payload.encode()).hexdigest()
+
+    async def stream(
+        self, messages: Sequence[Message], params: GenerationParams
+    ) -> AsyncIterator[Delta]:
+        key = (
+            self._cache_key(self.backend.name, messages, params) if self._cache is not None else ""
+        )
+        if self._cache is not None:
+            cached = self._cache.get(key)
+            if cached is not None:
+                self._metrics.cache_hits.inc()
+                for chunk in cached.chunks:
+                    yield Delta(text=chunk)
+                yield Delta(done=True, usage=cached.usage, finish_reason=cached.finish_reason)
+                return
+            self._metrics.cache_misses.inc()
+
+        if self.breaker.before_call(self.backend.name):
+            await self.backend.refresh()  # half-open probe: auto may pick another server now
+        backend = self.backend.name
+        started = time.perf_counter()
+        chunks: list[str] = []
+        final: Delta | None = None
+        verdict = "cancelled"
+        try:
+            async with aclosing(self._with_connect_retries(messages, params)) as deltas:
+                async for delta in deltas:
+                    if not chunks and delta.text:
+                        elapsed = time.perf_counter() - started
+                        self._metrics.llm_ttft.labels(backend=backend).observe(elapsed)
+                    if delta.text:
+                        chunks.append(delta.text)
+                    if delta.done:
+                        final = delta
+                    yield delta
+            verdict = "ok"
+        except BACKEND_FAILURES as exc:
+            verdict = "error"
+            self.breaker.record_failure()
+            log.warning("backend %s failed: %s", backend, exc.code)
+            raise
+        except VegaError:
+            verdict = "rejected"
+            raise
+        finally:
+            self._metrics.llm_latency.labels(backend=backend, status=verdict).observe(
+                time.perf_counter() - started
+            )
+            if verdict == "ok":
+                self.breaker.record_success()
+            elif verdict != "error":
+                self.breaker.release_probe()
+
+        usage = final.usage if final else None
+        if usage is not None:
+            self._metrics.llm_tokens.labels(backend=backend, kind="prompt").inc(usage.prompt_tokens)
+            self._metrics.llm_tokens.labels(backend=backend, kind="completion").inc(
+                usage.completion_tokens
+            )
+        if self._cache is not None and final is not None:
+            self._cache[key] = CachedReply(tuple(chunks), usage, final.finish_reason)
+
+    async def _with_connect_retries(
+        self, messages: Sequence[Message], params: GenerationParams
+    ) -> AsyncIterator[Delta]:
+        for attempt in range(CONNECT_RETRIES + 1):
+            stream = self.backend.stream(messages, params)
+            try:
+                first = await anext(stream)
+            except StopAsyncIteration:
+                return
+            except BackendUnavailable:
+                await stream.aclose()  # type: ignore[attr-defined]
+                if attempt == CONNECT_RETRIES:
+                    raise
+                await asyncio.sleep(RETRY_BACKOFF_S * 2**attempt)
+                continue
+            # From here on tokens have been seen: no retry, whatever happens.
+            try:
+                yield first
+                async for delta in stream:
+                    yield delta
+            finally:
+                await stream.aclose()  # type: ignore[attr-defined]
+            return
+
+    async def models(self) -> list[ModelInfo]:
+        return await self.backend.models()
+
+    async def health(self) -> BackendHealth:
+        if self.breaker.state is State.OPEN:
+            return BackendHealth(ok=False, detail="circuit breaker open")
+        return await self.backend.health()
+
+    def describe(self) -> str:
+        return self.backend.describe()
+
+    async def aclose(self) -> None:
+        await self.backend.aclose()

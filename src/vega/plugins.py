@@ -1,0 +1,73 @@
+"""Extension points: one registry per kind, filled through the ``vega.plugins`` entry points.
+
+A plugin package declares ``[project.entry-points."vega.plugins"] name = "pkg:register"``
+where ``register(plugins: Plugins) -> None`` adds its factories. Vega's built-ins
+come in through the same door (``vega.llm.builtin:register``).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from importlib.metadata import entry_points
+from typing import TYPE_CHECKING, Generic, TypeVar
+
+from vega.errors import ConfigError
+
+if TYPE_CHECKING:
+    from vega.llm.base import Backend
+    from vega.settings import Settings
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+ENTRY_POINT_GROUP = "vega.plugins"
+
+
+class Registry(Generic[T]):
+    """Named factories of one kind; unknown names get an error that lists the choices."""
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        self._items: dict[str, T] = {}
+
+    def register(self, name: str, item: T, *, replace: bool = False) -> None:
+        if name in self._items and not replace:
+            raise ConfigError(f"{self.kind.capitalize()} '{name}' is registered twice.")
+        self._items[name] = item
+
+    def get(self, name: str) -> T:
+        try:
+            return self._items[name]
+        except KeyError:
+            choices = ", ".join(sorted(self._items)) or "none registered"
+            raise ConfigError(f"Unknown {self.kind} '{name}'. Available: {choices}.") from None
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._items
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(sorted(self._items))
+
+
+BackendFactory = Callable[["Settings"], "Backend"]
+
+
+@dataclass
+class Plugins:
+    backends: Registry[BackendFactory] = field(default_factory=lambda: Registry("backend"))
+
+
+def load_plugins() -> Plugins:
+    from vega.llm import builtin
+
+    plugins = Plugins()
+    builtin.register(plugins)
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        if ep.value == f"{builtin.__name__}:register":
+            continue  # already in: works from a source checkout too
+        try:
+            ep.load()(plugins)
+        except Exception as exc:  # one broken plugin must not stop the server
+            log.error("plugin %s failed to load: %s", ep.name, exc)
+    return plugins

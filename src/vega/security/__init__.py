@@ -1,0 +1,1 @@
+"""Keys, rate limits and PII masking."""

@@ -1,0 +1,222 @@
+"""API keys: principals, hashing, the primary key, and authentication.
+
+Keys are random 256-bit secrets, so a fast hash (SHA-256) is enough at rest: there
+is nothing to brute-force. Lookups go by hash and the final comparison is constant
+time. A short-lived cache keeps the hot path (every request) off the database;
+revocation is seen within ``AUTH_CACHE_TTL_S`` by every process.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import os
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from cachetools import TTLCache
+from sqlalchemy.orm import Session
+
+from vega.errors import BadInput, Conflict, NotFound, Unauthorized
+from vega.settings import Settings
+from vega.store import audit
+from vega.store import keys as key_repo
+from vega.store.db import Database
+from vega.store.tables import ApiKey, utcnow
+
+log = logging.getLogger(__name__)
+
+PRIMARY = "primary"
+ENV_PREFIX = "env-"
+KEY_PREFIX = "vega-"
+MAX_KEY_CHARS = 512  # longer "keys" are refused before hashing
+AUTH_CACHE_TTL_S = 2.0
+LAST_USED_EVERY = timedelta(minutes=1)
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who is calling: a live key. Everything a caller owns hangs off ``key_id``."""
+
+    key_id: int
+    name: str
+    admin: bool
+
+
+@dataclass(frozen=True, slots=True)
+class KeyView:
+    name: str
+    prefix: str
+    admin: bool
+    created: datetime
+    revoked: datetime | None
+    last_used: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class CreatedKey:
+    key: KeyView
+    secret: str  # shown once, never stored
+
+
+def hash_key(secret: str) -> str:
+    return hashlib.sha256(secret.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def new_secret() -> str:
+    return KEY_PREFIX + secrets.token_urlsafe(32)
+
+
+def display_prefix(secret: str) -> str:
+    return secret[:9] if secret.startswith(KEY_PREFIX) else secret[:4]
+
+
+def _view(key: ApiKey) -> KeyView:
+    return KeyView(key.name, key.prefix, key.admin, key.created, key.revoked, key.last_used)
+
+
+def load_or_create_key_file(path: Path) -> tuple[str, bool]:
+    """The generated primary key: read it, or create it (mode 0600). Returns (secret, created)."""
+    if path.exists():
+        secret = path.read_text(encoding="utf-8").strip()
+        if secret:
+            return secret, False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    secret = new_secret()
+    # O_EXCL + 0600 from the first byte: the secret is never readable by others.
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(secret + "\n")
+    os.chmod(path, 0o600)
+    return secret, True
+
+
+class KeyService:
+    def __init__(self, db: Database, settings: Settings) -> None:
+        self._db = db
+        self._settings = settings
+        self._cache: TTLCache[str, Principal | None] = TTLCache(maxsize=4096, ttl=AUTH_CACHE_TTL_S)
+        self._touched: dict[int, datetime] = {}
+        self.generated_secret: str | None = None  # set when bootstrap created the key file
+
+    # -- start-up -----------------------------------------------------------
+
+    def bootstrap(self) -> Principal:
+        """Make the primary key (and VEGA_API_KEYS_EXTRA) match the settings; return the owner."""
+        secret = self._settings.api_key
+        if not secret:
+            secret, created = load_or_create_key_file(self._settings.key_file)
+            if created:
+                self.generated_secret = secret
+
+        def sync(session: Session) -> Principal:
+            primary = self._upsert(session, PRIMARY, secret, admin=True)
+            wanted = {hash_key(s) for s in self._settings.api_keys_extra}
+            for extra in self._settings.api_keys_extra:
+                self._upsert(session, ENV_PREFIX + hash_key(extra)[:8], extra, admin=False)
+            for key in key_repo.list_all(session, include_revoked=False):
+                if key.name.startswith(ENV_PREFIX) and key.hash not in wanted:
+                    key.revoked = utcnow()  # dropped from the environment: no longer valid
+            session.commit()
+            return Principal(primary.id, primary.name, primary.admin)
+
+        return self._db.call(sync)
+
+    def primary_secret(self) -> str:
+        if self._settings.api_key:
+            return self._settings.api_key
+        return load_or_create_key_file(self._settings.key_file)[0]
+
+    def _upsert(self, session: Session, name: str, secret: str, *, admin: bool) -> ApiKey:
+        digest = hash_key(secret)
+        key = key_repo.by_name(session, name=name)
+        if key is None:
+            other = key_repo.by_hash(session, key_hash=digest)
+            if other is not None:
+                raise Conflict(f"The key for '{name}' is already used by key '{other.name}'.")
+            return key_repo.add(session, name=name, key_hash=digest, prefix=display_prefix(secret), admin=admin)
+        if key.hash != digest:  # the key was rotated in the environment
+            key.hash, key.prefix = digest, display_prefix(secret)
+        key.revoked, key.admin = None, admin
+        return key
+
+    # -- the hot path ---------------------------------------------------------
+
+    async def authenticate(self, secret: str | None) -> Principal:
+        if not secret or len(secret) > MAX_KEY_CHARS:
+            raise Unauthorized("A valid API key is required (X-API-Key or Authorization: Bearer).")
+        digest = hash_key(secret)
+        try:
+            principal = self._cache[digest]
+        except KeyError:
+            principal = await self._db.run(lambda s: self._lookup(s, digest))
+            self._cache[digest] = principal
+        if principal is None:
+            raise Unauthorized("The API key is not valid or has been revoked.")
+        await self._maybe_touch(principal)
+        return principal
+
+    @staticmethod
+    def _lookup(session: Session, digest: str) -> Principal | None:
+        key = key_repo.by_hash(session, key_hash=digest)
+        if key is None or key.revoked is not None or not hmac.compare_digest(key.hash, digest):
+            return None
+        return Principal(key.id, key.name, key.admin)
+
+    async def _maybe_touch(self, principal: Principal) -> None:
+        # last_used is for people, not for security: one write a minute per key is plenty.
+        now = datetime.now(UTC)
+        last = self._touched.get(principal.key_id)
+        if last is not None and now - last < LAST_USED_EVERY:
+            return
+        self._touched[principal.key_id] = now
+
+        def write(session: Session) -> None:
+            key_repo.touch(session, key_id=principal.key_id, when=now)
+            session.commit()
+
+        try:
+            await self._db.run(write)
+        except Exception:  # a busy database must not fail the request being authenticated
+            log.debug("could not record last_used", exc_info=True)
+
+    # -- management ------------------------------------------------------------
+
+    async def create(self, name: str, *, admin: bool = False, by: Principal | None = None, request_id: str | None = None) -> CreatedKey:
+        name = name.strip()
+        if not name or len(name) > 100 or name == PRIMARY or name.startswith(ENV_PREFIX):
+            raise BadInput(f"Choose a key name of 1-100 characters other than '{PRIMARY}' and '{ENV_PREFIX}*'.")
+        secret = new_secret()
+
+        def insert(session: Session) -> KeyView:
+            if key_repo.by_name(session, name=name) is not None:
+                raise Conflict(f"A key named '{name}' already exists.")
+            key = key_repo.add(session, name=name, key_hash=hash_key(secret), prefix=display_prefix(secret), admin=admin)
+            audit.record(session, key_id=by.key_id if by else None, action="key.create", target=name, request_id=request_id)
+            session.commit()
+            return _view(key)
+
+        return CreatedKey(await self._db.run(insert), secret)
+
+    async def list(self) -> list[KeyView]:
+        return await self._db.run(lambda s: [_view(k) for k in key_repo.list_all(s)])
+
+    async def revoke(self, name: str, *, by: Principal | None = None, request_id: str | None = None) -> KeyView:
+        def mark(session: Session) -> KeyView:
+            key = key_repo.by_name(session, name=name)
+            if key is None:
+                raise NotFound(f"No key named '{name}'.")
+            if key.name == PRIMARY:
+                raise BadInput("The primary key comes from VEGA_API_KEY or the key file; change it there.")
+            if key.revoked is None:
+                key.revoked = utcnow()
+            audit.record(session, key_id=by.key_id if by else None, action="key.revoke", target=name, request_id=request_id)
+            session.commit()
+            return _view(key)
+
+        view = await self._db.run(mark)
+        self._cache.clear()
+        return view

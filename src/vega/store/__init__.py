@@ -1,0 +1,1 @@
+"""Persistence: the database is the one source of truth (DESIGN.md section 1)."""

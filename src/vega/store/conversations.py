@@ -1,0 +1,149 @@
+"""Repository: conversations and their messages, always scoped to an owner."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from vega.store.tables import Conversation, Message, utcnow
+
+
+def get_owned(session: Session, *, conversation_id: str, owner: int) -> Conversation | None:
+    """The owner's live conversation, or None (also for someone else's: callers answer 404)."""
+    conv = session.get(Conversation, conversation_id)
+    if conv is None or conv.owner != owner or conv.deleted_at is not None:
+        return None
+    return conv
+
+
+def exists(session: Session, *, conversation_id: str) -> bool:
+    return session.get(Conversation, conversation_id) is not None
+
+
+def create(session: Session, *, owner: int, conversation_id: str | None = None, title: str = "") -> Conversation:
+    conv = Conversation(owner=owner, title=title)
+    if conversation_id:
+        conv.id = conversation_id
+    session.add(conv)
+    session.flush()
+    return conv
+
+
+def list_owned(session: Session, *, owner: int, limit: int, offset: int = 0) -> list[tuple[Conversation, int]]:
+    counts = (
+        select(Message.conversation_id, func.count().label("n"))
+        .where(Message.deleted_at.is_(None))
+        .group_by(Message.conversation_id)
+        .subquery()
+    )
+    query = (
+        select(Conversation, func.coalesce(counts.c.n, 0))
+        .outerjoin(counts, counts.c.conversation_id == Conversation.id)
+        .where(Conversation.owner == owner, Conversation.deleted_at.is_(None))
+        .order_by(Conversation.updated.desc(), Conversation.id)
+        .limit(limit)
+        .offset(offset)
+    )
+    return [(conv, int(n)) for conv, n in session.execute(query)]
+
+
+def soft_delete(session: Session, *, conversation: Conversation) -> None:
+    now = utcnow()
+    conversation.deleted_at = now
+    session.execute(
+        update(Message)
+        .where(Message.conversation_id == conversation.id, Message.deleted_at.is_(None))
+        .values(deleted_at=now)
+    )
+
+
+def touch(session: Session, *, conversation: Conversation, when: datetime | None = None) -> None:
+    conversation.updated = when or utcnow()
+
+
+def add_message(session: Session, **fields: Any) -> Message:
+    message = Message(**fields)
+    session.add(message)
+    session.flush()
+    return message
+
+
+def messages(session: Session, *, conversation_id: str) -> list[Message]:
+    query = (
+        select(Message)
+        .where(Message.conversation_id == conversation_id, Message.deleted_at.is_(None))
+        .order_by(Message.created, Message.id)
+    )
+    return list(session.scalars(query))
+
+
+def recent_messages(session: Session, *, conversation_id: str, limit: int) -> list[Message]:
+    """The last ``limit`` live messages, oldest first (short-term memory)."""
+    if limit <= 0:
+        return []
+    query = (
+        select(Message)
+        .where(Message.conversation_id == conversation_id, Message.deleted_at.is_(None))
+        .order_by(Message.created.desc(), Message.id.desc())
+        .limit(limit)
+    )
+    return list(reversed(list(session.scalars(query))))
+
+
+def message_owned(session: Session, *, message_id: str, owner: int) -> Message | None:
+    query = (
+        select(Message)
+        .join(Conversation, Conversation.id == Message.conversation_id)
+        .where(
+            Message.id == message_id,
+            Conversation.owner == owner,
+            Message.deleted_at.is_(None),
+            Conversation.deleted_at.is_(None),
+        )
+    )
+    return session.scalars(query).first()
+
+
+def recent_assistant_messages(
+    session: Session, *, owner: int, limit: int, conversation_id: str | None = None
+) -> Sequence[Message]:
+    """Newest assistant replies of the owner: each one closes an exchange."""
+    query = (
+        select(Message)
+        .join(Conversation, Conversation.id == Message.conversation_id)
+        .where(
+            Conversation.owner == owner,
+            Conversation.deleted_at.is_(None),
+            Message.deleted_at.is_(None),
+            Message.role == "assistant",
+        )
+        .order_by(Message.created.desc(), Message.id.desc())
+        .limit(limit)
+    )
+    if conversation_id is not None:
+        query = query.where(Message.conversation_id == conversation_id)
+    return list(session.scalars(query))
+
+
+def previous_user_messages(session: Session, *, replies: Sequence[Message]) -> dict[str, Message]:
+    """For each assistant reply, the user message just before it in its conversation."""
+    found: dict[str, Message] = {}
+    for reply in replies:
+        query = (
+            select(Message)
+            .where(
+                Message.conversation_id == reply.conversation_id,
+                Message.role == "user",
+                Message.created <= reply.created,
+                Message.id != reply.id,
+            )
+            .order_by(Message.created.desc(), Message.id.desc())
+            .limit(1)
+        )
+        if (prompt := session.scalars(query).first()) is not None:
+            found[reply.id] = prompt
+    return found

@@ -1,0 +1,36 @@
+"""Alembic, driven from code: migrations ship inside the package and run at start."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+def alembic_config(engine: Engine) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    # env.py takes the live engine from here instead of a URL in an ini file.
+    config.attributes["engine"] = engine
+    return config
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def head_revision(engine: Engine) -> str | None:
+    return ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
+
+
+def upgrade_to_head(engine: Engine) -> None:
+    if current_revision(engine) == head_revision(engine):
+        return  # the common case at start: skip Alembic's heavier machinery
+    command.upgrade(alembic_config(engine), "head")
