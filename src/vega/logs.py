@@ -14,7 +14,9 @@ from typing import Any
 
 request_id_var: ContextVar[str | None] = ContextVar("vega_request_id", default=None)
 
-_STANDARD = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime"}
+_STANDARD = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {
+    "message", "asctime", "color_message",  # uvicorn's coloured duplicate of the message
+}
 
 
 class _RequestIdFilter(logging.Filter):
@@ -63,5 +65,5 @@ def setup_logging(*, fmt: str = "text", level: str = "INFO") -> None:
     root.setLevel(level)
     # Our access log replaces uvicorn's (it has the request id, route and latency).
     logging.getLogger("uvicorn.access").disabled = True
-    for noisy in ("httpx", "httpcore", "alembic.runtime.migration"):
+    for noisy in ("httpx", "httpcore", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -47,7 +47,7 @@ def build(settings: Settings, *, plugins: Plugins | None = None) -> Runtime:
     db.migrate()
     plugins = plugins or load_plugins()
     metrics = Metrics()
-    backend = plugins.backends.get(settings.llm_backend.value)(settings)
+    backend = plugins.backends.get(settings.llm_backend)(settings)
     gateway = Gateway(
         backend, metrics=metrics, breaker_failures=settings.breaker_failures,
         breaker_reset_s=settings.breaker_reset_s, cache_ttl_s=settings.cache_ttl_s,

@@ -50,7 +50,9 @@ class Settings(BaseSettings):
     api_key: str = Field("", description="The primary (admin) key. Empty: generated on first start into <data_dir>/api_key (mode 0600).")
     api_keys_extra: Annotated[list[str], NoDecode] = Field(default_factory=list, description="More (non-admin) keys, comma-separated.")
 
-    llm_backend: BackendName = Field(BackendName.AUTO, description="auto, ollama, openai, llamacpp, transformers or none (retrieval-only).")
+    # A plain string, checked against the backend registry at start, so that a
+    # plugin's backend can be chosen by name like a built-in one.
+    llm_backend: str = Field("auto", min_length=1, description="auto, ollama, openai, llamacpp, transformers, none (retrieval-only), or a plugin's backend name.")
     model: str = Field("llama3.2", description="Default model name (or path for in-process backends).")
     ollama_url: str = Field("http://127.0.0.1:11434", description="Ollama server.")
     openai_base_url: str = Field("", description="Any OpenAI-compatible server, e.g. http://127.0.0.1:8080/v1 (llama.cpp server, vLLM, LM Studio).")
@@ -86,6 +88,11 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
+
+    @field_validator("llm_backend", mode="before")
+    @classmethod
+    def _lower(cls, value: Any) -> Any:
+        return value.strip().lower() if isinstance(value, str) else value
 
     @field_validator("log_level", "sqlite_synchronous", mode="before")
     @classmethod

@@ -325,8 +325,7 @@ class GenerationResponse(Response):
     async def _play(self, send: Send) -> None:
         b, wire = self.b, self.wire
         if b.hang:
-            while not self.state._closing.is_set():
-                await anyio.sleep(0.05)
+            await self._sleep(float("inf"))
             # Shutting down: answer rather than leave uvicorn waiting on us.
             await self._start(send, 503)
             self._finishing = True
@@ -335,7 +334,9 @@ class GenerationResponse(Response):
         for i, frame in enumerate(wire.frames):
             if await self._sabotage(send, i):
                 return
-            await anyio.sleep(wire.delays[i])
+            if not await self._sleep(wire.delays[i]):
+                await self._start(send)
+                raise DeliberateDrop  # shutting down mid-stream: cut it short
             await self._start(send)
             await send({"type": "http.response.body", "body": frame, "more_body": True})
         if await self._sabotage(send, len(wire.frames)):
@@ -343,6 +344,17 @@ class GenerationResponse(Response):
         await self._start(send)
         self._finishing = True
         await send({"type": "http.response.body", "body": wire.tail})
+
+    async def _sleep(self, seconds: float) -> bool:
+        """Sleep in short slices so that server shutdown is never held up by a
+        hang or a slow stream; False if shutdown began."""
+        deadline = anyio.current_time() + seconds
+        while not self.state._closing.is_set():
+            remaining = deadline - anyio.current_time()
+            if remaining <= 0:
+                return True
+            await anyio.sleep(min(remaining, 0.05))
+        return False
 
     async def _sabotage(self, send: Send, index: int) -> bool:
         """Garbage or a cut connection once ``index`` token frames have gone out."""
@@ -764,9 +776,21 @@ class FakeLLM:
         self.state.reset()
 
 
-def _uvicorn_config(app: Starlette, **kwargs: Any) -> uvicorn.Config:
-    # timeout_graceful_shutdown is a backstop: hangs end themselves on shutdown.
-    return uvicorn.Config(app, lifespan="off", ws="none", timeout_graceful_shutdown=1, **kwargs)
+class _FakeServer(uvicorn.Server):
+    """Tells hanging and slow responses to finish as soon as shutdown starts, since
+    uvicorn waits for every open response before it stops."""
+
+    def __init__(self, state: FakeLLMState, **config: Any) -> None:
+        # timeout_graceful_shutdown is a backstop should a response still hold on.
+        app = create_app(state)
+        super().__init__(
+            uvicorn.Config(app, lifespan="off", ws="none", timeout_graceful_shutdown=1, **config)
+        )
+        self.fake_state = state
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        self.fake_state._closing.set()
+        await super().shutdown(sockets)
 
 
 @contextmanager
@@ -782,8 +806,7 @@ def run_fake_llm(
     sock.bind((host, port))
     bound_port = sock.getsockname()[1]
     # log_config=None: do not let uvicorn reconfigure the test session's logging.
-    config = _uvicorn_config(create_app(state), log_config=None, access_log=False, loop="asyncio")
-    server = uvicorn.Server(config)
+    server = _FakeServer(state, log_config=None, access_log=False, loop="asyncio")
     thread = threading.Thread(
         target=server.run, kwargs={"sockets": [sock]}, name="fake-llm", daemon=True
     )
@@ -798,7 +821,6 @@ def run_fake_llm(
     try:
         yield FakeLLM(url=f"http://{url_host}:{bound_port}", state=state)
     finally:
-        state._closing.set()
         server.should_exit = True
         thread.join(timeout=5)
         sock.close()
@@ -818,10 +840,7 @@ def main(argv: list[str] | None = None) -> None:
         reply=args.reply, token_delay_s=args.token_delay, first_token_delay_s=args.first_token_delay
     )
     print(f"Fake LLM on http://{args.host}:{args.port} (OpenAI: /v1)", flush=True)
-    config = _uvicorn_config(
-        create_app(state), host=args.host, port=args.port, log_level="warning", access_log=False
-    )
-    uvicorn.Server(config).run()
+    _FakeServer(state, host=args.host, port=args.port, log_level="warning", access_log=False).run()
 
 
 if __name__ == "__main__":

@@ -60,10 +60,10 @@ async def _runtime_checks(settings: Settings) -> list[Check]:
     try:
         await rt.start()
         health = await rt.gateway.health()
-        explicit = settings.llm_backend is not BackendName.AUTO
+        explicit = settings.llm_backend != BackendName.AUTO
         if rt.gateway.backend_name == "none":
             checks.append(Check(
-                "backend", settings.llm_backend is BackendName.NONE, "none: retrieval-only, no model connected",
+                "backend", settings.llm_backend == BackendName.NONE, "none: retrieval-only, no model connected",
                 "Start Ollama (ollama serve) or set VEGA_OPENAI_BASE_URL.", warn_only=not explicit,
             ))
         elif not health.ok:

@@ -83,7 +83,7 @@ def _value(m: re.Match[str]) -> _Span | None:
 
 # A token character class and a look-behind saying "not in the middle of a token".
 _TOK = r"[A-Za-z0-9_-]"
-_NOT_AFTER_TOK = r"(?<![A-Za-z0-9_-])"
+_NOT_AFTER_TOK = r"(?<![A-Za-z0-9_\]-])"
 _PLACEHOLDER_RE = r"\[(?:SECRET|CARD|IBAN|EMAIL|PHONE)\]"
 
 _PEM = re.compile(
@@ -95,18 +95,18 @@ _PEM = re.compile(
 )
 _PREFIXED_KEY = re.compile(
     _NOT_AFTER_TOK + r"(?:sk-|vega-|xox[abpr]-)" + _TOK + r"{20,}"
-    r"|(?<![A-Za-z0-9_])(?:gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,})"
+    r"|(?<![A-Za-z0-9_\]])(?:gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,})"
 )
-_AWS_KEY_ID = re.compile(r"(?<![A-Za-z0-9])(?:AKIA|ASIA)[0-9A-Z]{16}(?![A-Za-z0-9])")
+_AWS_KEY_ID = re.compile(r"(?<![A-Za-z0-9\]])(?:AKIA|ASIA)[0-9A-Z]{16}(?![A-Za-z0-9\[])")
 _JWT = re.compile(_NOT_AFTER_TOK + r"eyJ" + _TOK + r"+\." + _TOK + r"+\." + _TOK + r"*")
 _BEARER = re.compile(
-    r"(?<![A-Za-z0-9])(?i:bearer)[ \t]+"
+    r"(?<![A-Za-z0-9\]])(?i:bearer)[ \t]+"
     # At least 16 token68 characters, one of them not a letter (so "Bearer responsibilities"
     # in prose is left alone).
     r"(?P<v>(?=[A-Za-z]*[0-9._~+/-])[A-Za-z0-9._~+/-]{16,}=*)"
 )
 _ASSIGNED_SECRET = re.compile(
-    r"(?<![A-Za-z0-9])"
+    r"(?<![A-Za-z0-9\]])"
     r"(?i:api[_-]?(?:key|secret|token)|apikey|(?:secret|access|private)[_-]?key"
     r"|(?:auth|access|refresh|session)[_-]?token|client[_-]?secret"
     r"|token|secret|password|passwd|pwd|passphrase)"
@@ -119,13 +119,14 @@ _ASSIGNED_SECRET = re.compile(
 # --- cards and IBANs ---------------------------------------------------------------------
 
 _CARD = re.compile(
-    r"(?<![\w-])"
+    r"(?<![\w\]-])"
     r"(?:[0-9]{13,19}"
     r"|[0-9]{4}(?P<sep>[ -])[0-9]{4,6}(?:(?P=sep)[0-9]{3,6}){1,3})"
-    r"(?!\w)"
+    r"(?![\w\[])"
 )
 _IBAN = re.compile(
-    r"(?<![A-Za-z0-9])[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?(?![A-Za-z0-9])"
+    r"(?<![A-Za-z0-9\]])[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?"
+    r"(?![A-Za-z0-9\[])"
 )
 
 
@@ -175,26 +176,37 @@ def _iban(m: re.Match[str]) -> _Span | None:
 _EMAIL = re.compile(
     # The look-behind holds every character of the local part, so a match can only start
     # at the beginning of a run of them (no rescanning the same run from each position).
-    r"(?<![\w.%+-])[A-Za-z0-9._%+-]+@(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,}(?![A-Za-z0-9-])"
+    r"(?<![\w.%+\]-])[A-Za-z0-9._%+-]+@(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,}(?![A-Za-z0-9\[-])"
 )
 _INTL_PHONE = re.compile(
-    r"(?<![\w+])\+[1-9][0-9]{0,14}"
+    r"(?<![\w+\]])\+[1-9][0-9]{0,14}"
     r"(?:[ .-]?\([0-9]{1,5}\)[0-9]{0,6})?"
     r"(?:[ .-][0-9]{1,6}){0,6}"
-    r"(?!\w)"
+    r"(?![\w\[])"
 )
 _NANP_PHONE = re.compile(
-    r"(?<![\w.+-])(?<![0-9][.-])"
+    r"(?<![\w.+\]-])(?<![0-9][.-])"
     r"(?:1[ .-])?"
     r"(?:\([0-9]{3}\)[ .-]?[0-9]{3}[ .-][0-9]{4}"
     r"|[0-9]{3}(?P<sep>[ .-])[0-9]{3}(?P=sep)[0-9]{4})"
-    r"(?!\w|[.-][0-9])"
+    r"(?![\w\[]|[.-][0-9])"
 )
 
 
 def _intl_phone(m: re.Match[str]) -> _Span | None:
-    digits = sum(ch.isdigit() for ch in m.group())
-    return m.span() if 8 <= digits <= 15 else None
+    """8 to 15 digits (E.164); from a longer match, the leading groups that fit."""
+    start = m.start()
+    s = m.group()
+    while True:
+        digits = sum(ch.isdigit() for ch in s)
+        if digits < 8:
+            return None
+        if digits <= 15:
+            return start, start + len(s)
+        cut = max(s.rfind(" "), s.rfind("."), s.rfind("-"))
+        if cut < 0:
+            return None
+        s = s[:cut]
 
 
 # Listed by priority: secrets first (they contain digits and "@"), then cards before phones.
@@ -212,10 +224,11 @@ _DETECTORS: Final[tuple[_Detector, ...]] = (
     _Detector("PHONE", _NANP_PHONE, _whole),
 )
 
-# Masking is repeated until nothing is found, so that a placeholder next to text that only
-# looked like PII because of its neighbour (say "x@y.com555-123-4567") cannot leave a finding
-# behind; in practice the second pass finds nothing. The cap is a guard, never reached.
-_MAX_PASSES: Final = 4
+# Masking is repeated until nothing is found: when two findings are glued together, the one
+# that lost the overlap can still be there once the other is a placeholder. The patterns treat
+# "]" before and "[" after a match like a word character, so a placeholder never makes its
+# neighbour look like PII; in practice the second pass finds nothing and the cap is a guard.
+_MAX_PASSES: Final = 8
 
 
 def find_pii(text: str) -> list[PiiMatch]:

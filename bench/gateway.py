@@ -1,0 +1,460 @@
+"""Gateway overhead: what `vega serve` adds to a streamed reply, against the model server alone.
+
+The fake LLM server (its own process) streams a fixed reply of ``--tokens`` tokens. The
+same load runs along each *path* at each concurrency, in interleaved rounds (the path
+order rotates every round, so drift in the machine's state hits every path alike):
+
+- ``direct``: the fake's Ollama ``/api/chat`` NDJSON stream, as Vega's backend sees it;
+- ``vega_sse``: ``POST /chat/sse`` on `vega serve` (Ollama backend pointed at the fake,
+  no cache, no rate limit), which stores both messages of every turn.
+
+For every request: TTFT (request sent to first token parsed) and total time (to the end
+of the body). Per concurrency: p50/p99 of both per path, what each path adds over
+``direct``, and aggregate token throughput (tokens received / wall time).
+
+Adding a path (say `/v1/chat/completions` on Vega, or a LiteLLM proxy in front of the
+fake): subclass ``Path`` (or reuse ``OpenAIChatPath``), give it a URL and a body, and
+register it in ``PATHS`` (with its server in ``Servers`` if it needs one).
+
+    .venv/bin/python bench/gateway.py [--requests 400] [--tokens 64] [--concurrency 1,32]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+from _common import (
+    FakeLLMProcess,
+    VegaServer,
+    emit,
+    environment,
+    log,
+    run,
+    scratch_dir,
+    start_vega,
+    summary_ms,
+    tail,
+)
+
+MODEL = "llama3.2"
+SYSTEM = "You are Vega, a helpful assistant running on the user's own machine."
+PROMPT = "Say something of a fixed length."
+TARGET_ADDED_TTFT_P50_MS = 5.0  # at concurrency 1
+TARGET_THROUGHPUT_RATIO = 0.5  # at concurrency 32
+BASELINE = "direct"
+
+
+# --- parsing the streams -----------------------------------------------------------
+
+
+class StreamParser(ABC):
+    """Feeds on raw body bytes; counts tokens as whole frames arrive."""
+
+    separator = b"\n"
+
+    def __init__(self) -> None:
+        self._buffer = b""
+        self.tokens = 0
+        self.done = False
+        self.error: str | None = None
+
+    def feed(self, data: bytes) -> int:
+        """Returns how many tokens the complete frames in ``data`` carried."""
+        self._buffer += data
+        *frames, self._buffer = self._buffer.split(self.separator)
+        before = self.tokens
+        for frame in frames:
+            if frame.strip():
+                self.frame(frame)
+        return self.tokens - before
+
+    @abstractmethod
+    def frame(self, frame: bytes) -> None: ...
+
+
+class OllamaNDJSON(StreamParser):
+    def frame(self, frame: bytes) -> None:
+        obj = json.loads(frame)
+        if "error" in obj:
+            self.error = str(obj["error"])
+        if (obj.get("message") or {}).get("content"):
+            self.tokens += 1
+        if obj.get("done"):
+            self.done = True
+
+
+def _sse_fields(event: bytes) -> tuple[str, str]:
+    name, data = "message", []
+    for line in event.decode().splitlines():
+        if line.startswith("event:"):
+            name = line[6:].strip()
+        elif line.startswith("data:"):
+            data.append(line[5:].removeprefix(" "))
+    return name, "\n".join(data)
+
+
+class VegaSSE(StreamParser):
+    separator = b"\n\n"
+
+    def frame(self, frame: bytes) -> None:
+        name, data = _sse_fields(frame)
+        if name == "token":
+            self.tokens += 1
+        elif name == "done":
+            self.done = True
+        elif name == "error":
+            self.error = data[:200]
+
+
+class OpenAISSE(StreamParser):
+    separator = b"\n\n"
+
+    def frame(self, frame: bytes) -> None:
+        _, data = _sse_fields(frame)
+        if data == "[DONE]":
+            self.done = True
+            return
+        obj = json.loads(data)
+        if "error" in obj:
+            self.error = str(obj["error"])[:200]
+        for choice in obj.get("choices") or []:
+            if (choice.get("delta") or {}).get("content"):
+                self.tokens += 1
+
+
+# --- paths -------------------------------------------------------------------------
+
+
+class Path(ABC):
+    """One way of getting the same streamed reply: a URL, a body, a stream format."""
+
+    name: str
+    parser: type[StreamParser]
+
+    def __init__(self, base_url: str, headers: dict[str, str] | None = None) -> None:
+        self.base_url = base_url
+        self.headers = {"content-type": "application/json", **(headers or {})}
+
+    @property
+    @abstractmethod
+    def url(self) -> str: ...
+
+    @abstractmethod
+    def body(self) -> dict[str, Any]: ...
+
+    def content(self) -> bytes:
+        return json.dumps(self.body()).encode()
+
+
+class OllamaChatPath(Path):
+    """What Vega's Ollama backend sends, straight to the model server."""
+
+    name = "direct"
+    parser = OllamaNDJSON
+
+    @property
+    def url(self) -> str:
+        return self.base_url + "/api/chat"
+
+    def body(self) -> dict[str, Any]:
+        messages = [{"role": "system", "content": SYSTEM}, {"role": "user", "content": PROMPT}]
+        return {"model": MODEL, "messages": messages, "stream": True, "options": {}}
+
+
+class VegaSSEPath(Path):
+    name = "vega_sse"
+    parser = VegaSSE
+
+    @property
+    def url(self) -> str:
+        return self.base_url + "/chat/sse"
+
+    def body(self) -> dict[str, Any]:
+        return {"prompt": PROMPT}
+
+
+class OpenAIChatPath(Path):
+    """An OpenAI-compatible ``/v1/chat/completions`` stream. ``base_url`` ends before /v1.
+
+    As is, this is the fake's own OpenAI endpoint (``direct_openai``); a subclass with
+    another name and server covers Vega's ``/v1`` or a LiteLLM proxy.
+    """
+
+    name = "direct_openai"
+    parser = OpenAISSE
+
+    @property
+    def url(self) -> str:
+        return self.base_url + "/v1/chat/completions"
+
+    def body(self) -> dict[str, Any]:
+        messages = [{"role": "system", "content": SYSTEM}, {"role": "user", "content": PROMPT}]
+        return {"model": MODEL, "messages": messages, "stream": True}
+
+
+@dataclass
+class Servers:
+    """The processes a run needs; paths are built from them."""
+
+    fake: FakeLLMProcess
+    vega: VegaServer | None = None
+
+
+# name -> (needs vega, factory)
+PATHS: dict[str, tuple[bool, Callable[[Servers], Path]]] = {
+    "direct": (False, lambda s: OllamaChatPath(s.fake.url)),
+    "vega_sse": (True, lambda s: VegaSSEPath(s.vega.url, s.vega.headers)),  # type: ignore[union-attr]
+    "direct_openai": (False, lambda s: OpenAIChatPath(s.fake.url)),
+}
+
+
+# --- load ----------------------------------------------------------------------------
+
+
+@dataclass
+class Sample:
+    ttft: float
+    total: float
+    tokens: int
+
+
+@dataclass
+class PathStats:
+    samples: list[Sample] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    wall_s: float = 0.0
+
+    def report(self, expected_tokens: int) -> dict[str, Any]:
+        tokens = sum(s.tokens for s in self.samples)
+        short = sum(1 for s in self.samples if s.tokens != expected_tokens)
+        return {
+            "requests": len(self.samples) + len(self.errors),
+            "errors": len(self.errors),
+            "error_examples": sorted(set(self.errors))[:3],
+            "wrong_token_count": short,
+            "ttft_ms": summary_ms([s.ttft for s in self.samples]),
+            "total_ms": summary_ms([s.total for s in self.samples]),
+            "wall_s": round(self.wall_s, 3),
+            "tokens_per_s": round(tokens / self.wall_s, 1) if self.wall_s else None,
+            "requests_per_s": round(len(self.samples) / self.wall_s, 1) if self.wall_s else None,
+        }
+
+
+async def one_request(client: httpx.AsyncClient, path: Path, content: bytes) -> Sample:
+    parser = path.parser()
+    started = time.perf_counter()
+    ttft: float | None = None
+    async with client.stream("POST", path.url, content=content, headers=path.headers) as resp:
+        if resp.status_code != 200:
+            await resp.aread()
+            raise RuntimeError(f"HTTP {resp.status_code}: {resp.text[:120]}")
+        async for chunk in resp.aiter_raw():
+            if parser.feed(chunk) and ttft is None:
+                ttft = time.perf_counter() - started
+    total = time.perf_counter() - started
+    if parser.error:
+        raise RuntimeError(f"stream error: {parser.error}")
+    if not parser.done or ttft is None:
+        raise RuntimeError("stream ended early")
+    return Sample(ttft, total, parser.tokens)
+
+
+async def phase(
+    client: httpx.AsyncClient, path: Path, requests: int, concurrency: int, stats: PathStats | None
+) -> None:
+    """``requests`` requests, ``concurrency`` at a time (closed loop)."""
+    content = path.content()
+    remaining = requests
+
+    async def worker() -> None:
+        nonlocal remaining
+        while remaining > 0:
+            remaining -= 1
+            try:
+                sample = await one_request(client, path, content)
+            except (httpx.HTTPError, RuntimeError, ValueError) as exc:
+                if stats is not None:
+                    stats.errors.append(f"{type(exc).__name__}: {exc}"[:160])
+                continue
+            if stats is not None:
+                stats.samples.append(sample)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(min(concurrency, requests))))
+    if stats is not None:
+        stats.wall_s += time.perf_counter() - started
+
+
+def compare(stats: dict[str, dict[str, Any]]) -> dict[str, dict[str, float | None]]:
+    """What each path adds over the baseline (differences of percentiles, in ms)."""
+    base = stats[BASELINE]
+    out: dict[str, dict[str, float | None]] = {}
+    for name, s in stats.items():
+        if name == BASELINE:
+            continue
+
+        def diff(metric: str, q: str, s: dict[str, Any] = s) -> float | None:
+            a, b = s[metric][q], base[metric][q]
+            return None if a is None or b is None else round(a - b, 2)
+
+        ratio = (
+            round(s["tokens_per_s"] / base["tokens_per_s"], 3)
+            if s["tokens_per_s"] and base["tokens_per_s"]
+            else None
+        )
+        out[name] = {
+            "added_ttft_p50_ms": diff("ttft_ms", "p50"),
+            "added_ttft_p99_ms": diff("ttft_ms", "p99"),
+            "added_total_p50_ms": diff("total_ms", "p50"),
+            "added_total_p99_ms": diff("total_ms", "p99"),
+            "throughput_ratio": ratio,
+        }
+    return out
+
+
+async def measure(paths: list[Path], args: argparse.Namespace) -> dict[str, Any]:
+    results: dict[str, Any] = {}
+    most = max(args.concurrency)
+    limits = httpx.Limits(max_connections=most + 8, max_keepalive_connections=most + 8)
+    clients = {
+        p.name: httpx.AsyncClient(timeout=60, limits=limits, trust_env=False) for p in paths
+    }
+    try:
+        for concurrency in args.concurrency:
+            warmup = max(args.warmup, 2 * concurrency)
+            for p in paths:
+                await phase(clients[p.name], p, warmup, concurrency, None)
+            stats = {p.name: PathStats() for p in paths}
+            per_round = max(1, args.requests // args.rounds)
+            for r in range(args.rounds):
+                order = paths[r % len(paths) :] + paths[: r % len(paths)]
+                for p in order:
+                    await phase(clients[p.name], p, per_round, concurrency, stats[p.name])
+            reports = {name: s.report(args.tokens) for name, s in stats.items()}
+            results[str(concurrency)] = {"paths": reports, "vs_direct": compare(reports)}
+            log(
+                f"c={concurrency}: "
+                + "; ".join(
+                    f"{n} ttft p50 {r['ttft_ms']['p50']} ms, {r['tokens_per_s']} tok/s"
+                    for n, r in reports.items()
+                )
+            )
+    finally:
+        for client in clients.values():
+            await client.aclose()
+    return results
+
+
+def targets(results: dict[str, Any], path: str) -> dict[str, Any]:
+    def value(concurrency: str, key: str) -> float | None:
+        entry = results.get(concurrency, {}).get("vs_direct", {}).get(path)
+        return None if entry is None else entry[key]
+
+    ttft = value("1", "added_ttft_p50_ms")
+    ratio = value("32", "throughput_ratio")
+    return {
+        "added_ttft_p50_ms_at_c1": {
+            "path": path,
+            "limit": f"<= {TARGET_ADDED_TTFT_P50_MS}",
+            "value": ttft,
+            "pass": None if ttft is None else ttft <= TARGET_ADDED_TTFT_P50_MS,
+        },
+        "throughput_ratio_at_c32": {
+            "path": path,
+            "limit": f">= {TARGET_THROUGHPUT_RATIO}",
+            "value": ratio,
+            "pass": None if ratio is None else ratio >= TARGET_THROUGHPUT_RATIO,
+        },
+    }
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--requests", type=int, default=400, help="measured requests per path per concurrency"
+    )
+    parser.add_argument("--rounds", type=int, default=8, help="interleaved rounds per concurrency")
+    parser.add_argument("--warmup", type=int, default=20, help="warm-up requests per path (min 2c)")
+    parser.add_argument("--tokens", type=int, default=64, help="tokens in the streamed reply")
+    parser.add_argument(
+        "--concurrency",
+        type=lambda text: [int(c) for c in text.split(",") if c.strip()],
+        default=[1, 32],
+        help="comma-separated list (default 1,32)",
+    )
+    parser.add_argument(
+        "--paths",
+        type=lambda text: [p.strip() for p in text.split(",") if p.strip()],
+        default=["direct", "vega_sse"],
+        help=f"comma-separated; first must be {BASELINE!r}; known: {', '.join(PATHS)}",
+    )
+    parser.add_argument("--token-delay", type=float, default=0.0, help="seconds between tokens")
+    parser.add_argument("--first-token-delay", type=float, default=0.0, help="seconds to 1st token")
+    parser.add_argument("--keep", action="store_true", help="keep the data dir (for the DB/log)")
+    args = parser.parse_args(argv)
+    unknown = [p for p in args.paths if p not in PATHS]
+    if unknown or not args.paths or args.paths[0] != BASELINE:
+        parser.error(f"--paths must start with {BASELINE!r} and name known paths ({unknown})")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    tokens = [f" w{i}" for i in range(args.tokens)]
+    with ExitStack() as stack, scratch_dir("vega-bench-gateway-", keep=args.keep) as data:
+        fake = FakeLLMProcess.start()
+        stack.callback(fake.stop)
+        fake.control(
+            reset=True,
+            tokens=tokens,
+            token_delay_s=args.token_delay,
+            first_token_delay_s=args.first_token_delay,
+        )
+        servers = Servers(fake)
+        if any(PATHS[p][0] for p in args.paths):
+            servers.vega = start_vega(
+                data / "vega", llm_backend="ollama", ollama_url=fake.url, cache_ttl_s=0,
+                rate_limit="0",
+            )
+            stack.callback(servers.vega.stop)
+        paths = [PATHS[name][1](servers) for name in args.paths]
+        log(f"fake at {fake.url}; vega at {servers.vega.url if servers.vega else '-'}")
+        try:
+            results = run(lambda: measure(paths, args))
+        except Exception:
+            if servers.vega is not None:
+                log("vega serve log (tail):\n" + tail(servers.vega.log()))
+            raise
+        fake_stats = fake.stats()
+    checks = targets(results, "vega_sse")
+    verdicts = [c["pass"] for c in checks.values() if c["pass"] is not None]
+    emit(
+        {
+            "benchmark": "gateway",
+            "config": {
+                "requests_per_path": args.requests, "rounds": args.rounds, "warmup": args.warmup,
+                "tokens": args.tokens, "concurrency": args.concurrency, "paths": args.paths,
+                "token_delay_s": args.token_delay, "first_token_delay_s": args.first_token_delay,
+                "baseline": BASELINE, **environment(),
+            },
+            "results": results,
+            "fake_server": fake_stats,
+            "targets": checks,
+            "pass": all(verdicts) if verdicts else None,
+        }
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,65 @@
+"""An in-process backend for unit tests, registered through the real plugin registry."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
+
+from vega.errors import VegaError
+from vega.llm.base import Backend, BackendHealth, Delta, GenerationParams, Message, ModelInfo, Usage
+from vega.plugins import Plugins, load_plugins
+
+
+@dataclass
+class Step:
+    """What the next call does: fail before any token, or yield tokens then maybe fail."""
+
+    tokens: list[str] = field(default_factory=lambda: ["Hello", " world"])
+    fail_before: VegaError | None = None
+    fail_after: VegaError | None = None
+    delay_s: float = 0.0
+
+
+class ScriptedBackend(Backend):
+    name = "scripted"
+
+    def __init__(self) -> None:
+        self.steps: list[Step] = []
+        self.default = Step()
+        self.calls: list[tuple[list[Message], GenerationParams]] = []
+        self.closed_streams = 0
+        self.refreshed = 0
+
+    async def stream(
+        self, messages: Sequence[Message], params: GenerationParams
+    ) -> AsyncIterator[Delta]:
+        step = self.steps.pop(0) if self.steps else self.default
+        self.calls.append((list(messages), params))
+        if step.fail_before is not None:
+            raise step.fail_before
+        try:
+            for token in step.tokens:
+                if step.delay_s:
+                    await asyncio.sleep(step.delay_s)
+                yield Delta(text=token)
+            if step.fail_after is not None:
+                raise step.fail_after
+            yield Delta(done=True, usage=Usage(3, len(step.tokens)), finish_reason="stop")
+        finally:
+            self.closed_streams += 1
+
+    async def models(self) -> list[ModelInfo]:
+        return [ModelInfo("scripted-model", self.name)]
+
+    async def health(self) -> BackendHealth:
+        return BackendHealth(ok=True, detail="scripted")
+
+    async def refresh(self) -> None:
+        self.refreshed += 1
+
+
+def plugins_with(backend: Backend) -> Plugins:
+    plugins = load_plugins()
+    plugins.backends.register(backend.name, lambda _settings: backend, replace=True)
+    return plugins

@@ -1,0 +1,153 @@
+"""Run the real ``vega serve`` in a subprocess, and a throwaway Postgres database."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+PRIMARY_KEY = "vega-serve-primary-key-0123456789abcdef"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def vega_env(data_dir: Path, **settings: Any) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VEGA_")}
+    env.update({"VEGA_DATA_DIR": str(data_dir), "VEGA_API_KEY": PRIMARY_KEY, "VEGA_RATE_LIMIT": "0"})
+    env.update({f"VEGA_{k.upper()}": str(v) for k, v in settings.items()})
+    return env
+
+
+def run_cli(args: list[str], env: dict[str, str], *, timeout: float = 60, input: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "vega", *args], env=env, capture_output=True, text=True,
+        timeout=timeout, input=input, cwd=env.get("VEGA_DATA_DIR"),
+    )
+
+
+@dataclass
+class VegaServer:
+    url: str
+    key: str
+    data_dir: Path
+    env: dict[str, str]
+    proc: subprocess.Popen[bytes]
+    log_path: Path
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def stop(self, sig: int = signal.SIGTERM) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+
+
+def start_vega(data_dir: Path, **settings: Any) -> VegaServer:
+    port = free_port()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    env = vega_env(data_dir, **settings)
+    log_path = data_dir / "serve.log"
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "vega", "serve", "--port", str(port)],
+            env=env, stdout=log, stderr=subprocess.STDOUT, cwd=data_dir,
+        )
+    server = VegaServer(f"http://127.0.0.1:{port}", PRIMARY_KEY, data_dir, env, proc, log_path,
+                        {"X-API-Key": PRIMARY_KEY})
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"vega serve exited with {proc.returncode}:\n{server.log()}")
+        try:
+            if httpx.get(server.url + "/healthz", timeout=0.5).status_code == 200:
+                return server
+        except httpx.HTTPError:
+            time.sleep(0.05)
+    server.stop(signal.SIGKILL)
+    raise RuntimeError(f"vega serve did not answer /healthz:\n{server.log()}")
+
+
+@pytest.fixture
+def vega_server_factory(tmp_path: Path) -> Iterator[Callable[..., VegaServer]]:
+    started: list[VegaServer] = []
+
+    def make(**settings: Any) -> VegaServer:
+        server = start_vega(tmp_path / f"vega-{len(started)}", **settings)
+        started.append(server)
+        return server
+
+    yield make
+    for server in started:
+        server.stop()
+
+
+@pytest.fixture
+def vega_server(vega_server_factory: Callable[..., VegaServer], fake_llm: Any) -> VegaServer:
+    """`vega serve` in front of the fake LLM (Ollama protocol), no cache, no rate limit."""
+    return vega_server_factory(llm_backend="ollama", ollama_url=fake_llm.url, cache_ttl_s=0)
+
+
+# --- Postgres ---------------------------------------------------------------
+
+def _postgres_admin_url() -> str:
+    return os.environ.get("VEGA_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+
+
+@pytest.fixture(scope="session")
+def postgres_server_url() -> str:
+    """The admin URL of a reachable Postgres, or skip with the reason."""
+    try:
+        import psycopg  # noqa: F401
+        from sqlalchemy import create_engine, text
+    except ImportError:
+        pytest.skip("psycopg is not installed (pip install -e '.[postgres]')")
+    url = _postgres_admin_url()
+    engine = create_engine(url, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3})
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except Exception as exc:
+        pytest.skip(f"no Postgres at {url.split('@')[-1]} ({exc.__class__.__name__})")
+    finally:
+        engine.dispose()
+    return url
+
+
+@pytest.fixture
+def postgres_url(postgres_server_url: str) -> Iterator[str]:
+    """A fresh, empty database for one test, dropped afterwards."""
+    from sqlalchemy import create_engine, text
+
+    name = f"vega_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(postgres_server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    base = postgres_server_url.rsplit("/", 1)[0]
+    try:
+        yield f"{base}/{name}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
