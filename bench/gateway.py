@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+import psutil
 from _common import (
     FakeLLMProcess,
     VegaServer,
@@ -209,6 +210,12 @@ class Servers:
     fake: FakeLLMProcess
     vega: VegaServer | None = None
 
+    def processes(self) -> dict[str, psutil.Process]:
+        procs = {"fake": psutil.Process(self.fake.proc.pid)}
+        if self.vega is not None:
+            procs["vega"] = psutil.Process(self.vega.proc.pid)
+        return procs
+
 
 # name -> (needs vega, factory)
 PATHS: dict[str, tuple[bool, Callable[[Servers], Path]]] = {
@@ -233,6 +240,7 @@ class PathStats:
     samples: list[Sample] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     wall_s: float = 0.0
+    cpu_s: dict[str, float] = field(default_factory=dict)  # process -> CPU seconds used
 
     def report(self, expected_tokens: int) -> dict[str, Any]:
         tokens = sum(s.tokens for s in self.samples)
@@ -247,6 +255,11 @@ class PathStats:
             "wall_s": round(self.wall_s, 3),
             "tokens_per_s": round(tokens / self.wall_s, 1) if self.wall_s else None,
             "requests_per_s": round(len(self.samples) / self.wall_s, 1) if self.wall_s else None,
+            # CPU time each process spent per request: where the work goes.
+            "cpu_ms_per_request": {
+                name: round(seconds * 1000 / max(1, len(self.samples)), 3)
+                for name, seconds in self.cpu_s.items()
+            },
         }
 
 
@@ -269,8 +282,21 @@ async def one_request(client: httpx.AsyncClient, path: Path, content: bytes) -> 
     return Sample(ttft, total, parser.tokens)
 
 
+def cpu_seconds(procs: dict[str, psutil.Process]) -> dict[str, float]:
+    out = {}
+    for name, proc in procs.items():
+        times = proc.cpu_times()
+        out[name] = times.user + times.system
+    return out
+
+
 async def phase(
-    client: httpx.AsyncClient, path: Path, requests: int, concurrency: int, stats: PathStats | None
+    client: httpx.AsyncClient,
+    path: Path,
+    requests: int,
+    concurrency: int,
+    stats: PathStats | None,
+    procs: dict[str, psutil.Process],
 ) -> None:
     """``requests`` requests, ``concurrency`` at a time (closed loop)."""
     content = path.content()
@@ -289,10 +315,13 @@ async def phase(
             if stats is not None:
                 stats.samples.append(sample)
 
+    cpu_before = cpu_seconds(procs)
     started = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(min(concurrency, requests))))
     if stats is not None:
         stats.wall_s += time.perf_counter() - started
+        for name, seconds in cpu_seconds(procs).items():
+            stats.cpu_s[name] = stats.cpu_s.get(name, 0.0) + seconds - cpu_before[name]
 
 
 def compare(stats: dict[str, dict[str, Any]]) -> dict[str, dict[str, float | None]]:
@@ -322,24 +351,23 @@ def compare(stats: dict[str, dict[str, Any]]) -> dict[str, dict[str, float | Non
     return out
 
 
-async def measure(paths: list[Path], args: argparse.Namespace) -> dict[str, Any]:
+async def measure(paths: list[Path], servers: Servers, args: argparse.Namespace) -> dict[str, Any]:
+    procs = {"client": psutil.Process(), **servers.processes()}
     results: dict[str, Any] = {}
     most = max(args.concurrency)
     limits = httpx.Limits(max_connections=most + 8, max_keepalive_connections=most + 8)
-    clients = {
-        p.name: httpx.AsyncClient(timeout=60, limits=limits, trust_env=False) for p in paths
-    }
+    clients = {p.name: httpx.AsyncClient(timeout=60, limits=limits, trust_env=False) for p in paths}
     try:
         for concurrency in args.concurrency:
             warmup = max(args.warmup, 2 * concurrency)
             for p in paths:
-                await phase(clients[p.name], p, warmup, concurrency, None)
+                await phase(clients[p.name], p, warmup, concurrency, None, procs)
             stats = {p.name: PathStats() for p in paths}
             per_round = max(1, args.requests // args.rounds)
             for r in range(args.rounds):
                 order = paths[r % len(paths) :] + paths[: r % len(paths)]
                 for p in order:
-                    await phase(clients[p.name], p, per_round, concurrency, stats[p.name])
+                    await phase(clients[p.name], p, per_round, concurrency, stats[p.name], procs)
             reports = {name: s.report(args.tokens) for name, s in stats.items()}
             results[str(concurrency)] = {"paths": reports, "vs_direct": compare(reports)}
             log(
@@ -423,14 +451,17 @@ def main(argv: list[str] | None = None) -> int:
         servers = Servers(fake)
         if any(PATHS[p][0] for p in args.paths):
             servers.vega = start_vega(
-                data / "vega", llm_backend="ollama", ollama_url=fake.url, cache_ttl_s=0,
+                data / "vega",
+                llm_backend="ollama",
+                ollama_url=fake.url,
+                cache_ttl_s=0,
                 rate_limit="0",
             )
             stack.callback(servers.vega.stop)
         paths = [PATHS[name][1](servers) for name in args.paths]
         log(f"fake at {fake.url}; vega at {servers.vega.url if servers.vega else '-'}")
         try:
-            results = run(lambda: measure(paths, args))
+            results = run(lambda: measure(paths, servers, args))
         except Exception:
             if servers.vega is not None:
                 log("vega serve log (tail):\n" + tail(servers.vega.log()))
@@ -442,10 +473,16 @@ def main(argv: list[str] | None = None) -> int:
         {
             "benchmark": "gateway",
             "config": {
-                "requests_per_path": args.requests, "rounds": args.rounds, "warmup": args.warmup,
-                "tokens": args.tokens, "concurrency": args.concurrency, "paths": args.paths,
-                "token_delay_s": args.token_delay, "first_token_delay_s": args.first_token_delay,
-                "baseline": BASELINE, **environment(),
+                "requests_per_path": args.requests,
+                "rounds": args.rounds,
+                "warmup": args.warmup,
+                "tokens": args.tokens,
+                "concurrency": args.concurrency,
+                "paths": args.paths,
+                "token_delay_s": args.token_delay,
+                "first_token_delay_s": args.first_token_delay,
+                "baseline": BASELINE,
+                **environment(),
             },
             "results": results,
             "fake_server": fake_stats,

@@ -15,7 +15,9 @@ from typing import Any
 request_id_var: ContextVar[str | None] = ContextVar("vega_request_id", default=None)
 
 _STANDARD = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {
-    "message", "asctime", "color_message",  # uvicorn's coloured duplicate of the message
+    "message",
+    "asctime",
+    "color_message",  # uvicorn's coloured duplicate of the message
 }
 
 
@@ -48,7 +50,8 @@ class TextFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         line = super().format(record)
         extras = {
-            k: v for k, v in record.__dict__.items()
+            k: v
+            for k, v in record.__dict__.items()
             if k not in _STANDARD and k != "request_id" and not k.startswith("_")
         }
         if extras:

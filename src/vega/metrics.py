@@ -15,26 +15,39 @@ class Metrics:
             "vega_http_requests", "HTTP requests", ["method", "route", "status"], registry=r
         )
         self.http_latency = Histogram(
-            "vega_http_request_duration_seconds", "Time to the response's last byte",
-            ["method", "route"], buckets=LATENCY_BUCKETS, registry=r,
+            "vega_http_request_duration_seconds",
+            "Time to the response's last byte",
+            ["method", "route"],
+            buckets=LATENCY_BUCKETS,
+            registry=r,
         )
         self.llm_latency = Histogram(
-            "vega_llm_request_duration_seconds", "Whole model request", ["backend", "status"],
-            buckets=LATENCY_BUCKETS, registry=r,
+            "vega_llm_request_duration_seconds",
+            "Whole model request",
+            ["backend", "status"],
+            buckets=LATENCY_BUCKETS,
+            registry=r,
         )
         self.llm_ttft = Histogram(
-            "vega_llm_time_to_first_token_seconds", "Model time to first token", ["backend"],
-            buckets=LATENCY_BUCKETS, registry=r,
+            "vega_llm_time_to_first_token_seconds",
+            "Model time to first token",
+            ["backend"],
+            buckets=LATENCY_BUCKETS,
+            registry=r,
         )
         self.llm_tokens = Counter(
             "vega_llm_tokens", "Tokens through the gateway", ["backend", "kind"], registry=r
         )
         self.breaker_state = Gauge(
-            "vega_breaker_state", "Circuit breaker: 0 closed, 1 half-open, 2 open", ["backend"],
+            "vega_breaker_state",
+            "Circuit breaker: 0 closed, 1 half-open, 2 open",
+            ["backend"],
             registry=r,
         )
         self.cache_hits = Counter("vega_cache_hits", "Identical-request cache hits", registry=r)
-        self.cache_misses = Counter("vega_cache_misses", "Identical-request cache misses", registry=r)
+        self.cache_misses = Counter(
+            "vega_cache_misses", "Identical-request cache misses", registry=r
+        )
         self.chat_turns = Counter(
             "vega_chat_turns", "Chat turns by outcome", ["source", "status"], registry=r
         )

@@ -49,8 +49,11 @@ def build(settings: Settings, *, plugins: Plugins | None = None) -> Runtime:
     metrics = Metrics()
     backend = plugins.backends.get(settings.llm_backend)(settings)
     gateway = Gateway(
-        backend, metrics=metrics, breaker_failures=settings.breaker_failures,
-        breaker_reset_s=settings.breaker_reset_s, cache_ttl_s=settings.cache_ttl_s,
+        backend,
+        metrics=metrics,
+        breaker_failures=settings.breaker_failures,
+        breaker_reset_s=settings.breaker_reset_s,
+        cache_ttl_s=settings.cache_ttl_s,
         cache_size=settings.cache_size,
     )
     keys = KeyService(db, settings)
@@ -61,8 +64,14 @@ def build(settings: Settings, *, plugins: Plugins | None = None) -> Runtime:
 
         mask = mask_pii
     return Runtime(
-        settings=settings, db=db, metrics=metrics, plugins=plugins, gateway=gateway, keys=keys,
-        owner=owner, limiter=RateLimiter(settings.rate_limit),
+        settings=settings,
+        db=db,
+        metrics=metrics,
+        plugins=plugins,
+        gateway=gateway,
+        keys=keys,
+        owner=owner,
+        limiter=RateLimiter(settings.rate_limit),
         chat=ChatService(db=db, gateway=gateway, settings=settings, metrics=metrics, mask=mask),
         conversations=ConversationService(db),
     )

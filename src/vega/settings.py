@@ -42,42 +42,115 @@ class Settings(BaseSettings):
         validate_default=True,
     )
 
-    data_dir: Path = Field(Path("./data"), description="Database, uploads/, indexes/ and the generated key file.")
-    database_url: str = Field("", description="SQLAlchemy URL; empty means sqlite:///<data_dir>/vega.db. Postgres: postgresql+psycopg://user@host/db")
-    host: str = Field("127.0.0.1", description="Bind address. Anything but loopback exposes the server to your network.")
+    data_dir: Path = Field(
+        Path("./data"), description="Database, uploads/, indexes/ and the generated key file."
+    )
+    database_url: str = Field(
+        "",
+        description="SQLAlchemy URL; empty means sqlite:///<data_dir>/vega.db. Postgres: postgresql+psycopg://user@host/db",
+    )
+    host: str = Field(
+        "127.0.0.1",
+        description="Bind address. Anything but loopback exposes the server to your network.",
+    )
     port: int = Field(8000, ge=1, le=65535, description="Bind port.")
-    workers: int = Field(1, ge=1, le=64, description="Server worker processes (several need Postgres).")
-    api_key: str = Field("", description="The primary (admin) key. Empty: generated on first start into <data_dir>/api_key (mode 0600).")
-    api_keys_extra: Annotated[list[str], NoDecode] = Field(default_factory=list, description="More (non-admin) keys, comma-separated.")
+    workers: int = Field(
+        1, ge=1, le=64, description="Server worker processes (several need Postgres)."
+    )
+    api_key: str = Field(
+        "",
+        description="The primary (admin) key. Empty: generated on first start into <data_dir>/api_key (mode 0600).",
+    )
+    api_keys_extra: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="More (non-admin) keys, comma-separated."
+    )
 
     # A plain string, checked against the backend registry at start, so that a
     # plugin's backend can be chosen by name like a built-in one.
-    llm_backend: str = Field("auto", min_length=1, description="auto, ollama, openai, llamacpp, transformers, none (retrieval-only), or a plugin's backend name.")
-    model: str = Field("llama3.2", description="Default model name (or path for in-process backends).")
+    llm_backend: str = Field(
+        "auto",
+        min_length=1,
+        description="auto, ollama, openai, llamacpp, transformers, none (retrieval-only), or a plugin's backend name.",
+    )
+    model: str = Field(
+        "llama3.2", description="Default model name (or path for in-process backends)."
+    )
     ollama_url: str = Field("http://127.0.0.1:11434", description="Ollama server.")
-    openai_base_url: str = Field("", description="Any OpenAI-compatible server, e.g. http://127.0.0.1:8080/v1 (llama.cpp server, vLLM, LM Studio).")
-    openai_api_key: str = Field("", description="Key for the OpenAI-compatible server, if it needs one.")
-    llm_timeout_s: float = Field(120.0, gt=0, le=3600, description="Longest wait for the model server, per request and per read.")
-    llm_connect_timeout_s: float = Field(5.0, gt=0, le=120, description="Longest wait to connect to the model server.")
-    breaker_failures: int = Field(5, ge=1, le=1000, description="Consecutive backend failures that open the circuit breaker.")
-    breaker_reset_s: float = Field(30.0, gt=0, le=3600, description="Seconds the breaker stays open before one probe request is let through.")
-    cache_ttl_s: float = Field(300.0, ge=0, description="Identical-request cache lifetime in seconds; 0 disables.")
-    cache_size: int = Field(512, ge=1, description="Most responses the identical-request cache holds.")
+    openai_base_url: str = Field(
+        "",
+        description="Any OpenAI-compatible server, e.g. http://127.0.0.1:8080/v1 (llama.cpp server, vLLM, LM Studio).",
+    )
+    openai_api_key: str = Field(
+        "", description="Key for the OpenAI-compatible server, if it needs one."
+    )
+    llm_timeout_s: float = Field(
+        120.0,
+        gt=0,
+        le=3600,
+        description="Longest wait for the model server, per request and per read.",
+    )
+    llm_connect_timeout_s: float = Field(
+        5.0, gt=0, le=120, description="Longest wait to connect to the model server."
+    )
+    breaker_failures: int = Field(
+        5, ge=1, le=1000, description="Consecutive backend failures that open the circuit breaker."
+    )
+    breaker_reset_s: float = Field(
+        30.0,
+        gt=0,
+        le=3600,
+        description="Seconds the breaker stays open before one probe request is let through.",
+    )
+    cache_ttl_s: float = Field(
+        300.0, ge=0, description="Identical-request cache lifetime in seconds; 0 disables."
+    )
+    cache_size: int = Field(
+        512, ge=1, description="Most responses the identical-request cache holds."
+    )
 
-    history_turns: int = Field(6, ge=0, le=200, description="Earlier turns (user + assistant) sent with each prompt.")
-    context_chars: int = Field(48000, ge=1000, description="Budget for the whole prompt (system, history, question); the oldest history is dropped first.")
-    system_prompt: str = Field("You are Vega, a helpful assistant running on the user's own machine. Answer clearly and concisely.", description="System prompt for chat.")
+    history_turns: int = Field(
+        6, ge=0, le=200, description="Earlier turns (user + assistant) sent with each prompt."
+    )
+    context_chars: int = Field(
+        48000,
+        ge=1000,
+        description="Budget for the whole prompt (system, history, question); the oldest history is dropped first.",
+    )
+    system_prompt: str = Field(
+        "You are Vega, a helpful assistant running on the user's own machine. Answer clearly and concisely.",
+        description="System prompt for chat.",
+    )
     max_prompt_chars: int = Field(32000, ge=1, description="Longest prompt accepted (413 beyond).")
-    max_response_chars: int = Field(64000, ge=1, description="Longest response kept; generation stops there.")
+    max_response_chars: int = Field(
+        64000, ge=1, description="Longest response kept; generation stops there."
+    )
     max_upload_mb: int = Field(50, ge=1, description="Largest upload accepted (413 beyond).")
-    rate_limit: str = Field("120/minute", description="Requests per key, in the 'limits' notation (e.g. 120/minute, 10/second); 0 disables.")
-    pii_masking: bool = Field(False, description="Mask emails, phone numbers, card numbers and secrets in stored messages.")
-    retention_days: int = Field(0, ge=0, description="Purge soft-deleted and older conversations after this many days; 0 keeps all.")
-    embedding_model: str = Field("all-MiniLM-L6-v2", description="Embedding model (bundled offline by default).")
+    rate_limit: str = Field(
+        "120/minute",
+        description="Requests per key, in the 'limits' notation (e.g. 120/minute, 10/second); 0 disables.",
+    )
+    pii_masking: bool = Field(
+        False,
+        description="Mask emails, phone numbers, card numbers and secrets in stored messages.",
+    )
+    retention_days: int = Field(
+        0,
+        ge=0,
+        description="Purge soft-deleted and older conversations after this many days; 0 keeps all.",
+    )
+    embedding_model: str = Field(
+        "all-MiniLM-L6-v2", description="Embedding model (bundled offline by default)."
+    )
     top_k: int = Field(5, ge=1, le=100, description="Retrieval depth.")
-    sqlite_synchronous: str = Field("NORMAL", pattern="^(NORMAL|FULL)$", description="SQLite synchronous pragma: NORMAL survives process crashes; FULL also survives power loss, slower.")
+    sqlite_synchronous: str = Field(
+        "NORMAL",
+        pattern="^(NORMAL|FULL)$",
+        description="SQLite synchronous pragma: NORMAL survives process crashes; FULL also survives power loss, slower.",
+    )
 
-    log_format: str = Field("text", pattern="^(text|json)$", description="text for people, json for log collectors.")
+    log_format: str = Field(
+        "text", pattern="^(text|json)$", description="text for people, json for log collectors."
+    )
     log_level: str = Field("INFO", pattern="^(DEBUG|INFO|WARNING|ERROR)$", description="Log level.")
     mode: Mode = Field(Mode.LOCAL, description="prod refuses to start on unsafe settings.")
     debug: bool = Field(False, description="Print tracebacks in the CLI.")
@@ -116,7 +189,9 @@ class Settings(BaseSettings):
     def _defaults_from_data_dir(self) -> Settings:
         if not self.database_url:
             self.database_url = f"sqlite:///{self.data_dir / 'vega.db'}"
-        if not (self.database_url.startswith("sqlite") or self.database_url.startswith("postgresql")):
+        if not (
+            self.database_url.startswith("sqlite") or self.database_url.startswith("postgresql")
+        ):
             raise ValueError("database_url must be a sqlite:/// or postgresql+psycopg:// URL")
         return self
 
@@ -142,11 +217,15 @@ class Settings(BaseSettings):
         """What makes these settings unsafe for a shared or public deployment."""
         reasons = []
         if not self.api_key:
-            reasons.append("VEGA_API_KEY is not set (prod needs an explicit key, not a generated one)")
+            reasons.append(
+                "VEGA_API_KEY is not set (prod needs an explicit key, not a generated one)"
+            )
         if self.host not in LOCAL_HOSTS and not self.api_key:
             reasons.append(f"VEGA_HOST={self.host} exposes the server without an explicit key")
         if self.is_sqlite and self.workers > 1:
-            reasons.append("SQLite with several workers: use Postgres (VEGA_DATABASE_URL) or VEGA_WORKERS=1")
+            reasons.append(
+                "SQLite with several workers: use Postgres (VEGA_DATABASE_URL) or VEGA_WORKERS=1"
+            )
         if self.debug:
             reasons.append("VEGA_DEBUG is on")
         return reasons

@@ -99,9 +99,10 @@ class FakeLLMState(Behaviour):
 
     def reset(self) -> None:
         """Defaults back, history cleared. ``active_streams`` is live, so it stays."""
+        defaults = Behaviour()
         with self._lock:
             for f in fields(Behaviour):
-                setattr(self, f.name, getattr(Behaviour(), f.name))
+                setattr(self, f.name, getattr(defaults, f.name))
             self.script.clear()
             self.requests.clear()
             self.cancelled = 0
@@ -123,7 +124,9 @@ class FakeLLMState(Behaviour):
 
     def snapshot(self) -> dict[str, Any]:
         """JSON view for ``GET /_control``."""
-        behaviour = {name: getattr(self, name) for name in BEHAVIOUR_FIELDS - {"reply_fn"}}
+        behaviour = {
+            f.name: getattr(self, f.name) for f in fields(Behaviour) if f.name != "reply_fn"
+        }
         return {
             **behaviour,
             "script": list(self.script),

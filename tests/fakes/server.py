@@ -29,15 +29,24 @@ def free_port() -> int:
 
 def vega_env(data_dir: Path, **settings: Any) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("VEGA_")}
-    env.update({"VEGA_DATA_DIR": str(data_dir), "VEGA_API_KEY": PRIMARY_KEY, "VEGA_RATE_LIMIT": "0"})
+    env.update(
+        {"VEGA_DATA_DIR": str(data_dir), "VEGA_API_KEY": PRIMARY_KEY, "VEGA_RATE_LIMIT": "0"}
+    )
     env.update({f"VEGA_{k.upper()}": str(v) for k, v in settings.items()})
     return env
 
 
-def run_cli(args: list[str], env: dict[str, str], *, timeout: float = 60, input: str | None = None) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    args: list[str], env: dict[str, str], *, timeout: float = 60, input: str | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "vega", *args], env=env, capture_output=True, text=True,
-        timeout=timeout, input=input, cwd=env.get("VEGA_DATA_DIR"),
+        [sys.executable, "-m", "vega", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        input=input,
+        cwd=env.get("VEGA_DATA_DIR"),
     )
 
 
@@ -72,10 +81,20 @@ def start_vega(data_dir: Path, **settings: Any) -> VegaServer:
     with log_path.open("wb") as log:
         proc = subprocess.Popen(
             [sys.executable, "-m", "vega", "serve", "--port", str(port)],
-            env=env, stdout=log, stderr=subprocess.STDOUT, cwd=data_dir,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=data_dir,
         )
-    server = VegaServer(f"http://127.0.0.1:{port}", PRIMARY_KEY, data_dir, env, proc, log_path,
-                        {"X-API-Key": PRIMARY_KEY})
+    server = VegaServer(
+        f"http://127.0.0.1:{port}",
+        PRIMARY_KEY,
+        data_dir,
+        env,
+        proc,
+        log_path,
+        {"X-API-Key": PRIMARY_KEY},
+    )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -111,8 +130,11 @@ def vega_server(vega_server_factory: Callable[..., VegaServer], fake_llm: Any) -
 
 # --- Postgres ---------------------------------------------------------------
 
+
 def _postgres_admin_url() -> str:
-    return os.environ.get("VEGA_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+    return os.environ.get(
+        "VEGA_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+    )
 
 
 @pytest.fixture(scope="session")

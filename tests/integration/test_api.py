@@ -11,7 +11,16 @@ from tests.conftest import Api
 from tests.fakes.backends import Step
 from vega.errors import BackendError, BackendTimeout, BackendUnavailable
 
-PUBLIC = {"/healthz", "/livez", "/readyz", "/metrics", "/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"}
+PUBLIC = {
+    "/healthz",
+    "/livez",
+    "/readyz",
+    "/metrics",
+    "/docs",
+    "/docs/oauth2-redirect",
+    "/redoc",
+    "/openapi.json",
+}
 BAD_KEYS = ["", "nope", "' OR 1=1; --", "vega-" + "x" * 43, "k" * 600]
 
 
@@ -26,7 +35,14 @@ def routes(api: Api) -> list[tuple[str, str]]:
     found = []
     for path, ops in schema["paths"].items():
         for method in ops:
-            found.append((method.upper(), path.replace("{conversation_id}", "c1").replace("{message_id}", "m1").replace("{name}", "n1")))
+            found.append(
+                (
+                    method.upper(),
+                    path.replace("{conversation_id}", "c1")
+                    .replace("{message_id}", "m1")
+                    .replace("{name}", "n1"),
+                )
+            )
     return found
 
 
@@ -37,7 +53,12 @@ async def test_every_private_route_refuses_missing_and_bad_keys(api: Api) -> Non
         if path in PUBLIC:
             continue
         body: dict[str, Any] | None = {"prompt": "hi"} if method == "POST" else None
-        for headers in [{}, *({"X-API-Key": k} for k in BAD_KEYS), {"Authorization": "Bearer nope"}, {"Authorization": "Basic abc"}]:
+        for headers in [
+            {},
+            *({"X-API-Key": k} for k in BAD_KEYS),
+            {"Authorization": "Bearer nope"},
+            {"Authorization": "Basic abc"},
+        ]:
             r = await api.client.request(method, path, json=body, headers=headers)
             assert r.status_code == 401, (method, path, headers, r.text)
             assert r.json()["error"]["code"] == "unauthorized"
@@ -57,14 +78,18 @@ async def test_public_routes_need_no_key(api: Api) -> None:
 
 async def test_both_header_forms_use_the_same_key(api: Api) -> None:
     r1 = await api.client.post("/chat", json={"prompt": "a"}, headers={"X-API-Key": api.key})
-    r2 = await api.client.post("/chat", json={"prompt": "b"}, headers={"Authorization": f"Bearer {api.key}"})
+    r2 = await api.client.post(
+        "/chat", json={"prompt": "b"}, headers={"Authorization": f"Bearer {api.key}"}
+    )
     assert r1.status_code == r2.status_code == 200
     history = (await api.client.get("/history", headers=api.auth())).json()
     assert [h["prompt"] for h in history] == ["b", "a"]
 
 
 async def test_chat_logs_both_messages_with_metadata(api: Api) -> None:
-    r = await api.client.post("/chat", json={"prompt": "hello", "temperature": 0.2, "max_tokens": 9}, headers=api.auth())
+    r = await api.client.post(
+        "/chat", json={"prompt": "hello", "temperature": 0.2, "max_tokens": 9}, headers=api.auth()
+    )
     assert r.status_code == 200
     body = r.json()
     assert body["response"] == "Hello world"
@@ -72,9 +97,12 @@ async def test_chat_logs_both_messages_with_metadata(api: Api) -> None:
     assert body["backend"] == "scripted"
     params = api.backend.calls[-1][1]
     assert (params.temperature, params.max_tokens, params.model) == (0.2, 9, "llama3.2")
-    detail = (await api.client.get(f"/conversations/{body['session_id']}", headers=api.auth())).json()
+    detail = (
+        await api.client.get(f"/conversations/{body['session_id']}", headers=api.auth())
+    ).json()
     assert [(m["role"], m["content"], m["status"]) for m in detail["messages"]] == [
-        ("user", "hello", "ok"), ("assistant", "Hello world", "ok"),
+        ("user", "hello", "ok"),
+        ("assistant", "Hello world", "ok"),
     ]
     reply = detail["messages"][1]
     assert reply["id"] == body["message_id"]
@@ -86,8 +114,12 @@ async def test_chat_logs_both_messages_with_metadata(api: Api) -> None:
 async def test_history_turns_are_sent_as_memory(make_api: Any) -> None:
     api: Api = await make_api(history_turns=1)
     first = (await api.client.post("/chat", json={"prompt": "one"}, headers=api.auth())).json()
-    await api.client.post("/chat", json={"prompt": "two", "session_id": first["session_id"]}, headers=api.auth())
-    await api.client.post("/chat", json={"prompt": "three", "session_id": first["session_id"]}, headers=api.auth())
+    await api.client.post(
+        "/chat", json={"prompt": "two", "session_id": first["session_id"]}, headers=api.auth()
+    )
+    await api.client.post(
+        "/chat", json={"prompt": "three", "session_id": first["session_id"]}, headers=api.auth()
+    )
     sent = [(m.role, m.content) for m in api.backend.calls[-1][0]]
     assert sent[1:] == [("user", "two"), ("assistant", "Hello world"), ("user", "three")]
 
@@ -106,7 +138,9 @@ async def test_history_turns_are_sent_as_memory(make_api: Any) -> None:
     ],
 )
 async def test_bad_chat_bodies_are_4xx(api: Api, payload: bytes, status: int) -> None:
-    r = await api.client.post("/chat", content=payload, headers={**api.auth(), "content-type": "application/json"})
+    r = await api.client.post(
+        "/chat", content=payload, headers={**api.auth(), "content-type": "application/json"}
+    )
     assert r.status_code == status, r.text
     assert r.json()["error"]["code"] == "bad_input"
 
@@ -118,15 +152,25 @@ async def test_prompt_over_the_limit_is_413_and_not_stored(make_api: Any) -> Non
     assert r.status_code == 413
     assert r.json()["error"]["code"] == "payload_too_large"
     assert count_messages(api) == before
-    r = await api.client.post("/chat", json={"prompt": "x" * 101, "stream": True}, headers=api.auth())
+    r = await api.client.post(
+        "/chat", json={"prompt": "x" * 101, "stream": True}, headers=api.auth()
+    )
     assert r.status_code == 413
 
 
 async def test_huge_bodies_are_refused_before_they_are_read(make_api: Any) -> None:
     api: Api = await make_api(max_prompt_chars=100)
-    r = await api.client.post("/chat", content=b"x" * (3 << 20), headers={**api.auth(), "content-type": "application/json"})
+    r = await api.client.post(
+        "/chat",
+        content=b"x" * (3 << 20),
+        headers={**api.auth(), "content-type": "application/json"},
+    )
     assert r.status_code == 413
-    r = await api.client.post("/chat", content=b"{}", headers={**api.auth(), "content-type": "application/json", "content-length": "-5"})
+    r = await api.client.post(
+        "/chat",
+        content=b"{}",
+        headers={**api.auth(), "content-type": "application/json", "content-length": "-5"},
+    )
     assert r.status_code in (400, 413)
 
 
@@ -138,13 +182,17 @@ async def test_huge_bodies_are_refused_before_they_are_read(make_api: Any) -> No
         (BackendError("bad frame"), 502, "backend_error"),
     ],
 )
-async def test_backend_failures_keep_the_users_message(api: Api, error: Exception, status: int, code: str) -> None:
+async def test_backend_failures_keep_the_users_message(
+    api: Api, error: Exception, status: int, code: str
+) -> None:
     api.backend.steps = [Step(fail_before=error)] * 3  # connect errors are retried twice
     r = await api.client.post("/chat", json={"prompt": "still here?"}, headers=api.auth())
     assert r.status_code == status
     assert r.json()["error"]["code"] == code
     conv = (await api.client.get("/conversations", headers=api.auth())).json()[0]
-    msgs = (await api.client.get(f"/conversations/{conv['id']}", headers=api.auth())).json()["messages"]
+    msgs = (await api.client.get(f"/conversations/{conv['id']}", headers=api.auth())).json()[
+        "messages"
+    ]
     assert msgs[0]["content"] == "still here?"
     assert msgs[1]["status"] == "error" and msgs[1]["error"].startswith(code)
     assert (await api.client.get("/healthz")).status_code == 200
@@ -157,7 +205,9 @@ async def test_stream_fails_after_tokens_with_an_error_event(api: Api) -> None:
     assert r.text.index("event: token") < r.text.index("event: error")
     assert "backend_error" in r.text
     conv = (await api.client.get("/conversations", headers=api.auth())).json()[0]
-    msgs = (await api.client.get(f"/conversations/{conv['id']}", headers=api.auth())).json()["messages"]
+    msgs = (await api.client.get(f"/conversations/{conv['id']}", headers=api.auth())).json()[
+        "messages"
+    ]
     assert (msgs[1]["content"], msgs[1]["status"]) == ("partial", "error")
 
 
@@ -172,17 +222,25 @@ async def test_response_cap_stops_generation(make_api: Any) -> None:
 
 async def test_keys_see_only_their_own_conversations(api: Api) -> None:
     bob = await api.new_key("bob")
-    mine = (await api.client.post("/chat", json={"prompt": "secret plan"}, headers=api.auth())).json()
+    mine = (
+        await api.client.post("/chat", json={"prompt": "secret plan"}, headers=api.auth())
+    ).json()
     sid, mid = mine["session_id"], mine["message_id"]
     for method, path in [
-        ("GET", f"/conversations/{sid}"), ("DELETE", f"/conversations/{sid}"),
-        ("GET", f"/conversations/{sid}/export"), ("GET", f"/history?session_id={sid}"),
+        ("GET", f"/conversations/{sid}"),
+        ("DELETE", f"/conversations/{sid}"),
+        ("GET", f"/conversations/{sid}/export"),
+        ("GET", f"/history?session_id={sid}"),
     ]:
         r = await api.client.request(method, path, headers=api.auth(bob))
         assert r.status_code == 404, (method, path)
-    r = await api.client.post(f"/messages/{mid}/feedback", json={"rating": 1}, headers=api.auth(bob))
+    r = await api.client.post(
+        f"/messages/{mid}/feedback", json={"rating": 1}, headers=api.auth(bob)
+    )
     assert r.status_code == 404
-    r = await api.client.post("/chat", json={"prompt": "let me in", "session_id": sid}, headers=api.auth(bob))
+    r = await api.client.post(
+        "/chat", json={"prompt": "let me in", "session_id": sid}, headers=api.auth(bob)
+    )
     assert r.status_code == 404
     assert (await api.client.get("/conversations", headers=api.auth(bob))).json() == []
     assert (await api.client.get("/history", headers=api.auth(bob))).json() == []
@@ -192,7 +250,9 @@ async def test_keys_see_only_their_own_conversations(api: Api) -> None:
 
 async def test_client_chosen_session_ids_continue(api: Api) -> None:
     for prompt in ("one", "two"):
-        r = await api.client.post("/chat", json={"prompt": prompt, "session_id": "my-notes"}, headers=api.auth())
+        r = await api.client.post(
+            "/chat", json={"prompt": prompt, "session_id": "my-notes"}, headers=api.auth()
+        )
         assert r.json()["session_id"] == "my-notes"
     detail = (await api.client.get("/conversations/my-notes", headers=api.auth())).json()
     assert detail["title"] == "one"
@@ -200,7 +260,9 @@ async def test_client_chosen_session_ids_continue(api: Api) -> None:
 
 
 async def test_delete_is_soft_and_export_is_json(api: Api) -> None:
-    sid = (await api.client.post("/chat", json={"prompt": "keep me"}, headers=api.auth())).json()["session_id"]
+    sid = (await api.client.post("/chat", json={"prompt": "keep me"}, headers=api.auth())).json()[
+        "session_id"
+    ]
     export = (await api.client.get(f"/conversations/{sid}/export", headers=api.auth())).json()
     assert export["format"] == "vega.conversation.v1"
     assert [m["content"] for m in export["messages"]] == ["keep me", "Hello world"]
@@ -216,16 +278,34 @@ async def test_delete_is_soft_and_export_is_json(api: Api) -> None:
 
 
 async def test_feedback_is_stored_and_validated(api: Api) -> None:
-    mid = (await api.client.post("/chat", json={"prompt": "rate me"}, headers=api.auth())).json()["message_id"]
+    mid = (await api.client.post("/chat", json={"prompt": "rate me"}, headers=api.auth())).json()[
+        "message_id"
+    ]
     r = await api.client.post(
         f"/messages/{mid}/feedback",
-        json={"rating": 5, "tags": ["good", "good", " concise "], "notes": "nice", "reviewed": True},
+        json={
+            "rating": 5,
+            "tags": ["good", "good", " concise "],
+            "notes": "nice",
+            "reviewed": True,
+        },
         headers=api.auth(),
     )
     assert r.status_code == 200
     body = r.json()
-    assert (body["rating"], body["tags"], body["notes"], body["reviewed"]) == (5, ["concise", "good"], "nice", True)
-    for bad in ({"rating": 6}, {"rating": -2}, {"rating": "great"}, {"unknown": 1}, {"tags": ["x"] * 21}):
+    assert (body["rating"], body["tags"], body["notes"], body["reviewed"]) == (
+        5,
+        ["concise", "good"],
+        "nice",
+        True,
+    )
+    for bad in (
+        {"rating": 6},
+        {"rating": -2},
+        {"rating": "great"},
+        {"unknown": 1},
+        {"tags": ["x"] * 21},
+    ):
         r = await api.client.post(f"/messages/{mid}/feedback", json=bad, headers=api.auth())
         assert r.status_code == 422, bad
     r = await api.client.post("/messages/nope/feedback", json={"rating": 1}, headers=api.auth())
@@ -236,7 +316,9 @@ async def test_pii_is_masked_in_stored_messages(make_api: Any) -> None:
     api: Api = await make_api(pii_masking=True)
     api.backend.default = Step(tokens=["Mail ", "bob@example.com"])
     prompt = "I am alice@example.org, card 4111 1111 1111 1111"
-    sid = (await api.client.post("/chat", json={"prompt": prompt}, headers=api.auth())).json()["session_id"]
+    sid = (await api.client.post("/chat", json={"prompt": prompt}, headers=api.auth())).json()[
+        "session_id"
+    ]
     msgs = (await api.client.get(f"/conversations/{sid}", headers=api.auth())).json()["messages"]
     assert "alice@example.org" not in msgs[0]["content"] and "[EMAIL]" in msgs[0]["content"]
     assert "4111" not in msgs[0]["content"]
@@ -246,13 +328,17 @@ async def test_pii_is_masked_in_stored_messages(make_api: Any) -> None:
 
 async def test_rate_limit_answers_429_with_retry_after(make_api: Any) -> None:
     api: Api = await make_api(rate_limit="2/minute")
-    codes = [(await api.client.get("/conversations", headers=api.auth())).status_code for _ in range(3)]
+    codes = [
+        (await api.client.get("/conversations", headers=api.auth())).status_code for _ in range(3)
+    ]
     assert codes == [200, 200, 429]
     r = await api.client.get("/conversations", headers=api.auth())
     assert int(r.headers["retry-after"]) >= 1
     assert r.json()["error"]["code"] == "rate_limited"
     bob = await api.new_key("bob")
-    assert (await api.client.get("/conversations", headers=api.auth(bob))).status_code == 200  # per key
+    assert (
+        await api.client.get("/conversations", headers=api.auth(bob))
+    ).status_code == 200  # per key
 
 
 async def test_admin_routes_need_an_admin_key(api: Api) -> None:
@@ -264,8 +350,13 @@ async def test_admin_routes_need_an_admin_key(api: Api) -> None:
     assert (await api.client.get("/conversations", headers=api.auth(carol))).status_code == 200
     names = [k["name"] for k in (await api.client.get("/admin/keys", headers=api.auth())).json()]
     assert names == ["primary", "bob", "carol"]
-    assert all("secret" not in k and "hash" not in k for k in (await api.client.get("/admin/keys", headers=api.auth())).json())
-    assert (await api.client.post("/admin/keys", json={"name": "carol"}, headers=api.auth())).status_code == 409
+    assert all(
+        "secret" not in k and "hash" not in k
+        for k in (await api.client.get("/admin/keys", headers=api.auth())).json()
+    )
+    assert (
+        await api.client.post("/admin/keys", json={"name": "carol"}, headers=api.auth())
+    ).status_code == 409
     assert (await api.client.delete("/admin/keys/carol", headers=api.auth())).status_code == 200
     assert (await api.client.get("/conversations", headers=api.auth(carol))).status_code == 401
     assert (await api.client.delete("/admin/keys/primary", headers=api.auth())).status_code == 422

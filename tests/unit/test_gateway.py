@@ -14,10 +14,14 @@ PARAMS = GenerationParams(model="m")
 
 
 def gateway(backend: ScriptedBackend, *, ttl: float = 0, failures: int = 3) -> Gateway:
-    return Gateway(backend, metrics=Metrics(), breaker_failures=failures, breaker_reset_s=60, cache_ttl_s=ttl)
+    return Gateway(
+        backend, metrics=Metrics(), breaker_failures=failures, breaker_reset_s=60, cache_ttl_s=ttl
+    )
 
 
-async def collect(gw: Gateway, messages: list[Message] = MSGS, params: GenerationParams = PARAMS) -> str:
+async def collect(
+    gw: Gateway, messages: list[Message] = MSGS, params: GenerationParams = PARAMS
+) -> str:
     return "".join([d.text async for d in gw.stream(messages, params)])
 
 
@@ -55,7 +59,10 @@ async def test_failed_or_partial_replies_are_not_cached() -> None:
 
 async def test_connect_errors_are_retried_before_the_first_token() -> None:
     backend = ScriptedBackend()
-    backend.steps = [Step(fail_before=BackendUnavailable("down")), Step(fail_before=BackendUnavailable("down"))]
+    backend.steps = [
+        Step(fail_before=BackendUnavailable("down")),
+        Step(fail_before=BackendUnavailable("down")),
+    ]
     gw = gateway(backend)
     assert await collect(gw) == "Hello world"
     assert len(backend.calls) == 3
@@ -97,7 +104,9 @@ async def test_breaker_opens_fails_fast_and_ignores_rejections() -> None:
 
 async def test_half_open_probe_refreshes_the_backend() -> None:
     backend = ScriptedBackend()
-    gw = Gateway(backend, metrics=Metrics(), breaker_failures=1, breaker_reset_s=0.01, cache_ttl_s=0)
+    gw = Gateway(
+        backend, metrics=Metrics(), breaker_failures=1, breaker_reset_s=0.01, cache_ttl_s=0
+    )
     backend.steps = [Step(fail_before=BackendError("500"))]
     with pytest.raises(BackendError):
         await collect(gw)

@@ -8,12 +8,20 @@ def test_system_history_and_question_in_order() -> None:
     history = [Message("user", "a"), Message("assistant", "b")]
     msgs = build_messages(system="sys", history=history, prompt="q", budget_chars=1000)
     assert [(m.role, m.content) for m in msgs] == [
-        ("system", "sys"), ("user", "a"), ("assistant", "b"), ("user", "q"),
+        ("system", "sys"),
+        ("user", "a"),
+        ("assistant", "b"),
+        ("user", "q"),
     ]
 
 
 def test_oldest_history_is_dropped_first_and_question_always_kept() -> None:
-    history = [Message("user", "x" * 50), Message("assistant", "y" * 50), Message("user", "z" * 10), Message("assistant", "w" * 10)]
+    history = [
+        Message("user", "x" * 50),
+        Message("assistant", "y" * 50),
+        Message("user", "z" * 10),
+        Message("assistant", "w" * 10),
+    ]
     msgs = build_messages(system="s", history=history, prompt="q" * 20, budget_chars=45)
     assert [m.content for m in msgs] == ["s", "z" * 10, "w" * 10, "q" * 20]
     tiny = build_messages(system="s", history=history, prompt="q" * 100, budget_chars=10)

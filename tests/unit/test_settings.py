@@ -15,8 +15,18 @@ def test_defaults_match_the_design(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     assert s.llm_backend == BackendName.AUTO
     assert s.model == "llama3.2"
     assert s.ollama_url == "http://127.0.0.1:11434"
-    assert (s.llm_timeout_s, s.breaker_failures, s.breaker_reset_s, s.cache_ttl_s) == (120, 5, 30, 300)
-    assert (s.history_turns, s.max_prompt_chars, s.max_response_chars, s.max_upload_mb) == (6, 32000, 64000, 50)
+    assert (s.llm_timeout_s, s.breaker_failures, s.breaker_reset_s, s.cache_ttl_s) == (
+        120,
+        5,
+        30,
+        300,
+    )
+    assert (s.history_turns, s.max_prompt_chars, s.max_response_chars, s.max_upload_mb) == (
+        6,
+        32000,
+        64000,
+        50,
+    )
     assert s.rate_limit == "120/minute"
     assert s.pii_masking is False
     assert s.database_url == f"sqlite:///{Path('data') / 'vega.db'}"
@@ -69,7 +79,10 @@ def test_prod_mode_refuses_unsafe_settings(tmp_path: Path) -> None:
         load_settings(mode="prod", data_dir=tmp_path, _env_file=None)
     with pytest.raises(ConfigError, match="several workers"):
         load_settings(mode="prod", api_key="x" * 32, workers=4, data_dir=tmp_path, _env_file=None)
-    ok = load_settings(mode="prod", api_key="x" * 32, host="0.0.0.0", data_dir=tmp_path, _env_file=None)
+    public = "0.0.0.0"  # noqa: S104 - binding to every interface is the point of the test
+    ok = load_settings(
+        mode="prod", api_key="x" * 32, host=public, data_dir=tmp_path, _env_file=None
+    )
     assert ok.unsafe_reasons() == []
 
 
@@ -81,6 +94,10 @@ def test_rate_limit_zero_disables(tmp_path: Path) -> None:
 def test_unknown_backend_is_refused_at_start_with_the_choices(tmp_path: Path) -> None:
     from vega.runtime import build
 
-    settings = load_settings(llm_backend="GPT5", data_dir=tmp_path, api_key="k" * 20, _env_file=None)
-    with pytest.raises(ConfigError, match="Unknown backend 'gpt5'. Available: auto, none, ollama, openai"):
+    settings = load_settings(
+        llm_backend="GPT5", data_dir=tmp_path, api_key="k" * 20, _env_file=None
+    )
+    with pytest.raises(
+        ConfigError, match=r"Unknown backend 'gpt5'\. Available: auto, none, ollama, openai"
+    ):
         build(settings)

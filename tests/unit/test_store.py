@@ -30,7 +30,9 @@ def db(request: pytest.FixtureRequest, sqlite_url: str) -> Iterator[Database]:
 def test_migrations_create_exactly_the_models(db: Database) -> None:
     assert current_revision(db.engine) == head_revision(db.engine)
     with db.engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata)
+        diff = compare_metadata(
+            MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata
+        )
     assert diff == []
     tables = set(inspect(db.engine).get_table_names())
     assert {"api_keys", "conversations", "messages", "audit_log", "jobs"} <= tables
@@ -68,7 +70,9 @@ def test_conversations_are_scoped_to_their_owner(db: Database) -> None:
 
     def setup(s):  # type: ignore[no-untyped-def]
         conv = repo.create(s, owner=alice, title="t")
-        repo.add_message(s, conversation_id=conv.id, role="user", content="hi", source="api", status="ok")
+        repo.add_message(
+            s, conversation_id=conv.id, role="user", content="hi", source="api", status="ok"
+        )
         s.commit()
         return conv.id
 
@@ -88,8 +92,13 @@ def test_recent_messages_are_the_last_n_oldest_first(db: Database) -> None:
         conv = repo.create(s, owner=alice)
         for i in range(6):
             repo.add_message(
-                s, conversation_id=conv.id, role="user" if i % 2 == 0 else "assistant",
-                content=f"m{i}", source="api", status="ok", created=start + timedelta(seconds=i),
+                s,
+                conversation_id=conv.id,
+                role="user" if i % 2 == 0 else "assistant",
+                content=f"m{i}",
+                source="api",
+                status="ok",
+                created=start + timedelta(seconds=i),
             )
         s.commit()
         return conv.id
@@ -105,7 +114,9 @@ def test_soft_delete_hides_but_keeps_rows(db: Database) -> None:
 
     def setup(s):  # type: ignore[no-untyped-def]
         conv = repo.create(s, owner=alice)
-        msg = repo.add_message(s, conversation_id=conv.id, role="user", content="x", source="api", status="ok")
+        msg = repo.add_message(
+            s, conversation_id=conv.id, role="user", content="x", source="api", status="ok"
+        )
         s.commit()
         return conv.id, msg.id
 

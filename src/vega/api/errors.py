@@ -16,14 +16,23 @@ from vega.logs import request_id_var
 log = logging.getLogger(__name__)
 
 HTTP_CODES = {
-    400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-    405: "method_not_allowed", 409: "conflict", 413: "payload_too_large",
-    415: "unsupported_media_type", 422: "bad_input", 429: "rate_limited",
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "bad_input",
+    429: "rate_limited",
 }
 
 
 def error_body(code: str, message: str, **extra: Any) -> dict[str, Any]:
-    return {"error": {"code": code, "message": message, "request_id": request_id_var.get(), **extra}}
+    return {
+        "error": {"code": code, "message": message, "request_id": request_id_var.get(), **extra}
+    }
 
 
 def vega_error_response(exc: VegaError) -> JSONResponse:
@@ -33,7 +42,9 @@ def vega_error_response(exc: VegaError) -> JSONResponse:
         headers["Retry-After"] = str(retry)
     if exc.status == 401:
         headers["WWW-Authenticate"] = "Bearer"
-    return JSONResponse(error_body(exc.code, exc.message, **exc.details), exc.status, headers=headers)
+    return JSONResponse(
+        error_body(exc.code, exc.message, **exc.details), exc.status, headers=headers
+    )
 
 
 async def _on_vega_error(_request: Request, exc: Exception) -> JSONResponse:
@@ -64,7 +75,9 @@ async def _on_http(_request: Request, exc: Exception) -> JSONResponse:
 
 async def _on_unexpected(_request: Request, exc: Exception) -> JSONResponse:
     log.error("unhandled error", exc_info=exc)
-    return JSONResponse(error_body("internal_error", "Something went wrong; see the server log."), 500)
+    return JSONResponse(
+        error_body("internal_error", "Something went wrong; see the server log."), 500
+    )
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -28,7 +28,9 @@ class BodyTooLarge(Exception):
 
 
 class RequestContextMiddleware:
-    def __init__(self, app: ASGIApp, *, metrics: Metrics, max_body_bytes: int, max_upload_bytes: int) -> None:
+    def __init__(
+        self, app: ASGIApp, *, metrics: Metrics, max_body_bytes: int, max_upload_bytes: int
+    ) -> None:
         self.app = app
         self.metrics = metrics
         self.max_body = max_body_bytes
@@ -74,7 +76,10 @@ class RequestContextMiddleware:
                 if message["type"] == "http.response.start":
                     status = message["status"]
                     message.setdefault("headers", [])
-                    message["headers"] = [*message["headers"], (b"x-request-id", request_id.encode())]
+                    message["headers"] = [
+                        *message["headers"],
+                        (b"x-request-id", request_id.encode()),
+                    ]
                 await send(message)
 
             try:
@@ -88,10 +93,16 @@ class RequestContextMiddleware:
             route = _route(scope)
             method = scope.get("method", "WS")
             if scope["type"] == "http":
-                self.metrics.http_requests.labels(method=method, route=route, status=str(status)).inc()
+                self.metrics.http_requests.labels(
+                    method=method, route=route, status=str(status)
+                ).inc()
                 self.metrics.http_latency.labels(method=method, route=route).observe(elapsed)
             log.info(
-                "%s %s %s %.1fms", method, scope["path"], status or "-", elapsed * 1000,
+                "%s %s %s %.1fms",
+                method,
+                scope["path"],
+                status or "-",
+                elapsed * 1000,
                 extra={"route": route, "status": status, "latency_ms": round(elapsed * 1000, 1)},
             )
             request_id_var.reset(token)
@@ -116,11 +127,16 @@ async def _reject(send: Send, request_id: str, status: int, limit: int) -> None:
     else:
         body = error_body("bad_request", "Content-Length is not a valid number.")
     payload = json.dumps(body).encode()
-    await send({
-        "type": "http.response.start", "status": status,
-        "headers": [
-            (b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode()),
-            (b"x-request-id", request_id.encode()), (b"connection", b"close"),
-        ],
-    })
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(payload)).encode()),
+                (b"x-request-id", request_id.encode()),
+                (b"connection", b"close"),
+            ],
+        }
+    )
     await send({"type": "http.response.body", "body": payload})

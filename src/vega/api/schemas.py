@@ -24,9 +24,15 @@ class ChatIn(BaseModel):
 
     def to_request(self, source: Source = "api") -> ChatRequest:
         return ChatRequest(
-            prompt=self.prompt, session_id=self.session_id, model=self.model,
-            collection=self.collection, top_k=self.top_k, temperature=self.temperature,
-            max_tokens=self.max_tokens, system=self.system, source=source,
+            prompt=self.prompt,
+            session_id=self.session_id,
+            model=self.model,
+            collection=self.collection,
+            top_k=self.top_k,
+            temperature=self.temperature,
+            max_tokens=self.max_tokens,
+            system=self.system,
+            source=source,
         )
 
 
@@ -38,7 +44,8 @@ class UsageOut(BaseModel):
     @classmethod
     def of(cls, usage: Usage) -> UsageOut:
         return cls(
-            prompt_tokens=usage.prompt_tokens, completion_tokens=usage.completion_tokens,
+            prompt_tokens=usage.prompt_tokens,
+            completion_tokens=usage.completion_tokens,
             total_tokens=usage.total_tokens,
         )
 
@@ -57,9 +64,14 @@ class ChatOut(BaseModel):
     @classmethod
     def of(cls, done: TurnDone) -> ChatOut:
         return cls(
-            response=done.response, session_id=done.session_id, message_id=done.message_id,
-            model=done.model, backend=done.backend, sources=done.sources,
-            usage=UsageOut.of(done.usage), latency_ms=done.latency_ms,
+            response=done.response,
+            session_id=done.session_id,
+            message_id=done.message_id,
+            model=done.model,
+            backend=done.backend,
+            sources=done.sources,
+            usage=UsageOut.of(done.usage),
+            latency_ms=done.latency_ms,
             finish_reason=done.finish_reason,
         )
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from contextlib import aclosing
 from typing import Any
 
@@ -21,7 +21,7 @@ from starlette.types import Receive, Scope, Send
 
 from vega.api.errors import error_body, vega_error_response
 from vega.api.schemas import UsageOut
-from vega.chat.service import ChatEvent, Token, TurnDone, TurnStarted
+from vega.chat.service import ChatEvent, Token, TurnStarted
 from vega.errors import VegaError
 
 log = logging.getLogger(__name__)
@@ -46,16 +46,19 @@ def encode_chat_event(event: ChatEvent) -> bytes:
     return body + sse(
         "done",
         {
-            "message_id": event.message_id, "session_id": event.session_id,
-            "usage": UsageOut.of(event.usage).model_dump(), "model": event.model,
-            "backend": event.backend, "latency_ms": event.latency_ms,
+            "message_id": event.message_id,
+            "session_id": event.session_id,
+            "usage": UsageOut.of(event.usage).model_dump(),
+            "model": event.model,
+            "backend": event.backend,
+            "latency_ms": event.latency_ms,
             "finish_reason": event.finish_reason,
         },
     )
 
 
 class ChatEventStream(Response):
-    def __init__(self, events: AsyncIterator[ChatEvent]) -> None:
+    def __init__(self, events: AsyncGenerator[ChatEvent, None]) -> None:
         super().__init__(media_type="text/event-stream")
         self._events = events
 
@@ -90,11 +93,25 @@ class ChatEventStream(Response):
                     if chunk := encode_chat_event(event):
                         await send({"type": "http.response.body", "body": chunk, "more_body": True})
                 async for event in events:
-                    await send({"type": "http.response.body", "body": encode_chat_event(event), "more_body": True})
+                    await send(
+                        {
+                            "type": "http.response.body",
+                            "body": encode_chat_event(event),
+                            "more_body": True,
+                        }
+                    )
             except VegaError as exc:
-                await send({"type": "http.response.body", "body": sse("error", error_body(exc.code, exc.message)), "more_body": True})
+                await send(
+                    {
+                        "type": "http.response.body",
+                        "body": sse("error", error_body(exc.code, exc.message)),
+                        "more_body": True,
+                    }
+                )
             except Exception:
                 log.exception("chat stream failed")
-                body = sse("error", error_body("internal_error", "The stream failed; see the server log."))
+                body = sse(
+                    "error", error_body("internal_error", "The stream failed; see the server log.")
+                )
                 await send({"type": "http.response.body", "body": body, "more_body": True})
             await send({"type": "http.response.body", "body": b"", "more_body": False})

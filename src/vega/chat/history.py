@@ -44,7 +44,9 @@ class ConversationService:
             raise NotFound(f"No conversation '{conversation_id}'.")
         return conv
 
-    async def list(self, principal: Principal, *, limit: int = 50, offset: int = 0) -> list[ConversationView]:
+    async def list_conversations(
+        self, principal: Principal, *, limit: int = 50, offset: int = 0
+    ) -> list[ConversationView]:
         _limit(limit)
         if offset < 0:
             raise BadInput("offset must not be negative.")
@@ -61,13 +63,18 @@ class ConversationService:
 
         return await self._db.run(read)
 
-    async def delete(self, conversation_id: str, principal: Principal, *, request_id: str | None = None) -> None:
+    async def delete(
+        self, conversation_id: str, principal: Principal, *, request_id: str | None = None
+    ) -> None:
         def soft_delete(session: Session) -> None:
             conv = self._owned(session, conversation_id, principal)
             repo.soft_delete(session, conversation=conv)
             audit.record(
-                session, key_id=principal.key_id, action="conversation.delete",
-                target=conversation_id, request_id=request_id,
+                session,
+                key_id=principal.key_id,
+                action="conversation.delete",
+                target=conversation_id,
+                request_id=request_id,
             )
             session.commit()
 
@@ -84,11 +91,21 @@ class ConversationService:
             "updated": conv.updated.isoformat(),
             "messages": [
                 {
-                    "id": m.id, "role": m.role, "content": m.content, "created": m.created.isoformat(),
-                    "model": m.model, "backend": m.backend, "status": m.status,
-                    "latency_ms": m.latency_ms, "prompt_tokens": m.prompt_tokens,
-                    "completion_tokens": m.completion_tokens, "source": m.source,
-                    "rating": m.rating, "tags": m.tags, "notes": m.notes, "reviewed": m.reviewed,
+                    "id": m.id,
+                    "role": m.role,
+                    "content": m.content,
+                    "created": m.created.isoformat(),
+                    "model": m.model,
+                    "backend": m.backend,
+                    "status": m.status,
+                    "latency_ms": m.latency_ms,
+                    "prompt_tokens": m.prompt_tokens,
+                    "completion_tokens": m.completion_tokens,
+                    "source": m.source,
+                    "rating": m.rating,
+                    "tags": m.tags,
+                    "notes": m.notes,
+                    "reviewed": m.reviewed,
                 }
                 for m in detail.messages
             ],
@@ -108,10 +125,17 @@ class ConversationService:
             prompts = repo.previous_user_messages(session, replies=replies)
             return [
                 Exchange(
-                    message_id=r.id, session_id=r.conversation_id,
+                    message_id=r.id,
+                    session_id=r.conversation_id,
                     prompt=prompts[r.id].content if r.id in prompts else "",
-                    response=r.content, model=r.model, backend=r.backend, status=r.status,
-                    source=r.source, latency_ms=r.latency_ms, created=r.created, rating=r.rating,
+                    response=r.content,
+                    model=r.model,
+                    backend=r.backend,
+                    status=r.status,
+                    source=r.source,
+                    latency_ms=r.latency_ms,
+                    created=r.created,
+                    rating=r.rating,
                 )
                 for r in replies
             ]
@@ -119,7 +143,12 @@ class ConversationService:
         return await self._db.run(read)
 
     async def feedback(
-        self, message_id: str, feedback: Feedback, principal: Principal, *, request_id: str | None = None
+        self,
+        message_id: str,
+        feedback: Feedback,
+        principal: Principal,
+        *,
+        request_id: str | None = None,
     ) -> MessageView:
         if feedback.rating is not None and not -1 <= feedback.rating <= 5:
             raise BadInput("rating must be between -1 and 5.")
@@ -139,8 +168,11 @@ class ConversationService:
             if feedback.reviewed is not None:
                 message.reviewed = feedback.reviewed
             audit.record(
-                session, key_id=principal.key_id, action="message.feedback",
-                target=message_id, request_id=request_id,
+                session,
+                key_id=principal.key_id,
+                action="message.feedback",
+                target=message_id,
+                request_id=request_id,
             )
             session.commit()
             return MessageView.of(message)

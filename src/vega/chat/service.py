@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, Callable
 from contextlib import aclosing
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -121,7 +121,9 @@ class ChatService:
         if request.session_id is not None and not SESSION_ID.match(request.session_id):
             raise BadInput("session_id must be 1-64 letters, digits, '.', '_', ':' or '-'.")
 
-    async def stream(self, request: ChatRequest, principal: Principal) -> AsyncIterator[ChatEvent]:
+    async def stream(
+        self, request: ChatRequest, principal: Principal
+    ) -> AsyncGenerator[ChatEvent, None]:
         """Run one turn, yielding tokens as they come and a final ``TurnDone``.
 
         Raises ``VegaError`` on failure; the user's message is stored either way.
@@ -131,12 +133,18 @@ class ChatService:
         begun = await self._db.run(lambda s: self._begin(s, request, principal))
         model = request.model or self._settings.model
         params = GenerationParams(
-            model=model, temperature=request.temperature, top_p=request.top_p,
-            max_tokens=request.max_tokens, stop=request.stop, seed=request.seed,
+            model=model,
+            temperature=request.temperature,
+            top_p=request.top_p,
+            max_tokens=request.max_tokens,
+            stop=request.stop,
+            seed=request.seed,
         )
         messages = build_messages(
             system=request.system if request.system is not None else self._settings.system_prompt,
-            history=begun.history, prompt=request.prompt, budget_chars=self._settings.context_chars,
+            history=begun.history,
+            prompt=request.prompt,
+            budget_chars=self._settings.context_chars,
         )
         backend = self._gateway.backend_name
         yield TurnStarted(begun.conversation_id, begun.user_message_id)
@@ -144,7 +152,8 @@ class ChatService:
         size = 0
         usage: Usage | None = None
         finish: str | None = None
-        status, error = "cancelled", "cancelled by the client"
+        status: str = "cancelled"
+        error: str | None = "cancelled by the client"
         limit = self._settings.max_response_chars
         try:
             async with aclosing(self._gateway.stream(messages, params)) as deltas:
@@ -178,14 +187,27 @@ class ChatService:
             with anyio.CancelScope(shield=True):
                 message_id = await self._db.run(
                     lambda s: self._finish(
-                        s, request, begun.conversation_id, reply=reply, model=model,
-                        backend=backend, status=status, error=error, usage=usage,
+                        s,
+                        request,
+                        begun.conversation_id,
+                        reply=reply,
+                        model=model,
+                        backend=backend,
+                        status=status,
+                        error=error,
+                        usage=usage,
                         latency_ms=latency_ms,
                     )
                 )
         yield TurnDone(
-            message_id=message_id, session_id=begun.conversation_id, response=reply,
-            model=model, backend=backend, usage=usage, latency_ms=latency_ms, finish_reason=finish,
+            message_id=message_id,
+            session_id=begun.conversation_id,
+            response=reply,
+            model=model,
+            backend=backend,
+            usage=usage,
+            latency_ms=latency_ms,
+            finish_reason=finish,
         )
 
     async def complete(self, request: ChatRequest, principal: Principal) -> TurnDone:
@@ -206,14 +228,20 @@ class ChatService:
             if row.content and row.role in ("user", "assistant")
         ]
         user = repo.add_message(
-            session, conversation_id=conv.id, role="user", content=self._mask(request.prompt),
-            source=request.source, status="ok",
+            session,
+            conversation_id=conv.id,
+            role="user",
+            content=self._mask(request.prompt),
+            source=request.source,
+            status="ok",
         )
         repo.touch(session, conversation=conv)
         session.commit()
         return _Begun(conv.id, user.id, history)
 
-    def _conversation(self, session: Session, request: ChatRequest, principal: Principal) -> Conversation:
+    def _conversation(
+        self, session: Session, request: ChatRequest, principal: Principal
+    ) -> Conversation:
         title = self._mask(_title(request.prompt))
         if request.session_id is None:
             return repo.create(session, owner=principal.key_id, title=title)
@@ -227,13 +255,31 @@ class ChatService:
         )
 
     def _finish(
-        self, session: Session, request: ChatRequest, conversation_id: str, *, reply: str,
-        model: str, backend: str, status: str, error: str | None, usage: Usage, latency_ms: int,
+        self,
+        session: Session,
+        request: ChatRequest,
+        conversation_id: str,
+        *,
+        reply: str,
+        model: str,
+        backend: str,
+        status: str,
+        error: str | None,
+        usage: Usage,
+        latency_ms: int,
     ) -> str:
         message = repo.add_message(
-            session, conversation_id=conversation_id, role="assistant", content=self._mask(reply),
-            model=model, backend=backend, status=status, error=error, latency_ms=latency_ms,
-            prompt_tokens=usage.prompt_tokens, completion_tokens=usage.completion_tokens,
+            session,
+            conversation_id=conversation_id,
+            role="assistant",
+            content=self._mask(reply),
+            model=model,
+            backend=backend,
+            status=status,
+            error=error,
+            latency_ms=latency_ms,
+            prompt_tokens=usage.prompt_tokens,
+            completion_tokens=usage.completion_tokens,
             source=request.source,
         )
         conv = session.get(Conversation, conversation_id)

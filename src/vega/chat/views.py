@@ -32,11 +32,23 @@ class MessageView:
     @classmethod
     def of(cls, m: Message) -> MessageView:
         return cls(
-            id=m.id, conversation_id=m.conversation_id, role=m.role, content=m.content,
-            created=m.created, model=m.model, backend=m.backend, status=m.status, error=m.error,
-            latency_ms=m.latency_ms, prompt_tokens=m.prompt_tokens,
-            completion_tokens=m.completion_tokens, source=m.source, rating=m.rating,
-            tags=list(m.tags or []), notes=m.notes, reviewed=m.reviewed,
+            id=m.id,
+            conversation_id=m.conversation_id,
+            role=m.role,
+            content=m.content,
+            created=m.created,
+            model=m.model,
+            backend=m.backend,
+            status=m.status,
+            error=m.error,
+            latency_ms=m.latency_ms,
+            prompt_tokens=m.prompt_tokens,
+            completion_tokens=m.completion_tokens,
+            source=m.source,
+            rating=m.rating,
+            tags=list(m.tags or []),
+            notes=m.notes,
+            reviewed=m.reviewed,
         )
 
 
@@ -77,8 +89,15 @@ class Exchange:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "message_id": self.message_id, "session_id": self.session_id, "prompt": self.prompt,
-            "response": self.response, "model": self.model, "backend": self.backend,
-            "status": self.status, "source": self.source, "latency_ms": self.latency_ms,
-            "created": self.created.isoformat(), "rating": self.rating,
+            "message_id": self.message_id,
+            "session_id": self.session_id,
+            "prompt": self.prompt,
+            "response": self.response,
+            "model": self.model,
+            "backend": self.backend,
+            "status": self.status,
+            "source": self.source,
+            "latency_ms": self.latency_ms,
+            "created": self.created.isoformat(),
+            "rating": self.rating,
         }

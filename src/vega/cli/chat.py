@@ -31,22 +31,37 @@ async def _turn(rt: Runtime, request: ChatRequest, *, stream: bool) -> TurnDone:
 
 def chat(
     prompt: Annotated[str, typer.Argument(help="What to ask.")],
-    session: Annotated[str | None, typer.Option("--session", help="Continue this conversation.")] = None,
+    session: Annotated[
+        str | None, typer.Option("--session", help="Continue this conversation.")
+    ] = None,
     model: Annotated[str | None, typer.Option(help="Model name (default VEGA_MODEL).")] = None,
-    collection: Annotated[str | None, typer.Option(help="Answer from this document collection.")] = None,
-    no_stream: Annotated[bool, typer.Option("--no-stream", help="Print the answer when complete.")] = False,
+    collection: Annotated[
+        str | None, typer.Option(help="Answer from this document collection.")
+    ] = None,
+    no_stream: Annotated[
+        bool, typer.Option("--no-stream", help="Print the answer when complete.")
+    ] = False,
     json_out: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
     """One chat turn, streamed to the terminal and logged (source=cli)."""
-    request = ChatRequest(prompt=prompt, session_id=session, model=model, collection=collection, source="cli")
+    request = ChatRequest(
+        prompt=prompt, session_id=session, model=model, collection=collection, source="cli"
+    )
     stream = not (no_stream or json_out)
     done = context.run(lambda rt: _turn(rt, request, stream=stream))
     if json_out:
         context.print_json(
             {
-                "response": done.response, "session_id": done.session_id, "message_id": done.message_id,
-                "model": done.model, "backend": done.backend, "sources": done.sources,
-                "usage": {"prompt_tokens": done.usage.prompt_tokens, "completion_tokens": done.usage.completion_tokens},
+                "response": done.response,
+                "session_id": done.session_id,
+                "message_id": done.message_id,
+                "model": done.model,
+                "backend": done.backend,
+                "sources": done.sources,
+                "usage": {
+                    "prompt_tokens": done.usage.prompt_tokens,
+                    "completion_tokens": done.usage.completion_tokens,
+                },
                 "latency_ms": done.latency_ms,
             }
         )
@@ -54,17 +69,25 @@ def chat(
     if not stream:
         sys.stdout.write(done.response)
     sys.stdout.write("\n")
-    context.err.print(f"session {done.session_id} · {done.model} · {done.latency_ms} ms", style="dim", markup=False)
+    context.err.print(
+        f"session {done.session_id} · {done.model} · {done.latency_ms} ms",
+        style="dim",
+        markup=False,
+    )
 
 
 def repl(
-    session: Annotated[str | None, typer.Option("--session", help="Continue this conversation.")] = None,
+    session: Annotated[
+        str | None, typer.Option("--session", help="Continue this conversation.")
+    ] = None,
 ) -> None:
     """Interactive chat. /new starts a new conversation, /exit (or Ctrl-D) leaves; Ctrl-C stops a reply."""
 
     async def loop(rt: Runtime) -> None:
         session_id = session
-        context.err.print(f"Vega chat · backend {rt.gateway.describe()} · /new, /exit", style="dim", markup=False)
+        context.err.print(
+            f"Vega chat · backend {rt.gateway.describe()} · /new, /exit", style="dim", markup=False
+        )
         while True:
             try:
                 line = await asyncio.to_thread(input, "you> ")
@@ -101,19 +124,28 @@ def repl(
 
 def history(
     limit: Annotated[int, typer.Option(min=1, max=500, help="How many exchanges.")] = 20,
-    session: Annotated[str | None, typer.Option("--session", help="Only this conversation.")] = None,
+    session: Annotated[
+        str | None, typer.Option("--session", help="Only this conversation.")
+    ] = None,
     json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Recent exchanges of the primary key, newest first."""
-    exchanges = context.run(lambda rt: rt.conversations.history(rt.owner, limit=limit, session_id=session), start=False)
+    exchanges = context.run(
+        lambda rt: rt.conversations.history(rt.owner, limit=limit, session_id=session), start=False
+    )
     if json_out:
         context.print_json([e.as_dict() for e in exchanges])
         return
     table = Table("when", "session", "prompt", "response", "model", "status", "ms")
     for e in exchanges:
         table.add_row(
-            e.created.strftime("%Y-%m-%d %H:%M:%S"), e.session_id[:8], _clip(e.prompt), _clip(e.response),
-            e.model or "", e.status, str(e.latency_ms or ""),
+            e.created.strftime("%Y-%m-%d %H:%M:%S"),
+            e.session_id[:8],
+            _clip(e.prompt),
+            _clip(e.response),
+            e.model or "",
+            e.status,
+            str(e.latency_ms or ""),
         )
     context.out.print(table)
 

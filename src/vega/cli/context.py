@@ -25,7 +25,9 @@ def settings() -> Settings:
 
 
 @asynccontextmanager
-async def runtime(settings_: Settings | None = None, *, start: bool = True) -> AsyncIterator[Runtime]:
+async def runtime(
+    settings_: Settings | None = None, *, start: bool = True
+) -> AsyncIterator[Runtime]:
     rt = build(settings_ or settings())
     try:
         if start:
@@ -48,4 +50,6 @@ def run(fn: Callable[[Runtime], Awaitable[T]], *, start: bool = True) -> T:
 def print_json(data: Any) -> None:
     import json
 
-    out.out(json.dumps(data, indent=2, ensure_ascii=False, default=str), markup=False, highlight=False)
+    out.out(
+        json.dumps(data, indent=2, ensure_ascii=False, default=str), highlight=False
+    )

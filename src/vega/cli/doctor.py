@@ -31,7 +31,12 @@ def _data_dir(settings: Settings) -> Check:
         probe.unlink()
         return Check("data dir", True, str(settings.data_dir.resolve()))
     except OSError as exc:
-        return Check("data dir", False, f"{settings.data_dir}: {exc.strerror}", "Set VEGA_DATA_DIR to a writable folder.")
+        return Check(
+            "data dir",
+            False,
+            f"{settings.data_dir}: {exc.strerror}",
+            "Set VEGA_DATA_DIR to a writable folder.",
+        )
 
 
 def _key(settings: Settings) -> Check:
@@ -42,7 +47,9 @@ def _key(settings: Settings) -> Check:
         return Check("api key", True, f"will be generated on first start into {path}")
     mode = stat.S_IMODE(os.stat(path).st_mode)
     if mode & 0o077:
-        return Check("api key", False, f"{path} is readable by others (mode {mode:o})", f"chmod 600 {path}")
+        return Check(
+            "api key", False, f"{path} is readable by others (mode {mode:o})", f"chmod 600 {path}"
+        )
     return Check("api key", True, f"{path} (mode 600)")
 
 
@@ -55,31 +62,51 @@ async def _runtime_checks(settings: Settings) -> list[Check]:
         from vega.errors import VegaError
 
         message = exc.message if isinstance(exc, VegaError) else exc.__class__.__name__
-        return [Check("database", False, message, "Check VEGA_DATABASE_URL and that the database server runs.")]
+        return [
+            Check(
+                "database",
+                False,
+                message,
+                "Check VEGA_DATABASE_URL and that the database server runs.",
+            )
+        ]
     checks = [Check("database", rt.db.ping(), f"{rt.db.dialect}, schema up to date")]
     try:
         await rt.start()
         health = await rt.gateway.health()
         explicit = settings.llm_backend != BackendName.AUTO
         if rt.gateway.backend_name == "none":
-            checks.append(Check(
-                "backend", settings.llm_backend == BackendName.NONE, "none: retrieval-only, no model connected",
-                "Start Ollama (ollama serve) or set VEGA_OPENAI_BASE_URL.", warn_only=not explicit,
-            ))
+            checks.append(
+                Check(
+                    "backend",
+                    settings.llm_backend == BackendName.NONE,
+                    "none: retrieval-only, no model connected",
+                    "Start Ollama (ollama serve) or set VEGA_OPENAI_BASE_URL.",
+                    warn_only=not explicit,
+                )
+            )
         elif not health.ok:
-            checks.append(Check(
-                "backend", False, f"{rt.gateway.describe()}: {health.detail}",
-                "Start the model server, or check VEGA_OLLAMA_URL / VEGA_OPENAI_BASE_URL.",
-            ))
+            checks.append(
+                Check(
+                    "backend",
+                    False,
+                    f"{rt.gateway.describe()}: {health.detail}",
+                    "Start the model server, or check VEGA_OLLAMA_URL / VEGA_OPENAI_BASE_URL.",
+                )
+            )
         else:
             names = [m.name for m in await rt.gateway.models()]
             has_model = any(n == settings.model or n.split(":")[0] == settings.model for n in names)
             checks.append(Check("backend", True, f"{rt.gateway.describe()}: {len(names)} models"))
-            checks.append(Check(
-                "model", has_model, f"{settings.model} {'is' if has_model else 'is not'} on the backend",
-                f"ollama pull {settings.model}, or set VEGA_MODEL to one of: {', '.join(names[:8])}",
-                warn_only=True,
-            ))
+            checks.append(
+                Check(
+                    "model",
+                    has_model,
+                    f"{settings.model} {'is' if has_model else 'is not'} on the backend",
+                    f"ollama pull {settings.model}, or set VEGA_MODEL to one of: {', '.join(names[:8])}",
+                    warn_only=True,
+                )
+            )
     finally:
         await rt.aclose()
     return checks
@@ -88,8 +115,11 @@ async def _runtime_checks(settings: Settings) -> list[Check]:
 def _embedder(settings: Settings) -> Check:
     found = importlib.util.find_spec("sentence_transformers") is not None
     return Check(
-        "embedder", found, f"{settings.embedding_model} ({'installed' if found else 'not installed'})",
-        "pip install -e '.[rag]' to search documents.", warn_only=True,
+        "embedder",
+        found,
+        f"{settings.embedding_model} ({'installed' if found else 'not installed'})",
+        "pip install -e '.[rag]' to search documents.",
+        warn_only=True,
     )
 
 
@@ -100,7 +130,15 @@ def doctor() -> None:
     checks += asyncio.run(_runtime_checks(settings))
     checks.append(_embedder(settings))
     for reason in settings.unsafe_reasons():
-        checks.append(Check("safety", False, reason, "Fine on your own machine; fix before sharing it.", warn_only=True))
+        checks.append(
+            Check(
+                "safety",
+                False,
+                reason,
+                "Fine on your own machine; fix before sharing it.",
+                warn_only=True,
+            )
+        )
     failed = False
     for check in checks:
         mark = "[green]✓[/]" if check.ok else ("[yellow]![/]" if check.warn_only else "[red]✗[/]")

@@ -19,18 +19,24 @@ def create(
 ) -> None:
     """Create a key; its secret is printed once."""
     created = context.run(lambda rt: rt.keys.create(name, admin=admin, by=rt.owner), start=False)
-    context.err.print(f"Created key '{created.key.name}'. Store the secret now; it is not shown again:", markup=False)
+    context.err.print(
+        f"Created key '{created.key.name}'. Store the secret now; it is not shown again:",
+        markup=False,
+    )
     context.out.out(created.secret, highlight=False)
 
 
 @app.command("list")
 def list_keys() -> None:
     """List keys (never their secrets)."""
-    keys = context.run(lambda rt: rt.keys.list(), start=False)
+    keys = context.run(lambda rt: rt.keys.list_keys(), start=False)
     table = Table("name", "prefix", "admin", "created", "last used", "revoked")
     for k in keys:
         table.add_row(
-            k.name, k.prefix + "…", "yes" if k.admin else "", k.created.strftime("%Y-%m-%d %H:%M"),
+            k.name,
+            k.prefix + "…",
+            "yes" if k.admin else "",
+            k.created.strftime("%Y-%m-%d %H:%M"),
             k.last_used.strftime("%Y-%m-%d %H:%M") if k.last_used else "",
             k.revoked.strftime("%Y-%m-%d %H:%M") if k.revoked else "",
         )

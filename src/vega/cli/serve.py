@@ -10,7 +10,9 @@ from vega.cli import context
 
 
 def serve(
-    host: Annotated[str | None, typer.Option(help="Bind address (default VEGA_HOST, 127.0.0.1).")] = None,
+    host: Annotated[
+        str | None, typer.Option(help="Bind address (default VEGA_HOST, 127.0.0.1).")
+    ] = None,
     port: Annotated[int | None, typer.Option(help="Port (default VEGA_PORT, 8000).")] = None,
 ) -> None:
     """Start the API and the browser UI."""
@@ -37,11 +39,20 @@ def serve(
     if settings.workers > 1:
         runtime.db.dispose()
         uvicorn.run(
-            "vega.api.asgi:app", factory=True, host=settings.host, port=settings.port,
-            workers=settings.workers, log_config=None, access_log=False,
+            "vega.api.asgi:app",
+            factory=True,
+            host=settings.host,
+            port=settings.port,
+            workers=settings.workers,
+            log_config=None,
+            access_log=False,
         )
         return
     uvicorn.run(
-        create_app(runtime), host=settings.host, port=settings.port, log_config=None,
-        access_log=False, timeout_graceful_shutdown=5,
+        create_app(runtime),
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=5,
     )

@@ -58,8 +58,8 @@ class AutoBackend(Backend):
     def current(self) -> Backend:
         return self._current
 
-    @property  # type: ignore[override]
-    def name(self) -> str:
+    @property  # the name is whichever backend is picked now
+    def name(self) -> str:  # type: ignore[override]
         return self._current.name
 
     async def select(self) -> Backend:

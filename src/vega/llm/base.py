@@ -111,14 +111,14 @@ class Backend(ABC):
     async def health(self) -> BackendHealth:
         return BackendHealth(ok=True)
 
-    async def refresh(self) -> None:
+    async def refresh(self) -> None:  # noqa: B027 - optional hook, a no-op by default
         """Called when the gateway's breaker lets a probe through: a chance to re-pick or reconnect."""
 
     def describe(self) -> str:
         """One line for logs, /readyz and ``vega doctor``."""
         return self.name
 
-    async def aclose(self) -> None:
+    async def aclose(self) -> None:  # noqa: B027 - optional hook, a no-op by default
         """Release pooled connections or loaded weights."""
 
 

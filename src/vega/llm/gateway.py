@@ -12,7 +12,7 @@ import hashlib
 import json
 import logging
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass
 
@@ -76,7 +76,7 @@ class Gateway:
 
     async def stream(
         self, messages: Sequence[Message], params: GenerationParams
-    ) -> AsyncIterator[Delta]:
+    ) -> AsyncGenerator[Delta, None]:
         key = (
             self._cache_key(self.backend.name, messages, params) if self._cache is not None else ""
         )
@@ -137,7 +137,7 @@ class Gateway:
 
     async def _with_connect_retries(
         self, messages: Sequence[Message], params: GenerationParams
-    ) -> AsyncIterator[Delta]:
+    ) -> AsyncGenerator[Delta, None]:
         for attempt in range(CONNECT_RETRIES + 1):
             stream = self.backend.stream(messages, params)
             try:
@@ -145,7 +145,7 @@ class Gateway:
             except StopAsyncIteration:
                 return
             except BackendUnavailable:
-                await stream.aclose()  # type: ignore[attr-defined]
+                await _close(stream)
                 if attempt == CONNECT_RETRIES:
                     raise
                 await asyncio.sleep(RETRY_BACKOFF_S * 2**attempt)
@@ -156,7 +156,7 @@ class Gateway:
                 async for delta in stream:
                     yield delta
             finally:
-                await stream.aclose()  # type: ignore[attr-defined]
+                await _close(stream)
             return
 
     async def models(self) -> list[ModelInfo]:
@@ -172,3 +172,10 @@ class Gateway:
 
     async def aclose(self) -> None:
         await self.backend.aclose()
+
+
+async def _close(stream: AsyncIterator[Delta]) -> None:
+    """Close a backend's stream (an async generator in practice) so its connection is released."""
+    aclose = getattr(stream, "aclose", None)
+    if aclose is not None:
+        await aclose()

@@ -137,7 +137,9 @@ class KeyService:
             other = key_repo.by_hash(session, key_hash=digest)
             if other is not None:
                 raise Conflict(f"The key for '{name}' is already used by key '{other.name}'.")
-            return key_repo.add(session, name=name, key_hash=digest, prefix=display_prefix(secret), admin=admin)
+            return key_repo.add(
+                session, name=name, key_hash=digest, prefix=display_prefix(secret), admin=admin
+            )
         if key.hash != digest:  # the key was rotated in the environment
             key.hash, key.prefix = digest, display_prefix(secret)
         key.revoked, key.admin = None, admin
@@ -185,35 +187,66 @@ class KeyService:
 
     # -- management ------------------------------------------------------------
 
-    async def create(self, name: str, *, admin: bool = False, by: Principal | None = None, request_id: str | None = None) -> CreatedKey:
+    async def create(
+        self,
+        name: str,
+        *,
+        admin: bool = False,
+        by: Principal | None = None,
+        request_id: str | None = None,
+    ) -> CreatedKey:
         name = name.strip()
         if not name or len(name) > 100 or name == PRIMARY or name.startswith(ENV_PREFIX):
-            raise BadInput(f"Choose a key name of 1-100 characters other than '{PRIMARY}' and '{ENV_PREFIX}*'.")
+            raise BadInput(
+                f"Choose a key name of 1-100 characters other than '{PRIMARY}' and '{ENV_PREFIX}*'."
+            )
         secret = new_secret()
 
         def insert(session: Session) -> KeyView:
             if key_repo.by_name(session, name=name) is not None:
                 raise Conflict(f"A key named '{name}' already exists.")
-            key = key_repo.add(session, name=name, key_hash=hash_key(secret), prefix=display_prefix(secret), admin=admin)
-            audit.record(session, key_id=by.key_id if by else None, action="key.create", target=name, request_id=request_id)
+            key = key_repo.add(
+                session,
+                name=name,
+                key_hash=hash_key(secret),
+                prefix=display_prefix(secret),
+                admin=admin,
+            )
+            audit.record(
+                session,
+                key_id=by.key_id if by else None,
+                action="key.create",
+                target=name,
+                request_id=request_id,
+            )
             session.commit()
             return _view(key)
 
         return CreatedKey(await self._db.run(insert), secret)
 
-    async def list(self) -> list[KeyView]:
+    async def list_keys(self) -> list[KeyView]:
         return await self._db.run(lambda s: [_view(k) for k in key_repo.list_all(s)])
 
-    async def revoke(self, name: str, *, by: Principal | None = None, request_id: str | None = None) -> KeyView:
+    async def revoke(
+        self, name: str, *, by: Principal | None = None, request_id: str | None = None
+    ) -> KeyView:
         def mark(session: Session) -> KeyView:
             key = key_repo.by_name(session, name=name)
             if key is None:
                 raise NotFound(f"No key named '{name}'.")
             if key.name == PRIMARY:
-                raise BadInput("The primary key comes from VEGA_API_KEY or the key file; change it there.")
+                raise BadInput(
+                    "The primary key comes from VEGA_API_KEY or the key file; change it there."
+                )
             if key.revoked is None:
                 key.revoked = utcnow()
-            audit.record(session, key_id=by.key_id if by else None, action="key.revoke", target=name, request_id=request_id)
+            audit.record(
+                session,
+                key_id=by.key_id if by else None,
+                action="key.revoke",
+                target=name,
+                request_id=request_id,
+            )
             session.commit()
             return _view(key)
 

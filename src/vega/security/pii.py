@@ -235,11 +235,18 @@ def find_pii(text: str) -> list[PiiMatch]:
     """Non-overlapping findings in ``text``, in order of position."""
     candidates: list[tuple[int, int, int, PiiKind]] = []
     for priority, detector in enumerate(_DETECTORS):
-        for m in detector.pattern.finditer(text):
+        search = detector.pattern.search
+        pos = 0
+        while (m := search(text, pos)) is not None:
             span = detector.accept(m)
-            if span is not None and span[0] < span[1]:
-                # Sorting on (start, -end, priority) puts the earliest, longest match first.
-                candidates.append((span[0], -span[1], priority, detector.kind))
+            if span is None:
+                # Rejected (bad checksum, too many digits): a match may still start inside it.
+                # Only the bounded patterns (cards, IBANs, phones) reject, so this stays linear.
+                pos = m.start() + 1
+                continue
+            # Sorting on (start, -end, priority) puts the earliest, longest match first.
+            candidates.append((span[0], -span[1], priority, detector.kind))
+            pos = span[1]
     candidates.sort()
     found: list[PiiMatch] = []
     taken_until = 0

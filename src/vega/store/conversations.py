@@ -24,7 +24,9 @@ def exists(session: Session, *, conversation_id: str) -> bool:
     return session.get(Conversation, conversation_id) is not None
 
 
-def create(session: Session, *, owner: int, conversation_id: str | None = None, title: str = "") -> Conversation:
+def create(
+    session: Session, *, owner: int, conversation_id: str | None = None, title: str = ""
+) -> Conversation:
     conv = Conversation(owner=owner, title=title)
     if conversation_id:
         conv.id = conversation_id
@@ -33,7 +35,9 @@ def create(session: Session, *, owner: int, conversation_id: str | None = None, 
     return conv
 
 
-def list_owned(session: Session, *, owner: int, limit: int, offset: int = 0) -> list[tuple[Conversation, int]]:
+def list_owned(
+    session: Session, *, owner: int, limit: int, offset: int = 0
+) -> list[tuple[Conversation, int]]:
     counts = (
         select(Message.conversation_id, func.count().label("n"))
         .where(Message.deleted_at.is_(None))

@@ -13,7 +13,7 @@ router = APIRouter(prefix="/admin", tags=["admin"])
 
 @router.get("/keys", response_model=list[KeyOut])
 async def list_keys(admin: AdminDep, runtime: RuntimeDep) -> list[KeyOut]:
-    keys = await runtime.keys.list()
+    keys = await runtime.keys.list_keys()
     return [KeyOut.model_validate(k) for k in keys]
 
 

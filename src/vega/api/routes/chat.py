@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter
 from fastapi.responses import Response
 
@@ -11,7 +13,7 @@ from vega.api.streaming import ChatEventStream
 
 router = APIRouter(tags=["chat"])
 
-STREAM_DOC = {
+STREAM_DOC: dict[int | str, dict[str, Any]] = {
     200: {
         "description": "JSON reply, or with stream=true a text/event-stream of "
         "`token`, `sources`, `done` and `error` events.",

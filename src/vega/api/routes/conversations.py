@@ -24,7 +24,9 @@ Limit = Annotated[int, Query(ge=1, le=500)]
 
 @router.get("/history", response_model=list[ExchangeOut])
 async def history(
-    principal: PrincipalDep, service: ConversationsDep, limit: Limit = 20,
+    principal: PrincipalDep,
+    service: ConversationsDep,
+    limit: Limit = 20,
     session_id: Annotated[str | None, Query(max_length=64)] = None,
 ) -> list[ExchangeOut]:
     exchanges = await service.history(principal, limit=limit, session_id=session_id)
@@ -33,10 +35,15 @@ async def history(
 
 @router.get("/conversations", response_model=list[ConversationOut])
 async def list_conversations(
-    principal: PrincipalDep, service: ConversationsDep, limit: Limit = 50,
+    principal: PrincipalDep,
+    service: ConversationsDep,
+    limit: Limit = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> list[ConversationOut]:
-    return [ConversationOut.model_validate(c) for c in await service.list(principal, limit=limit, offset=offset)]
+    return [
+        ConversationOut.model_validate(c)
+        for c in await service.list_conversations(principal, limit=limit, offset=offset)
+    ]
 
 
 @router.get("/conversations/{conversation_id}", response_model=ConversationDetailOut)

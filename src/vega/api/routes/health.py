@@ -28,8 +28,11 @@ async def readyz(runtime: RuntimeDep) -> JSONResponse:
         status="ok" if database else "unavailable",
         database=database,
         backend={
-            "name": runtime.gateway.backend_name, "describe": runtime.gateway.describe(),
-            "ok": health.ok, "detail": health.detail, "model": runtime.settings.model,
+            "name": runtime.gateway.backend_name,
+            "describe": runtime.gateway.describe(),
+            "ok": health.ok,
+            "detail": health.detail,
+            "model": runtime.settings.model,
             "breaker": runtime.gateway.breaker.state.name.lower(),
         },
         embedder={"name": runtime.settings.embedding_model, "loaded": False},

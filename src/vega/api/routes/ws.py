@@ -47,7 +47,11 @@ class WsMessage(BaseModel):
 
 
 def _error(exc: VegaError, conversation_id: str | None = None) -> dict[str, Any]:
-    return {"type": "error", "conversation_id": conversation_id, **error_body(exc.code, exc.message)}
+    return {
+        "type": "error",
+        "conversation_id": conversation_id,
+        **error_body(exc.code, exc.message),
+    }
 
 
 async def _authenticate(ws: WebSocket, runtime: Runtime) -> Principal | None:
@@ -65,11 +69,15 @@ async def _authenticate(ws: WebSocket, runtime: Runtime) -> Principal | None:
     await ws.accept()
     try:
         first = json.loads(await asyncio.wait_for(ws.receive_text(), AUTH_TIMEOUT_S))
-        principal = await runtime.keys.authenticate(first.get("api_key") if isinstance(first, dict) else None)
+        principal = await runtime.keys.authenticate(
+            first.get("api_key") if isinstance(first, dict) else None
+        )
     except (TimeoutError, json.JSONDecodeError, Unauthorized):
-        exc = Unauthorized("Send {\"type\": \"auth\", \"api_key\": \"...\"} first, or pass the key in a header.")
+        refused = Unauthorized(
+            'Send {"type": "auth", "api_key": "..."} first, or pass the key in a header.'
+        )
         with suppress(Exception):
-            await ws.send_json(_error(exc))
+            await ws.send_json(_error(refused))
             await ws.close(code=POLICY_VIOLATION)
         return None
     await ws.send_json({"type": "auth_ok", "key": principal.name})
@@ -92,7 +100,9 @@ async def chat_ws(ws: WebSocket) -> None:
                 data = json.loads(raw)
                 msg = WsMessage.model_validate(data)
             except (json.JSONDecodeError, ValidationError):
-                await ws.send_json(_error(BadInput("Send JSON like {\"type\": \"message\", \"content\": \"...\"}.")))
+                await ws.send_json(
+                    _error(BadInput('Send JSON like {"type": "message", "content": "..."}.'))
+                )
                 continue
             if msg.type == "cancel":
                 if running is not None:
@@ -105,7 +115,12 @@ async def chat_ws(ws: WebSocket) -> None:
                 await ws.send_json(_error(BadInput(f"Unknown message type '{msg.type}'.")))
                 continue
             if running is not None and not running.done():
-                await ws.send_json(_error(BadInput("A reply is still being generated; cancel it first."), msg.conversation_id))
+                await ws.send_json(
+                    _error(
+                        BadInput("A reply is still being generated; cancel it first."),
+                        msg.conversation_id,
+                    )
+                )
                 continue
             try:
                 runtime.limiter.hit(str(principal.key_id))
@@ -124,9 +139,14 @@ async def chat_ws(ws: WebSocket) -> None:
 
 async def _reply(ws: WebSocket, runtime: Runtime, principal: Principal, msg: WsMessage) -> None:
     request = ChatRequest(
-        prompt=msg.content, session_id=msg.conversation_id, model=msg.model,
-        collection=msg.collection, top_k=msg.top_k, temperature=msg.temperature,
-        max_tokens=msg.max_tokens, source="ws",
+        prompt=msg.content,
+        session_id=msg.conversation_id,
+        model=msg.model,
+        collection=msg.collection,
+        top_k=msg.top_k,
+        temperature=msg.temperature,
+        max_tokens=msg.max_tokens,
+        source="ws",
     )
     conversation_id = msg.conversation_id
     try:
@@ -135,19 +155,26 @@ async def _reply(ws: WebSocket, runtime: Runtime, principal: Principal, msg: WsM
                 if isinstance(event, TurnStarted):
                     conversation_id = event.session_id
                 elif isinstance(event, Token):
-                    await ws.send_json({"type": "token", "conversation_id": conversation_id, "token": event.text})
+                    await ws.send_json(
+                        {"type": "token", "conversation_id": conversation_id, "token": event.text}
+                    )
                 elif isinstance(event, TurnDone):
                     conversation_id = event.session_id
-                    await ws.send_json({
-                        "type": "response_end",
-                        "conversation_id": event.session_id,
-                        "metadata": {
-                            "message_id": event.message_id, "model": event.model,
-                            "backend": event.backend, "usage": UsageOut.of(event.usage).model_dump(),
-                            "latency_ms": event.latency_ms, "finish_reason": event.finish_reason,
-                            "sources": event.sources,
-                        },
-                    })
+                    await ws.send_json(
+                        {
+                            "type": "response_end",
+                            "conversation_id": event.session_id,
+                            "metadata": {
+                                "message_id": event.message_id,
+                                "model": event.model,
+                                "backend": event.backend,
+                                "usage": UsageOut.of(event.usage).model_dump(),
+                                "latency_ms": event.latency_ms,
+                                "finish_reason": event.finish_reason,
+                                "sources": event.sources,
+                            },
+                        }
+                    )
     except asyncio.CancelledError:
         with suppress(Exception):
             await ws.send_json({"type": "cancelled", "conversation_id": conversation_id})
@@ -158,4 +185,6 @@ async def _reply(ws: WebSocket, runtime: Runtime, principal: Principal, msg: WsM
     except Exception:
         log.exception("websocket turn failed")
         with suppress(Exception):
-            await ws.send_json(_error(VegaError("The reply failed; see the server log."), conversation_id))
+            await ws.send_json(
+                _error(VegaError("The reply failed; see the server log."), conversation_id)
+            )
