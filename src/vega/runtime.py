@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from dataclasses import dataclass
+from contextlib import suppress
+from dataclasses import dataclass, field
 
 from vega.chat.history import ConversationService
 from vega.chat.service import ChatService
@@ -16,6 +18,7 @@ from vega.settings import Settings
 from vega.store.db import Database
 
 log = logging.getLogger(__name__)
+RETENTION_EVERY_S = 6 * 3600
 
 
 @dataclass
@@ -30,13 +33,30 @@ class Runtime:
     limiter: RateLimiter
     chat: ChatService
     conversations: ConversationService
+    _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     async def start(self) -> None:
-        """Async start-up work: let ``auto`` pick its backend before the first request."""
+        """Async start-up work: let ``auto`` pick its backend, start housekeeping."""
         await self.gateway.backend.refresh()
         log.info("backend: %s", self.gateway.describe())
+        if self.settings.retention_days > 0:
+            self._tasks.append(asyncio.create_task(self._retention_loop()))
+
+    async def _retention_loop(self) -> None:
+        while True:
+            try:
+                purged = await self.conversations.purge(retention_days=self.settings.retention_days)
+                if purged:
+                    log.info("retention: purged %d conversations", purged)
+            except Exception:  # housekeeping must never take the server down
+                log.exception("retention purge failed")
+            await asyncio.sleep(RETENTION_EVERY_S)
 
     async def aclose(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+            with suppress(asyncio.CancelledError):
+                await task
         await self.gateway.aclose()
         self.db.dispose()
 

@@ -378,3 +378,32 @@ async def test_metrics_report_requests_turns_and_breaker(api: Api) -> None:
     assert 'vega_chat_turns_total{source="api",status="ok"} 1.0' in text
     assert 'vega_breaker_state{backend="scripted"} 0.0' in text
     assert "vega_llm_time_to_first_token_seconds_bucket" in text
+
+
+async def test_retention_purges_old_and_deleted_conversations(make_api: Any) -> None:
+    from datetime import timedelta
+
+    from vega.store.tables import Conversation, utcnow
+
+    api: Api = await make_api(retention_days=30)
+    old = (await api.client.post("/chat", json={"prompt": "old"}, headers=api.auth())).json()["session_id"]
+    gone = (await api.client.post("/chat", json={"prompt": "gone"}, headers=api.auth())).json()["session_id"]
+    fresh = (await api.client.post("/chat", json={"prompt": "fresh"}, headers=api.auth())).json()["session_id"]
+    await api.client.delete(f"/conversations/{gone}", headers=api.auth())
+
+    def age(session: Any) -> None:
+        session.get(Conversation, old).updated = utcnow() - timedelta(days=31)
+        session.get(Conversation, gone).deleted_at = utcnow() - timedelta(days=31)
+        session.commit()
+
+    api.runtime.db.call(age)
+    assert await api.runtime.conversations.purge(retention_days=30) == 2
+    path = api.runtime.settings.database_url.split("///", 1)[1]
+    with sqlite3.connect(path) as conn:
+        left = {r[0] for r in conn.execute("SELECT id FROM conversations")}
+        orphans = conn.execute(
+            "SELECT count(*) FROM messages WHERE conversation_id NOT IN (SELECT id FROM conversations)"
+        ).fetchone()[0]
+    assert left == {fresh}
+    assert orphans == 0
+    assert await api.runtime.conversations.purge(retention_days=0) == 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -13,7 +14,7 @@ from vega.security.keys import Principal
 from vega.store import audit
 from vega.store import conversations as repo
 from vega.store.db import Database
-from vega.store.tables import Conversation
+from vega.store.tables import Conversation, utcnow
 
 MAX_LIST = 500
 MAX_TAGS = 20
@@ -141,6 +142,21 @@ class ConversationService:
             ]
 
         return await self._db.run(read)
+
+    async def purge(self, *, retention_days: int) -> int:
+        """Forget conversations deleted or idle for longer than ``retention_days`` (0: keep all)."""
+        if retention_days <= 0:
+            return 0
+        cutoff = utcnow() - timedelta(days=retention_days)
+
+        def purge(session: Session) -> int:
+            count = repo.purge_before(session, cutoff=cutoff)
+            if count:
+                audit.record(session, key_id=None, action="retention.purge", target=str(count), request_id=None)
+            session.commit()
+            return count
+
+        return await self._db.run(purge)
 
     async def feedback(
         self,

@@ -33,6 +33,7 @@ def serve(
         context.err.print(
             f"Your API key (shown once, saved in {settings.key_file}): {runtime.keys.generated_secret}",
             markup=False,
+            soft_wrap=True,  # never break the key across lines
         )
     elif not settings.api_key:
         context.err.print(f"API key: in {settings.key_file}", markup=False)

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from vega.store.tables import Conversation, Message, utcnow
@@ -151,3 +151,16 @@ def previous_user_messages(session: Session, *, replies: Sequence[Message]) -> d
         if (prompt := session.scalars(query).first()) is not None:
             found[reply.id] = prompt
     return found
+
+
+def purge_before(session: Session, *, cutoff: datetime) -> int:
+    """Hard-delete conversations deleted, or last active, before ``cutoff``; returns how many."""
+    doomed = select(Conversation.id).where(
+        (Conversation.deleted_at < cutoff) | (Conversation.updated < cutoff)
+    )
+    ids = list(session.scalars(doomed))
+    for start in range(0, len(ids), 500):  # keep each IN list small on both databases
+        batch = ids[start : start + 500]
+        session.execute(delete(Message).where(Message.conversation_id.in_(batch)))
+        session.execute(delete(Conversation).where(Conversation.id.in_(batch)))
+    return len(ids)
