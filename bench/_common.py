@@ -25,17 +25,26 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
+import psutil
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from tests.fakes.server import VegaServer, free_port, start_vega  # noqa: E402
+from tests.fakes.server import (  # noqa: E402
+    PRIMARY_KEY,
+    VegaServer,
+    free_port,
+    start_vega,
+    vega_env,
+)
 
 __all__ = [
+    "PRIMARY_KEY",
     "ROOT",
     "FakeLLMProcess",
     "VegaServer",
+    "cpu_seconds",
     "emit",
     "environment",
     "free_port",
@@ -44,6 +53,8 @@ __all__ = [
     "scratch_dir",
     "start_vega",
     "summary_ms",
+    "tail",
+    "vega_env",
 ]
 
 T = TypeVar("T")
@@ -90,8 +101,27 @@ def environment() -> dict[str, Any]:
     }
 
 
+def _spare_failed_sniffio_imports() -> None:
+    """httpcore runs ``import sniffio`` each time it sets up a lock or event (7 times per
+    streamed request). Without sniffio installed, each failed import searches sys.path
+    again (~30 µs). The load client is not what we measure, so this process skips that;
+    the servers under test are left exactly as they are."""
+    try:
+        import sniffio  # noqa: F401
+    except ImportError:
+        import httpcore._backends.auto as auto_backend
+        import httpcore._synchronization as sync
+
+        def asyncio_only() -> str:
+            return "asyncio"
+
+        sync.current_async_library = asyncio_only
+        auto_backend.current_async_library = asyncio_only  # type: ignore[attr-defined]
+
+
 def run(main: Callable[[], Coroutine[Any, Any, T]]) -> T:
     """Run the load client on uvloop when available: less client overhead, less noise."""
+    _spare_failed_sniffio_imports()
     try:
         import uvloop
     except ImportError:
@@ -109,6 +139,19 @@ def scratch_dir(prefix: str, *, keep: bool = False) -> Iterator[Path]:
             log(f"kept {path}")
         else:
             shutil.rmtree(path, ignore_errors=True)
+
+
+def cpu_seconds(procs: dict[str, psutil.Process]) -> dict[str, float]:
+    """CPU seconds used so far by each of our processes, and by everything else
+    on the machine ("others": other people's work competing for the same cores)."""
+    out = {}
+    for name, proc in procs.items():
+        times = proc.cpu_times()
+        out[name] = times.user + times.system
+    machine = psutil.cpu_times()
+    busy = sum(machine) - machine.idle - getattr(machine, "iowait", 0.0)
+    out["others"] = busy - sum(out.values())
+    return out
 
 
 # --- the fake LLM server, in its own process ------------------------------------

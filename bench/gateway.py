@@ -13,7 +13,7 @@ of the body). Per concurrency: p50/p99 of both per path, what each path adds ove
 ``direct``, and aggregate token throughput (tokens received / wall time).
 
 Adding a path (say `/v1/chat/completions` on Vega, or a LiteLLM proxy in front of the
-fake): subclass ``Path`` (or reuse ``OpenAIChatPath``), give it a URL and a body, and
+fake): subclass ``StreamPath`` (or reuse ``OpenAIChatPath``), give it a URL and a body, and
 register it in ``PATHS`` (with its server in ``Servers`` if it needs one).
 
     .venv/bin/python bench/gateway.py [--requests 400] [--tokens 64] [--concurrency 1,32]
@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import pathlib
 import sys
 import time
 from abc import ABC, abstractmethod
@@ -37,6 +38,7 @@ import psutil
 from _common import (
     FakeLLMProcess,
     VegaServer,
+    cpu_seconds,
     emit,
     environment,
     log,
@@ -136,7 +138,7 @@ class OpenAISSE(StreamParser):
 # --- paths -------------------------------------------------------------------------
 
 
-class Path(ABC):
+class StreamPath(ABC):
     """One way of getting the same streamed reply: a URL, a body, a stream format."""
 
     name: str
@@ -157,7 +159,7 @@ class Path(ABC):
         return json.dumps(self.body()).encode()
 
 
-class OllamaChatPath(Path):
+class OllamaChatPath(StreamPath):
     """What Vega's Ollama backend sends, straight to the model server."""
 
     name = "direct"
@@ -172,7 +174,7 @@ class OllamaChatPath(Path):
         return {"model": MODEL, "messages": messages, "stream": True, "options": {}}
 
 
-class VegaSSEPath(Path):
+class VegaSSEPath(StreamPath):
     name = "vega_sse"
     parser = VegaSSE
 
@@ -184,7 +186,7 @@ class VegaSSEPath(Path):
         return {"prompt": PROMPT}
 
 
-class OpenAIChatPath(Path):
+class OpenAIChatPath(StreamPath):
     """An OpenAI-compatible ``/v1/chat/completions`` stream. ``base_url`` ends before /v1.
 
     As is, this is the fake's own OpenAI endpoint (``direct_openai``); a subclass with
@@ -205,7 +207,8 @@ class OpenAIChatPath(Path):
 
 @dataclass
 class Servers:
-    """The processes a run needs; paths are built from them."""
+    """The processes a run needs; paths are built from them. A new server (a LiteLLM
+    proxy, say) gets a field here and a branch in ``start_servers``."""
 
     fake: FakeLLMProcess
     vega: VegaServer | None = None
@@ -217,12 +220,37 @@ class Servers:
         return procs
 
 
-# name -> (needs vega, factory)
-PATHS: dict[str, tuple[bool, Callable[[Servers], Path]]] = {
-    "direct": (False, lambda s: OllamaChatPath(s.fake.url)),
-    "vega_sse": (True, lambda s: VegaSSEPath(s.vega.url, s.vega.headers)),  # type: ignore[union-attr]
-    "direct_openai": (False, lambda s: OpenAIChatPath(s.fake.url)),
+@dataclass(frozen=True)
+class PathSpec:
+    build: Callable[[Servers], StreamPath]
+    needs: frozenset[str] = frozenset()  # servers besides the fake: "vega", ...
+
+
+def _vega(servers: Servers) -> VegaServer:
+    if servers.vega is None:
+        raise RuntimeError("this path needs vega serve")
+    return servers.vega
+
+
+PATHS: dict[str, PathSpec] = {
+    "direct": PathSpec(lambda s: OllamaChatPath(s.fake.url)),
+    "vega_sse": PathSpec(
+        lambda s: VegaSSEPath(_vega(s).url, _vega(s).headers), frozenset({"vega"})
+    ),
+    "direct_openai": PathSpec(lambda s: OpenAIChatPath(s.fake.url)),
 }
+
+
+def start_servers(needs: set[str], stack: ExitStack, data: pathlib.Path) -> Servers:
+    fake = FakeLLMProcess.start()
+    stack.callback(fake.stop)
+    servers = Servers(fake)
+    if "vega" in needs:
+        servers.vega = start_vega(
+            data / "vega", llm_backend="ollama", ollama_url=fake.url, cache_ttl_s=0, rate_limit="0"
+        )
+        stack.callback(servers.vega.stop)
+    return servers
 
 
 # --- load ----------------------------------------------------------------------------
@@ -255,15 +283,21 @@ class PathStats:
             "wall_s": round(self.wall_s, 3),
             "tokens_per_s": round(tokens / self.wall_s, 1) if self.wall_s else None,
             "requests_per_s": round(len(self.samples) / self.wall_s, 1) if self.wall_s else None,
+            # Cores busy with other people's work meanwhile: high means noisy numbers.
+            "background_cores": (
+                round(max(0.0, self.cpu_s.get("others", 0.0)) / self.wall_s, 2)
+                if self.wall_s
+                else None
+            ),
             # CPU time each process spent per request: where the work goes.
             "cpu_ms_per_request": {
-                name: round(seconds * 1000 / max(1, len(self.samples)), 3)
+                name: round(max(0.0, seconds) * 1000 / max(1, len(self.samples)), 3)
                 for name, seconds in self.cpu_s.items()
             },
         }
 
 
-async def one_request(client: httpx.AsyncClient, path: Path, content: bytes) -> Sample:
+async def one_request(client: httpx.AsyncClient, path: StreamPath, content: bytes) -> Sample:
     parser = path.parser()
     started = time.perf_counter()
     ttft: float | None = None
@@ -282,17 +316,9 @@ async def one_request(client: httpx.AsyncClient, path: Path, content: bytes) -> 
     return Sample(ttft, total, parser.tokens)
 
 
-def cpu_seconds(procs: dict[str, psutil.Process]) -> dict[str, float]:
-    out = {}
-    for name, proc in procs.items():
-        times = proc.cpu_times()
-        out[name] = times.user + times.system
-    return out
-
-
 async def phase(
     client: httpx.AsyncClient,
-    path: Path,
+    path: StreamPath,
     requests: int,
     concurrency: int,
     stats: PathStats | None,
@@ -351,7 +377,9 @@ def compare(stats: dict[str, dict[str, Any]]) -> dict[str, dict[str, float | Non
     return out
 
 
-async def measure(paths: list[Path], servers: Servers, args: argparse.Namespace) -> dict[str, Any]:
+async def measure(
+    paths: list[StreamPath], servers: Servers, args: argparse.Namespace
+) -> dict[str, Any]:
     procs = {"client": psutil.Process(), **servers.processes()}
     results: dict[str, Any] = {}
     most = max(args.concurrency)
@@ -409,7 +437,7 @@ def targets(results: dict[str, Any], path: str) -> dict[str, Any]:
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
-        "--requests", type=int, default=400, help="measured requests per path per concurrency"
+        "--requests", type=int, default=600, help="measured requests per path per concurrency"
     )
     parser.add_argument("--rounds", type=int, default=8, help="interleaved rounds per concurrency")
     parser.add_argument("--warmup", type=int, default=20, help="warm-up requests per path (min 2c)")
@@ -440,25 +468,15 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     tokens = [f" w{i}" for i in range(args.tokens)]
     with ExitStack() as stack, scratch_dir("vega-bench-gateway-", keep=args.keep) as data:
-        fake = FakeLLMProcess.start()
-        stack.callback(fake.stop)
+        servers = start_servers({n for p in args.paths for n in PATHS[p].needs}, stack, data)
+        fake = servers.fake
         fake.control(
             reset=True,
             tokens=tokens,
             token_delay_s=args.token_delay,
             first_token_delay_s=args.first_token_delay,
         )
-        servers = Servers(fake)
-        if any(PATHS[p][0] for p in args.paths):
-            servers.vega = start_vega(
-                data / "vega",
-                llm_backend="ollama",
-                ollama_url=fake.url,
-                cache_ttl_s=0,
-                rate_limit="0",
-            )
-            stack.callback(servers.vega.stop)
-        paths = [PATHS[name][1](servers) for name in args.paths]
+        paths = [PATHS[name].build(servers) for name in args.paths]
         log(f"fake at {fake.url}; vega at {servers.vega.url if servers.vega else '-'}")
         try:
             results = run(lambda: measure(paths, servers, args))

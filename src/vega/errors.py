@@ -23,12 +23,6 @@ class VegaError(Exception):
         self.message = message
         self.details = details
 
-    def to_dict(self) -> dict[str, Any]:
-        body: dict[str, Any] = {"code": self.code, "message": self.message}
-        if self.details:
-            body["details"] = self.details
-        return body
-
 
 # --- the caller's fault: exit code 1 ----------------------------------------
 

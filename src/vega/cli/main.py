@@ -11,6 +11,8 @@ import typer
 
 from vega.cli import chat, doctor, keys, serve
 from vega.errors import VegaError
+from vega.logs import setup_logging
+from vega.settings import load_settings
 
 app = typer.Typer(
     name="vega",
@@ -29,12 +31,24 @@ app.add_typer(keys.app, name="keys")
 EXIT_INTERRUPTED = 130
 
 
+def _debug() -> bool:
+    """VEGA_DEBUG from the environment or .env (settings may be broken: that is often why we ask)."""
+    if os.environ.get("VEGA_DEBUG", "").lower() in {"1", "true", "yes"}:
+        return True
+    try:
+        return load_settings().debug
+    except VegaError:
+        return False
+
+
 def main(argv: list[str] | None = None) -> None:
-    debug = os.environ.get("VEGA_DEBUG", "").lower() in {"1", "true", "yes"}
+    # Commands talk to people through their own output; library warnings would add
+    # a second line to every error. `vega serve` sets up real logging itself.
+    setup_logging(level="CRITICAL")
     try:
         result = app(args=argv, standalone_mode=False)
     except VegaError as exc:
-        if debug:
+        if _debug():
             raise
         typer.echo(f"error: {exc.message}", err=True)
         sys.exit(exc.exit_code)
@@ -49,4 +63,12 @@ def main(argv: list[str] | None = None) -> None:
         else:
             typer.echo(f"error: {exc}", err=True)
         sys.exit(1)  # bad usage is the caller's to fix: exit 1, as for any user error
+    except Exception as exc:
+        if _debug():
+            raise
+        typer.echo(
+            f"error: unexpected {exc.__class__.__name__}: {exc} (VEGA_DEBUG=1 shows the traceback)",
+            err=True,
+        )
+        sys.exit(2)
     sys.exit(result if isinstance(result, int) else 0)

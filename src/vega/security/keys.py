@@ -13,6 +13,7 @@ import hmac
 import logging
 import os
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -20,7 +21,7 @@ from pathlib import Path
 from cachetools import TTLCache
 from sqlalchemy.orm import Session
 
-from vega.errors import BadInput, Conflict, NotFound, Unauthorized
+from vega.errors import BadInput, ConfigError, Conflict, NotFound, Unauthorized
 from vega.settings import Settings
 from vega.store import audit
 from vega.store import keys as key_repo
@@ -80,18 +81,23 @@ def _view(key: ApiKey) -> KeyView:
 
 def load_or_create_key_file(path: Path) -> tuple[str, bool]:
     """The generated primary key: read it, or create it (mode 0600). Returns (secret, created)."""
-    if path.exists():
-        secret = path.read_text(encoding="utf-8").strip()
-        if secret:
-            return secret, False
     path.parent.mkdir(parents=True, exist_ok=True)
-    secret = new_secret()
-    # O_EXCL + 0600 from the first byte: the secret is never readable by others.
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(secret + "\n")
-    os.chmod(path, 0o600)
-    return secret, True
+    for _ in range(50):
+        try:
+            # O_EXCL: of two processes starting at once, exactly one writes the key.
+            # 0600 from the first byte: the secret is never readable by others.
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            secret = path.read_text(encoding="utf-8").strip()
+            if secret:
+                return secret, False
+            time.sleep(0.01)  # the other process is between create and write
+            continue
+        secret = new_secret()
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(secret + "\n")
+        return secret, True
+    raise ConfigError(f"{path} is empty; delete it to generate a new key, or set VEGA_API_KEY.")
 
 
 class KeyService:

@@ -29,7 +29,6 @@ async def readyz(runtime: RuntimeDep) -> JSONResponse:
         database=database,
         backend={
             "name": runtime.gateway.backend_name,
-            "describe": runtime.gateway.describe(),
             "ok": health.ok,
             "detail": health.detail,
             "model": runtime.settings.model,

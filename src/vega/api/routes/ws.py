@@ -31,6 +31,7 @@ router = APIRouter(tags=["chat"])
 log = logging.getLogger(__name__)
 
 AUTH_TIMEOUT_S = 10.0
+KEY_RECHECK_S = 2.0
 POLICY_VIOLATION = 4401  # application close code: "unauthorized"
 
 
@@ -47,18 +48,18 @@ class WsMessage(BaseModel):
 
 
 def _error(exc: VegaError, conversation_id: str | None = None) -> dict[str, Any]:
-    return {
-        "type": "error",
-        "conversation_id": conversation_id,
-        **error_body(exc.code, exc.message),
-    }
+    body = error_body(exc.code, exc.message, **exc.details)
+    return {"type": "error", "conversation_id": conversation_id, **body}
 
 
-async def _authenticate(ws: WebSocket, runtime: Runtime) -> Principal | None:
+async def _authenticate(ws: WebSocket, runtime: Runtime) -> str | None:
+    """Accept the socket for a valid key and return the key (re-checked on every message)."""
     key = key_from_headers(ws.headers) or ws.query_params.get("api_key")
     if key is not None:
         try:
-            return await runtime.keys.authenticate(key)
+            await runtime.keys.authenticate(key)
+            await ws.accept()
+            return key
         except Unauthorized as exc:
             body = error_body(exc.code, exc.message)
             if "websocket.http.response" in ws.scope.get("extensions", {}):
@@ -69,9 +70,8 @@ async def _authenticate(ws: WebSocket, runtime: Runtime) -> Principal | None:
     await ws.accept()
     try:
         first = json.loads(await asyncio.wait_for(ws.receive_text(), AUTH_TIMEOUT_S))
-        principal = await runtime.keys.authenticate(
-            first.get("api_key") if isinstance(first, dict) else None
-        )
+        key = first.get("api_key") if isinstance(first, dict) else None
+        principal = await runtime.keys.authenticate(key)
     except (TimeoutError, json.JSONDecodeError, Unauthorized):
         refused = Unauthorized(
             'Send {"type": "auth", "api_key": "..."} first, or pass the key in a header.'
@@ -81,21 +81,43 @@ async def _authenticate(ws: WebSocket, runtime: Runtime) -> Principal | None:
             await ws.close(code=POLICY_VIOLATION)
         return None
     await ws.send_json({"type": "auth_ok", "key": principal.name})
-    return principal
+    return key
+
+
+async def _still_valid(ws: WebSocket, runtime: Runtime, key: str) -> Principal | None:
+    """The key's principal now; a revoked key closes the socket."""
+    try:
+        return await runtime.keys.authenticate(key)
+    except Unauthorized as exc:
+        with suppress(Exception):
+            await ws.send_json(_error(exc))
+            await ws.close(code=POLICY_VIOLATION)
+        return None
 
 
 @router.websocket("/ws")
 async def chat_ws(ws: WebSocket) -> None:
     runtime: Runtime = ws.app.state.runtime
-    principal = await _authenticate(ws, runtime)
-    if principal is None:
+    key = await _authenticate(ws, runtime)
+    if key is None:
         return
-    if ws.client_state.name == "CONNECTING":
-        await ws.accept()
     running: asyncio.Task[None] | None = None
     try:
         while True:
-            raw = await ws.receive_text()
+            try:
+                raw = await asyncio.wait_for(ws.receive_text(), KEY_RECHECK_S)
+            except TimeoutError:
+                # A key revoked mid-generation ends the generation within seconds.
+                if (
+                    running is not None
+                    and not running.done()
+                    and not await _still_valid(ws, runtime, key)
+                ):
+                    return
+                continue
+            principal = await _still_valid(ws, runtime, key)
+            if principal is None:
+                return
             try:
                 data = json.loads(raw)
                 msg = WsMessage.model_validate(data)
