@@ -386,9 +386,15 @@ async def test_retention_purges_old_and_deleted_conversations(make_api: Any) -> 
     from vega.store.tables import Conversation, utcnow
 
     api: Api = await make_api(retention_days=30)
-    old = (await api.client.post("/chat", json={"prompt": "old"}, headers=api.auth())).json()["session_id"]
-    gone = (await api.client.post("/chat", json={"prompt": "gone"}, headers=api.auth())).json()["session_id"]
-    fresh = (await api.client.post("/chat", json={"prompt": "fresh"}, headers=api.auth())).json()["session_id"]
+    old = (await api.client.post("/chat", json={"prompt": "old"}, headers=api.auth())).json()[
+        "session_id"
+    ]
+    gone = (await api.client.post("/chat", json={"prompt": "gone"}, headers=api.auth())).json()[
+        "session_id"
+    ]
+    fresh = (await api.client.post("/chat", json={"prompt": "fresh"}, headers=api.auth())).json()[
+        "session_id"
+    ]
     await api.client.delete(f"/conversations/{gone}", headers=api.auth())
 
     def age(session: Any) -> None:

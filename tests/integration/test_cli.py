@@ -79,6 +79,7 @@ def unique(prompt: str) -> str:
 
 
 def closed_port_env(data_dir: Path) -> dict[str, str]:
+    data_dir.mkdir(parents=True, exist_ok=True)  # run_cli runs in the data dir
     return vega_env(
         data_dir,
         llm_backend="ollama",
@@ -211,7 +212,12 @@ def test_chat_session_option_continues_the_conversation(
         {"role": "user", "content": second_prompt},
     ]
     rows = messages_of(server.data_dir, first["session_id"])
-    assert [r["content"] for r in rows] == [first_prompt, "Noted: 42.", second_prompt, "You said 42."]
+    assert [r["content"] for r in rows] == [
+        first_prompt,
+        "Noted: 42.",
+        second_prompt,
+        "You said 42.",
+    ]
     assert_still_serving(server)
 
 
@@ -234,7 +240,8 @@ def test_history_json_lists_recent_exchanges_newest_first(
     assert len(only) == 2
     table = run_cli(["history", "--limit", "1"], env)
     assert table.returncode == 0
-    assert newer[:20] in table.stdout
+    assert session_id[:8] in table.stdout  # a table for people (wrapped to the terminal)
+    assert "newer" in table.stdout
     user_message(server.data_dir, newer)
     assert_still_serving(server)
 
@@ -314,7 +321,10 @@ def test_keys_create_list_revoke_against_a_running_server(
     assert row["revoked"] is not None
     # The primary key is untouched.
     assert httpx.get(server.url + "/conversations", headers=server.headers).status_code == 200
-    assert "no key named" in assert_one_error_line(run_cli(["keys", "revoke", "nobody"], env), 1).lower()
+    assert (
+        "no key named"
+        in assert_one_error_line(run_cli(["keys", "revoke", "nobody"], env), 1).lower()
+    )
     assert_one_error_line(run_cli(["keys", "revoke", "primary"], env), 1)
     assert_still_serving(server)
 
@@ -388,9 +398,7 @@ def test_chat_with_the_backend_down_is_exit_2_and_logs_the_prompt(tmp_path: Path
 
     result = run_cli(["chat", prompt], closed_port_env(data_dir))
 
-    assert result.returncode == 2, result.stderr
-    assert "Traceback" not in result.stderr + result.stdout
-    error = result.stderr.strip().splitlines()[-1]
+    error = assert_one_error_line(result, 2)  # no log noise above it either
     assert error.startswith("error: Cannot reach ollama")
     assert "ollama serve" in error
     # The prompt is not lost: stored before the model was asked.
@@ -402,19 +410,9 @@ def test_chat_with_the_backend_down_is_exit_2_and_logs_the_prompt(tmp_path: Path
     assert reply["error"].startswith("backend_unavailable")
 
 
-@pytest.mark.xfail(
-    reason="BUG src/vega/cli/main.py: the CLI configures no logging, so the gateway's "
-    "WARNING 'backend ollama failed: backend_unavailable' reaches stderr through "
-    "logging.lastResort, above the 'error:' line",
-    strict=True,
-)
-def test_chat_with_the_backend_down_prints_one_error_line(tmp_path: Path) -> None:
-    result = run_cli(["chat", "hello"], closed_port_env(tmp_path / "data"))
-    assert_one_error_line(result, 2)
-
-
 @pytest.mark.parametrize("command", [["serve"], ["chat", "hi"], ["doctor"], ["history"]])
 def test_invalid_setting_is_exit_1_with_a_clear_message(tmp_path: Path, command: list[str]) -> None:
+    (tmp_path / "data").mkdir()
     env = vega_env(tmp_path / "data", port="abc")
 
     result = run_cli(command, env, timeout=30)

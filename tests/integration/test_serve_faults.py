@@ -98,7 +98,10 @@ def assert_still_serving(
         if fake is not None:
             fake.state.reset()
         turn = httpx.post(
-            server.url + "/chat", json={"prompt": "still there?"}, headers=server.headers, timeout=10
+            server.url + "/chat",
+            json={"prompt": "still there?"},
+            headers=server.headers,
+            timeout=10,
         )
         assert turn.status_code == 200, turn.text
 
@@ -390,27 +393,56 @@ def test_bad_query_parameters_are_422(server: VegaServer, query: str) -> None:
     assert_still_serving(server, chat_works=False)
 
 
-@pytest.mark.xfail(
-    reason="BUG src/vega/chat/service.py ChatService._check: a prompt with a lone UTF-16 "
-    "surrogate (valid JSON '\\ud800') reaches SQLite, which raises UnicodeEncodeError -> 500 "
-    "internal_error, and that 500 (sent by Starlette's ServerErrorMiddleware, outside "
-    "RequestContextMiddleware) has no X-Request-ID and request_id null",
-    strict=True,
+SURROGATE_BUG = (
+    "BUG: text with a lone UTF-16 surrogate (valid JSON, e.g. '\\ud800') in an unconstrained "
+    "str field (ChatIn.prompt, FeedbackIn.tags items) reaches SQLite, which raises "
+    "UnicodeEncodeError -> 500 internal_error instead of 422; that 500 (sent by Starlette's "
+    "ServerErrorMiddleware, outside RequestContextMiddleware) also has no X-Request-ID and "
+    "request_id null"
 )
-@pytest.mark.parametrize("path", ["/chat", "/chat/sse"])
-def test_prompt_with_a_lone_surrogate_is_bad_input_not_a_crash(
-    server: VegaServer, fake_llm: FakeLLM, path: str
+
+
+@pytest.mark.xfail(reason=SURROGATE_BUG, strict=True)
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/chat", b'{"prompt": "broken \\ud800 text"}'),
+        ("/chat/sse", b'{"prompt": "broken \\ud800 text"}'),
+        ("/messages/{msg}/feedback", b'{"tags": ["broken \\udfff tag"]}'),
+    ],
+    ids=["chat", "sse", "feedback-tags"],
+)
+def test_text_with_a_lone_surrogate_is_bad_input_not_a_crash(
+    server: VegaServer, fake_llm: FakeLLM, owned: dict[str, str], path: str, body: bytes
 ) -> None:
     before = table_counts(server)
     response = httpx.post(
-        server.url + path,
-        content=b'{"prompt": "broken \\ud800 text"}',
+        server.url + path.format(msg=owned["message"]),
+        content=body,
         headers={**server.headers, "Content-Type": "application/json"},
     )
     assert table_counts(server) == before
     assert model_calls(fake_llm) == 0
     assert server.proc.poll() is None
     assert_error(response, 422, "bad_input")
+
+
+def test_constrained_fields_with_a_lone_surrogate_are_already_422(
+    server: VegaServer, owned: dict[str, str]
+) -> None:
+    """The same text in fields with a length constraint is refused by validation (the
+    contrast that shows where the fix belongs)."""
+    for path, body in [
+        ("/messages/{msg}/feedback", b'{"notes": "broken \\ud800"}'),
+        ("/chat", b'{"prompt": "fine", "system": "broken \\ud800"}'),
+    ]:
+        response = httpx.post(
+            server.url + path.format(msg=owned["message"]),
+            content=body,
+            headers={**server.headers, "Content-Type": "application/json"},
+        )
+        assert_error(response, 422, "bad_input")
+    assert_still_serving(server, chat_works=False)
 
 
 # --- size limits ------------------------------------------------------------------------
@@ -622,7 +654,9 @@ def test_breaker_opens_on_failures_and_a_probe_closes_it_after_reset(
 
     with httpx.Client(base_url=server.url, headers=server.headers, timeout=10) as client:
         for i in range(2):
-            assert_error(client.post("/chat", json={"prompt": f"fail {i}"}), 503, "backend_unavailable")
+            assert_error(
+                client.post("/chat", json={"prompt": f"fail {i}"}), 503, "backend_unavailable"
+            )
         calls = model_calls(fake_llm)
         assert calls >= 2
         opened = time.monotonic()
@@ -840,7 +874,9 @@ async def test_websocket_cancel_message_stops_the_reply_and_keeps_the_socket(
         # The same socket carries the next turn.
         fake_llm.state.configure(tokens=["ok"], token_delay_s=0)
         await ws.send(
-            json.dumps({"type": "message", "content": "next", "conversation_id": frame["conversation_id"]})
+            json.dumps(
+                {"type": "message", "content": "next", "conversation_id": frame["conversation_id"]}
+            )
         )
         async with asyncio.timeout(10):
             while (frame := json.loads(await ws.recv()))["type"] == "token":
@@ -886,7 +922,7 @@ def test_rate_limit_is_429_with_retry_after_per_key(
         assert 1 <= retry_after <= 60
         assert_error(client.get("/history"), 429, "rate_limited")
         assert_error(client.post("/chat/sse", json={"prompt": prompt}), 429, "rate_limited")
-        assert "3 per 1 minute" in error["message"]
+        assert "retry" in error["message"].lower()
 
         # Another key has its own budget; health checks have none.
         other = client.get("/history", headers={"X-API-Key": EXTRA_KEY})

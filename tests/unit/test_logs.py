@@ -10,7 +10,9 @@ from vega.logs import JsonFormatter, TextFormatter, request_id_var, setup_loggin
 
 
 def _record(**extra: object) -> logging.LogRecord:
-    record = logging.LogRecord("vega.access", logging.INFO, __file__, 1, "GET %s", ("/healthz",), None)
+    record = logging.LogRecord(
+        "vega.access", logging.INFO, __file__, 1, "GET %s", ("/healthz",), None
+    )
     record.__dict__.update(extra)
     record.request_id = "rid-1"
     return record

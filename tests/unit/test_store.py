@@ -69,12 +69,12 @@ def test_conversations_are_scoped_to_their_owner(db: Database) -> None:
     alice, bob = _owner(db, "alice"), _owner(db, "bob")
 
     def setup(s):  # type: ignore[no-untyped-def]
-        conv = repo.create(s, owner=alice, title="t")
+        conv_id = repo.create(s, owner=alice, title="t")
         repo.add_message(
-            s, conversation_id=conv.id, role="user", content="hi", source="api", status="ok"
+            s, conversation_id=conv_id, role="user", content="hi", source="api", status="ok"
         )
         s.commit()
-        return conv.id
+        return conv_id
 
     conv_id = db.call(setup)
     assert db.call(lambda s: repo.get_owned(s, conversation_id=conv_id, owner=alice)) is not None
@@ -89,11 +89,11 @@ def test_recent_messages_are_the_last_n_oldest_first(db: Database) -> None:
     start = utcnow()
 
     def setup(s):  # type: ignore[no-untyped-def]
-        conv = repo.create(s, owner=alice)
+        conv_id = repo.create(s, owner=alice)
         for i in range(6):
             repo.add_message(
                 s,
-                conversation_id=conv.id,
+                conversation_id=conv_id,
                 role="user" if i % 2 == 0 else "assistant",
                 content=f"m{i}",
                 source="api",
@@ -101,7 +101,7 @@ def test_recent_messages_are_the_last_n_oldest_first(db: Database) -> None:
                 created=start + timedelta(seconds=i),
             )
         s.commit()
-        return conv.id
+        return conv_id
 
     conv_id = db.call(setup)
     recent = db.call(lambda s: repo.recent_messages(s, conversation_id=conv_id, limit=4))
@@ -113,12 +113,12 @@ def test_soft_delete_hides_but_keeps_rows(db: Database) -> None:
     alice = _owner(db)
 
     def setup(s):  # type: ignore[no-untyped-def]
-        conv = repo.create(s, owner=alice)
-        msg = repo.add_message(
-            s, conversation_id=conv.id, role="user", content="x", source="api", status="ok"
+        conv_id = repo.create(s, owner=alice)
+        msg_id = repo.add_message(
+            s, conversation_id=conv_id, role="user", content="x", source="api", status="ok"
         )
         s.commit()
-        return conv.id, msg.id
+        return conv_id, msg_id
 
     conv_id, msg_id = db.call(setup)
 

@@ -88,30 +88,24 @@ class ChatEventStream(Response):
                 await vega_error_response(exc)(scope, receive, send)
                 return
             await send({"type": "http.response.start", "status": 200, "headers": SSE_HEADERS})
+            pending = [encode_chat_event(event) for event in first]
             try:
-                for event in first:
-                    if chunk := encode_chat_event(event):
-                        await send({"type": "http.response.body", "body": chunk, "more_body": True})
                 async for event in events:
-                    await send(
-                        {
-                            "type": "http.response.body",
-                            "body": encode_chat_event(event),
-                            "more_body": True,
-                        }
-                    )
+                    pending.append(encode_chat_event(event))
+                    if isinstance(event, Token) and event.more:
+                        continue  # the next token is already here: one write for both
+                    await _write(send, pending)
             except VegaError as exc:
-                await send(
-                    {
-                        "type": "http.response.body",
-                        "body": sse("error", error_body(exc.code, exc.message)),
-                        "more_body": True,
-                    }
-                )
+                pending.append(sse("error", error_body(exc.code, exc.message)))
             except Exception:
                 log.exception("chat stream failed")
-                body = sse(
-                    "error", error_body("internal_error", "The stream failed; see the server log.")
-                )
-                await send({"type": "http.response.body", "body": body, "more_body": True})
-            await send({"type": "http.response.body", "body": b"", "more_body": False})
+                message = "The stream failed; see the server log."
+                pending.append(sse("error", error_body("internal_error", message)))
+            await _write(send, pending, last=True)
+
+
+async def _write(send: Send, pending: list[bytes], *, last: bool = False) -> None:
+    body = b"".join(pending)
+    pending.clear()
+    if body or last:
+        await send({"type": "http.response.body", "body": body, "more_body": not last})

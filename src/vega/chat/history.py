@@ -79,7 +79,7 @@ class ConversationService:
             )
             session.commit()
 
-        await self._db.run(soft_delete)
+        await self._db.run(soft_delete, write=True)
 
     async def export(self, conversation_id: str, principal: Principal) -> dict[str, Any]:
         detail = await self.get(conversation_id, principal)
@@ -152,11 +152,17 @@ class ConversationService:
         def purge(session: Session) -> int:
             count = repo.purge_before(session, cutoff=cutoff)
             if count:
-                audit.record(session, key_id=None, action="retention.purge", target=str(count), request_id=None)
+                audit.record(
+                    session,
+                    key_id=None,
+                    action="retention.purge",
+                    target=str(count),
+                    request_id=None,
+                )
             session.commit()
             return count
 
-        return await self._db.run(purge)
+        return await self._db.run(purge, write=True)
 
     async def feedback(
         self,
@@ -193,4 +199,4 @@ class ConversationService:
             session.commit()
             return MessageView.of(message)
 
-        return await self._db.run(write)
+        return await self._db.run(write, write=True)

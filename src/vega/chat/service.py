@@ -28,7 +28,6 @@ from vega.security.keys import Principal
 from vega.settings import Settings
 from vega.store import conversations as repo
 from vega.store.db import Database
-from vega.store.tables import Conversation
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +63,7 @@ class TurnStarted:
 @dataclass(frozen=True, slots=True)
 class Token:
     text: str
+    more: bool = False  # the next token is already here (see Delta.more)
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,7 +130,7 @@ class ChatService:
         """
         self._check(request)
         started = time.perf_counter()
-        begun = await self._db.run(lambda s: self._begin(s, request, principal))
+        begun = await self._db.run(lambda s: self._begin(s, request, principal), write=True)
         model = request.model or self._settings.model
         params = GenerationParams(
             model=model,
@@ -165,7 +165,7 @@ class ChatService:
                     if text:
                         parts.append(text)
                         size += len(text)
-                        yield Token(text)
+                        yield Token(text, delta.more)
                     if delta.done:
                         usage, finish = delta.usage, finish or delta.finish_reason
                     if finish == "length" and size >= limit:
@@ -197,7 +197,8 @@ class ChatService:
                         error=error,
                         usage=usage,
                         latency_ms=latency_ms,
-                    )
+                    ),
+                    write=True,
                 )
         yield TurnDone(
             message_id=message_id,
@@ -219,40 +220,41 @@ class ChatService:
     # -- units of work (run in a worker thread) --------------------------------
 
     def _begin(self, session: Session, request: ChatRequest, principal: Principal) -> _Begun:
-        conv = self._conversation(session, request, principal)
-        turns = self._settings.history_turns
-        rows = repo.recent_messages(session, conversation_id=conv.id, limit=2 * turns)
-        history = [
-            Message("user" if row.role == "user" else "assistant", row.content)
-            for row in rows
-            if row.content and row.role in ("user", "assistant")
-        ]
-        user = repo.add_message(
+        conversation_id, history = self._conversation(session, request, principal)
+        user_message_id = repo.add_message(
             session,
-            conversation_id=conv.id,
+            conversation_id=conversation_id,
             role="user",
             content=self._mask(request.prompt),
             source=request.source,
             status="ok",
         )
-        repo.touch(session, conversation=conv)
         session.commit()
-        return _Begun(conv.id, user.id, history)
+        return _Begun(conversation_id, user_message_id, history)
 
     def _conversation(
         self, session: Session, request: ChatRequest, principal: Principal
-    ) -> Conversation:
+    ) -> tuple[str, list[Message]]:
+        """The conversation to write to, and its recent turns (none for a new one)."""
         title = self._mask(_title(request.prompt))
+        owner = principal.key_id
         if request.session_id is None:
-            return repo.create(session, owner=principal.key_id, title=title)
-        conv = repo.get_owned(session, conversation_id=request.session_id, owner=principal.key_id)
-        if conv is not None:
-            return conv
-        if repo.exists(session, conversation_id=request.session_id):
-            raise NotFound(f"No conversation '{request.session_id}'.")  # someone else's, or deleted
-        return repo.create(
-            session, owner=principal.key_id, conversation_id=request.session_id, title=title
-        )
+            return repo.create(session, owner=owner, title=title), []
+        conv = repo.get_owned(session, conversation_id=request.session_id, owner=owner)
+        if conv is None:
+            if repo.exists(session, conversation_id=request.session_id):
+                raise NotFound(f"No conversation '{request.session_id}'.")  # another's, or deleted
+            new = repo.create(session, owner=owner, conversation_id=request.session_id, title=title)
+            return new, []
+        limit = 2 * self._settings.history_turns
+        rows = repo.recent_messages(session, conversation_id=conv.id, limit=limit)
+        repo.touch(session, conversation_id=conv.id)
+        history = [
+            Message("user" if row.role == "user" else "assistant", row.content)
+            for row in rows
+            if row.content and row.role in ("user", "assistant")
+        ]
+        return conv.id, history
 
     def _finish(
         self,
@@ -268,7 +270,7 @@ class ChatService:
         usage: Usage,
         latency_ms: int,
     ) -> str:
-        message = repo.add_message(
+        message_id = repo.add_message(
             session,
             conversation_id=conversation_id,
             role="assistant",
@@ -282,8 +284,6 @@ class ChatService:
             completion_tokens=usage.completion_tokens,
             source=request.source,
         )
-        conv = session.get(Conversation, conversation_id)
-        if conv is not None:
-            repo.touch(session, conversation=conv)
+        repo.touch(session, conversation_id=conversation_id)
         session.commit()
-        return message.id
+        return message_id

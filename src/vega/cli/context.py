@@ -50,6 +50,4 @@ def run(fn: Callable[[Runtime], Awaitable[T]], *, start: bool = True) -> T:
 def print_json(data: Any) -> None:
     import json
 
-    out.out(
-        json.dumps(data, indent=2, ensure_ascii=False, default=str), highlight=False
-    )
+    out.out(json.dumps(data, indent=2, ensure_ascii=False, default=str), highlight=False)

@@ -59,10 +59,11 @@ class OllamaBackend(Backend):
             "options": ollama_options(params),
         }
         chars = 0
+        final: Delta | None = None
         # aclosing: when our consumer stops, the HTTP stream closes now, not at GC,
         # so Ollama stops generating.
         async with aclosing(self._http.stream_ndjson("/api/chat", body)) as frames:
-            async for frame in frames:
+            async for frame, more in frames:
                 if "error" in frame:  # Ollama reports failures mid-stream this way
                     log.warning("ollama stream error: %s", str(frame["error"])[:500])
                     raise BackendError("ollama failed while generating.", backend=self.name)
@@ -70,16 +71,20 @@ class OllamaBackend(Backend):
                 text = str(message.get("content") or "")
                 chars += len(text)
                 if frame.get("done"):
-                    yield Delta(
+                    final = Delta(
                         text=text,
                         done=True,
                         usage=_usage(frame, messages, chars),
                         finish_reason=frame.get("done_reason"),
                     )
-                    return
+                    # Keep reading to the end of the body: a fully read response
+                    # returns its connection to the pool for the next turn.
+                    continue
                 if text:
-                    yield Delta(text=text)
-        raise BackendError("ollama ended the stream before it was done.", backend=self.name)
+                    yield Delta(text=text, more=more)
+        if final is None:
+            raise BackendError("ollama ended the stream before it was done.", backend=self.name)
+        yield final
 
     async def models(self) -> list[ModelInfo]:
         document = await self._http.get_json("/api/tags")

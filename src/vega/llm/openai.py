@@ -88,10 +88,12 @@ class OpenAIBackend(Backend):
         # so the server stops generating.
         body = openai_body(messages, params)
         async with aclosing(self._http.stream_sse("/chat/completions", body)) as payloads:
-            async for payload in payloads:
+            async for payload, more in payloads:
                 if payload.strip() == "[DONE]":
+                    # Not `break`: reading to the end of the body returns the
+                    # connection to the pool for the next turn.
                     done = True
-                    break
+                    continue
                 chunk = parse_frame(payload, self.name)
                 if "error" in chunk:  # vLLM and others report failures mid-stream
                     log.warning("openai stream error: %s", str(chunk["error"])[:500])
@@ -102,7 +104,7 @@ class OpenAIBackend(Backend):
                         continue
                     text = (choice.get("delta") or {}).get("content")
                     if text:
-                        yield Delta(text=str(text))
+                        yield Delta(text=str(text), more=more)
                     finish = choice.get("finish_reason") or finish
         # A server that omits [DONE] still finished if it said why it stopped.
         if not done and finish is None:

@@ -187,7 +187,7 @@ class KeyService:
             session.commit()
 
         try:
-            await self._db.run(write)
+            await self._db.run(write, write=True)
         except Exception:  # a busy database must not fail the request being authenticated
             log.debug("could not record last_used", exc_info=True)
 
@@ -228,7 +228,7 @@ class KeyService:
             session.commit()
             return _view(key)
 
-        return CreatedKey(await self._db.run(insert), secret)
+        return CreatedKey(await self._db.run(insert, write=True), secret)
 
     async def list_keys(self) -> list[KeyView]:
         return await self._db.run(lambda s: [_view(k) for k in key_repo.list_all(s)])
@@ -256,6 +256,6 @@ class KeyService:
             session.commit()
             return _view(key)
 
-        view = await self._db.run(mark)
+        view = await self._db.run(mark, write=True)
         self._cache.clear()
         return view

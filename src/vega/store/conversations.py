@@ -6,10 +6,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from vega.store.tables import Conversation, Message, utcnow
+from vega.store.tables import Conversation, Message, new_id, utcnow
 
 
 def get_owned(session: Session, *, conversation_id: str, owner: int) -> Conversation | None:
@@ -24,15 +24,22 @@ def exists(session: Session, *, conversation_id: str) -> bool:
     return session.get(Conversation, conversation_id) is not None
 
 
+# Writes on the chat hot path are Core statements: a turn makes two, and the ORM's
+# unit-of-work bookkeeping costs more than the SQL itself.
+
+
 def create(
     session: Session, *, owner: int, conversation_id: str | None = None, title: str = ""
-) -> Conversation:
-    conv = Conversation(owner=owner, title=title)
-    if conversation_id:
-        conv.id = conversation_id
-    session.add(conv)
-    session.flush()
-    return conv
+) -> str:
+    """Insert a conversation; returns its id."""
+    conversation_id = conversation_id or new_id()
+    now = utcnow()
+    session.execute(
+        insert(Conversation).values(
+            id=conversation_id, owner=owner, title=title, created=now, updated=now
+        )
+    )
+    return conversation_id
 
 
 def list_owned(
@@ -65,15 +72,20 @@ def soft_delete(session: Session, *, conversation: Conversation) -> None:
     )
 
 
-def touch(session: Session, *, conversation: Conversation, when: datetime | None = None) -> None:
-    conversation.updated = when or utcnow()
+def touch(session: Session, *, conversation_id: str, when: datetime | None = None) -> None:
+    session.execute(
+        update(Conversation)
+        .where(Conversation.id == conversation_id)
+        .values(updated=when or utcnow())
+    )
 
 
-def add_message(session: Session, **fields: Any) -> Message:
-    message = Message(**fields)
-    session.add(message)
-    session.flush()
-    return message
+def add_message(session: Session, **fields: Any) -> str:
+    """Insert a message; returns its id."""
+    fields.setdefault("id", new_id())
+    fields.setdefault("created", utcnow())
+    session.execute(insert(Message).values(**fields))
+    return str(fields["id"])
 
 
 def messages(session: Session, *, conversation_id: str) -> list[Message]:

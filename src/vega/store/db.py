@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
+import anyio
 import anyio.to_thread
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
@@ -59,6 +60,11 @@ class Database:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._sessions = sessionmaker(engine, expire_on_commit=False)
+        # SQLite has one writer at a time. Queueing writers here, in order, beats
+        # letting them collide in SQLite's busy handler, which sleeps in growing
+        # steps while the lock sits free (long tails under load). Postgres needs none.
+        self._one_writer = self.engine.dialect.name == "sqlite"
+        self._writer: anyio.CapacityLimiter | None = None
 
     @classmethod
     def from_url(cls, url: str, *, sqlite_synchronous: str = "NORMAL") -> Database:
@@ -82,8 +88,12 @@ class Database:
         with self.session() as session:
             return fn(session)
 
-    async def run(self, fn: Callable[[Session], T]) -> T:
-        """Run ``fn(session)`` in a worker thread."""
+    async def run(self, fn: Callable[[Session], T], *, write: bool = False) -> T:
+        """Run ``fn(session)`` in a worker thread; ``write=True`` if it writes."""
+        if write and self._one_writer:
+            if self._writer is None:
+                self._writer = anyio.CapacityLimiter(1)
+            return await anyio.to_thread.run_sync(self.call, fn, limiter=self._writer)
         return await anyio.to_thread.run_sync(self.call, fn)
 
     def ping(self) -> bool:
