@@ -270,12 +270,6 @@ async def test_websocket_with_a_bad_key_is_refused_before_accept(
     assert_still_serving(server, fake_llm)
 
 
-WS_CRASH = pytest.mark.xfail(
-    reason="BUG src/vega/api/routes/ws.py _authenticate: a non-string api_key in the first "
-    "message reaches KeyService.authenticate, len() raises TypeError, which is not caught: "
-    "the handler crashes and the socket is dropped with no error message and no close code",
-    strict=True,
-)
 WS_FIRST_MESSAGE = {
     "wrong": {"type": "auth", "api_key": "vega-wrong"},
     "sql": {"type": "auth", "api_key": SQL_KEY},
@@ -291,8 +285,8 @@ WS_FIRST_MESSAGE = {
     "first",
     [
         *(pytest.param(first, id=name) for name, first in WS_FIRST_MESSAGE.items()),
-        pytest.param({"type": "auth", "api_key": 12345}, marks=WS_CRASH, id="number"),
-        pytest.param({"type": "auth", "api_key": [SQL_KEY]}, marks=WS_CRASH, id="list"),
+        pytest.param({"type": "auth", "api_key": 12345}, id="number"),
+        pytest.param({"type": "auth", "api_key": [SQL_KEY]}, id="list"),
     ],
 )
 @pytest.mark.parametrize("empty_header", [False, True], ids=["no-header", "empty-header"])
@@ -319,11 +313,6 @@ async def test_websocket_first_message_auth_failure_closes_the_socket(
     assert_still_serving(server, fake_llm)
 
 
-@pytest.mark.xfail(
-    reason="BUG src/vega/api/middleware.py: the websocket branch calls the app with the raw "
-    "`send`, so the HTTP 401 denial response of /ws carries no X-Request-ID",
-    strict=True,
-)
 async def test_websocket_denial_response_carries_a_request_id(server: VegaServer) -> None:
     with pytest.raises(InvalidStatus) as refused:
         async with websockets.connect(
@@ -393,16 +382,6 @@ def test_bad_query_parameters_are_422(server: VegaServer, query: str) -> None:
     assert_still_serving(server, chat_works=False)
 
 
-SURROGATE_BUG = (
-    "BUG: text with a lone UTF-16 surrogate (valid JSON, e.g. '\\ud800') in an unconstrained "
-    "str field (ChatIn.prompt, FeedbackIn.tags items) reaches SQLite, which raises "
-    "UnicodeEncodeError -> 500 internal_error instead of 422; that 500 (sent by Starlette's "
-    "ServerErrorMiddleware, outside RequestContextMiddleware) also has no X-Request-ID and "
-    "request_id null"
-)
-
-
-@pytest.mark.xfail(reason=SURROGATE_BUG, strict=True)
 @pytest.mark.parametrize(
     ("path", "body"),
     [
@@ -526,12 +505,6 @@ async def test_websocket_bad_messages_get_bad_input_and_the_socket_stays_usable(
     assert_still_serving(server, fake_llm)
 
 
-@pytest.mark.xfail(
-    reason="BUG src/vega/api/routes/ws.py: a binary frame makes ws.receive_text() raise "
-    "KeyError('text') (in chat_ws and in _authenticate); the handler crashes and the socket "
-    "is dropped without an error message or a close frame",
-    strict=True,
-)
 @pytest.mark.parametrize("authenticated", [True, False], ids=["after-auth", "as-auth"])
 async def test_websocket_binary_frame_is_bad_input_not_a_crash(
     server: VegaServer, authenticated: bool
@@ -564,12 +537,6 @@ def test_body_over_the_byte_limit_is_413_before_it_is_read(
     assert_still_serving(server, fake_llm)
 
 
-@pytest.mark.xfail(
-    reason="BUG src/vega/api/middleware.py: BodyTooLarge raised from limited_receive while "
-    "FastAPI reads a chunked body is caught by FastAPI's body parsing and turned into "
-    "400 'There was an error parsing the body' instead of 413",
-    strict=True,
-)
 def test_chunked_body_over_the_byte_limit_is_413(server: VegaServer, fake_llm: FakeLLM) -> None:
     before = table_counts(server)
 

@@ -73,15 +73,8 @@ async def _on_http(_request: Request, exc: Exception) -> JSONResponse:
     )
 
 
-async def _on_unexpected(_request: Request, exc: Exception) -> JSONResponse:
-    log.error("unhandled error", exc_info=exc)
-    return JSONResponse(
-        error_body("internal_error", "Something went wrong; see the server log."), 500
-    )
-
-
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(VegaError, _on_vega_error)
     app.add_exception_handler(RequestValidationError, _on_validation)
     app.add_exception_handler(StarletteHTTPException, _on_http)
-    app.add_exception_handler(Exception, _on_unexpected)
+    # Unexpected exceptions are answered by RequestContextMiddleware, with the request id.

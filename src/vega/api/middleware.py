@@ -13,6 +13,7 @@ import time
 import uuid
 from typing import Any
 
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from vega.api.errors import error_body
@@ -23,8 +24,11 @@ log = logging.getLogger("vega.access")
 SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
-class BodyTooLarge(Exception):
-    pass
+class BodyTooLarge(HTTPException):
+    """Raised from ``receive`` mid-body; an HTTPException so body parsers re-raise it as 413."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"The request body is larger than {limit} bytes.")
 
 
 class RequestContextMiddleware:
@@ -48,9 +52,21 @@ class RequestContextMiddleware:
         token = request_id_var.set(request_id)
         started = time.perf_counter()
         status = 0
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            kind = message["type"]
+            if kind in ("http.response.start", "websocket.http.response.start", "websocket.accept"):
+                status = message.get("status", 101)
+                message["headers"] = [
+                    *message.get("headers", ()),
+                    (b"x-request-id", request_id.encode()),
+                ]
+            await send(message)
+
         try:
             if scope["type"] == "websocket":
-                await self.app(scope, receive, send)
+                await self.app(scope, receive, send_with_id)
                 return
 
             limit = self._limit_for(scope["path"])
@@ -68,19 +84,8 @@ class RequestContextMiddleware:
                 if message["type"] == "http.request":
                     seen += len(message.get("body", b""))
                     if seen > limit:
-                        raise BodyTooLarge
+                        raise BodyTooLarge(limit)
                 return message
-
-            async def send_with_id(message: Message) -> None:
-                nonlocal status
-                if message["type"] == "http.response.start":
-                    status = message["status"]
-                    message.setdefault("headers", [])
-                    message["headers"] = [
-                        *message["headers"],
-                        (b"x-request-id", request_id.encode()),
-                    ]
-                await send(message)
 
             try:
                 await self.app(scope, limited_receive, send_with_id)
@@ -88,6 +93,14 @@ class RequestContextMiddleware:
                 if status == 0:
                     status = 413
                     await _reject(send, request_id, 413, limit)
+            except Exception:
+                # A bug, not a request problem: log it, and still answer with the request id
+                # (Starlette's own last-resort handler sits outside this middleware).
+                log.exception("unhandled error")
+                if status != 0:
+                    raise
+                status = 500
+                await _reject(send, request_id, 500, limit)
         finally:
             elapsed = time.perf_counter() - started
             route = _route(scope)
@@ -124,6 +137,8 @@ def _route(scope: Scope) -> str:
 async def _reject(send: Send, request_id: str, status: int, limit: int) -> None:
     if status == 413:
         body = error_body("payload_too_large", f"The request body is larger than {limit} bytes.")
+    elif status == 500:
+        body = error_body("internal_error", "Something went wrong; see the server log.")
     else:
         body = error_body("bad_request", "Content-Length is not a valid number.")
     payload = json.dumps(body).encode()

@@ -3,24 +3,36 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from vega.chat.service import ChatRequest, Source, TurnDone
+from vega.chat.service import ChatRequest, Source, TurnDone, is_utf8
 from vega.llm.base import Usage
 
 
+def _valid_unicode(value: str) -> str:
+    if not is_utf8(value):
+        raise ValueError("not valid Unicode text (unpaired surrogates)")
+    return value
+
+
+# Every free-text input: JSON can carry lone surrogates ("\ud800") that no database stores.
+Text = Annotated[str, AfterValidator(_valid_unicode)]
+
+
 class ChatIn(BaseModel):
-    prompt: str = Field(description="The question or instruction.")
-    session_id: str | None = Field(None, description="Continue this conversation (created if new).")
+    prompt: Text = Field(description="The question or instruction.")
+    session_id: Text | None = Field(
+        None, description="Continue this conversation (created if new)."
+    )
     stream: bool = Field(False, description="Stream Server-Sent Events instead of one JSON reply.")
-    model: str | None = Field(None, max_length=200)
-    collection: str | None = Field(None, max_length=100)
+    model: Text | None = Field(None, max_length=200)
+    collection: Text | None = Field(None, max_length=100)
     top_k: int | None = Field(None, ge=1, le=100)
     temperature: float | None = Field(None, ge=0, le=2)
     max_tokens: int | None = Field(None, ge=1, le=1_000_000)
-    system: str | None = Field(None, max_length=20_000, description="Replace the system prompt.")
+    system: Text | None = Field(None, max_length=20_000, description="Replace the system prompt.")
 
     def to_request(self, source: Source = "api") -> ChatRequest:
         return ChatRequest(
@@ -132,13 +144,13 @@ class FeedbackIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     rating: int | None = Field(None, ge=-1, le=5, description="-1 (bad) to 5; thumbs up is 1.")
-    tags: list[str] | None = Field(None, max_length=20)
-    notes: str | None = Field(None, max_length=10_000)
+    tags: list[Text] | None = Field(None, max_length=20)
+    notes: Text | None = Field(None, max_length=10_000)
     reviewed: bool | None = None
 
 
 class KeyIn(BaseModel):
-    name: str = Field(min_length=1, max_length=100)
+    name: Text = Field(min_length=1, max_length=100)
     admin: bool = False
 
 

@@ -89,6 +89,15 @@ class _Begun:
     history: list[Message]
 
 
+def is_utf8(text: str) -> bool:
+    """False for text with lone surrogates (JSON "\\ud800", or undecodable argv bytes)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _title(prompt: str) -> str:
     line = prompt.strip().splitlines()[0] if prompt.strip() else ""
     return line if len(line) <= TITLE_CHARS else line[: TITLE_CHARS - 1] + "…"
@@ -113,6 +122,8 @@ class ChatService:
     def _check(self, request: ChatRequest) -> None:
         if not request.prompt.strip():
             raise BadInput("The prompt is empty.")
+        if not is_utf8(request.prompt):
+            raise BadInput("The prompt is not valid Unicode text (it has unpaired surrogates).")
         if len(request.prompt) > self._settings.max_prompt_chars:
             raise PayloadTooLarge(
                 f"The prompt has {len(request.prompt)} characters; the limit is "

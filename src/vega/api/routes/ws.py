@@ -69,10 +69,10 @@ async def _authenticate(ws: WebSocket, runtime: Runtime) -> str | None:
             return None
     await ws.accept()
     try:
-        first = json.loads(await asyncio.wait_for(ws.receive_text(), AUTH_TIMEOUT_S))
+        first = await asyncio.wait_for(_receive_json(ws), AUTH_TIMEOUT_S)
         key = first.get("api_key") if isinstance(first, dict) else None
-        principal = await runtime.keys.authenticate(key)
-    except (TimeoutError, json.JSONDecodeError, Unauthorized):
+        principal = await runtime.keys.authenticate(key if isinstance(key, str) else None)
+    except (TimeoutError, BadInput, Unauthorized):
         refused = Unauthorized(
             'Send {"type": "auth", "api_key": "..."} first, or pass the key in a header.'
         )
@@ -82,6 +82,20 @@ async def _authenticate(ws: WebSocket, runtime: Runtime) -> str | None:
         return None
     await ws.send_json({"type": "auth_ok", "key": principal.name})
     return key
+
+
+async def _receive_json(ws: WebSocket) -> Any:
+    """The next text frame as JSON; ``BadInput`` for binary frames or broken JSON."""
+    message = await ws.receive()
+    if message["type"] == "websocket.disconnect":
+        raise WebSocketDisconnect(message.get("code", 1000))
+    text = message.get("text")
+    if text is None:
+        raise BadInput("Send text frames with JSON; binary frames are not understood.")
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        raise BadInput('Send JSON like {"type": "message", "content": "..."}.') from None
 
 
 async def _still_valid(ws: WebSocket, runtime: Runtime, key: str) -> Principal | None:
@@ -105,7 +119,10 @@ async def chat_ws(ws: WebSocket) -> None:
     try:
         while True:
             try:
-                raw = await asyncio.wait_for(ws.receive_text(), KEY_RECHECK_S)
+                data = await asyncio.wait_for(_receive_json(ws), KEY_RECHECK_S)
+            except BadInput as exc:
+                await ws.send_json(_error(exc))
+                continue
             except TimeoutError:
                 # A key revoked mid-generation ends the generation within seconds.
                 if (
@@ -119,9 +136,8 @@ async def chat_ws(ws: WebSocket) -> None:
             if principal is None:
                 return
             try:
-                data = json.loads(raw)
                 msg = WsMessage.model_validate(data)
-            except (json.JSONDecodeError, ValidationError):
+            except ValidationError:
                 await ws.send_json(
                     _error(BadInput('Send JSON like {"type": "message", "content": "..."}.'))
                 )
