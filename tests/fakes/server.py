@@ -27,11 +27,15 @@ def free_port() -> int:
         return port
 
 
-def vega_env(data_dir: Path, **settings: Any) -> dict[str, str]:
+def vega_env(
+    data_dir: Path, *, api_key: str | None = PRIMARY_KEY, **settings: Any
+) -> dict[str, str]:
+    """The environment of a `vega` process; ``api_key=None`` sets no VEGA_API_KEY (so
+    `vega serve` generates a key into the data dir)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("VEGA_")}
-    env.update(
-        {"VEGA_DATA_DIR": str(data_dir), "VEGA_API_KEY": PRIMARY_KEY, "VEGA_RATE_LIMIT": "0"}
-    )
+    env.update({"VEGA_DATA_DIR": str(data_dir), "VEGA_RATE_LIMIT": "0"})
+    if api_key is not None:
+        env["VEGA_API_KEY"] = api_key
     env.update({f"VEGA_{k.upper()}": str(v) for k, v in settings.items()})
     return env
 
@@ -73,10 +77,12 @@ class VegaServer:
                 self.proc.wait(5)
 
 
-def start_vega(data_dir: Path, **settings: Any) -> VegaServer:
+def start_vega(data_dir: Path, *, api_key: str | None = PRIMARY_KEY, **settings: Any) -> VegaServer:
+    """Start `vega serve` on a free port and wait for /healthz. With ``api_key=None``
+    the server generates its own key, and ``key`` and ``headers`` are left empty."""
     port = free_port()
     data_dir.mkdir(parents=True, exist_ok=True)
-    env = vega_env(data_dir, **settings)
+    env = vega_env(data_dir, api_key=api_key, **settings)
     log_path = data_dir / "serve.log"
     with log_path.open("wb") as log:
         proc = subprocess.Popen(
@@ -88,12 +94,12 @@ def start_vega(data_dir: Path, **settings: Any) -> VegaServer:
         )
     server = VegaServer(
         f"http://127.0.0.1:{port}",
-        PRIMARY_KEY,
+        api_key or "",
         data_dir,
         env,
         proc,
         log_path,
-        {"X-API-Key": PRIMARY_KEY},
+        {"X-API-Key": api_key} if api_key else {},
     )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:

@@ -8,15 +8,12 @@ from __future__ import annotations
 import json
 import os
 import re
-import signal
-import sqlite3
 import stat
 import subprocess
 import sys
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -25,37 +22,12 @@ import pytest
 
 from tests.fakes.llm_server import DEFAULT_REPLY, FakeLLM
 from tests.fakes.server import VegaServer, free_port, run_cli, start_vega, vega_env
+from tests.helpers import assert_still_serving, db_rows, messages_of, unique, user_message
 
 SECRET = re.compile(r"vega-[A-Za-z0-9_-]{43}")
 
 
 # --- helpers ------------------------------------------------------------------
-
-
-def db_rows(data_dir: Path, sql: str, *params: Any) -> list[dict[str, Any]]:
-    uri = f"file:{data_dir / 'vega.db'}?mode=ro"
-    with closing(sqlite3.connect(uri, uri=True, timeout=5)) as conn:
-        conn.row_factory = sqlite3.Row
-        return [dict(row) for row in conn.execute(sql, params)]
-
-
-def messages_of(data_dir: Path, conversation_id: str) -> list[dict[str, Any]]:
-    return db_rows(
-        data_dir,
-        "SELECT * FROM messages WHERE conversation_id = ? ORDER BY created, rowid",
-        conversation_id,
-    )
-
-
-def user_message(data_dir: Path, prompt: str) -> dict[str, Any]:
-    rows = db_rows(data_dir, "SELECT * FROM messages WHERE role = 'user' AND content = ?", prompt)
-    assert len(rows) == 1, f"expected the user's message {prompt!r} stored once, got {rows}"
-    return rows[0]
-
-
-def assert_still_serving(server: VegaServer) -> None:
-    assert server.proc.poll() is None, f"vega serve exited:\n{server.log()[-3000:]}"
-    assert httpx.get(server.url + "/healthz", timeout=5).status_code == 200
 
 
 def assert_one_error_line(result: subprocess.CompletedProcess[str], exit_code: int) -> str:
@@ -72,10 +44,6 @@ def cli_json(args: list[str], env: dict[str, str]) -> Any:
     result = run_cli(args, env)
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
-
-
-def unique(prompt: str) -> str:
-    return f"{prompt} [{uuid.uuid4().hex[:8]}]"
 
 
 def closed_port_env(data_dir: Path) -> dict[str, str]:
@@ -139,7 +107,7 @@ def test_chat_prints_the_reply_and_logs_it_with_source_cli(
     assert rows[1]["content"] == "Once upon a time."
     assert rows[1]["backend"] == "ollama"
     assert rows[1]["completion_tokens"] == 4
-    assert_still_serving(server)
+    assert_still_serving(server, fake_llm)
 
 
 def test_chat_streams_tokens_to_stdout_as_they_arrive(
@@ -169,7 +137,7 @@ def test_chat_streams_tokens_to_stdout_as_they_arrive(
     # The first token was on screen long before the reply was complete.
     assert done_at - first_at >= 0.8
     user_message(server.data_dir, prompt)
-    assert_still_serving(server)
+    assert_still_serving(server, fake_llm)
 
 
 def test_chat_json_output_has_ids_that_match_the_database(
@@ -191,7 +159,7 @@ def test_chat_json_output_has_ids_that_match_the_database(
     assert rows[0]["content"] == prompt
     assert rows[1]["id"] == out["message_id"]
     assert {r["source"] for r in rows} == {"cli"}
-    assert_still_serving(server)
+    assert_still_serving(server, fake_llm)
 
 
 def test_chat_session_option_continues_the_conversation(
@@ -218,7 +186,7 @@ def test_chat_session_option_continues_the_conversation(
         second_prompt,
         "You said 42.",
     ]
-    assert_still_serving(server)
+    assert_still_serving(server, fake_llm)
 
 
 def test_history_json_lists_recent_exchanges_newest_first(
@@ -243,7 +211,7 @@ def test_history_json_lists_recent_exchanges_newest_first(
     assert session_id[:8] in table.stdout  # a table for people (wrapped to the terminal)
     assert "newer" in table.stdout
     user_message(server.data_dir, newer)
-    assert_still_serving(server)
+    assert_still_serving(server, fake_llm)
 
 
 def test_cli_turn_is_in_the_running_servers_history_at_once(
@@ -273,7 +241,7 @@ def test_cli_turn_is_in_the_running_servers_history_at_once(
     history = cli_json(["history", "--json", "--session", turn["session_id"]], env)
     assert [e["source"] for e in history] == ["api", "cli"]
     user_message(server.data_dir, prompt)
-    assert_still_serving(server)
+    assert_still_serving(server, fake_llm)
 
 
 # --- keys -------------------------------------------------------------------------
@@ -426,48 +394,15 @@ def test_invalid_setting_is_exit_1_with_a_clear_message(tmp_path: Path, command:
 # --- serve: the generated key ----------------------------------------------------------
 
 
-def _serve(data_dir: Path, env: dict[str, str], log: Path) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "vega", "serve", "--port", str(port)],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            cwd=data_dir,
-        )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        assert proc.poll() is None, log.read_text()
-        try:
-            if httpx.get(url + "/healthz", timeout=0.5).status_code == 200:
-                return proc, url
-        except httpx.HTTPError:
-            pass
-        assert time.monotonic() < deadline, log.read_text()
-        time.sleep(0.05)
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
-
-
 def test_serve_without_a_key_generates_one_prints_it_once_and_keeps_it(tmp_path: Path) -> None:
     data_dir = tmp_path / "fresh"
     data_dir.mkdir()
-    env = vega_env(data_dir, llm_backend="none")
-    del env["VEGA_API_KEY"]
 
-    proc, url = _serve(data_dir, env, tmp_path / "first.log")
+    server = start_vega(data_dir, api_key=None, llm_backend="none")
+    env = server.env
+    assert "VEGA_API_KEY" not in env
     try:
-        output = (tmp_path / "first.log").read_text()
+        output = server.log()
         key_file = data_dir / "api_key"
         assert key_file.exists()
         assert stat.S_IMODE(os.stat(key_file).st_mode) == 0o600
@@ -475,22 +410,28 @@ def test_serve_without_a_key_generates_one_prints_it_once_and_keeps_it(tmp_path:
         assert SECRET.fullmatch(secret)
         assert SECRET.findall(output) == [secret]  # printed, once
         assert str(key_file) in output
-        assert httpx.get(url + "/conversations", headers={"X-API-Key": secret}).status_code == 200
-        assert httpx.get(url + "/conversations").status_code == 401
+        assert (
+            httpx.get(server.url + "/conversations", headers={"X-API-Key": secret}).status_code
+            == 200
+        )
+        assert httpx.get(server.url + "/conversations").status_code == 401
     finally:
-        _stop(proc)
+        server.stop()
 
-    proc, url = _serve(data_dir, env, tmp_path / "second.log")
+    server = start_vega(data_dir, api_key=None, llm_backend="none")
     try:
-        output = (tmp_path / "second.log").read_text()
+        output = server.log()  # this run's output only: the log is rewritten at each start
         assert secret not in output
         assert not SECRET.search(output)
         assert str(key_file) in output  # it says where the key is instead
         assert key_file.read_text().strip() == secret  # the same key, not a new one
         assert stat.S_IMODE(os.stat(key_file).st_mode) == 0o600
-        assert httpx.get(url + "/conversations", headers={"X-API-Key": secret}).status_code == 200
+        assert (
+            httpx.get(server.url + "/conversations", headers={"X-API-Key": secret}).status_code
+            == 200
+        )
     finally:
-        _stop(proc)
+        server.stop()
 
     # The CLI acts as the owner of that generated key.
     assert run_cli(["history", "--json"], env).returncode == 0

@@ -10,11 +10,8 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-import sqlite3
 import uuid
 from collections.abc import Iterator
-from contextlib import closing
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -24,71 +21,21 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from tests.fakes.llm_server import DEFAULT_REPLY, FakeLLM
 from tests.fakes.server import VegaServer, run_cli, start_vega
+from tests.helpers import (
+    assert_still_serving,
+    db_rows,
+    messages_of,
+    parse_sse,
+    unique,
+    user_message,
+    ws_url,
+)
 
 HISTORY_TURNS = 2
 SYSTEM_PROMPT_ROLE = "system"
 
 
 # --- helpers ------------------------------------------------------------------
-
-
-def db_rows(server: VegaServer, sql: str, *params: Any) -> list[dict[str, Any]]:
-    """Rows from the server's own database file, read by another process (us)."""
-    uri = f"file:{Path(server.data_dir) / 'vega.db'}?mode=ro"
-    with closing(sqlite3.connect(uri, uri=True, timeout=5)) as conn:
-        conn.row_factory = sqlite3.Row
-        return [dict(row) for row in conn.execute(sql, params)]
-
-
-def messages_of(server: VegaServer, conversation_id: str) -> list[dict[str, Any]]:
-    return db_rows(
-        server,
-        "SELECT * FROM messages WHERE conversation_id = ? ORDER BY created, rowid",
-        conversation_id,
-    )
-
-
-def count_messages(server: VegaServer) -> int:
-    return int(db_rows(server, "SELECT count(*) AS n FROM messages")[0]["n"])
-
-
-def assert_user_message_stored(
-    server: VegaServer, prompt: str, *, source: str = "api", conversation_id: str | None = None
-) -> dict[str, Any]:
-    rows = db_rows(
-        server,
-        "SELECT * FROM messages WHERE role = 'user' AND content = ? ORDER BY created DESC",
-        prompt,
-    )
-    assert rows, f"the user's message {prompt!r} is not in the database"
-    row = rows[0]
-    assert row["source"] == source
-    assert row["status"] == "ok"
-    if conversation_id is not None:
-        assert row["conversation_id"] == conversation_id
-    return row
-
-
-def assert_still_serving(server: VegaServer) -> None:
-    assert server.proc.poll() is None, f"vega serve exited:\n{server.log()[-3000:]}"
-    response = httpx.get(server.url + "/healthz", timeout=5)
-    assert response.status_code == 200
-    assert response.json() == {"status": "ok"}
-
-
-def parse_sse(text: str) -> list[tuple[str, dict[str, Any]]]:
-    events: list[tuple[str, dict[str, Any]]] = []
-    for block in text.split("\n\n"):
-        if not block.strip():
-            continue
-        name, data = "message", []
-        for line in block.splitlines():
-            if line.startswith("event:"):
-                name = line[len("event:") :].strip()
-            elif line.startswith("data:"):
-                data.append(line[len("data:") :].strip())
-        events.append((name, json.loads("\n".join(data))))
-    return events
 
 
 def chat(server: VegaServer, prompt: str, key: str | None = None, **extra: Any) -> httpx.Response:
@@ -119,11 +66,6 @@ def metric(text: str, sample_name: str, **labels: str) -> float:
             ):
                 total += sample.value
     return total
-
-
-def unique(prompt: str) -> str:
-    """Prompts are unique per test so DB assertions never see another test's rows."""
-    return f"{prompt} [{uuid.uuid4().hex[:8]}]"
 
 
 # --- fixtures -----------------------------------------------------------------
@@ -187,8 +129,8 @@ def test_json_chat_answers_and_logs_both_messages(server: VegaServer, fake_llm: 
     assert sent["messages"][0]["role"] == SYSTEM_PROMPT_ROLE
     assert sent["messages"][-1] == {"role": "user", "content": prompt}
 
-    user = assert_user_message_stored(server, prompt, conversation_id=body["session_id"])
-    rows = messages_of(server, body["session_id"])
+    user = user_message(server.data_dir, prompt, source="api", conversation_id=body["session_id"])
+    rows = messages_of(server.data_dir, body["session_id"])
     assert [r["role"] for r in rows] == ["user", "assistant"]
     reply = rows[1]
     assert reply["id"] == body["message_id"]
@@ -202,7 +144,7 @@ def test_json_chat_answers_and_logs_both_messages(server: VegaServer, fake_llm: 
     assert reply["prompt_tokens"] == body["usage"]["prompt_tokens"]
     assert reply["completion_tokens"] == 6
     assert user["created"] <= reply["created"]
-    assert_still_serving(server)
+    assert_still_serving(server, fake_llm)
 
 
 @pytest.mark.parametrize(
@@ -239,13 +181,13 @@ def test_streaming_routes_send_tokens_in_order_then_done(
     assert done["backend"] == "ollama"
     assert done["finish_reason"] == "stop"
 
-    assert_user_message_stored(server, prompt, conversation_id=done["session_id"])
-    rows = messages_of(server, done["session_id"])
+    user_message(server.data_dir, prompt, source="api", conversation_id=done["session_id"])
+    rows = messages_of(server.data_dir, done["session_id"])
     assert [r["role"] for r in rows] == ["user", "assistant"]
     assert rows[1]["id"] == done["message_id"]
     assert rows[1]["content"] == "".join(tokens)
     assert rows[1]["status"] == "ok"
-    assert_still_serving(server)
+    assert_still_serving(server, fake_llm)
 
 
 # --- memory -------------------------------------------------------------------
@@ -269,14 +211,14 @@ def test_second_turn_with_session_id_sends_the_first_turn_as_history(
         {"role": "assistant", "content": "Nice to meet you, Ada."},
         {"role": "user", "content": second_prompt},
     ]
-    assert_user_message_stored(server, second_prompt, conversation_id=first["session_id"])
-    assert [r["role"] for r in messages_of(server, first["session_id"])] == [
+    user_message(server.data_dir, second_prompt, source="api", conversation_id=first["session_id"])
+    assert [r["role"] for r in messages_of(server.data_dir, first["session_id"])] == [
         "user",
         "assistant",
         "user",
         "assistant",
     ]
-    assert_still_serving(server)
+    assert_still_serving(server, fake_llm)
 
 
 def test_client_chosen_session_id_is_created_then_continued(
@@ -290,8 +232,8 @@ def test_client_chosen_session_id_is_created_then_continued(
 
     assert first["session_id"] == second["session_id"] == session_id
     assert len(chat_requests(fake_llm)[-1]["messages"]) == 4  # system, user, assistant, user
-    assert_user_message_stored(server, prompt, conversation_id=session_id)
-    assert_still_serving(server)
+    user_message(server.data_dir, prompt, source="api", conversation_id=session_id)
+    assert_still_serving(server, fake_llm)
 
 
 def test_history_is_limited_to_vega_history_turns(server: VegaServer, fake_llm: FakeLLM) -> None:
@@ -314,9 +256,9 @@ def test_history_is_limited_to_vega_history_turns(server: VegaServer, fake_llm: 
     ]
     assert sent[-1] == {"role": "user", "content": prompts[3]}
     # Nothing is forgotten in the database, only in what the model is sent.
-    assert len(messages_of(server, session_id)) == 8
-    assert_user_message_stored(server, prompts[3], conversation_id=session_id)
-    assert_still_serving(server)
+    assert len(messages_of(server.data_dir, session_id)) == 8
+    user_message(server.data_dir, prompts[3], source="api", conversation_id=session_id)
+    assert_still_serving(server, fake_llm)
 
 
 # --- history and conversations ----------------------------------------------------
@@ -346,8 +288,8 @@ def test_history_lists_exchanges_newest_first(server: VegaServer, fake_llm: Fake
     ).json()
     assert {e["session_id"] for e in only} == {session_id}
     assert other["message_id"] not in {e["message_id"] for e in only}
-    assert_user_message_stored(server, second, conversation_id=session_id)
-    assert_still_serving(server)
+    user_message(server.data_dir, second, source="api", conversation_id=session_id)
+    assert_still_serving(server, fake_llm)
 
 
 def test_conversations_list_get_export_and_soft_delete(
@@ -396,19 +338,21 @@ def test_conversations_list_get_export_and_soft_delete(
     assert turn["message_id"] not in {e["message_id"] for e in history}
     assert chat(server, unique("resurrect"), session_id=conversation_id).status_code == 404
     # ...but kept in the database, marked deleted.
-    rows = db_rows(server, "SELECT deleted_at FROM conversations WHERE id = ?", conversation_id)
+    rows = db_rows(
+        server.data_dir, "SELECT deleted_at FROM conversations WHERE id = ?", conversation_id
+    )
     assert len(rows) == 1 and rows[0]["deleted_at"] is not None
-    stored = messages_of(server, conversation_id)
+    stored = messages_of(server.data_dir, conversation_id)
     assert len(stored) == 2
     assert all(m["deleted_at"] is not None for m in stored)
     audit = db_rows(
-        server,
+        server.data_dir,
         "SELECT action FROM audit_log WHERE target = ? AND action = 'conversation.delete'",
         conversation_id,
     )
     assert len(audit) == 1
-    assert_user_message_stored(server, prompt, conversation_id=conversation_id)
-    assert_still_serving(server)
+    user_message(server.data_dir, prompt, source="api", conversation_id=conversation_id)
+    assert_still_serving(server, fake_llm)
 
 
 def test_feedback_is_stored_on_the_message(server: VegaServer) -> None:
@@ -433,7 +377,7 @@ def test_feedback_is_stored_on_the_message(server: VegaServer) -> None:
         headers=server.headers,
     )
     assert again.status_code == 200
-    (row,) = db_rows(server, "SELECT * FROM messages WHERE id = ?", turn["message_id"])
+    (row,) = db_rows(server.data_dir, "SELECT * FROM messages WHERE id = ?", turn["message_id"])
     assert row["rating"] == 5
     assert json.loads(row["tags"]) == ["concise", "helpful"]
     assert row["notes"] == "Spot on."
@@ -447,7 +391,7 @@ def test_feedback_is_stored_on_the_message(server: VegaServer) -> None:
     )
     assert missing.status_code == 404
     assert missing.json()["error"]["code"] == "not_found"
-    assert_user_message_stored(server, prompt, conversation_id=turn["session_id"])
+    user_message(server.data_dir, prompt, source="api", conversation_id=turn["session_id"])
     assert_still_serving(server)
 
 
@@ -462,7 +406,7 @@ def test_a_key_never_sees_or_touches_another_keys_conversations(
     conversation_id, message_id = turn["session_id"], turn["message_id"]
     bob = {"X-API-Key": bob_key}
     url = f"{server.url}/conversations/{conversation_id}"
-    before = messages_of(server, conversation_id)
+    before = messages_of(server.data_dir, conversation_id)
 
     for method, path, body in [
         ("GET", url, None),
@@ -497,9 +441,11 @@ def test_a_key_never_sees_or_touches_another_keys_conversations(
         assert streamed.status_code == 404
         assert json.loads(streamed.read())["error"]["code"] == "not_found"
 
-    after = messages_of(server, conversation_id)
+    after = messages_of(server.data_dir, conversation_id)
     assert after == before  # nothing added, nothing rated, nothing deleted
-    (conv,) = db_rows(server, "SELECT deleted_at FROM conversations WHERE id = ?", conversation_id)
+    (conv,) = db_rows(
+        server.data_dir, "SELECT deleted_at FROM conversations WHERE id = ?", conversation_id
+    )
     assert conv["deleted_at"] is None
 
     # Bob's own conversation works and is invisible to the primary key.
@@ -513,15 +459,11 @@ def test_a_key_never_sees_or_touches_another_keys_conversations(
         f"{server.url}/conversations/{bob_conversation}", headers=server.headers
     )
     assert primary_view.status_code == 404
-    assert_user_message_stored(server, prompt, conversation_id=conversation_id)
+    user_message(server.data_dir, prompt, source="api", conversation_id=conversation_id)
     assert_still_serving(server)
 
 
 # --- WebSocket ------------------------------------------------------------------
-
-
-def ws_url(server: VegaServer, query: str = "") -> str:
-    return server.url.replace("http://", "ws://", 1) + "/ws" + query
 
 
 async def ws_turn(
@@ -583,15 +525,15 @@ async def test_websocket_turn_streams_tokens_then_response_end(
         {"role": "user", "content": follow_up},
     ]
 
-    rows = messages_of(server, conversation_id)
+    rows = messages_of(server.data_dir, conversation_id)
     assert [(r["role"], r["source"], r["status"]) for r in rows] == [
         ("user", "ws", "ok"),
         ("assistant", "ws", "ok"),
     ] * 2
     assert rows[1]["id"] == meta["message_id"]
     assert rows[1]["content"] == "".join(tokens)
-    assert_user_message_stored(server, prompt, source="ws", conversation_id=conversation_id)
-    assert_still_serving(server)
+    user_message(server.data_dir, prompt, source="ws", conversation_id=conversation_id)
+    assert_still_serving(server, fake_llm)
 
 
 # --- request ids, metrics, health, docs ---------------------------------------------
@@ -663,8 +605,8 @@ def test_metrics_count_chat_turns_and_llm_calls(server: VegaServer, fake_llm: Fa
     assert delta("vega_http_request_duration_seconds_count", method="POST", route="/chat") == 1
     assert metric(after, "vega_breaker_state", backend="ollama") == 0
     assert "vega_cache_hits_total" in after
-    assert_user_message_stored(server, prompt)
-    assert_still_serving(server)
+    user_message(server.data_dir, prompt, source="api")
+    assert_still_serving(server, fake_llm)
 
 
 def test_readyz_reports_database_and_backend(server: VegaServer, fake_llm: FakeLLM) -> None:
@@ -688,7 +630,7 @@ def test_readyz_reports_database_and_backend(server: VegaServer, fake_llm: FakeL
     sick = httpx.get(server.url + "/readyz")
     assert sick.status_code == 200
     assert sick.json()["backend"]["ok"] is False
-    assert_still_serving(server)
+    assert_still_serving(server, fake_llm)
 
 
 def test_openapi_document_and_docs_page(server: VegaServer) -> None:
@@ -736,5 +678,5 @@ def test_default_reply_round_trip_smoke(server: VegaServer) -> None:
     latest = httpx.get(server.url + "/history", params={"limit": 1}, headers=server.headers)
     assert latest.json()[0]["message_id"] == turn["message_id"]
     assert latest.json()[0]["prompt"] == prompt
-    assert_user_message_stored(server, prompt, conversation_id=turn["session_id"])
+    user_message(server.data_dir, prompt, source="api", conversation_id=turn["session_id"])
     assert_still_serving(server)

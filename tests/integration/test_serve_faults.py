@@ -8,12 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sqlite3
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import closing
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -23,6 +20,16 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from tests.fakes.llm_server import FakeLLM
 from tests.fakes.server import PRIMARY_KEY, VegaServer, free_port, start_vega
+from tests.helpers import (
+    assert_still_serving,
+    db_rows,
+    messages_of,
+    parse_sse,
+    table_counts,
+    unique,
+    user_message,
+    ws_url,
+)
 
 MAX_PROMPT = 100
 SQL_KEY = "' OR 1=1; --"
@@ -32,43 +39,15 @@ SLOW_TOKENS = [f" tok{i}" for i in range(30)]
 # --- helpers ------------------------------------------------------------------
 
 
-def db_rows(server: VegaServer, sql: str, *params: Any) -> list[dict[str, Any]]:
-    uri = f"file:{Path(server.data_dir) / 'vega.db'}?mode=ro"
-    with closing(sqlite3.connect(uri, uri=True, timeout=5)) as conn:
-        conn.row_factory = sqlite3.Row
-        return [dict(row) for row in conn.execute(sql, params)]
-
-
-def table_counts(server: VegaServer) -> dict[str, int]:
-    return {
-        table: int(db_rows(server, f"SELECT count(*) AS n FROM {table}")[0]["n"])  # noqa: S608
-        for table in ("messages", "conversations", "api_keys", "audit_log")
-    }
-
-
-def messages_of(server: VegaServer, conversation_id: str) -> list[dict[str, Any]]:
-    return db_rows(
-        server,
-        "SELECT * FROM messages WHERE conversation_id = ? ORDER BY created, rowid",
-        conversation_id,
-    )
-
-
-def user_message(server: VegaServer, prompt: str) -> dict[str, Any]:
-    rows = db_rows(server, "SELECT * FROM messages WHERE role = 'user' AND content = ?", prompt)
-    assert len(rows) == 1, f"expected the user's message {prompt!r} stored once, got {rows}"
-    return rows[0]
-
-
 def reply_to(server: VegaServer, prompt: str, *, timeout: float = 3.0) -> dict[str, Any]:
     """The assistant message written after the user's ``prompt`` (polled: cancelled
     turns are written just after the client has gone)."""
-    user = user_message(server, prompt)
+    user = user_message(server.data_dir, prompt)
     deadline = time.monotonic() + timeout
     while True:
         rows = [
             m
-            for m in messages_of(server, user["conversation_id"])
+            for m in messages_of(server.data_dir, user["conversation_id"])
             if m["role"] == "assistant" and m["created"] >= user["created"]
         ]
         if rows:
@@ -87,25 +66,6 @@ def wait_for(predicate: Callable[[], bool], timeout: float, what: str) -> float:
     return time.monotonic() - started
 
 
-def assert_still_serving(
-    server: VegaServer, fake: FakeLLM | None = None, *, chat_works: bool = True
-) -> None:
-    """The process is alive, answers /healthz and (with the fake back to normal) chats."""
-    assert server.proc.poll() is None, f"vega serve exited:\n{server.log()[-3000:]}"
-    response = httpx.get(server.url + "/healthz", timeout=5)
-    assert response.status_code == 200
-    if chat_works:
-        if fake is not None:
-            fake.state.reset()
-        turn = httpx.post(
-            server.url + "/chat",
-            json={"prompt": "still there?"},
-            headers=server.headers,
-            timeout=10,
-        )
-        assert turn.status_code == 200, turn.text
-
-
 def assert_error(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
     assert response.status_code == status, response.text
     assert response.headers["content-type"].startswith("application/json")
@@ -116,31 +76,8 @@ def assert_error(response: httpx.Response, status: int, code: str) -> dict[str, 
     return error
 
 
-def parse_sse(text: str) -> list[tuple[str, dict[str, Any]]]:
-    events: list[tuple[str, dict[str, Any]]] = []
-    for block in text.split("\n\n"):
-        if not block.strip():
-            continue
-        name, data = "message", []
-        for line in block.splitlines():
-            if line.startswith("event:"):
-                name = line[len("event:") :].strip()
-            elif line.startswith("data:"):
-                data.append(line[len("data:") :].strip())
-        events.append((name, json.loads("\n".join(data))))
-    return events
-
-
-def unique(prompt: str) -> str:
-    return f"{prompt} [{uuid.uuid4().hex[:8]}]"
-
-
 def model_calls(fake: FakeLLM) -> int:
     return sum(1 for r in fake.state.requests if r.path == "/api/chat")
-
-
-def ws_url(server: VegaServer, query: str = "") -> str:
-    return server.url.replace("http://", "ws://", 1) + "/ws" + query
 
 
 # --- fixtures -----------------------------------------------------------------
@@ -220,7 +157,7 @@ def test_bad_key_is_refused_on_every_route_and_writes_nothing(
         ("POST", "/admin/keys", {"name": "intruder", "admin": True}),
         ("DELETE", "/admin/keys/primary", None),
     ]
-    before = table_counts(server)
+    before = table_counts(server.data_dir)
 
     with httpx.Client(base_url=server.url, timeout=10) as client:
         for method, path, body in routes:
@@ -230,13 +167,15 @@ def test_bad_key_is_refused_on_every_route_and_writes_nothing(
             assert response.headers["www-authenticate"] == "Bearer"
             assert SQL_KEY not in response.text  # the key is never echoed
 
-    assert table_counts(server) == before
+    assert table_counts(server.data_dir) == before
     assert model_calls(fake_llm) == 0
-    (conv_row,) = db_rows(server, "SELECT deleted_at FROM conversations WHERE id = ?", conv)
+    (conv_row,) = db_rows(
+        server.data_dir, "SELECT deleted_at FROM conversations WHERE id = ?", conv
+    )
     assert conv_row["deleted_at"] is None
-    (msg_row,) = db_rows(server, "SELECT rating, notes FROM messages WHERE id = ?", msg)
+    (msg_row,) = db_rows(server.data_dir, "SELECT rating, notes FROM messages WHERE id = ?", msg)
     assert msg_row == {"rating": None, "notes": None}
-    assert not db_rows(server, "SELECT 1 FROM api_keys WHERE name = 'intruder'")
+    assert not db_rows(server.data_dir, "SELECT 1 FROM api_keys WHERE name = 'intruder'")
     assert_still_serving(server, fake_llm)
 
 
@@ -254,7 +193,7 @@ WS_DENIED: dict[str, tuple[dict[str, str], str]] = {
 async def test_websocket_with_a_bad_key_is_refused_before_accept(
     server: VegaServer, fake_llm: FakeLLM, headers: dict[str, str], query: str
 ) -> None:
-    before = table_counts(server)
+    before = table_counts(server.data_dir)
 
     with pytest.raises(InvalidStatus) as refused:
         async with websockets.connect(
@@ -265,7 +204,7 @@ async def test_websocket_with_a_bad_key_is_refused_before_accept(
     response = refused.value.response
     assert response.status_code == 401
     assert json.loads(response.body)["error"]["code"] == "unauthorized"
-    assert table_counts(server) == before
+    assert table_counts(server.data_dir) == before
     assert model_calls(fake_llm) == 0
     assert_still_serving(server, fake_llm)
 
@@ -293,7 +232,7 @@ WS_FIRST_MESSAGE = {
 async def test_websocket_first_message_auth_failure_closes_the_socket(
     server: VegaServer, fake_llm: FakeLLM, first: Any, empty_header: bool
 ) -> None:
-    before = table_counts(server)
+    before = table_counts(server.data_dir)
     headers = {"X-API-Key": ""} if empty_header else {}
 
     async with websockets.connect(
@@ -308,7 +247,7 @@ async def test_websocket_first_message_auth_failure_closes_the_socket(
     assert error["type"] == "error"
     assert error["error"]["code"] == "unauthorized"
     assert ws.close_code == 4401
-    assert table_counts(server) == before
+    assert table_counts(server.data_dir) == before
     assert model_calls(fake_llm) == 0
     assert_still_serving(server, fake_llm)
 
@@ -356,8 +295,10 @@ BAD_BODIES: dict[str, tuple[str, bytes]] = {
 def test_bad_input_is_422_and_writes_nothing(
     server: VegaServer, fake_llm: FakeLLM, owned: dict[str, str], path: str, body: bytes
 ) -> None:
-    before = table_counts(server)
-    (msg_before,) = db_rows(server, "SELECT * FROM messages WHERE id = ?", owned["message"])
+    before = table_counts(server.data_dir)
+    (msg_before,) = db_rows(
+        server.data_dir, "SELECT * FROM messages WHERE id = ?", owned["message"]
+    )
 
     response = httpx.post(
         server.url + path.format(msg=owned["message"]),
@@ -366,8 +307,10 @@ def test_bad_input_is_422_and_writes_nothing(
     )
 
     assert_error(response, 422, "bad_input")
-    assert table_counts(server) == before
-    assert db_rows(server, "SELECT * FROM messages WHERE id = ?", owned["message"]) == [msg_before]
+    assert table_counts(server.data_dir) == before
+    assert db_rows(server.data_dir, "SELECT * FROM messages WHERE id = ?", owned["message"]) == [
+        msg_before
+    ]
     assert model_calls(fake_llm) == 0
     assert_still_serving(server, fake_llm)
 
@@ -394,13 +337,13 @@ def test_bad_query_parameters_are_422(server: VegaServer, query: str) -> None:
 def test_text_with_a_lone_surrogate_is_bad_input_not_a_crash(
     server: VegaServer, fake_llm: FakeLLM, owned: dict[str, str], path: str, body: bytes
 ) -> None:
-    before = table_counts(server)
+    before = table_counts(server.data_dir)
     response = httpx.post(
         server.url + path.format(msg=owned["message"]),
         content=body,
         headers={**server.headers, "Content-Type": "application/json"},
     )
-    assert table_counts(server) == before
+    assert table_counts(server.data_dir) == before
     assert model_calls(fake_llm) == 0
     assert server.proc.poll() is None
     assert_error(response, 422, "bad_input")
@@ -435,7 +378,7 @@ def test_constrained_fields_with_a_lone_surrogate_are_already_422(
 def test_prompt_over_max_prompt_chars_is_413_and_writes_nothing(
     server: VegaServer, fake_llm: FakeLLM, path: str, extra: dict[str, Any]
 ) -> None:
-    before = table_counts(server)
+    before = table_counts(server.data_dir)
 
     response = httpx.post(
         server.url + path, json={"prompt": "x" * (MAX_PROMPT + 1), **extra}, headers=server.headers
@@ -443,20 +386,20 @@ def test_prompt_over_max_prompt_chars_is_413_and_writes_nothing(
 
     error = assert_error(response, 413, "payload_too_large")
     assert "VEGA_MAX_PROMPT_CHARS" in error["message"]
-    assert table_counts(server) == before
+    assert table_counts(server.data_dir) == before
     assert model_calls(fake_llm) == 0
     # Exactly at the limit is fine.
     longest = uuid.uuid4().hex.ljust(MAX_PROMPT, "y")
     at_limit = httpx.post(server.url + "/chat", json={"prompt": longest}, headers=server.headers)
     assert at_limit.status_code == 200
-    user_message(server, longest)
+    user_message(server.data_dir, longest)
     assert_still_serving(server, fake_llm)
 
 
 async def test_prompt_over_max_prompt_chars_over_websocket_is_refused(
     server: VegaServer, fake_llm: FakeLLM
 ) -> None:
-    before = table_counts(server)
+    before = table_counts(server.data_dir)
     async with websockets.connect(ws_url(server), additional_headers=server.headers) as ws:
         await ws.send(json.dumps({"type": "message", "content": "x" * (MAX_PROMPT + 1)}))
         async with asyncio.timeout(10):
@@ -467,7 +410,7 @@ async def test_prompt_over_max_prompt_chars_over_websocket_is_refused(
             assert json.loads(await ws.recv()) == {"type": "pong"}
     assert error["type"] == "error"
     assert error["error"]["code"] == "payload_too_large"
-    assert table_counts(server) == before
+    assert table_counts(server.data_dir) == before
     assert model_calls(fake_llm) == 0
     assert_still_serving(server, fake_llm)
 
@@ -486,7 +429,7 @@ WS_BAD_MESSAGES = {
 async def test_websocket_bad_messages_get_bad_input_and_the_socket_stays_usable(
     server: VegaServer, fake_llm: FakeLLM
 ) -> None:
-    before = table_counts(server)
+    before = table_counts(server.data_dir)
     errors = {}
     async with websockets.connect(ws_url(server), additional_headers=server.headers) as ws:
         for name, raw in WS_BAD_MESSAGES.items():
@@ -500,7 +443,7 @@ async def test_websocket_bad_messages_get_bad_input_and_the_socket_stays_usable(
     for name, frame in errors.items():
         assert frame["type"] == "error", name
         assert frame["error"]["code"] == "bad_input", name
-    assert table_counts(server) == before
+    assert table_counts(server.data_dir) == before
     assert model_calls(fake_llm) == 0
     assert_still_serving(server, fake_llm)
 
@@ -522,7 +465,7 @@ async def test_websocket_binary_frame_is_bad_input_not_a_crash(
 def test_body_over_the_byte_limit_is_413_before_it_is_read(
     server: VegaServer, fake_llm: FakeLLM
 ) -> None:
-    before = table_counts(server)
+    before = table_counts(server.data_dir)
     body = b'{"prompt": "' + b"x" * 2_000_000 + b'"}'
 
     response = httpx.post(
@@ -532,13 +475,13 @@ def test_body_over_the_byte_limit_is_413_before_it_is_read(
     )
 
     assert_error(response, 413, "payload_too_large")
-    assert table_counts(server) == before
+    assert table_counts(server.data_dir) == before
     assert model_calls(fake_llm) == 0
     assert_still_serving(server, fake_llm)
 
 
 def test_chunked_body_over_the_byte_limit_is_413(server: VegaServer, fake_llm: FakeLLM) -> None:
-    before = table_counts(server)
+    before = table_counts(server.data_dir)
 
     def chunks() -> Iterator[bytes]:  # no Content-Length: Transfer-Encoding: chunked
         yield b'{"prompt": "'
@@ -552,7 +495,7 @@ def test_chunked_body_over_the_byte_limit_is_413(server: VegaServer, fake_llm: F
         headers={**server.headers, "Content-Type": "application/json"},
     )
 
-    assert table_counts(server) == before
+    assert table_counts(server.data_dir) == before
     assert server.proc.poll() is None
     assert_error(response, 413, "payload_too_large")
 
@@ -598,12 +541,12 @@ def test_backend_refusing_connections_is_503_then_the_breaker_answers_fast(
         assert ready["backend"]["ok"] is False
 
     for prompt in prompts:
-        user_message(server, prompt)
+        user_message(server.data_dir, prompt)
         reply = reply_to(server, prompt)
         assert reply["status"] == "error"
         assert reply["error"].startswith("backend_unavailable")
         assert reply["content"] == ""
-    user_message(server, "sse while open")
+    user_message(server.data_dir, "sse while open")
     assert_still_serving(server, chat_works=False)
 
 
@@ -649,7 +592,7 @@ def test_breaker_opens_on_failures_and_a_probe_closes_it_after_reset(
         assert 'vega_breaker_state{backend="ollama"} 0.0' in metrics
 
     for prompt in ("fail 0", "fail 1", "while open", "probe"):
-        user_message(server, prompt)
+        user_message(server.data_dir, prompt)
     assert reply_to(server, "probe")["status"] == "ok"
     assert reply_to(server, "while open")["status"] == "error"
     assert_still_serving(server, fake_llm)
@@ -672,7 +615,7 @@ def test_backend_hanging_is_504_after_the_timeout(
     # The upstream request was abandoned, not left running.
     wait_for(lambda: fake_llm.state.active_streams == 0, 2, "the fake's stream to end")
     assert fake_llm.state.cancelled >= 1
-    user_message(server, prompt)
+    user_message(server.data_dir, prompt)
     reply = reply_to(server, prompt)
     assert reply["status"] == "error"
     assert reply["error"].startswith("backend_timeout")
@@ -690,7 +633,7 @@ def test_broken_stream_is_502_for_json_and_keeps_the_partial_reply(
 
     error = assert_error(response, 502, "backend_error")
     assert "ollama" in error["message"]
-    user_message(server, prompt)
+    user_message(server.data_dir, prompt)
     reply = reply_to(server, prompt)
     assert reply["status"] == "error"
     assert reply["error"].startswith("backend_error")
@@ -719,7 +662,7 @@ def test_broken_stream_after_tokens_ends_sse_with_an_error_event(
     error = events[-1][1]["error"]
     assert error["code"] == "backend_error"
     assert error["request_id"] == response.headers["x-request-id"]
-    user_message(server, prompt)
+    user_message(server.data_dir, prompt)
     reply = reply_to(server, prompt)
     assert reply["status"] == "error"
     assert reply["content"] == "One two"
@@ -757,7 +700,7 @@ def test_client_leaving_mid_stream_cancels_upstream_and_stores_partial_reply(
     assert time.monotonic() - left < 2
     assert fake_llm.state.completed == 0
     wait_for(lambda: fake_llm.state.active_streams == 0, 2, "the upstream stream to close")
-    user_message(server, prompt)
+    user_message(server.data_dir, prompt)
     reply = reply_to(server, prompt)
     assert reply["status"] == "cancelled"
     full = "".join(SLOW_TOKENS)
@@ -813,7 +756,7 @@ async def test_websocket_client_closing_mid_generation_cancels_upstream(
     )
     assert time.monotonic() - left < 2
     assert fake_llm.state.completed == 0
-    user = user_message(server, prompt)
+    user = user_message(server.data_dir, prompt)
     assert user["source"] == "ws"
     reply = await asyncio.to_thread(reply_to, server, prompt)
     assert reply["status"] == "cancelled"
@@ -880,7 +823,7 @@ def test_rate_limit_is_429_with_retry_after_per_key(
         assert client.post("/chat", json={"prompt": "first"}).status_code == 200
         assert client.get("/conversations").status_code == 200
         assert client.get("/history").status_code == 200
-        before = table_counts(server)
+        before = table_counts(server.data_dir)
         calls = model_calls(fake_llm)
 
         limited = client.post("/chat", json={"prompt": prompt})
@@ -897,10 +840,10 @@ def test_rate_limit_is_429_with_retry_after_per_key(
         for _ in range(5):
             assert client.get("/healthz").status_code == 200
 
-    assert table_counts(server) == before
+    assert table_counts(server.data_dir) == before
     assert model_calls(fake_llm) == calls
-    assert not db_rows(server, "SELECT 1 FROM messages WHERE content = ?", prompt)
-    user_message(server, "first")
+    assert not db_rows(server.data_dir, "SELECT 1 FROM messages WHERE content = ?", prompt)
+    user_message(server.data_dir, "first")
     assert_still_serving(server, chat_works=False)
 
 
@@ -921,6 +864,6 @@ async def test_rate_limit_applies_to_websocket_messages(
 
     assert [f["type"] for f in frames] == ["response_end", "response_end", "error"]
     assert frames[-1]["error"]["code"] == "rate_limited"
-    assert not db_rows(server, "SELECT 1 FROM messages WHERE content = 'ws turn 2'")
-    user_message(server, "ws turn 1")
+    assert not db_rows(server.data_dir, "SELECT 1 FROM messages WHERE content = 'ws turn 2'")
+    user_message(server.data_dir, "ws turn 1")
     assert_still_serving(server, chat_works=False)
