@@ -61,12 +61,7 @@ BASELINE = "direct"
 
 
 class StreamParser(ABC):
-    """Feeds on raw body bytes; counts tokens as whole frames arrive.
-
-    Tokens are counted as words of the received text (the fake's tokens are " w0",
-    " w1", ...), not as frames: a gateway may send text that arrived together in one
-    frame, and what matters is that all of it arrives.
-    """
+    """Feeds on raw body bytes; counts tokens as whole frames arrive."""
 
     separator = b"\n"
 
@@ -95,7 +90,8 @@ class OllamaNDJSON(StreamParser):
         obj = json.loads(frame)
         if "error" in obj:
             self.error = str(obj["error"])
-        self.tokens += len(str((obj.get("message") or {}).get("content") or "").split())
+        if (obj.get("message") or {}).get("content"):
+            self.tokens += 1
         if obj.get("done"):
             self.done = True
 
@@ -116,7 +112,7 @@ class VegaSSE(StreamParser):
     def frame(self, frame: bytes) -> None:
         name, data = _sse_fields(frame)
         if name == "token":
-            self.tokens += len(str(json.loads(data).get("token") or "").split())
+            self.tokens += 1
         elif name == "done":
             self.done = True
         elif name == "error":
@@ -135,7 +131,8 @@ class OpenAISSE(StreamParser):
         if "error" in obj:
             self.error = str(obj["error"])[:200]
         for choice in obj.get("choices") or []:
-            self.tokens += len(str((choice.get("delta") or {}).get("content") or "").split())
+            if (choice.get("delta") or {}).get("content"):
+                self.tokens += 1
 
 
 # --- paths -------------------------------------------------------------------------

@@ -63,6 +63,7 @@ class TurnStarted:
 @dataclass(frozen=True, slots=True)
 class Token:
     text: str
+    more: bool = False  # the next token is already here (see Delta.more)
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,7 +176,7 @@ class ChatService:
                     if text:
                         parts.append(text)
                         size += len(text)
-                        yield Token(text)
+                        yield Token(text, delta.more)
                     if delta.done:
                         usage, finish = delta.usage, finish or delta.finish_reason
                     if finish == "length" and size >= limit:

@@ -32,7 +32,7 @@ BACKEND_FAILURES = (BackendUnavailable, BackendTimeout, BackendError)
 
 @dataclass(frozen=True, slots=True)
 class CachedReply:
-    text: str
+    chunks: tuple[str, ...]
     usage: Usage | None
     finish_reason: str | None
 
@@ -84,8 +84,8 @@ class Gateway:
             cached = self._cache.get(key)
             if cached is not None:
                 self._metrics.cache_hits.inc()
-                if cached.text:
-                    yield Delta(text=cached.text)  # all of it is here: one delta
+                for chunk in cached.chunks:
+                    yield Delta(text=chunk, more=True)
                 yield Delta(done=True, usage=cached.usage, finish_reason=cached.finish_reason)
                 return
             self._metrics.cache_misses.inc()
@@ -133,7 +133,7 @@ class Gateway:
                 usage.completion_tokens
             )
         if self._cache is not None and final is not None:
-            self._cache[key] = CachedReply("".join(chunks), usage, final.finish_reason)
+            self._cache[key] = CachedReply(tuple(chunks), usage, final.finish_reason)
 
     async def _with_connect_retries(
         self, messages: Sequence[Message], params: GenerationParams

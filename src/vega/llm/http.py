@@ -166,9 +166,9 @@ def parse_frame(payload: str, backend_name: str) -> dict[str, Any]:
 async def iter_line_batches(response: httpx.Response) -> AsyncGenerator[list[str], None]:
     """The body's complete lines, grouped by network read.
 
-    A group is what has already arrived: adapters merge the text of one group into
-    one delta, so a fast stream costs a few writes downstream instead of one per
-    token, and a slow one still flows token by token (nothing waits to be merged).
+    Grouping lets callers tell "more is already here" from "waiting on the
+    network", so a fast stream can be forwarded in a few writes instead of one
+    write per token.
     """
     pending = ""
     async for text in response.aiter_text():
@@ -184,17 +184,19 @@ async def iter_line_batches(response: httpx.Response) -> AsyncGenerator[list[str
 
 async def iter_ndjson(
     response: httpx.Response, backend_name: str
-) -> AsyncGenerator[list[dict[str, Any]], None]:
-    """The frames of an NDJSON body (one per non-empty line), grouped by network read."""
+) -> AsyncGenerator[tuple[dict[str, Any], bool], None]:
+    """``(frame, more)`` per non-empty line of an NDJSON body; ``more`` is True when
+    the next frame has already arrived."""
     async for batch in iter_line_batches(response):
-        frames = [parse_frame(line, backend_name) for line in batch if line.strip()]
-        if frames:
-            yield frames
+        lines = [line for line in batch if line.strip()]
+        last = len(lines) - 1
+        for i, line in enumerate(lines):
+            yield parse_frame(line, backend_name), i < last
 
 
-async def iter_sse_data(response: httpx.Response) -> AsyncGenerator[list[str], None]:
-    """The ``data`` payloads of Server-Sent Events (multi-line data joined by newlines;
-    comments, ``event:`` and ``id:`` fields ignored), grouped by network read."""
+async def iter_sse_data(response: httpx.Response) -> AsyncGenerator[tuple[str, bool], None]:
+    """``(data, more)`` per Server-Sent Event (multi-line data joined by newlines;
+    comments, ``event:`` and ``id:`` fields ignored); ``more`` as in ``iter_ndjson``."""
     data: list[str] = []
     async for batch in iter_line_batches(response):
         ready: list[str] = []
@@ -206,10 +208,11 @@ async def iter_sse_data(response: httpx.Response) -> AsyncGenerator[list[str], N
             elif line.startswith("data:"):
                 value = line[5:]
                 data.append(value[1:] if value.startswith(" ") else value)
-        if ready:
-            yield ready
+        last = len(ready) - 1
+        for i, payload in enumerate(ready):
+            yield payload, i < last
     if data:  # tolerate a last event without its blank line
-        yield ["\n".join(data)]
+        yield "\n".join(data), False
 
 
 class BackendHTTP:
@@ -259,22 +262,22 @@ class BackendHTTP:
 
     async def stream_ndjson(
         self, path: str, body: Any
-    ) -> AsyncGenerator[list[dict[str, Any]], None]:
-        """POST ``body`` and yield the reply's NDJSON frames, grouped by network read."""
+    ) -> AsyncGenerator[tuple[dict[str, Any], bool], None]:
+        """POST ``body`` and yield the reply's NDJSON frames as ``(frame, more)``."""
         async with self._errors(), self._client.stream("POST", path, json=body) as resp:
             await raise_for_status(resp, self.backend_name)
-            async with aclosing(iter_ndjson(resp, self.backend_name)) as batches:
-                async for batch in batches:
-                    yield batch
+            async with aclosing(iter_ndjson(resp, self.backend_name)) as frames:
+                async for frame in frames:
+                    yield frame
 
-    async def stream_sse(self, path: str, body: Any) -> AsyncGenerator[list[str], None]:
-        """POST ``body`` and yield the SSE events' ``data`` payloads, grouped by network
-        read (raw text: the caller knows its sentinels, such as OpenAI's ``[DONE]``)."""
+    async def stream_sse(self, path: str, body: Any) -> AsyncGenerator[tuple[str, bool], None]:
+        """POST ``body`` and yield each SSE event's ``data`` as ``(payload, more)`` (raw
+        text: the caller knows its sentinels, such as OpenAI's ``[DONE]``)."""
         async with self._errors(), self._client.stream("POST", path, json=body) as resp:
             await raise_for_status(resp, self.backend_name)
-            async with aclosing(iter_sse_data(resp)) as batches:
-                async for batch in batches:
-                    yield batch
+            async with aclosing(iter_sse_data(resp)) as payloads:
+                async for payload in payloads:
+                    yield payload
 
     async def aclose(self) -> None:
         await self._client.aclose()

@@ -62,27 +62,26 @@ class OllamaBackend(Backend):
         final: Delta | None = None
         # aclosing: when our consumer stops, the HTTP stream closes now, not at GC,
         # so Ollama stops generating.
-        async with aclosing(self._http.stream_ndjson("/api/chat", body)) as batches:
-            async for batch in batches:
-                parts: list[str] = []
-                for frame in batch:
-                    if "error" in frame:  # Ollama reports failures mid-stream this way
-                        log.warning("ollama stream error: %s", str(frame["error"])[:500])
-                        raise BackendError("ollama failed while generating.", backend=self.name)
-                    message = frame.get("message") or {}
-                    parts.append(str(message.get("content") or ""))
-                    if frame.get("done"):
-                        # Read on to the end of the body all the same: a fully read
-                        # response returns its connection to the pool for the next turn.
-                        final = Delta(
-                            done=True,
-                            usage=_usage(frame, messages, chars + sum(map(len, parts))),
-                            finish_reason=frame.get("done_reason"),
-                        )
-                text = "".join(parts)  # what arrived together goes on together
+        async with aclosing(self._http.stream_ndjson("/api/chat", body)) as frames:
+            async for frame, more in frames:
+                if "error" in frame:  # Ollama reports failures mid-stream this way
+                    log.warning("ollama stream error: %s", str(frame["error"])[:500])
+                    raise BackendError("ollama failed while generating.", backend=self.name)
+                message = frame.get("message") or {}
+                text = str(message.get("content") or "")
                 chars += len(text)
+                if frame.get("done"):
+                    final = Delta(
+                        text=text,
+                        done=True,
+                        usage=_usage(frame, messages, chars),
+                        finish_reason=frame.get("done_reason"),
+                    )
+                    # Keep reading to the end of the body: a fully read response
+                    # returns its connection to the pool for the next turn.
+                    continue
                 if text:
-                    yield Delta(text=text)
+                    yield Delta(text=text, more=more)
         if final is None:
             raise BackendError("ollama ended the stream before it was done.", backend=self.name)
         yield final

@@ -87,31 +87,25 @@ class OpenAIBackend(Backend):
         # aclosing: when our consumer stops, the HTTP stream closes now, not at GC,
         # so the server stops generating.
         body = openai_body(messages, params)
-        async with aclosing(self._http.stream_sse("/chat/completions", body)) as batches:
-            async for batch in batches:
-                parts: list[str] = []
-                for payload in batch:
-                    if payload.strip() == "[DONE]":
-                        # Not the end of our loop: reading to the end of the body
-                        # returns the connection to the pool for the next turn.
-                        done = True
+        async with aclosing(self._http.stream_sse("/chat/completions", body)) as payloads:
+            async for payload, more in payloads:
+                if payload.strip() == "[DONE]":
+                    # Not `break`: reading to the end of the body returns the
+                    # connection to the pool for the next turn.
+                    done = True
+                    continue
+                chunk = parse_frame(payload, self.name)
+                if "error" in chunk:  # vLLM and others report failures mid-stream
+                    log.warning("openai stream error: %s", str(chunk["error"])[:500])
+                    raise BackendError(f"{self.name} failed while generating.", backend=self.name)
+                usage = _usage(chunk.get("usage")) or usage
+                for choice in chunk.get("choices") or []:
+                    if not isinstance(choice, dict) or choice.get("index", 0) != 0:
                         continue
-                    chunk = parse_frame(payload, self.name)
-                    if "error" in chunk:  # vLLM and others report failures mid-stream
-                        log.warning("openai stream error: %s", str(chunk["error"])[:500])
-                        raise BackendError(
-                            f"{self.name} failed while generating.", backend=self.name
-                        )
-                    usage = _usage(chunk.get("usage")) or usage
-                    for choice in chunk.get("choices") or []:
-                        if not isinstance(choice, dict) or choice.get("index", 0) != 0:
-                            continue
-                        text = (choice.get("delta") or {}).get("content")
-                        if text:
-                            parts.append(str(text))
-                        finish = choice.get("finish_reason") or finish
-                if parts:  # what arrived together goes on together
-                    yield Delta(text="".join(parts))
+                    text = (choice.get("delta") or {}).get("content")
+                    if text:
+                        yield Delta(text=str(text), more=more)
+                    finish = choice.get("finish_reason") or finish
         # A server that omits [DONE] still finished if it said why it stopped.
         if not done and finish is None:
             raise BackendError(
