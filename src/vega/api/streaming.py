@@ -92,8 +92,6 @@ class ChatEventStream(Response):
             try:
                 async for event in events:
                     pending.append(encode_chat_event(event))
-                    if isinstance(event, Token) and event.more:
-                        continue  # the next token is already here: one write for both
                     await _write(send, pending)
             except VegaError as exc:
                 pending.append(sse("error", error_body(exc.code, exc.message)))

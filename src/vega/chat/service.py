@@ -63,7 +63,6 @@ class TurnStarted:
 @dataclass(frozen=True, slots=True)
 class Token:
     text: str
-    more: bool = False  # the next token is already here (see Delta.more)
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,7 +175,7 @@ class ChatService:
                     if text:
                         parts.append(text)
                         size += len(text)
-                        yield Token(text, delta.more)
+                        yield Token(text)
                     if delta.done:
                         usage, finish = delta.usage, finish or delta.finish_reason
                     if finish == "length" and size >= limit:

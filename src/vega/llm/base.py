@@ -55,9 +55,6 @@ class Delta:
     done: bool = False
     usage: Usage | None = None
     finish_reason: str | None = None
-    # True when the next delta has already arrived: consumers may batch their
-    # writes until a delta without it (a hint; False is always correct).
-    more: bool = False
 
 
 @dataclass(frozen=True, slots=True)

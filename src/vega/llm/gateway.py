@@ -85,7 +85,7 @@ class Gateway:
             if cached is not None:
                 self._metrics.cache_hits.inc()
                 for chunk in cached.chunks:
-                    yield Delta(text=chunk, more=True)
+                    yield Delta(text=chunk)
                 yield Delta(done=True, usage=cached.usage, finish_reason=cached.finish_reason)
                 return
             self._metrics.cache_misses.inc()

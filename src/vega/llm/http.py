@@ -163,56 +163,29 @@ def parse_frame(payload: str, backend_name: str) -> dict[str, Any]:
     return frame
 
 
-async def iter_line_batches(response: httpx.Response) -> AsyncGenerator[list[str], None]:
-    """The body's complete lines, grouped by network read.
-
-    Grouping lets callers tell "more is already here" from "waiting on the
-    network", so a fast stream can be forwarded in a few writes instead of one
-    write per token.
-    """
-    pending = ""
-    async for text in response.aiter_text():
-        pending += text
-        if "\n" not in text:
-            continue
-        lines = pending.split("\n")
-        pending = lines.pop()
-        yield [line.removesuffix("\r") for line in lines]
-    if pending:
-        yield [pending.removesuffix("\r")]
-
-
 async def iter_ndjson(
     response: httpx.Response, backend_name: str
-) -> AsyncGenerator[tuple[dict[str, Any], bool], None]:
-    """``(frame, more)`` per non-empty line of an NDJSON body; ``more`` is True when
-    the next frame has already arrived."""
-    async for batch in iter_line_batches(response):
-        lines = [line for line in batch if line.strip()]
-        last = len(lines) - 1
-        for i, line in enumerate(lines):
-            yield parse_frame(line, backend_name), i < last
+) -> AsyncGenerator[dict[str, Any], None]:
+    """One dict per non-empty line of an NDJSON body."""
+    async for line in response.aiter_lines():
+        if line.strip():
+            yield parse_frame(line, backend_name)
 
 
-async def iter_sse_data(response: httpx.Response) -> AsyncGenerator[tuple[str, bool], None]:
-    """``(data, more)`` per Server-Sent Event (multi-line data joined by newlines;
-    comments, ``event:`` and ``id:`` fields ignored); ``more`` as in ``iter_ndjson``."""
+async def iter_sse_data(response: httpx.Response) -> AsyncGenerator[str, None]:
+    """The ``data`` payload of each Server-Sent Event (multi-line data joined by
+    newlines; comments, ``event:`` and ``id:`` fields ignored)."""
     data: list[str] = []
-    async for batch in iter_line_batches(response):
-        ready: list[str] = []
-        for line in batch:
-            if not line:  # a blank line ends the event
-                if data:
-                    ready.append("\n".join(data))
-                    data = []
-            elif line.startswith("data:"):
-                value = line[5:]
-                data.append(value[1:] if value.startswith(" ") else value)
-        last = len(ready) - 1
-        for i, payload in enumerate(ready):
-            yield payload, i < last
+    async for line in response.aiter_lines():
+        if not line:  # a blank line ends the event
+            if data:
+                yield "\n".join(data)
+                data = []
+        elif line.startswith("data:"):
+            value = line[5:]
+            data.append(value[1:] if value.startswith(" ") else value)
     if data:  # tolerate a last event without its blank line
-        yield "\n".join(data), False
+        yield "\n".join(data)
 
 
 class BackendHTTP:
@@ -260,19 +233,17 @@ class BackendHTTP:
                     f"{self.backend_name} sent a malformed response.", backend=self.backend_name
                 ) from None
 
-    async def stream_ndjson(
-        self, path: str, body: Any
-    ) -> AsyncGenerator[tuple[dict[str, Any], bool], None]:
-        """POST ``body`` and yield the reply's NDJSON frames as ``(frame, more)``."""
+    async def stream_ndjson(self, path: str, body: Any) -> AsyncGenerator[dict[str, Any], None]:
+        """POST ``body`` and yield the NDJSON frames of the reply."""
         async with self._errors(), self._client.stream("POST", path, json=body) as resp:
             await raise_for_status(resp, self.backend_name)
             async with aclosing(iter_ndjson(resp, self.backend_name)) as frames:
                 async for frame in frames:
                     yield frame
 
-    async def stream_sse(self, path: str, body: Any) -> AsyncGenerator[tuple[str, bool], None]:
-        """POST ``body`` and yield each SSE event's ``data`` as ``(payload, more)`` (raw
-        text: the caller knows its sentinels, such as OpenAI's ``[DONE]``)."""
+    async def stream_sse(self, path: str, body: Any) -> AsyncGenerator[str, None]:
+        """POST ``body`` and yield the ``data`` payload of each SSE event (raw text:
+        the caller knows its sentinels, such as OpenAI's ``[DONE]``)."""
         async with self._errors(), self._client.stream("POST", path, json=body) as resp:
             await raise_for_status(resp, self.backend_name)
             async with aclosing(iter_sse_data(resp)) as payloads:

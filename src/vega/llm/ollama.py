@@ -63,7 +63,7 @@ class OllamaBackend(Backend):
         # aclosing: when our consumer stops, the HTTP stream closes now, not at GC,
         # so Ollama stops generating.
         async with aclosing(self._http.stream_ndjson("/api/chat", body)) as frames:
-            async for frame, more in frames:
+            async for frame in frames:
                 if "error" in frame:  # Ollama reports failures mid-stream this way
                     log.warning("ollama stream error: %s", str(frame["error"])[:500])
                     raise BackendError("ollama failed while generating.", backend=self.name)
@@ -81,7 +81,7 @@ class OllamaBackend(Backend):
                     # returns its connection to the pool for the next turn.
                     continue
                 if text:
-                    yield Delta(text=text, more=more)
+                    yield Delta(text=text)
         if final is None:
             raise BackendError("ollama ended the stream before it was done.", backend=self.name)
         yield final

@@ -88,7 +88,7 @@ class OpenAIBackend(Backend):
         # so the server stops generating.
         body = openai_body(messages, params)
         async with aclosing(self._http.stream_sse("/chat/completions", body)) as payloads:
-            async for payload, more in payloads:
+            async for payload in payloads:
                 if payload.strip() == "[DONE]":
                     # Not `break`: reading to the end of the body returns the
                     # connection to the pool for the next turn.
@@ -104,7 +104,7 @@ class OpenAIBackend(Backend):
                         continue
                     text = (choice.get("delta") or {}).get("content")
                     if text:
-                        yield Delta(text=str(text), more=more)
+                        yield Delta(text=str(text))
                     finish = choice.get("finish_reason") or finish
         # A server that omits [DONE] still finished if it said why it stopped.
         if not done and finish is None:
