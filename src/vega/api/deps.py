@@ -31,7 +31,11 @@ def key_from_headers(headers: Headers) -> str | None:
     return None
 
 
-def get_runtime(request: Request) -> Runtime:
+# Dependencies are `async def` on purpose: FastAPI runs plain `def` dependencies in a
+# thread pool, and a thread hop per dependency costs more than the work they do.
+
+
+async def get_runtime(request: Request) -> Runtime:
     runtime: Runtime = request.app.state.runtime
     return runtime
 
@@ -62,11 +66,11 @@ async def require_admin(principal: PrincipalDep) -> Principal:
 AdminDep = Annotated[Principal, Depends(require_admin)]
 
 
-def get_chat(runtime: RuntimeDep) -> ChatService:
+async def get_chat(runtime: RuntimeDep) -> ChatService:
     return runtime.chat
 
 
-def get_conversations(runtime: RuntimeDep) -> ConversationService:
+async def get_conversations(runtime: RuntimeDep) -> ConversationService:
     return runtime.conversations
 
 

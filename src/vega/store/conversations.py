@@ -6,10 +6,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from vega.store.tables import Conversation, Message, new_id, utcnow
+from vega.store.tables import Base, Conversation, Message, new_id, utcnow
 
 
 def get_owned(session: Session, *, conversation_id: str, owner: int) -> Conversation | None:
@@ -24,8 +24,17 @@ def exists(session: Session, *, conversation_id: str) -> bool:
     return session.get(Conversation, conversation_id) is not None
 
 
-# Writes on the chat hot path are Core statements: a turn makes two, and the ORM's
-# unit-of-work bookkeeping costs more than the SQL itself.
+# Writes on the chat hot path are Core statements on the tables (not the ORM
+# classes): a turn makes two, and the ORM's bookkeeping costs more than the SQL.
+# Built once, with values passed as parameters, they compile once.
+_CONVERSATIONS = Base.metadata.tables["conversations"]
+_INSERT_CONVERSATION = insert(_CONVERSATIONS)
+_INSERT_MESSAGE = insert(Base.metadata.tables["messages"])
+_TOUCH = (
+    update(_CONVERSATIONS)
+    .where(_CONVERSATIONS.c.id == bindparam("cid"))
+    .values(updated=bindparam("updated"))
+)
 
 
 def create(
@@ -34,11 +43,8 @@ def create(
     """Insert a conversation; returns its id."""
     conversation_id = conversation_id or new_id()
     now = utcnow()
-    session.execute(
-        insert(Conversation).values(
-            id=conversation_id, owner=owner, title=title, created=now, updated=now
-        )
-    )
+    params = {"id": conversation_id, "owner": owner, "title": title, "created": now, "updated": now}
+    session.execute(_INSERT_CONVERSATION, params)
     return conversation_id
 
 
@@ -73,18 +79,14 @@ def soft_delete(session: Session, *, conversation: Conversation) -> None:
 
 
 def touch(session: Session, *, conversation_id: str, when: datetime | None = None) -> None:
-    session.execute(
-        update(Conversation)
-        .where(Conversation.id == conversation_id)
-        .values(updated=when or utcnow())
-    )
+    session.execute(_TOUCH, {"cid": conversation_id, "updated": when or utcnow()})
 
 
 def add_message(session: Session, **fields: Any) -> str:
     """Insert a message; returns its id."""
     fields.setdefault("id", new_id())
     fields.setdefault("created", utcnow())
-    session.execute(insert(Message).values(**fields))
+    session.execute(_INSERT_MESSAGE, fields)
     return str(fields["id"])
 
 
