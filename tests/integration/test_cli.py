@@ -189,6 +189,28 @@ def test_chat_session_option_continues_the_conversation(
     assert_still_serving(server, fake_llm)
 
 
+def test_repl_keeps_one_conversation_until_new_and_exits_on_exit(
+    server: VegaServer, env: dict[str, str], fake_llm: FakeLLM
+) -> None:
+    fake_llm.state.echo = True
+    first, second, third = unique("first"), unique("second"), unique("third")
+    script = f"{first}\n\n{second}\n/new\n{third}\n/exit\nnever sent\n"
+
+    result = run_cli(["repl"], env, input=script)
+
+    assert result.returncode == 0, result.stderr
+    assert first in result.stdout and second in result.stdout and third in result.stdout
+    one, two, three = (
+        user_message(server.data_dir, p, source="cli") for p in (first, second, third)
+    )
+    assert one["conversation_id"] == two["conversation_id"]  # same conversation until /new
+    assert three["conversation_id"] != one["conversation_id"]
+    assert len(messages_of(server.data_dir, one["conversation_id"])) == 4
+    sent = [m["content"] for m in fake_llm.state.last_body("/api/chat")["messages"]]
+    assert first not in sent  # /new starts without the old memory
+    assert not db_rows(server.data_dir, "SELECT id FROM messages WHERE content = 'never sent'")
+
+
 def test_history_json_lists_recent_exchanges_newest_first(
     server: VegaServer, env: dict[str, str], fake_llm: FakeLLM
 ) -> None:
