@@ -114,3 +114,18 @@ def parse_sse(text: str) -> list[tuple[str, dict[str, Any]]]:
 
 def ws_url(server: VegaServer, query: str = "") -> str:
     return server.url.replace("http://", "ws://", 1) + "/ws" + query
+
+
+def assert_streamed_in_order(pieces: list[str], tokens: list[str], *, slow: bool = False) -> None:
+    """The streamed pieces are the model's tokens in order, each piece a run of one or more
+    consecutive tokens (Vega sends tokens that piled up together, see vega.chat.coalesce)."""
+    assert "".join(pieces) == "".join(tokens)
+    position = 0
+    for piece in pieces:
+        run = ""
+        while len(run) < len(piece) and position < len(tokens):
+            run += tokens[position]
+            position += 1
+        assert run == piece, f"{piece!r} is not a run of whole tokens"
+    if slow:  # tokens that trickle in must not be held back to be merged
+        assert len(pieces) > 1 or len(tokens) <= 1, "a slow stream arrived in one piece"

@@ -21,6 +21,7 @@ from starlette.types import Receive, Scope, Send
 
 from vega.api.errors import error_body, vega_error_response
 from vega.api.schemas import UsageOut
+from vega.chat.coalesce import coalesced
 from vega.chat.service import ChatEvent, Token, TurnStarted
 from vega.errors import VegaError
 
@@ -90,9 +91,11 @@ class ChatEventStream(Response):
             await send({"type": "http.response.start", "status": 200, "headers": SSE_HEADERS})
             pending = [encode_chat_event(event) for event in first]
             try:
-                async for event in events:
-                    pending.append(encode_chat_event(event))
-                    await _write(send, pending)
+                await _write(send, pending)  # the first token goes out now
+                async with coalesced(events) as rest:
+                    async for event in rest:
+                        pending.append(encode_chat_event(event))
+                        await _write(send, pending)
             except VegaError as exc:
                 pending.append(sse("error", error_body(exc.code, exc.message)))
             except Exception:

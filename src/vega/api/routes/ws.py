@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from contextlib import aclosing, suppress
+from contextlib import suppress
 from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
@@ -22,6 +22,7 @@ from pydantic import BaseModel, Field, ValidationError
 from vega.api.deps import key_from_headers
 from vega.api.errors import error_body
 from vega.api.schemas import UsageOut
+from vega.chat.coalesce import coalesced
 from vega.chat.service import ChatRequest, Token, TurnDone, TurnStarted
 from vega.errors import BadInput, RateLimited, Unauthorized, VegaError
 from vega.runtime import Runtime
@@ -188,7 +189,7 @@ async def _reply(ws: WebSocket, runtime: Runtime, principal: Principal, msg: WsM
     )
     conversation_id = msg.conversation_id
     try:
-        async with aclosing(runtime.chat.stream(request, principal)) as events:
+        async with coalesced(runtime.chat.stream(request, principal)) as events:
             async for event in events:
                 if isinstance(event, TurnStarted):
                     conversation_id = event.session_id
