@@ -61,7 +61,12 @@ BASELINE = "direct"
 
 
 class StreamParser(ABC):
-    """Feeds on raw body bytes; counts tokens as whole frames arrive."""
+    """Feeds on raw body bytes; counts tokens as whole frames arrive.
+
+    Tokens are counted as words of the received text (the fake's tokens are " w0",
+    " w1", ...), not as frames: a gateway may send tokens that piled up together in
+    one frame, and what matters is that all of them arrive.
+    """
 
     separator = b"\n"
 
@@ -90,8 +95,7 @@ class OllamaNDJSON(StreamParser):
         obj = json.loads(frame)
         if "error" in obj:
             self.error = str(obj["error"])
-        if (obj.get("message") or {}).get("content"):
-            self.tokens += 1
+        self.tokens += len(str((obj.get("message") or {}).get("content") or "").split())
         if obj.get("done"):
             self.done = True
 
@@ -112,7 +116,7 @@ class VegaSSE(StreamParser):
     def frame(self, frame: bytes) -> None:
         name, data = _sse_fields(frame)
         if name == "token":
-            self.tokens += 1
+            self.tokens += len(str(json.loads(data).get("token") or "").split())
         elif name == "done":
             self.done = True
         elif name == "error":
@@ -131,8 +135,7 @@ class OpenAISSE(StreamParser):
         if "error" in obj:
             self.error = str(obj["error"])[:200]
         for choice in obj.get("choices") or []:
-            if (choice.get("delta") or {}).get("content"):
-                self.tokens += 1
+            self.tokens += len(str((choice.get("delta") or {}).get("content") or "").split())
 
 
 # --- paths -------------------------------------------------------------------------
