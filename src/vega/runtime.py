@@ -62,7 +62,8 @@ class Runtime:
 
 
 def build(settings: Settings, *, plugins: Plugins | None = None) -> Runtime:
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    # 0700 when we create it: conversations and the key file are nobody else's business.
+    settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     db = Database.from_url(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
     db.migrate()
     plugins = plugins or load_plugins()

@@ -101,3 +101,16 @@ def test_unknown_backend_is_refused_at_start_with_the_choices(tmp_path: Path) ->
         ConfigError, match=r"Unknown backend 'gpt5'\. Available: auto, none, ollama, openai"
     ):
         build(settings)
+
+
+def test_the_data_dir_is_created_private(tmp_path: Path) -> None:
+    import stat
+
+    from vega.runtime import build
+
+    data = tmp_path / "fresh" / "data"
+    runtime = build(
+        load_settings(data_dir=data, api_key="k" * 20, llm_backend="none", _env_file=None)
+    )
+    runtime.db.dispose()
+    assert stat.S_IMODE(data.stat().st_mode) == 0o700
