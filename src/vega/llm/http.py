@@ -1,19 +1,25 @@
-"""HTTP plumbing for model-server backends: the only backend module that touches httpx.
+"""HTTP plumbing for model-server backends: the only backend module that touches aiohttp.
 
-Backends get a ``BackendHTTP`` (a pooled client plus error translation) and see
-plain dicts and ``VegaError``s, never an httpx type. Library exceptions are mapped
+Backends get a ``BackendHTTP`` (a pooled session plus error translation) and see
+plain dicts and ``VegaError``s, never a library type. Library exceptions are mapped
 into the ``VegaError`` tree here, once (DESIGN.md section 8).
+
+Why aiohttp here when the rest of Vega uses httpx: on a streamed reply every token
+is an HTTP chunk, and httpx parses chunks in pure Python (h11). Profiling the
+gateway benchmark put ~40% of the server's CPU there; aiohttp's C parser costs a
+fraction of that. The choice stays inside this module.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import AsyncGenerator, AsyncIterator, Mapping
-from contextlib import AbstractAsyncContextManager, aclosing, asynccontextmanager
+from contextlib import asynccontextmanager
 from typing import Any
 
-import httpx
+import aiohttp
 
 from vega.errors import (
     BackendError,
@@ -36,46 +42,11 @@ PROBE_TIMEOUT_S = 10.0
 LOGGED_ERROR_CHARS = 500
 
 
-def make_client(
-    base_url: str,
-    *,
-    timeout_s: float,
-    connect_timeout_s: float,
-    headers: Mapping[str, str] | None = None,
-) -> httpx.AsyncClient:
-    """A pooled client. ``timeout_s`` bounds each read (time to first byte, and
-    between chunks of a stream); ``connect_timeout_s`` bounds connecting.
-
-    ``trust_env=False``: backends are usually local, and an HTTP(S)_PROXY meant for
-    the internet must not capture requests to 127.0.0.1.
-    """
-    return httpx.AsyncClient(
-        base_url=base_url,
-        headers=dict(headers or {}),
-        timeout=httpx.Timeout(timeout_s, connect=connect_timeout_s),
-        limits=httpx.Limits(
-            max_connections=MAX_CONNECTIONS,
-            max_keepalive_connections=MAX_STREAMS,
-            keepalive_expiry=KEEPALIVE_EXPIRY_S,
-        ),
-        trust_env=False,
-        follow_redirects=False,
-    )
-
-
-def _where(exc: httpx.HTTPError, fallback: str) -> str:
-    try:
-        url = exc.request.url
-    except RuntimeError:  # raised when the exception carries no request
-        return fallback
-    return f"{url.scheme}://{url.netloc.decode()}" if url.netloc else fallback
-
-
 @asynccontextmanager
 async def translate_errors(
     backend_name: str, *, url: str = "", hint: str = ""
 ) -> AsyncIterator[None]:
-    """Turn httpx exceptions raised inside the block into ``VegaError``s.
+    """Turn aiohttp exceptions raised inside the block into ``VegaError``s.
 
     ``hint`` completes "is it running?" for this backend, e.g. "(ollama serve)".
     ``VegaError``s and cancellation pass through untouched.
@@ -84,23 +55,27 @@ async def translate_errors(
         yield
     except VegaError:
         raise
-    except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
-        where = _where(exc, url)
+    except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as exc:
         suffix = f" {hint}" if hint else ""
         raise BackendUnavailable(
-            f"Cannot reach {backend_name} at {where}: is it running?{suffix}",
+            f"Cannot reach {backend_name} at {url}: is it running?{suffix}",
             backend=backend_name,
         ) from exc
-    except httpx.TimeoutException as exc:  # read, write and pool timeouts
+    except (aiohttp.SocketTimeoutError, aiohttp.ServerTimeoutError, TimeoutError) as exc:
         raise BackendTimeout(
             f"{backend_name} did not answer in time ({type(exc).__name__}).",
             backend=backend_name,
         ) from exc
-    except (httpx.RemoteProtocolError, httpx.ReadError) as exc:
+    except (
+        aiohttp.ServerDisconnectedError,
+        aiohttp.ClientPayloadError,
+        aiohttp.ClientOSError,
+        aiohttp.ClientResponseError,
+    ) as exc:
         raise BackendError(
             f"The connection to {backend_name} broke off mid-response.", backend=backend_name
         ) from exc
-    except (httpx.HTTPError, httpx.InvalidURL) as exc:
+    except (aiohttp.ClientError, ValueError) as exc:  # ValueError: a URL aiohttp refuses
         raise BackendError(
             f"Talking to {backend_name} failed ({type(exc).__name__}).", backend=backend_name
         ) from exc
@@ -134,21 +109,16 @@ def status_error(backend_name: str, status: int) -> VegaError:
     return BackendError(f"{backend_name} failed (HTTP {status}).", **details)
 
 
-async def raise_for_status(response: httpx.Response, backend_name: str) -> None:
+async def raise_for_status(response: aiohttp.ClientResponse, backend_name: str) -> None:
     """Raise ``status_error`` for a non-2xx response, logging the backend's text."""
-    if response.is_success:
+    if 200 <= response.status < 300:
         return
     try:
-        body = (await response.aread()).decode("utf-8", "replace")
-    except httpx.HTTPError:
+        body = (await response.read()).decode("utf-8", "replace")
+    except aiohttp.ClientError:
         body = "<unreadable>"
-    log.warning(
-        "%s answered HTTP %s: %s",
-        backend_name,
-        response.status_code,
-        body[:LOGGED_ERROR_CHARS],
-    )
-    raise status_error(backend_name, response.status_code)
+    log.warning("%s answered HTTP %s: %s", backend_name, response.status, body[:LOGGED_ERROR_CHARS])
+    raise status_error(backend_name, response.status)
 
 
 def parse_frame(payload: str, backend_name: str) -> dict[str, Any]:
@@ -163,20 +133,26 @@ def parse_frame(payload: str, backend_name: str) -> dict[str, Any]:
     return frame
 
 
+def _text(line: bytes) -> str:
+    return line.decode("utf-8", "replace").rstrip("\r\n")
+
+
 async def iter_ndjson(
-    response: httpx.Response, backend_name: str
+    response: aiohttp.ClientResponse, backend_name: str
 ) -> AsyncGenerator[dict[str, Any], None]:
     """One dict per non-empty line of an NDJSON body."""
-    async for line in response.aiter_lines():
+    async for raw in response.content:
+        line = _text(raw)
         if line.strip():
             yield parse_frame(line, backend_name)
 
 
-async def iter_sse_data(response: httpx.Response) -> AsyncGenerator[str, None]:
+async def iter_sse_data(response: aiohttp.ClientResponse) -> AsyncGenerator[str, None]:
     """The ``data`` payload of each Server-Sent Event (multi-line data joined by
     newlines; comments, ``event:`` and ``id:`` fields ignored)."""
     data: list[str] = []
-    async for line in response.aiter_lines():
+    async for raw in response.content:
+        line = _text(raw)
         if not line:  # a blank line ends the event
             if data:
                 yield "\n".join(data)
@@ -189,7 +165,10 @@ async def iter_sse_data(response: httpx.Response) -> AsyncGenerator[str, None]:
 
 
 class BackendHTTP:
-    """A pooled client for one backend, with error translation on every call."""
+    """A pooled session for one backend, with error translation on every call.
+
+    The session is made on first use, inside the event loop that will use it.
+    """
 
     def __init__(
         self,
@@ -204,30 +183,45 @@ class BackendHTTP:
         self.backend_name = backend_name
         self.base_url = base_url.rstrip("/")
         self.hint = hint
-        self._timeout_s = timeout_s
-        self._connect_timeout_s = connect_timeout_s
-        self._client = make_client(
-            self.base_url,
-            timeout_s=timeout_s,
-            connect_timeout_s=connect_timeout_s,
-            headers=headers,
+        self._headers = dict(headers or {})
+        # sock_read bounds each read (time to first byte, and between chunks of a
+        # stream), not the whole reply: a long generation is never cut off.
+        self._timeout = aiohttp.ClientTimeout(
+            total=None, sock_connect=connect_timeout_s, sock_read=timeout_s
         )
+        self._probe_timeout = aiohttp.ClientTimeout(
+            total=None,
+            sock_connect=connect_timeout_s,
+            sock_read=min(timeout_s, PROBE_TIMEOUT_S),
+        )
+        self._session: aiohttp.ClientSession | None = None
 
-    def _errors(self) -> AbstractAsyncContextManager[None]:
+    def _client(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            connector = aiohttp.TCPConnector(
+                limit=MAX_CONNECTIONS, keepalive_timeout=KEEPALIVE_EXPIRY_S
+            )
+            # trust_env=False: backends are usually local, and an HTTP(S)_PROXY meant
+            # for the internet must not capture requests to 127.0.0.1.
+            self._session = aiohttp.ClientSession(
+                connector=connector, headers=self._headers, timeout=self._timeout, trust_env=False
+            )
+        return self._session
+
+    def _errors(self) -> Any:
         return translate_errors(self.backend_name, url=self.base_url, hint=self.hint)
 
     async def get_json(self, path: str, *, probe: bool = False) -> Any:
         """GET a JSON document; ``probe=True`` uses the short health-check timeout."""
-        timeout = (
-            httpx.Timeout(min(self._timeout_s, PROBE_TIMEOUT_S), connect=self._connect_timeout_s)
-            if probe
-            else httpx.USE_CLIENT_DEFAULT
-        )
+        timeout = self._probe_timeout if probe else self._timeout
         async with self._errors():
-            response = await self._client.get(path, timeout=timeout)
-            await raise_for_status(response, self.backend_name)
+            async with self._client().get(
+                self.base_url + path, timeout=timeout, allow_redirects=False
+            ) as response:
+                await raise_for_status(response, self.backend_name)
+                body = await response.read()
             try:
-                return response.json()
+                return json.loads(body)
             except ValueError:
                 raise BackendError(
                     f"{self.backend_name} sent a malformed response.", backend=self.backend_name
@@ -235,20 +229,26 @@ class BackendHTTP:
 
     async def stream_ndjson(self, path: str, body: Any) -> AsyncGenerator[dict[str, Any], None]:
         """POST ``body`` and yield the NDJSON frames of the reply."""
-        async with self._errors(), self._client.stream("POST", path, json=body) as resp:
-            await raise_for_status(resp, self.backend_name)
-            async with aclosing(iter_ndjson(resp, self.backend_name)) as frames:
-                async for frame in frames:
-                    yield frame
+        async with self._errors(), self._post(path, body) as response:
+            await raise_for_status(response, self.backend_name)
+            async for frame in iter_ndjson(response, self.backend_name):
+                yield frame
 
     async def stream_sse(self, path: str, body: Any) -> AsyncGenerator[str, None]:
         """POST ``body`` and yield the ``data`` payload of each SSE event (raw text:
         the caller knows its sentinels, such as OpenAI's ``[DONE]``)."""
-        async with self._errors(), self._client.stream("POST", path, json=body) as resp:
-            await raise_for_status(resp, self.backend_name)
-            async with aclosing(iter_sse_data(resp)) as payloads:
-                async for payload in payloads:
-                    yield payload
+        async with self._errors(), self._post(path, body) as response:
+            await raise_for_status(response, self.backend_name)
+            async for payload in iter_sse_data(response):
+                yield payload
+
+    def _post(self, path: str, body: Any) -> Any:
+        # Leaving the block early (the client hung up) releases the connection
+        # unread, which closes it: the model server sees the disconnect and stops.
+        return self._client().post(self.base_url + path, json=body, allow_redirects=False)
 
     async def aclose(self) -> None:
-        await self._client.aclose()
+        if self._session is not None and not self._session.closed:
+            await self._session.close()
+            # Let the connector's transports finish closing before the loop moves on.
+            await asyncio.sleep(0)
