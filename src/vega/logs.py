@@ -68,5 +68,5 @@ def setup_logging(*, fmt: str = "text", level: str = "INFO") -> None:
     root.setLevel(level)
     # Our access log replaces uvicorn's (it has the request id, route and latency).
     logging.getLogger("uvicorn.access").disabled = True
-    for noisy in ("httpx", "httpcore", "alembic"):
+    for noisy in ("aiohttp", "httpx", "httpcore", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
