@@ -54,10 +54,6 @@ class AutoBackend(Backend):
         self._checked_at: float | None = None
         self._lock = asyncio.Lock()
 
-    @property
-    def current(self) -> Backend:
-        return self._current
-
     @property  # the name is whichever backend is picked now
     def name(self) -> str:  # type: ignore[override]
         return self._current.name

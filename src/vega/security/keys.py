@@ -131,11 +131,6 @@ class KeyService:
 
         return self._db.call(sync)
 
-    def primary_secret(self) -> str:
-        if self._settings.api_key:
-            return self._settings.api_key
-        return load_or_create_key_file(self._settings.key_file)[0]
-
     def _upsert(self, session: Session, name: str, secret: str, *, admin: bool) -> ApiKey:
         digest = hash_key(secret)
         key = key_repo.by_name(session, name=name)

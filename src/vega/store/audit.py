@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from vega.store.tables import AuditLog
@@ -12,7 +11,3 @@ def record(
     session: Session, *, key_id: int | None, action: str, target: str | None, request_id: str | None
 ) -> None:
     session.add(AuditLog(key_id=key_id, action=action, target=target, request_id=request_id))
-
-
-def recent(session: Session, *, limit: int = 100) -> list[AuditLog]:
-    return list(session.scalars(select(AuditLog).order_by(AuditLog.id.desc()).limit(limit)))

@@ -18,10 +18,6 @@ def by_name(session: Session, *, name: str) -> ApiKey | None:
     return session.scalars(select(ApiKey).where(ApiKey.name == name)).first()
 
 
-def by_id(session: Session, *, key_id: int) -> ApiKey | None:
-    return session.get(ApiKey, key_id)
-
-
 def list_all(session: Session, *, include_revoked: bool = True) -> list[ApiKey]:
     query = select(ApiKey).order_by(ApiKey.id)
     if not include_revoked:
