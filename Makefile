@@ -13,6 +13,9 @@ $(BIN)/python:
 
 $(STAMP): pyproject.toml | $(BIN)/python
 	rm -f $(VENV)/.installed-*
+	# CPU torch first, from the machine's local wheel: with it in place nothing
+	# below can pull a multi-GB CUDA build.
+	$(BIN)/pip install --quiet torch==2.13.0
 	$(BIN)/pip install --quiet -e ".[all,dev]"
 	touch $@
 

