@@ -683,3 +683,20 @@ def test_default_reply_round_trip_smoke(server: VegaServer) -> None:
     assert latest.json()[0]["prompt"] == prompt
     user_message(server.data_dir, prompt, source="api", conversation_id=turn["session_id"])
     assert_still_serving(server)
+
+
+async def test_websocket_key_inside_the_first_chat_message_is_answered(
+    server: VegaServer, fake_llm: FakeLLM
+) -> None:
+    fake_llm.state.tokens = ["first", " answer"]
+    prompt = unique("key and question together")
+    async with websockets.connect(ws_url(server), open_timeout=10) as ws:
+        await ws.send(json.dumps({"type": "message", "token": server.key, "content": prompt}))
+        frames = []
+        async with asyncio.timeout(15):
+            while not frames or frames[-1]["type"] not in ("response_end", "error"):
+                frames.append(json.loads(await ws.recv()))
+    assert frames[0]["type"] == "auth_ok"
+    assert frames[-1]["type"] == "response_end"
+    assert "".join(f["token"] for f in frames if f["type"] == "token") == "first answer"
+    user_message(server.data_dir, prompt, source="ws")

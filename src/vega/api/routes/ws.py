@@ -53,14 +53,26 @@ def _error(exc: VegaError, conversation_id: str | None = None) -> dict[str, Any]
     return {"type": "error", "conversation_id": conversation_id, **body}
 
 
-async def _authenticate(ws: WebSocket, runtime: Runtime) -> str | None:
-    """Accept the socket for a valid key and return the key (re-checked on every message)."""
-    key = key_from_headers(ws.headers) or ws.query_params.get("api_key")
+KEY_FIELDS = ("api_key", "token")
+
+
+def _key_in(mapping: Any) -> str | None:
+    for field in KEY_FIELDS:
+        value = mapping.get(field) if hasattr(mapping, "get") else None
+        if isinstance(value, str):
+            return value
+    return None
+
+
+async def _authenticate(ws: WebSocket, runtime: Runtime) -> tuple[str, Any] | None:
+    """Accept the socket for a valid key. Returns the key (re-checked on every message)
+    and, when the key came inside a chat message, that message, still to be answered."""
+    key = key_from_headers(ws.headers) or _key_in(ws.query_params)
     if key is not None:
         try:
             await runtime.keys.authenticate(key)
             await ws.accept()
-            return key
+            return key, None
         except Unauthorized as exc:
             body = error_body(exc.code, exc.message)
             if "websocket.http.response" in ws.scope.get("extensions", {}):
@@ -71,8 +83,8 @@ async def _authenticate(ws: WebSocket, runtime: Runtime) -> str | None:
     await ws.accept()
     try:
         first = await asyncio.wait_for(_receive_json(ws), AUTH_TIMEOUT_S)
-        key = first.get("api_key") if isinstance(first, dict) else None
-        principal = await runtime.keys.authenticate(key if isinstance(key, str) else None)
+        key = _key_in(first) if isinstance(first, dict) else None
+        principal = await runtime.keys.authenticate(key)
     except (TimeoutError, BadInput, Unauthorized):
         refused = Unauthorized(
             'Send {"type": "auth", "api_key": "..."} first, or pass the key in a header.'
@@ -82,7 +94,9 @@ async def _authenticate(ws: WebSocket, runtime: Runtime) -> str | None:
             await ws.close(code=POLICY_VIOLATION)
         return None
     await ws.send_json({"type": "auth_ok", "key": principal.name})
-    return key
+    assert key is not None  # authenticate() refuses None
+    # {"type": "message", "api_key": ..., "content": ...}: authenticated, and answered.
+    return key, (first if first.get("type", "auth") == "message" else None)
 
 
 async def _receive_json(ws: WebSocket) -> Any:
@@ -113,14 +127,18 @@ async def _still_valid(ws: WebSocket, runtime: Runtime, key: str) -> Principal |
 @router.websocket("/ws")
 async def chat_ws(ws: WebSocket) -> None:
     runtime: Runtime = ws.app.state.runtime
-    key = await _authenticate(ws, runtime)
-    if key is None:
+    authenticated = await _authenticate(ws, runtime)
+    if authenticated is None:
         return
+    key, pending = authenticated
     running: asyncio.Task[None] | None = None
     try:
         while True:
             try:
-                data = await asyncio.wait_for(_receive_json(ws), KEY_RECHECK_S)
+                if pending is not None:
+                    data, pending = pending, None
+                else:
+                    data = await asyncio.wait_for(_receive_json(ws), KEY_RECHECK_S)
             except BadInput as exc:
                 await ws.send_json(_error(exc))
                 continue
