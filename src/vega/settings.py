@@ -205,14 +205,6 @@ class Settings(BaseSettings):
     def key_file(self) -> Path:
         return self.data_dir / "api_key"
 
-    @property
-    def uploads_dir(self) -> Path:
-        return self.data_dir / "uploads"
-
-    @property
-    def rate_limit_enabled(self) -> bool:
-        return self.rate_limit != "0"
-
     def unsafe_reasons(self) -> list[str]:
         """What makes these settings unsafe for a shared or public deployment."""
         reasons = []

@@ -87,8 +87,14 @@ def test_prod_mode_refuses_unsafe_settings(tmp_path: Path) -> None:
 
 
 def test_rate_limit_zero_disables(tmp_path: Path) -> None:
+    from vega.security.ratelimit import RateLimiter
+
     s = load_settings(rate_limit="0", data_dir=tmp_path, _env_file=None)
-    assert not s.rate_limit_enabled
+    assert s.rate_limit == "0"
+    limiter = RateLimiter(s.rate_limit)
+    assert not limiter.enabled
+    for _ in range(1000):
+        limiter.hit("k")  # never raises
 
 
 def test_unknown_backend_is_refused_at_start_with_the_choices(tmp_path: Path) -> None:
