@@ -49,6 +49,7 @@ __all__ = [
     "environment",
     "free_port",
     "log",
+    "percentile",
     "run",
     "scratch_dir",
     "start_vega",

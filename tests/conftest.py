@@ -12,7 +12,9 @@ import httpx
 import pytest
 
 from tests.fakes.backends import ScriptedBackend, plugins_with
+from tests.fakes.embedders import HashingEmbedder
 from vega.api.app import create_app
+from vega.rag.embed import Embedder
 from vega.runtime import Runtime, build
 from vega.settings import Settings, load_settings
 
@@ -65,14 +67,15 @@ async def make_api(make_settings: Callable[..., Settings]) -> AsyncIterator[Call
     """Build an app on a scripted in-process backend and talk to it over ASGI."""
     opened: list[Api] = []
 
-    async def make(**overrides: Any) -> Api:
+    async def make(*, embedder: Embedder | None = None, **overrides: Any) -> Api:
+        """``embedder`` (default: a fresh ``HashingEmbedder``) is registered by its name and
+        used unless ``embedding_backend`` is overridden."""
         backend = ScriptedBackend()
-        settings = (
-            make_settings(llm_backend="scripted", **overrides)
-            if "llm_backend" not in overrides
-            else make_settings(**overrides)
-        )
-        runtime = build(settings, plugins=plugins_with(backend))
+        embedder = embedder or HashingEmbedder()
+        overrides.setdefault("llm_backend", "scripted")
+        overrides.setdefault("embedding_backend", embedder.name)
+        settings = make_settings(**overrides)
+        runtime = build(settings, plugins=plugins_with(backend, embedder))
         await runtime.start()
         app = create_app(runtime)
         client = httpx.AsyncClient(

@@ -65,6 +65,17 @@ class Conflict(UserError):
     status = 409
 
 
+class UnreadableDocument(BadInput):
+    """A file that holds no text we can read, or that breaks the extraction budgets."""
+
+    code = "unreadable_document"
+
+
+class UnsupportedType(UserError):
+    code = "unsupported_media_type"
+    status = 415
+
+
 class PayloadTooLarge(UserError):
     code = "payload_too_large"
     status = 413
@@ -113,6 +124,13 @@ class BackendRejected(UserError):
 
     code = "backend_rejected"
     status = 400
+
+
+class EmbedderUnavailable(ServiceError):
+    """The embedding model cannot be loaded or reached: documents cannot be searched."""
+
+    code = "embedder_unavailable"
+    status = 503
 
 
 class StorageError(ServiceError):

@@ -2,7 +2,8 @@
 
 A plugin package declares ``[project.entry-points."vega.plugins"] name = "pkg:register"``
 where ``register(plugins: Plugins) -> None`` adds its factories. Vega's built-ins
-come in through the same door (``vega.llm.builtin:register``).
+come in through the same door (``vega.llm.builtin:register`` for backends,
+``vega.rag.builtin:register`` for embedders).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from vega.errors import ConfigError
 
 if TYPE_CHECKING:
     from vega.llm.base import Backend
+    from vega.rag.embed import Embedder
     from vega.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -51,20 +53,25 @@ class Registry(Generic[T]):
 
 
 BackendFactory = Callable[["Settings"], "Backend"]
+EmbedderFactory = Callable[["Settings"], "Embedder"]
 
 
 @dataclass
 class Plugins:
     backends: Registry[BackendFactory] = field(default_factory=lambda: Registry("backend"))
+    embedders: Registry[EmbedderFactory] = field(default_factory=lambda: Registry("embedder"))
 
 
 def load_plugins() -> Plugins:
     from vega.llm import builtin
+    from vega.rag import builtin as rag_builtin
 
     plugins = Plugins()
     builtin.register(plugins)
+    rag_builtin.register(plugins)
+    ours = {f"{module.__name__}:register" for module in (builtin, rag_builtin)}
     for ep in entry_points(group=ENTRY_POINT_GROUP):
-        if ep.value == f"{builtin.__name__}:register":
+        if ep.value in ours:
             continue  # already in: works from a source checkout too
         try:
             ep.load()(plugins)

@@ -4,21 +4,70 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
+from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass, field
 
+import anyio.to_thread
+
 from vega.chat.history import ConversationService
 from vega.chat.service import ChatService
+from vega.errors import ConfigError, EmbedderUnavailable
+from vega.jobs import JobRunner
 from vega.llm.gateway import Gateway
 from vega.metrics import Metrics
 from vega.plugins import Plugins, load_plugins
+from vega.rag.documents import DocumentService
+from vega.rag.embed import Embedder
+from vega.rag.extract import Budget
+from vega.rag.index import VectorIndexes
+from vega.rag.ingest import IngestService
+from vega.rag.reindex import Reindexer
+from vega.rag.retrieve import Retriever
 from vega.security.keys import KeyService, Principal
 from vega.security.ratelimit import RateLimiter
 from vega.settings import Settings
+from vega.store import documents as repo_documents
 from vega.store.db import Database
 
 log = logging.getLogger(__name__)
 RETENTION_EVERY_S = 6 * 3600
+
+
+class LazyEmbedder:
+    """Builds the configured embedder on first use, so starting never loads a model."""
+
+    def __init__(self, factory: Callable[[], Embedder]) -> None:
+        self._factory = factory
+        self._embedder: Embedder | None = None
+        self._lock = threading.Lock()
+
+    def __call__(self) -> Embedder:
+        with self._lock:
+            if self._embedder is None:
+                try:
+                    self._embedder = self._factory()
+                except ConfigError as exc:
+                    raise EmbedderUnavailable(exc.message) from None
+            return self._embedder
+
+    @property
+    def loaded(self) -> bool:
+        """Whether the model is in memory (remote embedders count once built)."""
+        return self._embedder is not None and bool(getattr(self._embedder, "loaded", True))
+
+    def close(self) -> None:
+        if self._embedder is not None:
+            self._embedder.close()
+
+    def warm(self) -> None:
+        """Load the model now (at start, when documents exist), in a worker thread."""
+        try:
+            embedder = self()
+            embedder.embed_batch(["warm up"])
+        except Exception as exc:  # a broken model shows in /readyz and on first use
+            log.warning("embedder failed to load: %s", exc)
 
 
 @dataclass
@@ -33,14 +82,37 @@ class Runtime:
     limiter: RateLimiter
     chat: ChatService
     conversations: ConversationService
+    embedder: LazyEmbedder
+    indexes: VectorIndexes
+    jobs: JobRunner
+    retriever: Retriever
+    ingest: IngestService
+    documents: DocumentService
+    reindexer: Reindexer
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
-    async def start(self) -> None:
-        """Async start-up work: let ``auto`` pick its backend, start housekeeping."""
+    async def start(self, *, serving: bool = False) -> None:
+        """Async start-up work: let ``auto`` pick its backend, start housekeeping.
+
+        A server (``serving``) also warms the embedder and resumes interrupted
+        ingests; a CLI command does neither, so it starts in a fraction of a second.
+        """
         await self.gateway.backend.refresh()
         log.info("backend: %s", self.gateway.describe())
         if self.settings.retention_days > 0:
             self._tasks.append(asyncio.create_task(self._retention_loop()))
+        if serving:
+            self._tasks.append(asyncio.create_task(self._documents_start()))
+
+    async def _documents_start(self) -> None:
+        """Warm the embedder when documents exist, then finish ingests a stop interrupted."""
+        try:
+            has_documents = bool(await self.db.run(lambda s: repo_documents.list_collections(s)))
+            if has_documents:
+                await anyio.to_thread.run_sync(self.embedder.warm)
+                await self.ingest.resume()
+        except Exception:  # housekeeping must never take the server down
+            log.exception("document start-up work failed")
 
     async def _retention_loop(self) -> None:
         while True:
@@ -57,7 +129,10 @@ class Runtime:
             task.cancel()
             with suppress(asyncio.CancelledError):
                 await task
+        await self.jobs.aclose()
         await self.gateway.aclose()
+        await anyio.to_thread.run_sync(self.indexes.flush)
+        self.embedder.close()
         self.db.dispose()
 
 
@@ -79,6 +154,27 @@ def build(settings: Settings, *, plugins: Plugins | None = None) -> Runtime:
     )
     keys = KeyService(db, settings)
     owner = keys.bootstrap()
+    embedder_factory = plugins.embedders.get(settings.embedding_backend)  # unknown: fail at start
+    embedder = LazyEmbedder(lambda: embedder_factory(settings))
+    indexes = VectorIndexes(settings.data_dir / "indexes")
+    jobs = JobRunner(db)
+    retriever = Retriever(
+        db=db,
+        embedder=embedder,
+        indexes=indexes,
+        default_top_k=settings.top_k,
+        max_query_chars=settings.max_prompt_chars,
+    )
+    max_upload = settings.max_upload_mb << 20
+    ingest = IngestService(
+        db=db,
+        embedder=embedder,
+        indexes=indexes,
+        jobs=jobs,
+        data_dir=settings.data_dir,
+        max_upload_bytes=max_upload,
+        budget=Budget(max_bytes=max_upload, timeout_s=settings.ingest_timeout_s),
+    )
     mask = None
     if settings.pii_masking:
         from vega.security.pii import mask_pii
@@ -93,6 +189,20 @@ def build(settings: Settings, *, plugins: Plugins | None = None) -> Runtime:
         keys=keys,
         owner=owner,
         limiter=RateLimiter(settings.rate_limit),
-        chat=ChatService(db=db, gateway=gateway, settings=settings, metrics=metrics, mask=mask),
+        chat=ChatService(
+            db=db,
+            gateway=gateway,
+            settings=settings,
+            metrics=metrics,
+            mask=mask,
+            retriever=retriever,
+        ),
         conversations=ConversationService(db),
+        embedder=embedder,
+        indexes=indexes,
+        jobs=jobs,
+        retriever=retriever,
+        ingest=ingest,
+        documents=DocumentService(db=db, data_dir=settings.data_dir),
+        reindexer=Reindexer(db=db, embedder=embedder, indexes=indexes),
     )

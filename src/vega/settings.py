@@ -139,9 +139,22 @@ class Settings(BaseSettings):
         description="Purge soft-deleted and older conversations after this many days; 0 keeps all.",
     )
     embedding_model: str = Field(
-        "all-MiniLM-L6-v2", description="Embedding model (bundled offline by default)."
+        "all-MiniLM-L6-v2",
+        description="Embedding model. With the local backend: a bundled model (all-MiniLM-L6-v2, offline) or a local sentence-transformers folder. With ollama or openai: the server's model name, e.g. nomic-embed-text.",
+    )
+    # A plain string, checked against the embedder registry where the embedder is
+    # built (as llm_backend is), so that a plugin's embedder can be chosen by name.
+    embedding_backend: str = Field(
+        "local",
+        min_length=1,
+        description="Who computes embeddings: local (in-process, offline), ollama (VEGA_OLLAMA_URL), openai (VEGA_OPENAI_BASE_URL), or a plugin's embedder name.",
     )
     top_k: int = Field(5, ge=1, le=100, description="Retrieval depth.")
+    ingest_timeout_s: float = Field(
+        60.0,
+        gt=0,
+        description="Longest time reading one file (PDF, DOCX, HTML, archive) may take before it is marked failed.",
+    )
     sqlite_synchronous: str = Field(
         "NORMAL",
         pattern="^(NORMAL|FULL)$",
@@ -162,7 +175,7 @@ class Settings(BaseSettings):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
 
-    @field_validator("llm_backend", mode="before")
+    @field_validator("llm_backend", "embedding_backend", mode="before")
     @classmethod
     def _lower(cls, value: Any) -> Any:
         return value.strip().lower() if isinstance(value, str) else value

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from vega.errors import VegaError
 from vega.llm.base import Backend, BackendHealth, Delta, GenerationParams, Message, ModelInfo, Usage
 from vega.plugins import Plugins, load_plugins
+from vega.rag.embed import Embedder
 
 
 @dataclass
@@ -59,7 +60,10 @@ class ScriptedBackend(Backend):
         self.refreshed += 1
 
 
-def plugins_with(backend: Backend) -> Plugins:
+def plugins_with(backend: Backend, embedder: Embedder | None = None) -> Plugins:
+    """The real registries, plus a test backend (and embedder) registered by name."""
     plugins = load_plugins()
     plugins.backends.register(backend.name, lambda _settings: backend, replace=True)
+    if embedder is not None:
+        plugins.embedders.register(embedder.name, lambda _settings: embedder, replace=True)
     return plugins

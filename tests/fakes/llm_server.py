@@ -70,6 +70,7 @@ class Behaviour:
     models: list[str] = field(default_factory=lambda: list(DEFAULT_MODELS))
     strict_models: bool = False  # unknown model -> 404 in the protocol's error shape
     embedding_dim: int = 16
+    embed_body: str | None = None  # embedding routes answer 200 with this body, verbatim
 
 
 BEHAVIOUR_FIELDS = frozenset(f.name for f in fields(Behaviour))
@@ -532,6 +533,8 @@ async def ollama_embed(request: Request) -> Response:
         return _ollama_error(400, "model is required")
     if b.strict_models and not _known_model(b, model):
         return _ollama_error(404, f"model '{model}' not found, try pulling it first")
+    if b.embed_body is not None:
+        return Response(b.embed_body, media_type="application/json")
     raw = body.get("input", "")
     texts = [raw] if isinstance(raw, str) else [str(t) for t in raw]
     dim = int(body.get("dimensions") or b.embedding_dim)
@@ -675,6 +678,8 @@ async def openai_embeddings(request: Request) -> Response:
     model = str(body.get("model") or "")
     if b.strict_models and not _known_model(b, model):
         return _openai_error(404, f"The model `{model}` does not exist.", code="model_not_found")
+    if b.embed_body is not None:
+        return Response(b.embed_body, media_type="application/json")
     raw = body.get("input", "")
     texts = [raw] if isinstance(raw, str) else [str(t) for t in raw]
     dim = int(body.get("dimensions") or b.embedding_dim)

@@ -10,7 +10,7 @@ from fastapi import FastAPI
 import vega
 from vega.api.errors import install_error_handlers
 from vega.api.middleware import RequestContextMiddleware
-from vega.api.routes import admin, chat, conversations, health, ws
+from vega.api.routes import admin, chat, conversations, documents, health, ws
 from vega.runtime import Runtime
 
 JSON_BODY_FLOOR = 1 << 20  # room for JSON framing around the longest prompt
@@ -19,7 +19,7 @@ JSON_BODY_FLOOR = 1 << 20  # room for JSON framing around the longest prompt
 def create_app(runtime: Runtime) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        await runtime.start()
+        await runtime.start(serving=True)
         try:
             yield
         finally:
@@ -34,7 +34,8 @@ def create_app(runtime: Runtime) -> FastAPI:
     )
     app.state.runtime = runtime
     install_error_handlers(app)
-    for router in (health.router, chat.router, ws.router, conversations.router, admin.router):
+    routers = (health, chat, ws, conversations, documents, admin)
+    for router in (module.router for module in routers):
         app.include_router(router)
     settings = runtime.settings
     app.add_middleware(

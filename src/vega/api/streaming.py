@@ -22,7 +22,7 @@ from starlette.types import Receive, Scope, Send
 from vega.api.errors import error_body, vega_error_response
 from vega.api.schemas import UsageOut
 from vega.chat.coalesce import coalesced
-from vega.chat.service import ChatEvent, Token, TurnStarted
+from vega.chat.service import ChatEvent, SourcesFound, Token, TurnStarted
 from vega.errors import VegaError
 
 log = logging.getLogger(__name__)
@@ -43,8 +43,9 @@ def encode_chat_event(event: ChatEvent) -> bytes:
         return b""  # the session id arrives with `done`; the design's event set stays as is
     if isinstance(event, Token):
         return sse("token", {"token": event.text})
-    body = sse("sources", {"sources": event.sources}) if event.sources else b""
-    return body + sse(
+    if isinstance(event, SourcesFound):
+        return sse("sources", {"sources": event.sources})
+    return sse(
         "done",
         {
             "message_id": event.message_id,
@@ -83,7 +84,9 @@ class ChatEventStream(Response):
             try:
                 async for event in events:
                     first.append(event)
-                    if not isinstance(event, TurnStarted):
+                    # Hold the status line until the model answers: a backend that is
+                    # down must still get its 503, not a 200 with an error event.
+                    if not isinstance(event, TurnStarted | SourcesFound):
                         break
             except VegaError as exc:
                 await vega_error_response(exc)(scope, receive, send)

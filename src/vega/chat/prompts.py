@@ -1,20 +1,39 @@
-"""Prompt assembly: system + history + question, within a character budget."""
+"""Prompt assembly: system + numbered sources + history + question, within a character budget."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from vega.llm.base import Message
+from vega.llm.none import CONNECT_HINT
+from vega.rag.retrieve import Hit
+
+SNIPPET_CHARS = 240
+CITE_INSTRUCTIONS = (
+    "Answer the question from the numbered sources below. After each sentence that uses a "
+    "source, cite it by number in square brackets, like [1] or [2][3]. If the sources do not "
+    "contain the answer, say so plainly instead of guessing."
+)
 
 
 def build_messages(
-    *, system: str, history: Sequence[Message], prompt: str, budget_chars: int
+    *,
+    system: str,
+    history: Sequence[Message],
+    prompt: str,
+    budget_chars: int,
+    sources: Sequence[Hit] | None = None,
 ) -> list[Message]:
     """The messages for one turn; the oldest history goes first when over budget.
 
-    The system prompt and the question are always kept: the question was already
-    checked against VEGA_MAX_PROMPT_CHARS, and dropping it would answer nothing.
+    The system prompt, the sources and the question are always kept: the question was
+    already checked against VEGA_MAX_PROMPT_CHARS, and sources are bounded by top_k.
     """
+    if sources is not None:
+        system = "\n\n".join(
+            part for part in (system, CITE_INSTRUCTIONS, _numbered(sources)) if part
+        )
     used = len(system) + len(prompt)
     kept: list[Message] = []
     for message in reversed(history):
@@ -28,3 +47,44 @@ def build_messages(
         kept.pop(0)
     head = [Message("system", system)] if system else []
     return [*head, *kept, Message("user", prompt)]
+
+
+def _label(hit: Hit) -> str:
+    return f"{hit.title} ({hit.location})" if hit.location else hit.title
+
+
+def _numbered(sources: Sequence[Hit]) -> str:
+    if not sources:
+        return "Sources: none of the user's documents matched this question."
+    blocks = [f"[{hit.rank}] {_label(hit)}\n{hit.text}" for hit in sources]
+    return "Sources:\n\n" + "\n\n".join(blocks)
+
+
+def _snippet(text: str, limit: int = SNIPPET_CHARS) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
+
+
+def retrieval_only_answer(sources: Sequence[Hit]) -> str:
+    """What the ``none`` backend says with documents: the best passages, cited, and the fix."""
+    if not sources:
+        return f"I found nothing in your documents that matches this question. {CONNECT_HINT}"
+    lines = ["No language model is connected, so here are the passages that best match:", ""]
+    lines += [f"[{hit.rank}] {_label(hit)}: {_snippet(hit.text)}" for hit in sources]
+    return "\n".join([*lines, "", CONNECT_HINT])
+
+
+def source_view(hit: Hit) -> dict[str, Any]:
+    """A source as responses and the ``sources`` event carry it."""
+    return {
+        "rank": hit.rank,
+        "document_id": hit.document_id,
+        "chunk_id": hit.chunk_id,
+        "title": hit.title,
+        "source_name": hit.source_name,
+        "location": hit.location,
+        "start": hit.start,
+        "end": hit.end,
+        "score": round(hit.score, 6),
+        "snippet": hit.text,
+    }

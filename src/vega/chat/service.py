@@ -18,15 +18,17 @@ from typing import Any, Literal
 import anyio
 from sqlalchemy.orm import Session
 
-from vega.chat.prompts import build_messages
+from vega.chat.prompts import build_messages, retrieval_only_answer, source_view
 from vega.errors import BadInput, NotFound, PayloadTooLarge, VegaError
-from vega.llm.base import GenerationParams, Message, Usage, estimate_usage
+from vega.llm.base import Delta, GenerationParams, Message, Usage, estimate_usage
 from vega.llm.gateway import Gateway
 from vega.llm.none import NONE_MODEL
 from vega.metrics import Metrics
+from vega.rag.retrieve import Hit, Retriever
 from vega.security.keys import Principal
 from vega.settings import Settings
 from vega.store import conversations as repo
+from vega.store import documents
 from vega.store.db import Database
 
 log = logging.getLogger(__name__)
@@ -61,6 +63,13 @@ class TurnStarted:
 
 
 @dataclass(frozen=True, slots=True)
+class SourcesFound:
+    """The passages the answer will be given, numbered as the prompt numbers them."""
+
+    sources: list[dict[str, Any]]
+
+
+@dataclass(frozen=True, slots=True)
 class Token:
     text: str
 
@@ -78,7 +87,7 @@ class TurnDone:
     sources: list[dict[str, Any]] = field(default_factory=list)
 
 
-ChatEvent = TurnStarted | Token | TurnDone
+ChatEvent = TurnStarted | SourcesFound | Token | TurnDone
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,7 +120,9 @@ class ChatService:
         settings: Settings,
         metrics: Metrics,
         mask: Callable[[str], str] | None = None,
+        retriever: Retriever | None = None,
     ) -> None:
+        self._retriever = retriever
         self._db = db
         self._gateway = gateway
         self._settings = settings
@@ -140,6 +151,7 @@ class ChatService:
         """
         self._check(request)
         started = time.perf_counter()
+        hits = await self._retrieve(request, principal)
         begun = await self._db.run(lambda s: self._begin(s, request, principal), write=True)
         model = request.model or self._settings.model
         params = GenerationParams(
@@ -155,9 +167,13 @@ class ChatService:
             history=begun.history,
             prompt=request.prompt,
             budget_chars=self._settings.context_chars,
+            sources=hits,
         )
         backend = self._gateway.backend_name
+        sources = [source_view(hit) for hit in hits or ()]
         yield TurnStarted(begun.conversation_id, begun.user_message_id)
+        if hits is not None:
+            yield SourcesFound(sources)
         parts: list[str] = []
         size = 0
         usage: Usage | None = None
@@ -166,7 +182,7 @@ class ChatService:
         error: str | None = "cancelled by the client"
         limit = self._settings.max_response_chars
         try:
-            async with aclosing(self._gateway.stream(messages, params)) as deltas:
+            async with aclosing(self._generate(messages, params, hits)) as deltas:
                 async for delta in deltas:
                     backend = self._gateway.backend_name
                     text = delta.text
@@ -207,6 +223,7 @@ class ChatService:
                         error=error,
                         usage=usage,
                         latency_ms=latency_ms,
+                        hits=hits or [],
                     ),
                     write=True,
                 )
@@ -219,7 +236,32 @@ class ChatService:
             usage=usage,
             latency_ms=latency_ms,
             finish_reason=finish,
+            sources=sources,
         )
+
+    async def _retrieve(self, request: ChatRequest, principal: Principal) -> list[Hit] | None:
+        """The passages for a turn that names a collection (None when it names none).
+
+        Runs before anything is written: an unknown collection is a 404 with nothing stored.
+        """
+        if request.collection is None:
+            return None
+        if self._retriever is None:
+            raise BadInput("Document search is not available on this server.")
+        result = await self._retriever.search(
+            owner=principal.key_id,
+            query=request.prompt,
+            collection=request.collection,
+            top_k=request.top_k,
+        )
+        return result.hits
+
+    def _generate(
+        self, messages: list[Message], params: GenerationParams, hits: list[Hit] | None
+    ) -> AsyncGenerator[Delta, None]:
+        if hits is not None and self._gateway.backend_name == "none":
+            return _words(retrieval_only_answer(hits))
+        return self._gateway.stream(messages, params)
 
     async def complete(self, request: ChatRequest, principal: Principal) -> TurnDone:
         async for event in self.stream(request, principal):
@@ -279,6 +321,7 @@ class ChatService:
         error: str | None,
         usage: Usage,
         latency_ms: int,
+        hits: list[Hit],
     ) -> str:
         message_id = repo.add_message(
             session,
@@ -294,6 +337,16 @@ class ChatService:
             completion_tokens=usage.completion_tokens,
             source=request.source,
         )
+        if hits:
+            sources = [(h.chunk_id, h.document_id, h.rank, h.score) for h in hits]
+            documents.add_message_sources(session, message_id=message_id, sources=sources)
         repo.touch(session, conversation_id=conversation_id)
         session.commit()
         return message_id
+
+
+async def _words(text: str) -> AsyncGenerator[Delta, None]:
+    """A composed answer, streamed a word at a time like a model's."""
+    for i, word in enumerate(text.split(" ")):
+        yield Delta(text=word if i == 0 else " " + word)
+    yield Delta(done=True, finish_reason="stop")

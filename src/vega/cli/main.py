@@ -9,7 +9,7 @@ import sys
 
 import typer
 
-from vega.cli import chat, doctor, keys, serve
+from vega.cli import chat, docs, doctor, keys, serve
 from vega.errors import VegaError
 from vega.logs import setup_logging
 from vega.settings import load_settings
@@ -26,7 +26,10 @@ app.command()(chat.chat)
 app.command()(chat.repl)
 app.command()(chat.history)
 app.command()(doctor.doctor)
+app.command()(docs.search)
+app.command()(docs.reindex)
 app.add_typer(keys.app, name="keys")
+app.add_typer(docs.app, name="docs")
 
 EXIT_INTERRUPTED = 130
 

@@ -21,11 +21,14 @@ from vega.llm.base import (
 
 NONE_MODEL = "retrieval-only"
 
+CONNECT_HINT = (
+    "To get written answers, start Ollama (`ollama serve`, then `ollama pull llama3.2`) or set "
+    "VEGA_OPENAI_BASE_URL to an OpenAI-compatible server (llama.cpp server, vLLM, LM Studio); "
+    "with VEGA_LLM_BACKEND=auto, Vega picks it up without a restart."
+)
 GUIDANCE = (
     "No language model is connected, so I can search your documents but not write answers. "
-    "To chat, start Ollama (`ollama serve`, then `ollama pull llama3.2`) or set "
-    "VEGA_OPENAI_BASE_URL to an OpenAI-compatible server (llama.cpp server, vLLM, LM Studio). "
-    "With VEGA_LLM_BACKEND=auto, Vega picks it up without a restart."
+    + CONNECT_HINT
 )
 
 

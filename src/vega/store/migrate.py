@@ -11,6 +11,14 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+# Lexical indexes live outside the models (an FTS5 table and its shadow tables on
+# SQLite, an expression index on Postgres): the migrations own them.
+DERIVED_PREFIXES = ("chunks_fts", "ix_chunks_text_fts")
+
+
+def not_derived(name: str | None, _type: str, _parent: object) -> bool:
+    """Alembic ``include_name`` hook: skip the lexical index when comparing schemas."""
+    return not (name or "").startswith(DERIVED_PREFIXES)
 
 
 def alembic_config(engine: Engine) -> Config:

@@ -34,7 +34,11 @@ async def readyz(runtime: RuntimeDep) -> JSONResponse:
             "model": runtime.settings.model,
             "breaker": runtime.gateway.breaker.state.name.lower(),
         },
-        embedder={"name": runtime.settings.embedding_model, "loaded": False},
+        embedder={
+            "name": runtime.settings.embedding_model,
+            "backend": runtime.settings.embedding_backend,
+            "loaded": runtime.embedder.loaded,
+        },
     )
     return JSONResponse(body.model_dump(), status_code=200 if database else 503)
 

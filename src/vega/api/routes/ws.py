@@ -23,7 +23,7 @@ from vega.api.deps import key_from_headers
 from vega.api.errors import error_body
 from vega.api.schemas import UsageOut
 from vega.chat.coalesce import coalesced
-from vega.chat.service import ChatRequest, Token, TurnDone, TurnStarted
+from vega.chat.service import ChatRequest, SourcesFound, Token, TurnDone, TurnStarted
 from vega.errors import BadInput, RateLimited, Unauthorized, VegaError
 from vega.runtime import Runtime
 from vega.security.keys import Principal
@@ -199,7 +199,8 @@ async def _reply(ws: WebSocket, runtime: Runtime, principal: Principal, msg: WsM
         prompt=msg.content,
         session_id=msg.conversation_id,
         model=msg.model,
-        collection=msg.collection,
+        # mode "qa" asks the documents even when no collection is named
+        collection=msg.collection or ("default" if msg.mode == "qa" else None),
         top_k=msg.top_k,
         temperature=msg.temperature,
         max_tokens=msg.max_tokens,
@@ -211,6 +212,14 @@ async def _reply(ws: WebSocket, runtime: Runtime, principal: Principal, msg: WsM
             async for event in events:
                 if isinstance(event, TurnStarted):
                     conversation_id = event.session_id
+                elif isinstance(event, SourcesFound):
+                    await ws.send_json(
+                        {
+                            "type": "sources",
+                            "conversation_id": conversation_id,
+                            "sources": event.sources,
+                        }
+                    )
                 elif isinstance(event, Token):
                     await ws.send_json(
                         {"type": "token", "conversation_id": conversation_id, "token": event.text}

@@ -1,0 +1,112 @@
+"""Documents, collections, search and jobs: a key sees only its own (404 for anyone else's)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, Query, Response, UploadFile
+
+from vega.api.deps import PrincipalDep, RuntimeDep
+from vega.api.document_schemas import (
+    CollectionOut,
+    DocumentOut,
+    HitOut,
+    JobOut,
+    SearchIn,
+    SearchOut,
+    UploadOut,
+)
+
+router = APIRouter(tags=["documents"])
+
+UPLOAD_RESPONSES: dict[int | str, dict[str, str]] = {
+    200: {"description": "Identical content was already in the collection: that document."},
+    202: {"description": "A large file: ingesting in the background; follow `job_id`."},
+    413: {"description": "Larger than VEGA_MAX_UPLOAD_MB."},
+    415: {"description": "A file type Vega cannot read."},
+    422: {"description": "Empty, text-less or unreadable (the reason is in the message)."},
+}
+
+
+@router.post("/documents", status_code=201, response_model=UploadOut, responses=UPLOAD_RESPONSES)
+@router.post("/upload", status_code=201, response_model=UploadOut, responses=UPLOAD_RESPONSES)
+async def upload(
+    response: Response,
+    principal: PrincipalDep,
+    runtime: RuntimeDep,
+    file: Annotated[UploadFile, File(description="The file; its name is metadata only.")],
+    collection: Annotated[str, Form(max_length=100)] = "default",
+    background: Annotated[
+        bool | None, Form(description="Force (true) or refuse (false) a background job.")
+    ] = None,
+) -> UploadOut:
+    outcome = await runtime.ingest.add(
+        owner=principal.key_id,
+        source=file.file,
+        filename=file.filename or "upload",
+        collection=collection,
+        background=background,
+    )
+    if outcome.duplicate:
+        response.status_code = 200
+    elif outcome.job_id is not None:
+        response.status_code = 202
+    return UploadOut.of(outcome)
+
+
+@router.get("/documents", response_model=list[DocumentOut])
+async def list_documents(
+    principal: PrincipalDep,
+    runtime: RuntimeDep,
+    collection: Annotated[str | None, Query(max_length=100)] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[DocumentOut]:
+    views = await runtime.documents.list_documents(
+        owner=principal.key_id, collection=collection, limit=limit, offset=offset
+    )
+    return [DocumentOut.model_validate(v) for v in views]
+
+
+@router.get("/documents/{document_id}", response_model=DocumentOut)
+async def get_document(
+    document_id: str, principal: PrincipalDep, runtime: RuntimeDep
+) -> DocumentOut:
+    view = await runtime.documents.get(owner=principal.key_id, document_id=document_id)
+    return DocumentOut.model_validate(view)
+
+
+@router.delete("/documents/{document_id}", status_code=204)
+async def delete_document(
+    document_id: str, principal: PrincipalDep, runtime: RuntimeDep
+) -> Response:
+    await runtime.documents.delete(owner=principal.key_id, document_id=document_id)
+    return Response(status_code=204)
+
+
+@router.get("/collections", response_model=list[CollectionOut])
+async def list_collections(principal: PrincipalDep, runtime: RuntimeDep) -> list[CollectionOut]:
+    views = await runtime.documents.collections(owner=principal.key_id)
+    return [CollectionOut.model_validate(v) for v in views]
+
+
+@router.post("/search", response_model=SearchOut)
+async def search(body: SearchIn, principal: PrincipalDep, runtime: RuntimeDep) -> SearchOut:
+    result = await runtime.retriever.search(
+        owner=principal.key_id,
+        query=body.query,
+        collection=body.collection,
+        top_k=body.top_k,
+        mode=body.mode,
+    )
+    return SearchOut(
+        query=result.query,
+        collection=result.collection,
+        mode=result.mode,
+        results=[HitOut.of(hit) for hit in result.hits],
+    )
+
+
+@router.get("/jobs/{job_id}", response_model=JobOut)
+async def get_job(job_id: str, principal: PrincipalDep, runtime: RuntimeDep) -> JobOut:
+    return JobOut.model_validate(await runtime.jobs.get(owner=principal.key_id, job_id=job_id))

@@ -1,0 +1,54 @@
+"""Vega's own embedders, registered through the same door as third-party plugins.
+
+Each factory imports its embedder when called, so loading the plugins never
+imports numpy, torch or sentence-transformers.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from vega.errors import ConfigError
+
+if TYPE_CHECKING:
+    from vega.plugins import Plugins
+    from vega.rag.embed import Embedder
+    from vega.settings import Settings
+
+
+def local(settings: Settings) -> Embedder:
+    from vega.rag.embed import SentenceTransformerEmbedder
+
+    return SentenceTransformerEmbedder(settings.embedding_model)
+
+
+def ollama(settings: Settings) -> Embedder:
+    from vega.rag.embed_http import OllamaEmbedder
+
+    return OllamaEmbedder(
+        settings.ollama_url,
+        settings.embedding_model,
+        timeout_s=settings.llm_timeout_s,
+        connect_timeout_s=settings.llm_connect_timeout_s,
+    )
+
+
+def openai(settings: Settings) -> Embedder:
+    from vega.rag.embed_http import OpenAIEmbedder
+
+    if not settings.openai_base_url:
+        raise ConfigError(
+            "VEGA_EMBEDDING_BACKEND=openai needs VEGA_OPENAI_BASE_URL (e.g. http://127.0.0.1:8080/v1)."
+        )
+    return OpenAIEmbedder(
+        settings.openai_base_url,
+        settings.embedding_model,
+        api_key=settings.openai_api_key,
+        timeout_s=settings.llm_timeout_s,
+        connect_timeout_s=settings.llm_connect_timeout_s,
+    )
+
+
+def register(plugins: Plugins) -> None:
+    for name, factory in (("local", local), ("ollama", ollama), ("openai", openai)):
+        plugins.embedders.register(name, factory)

@@ -1,0 +1,84 @@
+"""DocumentService: list, inspect and delete documents and collections, scoped to their owner."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from vega.errors import BadInput, NotFound
+from vega.rag.retrieve import check_collection_name
+from vega.rag.views import CollectionView, DocumentView
+from vega.store import documents as repo
+from vega.store.db import Database
+from vega.store.tables import Collection, Document
+
+MAX_LIMIT = 1000
+
+
+class DocumentService:
+    def __init__(self, *, db: Database, data_dir: Path) -> None:
+        self._db = db
+        self._data_dir = data_dir
+
+    async def list_documents(
+        self, *, owner: int, collection: str | None = None, limit: int = 100, offset: int = 0
+    ) -> list[DocumentView]:
+        if not 1 <= limit <= MAX_LIMIT or offset < 0:
+            raise BadInput(f"limit must be 1-{MAX_LIMIT} and offset at least 0.")
+        if collection is not None:
+            check_collection_name(collection)
+        rows = await self._db.run(
+            lambda s: repo.list_documents(
+                s, owner=owner, collection=collection, limit=limit, offset=offset
+            )
+        )
+        return [DocumentView.of(doc, coll) for doc, coll in rows]
+
+    async def get(self, *, owner: int, document_id: str) -> DocumentView:
+        return await self._db.run(lambda s: DocumentView.of(*self._owned(s, owner, document_id)))
+
+    async def delete(self, *, owner: int, document_id: str) -> DocumentView:
+        """Soft-delete the document and drop its chunks and stored file; gone from search at once."""
+
+        def delete(session: Session) -> tuple[DocumentView, str]:
+            doc, coll = self._owned(session, owner, document_id)
+            repo.soft_delete_document(session, document=doc)
+            session.commit()
+            return DocumentView.of(doc, coll), doc.stored_path
+
+        view, stored = await self._db.run(delete, write=True)
+        folder = (self._data_dir / stored).parent
+        if folder.parent == self._data_dir / "uploads":
+            shutil.rmtree(folder, ignore_errors=True)
+        return view
+
+    async def collections(self, *, owner: int) -> list[CollectionView]:
+        return await self._db.run(lambda s: _collections(s, owner))
+
+    @staticmethod
+    def _owned(session: Session, owner: int, document_id: str) -> tuple[Document, Collection]:
+        found = repo.get_owned_document(session, document_id=document_id, owner=owner)
+        if found is None:
+            raise NotFound(f"No document '{document_id}'.")
+        return found
+
+
+def _collections(session: Session, owner: int) -> list[CollectionView]:
+    views = []
+    for coll in repo.list_collections(session, owner=owner):
+        live = (Document.collection_id == coll.id) & Document.deleted_at.is_(None)
+        n_docs = session.scalar(select(func.count()).select_from(Document).where(live)) or 0
+        views.append(
+            CollectionView(
+                name=coll.name,
+                embedding_model=coll.embedding_model,
+                dim=coll.dim,
+                documents=int(n_docs),
+                chunks=repo.count_chunks(session, collection_id=coll.id),
+                created=coll.created,
+            )
+        )
+    return views

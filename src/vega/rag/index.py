@@ -1,0 +1,231 @@
+"""Vector indexes: a derived cache over the vectors stored with each chunk.
+
+The database is the source of truth (DESIGN.md principle 1). ``VectorIndexes``
+keeps one index per collection in memory and in ``<data_dir>/indexes/``, and
+before each use compares the collection's ``version`` (bumped with every change
+to its chunks, by any process) with the version the index covers. When they
+differ it diffs chunk ids against the database and adds or removes only what
+changed, so a document added by the CLI is searchable in the server on its next
+query, and a deleted or half-written index file costs a rebuild, never data.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.orm import Session
+
+from vega.store import documents as repo
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
+    Vectors = npt.NDArray[np.float32]
+    Ids = npt.NDArray[np.int64]
+
+log = logging.getLogger(__name__)
+FETCH_BATCH = 5000
+
+
+class VectorIndex(ABC):
+    """Nearest neighbours by inner product over unit vectors, labelled by chunk id."""
+
+    @abstractmethod
+    def add(self, ids: Ids, vectors: Vectors) -> None: ...
+
+    @abstractmethod
+    def search(self, vector: Vectors, k: int) -> list[tuple[int, float]]:
+        """The ``k`` best ``(chunk_id, cosine similarity)``, best first."""
+
+    @abstractmethod
+    def remove(self, ids: Ids) -> None: ...
+
+    @abstractmethod
+    def ids(self) -> Ids: ...
+
+    def count(self) -> int:
+        return len(self.ids())
+
+
+class FaissIndex(VectorIndex):
+    """Exact search (``IndexFlatIP``): at 100k chunks a query takes about 2 ms on 2 cores."""
+
+    def __init__(self, dim: int, raw: Any = None) -> None:
+        import faiss
+
+        self.dim = dim
+        self._index = raw if raw is not None else faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
+
+    def add(self, ids: Ids, vectors: Vectors) -> None:
+        if len(ids):
+            self._index.add_with_ids(vectors, ids)
+
+    def search(self, vector: Vectors, k: int) -> list[tuple[int, float]]:
+        n = self._index.ntotal
+        if n == 0 or k <= 0:
+            return []
+        scores, labels = self._index.search(vector.reshape(1, -1), min(k, n))
+        return [(int(i), float(s)) for i, s in zip(labels[0], scores[0], strict=True) if i >= 0]
+
+    def remove(self, ids: Ids) -> None:
+        if len(ids):
+            self._index.remove_ids(ids)  # type: ignore[arg-type]  # the wrapper takes arrays too
+
+    def ids(self) -> Ids:
+        import faiss
+        import numpy as np
+
+        return np.asarray(faiss.vector_to_array(self._index.id_map), dtype=np.int64)
+
+    def count(self) -> int:
+        return int(self._index.ntotal)
+
+    def save(self, path: Path) -> None:
+        import faiss
+
+        faiss.write_index(self._index, str(path))
+
+    @classmethod
+    def load(cls, path: Path, dim: int) -> FaissIndex:
+        import faiss
+
+        raw = faiss.read_index(str(path))
+        if raw.d != dim:
+            raise ValueError(f"index has {raw.d} dimensions, expected {dim}")
+        return cls(dim, raw)
+
+
+@dataclass
+class _Slot:
+    index: FaissIndex
+    model: str
+    version: int
+    dirty: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class CollectionState:
+    """What the database says about a collection right now."""
+
+    id: str
+    embedding_model: str
+    dim: int
+    version: int
+
+
+class VectorIndexes:
+    """One FAISS index per collection, kept in step with the database."""
+
+    def __init__(self, directory: Path) -> None:
+        self._dir = directory
+        self._slots: dict[str, _Slot] = {}
+        self._locks: dict[str, threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    def _lock(self, collection_id: str) -> threading.Lock:
+        with self._guard:
+            return self._locks.setdefault(collection_id, threading.Lock())
+
+    def _paths(self, collection_id: str) -> tuple[Path, Path]:
+        return self._dir / f"{collection_id}.faiss", self._dir / f"{collection_id}.json"
+
+    def current(self, session: Session, state: CollectionState) -> VectorIndex:
+        """The collection's index, caught up with the database (call from a worker thread)."""
+        with self._lock(state.id):
+            slot = self._slots.get(state.id)
+            if slot is None or slot.model != state.embedding_model or slot.index.dim != state.dim:
+                slot = self._load(state)
+                self._slots[state.id] = slot
+            if slot.version != state.version:
+                self._catch_up(session, slot, state)
+            return slot.index
+
+    def _load(self, state: CollectionState) -> _Slot:
+        data, meta = self._paths(state.id)
+        try:
+            info = json.loads(meta.read_text())
+            if (
+                info.get("embedding_model") == state.embedding_model
+                and info.get("dim") == state.dim
+            ):
+                index = FaissIndex.load(data, state.dim)
+                return _Slot(index, state.embedding_model, int(info.get("version", -1)))
+        except FileNotFoundError:
+            pass
+        except (OSError, ValueError, RuntimeError) as exc:  # a torn or foreign file: rebuild
+            log.warning("index for collection %s is unreadable (%s); rebuilding", state.id, exc)
+        return _Slot(FaissIndex(state.dim), state.embedding_model, -1, dirty=True)
+
+    def _catch_up(self, session: Session, slot: _Slot, state: CollectionState) -> None:
+        import numpy as np
+
+        wanted = np.asarray(repo.chunk_ids(session, collection_id=state.id), dtype=np.int64)
+        held = slot.index.ids()
+        stale = np.setdiff1d(held, wanted, assume_unique=True)
+        missing = np.setdiff1d(wanted, held, assume_unique=True)
+        slot.index.remove(stale)
+        for start in range(0, len(missing), FETCH_BATCH):
+            batch = [int(i) for i in missing[start : start + FETCH_BATCH]]
+            rows = repo.embeddings(session, ids=batch)
+            ids = np.asarray([i for i, _ in rows], dtype=np.int64)
+            vectors = np.frombuffer(b"".join(e for _, e in rows), dtype=np.float32)
+            slot.index.add(ids, vectors.reshape(len(rows), state.dim))
+        slot.version = state.version
+        slot.dirty = slot.dirty or bool(len(stale) or len(missing))
+        if len(stale) or len(missing):
+            log.info(
+                "index %s caught up: +%d -%d chunks (version %d)",
+                state.id,
+                len(missing),
+                len(stale),
+                state.version,
+            )
+
+    def flush(self, collection_ids: Sequence[str] | None = None) -> None:
+        """Write changed indexes to disk, atomically (a crash leaves the old file or the new)."""
+        self._dir.mkdir(parents=True, exist_ok=True)
+        for collection_id in list(collection_ids or self._slots):
+            slot = self._slots.get(collection_id)
+            if slot is None or not slot.dirty:
+                continue
+            with self._lock(collection_id):
+                data, meta = self._paths(collection_id)
+                info = {"embedding_model": slot.model, "dim": slot.index.dim}
+                info |= {"version": slot.version, "chunks": slot.index.count()}
+                _atomic_write(data, slot.index.save)
+                _atomic_write(meta, partial(_write_json, data=info))
+                slot.dirty = False
+
+    def forget(self, collection_id: str) -> None:
+        """Drop the cached index (memory and disk); the next use rebuilds it from the database."""
+        with self._lock(collection_id):
+            self._slots.pop(collection_id, None)
+            for path in self._paths(collection_id):
+                path.unlink(missing_ok=True)
+
+    def covered(self, collection_id: str) -> int | None:
+        slot = self._slots.get(collection_id)
+        return None if slot is None else slot.index.count()
+
+
+def _write_json(path: Path, *, data: dict[str, Any]) -> None:
+    path.write_text(json.dumps(data))
+
+
+def _atomic_write(path: Path, write: Callable[[Path], object]) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)

@@ -1,0 +1,473 @@
+"""Ingest: file → stored original → text → chunks → vectors → database → index.
+
+The steps that can be repeated safely are split from the one that commits:
+``stage`` copies the upload next to its final place while hashing it,
+``register`` records the document (or finds the identical one already there),
+``prepare`` extracts, chunks and embeds without touching the database, and
+``_commit`` replaces the document's chunks and marks it ready in one transaction.
+A process killed anywhere leaves a ``processing`` document that ``resume`` (or
+adding the same file again) finishes, with no duplicate chunks.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import re
+from bisect import bisect_right
+from collections.abc import Callable, Sequence
+from contextlib import suppress
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import TYPE_CHECKING, BinaryIO
+
+import anyio.to_thread
+from sqlalchemy.orm import Session
+
+from vega.errors import PayloadTooLarge, UnreadableDocument, UnsupportedType, VegaError
+from vega.jobs import JobRunner, Report
+from vega.rag.chunk import Piece, chunk_text
+from vega.rag.embed import Embedder
+from vega.rag.extract import SUPPORTED, Budget, Segment, extract_isolated, kind_of
+from vega.rag.index import VectorIndexes
+from vega.rag.retrieve import check_collection_name, check_model, check_model_named, state_of
+from vega.rag.views import DocumentView
+from vega.store import documents as repo
+from vega.store.db import Database
+from vega.store.tables import Collection, Document, new_id
+
+if TYPE_CHECKING:
+    from vega.rag.embed import Vectors
+
+log = logging.getLogger(__name__)
+
+COPY_CHUNK = 1 << 20
+BACKGROUND_ABOVE_BYTES = 1 << 20  # larger uploads are answered at once with a job id
+EMBED_BATCH = 256
+GROUP_FILES = 64  # documents per shared embedding pass and per transaction
+OVERLAP_TOKENS = 32
+EXCERPT_CHARS = 300
+SEPARATOR = "\n\n"
+_SAFE_SUFFIX = re.compile(r"^\.[A-Za-z0-9]{1,10}$")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+@dataclass(frozen=True, slots=True)
+class Staged:
+    path: Path
+    filename: str
+    sha256: str
+    size: int
+    kind: str
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    chunks: list[repo.NewChunk]
+    excerpt: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Chunked:
+    pieces: list[Piece]
+    starts: list[int]
+    locations: list[str | None]
+    excerpt: str
+
+    def prepared(self, matrix: Vectors) -> Prepared:
+        chunks = [
+            repo.NewChunk(
+                text=piece.text,
+                char_start=piece.start,
+                char_end=piece.end,
+                location=self.locations[bisect_right(self.starts, piece.start) - 1],
+                embedding=matrix[i].tobytes(),
+            )
+            for i, piece in enumerate(self.pieces)
+        ]
+        return Prepared(chunks=chunks, excerpt=self.excerpt)
+
+
+@dataclass(frozen=True, slots=True)
+class IngestOutcome:
+    document: DocumentView
+    duplicate: bool = False
+    job_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FileOutcome:
+    path: Path
+    outcome: IngestOutcome | None = None
+    error: VegaError | None = None
+
+
+def clean_filename(name: str) -> str:
+    """The last path component, without control characters: display metadata, never a path."""
+    base = re.split(r"[\\/]", name or "")[-1]
+    base = _CONTROL.sub("", base).strip().lstrip(".")
+    return base[:255] or "upload"
+
+
+def join_segments(segments: list[Segment]) -> tuple[str, list[int], list[str | None]]:
+    """The document text, with where each segment starts and what it is called."""
+    starts: list[int] = []
+    locations: list[str | None] = []
+    parts: list[str] = []
+    offset = 0
+    for segment in segments:
+        starts.append(offset)
+        locations.append(segment.location)
+        parts.append(segment.text)
+        offset += len(segment.text) + len(SEPARATOR)
+    return SEPARATOR.join(parts), starts, locations
+
+
+def excerpt_of(text: str) -> str:
+    flat = " ".join(text[: EXCERPT_CHARS * 4].split())
+    return flat if len(flat) <= EXCERPT_CHARS else flat[: EXCERPT_CHARS - 1] + "…"
+
+
+class IngestService:
+    def __init__(
+        self,
+        *,
+        db: Database,
+        embedder: Callable[[], Embedder],
+        indexes: VectorIndexes,
+        jobs: JobRunner,
+        data_dir: Path,
+        max_upload_bytes: int,
+        budget: Budget,
+    ) -> None:
+        self._db = db
+        self._embedder = embedder
+        self._indexes = indexes
+        self._jobs = jobs
+        self._data_dir = data_dir
+        self._uploads = data_dir / "uploads"
+        self._max_bytes = max_upload_bytes
+        self._budget = budget
+
+    # -- the API and the CLI call these ------------------------------------------
+
+    async def add(
+        self,
+        *,
+        owner: int,
+        source: BinaryIO,
+        filename: str,
+        collection: str | None = None,
+        background: bool | None = None,
+        progress: Report | None = None,
+    ) -> IngestOutcome:
+        """Add one file. Small files are ingested before returning; large ones by a job."""
+        name = check_collection_name(collection or "default")
+        staged = await anyio.to_thread.run_sync(self.stage, source, filename)
+        document, duplicate = await self._register(owner, name, staged)
+        if duplicate or document.status == "ready":
+            return IngestOutcome(document, duplicate=True)
+        if background is None:
+            background = staged.size > BACKGROUND_ABOVE_BYTES
+        if not background:
+            return IngestOutcome(await self.process(document.id, progress=progress))
+        job_id = await self._jobs.create(
+            owner=owner, kind="ingest", result={"document_id": document.id}
+        )
+        await self._db.run(lambda s: self._attach_job(s, document.id, job_id), write=True)
+        self._jobs.spawn(job_id, partial(self._job, document.id))
+        return IngestOutcome(document, job_id=job_id)
+
+    async def process(self, document_id: str, *, progress: Report | None = None) -> DocumentView:
+        """Extract, chunk, embed and commit one registered document; idempotent."""
+        doc, coll = await self._db.run(lambda s: _load(s, document_id=document_id))
+        try:
+            prepared = await anyio.to_thread.run_sync(self.prepare, doc, coll, progress)
+        except UnreadableDocument as exc:
+            reason = exc.message
+            await self._db.run(lambda s: _fail(s, document_id, reason), write=True)
+            raise UnreadableDocument(reason, document_id=document_id) from None
+        view = await self._db.run(lambda s: _commit(s, document_id, prepared), write=True)
+        await anyio.to_thread.run_sync(self._refresh_index, coll.id)
+        return view
+
+    async def resume(self) -> int:
+        """Finish documents a stopped process left half-ingested; returns how many."""
+        pending = await self._db.run(lambda s: repo.documents_with_status(s, status="processing"))
+        for doc in pending:
+            log.info("resuming the ingest of document %s", doc.id)
+            if doc.job_id:
+                self._jobs.spawn(doc.job_id, partial(self._job, doc.id))
+            else:
+                try:
+                    with suppress(UnreadableDocument):  # recorded as failed
+                        await self.process(doc.id)
+                except VegaError as exc:  # e.g. its collection needs `vega reindex`: next start
+                    log.warning("could not resume document %s: %s", doc.id, exc.message)
+        return len(pending)
+
+    # -- steps -------------------------------------------------------------------
+
+    def stage(self, source: BinaryIO, filename: str) -> Staged:
+        """Copy the upload into the data dir while hashing it, never holding it all in memory."""
+        name = clean_filename(filename)
+        staging = self._uploads / ".staging"
+        staging.mkdir(parents=True, exist_ok=True)
+        path = staging / new_id()
+        digest, size = hashlib.sha256(), 0
+        try:
+            with path.open("wb") as out:
+                head = b""
+                while block := source.read(COPY_CHUNK):
+                    size += len(block)
+                    if size > self._max_bytes:
+                        raise PayloadTooLarge(
+                            f"{name} is larger than {self._max_bytes >> 20} MB (VEGA_MAX_UPLOAD_MB)."
+                        )
+                    head = head or block[:8]
+                    digest.update(block)
+                    out.write(block)
+            if size == 0:
+                raise UnreadableDocument(f"{name} is empty.")
+            kind = kind_of(name, head)
+            if kind is None:
+                raise UnsupportedType(
+                    f"{name}: this file type is not supported. Supported: {SUPPORTED}."
+                )
+        except BaseException:
+            path.unlink(missing_ok=True)
+            raise
+        return Staged(path=path, filename=name, sha256=digest.hexdigest(), size=size, kind=kind)
+
+    async def _register(self, owner: int, name: str, staged: Staged) -> tuple[DocumentView, bool]:
+        # The model's dimension is needed to create a collection; reading it loads the model,
+        # which must not happen while holding the database's one writer slot.
+        embedder = await anyio.to_thread.run_sync(self._embedder)
+        model, dim = embedder.name, await anyio.to_thread.run_sync(lambda: embedder.dim)
+        try:
+            return await self._db.run(
+                lambda s: self._register_in(s, owner, name, staged, model, dim), write=True
+            )
+        finally:
+            staged.path.unlink(missing_ok=True)  # moved into place, or not needed
+
+    def _register_in(
+        self, session: Session, owner: int, name: str, staged: Staged, model: str, dim: int
+    ) -> tuple[DocumentView, bool]:
+        coll = repo.get_collection(session, owner=owner, name=name)
+        if coll is None:
+            coll = repo.create_collection(
+                session, owner=owner, name=name, embedding_model=model, dim=dim
+            )
+        else:  # refuse before recording a document that could never be processed
+            check_model_named(coll, name=model, dim=dim)
+        existing = repo.find_duplicate(session, collection_id=coll.id, sha256=staged.sha256)
+        if existing is not None:
+            return DocumentView.of(existing, coll), True
+        doc = repo.find_failed(session, collection_id=coll.id, sha256=staged.sha256)
+        if doc is not None:  # the same bytes failed before: try again in the same row
+            repo.set_status(session, document=doc, status="processing")
+        else:
+            doc = self._new_document(session, coll, staged)
+        session.commit()
+        return DocumentView.of(doc, coll), False
+
+    def _new_document(self, session: Session, coll: Collection, staged: Staged) -> Document:
+        document_id = new_id()
+        suffix = Path(staged.filename).suffix
+        stored = (
+            Path("uploads")
+            / document_id
+            / ("original" + (suffix.lower() if _SAFE_SUFFIX.match(suffix) else ""))
+        )
+        target = self._data_dir / stored
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(staged.path, target)
+        return repo.add_document(
+            session,
+            id=document_id,
+            collection_id=coll.id,
+            title=Path(staged.filename).stem or staged.filename,
+            source_name=staged.filename,
+            content_type=staged.kind,
+            sha256=staged.sha256,
+            size=staged.size,
+            stored_path=stored.as_posix(),
+            status="processing",
+        )
+
+    def prepare(self, doc: Document, coll: Collection, progress: Report | None = None) -> Prepared:
+        """Extract, chunk and embed (CPU work, no database); raises UnreadableDocument."""
+        chunked = self._chunk(doc, coll)
+        return chunked.prepared(self._vectors([p.text for p in chunked.pieces], progress))
+
+    def _chunk(self, doc: Document, coll: Collection) -> _Chunked:
+        path = self._data_dir / doc.stored_path
+        segments = extract_isolated(
+            path, filename=doc.source_name, kind=doc.content_type, budget=self._budget
+        )
+        text, starts, locations = join_segments(segments)
+        embedder = self._embedder()
+        check_model(coll, embedder)
+        pieces = chunk_text(
+            text,
+            embedder.token_spans(text),
+            max_tokens=embedder.max_tokens - 2,  # [CLS] and [SEP]
+            overlap_tokens=OVERLAP_TOKENS,
+        )
+        if not pieces:
+            raise UnreadableDocument(f"{doc.source_name} has no extractable text.")
+        return _Chunked(pieces, starts, locations, excerpt_of(text))
+
+    def _vectors(self, texts: list[str], progress: Report | None = None) -> Vectors:
+        import numpy as np
+
+        embedder = self._embedder()
+        parts = []
+        for start in range(0, len(texts), EMBED_BATCH):
+            parts.append(embedder.embed_batch(texts[start : start + EMBED_BATCH]))
+            if progress is not None:
+                progress(min(start + EMBED_BATCH, len(texts)) / len(texts))
+        return np.ascontiguousarray(np.vstack(parts), dtype=np.float32)
+
+    # -- many files at once (folders): documents share embedding batches ------------
+
+    async def add_files(
+        self,
+        *,
+        owner: int,
+        paths: Sequence[Path],
+        collection: str | None = None,
+        progress: Callable[[int], None] | None = None,
+    ) -> list[FileOutcome]:
+        """Add files in groups; small documents share model batches, which is most of the speed."""
+        name = check_collection_name(collection or "default")
+        outcomes: list[FileOutcome] = []
+        for start in range(0, len(paths), GROUP_FILES):
+            group = paths[start : start + GROUP_FILES]
+            outcomes += await self._add_group(owner, name, group)
+            if progress is not None:
+                progress(len(outcomes))
+        return outcomes
+
+    async def _add_group(self, owner: int, name: str, paths: Sequence[Path]) -> list[FileOutcome]:
+        results: dict[Path, FileOutcome] = {}
+        todo: list[tuple[Path, str]] = []
+        for path in paths:
+            try:
+                with path.open("rb") as source:
+                    staged = await anyio.to_thread.run_sync(self.stage, source, path.name)
+                document, duplicate = await self._register(owner, name, staged)
+            except VegaError as exc:
+                results[path] = FileOutcome(path, error=exc)
+                continue
+            if duplicate or document.status == "ready":
+                results[path] = FileOutcome(path, IngestOutcome(document, duplicate=True))
+            else:
+                todo.append((path, document.id))
+        if todo:
+            ids = [doc_id for _, doc_id in todo]
+            prepared = await anyio.to_thread.run_sync(self._prepare_many, ids)
+            views = await self._db.run(lambda s: _commit_many(s, prepared), write=True)
+            for path, doc_id in todo:
+                outcome = views[doc_id]
+                results[path] = (
+                    FileOutcome(path, error=outcome)
+                    if isinstance(outcome, VegaError)
+                    else FileOutcome(path, IngestOutcome(outcome))
+                )
+            collection_id = next(iter(prepared.values()))[0].collection_id
+            await anyio.to_thread.run_sync(self._refresh_index, collection_id)
+        return [results[path] for path in paths]
+
+    def _prepare_many(
+        self, document_ids: list[str]
+    ) -> dict[str, tuple[Document, Prepared | UnreadableDocument]]:
+        loaded = [self._db.call(partial(_load, document_id=i)) for i in document_ids]
+        chunked: dict[str, _Chunked | UnreadableDocument] = {}
+        for doc, coll in loaded:
+            try:
+                chunked[doc.id] = self._chunk(doc, coll)
+            except UnreadableDocument as exc:
+                chunked[doc.id] = exc
+        texts = [p.text for c in chunked.values() if isinstance(c, _Chunked) for p in c.pieces]
+        matrix = self._vectors(texts) if texts else None
+        out: dict[str, tuple[Document, Prepared | UnreadableDocument]] = {}
+        offset = 0
+        for doc, _ in loaded:
+            item = chunked[doc.id]
+            if isinstance(item, _Chunked):
+                assert matrix is not None
+                n = len(item.pieces)
+                out[doc.id] = (doc, item.prepared(matrix[offset : offset + n]))
+                offset += n
+            else:
+                out[doc.id] = (doc, item)
+        return out
+
+    async def _job(self, document_id: str, report: Report) -> dict[str, object]:
+        view = await self.process(document_id, progress=report)
+        return {"document_id": view.id, "chunks": view.chunks, "status": view.status}
+
+    def _refresh_index(self, collection_id: str) -> None:
+        """Bring this process's index up to date and save it, so a restart loads it warm."""
+        with self._db.session() as session:
+            coll = session.get(Collection, collection_id)
+            if coll is None:
+                return
+            self._indexes.current(session, state_of(coll))
+        self._indexes.flush([collection_id])
+
+    @staticmethod
+    def _attach_job(session: Session, document_id: str, job_id: str) -> None:
+        doc = session.get(Document, document_id)
+        if doc is not None:
+            doc.job_id = job_id
+            session.commit()
+
+
+def _load(session: Session, *, document_id: str) -> tuple[Document, Collection]:
+    doc = session.get(Document, document_id)
+    assert doc is not None, document_id
+    coll = session.get(Collection, doc.collection_id)
+    assert coll is not None
+    return doc, coll
+
+
+def _fail(session: Session, document_id: str, message: str) -> None:
+    doc = session.get(Document, document_id)
+    if doc is not None:
+        repo.set_status(session, document=doc, status="failed", error=message)
+        session.commit()
+
+
+def _commit_many(
+    session: Session, prepared: dict[str, tuple[Document, Prepared | UnreadableDocument]]
+) -> dict[str, DocumentView | VegaError]:
+    """A group of documents in one transaction: ready ones with their chunks, failed ones marked."""
+    out: dict[str, DocumentView | VegaError] = {}
+    for document_id, (_, item) in prepared.items():
+        if isinstance(item, UnreadableDocument):
+            doc = session.get(Document, document_id)
+            if doc is not None:
+                repo.set_status(session, document=doc, status="failed", error=item.message)
+            out[document_id] = item
+        else:
+            out[document_id] = _commit(session, document_id, item, commit=False)
+    session.commit()
+    return out
+
+
+def _commit(
+    session: Session, document_id: str, prepared: Prepared, *, commit: bool = True
+) -> DocumentView:
+    doc, coll = _load(session, document_id=document_id)
+    if doc.deleted_at is not None:  # deleted while we worked: keep it deleted
+        return DocumentView.of(doc, coll)
+    repo.replace_chunks(session, document=doc, chunks=prepared.chunks)
+    repo.set_status(session, document=doc, status="ready")
+    if commit:
+        session.commit()
+    return DocumentView.of(doc, coll, excerpt=prepared.excerpt)

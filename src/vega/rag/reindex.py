@@ -1,0 +1,103 @@
+"""Rebuild derived indexes from the database, re-embedding when the model changed.
+
+Re-embedding computes every new vector first and writes them, with the
+collection's new model and dimension, in one transaction: a crash midway leaves
+the collection as it was, never half in one vector space and half in another.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+
+from sqlalchemy.orm import Session
+
+from vega.jobs import Report
+from vega.rag import lexical
+from vega.rag.embed import Embedder
+from vega.rag.index import VectorIndexes
+from vega.rag.retrieve import owned_collection, state_of
+from vega.store import documents as repo
+from vega.store.db import Database
+from vega.store.tables import Collection
+
+PAGE = 1024
+
+
+@dataclass(frozen=True, slots=True)
+class ReindexReport:
+    collection: str
+    chunks: int
+    reembedded: bool
+    seconds: float
+
+
+class Reindexer:
+    def __init__(
+        self, *, db: Database, embedder: Callable[[], Embedder], indexes: VectorIndexes
+    ) -> None:
+        self._db = db
+        self._embedder = embedder
+        self._indexes = indexes
+
+    def run(
+        self, *, owner: int, collection: str | None = None, progress: Report | None = None
+    ) -> list[ReindexReport]:
+        """One collection of the owner's, or every collection on this server (maintenance)."""
+        with self._db.session() as session:
+            if collection is not None:
+                targets = [owned_collection(session, owner=owner, name=collection)]
+            else:
+                targets = repo.list_collections(session)
+            lexical.rebuild(session)
+            session.commit()
+        reports = []
+        for i, coll in enumerate(targets):
+            reports.append(self._one(coll))
+            if progress is not None:
+                progress((i + 1) / len(targets))
+        return reports
+
+    def _one(self, coll: Collection) -> ReindexReport:
+        started = time.perf_counter()
+        embedder = self._embedder()
+        reembed = coll.embedding_model != embedder.name or coll.dim != embedder.dim
+        if reembed:
+            self._reembed(coll, embedder)
+        self._indexes.forget(coll.id)
+        with self._db.session() as session:
+            fresh = session.get(Collection, coll.id)
+            assert fresh is not None
+            index = self._indexes.current(session, state_of(fresh))
+        self._indexes.flush([coll.id])
+        return ReindexReport(
+            collection=coll.name,
+            chunks=index.count(),
+            reembedded=reembed,
+            seconds=round(time.perf_counter() - started, 3),
+        )
+
+    def _reembed(self, coll: Collection, embedder: Embedder) -> None:
+        vectors: list[tuple[int, bytes]] = []
+        after = 0
+        while True:
+            page = self._db.call(
+                partial(repo.chunk_texts, collection_id=coll.id, after_id=after, limit=PAGE)
+            )
+            if not page:
+                break
+            matrix = embedder.embed_batch([text for _, text in page])
+            vectors += [(chunk_id, matrix[i].tobytes()) for i, (chunk_id, _) in enumerate(page)]
+            after = page[-1][0]
+
+        def write(session: Session) -> None:
+            repo.set_embeddings(session, vectors=vectors)
+            fresh = session.get(Collection, coll.id)
+            assert fresh is not None
+            fresh.embedding_model, fresh.dim = embedder.name, embedder.dim
+            repo.bump_version(session, collection_id=coll.id)
+            session.commit()
+
+        self._db.call(write)

@@ -1,0 +1,219 @@
+"""Retrieval: dense (vector index), lexical (BM25) and hybrid (reciprocal-rank fusion).
+
+Every result is read back from the chunks table of a live document in the
+caller's own collection, so neither a stale index nor another key's name for a
+collection can surface a passage the caller should not see.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+import anyio.to_thread
+from sqlalchemy.orm import Session
+
+from vega.errors import BadInput, Conflict, NotFound
+from vega.rag import lexical
+from vega.rag.embed import Embedder
+from vega.rag.index import CollectionState, VectorIndexes
+from vega.store import documents as repo
+from vega.store.db import Database
+from vega.store.tables import Collection
+
+Mode = Literal["dense", "lexical", "hybrid"]
+MODES: tuple[Mode, ...] = ("dense", "lexical", "hybrid")
+DEFAULT_COLLECTION = "default"
+RRF_K = 60  # the constant from Cormack et al. (2009); robust across collections
+MIN_DEPTH = 50
+MAX_TOP_K = 100
+COLLECTION_NAME = re.compile(r"^\w[\w .:-]{0,99}$")
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    rank: int
+    score: float
+    chunk_id: int
+    document_id: str
+    title: str
+    source_name: str
+    location: str | None
+    start: int
+    end: int
+    text: str
+    dense: float | None = None  # cosine similarity, when the dense search found it
+    lexical: float | None = None  # BM25 score, when the lexical search found it
+
+
+@dataclass(frozen=True, slots=True)
+class SearchResult:
+    query: str
+    collection: str
+    mode: Mode
+    hits: list[Hit]
+
+
+class EmbeddingMismatch(Conflict):
+    code = "embedding_mismatch"
+
+
+def check_collection_name(name: str) -> str:
+    if not COLLECTION_NAME.match(name):
+        raise BadInput(
+            "A collection name is 1-100 letters, digits, spaces, '.', '_', ':' or '-', "
+            "starting with a letter or digit."
+        )
+    return name
+
+
+def owned_collection(session: Session, *, owner: int, name: str) -> Collection:
+    collection = repo.get_collection(session, owner=owner, name=check_collection_name(name))
+    if collection is None:
+        raise NotFound(f"No collection '{name}'. Add documents to it first.")
+    return collection
+
+
+def check_model(collection: Collection, embedder: Embedder) -> None:
+    check_model_named(collection, name=embedder.name, dim=embedder.dim)
+
+
+def check_model_named(collection: Collection, *, name: str, dim: int) -> None:
+    """Raise EmbeddingMismatch unless the collection was embedded with model ``name``."""
+    if collection.embedding_model != name or collection.dim != dim:
+        raise EmbeddingMismatch(
+            f"Collection '{collection.name}' was embedded with {collection.embedding_model} "
+            f"({collection.dim} dimensions) but the server now embeds with {name}. "
+            f"Run `vega reindex --collection {collection.name}` to re-embed it, or set "
+            f"VEGA_EMBEDDING_MODEL={collection.embedding_model}."
+        )
+
+
+def state_of(collection: Collection) -> CollectionState:
+    return CollectionState(
+        collection.id, collection.embedding_model, collection.dim, collection.version
+    )
+
+
+def fuse(rankings: list[list[tuple[int, float]]]) -> list[tuple[int, float]]:
+    """Reciprocal-rank fusion: each list adds 1 / (RRF_K + rank) to the ids it ranks."""
+    scores: dict[int, float] = {}
+    for ranking in rankings:
+        for rank, (chunk_id, _) in enumerate(ranking, start=1):
+            scores[chunk_id] = scores.get(chunk_id, 0.0) + 1.0 / (RRF_K + rank)
+    return sorted(scores.items(), key=lambda item: (-item[1], item[0]))
+
+
+class Retriever:
+    def __init__(
+        self,
+        *,
+        db: Database,
+        embedder: Callable[[], Embedder],
+        indexes: VectorIndexes,
+        default_top_k: int,
+        max_query_chars: int,
+        max_top_k: int = MAX_TOP_K,
+    ) -> None:
+        self._max_top_k = max_top_k
+        self._db = db
+        self._embedder = embedder
+        self._indexes = indexes
+        self._default_top_k = default_top_k
+        self._max_query_chars = max_query_chars
+
+    async def search(
+        self,
+        *,
+        owner: int,
+        query: str,
+        collection: str | None = None,
+        top_k: int | None = None,
+        mode: Mode = "hybrid",
+    ) -> SearchResult:
+        return await anyio.to_thread.run_sync(
+            lambda: self.search_sync(
+                owner=owner, query=query, collection=collection, top_k=top_k, mode=mode
+            )
+        )
+
+    def search_sync(
+        self,
+        *,
+        owner: int,
+        query: str,
+        collection: str | None = None,
+        top_k: int | None = None,
+        mode: Mode = "hybrid",
+    ) -> SearchResult:
+        name = collection or DEFAULT_COLLECTION
+        k = self._check(query, top_k, mode)
+        depth = max(MIN_DEPTH, 2 * k)
+        embedder = self._embedder() if mode != "lexical" else None
+        vector = embedder.embed_batch([query])[0] if embedder is not None else None
+        with self._db.session() as session:
+            coll = owned_collection(session, owner=owner, name=name)
+            dense: list[tuple[int, float]] = []
+            if embedder is not None and vector is not None:
+                check_model(coll, embedder)
+                index = self._indexes.current(session, state_of(coll))
+                dense = index.search(vector, depth)
+            lex: list[tuple[int, float]] = []
+            if mode != "dense":
+                lex = lexical.search(session, collection_id=coll.id, query=query, limit=depth)
+            ranked = dense if mode == "dense" else lex if mode == "lexical" else fuse([dense, lex])
+            hits = _hits(session, coll.id, ranked, k, dict(dense), dict(lex))
+        return SearchResult(query=query, collection=name, mode=mode, hits=hits)
+
+    def _check(self, query: str, top_k: int | None, mode: str) -> int:
+        if mode not in MODES:
+            raise BadInput(f"mode must be one of {', '.join(MODES)}.")
+        if not query.strip():
+            raise BadInput("The query is empty.")
+        if len(query) > self._max_query_chars:
+            raise BadInput(f"The query is longer than {self._max_query_chars} characters.")
+        k = top_k if top_k is not None else self._default_top_k
+        if not 1 <= k <= self._max_top_k:
+            raise BadInput(f"top_k must be between 1 and {self._max_top_k}.")
+        return k
+
+
+def _hits(
+    session: Session,
+    collection_id: str,
+    ranked: list[tuple[int, float]],
+    k: int,
+    dense: dict[int, float],
+    lex: dict[int, float],
+) -> list[Hit]:
+    """The first ``k`` ranked chunks that are still live, read from the database."""
+    hits: list[Hit] = []
+    window = 2 * k
+    for start in range(0, len(ranked), window):
+        page = ranked[start : start + window]
+        rows = repo.live_chunks(session, collection_id=collection_id, ids=[i for i, _ in page])
+        for chunk_id, score in page:
+            row = rows.get(chunk_id)
+            if row is None:
+                continue
+            hits.append(
+                Hit(
+                    rank=len(hits) + 1,
+                    score=score,
+                    chunk_id=chunk_id,
+                    document_id=row.document_id,
+                    title=row.title,
+                    source_name=row.source_name,
+                    location=row.location,
+                    start=row.char_start,
+                    end=row.char_end,
+                    text=row.text,
+                    dense=dense.get(chunk_id),
+                    lexical=lex.get(chunk_id),
+                )
+            )
+            if len(hits) == k:
+                return hits
+    return hits

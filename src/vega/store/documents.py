@@ -1,0 +1,263 @@
+"""Repository: collections, documents, chunks and message sources, always scoped to an owner.
+
+Chunks of a deleted document are deleted with it (the document row stays, soft-
+deleted, for the record), and every change to a collection's chunks bumps its
+``version`` in the same transaction: that is how derived indexes in any process
+know they are behind.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.orm import Session
+
+from vega.store.tables import Chunk, Collection, Document, MessageSource, new_id, utcnow
+
+# -- collections ---------------------------------------------------------------
+
+
+def get_collection(session: Session, *, owner: int, name: str) -> Collection | None:
+    query = select(Collection).where(Collection.owner == owner, Collection.name == name)
+    return session.scalars(query).first()
+
+
+def create_collection(
+    session: Session, *, owner: int, name: str, embedding_model: str, dim: int
+) -> Collection:
+    collection = Collection(
+        id=new_id(), owner=owner, name=name, embedding_model=embedding_model, dim=dim, version=0
+    )
+    session.add(collection)
+    session.flush()
+    return collection
+
+
+def list_collections(session: Session, *, owner: int | None = None) -> list[Collection]:
+    """The owner's collections, or every collection (for maintenance) when owner is None."""
+    query = select(Collection).order_by(Collection.owner, Collection.name)
+    if owner is not None:
+        query = query.where(Collection.owner == owner)
+    return list(session.scalars(query))
+
+
+def bump_version(session: Session, *, collection_id: str) -> None:
+    session.execute(
+        update(Collection)
+        .where(Collection.id == collection_id)
+        .values(version=Collection.version + 1)
+    )
+
+
+# -- documents -----------------------------------------------------------------
+
+
+def find_duplicate(session: Session, *, collection_id: str, sha256: str) -> Document | None:
+    """A live document with this content; failed ones do not count (adding again retries)."""
+    query = select(Document).where(
+        Document.collection_id == collection_id,
+        Document.sha256 == sha256,
+        Document.deleted_at.is_(None),
+        Document.status != "failed",
+    )
+    return session.scalars(query.order_by(Document.created)).first()
+
+
+def find_failed(session: Session, *, collection_id: str, sha256: str) -> Document | None:
+    query = select(Document).where(
+        Document.collection_id == collection_id,
+        Document.sha256 == sha256,
+        Document.deleted_at.is_(None),
+        Document.status == "failed",
+    )
+    return session.scalars(query).first()
+
+
+def add_document(session: Session, **fields: Any) -> Document:
+    document = Document(**fields)
+    session.add(document)
+    session.flush()
+    return document
+
+
+def get_owned_document(
+    session: Session, *, document_id: str, owner: int
+) -> tuple[Document, Collection] | None:
+    """The owner's live document and its collection, or None (someone else's reads as missing)."""
+    row = session.execute(
+        select(Document, Collection)
+        .join(Collection, Collection.id == Document.collection_id)
+        .where(
+            Document.id == document_id,
+            Document.deleted_at.is_(None),
+            Collection.owner == owner,
+        )
+    ).first()
+    return (row[0], row[1]) if row else None
+
+
+def list_documents(
+    session: Session, *, owner: int, collection: str | None, limit: int, offset: int = 0
+) -> list[tuple[Document, Collection]]:
+    query = (
+        select(Document, Collection)
+        .join(Collection, Collection.id == Document.collection_id)
+        .where(Collection.owner == owner, Document.deleted_at.is_(None))
+    )
+    if collection is not None:
+        query = query.where(Collection.name == collection)
+    query = query.order_by(Document.created.desc(), Document.id).limit(limit).offset(offset)
+    return [(doc, coll) for doc, coll in session.execute(query)]
+
+
+def documents_with_status(session: Session, *, status: str) -> list[Document]:
+    query = select(Document).where(Document.status == status, Document.deleted_at.is_(None))
+    return list(session.scalars(query.order_by(Document.created)))
+
+
+def set_status(
+    session: Session, *, document: Document, status: str, error: str | None = None
+) -> None:
+    document.status = status
+    document.error = error
+    document.updated = utcnow()
+
+
+def soft_delete_document(session: Session, *, document: Document) -> None:
+    document.deleted_at = utcnow()
+    session.execute(delete(Chunk).where(Chunk.document_id == document.id))
+    bump_version(session, collection_id=document.collection_id)
+
+
+# -- chunks --------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class NewChunk:
+    text: str
+    char_start: int
+    char_end: int
+    location: str | None
+    embedding: bytes
+
+
+_INSERT_CHUNK = insert(Chunk.__table__)  # type: ignore[arg-type]
+
+
+def replace_chunks(session: Session, *, document: Document, chunks: Sequence[NewChunk]) -> None:
+    """The document's chunks, all at once; re-running an ingest never duplicates them."""
+    session.execute(delete(Chunk).where(Chunk.document_id == document.id))
+    rows = [
+        {
+            "document_id": document.id,
+            "collection_id": document.collection_id,
+            "index": i,
+            "text": c.text,
+            "char_start": c.char_start,
+            "char_end": c.char_end,
+            "location": c.location,
+            "embedding": c.embedding,
+        }
+        for i, c in enumerate(chunks)
+    ]
+    if rows:
+        session.execute(_INSERT_CHUNK, rows)
+    document.chunk_count = len(rows)
+    bump_version(session, collection_id=document.collection_id)
+
+
+def chunk_ids(session: Session, *, collection_id: str) -> list[int]:
+    query = select(Chunk.id).where(Chunk.collection_id == collection_id).order_by(Chunk.id)
+    return list(session.scalars(query))
+
+
+def embeddings(session: Session, *, ids: Sequence[int]) -> list[tuple[int, bytes]]:
+    rows = session.execute(select(Chunk.id, Chunk.embedding).where(Chunk.id.in_(ids)))
+    return [(int(i), bytes(e)) for i, e in rows]
+
+
+def chunk_texts(
+    session: Session, *, collection_id: str, after_id: int, limit: int
+) -> list[tuple[int, str]]:
+    """A page of (id, text) in id order, for re-embedding a collection."""
+    rows = session.execute(
+        select(Chunk.id, Chunk.text)
+        .where(Chunk.collection_id == collection_id, Chunk.id > after_id)
+        .order_by(Chunk.id)
+        .limit(limit)
+    )
+    return [(int(i), str(t)) for i, t in rows]
+
+
+def set_embeddings(session: Session, *, vectors: Iterable[tuple[int, bytes]]) -> None:
+    for chunk_id, blob in vectors:
+        session.execute(update(Chunk).where(Chunk.id == chunk_id).values(embedding=blob))
+
+
+@dataclass(frozen=True, slots=True)
+class ChunkRow:
+    chunk_id: int
+    document_id: str
+    title: str
+    source_name: str
+    location: str | None
+    char_start: int
+    char_end: int
+    text: str
+
+
+def live_chunks(session: Session, *, collection_id: str, ids: Sequence[int]) -> dict[int, ChunkRow]:
+    """The chunks among ``ids`` that still belong to a live, ready document of the collection.
+
+    Search results pass through here, so a chunk a stale index still holds can never
+    reach a caller after its document was deleted.
+    """
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(
+            Chunk.id,
+            Chunk.document_id,
+            Document.title,
+            Document.source_name,
+            Chunk.location,
+            Chunk.char_start,
+            Chunk.char_end,
+            Chunk.text,
+        )
+        .join(Document, Document.id == Chunk.document_id)
+        .where(
+            Chunk.id.in_(ids),
+            Chunk.collection_id == collection_id,
+            Document.deleted_at.is_(None),
+            Document.status == "ready",
+        )
+    )
+    return {int(r[0]): ChunkRow(int(r[0]), *r[1:]) for r in rows}
+
+
+def count_chunks(session: Session, *, collection_id: str) -> int:
+    query = select(func.count()).select_from(Chunk).where(Chunk.collection_id == collection_id)
+    return int(session.scalar(query) or 0)
+
+
+# -- message sources -----------------------------------------------------------
+
+
+def add_message_sources(
+    session: Session, *, message_id: str, sources: Sequence[tuple[int, str, int, float]]
+) -> None:
+    """``(chunk_id, document_id, rank, score)`` for each source the answer was given."""
+    for chunk_id, document_id, rank, score in sources:
+        session.add(
+            MessageSource(
+                message_id=message_id,
+                chunk_id=chunk_id,
+                document_id=document_id,
+                rank=rank,
+                score=score,
+            )
+        )

@@ -1,0 +1,51 @@
+"""Repository: background jobs (ingest now; training and batch later)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from vega.store.tables import Job, new_id, utcnow
+
+
+def create(session: Session, *, owner: int | None, kind: str, result: dict[str, Any]) -> Job:
+    job = Job(id=new_id(), owner=owner, kind=kind, status="queued", progress=0.0, result=result)
+    session.add(job)
+    session.flush()
+    return job
+
+
+def get(session: Session, *, job_id: str) -> Job | None:
+    return session.get(Job, job_id)
+
+
+def get_owned(session: Session, *, job_id: str, owner: int) -> Job | None:
+    job = session.get(Job, job_id)
+    return job if job is not None and job.owner == owner else None
+
+
+def unfinished(session: Session, *, kind: str) -> list[Job]:
+    query = select(Job).where(Job.kind == kind, Job.status.in_(("queued", "running")))
+    return list(session.scalars(query.order_by(Job.created)))
+
+
+def update(
+    session: Session,
+    *,
+    job: Job,
+    status: str | None = None,
+    progress: float | None = None,
+    error: str | None = None,
+    result: dict[str, Any] | None = None,
+) -> None:
+    if status is not None:
+        job.status = status
+    if progress is not None:
+        job.progress = progress
+    if error is not None:
+        job.error = error
+    if result is not None:
+        job.result = {**(job.result or {}), **result}
+    job.updated = utcnow()
