@@ -332,6 +332,7 @@ def test_doctor_passes_against_the_fake_backend(server: VegaServer, env: dict[st
     assert "ollama" in backend_line
     assert "database: sqlite" in result.stdout
     assert "model: llama3.2 is on the backend" in result.stdout
+    assert "embedder: all-MiniLM-L6-v2 (local, 384 dimensions)" in result.stdout
     assert "✗" not in result.stdout
 
 

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import os
 import stat
 from dataclasses import dataclass
 
+import anyio.to_thread
 import typer
 
 from vega.cli import context
+from vega.errors import VegaError
+from vega.runtime import Runtime
 from vega.settings import BackendName, Settings
+from vega.store import documents as repo_documents
 
 
 @dataclass
@@ -59,8 +62,6 @@ async def _runtime_checks(settings: Settings) -> list[Check]:
     try:
         rt = build(settings)
     except Exception as exc:
-        from vega.errors import VegaError
-
         message = exc.message if isinstance(exc, VegaError) else exc.__class__.__name__
         return [
             Check(
@@ -107,20 +108,40 @@ async def _runtime_checks(settings: Settings) -> list[Check]:
                     warn_only=True,
                 )
             )
+        checks += await anyio.to_thread.run_sync(_embedder, rt)
     finally:
         await rt.aclose()
     return checks
 
 
-def _embedder(settings: Settings) -> Check:
-    found = importlib.util.find_spec("sentence_transformers") is not None
-    return Check(
-        "embedder",
-        found,
-        f"{settings.embedding_model} ({'installed' if found else 'not installed'})",
-        "Document search is planned; nothing to do yet.",
-        warn_only=True,
-    )
+def _embedder(rt: Runtime) -> list[Check]:
+    """Load the embedder for real (a few seconds for the local model) and check collections."""
+    settings = rt.settings
+    try:
+        embedder = rt.embedder()
+        embedder.embed_batch(["probe"])
+    except VegaError as exc:
+        fix = "pip install -e '.[rag]' (make install does), or set VEGA_EMBEDDING_BACKEND."
+        return [Check("embedder", False, exc.message, fix)]
+    checks = [
+        Check(
+            "embedder",
+            True,
+            f"{embedder.name} ({settings.embedding_backend}, {embedder.dim} dimensions)",
+        )
+    ]
+    for coll in rt.db.call(lambda s: repo_documents.list_collections(s)):
+        if coll.embedding_model != embedder.name or coll.dim != embedder.dim:
+            checks.append(
+                Check(
+                    "collection",
+                    False,
+                    f"'{coll.name}' was embedded with {coll.embedding_model}",
+                    f"vega reindex --collection '{coll.name}' (re-embeds it with {embedder.name})",
+                    warn_only=True,
+                )
+            )
+    return checks
 
 
 def doctor() -> None:
@@ -128,7 +149,6 @@ def doctor() -> None:
     settings = context.settings()
     checks = [_data_dir(settings), _key(settings)]
     checks += asyncio.run(_runtime_checks(settings))
-    checks.append(_embedder(settings))
     for reason in settings.unsafe_reasons():
         checks.append(
             Check(

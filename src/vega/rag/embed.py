@@ -42,6 +42,7 @@ class Embedder(ABC):
 
     def close(self) -> None:
         """Release what the embedder holds open (HTTP clients); a local model needs nothing."""
+        return None
 
     @property
     def max_tokens(self) -> int:
@@ -106,8 +107,8 @@ class SentenceTransformerEmbedder(Embedder):
                 from transformers.utils import logging as hf_logging
 
                 # Its "Loading weights" bar would land in CLI output and server logs.
-                hf_logging.disable_progress_bar()
-                hf_logging.set_verbosity_error()
+                hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
+                hf_logging.set_verbosity_error()  # type: ignore[no-untyped-call]
 
                 self._model = SentenceTransformer(str(self._path), device="cpu")
             return self._model
