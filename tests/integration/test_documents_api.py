@@ -622,6 +622,14 @@ async def test_chat_with_a_collection_gives_the_model_numbered_sources_and_logs_
     # Responses round scores to 6 places; the database keeps them whole.
     assert [row["score"] for row in rows] == pytest.approx([s["score"] for s in sources], abs=1e-6)
 
+    # Reopening the conversation (or exporting it) shows the same sources with the answer.
+    detail = await api.client.get(f"/conversations/{body['session_id']}", headers=api.auth())
+    answer = detail.json()["messages"][1]
+    assert answer["sources"] == sources
+    assert detail.json()["messages"][0]["sources"] == []
+    export = await api.client.get(f"/conversations/{body['session_id']}/export", headers=api.auth())
+    assert export.json()["messages"][1]["sources"] == sources
+
 
 async def test_deleting_a_cited_document_keeps_the_record_of_the_answer(api: Api) -> None:
     doc = await ingest(api, "atlas.md", corpus())
@@ -641,7 +649,13 @@ async def test_deleting_a_cited_document_keeps_the_record_of_the_answer(api: Api
     assert all(r["chunk_id"] is None for r in rows)  # the chunks are gone
     detail = await api.client.get(f"/conversations/{body['session_id']}", headers=api.auth())
     assert detail.status_code == 200
-    assert detail.json()["messages"][1]["content"] == body["response"]
+    answer = detail.json()["messages"][1]
+    assert answer["content"] == body["response"]
+    # The record stays (rank, score, which document); the deleted text does not.
+    assert [(s["rank"], s["document_id"]) for s in answer["sources"]] == [
+        (s["rank"], s["document_id"]) for s in body["sources"]
+    ]
+    assert all(s["snippet"] is None and s["title"] is None for s in answer["sources"])
 
 
 async def test_chat_without_a_collection_sends_no_sources(api: Api) -> None:

@@ -28,7 +28,14 @@ class BodyTooLarge(HTTPException):
     """Raised from ``receive`` mid-body; an HTTPException so body parsers re-raise it as 413."""
 
     def __init__(self, limit: int) -> None:
-        super().__init__(413, f"The request body is larger than {limit} bytes.")
+        super().__init__(413, too_large(limit))
+
+
+def too_large(limit: int) -> str:
+    return (
+        f"The request body is larger than {limit} bytes (the limits are set by "
+        "VEGA_MAX_UPLOAD_MB for uploads and VEGA_MAX_PROMPT_CHARS for other requests)."
+    )
 
 
 class RequestContextMiddleware:
@@ -136,7 +143,7 @@ def _route(scope: Scope) -> str:
 
 async def _reject(send: Send, request_id: str, status: int, limit: int) -> None:
     if status == 413:
-        body = error_body("payload_too_large", f"The request body is larger than {limit} bytes.")
+        body = error_body("payload_too_large", too_large(limit))
     elif status == 500:
         body = error_body("internal_error", "Something went wrong; see the server log.")
     else:

@@ -108,6 +108,9 @@ class MessageOut(BaseModel):
     tags: list[str]
     notes: str | None
     reviewed: bool
+    sources: list[dict[str, Any]] = Field(
+        default_factory=list, description="The passages an answer was given (cited answers)."
+    )
 
 
 class ConversationOut(BaseModel):

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from vega.chat.views import ConversationDetail, ConversationView, Exchange, MessageView
 from vega.errors import BadInput, NotFound
 from vega.security.keys import Principal
-from vega.store import audit
+from vega.store import audit, documents
 from vega.store import conversations as repo
 from vega.store.db import Database
 from vega.store.tables import Conversation, utcnow
@@ -59,7 +59,11 @@ class ConversationService:
     async def get(self, conversation_id: str, principal: Principal) -> ConversationDetail:
         def read(session: Session) -> ConversationDetail:
             conv = self._owned(session, conversation_id, principal)
-            messages = [MessageView.of(m) for m in repo.messages(session, conversation_id=conv.id)]
+            rows = repo.messages(session, conversation_id=conv.id)
+            cited = documents.sources_of(
+                session, message_ids=[m.id for m in rows if m.role != "user"]
+            )
+            messages = [MessageView.of(m, cited.get(m.id)) for m in rows]
             return ConversationDetail(ConversationView.of(conv, len(messages)), messages)
 
         return await self._db.run(read)
@@ -107,6 +111,7 @@ class ConversationService:
                     "tags": m.tags,
                     "notes": m.notes,
                     "reviewed": m.reviewed,
+                    "sources": m.sources,
                 }
                 for m in detail.messages
             ],

@@ -28,9 +28,10 @@ class MessageView:
     tags: list[str] = field(default_factory=list)
     notes: str | None = None
     reviewed: bool = False
+    sources: list[dict[str, Any]] = field(default_factory=list)
 
     @classmethod
-    def of(cls, m: Message) -> MessageView:
+    def of(cls, m: Message, sources: list[dict[str, Any]] | None = None) -> MessageView:
         return cls(
             id=m.id,
             conversation_id=m.conversation_id,
@@ -49,6 +50,7 @@ class MessageView:
             tags=list(m.tags or []),
             notes=m.notes,
             reviewed=m.reviewed,
+            sources=sources or [],
         )
 
 

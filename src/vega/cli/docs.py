@@ -16,6 +16,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from vega.cli import context
+from vega.errors import BadInput
 from vega.rag.extract import kind_of
 from vega.rag.ingest import FileOutcome
 from vega.rag.retrieve import Mode
@@ -41,7 +42,7 @@ def _files(paths: list[Path]) -> Iterator[tuple[Path, bool]]:
         elif path.is_file():
             yield path, True
         else:
-            raise typer.BadParameter(f"{path} is not a file or folder.")
+            raise BadInput(f"{path}: no such file or folder.")  # one line, exit 1
 
 
 async def _add(

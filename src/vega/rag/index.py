@@ -58,42 +58,54 @@ class VectorIndex(ABC):
 
 
 class FaissIndex(VectorIndex):
-    """Exact search (``IndexFlatIP``): at 100k chunks a query takes about 2 ms on 2 cores."""
+    """Exact search (``IndexFlatIP``): at 100k chunks a query takes about 2 ms on 2 cores.
+
+    FAISS releases the GIL and is not safe to change while another thread searches
+    (``remove_ids`` compacts the arrays a search is reading: a segfault). Searches run
+    on worker threads while a catch-up adds or removes chunks, so every call holds a lock.
+    """
 
     def __init__(self, dim: int, raw: Any = None) -> None:
         import faiss
 
         self.dim = dim
         self._index = raw if raw is not None else faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
+        self._lock = threading.Lock()
 
     def add(self, ids: Ids, vectors: Vectors) -> None:
         if len(ids):
-            self._index.add_with_ids(vectors, ids)
+            with self._lock:
+                self._index.add_with_ids(vectors, ids)
 
     def search(self, vector: Vectors, k: int) -> list[tuple[int, float]]:
-        n = self._index.ntotal
-        if n == 0 or k <= 0:
-            return []
-        scores, labels = self._index.search(vector.reshape(1, -1), min(k, n))
+        with self._lock:
+            n = self._index.ntotal
+            if n == 0 or k <= 0:
+                return []
+            scores, labels = self._index.search(vector.reshape(1, -1), min(k, n))
         return [(int(i), float(s)) for i, s in zip(labels[0], scores[0], strict=True) if i >= 0]
 
     def remove(self, ids: Ids) -> None:
         if len(ids):
-            self._index.remove_ids(ids)  # type: ignore[arg-type]  # the wrapper takes arrays too
+            with self._lock:
+                self._index.remove_ids(ids)  # type: ignore[arg-type]  # the wrapper takes arrays too
 
     def ids(self) -> Ids:
         import faiss
         import numpy as np
 
-        return np.asarray(faiss.vector_to_array(self._index.id_map), dtype=np.int64)
+        with self._lock:
+            return np.asarray(faiss.vector_to_array(self._index.id_map), dtype=np.int64)
 
     def count(self) -> int:
-        return int(self._index.ntotal)
+        with self._lock:
+            return int(self._index.ntotal)
 
     def save(self, path: Path) -> None:
         import faiss
 
-        faiss.write_index(self._index, str(path))
+        with self._lock:
+            faiss.write_index(self._index, str(path))
 
     @classmethod
     def load(cls, path: Path, dim: int) -> FaissIndex:
@@ -159,10 +171,14 @@ class VectorIndexes:
                 and info.get("dim") == state.dim
             ):
                 index = FaissIndex.load(data, state.dim)
-                return _Slot(index, state.embedding_model, int(info.get("version", -1)))
+                # The file's version label is not trusted: two processes flushing at once
+                # can leave one's vectors under the other's label (data and meta are two
+                # files). Version -1 makes the first use diff ids against the database once.
+                return _Slot(index, state.embedding_model, -1)
         except FileNotFoundError:
             pass
-        except (OSError, ValueError, RuntimeError) as exc:  # a torn or foreign file: rebuild
+        except (OSError, ValueError, TypeError, AttributeError, RuntimeError) as exc:
+            # a torn or foreign file: rebuild
             log.warning("index for collection %s is unreadable (%s); rebuilding", state.id, exc)
         return _Slot(FaissIndex(state.dim), state.embedding_model, -1, dirty=True)
 

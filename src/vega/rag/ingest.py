@@ -5,8 +5,8 @@ The steps that can be repeated safely are split from the one that commits:
 ``register`` records the document (or finds the identical one already there),
 ``prepare`` extracts, chunks and embeds without touching the database, and
 ``_commit`` replaces the document's chunks and marks it ready in one transaction.
-A process killed anywhere leaves a ``processing`` document that ``resume`` (or
-adding the same file again) finishes, with no duplicate chunks.
+A process killed anywhere leaves a ``processing`` document that ``resume`` (run
+when ``vega serve`` starts) finishes, with no duplicate chunks.
 """
 
 from __future__ import annotations

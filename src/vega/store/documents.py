@@ -261,3 +261,37 @@ def add_message_sources(
                 score=score,
             )
         )
+
+
+def sources_of(session: Session, *, message_ids: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
+    """The sources each message was given, as the chat reply carried them.
+
+    A source whose document was deleted since keeps its rank and score, with no text.
+    """
+    if not message_ids:
+        return {}
+    rows = session.execute(
+        select(MessageSource, Chunk, Document)
+        .outerjoin(Chunk, Chunk.id == MessageSource.chunk_id)
+        .outerjoin(Document, Document.id == MessageSource.document_id)
+        .where(MessageSource.message_id.in_(message_ids))
+        .order_by(MessageSource.message_id, MessageSource.rank)
+    )
+    out: dict[str, list[dict[str, Any]]] = {}
+    for source, chunk, doc in rows:
+        live = doc is not None and doc.deleted_at is None
+        out.setdefault(source.message_id, []).append(
+            {
+                "rank": source.rank,
+                "document_id": source.document_id,
+                "chunk_id": source.chunk_id,
+                "title": doc.title if live else None,
+                "source_name": doc.source_name if live else None,
+                "location": chunk.location if chunk is not None else None,
+                "start": chunk.char_start if chunk is not None else None,
+                "end": chunk.char_end if chunk is not None else None,
+                "score": round(source.score, 6),
+                "snippet": chunk.text if chunk is not None else None,
+            }
+        )
+    return out
