@@ -11,10 +11,8 @@ when ``vega serve`` starts) finishes, with no duplicate chunks.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
-import re
 from bisect import bisect_right
 from collections.abc import Callable, Sequence
 from contextlib import suppress
@@ -26,13 +24,14 @@ from typing import TYPE_CHECKING, BinaryIO
 import anyio.to_thread
 from sqlalchemy.orm import Session
 
-from vega.errors import PayloadTooLarge, UnreadableDocument, UnsupportedType, VegaError
+from vega.errors import UnreadableDocument, VegaError
 from vega.jobs import JobRunner, Report
 from vega.rag.chunk import Piece, chunk_text
 from vega.rag.embed import Embedder
-from vega.rag.extract import SUPPORTED, Budget, Segment, extract_isolated, kind_of
+from vega.rag.extract import Budget, Segment, extract_isolated
 from vega.rag.index import VectorIndexes
 from vega.rag.retrieve import check_collection_name, check_model, check_model_named, state_of
+from vega.rag.staging import Staged, stage, stored_path
 from vega.rag.views import DocumentView
 from vega.store import documents as repo
 from vega.store.db import Database
@@ -43,24 +42,12 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-COPY_CHUNK = 1 << 20
 BACKGROUND_ABOVE_BYTES = 1 << 20  # larger uploads are answered at once with a job id
 EMBED_BATCH = 256
 GROUP_FILES = 64  # documents per shared embedding pass and per transaction
 OVERLAP_TOKENS = 32
 EXCERPT_CHARS = 300
 SEPARATOR = "\n\n"
-_SAFE_SUFFIX = re.compile(r"^\.[A-Za-z0-9]{1,10}$")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-
-
-@dataclass(frozen=True, slots=True)
-class Staged:
-    path: Path
-    filename: str
-    sha256: str
-    size: int
-    kind: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,13 +89,6 @@ class FileOutcome:
     path: Path
     outcome: IngestOutcome | None = None
     error: VegaError | None = None
-
-
-def clean_filename(name: str) -> str:
-    """The last path component, without control characters: display metadata, never a path."""
-    base = re.split(r"[\\/]", name or "")[-1]
-    base = _CONTROL.sub("", base).strip().lstrip(".")
-    return base[:255] or "upload"
 
 
 def join_segments(segments: list[Segment]) -> tuple[str, list[int], list[str | None]]:
@@ -211,35 +191,9 @@ class IngestService:
     # -- steps -------------------------------------------------------------------
 
     def stage(self, source: BinaryIO, filename: str) -> Staged:
-        """Copy the upload into the data dir while hashing it, never holding it all in memory."""
-        name = clean_filename(filename)
-        staging = self._uploads / ".staging"
-        staging.mkdir(parents=True, exist_ok=True)
-        path = staging / new_id()
-        digest, size = hashlib.sha256(), 0
-        try:
-            with path.open("wb") as out:
-                head = b""
-                while block := source.read(COPY_CHUNK):
-                    size += len(block)
-                    if size > self._max_bytes:
-                        raise PayloadTooLarge(
-                            f"{name} is larger than {self._max_bytes >> 20} MB (VEGA_MAX_UPLOAD_MB)."
-                        )
-                    head = head or block[:8]
-                    digest.update(block)
-                    out.write(block)
-            if size == 0:
-                raise UnreadableDocument(f"{name} is empty.")
-            kind = kind_of(name, head)
-            if kind is None:
-                raise UnsupportedType(
-                    f"{name}: this file type is not supported. Supported: {SUPPORTED}."
-                )
-        except BaseException:
-            path.unlink(missing_ok=True)
-            raise
-        return Staged(path=path, filename=name, sha256=digest.hexdigest(), size=size, kind=kind)
+        return stage(
+            source, filename, staging_dir=self._uploads / ".staging", max_bytes=self._max_bytes
+        )
 
     async def _register(self, owner: int, name: str, staged: Staged) -> tuple[DocumentView, bool]:
         # The model's dimension is needed to create a collection; reading it loads the model,
@@ -276,12 +230,7 @@ class IngestService:
 
     def _new_document(self, session: Session, coll: Collection, staged: Staged) -> Document:
         document_id = new_id()
-        suffix = Path(staged.filename).suffix
-        stored = (
-            Path("uploads")
-            / document_id
-            / ("original" + (suffix.lower() if _SAFE_SUFFIX.match(suffix) else ""))
-        )
+        stored = stored_path(document_id, staged.filename)
         target = self._data_dir / stored
         target.parent.mkdir(parents=True, exist_ok=True)
         os.replace(staged.path, target)

@@ -1,0 +1,76 @@
+"""Uploads on their way in: copied next to their final place while hashed and sized.
+
+The client's file name is display metadata only: it never becomes a path. The
+stored file is ``uploads/<document id>/original<ext>``, where the extension is
+kept only when it is short and plain, so nothing a client sends can steer where
+bytes land.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+from vega.errors import PayloadTooLarge, UnreadableDocument, UnsupportedType
+from vega.rag.extract import SUPPORTED, kind_of
+from vega.store.tables import new_id
+
+COPY_CHUNK = 1 << 20
+_SAFE_SUFFIX = re.compile(r"^\.[A-Za-z0-9]{1,10}$")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+@dataclass(frozen=True, slots=True)
+class Staged:
+    path: Path
+    filename: str
+    sha256: str
+    size: int
+    kind: str
+
+
+def clean_filename(name: str) -> str:
+    """The last path component, without control characters: display metadata, never a path."""
+    base = re.split(r"[\\/]", name or "")[-1]
+    base = _CONTROL.sub("", base).strip().lstrip(".")
+    return base[:255] or "upload"
+
+
+def stored_path(document_id: str, filename: str) -> Path:
+    """Where a document's original lives, relative to the data dir."""
+    suffix = Path(filename).suffix
+    name = "original" + (suffix.lower() if _SAFE_SUFFIX.match(suffix) else "")
+    return Path("uploads") / document_id / name
+
+
+def stage(source: BinaryIO, filename: str, *, staging_dir: Path, max_bytes: int) -> Staged:
+    """Copy an upload to ``staging_dir`` while hashing it, never holding it all in memory."""
+    name = clean_filename(filename)
+    staging_dir.mkdir(parents=True, exist_ok=True)
+    path = staging_dir / new_id()
+    digest, size, head = hashlib.sha256(), 0, b""
+    try:
+        with path.open("wb") as out:
+            while block := source.read(COPY_CHUNK):
+                size += len(block)
+                if size > max_bytes:
+                    raise PayloadTooLarge(
+                        f"{name} is larger than {max_bytes >> 20} MB (VEGA_MAX_UPLOAD_MB)."
+                    )
+                head = head or block[:8]
+                digest.update(block)
+                out.write(block)
+        if size == 0:
+            raise UnreadableDocument(f"{name} is empty.")
+        kind = kind_of(name, head)
+        if kind is None:
+            raise UnsupportedType(
+                f"{name}: this file type is not supported. Supported: {SUPPORTED}."
+            )
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    return Staged(path=path, filename=name, sha256=digest.hexdigest(), size=size, kind=kind)
