@@ -19,6 +19,7 @@ from vega.errors import ConfigError
 if TYPE_CHECKING:
     from vega.llm.base import Backend
     from vega.rag.embed import Embedder
+    from vega.rag.readers.base import Extractor
     from vega.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -60,6 +61,8 @@ EmbedderFactory = Callable[["Settings"], "Embedder"]
 class Plugins:
     backends: Registry[BackendFactory] = field(default_factory=lambda: Registry("backend"))
     embedders: Registry[EmbedderFactory] = field(default_factory=lambda: Registry("embedder"))
+    # By kind of file ("pdf", "markdown"); `vega.rag.extract.readers_from` makes a table of them.
+    extractors: Registry[Extractor] = field(default_factory=lambda: Registry("extractor"))
 
 
 def load_plugins() -> Plugins:

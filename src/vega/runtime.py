@@ -20,7 +20,7 @@ from vega.metrics import Metrics
 from vega.plugins import Plugins, load_plugins
 from vega.rag.documents import DocumentService
 from vega.rag.embed import Embedder
-from vega.rag.extract import Budget
+from vega.rag.extract import Budget, readers_from
 from vega.rag.index import VectorIndexes
 from vega.rag.ingest import IngestService
 from vega.rag.reindex import Reindexer
@@ -174,6 +174,7 @@ def build(settings: Settings, *, plugins: Plugins | None = None) -> Runtime:
         data_dir=settings.data_dir,
         max_upload_bytes=max_upload,
         budget=Budget(max_bytes=max_upload, timeout_s=settings.ingest_timeout_s),
+        readers=readers_from(plugins.extractors),
     )
     mask = None
     if settings.pii_masking:

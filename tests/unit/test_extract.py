@@ -9,17 +9,27 @@ import time
 import tracemalloc
 import zipfile
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import docx
 import pytest
 
 from vega.errors import UnreadableDocument, UnsupportedType
+from vega.plugins import Plugins, load_plugins
 from vega.rag import extract as extract_module
-from vega.rag.extract import Budget, Segment, extract, extract_isolated, kind_of
+from vega.rag.extract import (
+    DEFAULT_READERS,
+    Budget,
+    Segment,
+    extract,
+    extract_isolated,
+    kind_of,
+    readers_from,
+)
+from vega.rag.readers.base import BadFile, Extractor, Job
 
 MB = 1 << 20
 
@@ -664,3 +674,65 @@ def test_isolated_extraction_from_worker_threads(tmp_path: Path) -> None:
     with ThreadPoolExecutor(3) as pool:
         results = list(pool.map(lambda p: extract_isolated(p, filename=p.name), paths))
     assert results == [[Segment(f"document {i}", "page 1")] for i in range(3)]
+
+
+# --- extractors from plugins ---------------------------------------------------------
+
+
+class Shouting(Extractor):
+    """A third-party reader: module-level, so the isolated child can unpickle it."""
+
+    kinds = ("shout",)
+    extensions: ClassVar[Mapping[str, str]] = {"shout": "shout", "xlsx": "shout"}
+    zip_container = True
+
+    def read(self, data: bytes, job: Job) -> list[Segment]:
+        if data.startswith(b"PK"):
+            return job.segment("A ZIP PACKAGE")
+        if data == b"bad":
+            raise BadFile("is not loud enough")
+        return job.segment(data.decode().upper())
+
+
+def test_builtin_extractors_are_registered_by_kind() -> None:
+    registry = load_plugins().extractors
+    readers = readers_from(registry)
+    assert readers == dict(DEFAULT_READERS)
+    assert list(readers) == list(DEFAULT_READERS)  # same order: same list of extensions
+    assert registry.get("markdown") is registry.get("code")  # one reader, several kinds
+
+
+def test_a_plugin_extractor_reads_its_kind_alone_and_inside_archives(
+    write: Callable[..., Path],
+) -> None:
+    plugins = load_plugins()
+    plugins.extractors.register("shout", Shouting())
+    readers = readers_from(plugins.extractors)
+    assert kind_of("a.SHOUT", readers=readers) == "shout"
+    assert kind_of("a.shout") is None  # the built-in table is unchanged
+    assert kind_of("book.xlsx", b"PK\x03\x04", readers=readers) == "shout"
+    path = write(b"hello")
+    assert extract(path, filename="a.shout", readers=readers) == [Segment("HELLO")]
+    with pytest.raises(UnsupportedType, match=r"\.shout"):
+        extract(write(b"x"), filename="a.bin", readers=readers)
+    with pytest.raises(UnreadableDocument, match=r"^a\.shout is not loud enough$"):
+        extract_isolated(write(b"bad"), filename="a.shout", readers=readers)
+    archive = write(zip_bytes({"a.shout": b"hi", "b.txt": b"plain", "c.xlsx": zip_bytes({})}))
+    expected = [
+        Segment("HI", "a.shout"),
+        Segment("plain", "b.txt"),
+        Segment("A ZIP PACKAGE", "c.xlsx"),
+    ]
+    # The zip reader is isolated: the child gets the same table, plugin included.
+    assert extract_isolated(archive, filename="a.zip", readers=readers) == expected
+    assert extract(archive, filename="a.zip", readers=readers) == expected
+
+
+def test_readers_without_a_kind_leave_it_unsupported(write: Callable[..., Path]) -> None:
+    plugins = Plugins()
+    plugins.extractors.register("shout", Shouting())
+    readers = readers_from(plugins.extractors)
+    assert kind_of("doc.pdf", b"%PDF-1.7", readers=readers) is None
+    with pytest.raises(UnsupportedType) as raised:
+        extract(write(b"hi"), filename="a.txt", readers=readers)
+    assert raised.value.message.endswith("Supported: .shout, .xlsx")

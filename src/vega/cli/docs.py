@@ -17,7 +17,6 @@ from rich.table import Table
 
 from vega.cli import context
 from vega.errors import BadInput
-from vega.rag.extract import kind_of
 from vega.rag.ingest import FileOutcome
 from vega.rag.retrieve import Mode
 from vega.runtime import Runtime
@@ -48,8 +47,8 @@ def _files(paths: list[Path]) -> Iterator[tuple[Path, bool]]:
 async def _add(
     rt: Runtime, files: list[tuple[Path, bool]], collection: str | None, quiet: bool
 ) -> list[dict[str, Any]]:
-    skipped = [path for path, named in files if not named and kind_of(path.name) is None]
-    wanted = [path for path, named in files if named or kind_of(path.name) is not None]
+    skipped = [path for path, named in files if not named and not rt.ingest.reads(path.name)]
+    wanted = [path for path, named in files if named or rt.ingest.reads(path.name)]
     columns = (
         TextColumn("{task.description}"),
         BarColumn(),

@@ -1,7 +1,8 @@
-"""Vega's own embedders, registered through the same door as third-party plugins.
+"""Vega's own embedders and extractors, registered through the same door as third-party plugins.
 
 Each factory imports its embedder when called, so loading the plugins never
-imports numpy, torch or sentence-transformers.
+imports numpy, torch or sentence-transformers. Extractors are registered once per
+kind they read; their parsing libraries (pypdf, python-docx) load on first use.
 """
 
 from __future__ import annotations
@@ -50,5 +51,10 @@ def openai(settings: Settings) -> Embedder:
 
 
 def register(plugins: Plugins) -> None:
+    from vega.rag.readers import BUILTIN
+
     for name, factory in (("local", local), ("ollama", ollama), ("openai", openai)):
         plugins.embedders.register(name, factory)
+    for extractor in BUILTIN:
+        for kind in extractor.kinds:
+            plugins.extractors.register(kind, extractor)

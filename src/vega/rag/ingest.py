@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import os
 from bisect import bisect_right
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
 from functools import partial
@@ -28,7 +28,7 @@ from vega.errors import UnreadableDocument, VegaError
 from vega.jobs import JobRunner, Report
 from vega.rag.chunk import Piece, chunk_text
 from vega.rag.embed import Embedder
-from vega.rag.extract import Budget, Segment, extract_isolated
+from vega.rag.extract import Budget, Extractor, Segment, extract_isolated
 from vega.rag.index import VectorIndexes
 from vega.rag.retrieve import check_collection_name, check_model, check_model_named, state_of
 from vega.rag.staging import Staged, stage, stored_path
@@ -121,7 +121,9 @@ class IngestService:
         data_dir: Path,
         max_upload_bytes: int,
         budget: Budget,
+        readers: Mapping[str, Extractor] | None = None,
     ) -> None:
+        self._readers = readers
         self._db = db
         self._embedder = embedder
         self._indexes = indexes
@@ -190,9 +192,17 @@ class IngestService:
 
     # -- steps -------------------------------------------------------------------
 
+    def reads(self, filename: str) -> bool:
+        """Whether a file of this name would be read (folders skip the rest)."""
+        return kind_of(filename, readers=self._readers) is not None
+
     def stage(self, source: BinaryIO, filename: str) -> Staged:
         return stage(
-            source, filename, staging_dir=self._uploads / ".staging", max_bytes=self._max_bytes
+            source,
+            filename,
+            staging_dir=self._uploads / ".staging",
+            max_bytes=self._max_bytes,
+            readers=self._readers,
         )
 
     async def _register(self, owner: int, name: str, staged: Staged) -> tuple[DocumentView, bool]:
@@ -255,7 +265,11 @@ class IngestService:
     def _chunk(self, doc: Document, coll: Collection) -> _Chunked:
         path = self._data_dir / doc.stored_path
         segments = extract_isolated(
-            path, filename=doc.source_name, kind=doc.content_type, budget=self._budget
+            path,
+            filename=doc.source_name,
+            kind=doc.content_type,
+            budget=self._budget,
+            readers=self._readers,
         )
         text, starts, locations = join_segments(segments)
         embedder = self._embedder()

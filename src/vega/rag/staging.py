@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
 from vega.errors import PayloadTooLarge, UnreadableDocument, UnsupportedType
-from vega.rag.extract import SUPPORTED, kind_of
+from vega.rag.extract import SUPPORTED, Extractor, kind_of
 from vega.store.tables import new_id
 
 COPY_CHUNK = 1 << 20
@@ -46,7 +47,14 @@ def stored_path(document_id: str, filename: str) -> Path:
     return Path("uploads") / document_id / name
 
 
-def stage(source: BinaryIO, filename: str, *, staging_dir: Path, max_bytes: int) -> Staged:
+def stage(
+    source: BinaryIO,
+    filename: str,
+    *,
+    staging_dir: Path,
+    max_bytes: int,
+    readers: Mapping[str, Extractor] | None = None,
+) -> Staged:
     """Copy an upload to ``staging_dir`` while hashing it, never holding it all in memory."""
     name = clean_filename(filename)
     staging_dir.mkdir(parents=True, exist_ok=True)
@@ -65,7 +73,7 @@ def stage(source: BinaryIO, filename: str, *, staging_dir: Path, max_bytes: int)
                 out.write(block)
         if size == 0:
             raise UnreadableDocument(f"{name} is empty.")
-        kind = kind_of(name, head)
+        kind = kind_of(name, head, readers=readers)
         if kind is None:
             raise UnsupportedType(
                 f"{name}: this file type is not supported. Supported: {SUPPORTED}."
