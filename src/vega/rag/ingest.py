@@ -28,7 +28,7 @@ from vega.errors import UnreadableDocument, VegaError
 from vega.jobs import JobRunner, Report
 from vega.rag.chunk import Piece, chunk_text
 from vega.rag.embed import Embedder
-from vega.rag.extract import Budget, Extractor, Segment, extract_isolated
+from vega.rag.extract import Budget, Extractor, Segment, extract_isolated, kind_of
 from vega.rag.index import VectorIndexes
 from vega.rag.retrieve import check_collection_name, check_model, check_model_named, state_of
 from vega.rag.staging import Staged, stage, stored_path
