@@ -3,7 +3,7 @@
 A plugin package declares ``[project.entry-points."vega.plugins"] name = "pkg:register"``
 where ``register(plugins: Plugins) -> None`` adds its factories. Vega's built-ins
 come in through the same door (``vega.llm.builtin:register`` for backends,
-``vega.rag.builtin:register`` for embedders).
+``vega.rag.builtin:register`` for embedders and document readers).
 """
 
 from __future__ import annotations
