@@ -20,6 +20,7 @@ import sys
 import threading
 import time
 import uuid
+import zlib
 from collections.abc import Iterator
 from contextlib import closing
 from dataclasses import dataclass, field
@@ -31,7 +32,6 @@ import pytest
 
 from tests.fakes.server import VegaServer, run_cli, start_vega, vega_env
 from tests.helpers import db_rows
-from tests.unit.test_extract import LOOP_PDF, slow_pdf
 
 pytestmark = pytest.mark.slow
 
@@ -76,6 +76,55 @@ PROSE_WORDS = [
 SEARCH_WITHIN_S = 1.0
 HEALTHZ_MAX_S = 0.2
 INGEST_TIMEOUT_S = 2
+
+
+# --- PDFs built by hand (as in tests/unit/test_extract.py) ---------------------------
+
+
+def pdf_bytes(objects: list[bytes]) -> bytes:
+    """A PDF file from its numbered objects (1 is the catalog), with a correct xref table."""
+    out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1,
+        xref,
+    )
+    return bytes(out)
+
+
+_CATALOG = b"<< /Type /Catalog /Pages 2 0 R >>"
+_FONT = b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"
+_PAGE = (
+    b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792]"
+    b" /Resources << /Font << /F1 3 0 R >> >> /Contents 4 0 R >>"
+)
+
+
+def slow_pdf(operators: int) -> bytes:
+    """A few KB that take pypdf many seconds: one page whose content is all text operators."""
+    content = zlib.compress(b"BT /F1 12 Tf " + b"(ab) Tj 1 0 Td " * operators + b"ET")
+    stream = b"<< /Length %d /Filter /FlateDecode >>\nstream\n%s\nendstream" % (
+        len(content),
+        content,
+    )
+    return pdf_bytes([_CATALOG, b"<< /Type /Pages /Kids [5 0 R] /Count 1 >>", _FONT, stream, _PAGE])
+
+
+# The page tree lists itself among its own kids: a classic parser loop.
+LOOP_PDF = pdf_bytes(
+    [
+        _CATALOG,
+        b"<< /Type /Pages /Kids [2 0 R 3 0 R] /Count 2 >>",
+        _PAGE,
+        b"<< /Length 0 >>\nstream\n\nendstream",
+    ]
+)
 
 
 # --- helpers ----------------------------------------------------------------------
@@ -221,13 +270,11 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> Corpus:
     """The folder tree above, added once with `vega docs add TREE --json`."""
     root = tmp_path_factory.mktemp("docs-cli")
     tree, data_dir = root / "tree", root / "data"
-    for relative, content in {**FILES, **SKIPPED, **HIDDEN}.items():
+    contents: dict[str, bytes] = {r: text.encode() for r, text in (FILES | HIDDEN).items()}
+    for relative, content in (contents | SKIPPED).items():
         path = tree / relative
         path.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(content, bytes):
-            path.write_bytes(content)
-        else:
-            path.write_text(content)
+        path.write_bytes(content)
     data_dir.mkdir()
     env = vega_env(data_dir, llm_backend="none")
     started = time.monotonic()
@@ -452,8 +499,8 @@ def assert_index_matches_database(data_dir: Path) -> None:
         "WHERE d.deleted_at IS NULL AND c.collection_id = ? ORDER BY c.id",
         collection["id"],
     )
-    index = faiss.read_index(str(data_dir / "indexes" / f"{collection['id']}.faiss"))
-    held = np.sort(faiss.vector_to_array(index.id_map))
+    index: Any = faiss.read_index(str(data_dir / "indexes" / f"{collection['id']}.faiss"))
+    held = np.sort(faiss.vector_to_array(index.id_map))  # an IndexIDMap2
     assert held.tolist() == [r["id"] for r in rows]
     for row in rows:
         stored = np.frombuffer(row["embedding"], dtype=np.float32)

@@ -43,7 +43,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 BACKGROUND_ABOVE_BYTES = 1 << 20  # larger uploads are answered at once with a job id
-EMBED_BATCH = 256
+EMBED_BATCH = 64  # also how often a job's progress moves
 GROUP_FILES = 64  # documents per shared embedding pass and per transaction
 OVERLAP_TOKENS = 32
 EXCERPT_CHARS = 300
@@ -206,10 +206,16 @@ class IngestService:
         )
 
     async def _register(self, owner: int, name: str, staged: Staged) -> tuple[DocumentView, bool]:
-        # The model's dimension is needed to create a collection; reading it loads the model,
-        # which must not happen while holding the database's one writer slot.
+        # A new collection records the model's dimension, and reading it loads the model:
+        # do that only when needed (re-adding a folder of duplicates loads nothing), and
+        # never while holding the database's one writer slot.
         embedder = await anyio.to_thread.run_sync(self._embedder)
-        model, dim = embedder.name, await anyio.to_thread.run_sync(lambda: embedder.dim)
+        model = embedder.name
+        known = await self._db.run(lambda s: repo.get_collection(s, owner=owner, name=name))
+        if known is not None and known.embedding_model == model:
+            dim = known.dim
+        else:
+            dim = await anyio.to_thread.run_sync(lambda: embedder.dim)
         try:
             return await self._db.run(
                 lambda s: self._register_in(s, owner, name, staged, model, dim), write=True
@@ -285,15 +291,18 @@ class IngestService:
         return _Chunked(pieces, starts, locations, excerpt_of(text))
 
     def _vectors(self, texts: list[str], progress: Report | None = None) -> Vectors:
+        """Embed in batches of similar length (less padding), reporting progress per batch."""
         import numpy as np
 
         embedder = self._embedder()
-        parts = []
-        for start in range(0, len(texts), EMBED_BATCH):
-            parts.append(embedder.embed_batch(texts[start : start + EMBED_BATCH]))
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]), reverse=True)
+        out = np.empty((len(texts), embedder.dim), dtype=np.float32)
+        for start in range(0, len(order), EMBED_BATCH):
+            batch = order[start : start + EMBED_BATCH]
+            out[batch] = embedder.embed_batch([texts[i] for i in batch])
             if progress is not None:
                 progress(min(start + EMBED_BATCH, len(texts)) / len(texts))
-        return np.ascontiguousarray(np.vstack(parts), dtype=np.float32)
+        return out
 
     # -- many files at once (folders): documents share embedding batches ------------
 

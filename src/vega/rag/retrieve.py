@@ -151,13 +151,14 @@ class Retriever:
         name = collection or DEFAULT_COLLECTION
         k = self._check(query, top_k, mode)
         depth = max(MIN_DEPTH, 2 * k)
-        embedder = self._embedder() if mode != "lexical" else None
-        vector = embedder.embed_batch([query])[0] if embedder is not None else None
         with self._db.session() as session:
+            # The collection first: an unknown one must not cost a model load.
             coll = owned_collection(session, owner=owner, name=name)
             dense: list[tuple[int, float]] = []
-            if embedder is not None and vector is not None:
+            if mode != "lexical":
+                embedder = self._embedder()
                 check_model(coll, embedder)
+                vector = embedder.embed_batch([query])[0]
                 index = self._indexes.current(session, state_of(coll))
                 dense = index.search(vector, depth)
             lex: list[tuple[int, float]] = []
