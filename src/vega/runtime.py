@@ -132,6 +132,7 @@ class Runtime:
         await self.jobs.aclose()
         await self.gateway.aclose()
         await anyio.to_thread.run_sync(self.indexes.flush)
+        self.retriever.close()
         self.embedder.close()
         self.db.dispose()
 

@@ -44,7 +44,7 @@ log = logging.getLogger(__name__)
 
 BACKGROUND_ABOVE_BYTES = 1 << 20  # larger uploads are answered at once with a job id
 EMBED_BATCH = 64  # also how often a job's progress moves
-GROUP_FILES = 64  # documents per shared embedding pass and per transaction
+GROUP_FILES = 256  # documents per shared embedding pass and per transaction
 OVERLAP_TOKENS = 32
 EXCERPT_CHARS = 300
 SEPARATOR = "\n\n"
@@ -322,6 +322,10 @@ class IngestService:
             outcomes += await self._add_group(owner, name, group)
             if progress is not None:
                 progress(len(outcomes))
+        added = [o.outcome.document for o in outcomes if o.outcome and not o.outcome.duplicate]
+        if added:  # once at the end: saving the index per group would rewrite it each time
+            collection_id = await self._db.run(lambda s: _load(s, document_id=added[0].id)[1].id)
+            await anyio.to_thread.run_sync(self._refresh_index, collection_id)
         return outcomes
 
     async def _add_group(self, owner: int, name: str, paths: Sequence[Path]) -> list[FileOutcome]:
@@ -350,8 +354,6 @@ class IngestService:
                     if isinstance(outcome, VegaError)
                     else FileOutcome(path, IngestOutcome(outcome))
                 )
-            collection_id = next(iter(prepared.values()))[0].collection_id
-            await anyio.to_thread.run_sync(self._refresh_index, collection_id)
         return [results[path] for path in paths]
 
     def _prepare_many(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Literal
 
@@ -118,6 +119,7 @@ class Retriever:
         max_top_k: int = MAX_TOP_K,
     ) -> None:
         self._max_top_k = max_top_k
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="vega-query-embed")
         self._db = db
         self._embedder = embedder
         self._indexes = indexes
@@ -154,19 +156,26 @@ class Retriever:
         with self._db.session() as session:
             # The collection first: an unknown one must not cost a model load.
             coll = owned_collection(session, owner=owner, name=name)
-            dense: list[tuple[int, float]] = []
+            pending = None
             if mode != "lexical":
                 embedder = self._embedder()
                 check_model(coll, embedder)
-                vector = embedder.embed_batch([query])[0]
-                index = self._indexes.current(session, state_of(coll))
-                dense = index.search(vector, depth)
+                # The model and SQLite both let go of the GIL: embed the query while
+                # the lexical search runs, and a hybrid search costs the slower of the two.
+                pending = self._pool.submit(embedder.embed_batch, [query])
             lex: list[tuple[int, float]] = []
             if mode != "dense":
                 lex = lexical.search(session, collection_id=coll.id, query=query, limit=depth)
+            dense: list[tuple[int, float]] = []
+            if pending is not None:
+                index = self._indexes.current(session, state_of(coll))
+                dense = index.search(pending.result()[0], depth)
             ranked = dense if mode == "dense" else lex if mode == "lexical" else fuse([dense, lex])
             hits = _hits(session, coll.id, ranked, k, dict(dense), dict(lex))
         return SearchResult(query=query, collection=name, mode=mode, hits=hits)
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
 
     def _check(self, query: str, top_k: int | None, mode: str) -> int:
         if mode not in MODES:
