@@ -182,7 +182,7 @@ async def register_only(api: Api, content: str, name: str, *, collection: str) -
     """Stage and register a file, then stop, as a process killed mid-ingest would."""
     service = api.runtime.ingest
     staged = await anyio.to_thread.run_sync(service.stage, io.BytesIO(content.encode()), name)
-    view, duplicate = await service._register(api.runtime.owner.key_id, collection, staged)
+    [(view, duplicate)] = await service._register(api.runtime.owner.key_id, collection, [staged])
     assert not duplicate and view.status == "processing"
     return view.id
 

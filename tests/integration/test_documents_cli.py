@@ -295,6 +295,7 @@ def side_by_side(corpus: Corpus) -> dict[str, subprocess.CompletedProcess[str]]:
         "lexical": ["search", QUERIES["kitchen/code/fibonacci.py"], "--mode", "lexical", "--json"],
         "unknown": ["search", "lava", "--collection", "nope", "--mode", "lexical"],
         "bad_k": ["search", "lava", "-k", "0", "--mode", "lexical"],
+        "chat": ["chat", QUERIES["volcano.md"], "--collection", "default", "-k", "1", "--json"],
     }
     before = {
         "documents": db_rows(corpus.data_dir, "SELECT count(*) AS n FROM documents")[0]["n"],
@@ -392,6 +393,23 @@ def test_search_ranks_the_right_file_first_in_every_mode(
 
     assert_one_error_line(side_by_side["unknown"], 1, "No collection 'nope'")
     assert_one_error_line(side_by_side["bad_k"], 1, "top_k")
+
+
+def test_chat_with_a_collection_answers_from_the_passages_without_a_model(
+    corpus: Corpus, side_by_side: dict[str, subprocess.CompletedProcess[str]]
+) -> None:
+    reply = as_json(side_by_side["chat"])
+    assert reply["model"] == "retrieval-only"
+    [source] = reply["sources"]
+    assert source["document_id"] == corpus.doc_id("volcano.md")
+    assert "[1] volcano" in reply["response"]
+    assert "VEGA_OPENAI_BASE_URL" in reply["response"]  # the one line on connecting a model
+    rows = db_rows(
+        corpus.data_dir,
+        "SELECT chunk_id FROM message_sources WHERE message_id = ?",
+        reply["message_id"],
+    )
+    assert [r["chunk_id"] for r in rows] == [source["chunk_id"]]
 
 
 # --- 3. vega docs list / rm -------------------------------------------------------

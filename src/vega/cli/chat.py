@@ -38,6 +38,9 @@ def chat(
     collection: Annotated[
         str | None, typer.Option(help="Answer from this document collection.")
     ] = None,
+    top_k: Annotated[
+        int | None, typer.Option("--top-k", "-k", help="How many passages to give the model.")
+    ] = None,
     no_stream: Annotated[
         bool, typer.Option("--no-stream", help="Print the answer when complete.")
     ] = False,
@@ -45,7 +48,12 @@ def chat(
 ) -> None:
     """One chat turn, streamed to the terminal and logged (source=cli)."""
     request = ChatRequest(
-        prompt=prompt, session_id=session, model=model, collection=collection, source="cli"
+        prompt=prompt,
+        session_id=session,
+        model=model,
+        collection=collection,
+        top_k=top_k,
+        source="cli",
     )
     stream = not (no_stream or json_out)
     done = context.run(lambda rt: _turn(rt, request, stream=stream))

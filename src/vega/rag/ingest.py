@@ -148,7 +148,7 @@ class IngestService:
         """Add one file. Small files are ingested before returning; large ones by a job."""
         name = check_collection_name(collection or "default")
         staged = await anyio.to_thread.run_sync(self.stage, source, filename)
-        document, duplicate = await self._register(owner, name, staged)
+        [(document, duplicate)] = await self._register(owner, name, [staged])
         if duplicate or document.status == "ready":
             return IngestOutcome(document, duplicate=True)
         if background is None:
@@ -205,7 +205,10 @@ class IngestService:
             readers=self._readers,
         )
 
-    async def _register(self, owner: int, name: str, staged: Staged) -> tuple[DocumentView, bool]:
+    async def _register(
+        self, owner: int, name: str, staged: Sequence[Staged]
+    ) -> list[tuple[DocumentView, bool]]:
+        """Record the documents (or find identical ones) in one transaction; True = duplicate."""
         # A new collection records the model's dimension, and reading it loads the model:
         # do that only when needed (re-adding a folder of duplicates loads nothing), and
         # never while holding the database's one writer slot.
@@ -221,11 +224,18 @@ class IngestService:
                 lambda s: self._register_in(s, owner, name, staged, model, dim), write=True
             )
         finally:
-            staged.path.unlink(missing_ok=True)  # moved into place, or not needed
+            for item in staged:
+                item.path.unlink(missing_ok=True)  # moved into place, or not needed
 
     def _register_in(
-        self, session: Session, owner: int, name: str, staged: Staged, model: str, dim: int
-    ) -> tuple[DocumentView, bool]:
+        self,
+        session: Session,
+        owner: int,
+        name: str,
+        staged: Sequence[Staged],
+        model: str,
+        dim: int,
+    ) -> list[tuple[DocumentView, bool]]:
         coll = repo.get_collection(session, owner=owner, name=name)
         if coll is None:
             coll = repo.create_collection(
@@ -233,16 +243,20 @@ class IngestService:
             )
         else:  # refuse before recording a document that could never be processed
             check_model_named(coll, name=model, dim=dim)
-        existing = repo.find_duplicate(session, collection_id=coll.id, sha256=staged.sha256)
-        if existing is not None:
-            return DocumentView.of(existing, coll), True
-        doc = repo.find_failed(session, collection_id=coll.id, sha256=staged.sha256)
-        if doc is not None:  # the same bytes failed before: try again in the same row
-            repo.set_status(session, document=doc, status="processing")
-        else:
-            doc = self._new_document(session, coll, staged)
+        out = []
+        for item in staged:
+            existing = repo.find_duplicate(session, collection_id=coll.id, sha256=item.sha256)
+            if existing is not None:
+                out.append((DocumentView.of(existing, coll), True))
+                continue
+            doc = repo.find_failed(session, collection_id=coll.id, sha256=item.sha256)
+            if doc is not None:  # the same bytes failed before: try again in the same row
+                repo.set_status(session, document=doc, status="processing")
+            else:
+                doc = self._new_document(session, coll, item)
+            out.append((DocumentView.of(doc, coll), False))
         session.commit()
-        return DocumentView.of(doc, coll), False
+        return out
 
     def _new_document(self, session: Session, coll: Collection, staged: Staged) -> Document:
         document_id = new_id()
@@ -330,15 +344,22 @@ class IngestService:
 
     async def _add_group(self, owner: int, name: str, paths: Sequence[Path]) -> list[FileOutcome]:
         results: dict[Path, FileOutcome] = {}
-        todo: list[tuple[Path, str]] = []
+        staged: list[tuple[Path, Staged]] = []
         for path in paths:
             try:
                 with path.open("rb") as source:
-                    staged = await anyio.to_thread.run_sync(self.stage, source, path.name)
-                document, duplicate = await self._register(owner, name, staged)
+                    staged.append(
+                        (path, await anyio.to_thread.run_sync(self.stage, source, path.name))
+                    )
             except VegaError as exc:
                 results[path] = FileOutcome(path, error=exc)
-                continue
+        todo: list[tuple[Path, str]] = []
+        try:
+            registered = await self._register(owner, name, [item for _, item in staged])
+        except VegaError as exc:  # the whole collection refuses (e.g. another model)
+            registered = []
+            results.update((path, FileOutcome(path, error=exc)) for path, _ in staged)
+        for (path, _), (document, duplicate) in zip(staged, registered, strict=False):
             if duplicate or document.status == "ready":
                 results[path] = FileOutcome(path, IngestOutcome(document, duplicate=True))
             else:
