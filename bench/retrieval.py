@@ -152,6 +152,7 @@ def synthetic_collection(rt: Any, n_chunks: int, words: list[str]) -> None:
     Only latency is measured on it, so the vectors need not mean anything; they go
     through the same tables (and FTS triggers) as real ones.
     """
+    from vega.rag import lexical
     from vega.store import documents as repo
 
     rng = np.random.default_rng(0)
@@ -165,6 +166,7 @@ def synthetic_collection(rt: Any, n_chunks: int, words: list[str]) -> None:
             embedding_model=embedder.name,
             dim=embedder.dim,
         )
+        lexical.create(s, collection_id=coll.id)
         for d in range(n_chunks // per_doc):
             doc = repo.add_document(
                 s,

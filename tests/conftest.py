@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,6 +17,7 @@ from vega.api.app import create_app
 from vega.rag.embed import Embedder
 from vega.runtime import Runtime, build
 from vega.settings import Settings, load_settings
+from vega.store.db import Database
 
 pytest_plugins = ["tests.fakes.fixtures", "tests.fakes.server"]
 
@@ -100,6 +101,16 @@ async def api(make_api: Callable[..., Any]) -> Api:
 @pytest.fixture
 def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'test.db'}"
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db(request: pytest.FixtureRequest, sqlite_url: str) -> Iterator[Database]:
+    """A migrated database: a fresh SQLite file, and a fresh Postgres database where one runs."""
+    url = sqlite_url if request.param == "sqlite" else request.getfixturevalue("postgres_url")
+    database = Database.from_url(url)
+    database.migrate()
+    yield database
+    database.dispose()
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

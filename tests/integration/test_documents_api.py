@@ -12,7 +12,6 @@ import hashlib
 import io
 import itertools
 import zipfile
-import zlib
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +20,7 @@ import httpx
 import pytest
 
 from tests.conftest import Api
+from tests.fakes.documents import text_pdf
 from tests.fakes.embedders import HashingEmbedder
 from tests.helpers import db_rows, parse_sse
 from vega.chat.prompts import CITE_INSTRUCTIONS
@@ -50,33 +50,6 @@ def query_for(topic: str) -> str:
 
 
 # --- files built here -------------------------------------------------------------
-
-
-def pdf_with_text(text: str) -> bytes:
-    """A one-page PDF with one line of Helvetica text, with a correct xref table."""
-    content = b"BT /F1 12 Tf 72 720 Td (%s) Tj ET" % text.encode("latin-1")
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [4 0 R] /Count 1 >>",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792]"
-        b" /Resources << /Font << /F1 3 0 R >> >> /Contents 5 0 R >>",
-        b"<< /Length %d /Filter /FlateDecode >>\nstream\n%s\nendstream"
-        % (len(zlib.compress(content)), zlib.compress(content)),
-    ]
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
-        len(objects) + 1,
-        xref,
-    )
-    return bytes(out)
 
 
 def zip_of(members: dict[str, str]) -> bytes:
@@ -285,7 +258,7 @@ FORMATS = [
     ),
     pytest.param(
         "report.pdf",
-        pdf_with_text("Axolotls regenerate severed limbs in Xochimilco canals."),
+        text_pdf(["Axolotls regenerate severed limbs in Xochimilco canals."], compress=True),
         [("axolotls regenerate limbs", "Axolotls", "page 1")],
         id="pdf",
     ),
@@ -843,6 +816,22 @@ async def test_resume_finishes_a_job_a_stopped_server_never_ran(
     assert doc["status"] == "ready" and doc["chunks"] == len(chunk_rows(api, doc_id)) > 1
     assert (await hits(api, query_for("volcanoes")))[0]["document_id"] == doc_id
     assert await api.runtime.ingest.resume() == 0
+
+
+async def test_resume_closes_a_job_whose_document_finished_before_the_crash(
+    make_api: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stopped: Api = await make_api()
+    monkeypatch.setattr(stopped.runtime.jobs, "spawn", lambda job_id, work: None)
+    r = await upload(stopped, "atlas.md", corpus(), background=True)
+    doc_id, job_id = r.json()["document_id"], r.json()["job_id"]
+    await stopped.runtime.ingest.process(doc_id)  # committed; the job row never heard of it
+
+    api: Api = await make_api()
+    assert await api.runtime.ingest.resume() == 0  # nothing left to ingest
+    job = (await api.client.get(f"/jobs/{job_id}", headers=api.auth())).json()
+    assert (job["status"], job["progress"]) == ("done", 1.0)
+    assert job["result"]["chunks"] == len(chunk_rows(api, doc_id)) > 1
 
 
 async def test_resume_and_reprocessing_never_duplicate_chunks(make_api: Any) -> None:

@@ -20,7 +20,6 @@ import sys
 import threading
 import time
 import uuid
-import zlib
 from collections.abc import Iterator
 from contextlib import closing
 from dataclasses import dataclass, field
@@ -30,6 +29,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.fakes.documents import LOOP_PDF, slow_pdf
 from tests.fakes.server import VegaServer, run_cli, start_vega, vega_env
 from tests.helpers import db_rows
 
@@ -76,55 +76,6 @@ PROSE_WORDS = [
 SEARCH_WITHIN_S = 1.0
 HEALTHZ_MAX_S = 0.2
 INGEST_TIMEOUT_S = 2
-
-
-# --- PDFs built by hand (as in tests/unit/test_extract.py) ---------------------------
-
-
-def pdf_bytes(objects: list[bytes]) -> bytes:
-    """A PDF file from its numbered objects (1 is the catalog), with a correct xref table."""
-    out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
-        len(objects) + 1,
-        xref,
-    )
-    return bytes(out)
-
-
-_CATALOG = b"<< /Type /Catalog /Pages 2 0 R >>"
-_FONT = b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"
-_PAGE = (
-    b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792]"
-    b" /Resources << /Font << /F1 3 0 R >> >> /Contents 4 0 R >>"
-)
-
-
-def slow_pdf(operators: int) -> bytes:
-    """A few KB that take pypdf many seconds: one page whose content is all text operators."""
-    content = zlib.compress(b"BT /F1 12 Tf " + b"(ab) Tj 1 0 Td " * operators + b"ET")
-    stream = b"<< /Length %d /Filter /FlateDecode >>\nstream\n%s\nendstream" % (
-        len(content),
-        content,
-    )
-    return pdf_bytes([_CATALOG, b"<< /Type /Pages /Kids [5 0 R] /Count 1 >>", _FONT, stream, _PAGE])
-
-
-# The page tree lists itself among its own kids: a classic parser loop.
-LOOP_PDF = pdf_bytes(
-    [
-        _CATALOG,
-        b"<< /Type /Pages /Kids [2 0 R 3 0 R] /Count 2 >>",
-        _PAGE,
-        b"<< /Length 0 >>\nstream\n\nendstream",
-    ]
-)
 
 
 # --- helpers ----------------------------------------------------------------------

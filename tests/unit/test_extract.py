@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 import docx
 import pytest
 
+from tests.fakes.documents import LOOP_PDF, slow_pdf, text_pdf
 from vega.errors import UnreadableDocument, UnsupportedType
 from vega.plugins import Plugins, load_plugins
 from vega.rag import extract as extract_module
@@ -34,74 +35,6 @@ from vega.rag.readers.base import BadFile, Extractor, Job
 MB = 1 << 20
 
 # --- builders ---------------------------------------------------------------------
-
-
-def pdf_bytes(objects: list[bytes]) -> bytes:
-    """A PDF file from its numbered objects (1 is the catalog), with a correct xref table."""
-    out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
-        len(objects) + 1,
-        xref,
-    )
-    return bytes(out)
-
-
-def pdf_stream(content: bytes, *, compress: bool = False) -> bytes:
-    if compress:
-        content = zlib.compress(content)
-        return b"<< /Length %d /Filter /FlateDecode >>\nstream\n%s\nendstream" % (
-            len(content),
-            content,
-        )
-    return b"<< /Length %d >>\nstream\n%s\nendstream" % (len(content), content)
-
-
-_CATALOG = b"<< /Type /Catalog /Pages 2 0 R >>"
-_FONT = b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"
-
-
-def _page(content_ref: int) -> bytes:
-    return (
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792]"
-        b" /Resources << /Font << /F1 3 0 R >> >> /Contents %d 0 R >>" % content_ref
-    )
-
-
-def text_pdf(pages: list[str], *, compress: bool = False) -> bytes:
-    """One line of Helvetica text per page ("" for a page with no text)."""
-    kids = b" ".join(b"%d 0 R" % (4 + 2 * i) for i in range(len(pages)))
-    objects = [_CATALOG, b"<< /Type /Pages /Kids [%s] /Count %d >>" % (kids, len(pages)), _FONT]
-    for i, text in enumerate(pages):
-        content = b"BT /F1 12 Tf 72 720 Td (%s) Tj ET" % text.encode("latin-1") if text else b""
-        objects += [_page(5 + 2 * i), pdf_stream(content, compress=compress)]
-    return pdf_bytes(objects)
-
-
-def slow_pdf(operators: int) -> bytes:
-    """A few KB that take pypdf seconds: one page whose content stream is all text operators."""
-    content = b"BT /F1 12 Tf " + b"(ab) Tj 1 0 Td " * operators + b"ET"
-    return pdf_bytes(
-        [
-            _CATALOG,
-            b"<< /Type /Pages /Kids [4 0 R] /Count 1 >>",
-            _FONT,
-            _page(5),
-            pdf_stream(content, compress=True),
-        ]
-    )
-
-
-# The page tree lists itself among its own kids: a classic parser loop.
-LOOP_PDF = pdf_bytes(
-    [_CATALOG, b"<< /Type /Pages /Kids [2 0 R 3 0 R] /Count 2 >>", _page(4), pdf_stream(b"")]
-)
 
 
 def zip_bytes(members: dict[str, bytes]) -> bytes:

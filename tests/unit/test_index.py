@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -20,15 +19,6 @@ from vega.store.tables import ApiKey, Collection, Document
 pytest.importorskip("faiss", reason="pip install -e '.[rag]'")
 
 DIM = 8
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def db(request: pytest.FixtureRequest, sqlite_url: str) -> Iterator[Database]:
-    url = sqlite_url if request.param == "sqlite" else request.getfixturevalue("postgres_url")
-    database = Database.from_url(url)
-    database.migrate()
-    yield database
-    database.dispose()
 
 
 def _owner(db: Database) -> int:
@@ -49,9 +39,10 @@ def _vector(seed: int) -> bytes:
 def _add_document(db: Database, owner: int, texts: list[str], seed: int) -> str:
     def add(session: Session) -> str:
         s = session
-        coll = repo.get_collection(s, owner=owner, name="c") or repo.create_collection(
-            s, owner=owner, name="c", embedding_model="m", dim=DIM
-        )
+        coll = repo.get_collection(s, owner=owner, name="c")
+        if coll is None:
+            coll = repo.create_collection(s, owner=owner, name="c", embedding_model="m", dim=DIM)
+            lexical.create(s, collection_id=coll.id)
         doc = repo.add_document(
             s,
             collection_id=coll.id,

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
 from datetime import timedelta
 
-import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
@@ -16,15 +14,6 @@ from vega.store import keys as key_repo
 from vega.store.db import Database
 from vega.store.migrate import current_revision, head_revision, not_derived
 from vega.store.tables import Base, utcnow
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def db(request: pytest.FixtureRequest, sqlite_url: str) -> Iterator[Database]:
-    url = sqlite_url if request.param == "sqlite" else request.getfixturevalue("postgres_url")
-    database = Database.from_url(url)
-    database.migrate()
-    yield database
-    database.dispose()
 
 
 def test_migrations_create_exactly_the_models(db: Database) -> None:

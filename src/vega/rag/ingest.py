@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from vega.errors import UnreadableDocument, VegaError
 from vega.jobs import JobRunner, Report
+from vega.rag import lexical
 from vega.rag.chunk import Piece, chunk_text
 from vega.rag.embed import Embedder
 from vega.rag.extract import Budget, Extractor, Segment, extract_isolated, kind_of
@@ -34,6 +35,7 @@ from vega.rag.retrieve import check_collection_name, check_model, check_model_na
 from vega.rag.staging import Staged, stage, stored_path
 from vega.rag.views import DocumentView
 from vega.store import documents as repo
+from vega.store import jobs as job_repo
 from vega.store.db import Database
 from vega.store.tables import Collection, Document, new_id
 
@@ -177,6 +179,7 @@ class IngestService:
 
     async def resume(self) -> int:
         """Finish documents a stopped process left half-ingested; returns how many."""
+        await self._db.run(_settle_jobs, write=True)
         pending = await self._db.run(lambda s: repo.documents_with_status(s, status="processing"))
         for doc in pending:
             log.info("resuming the ingest of document %s", doc.id)
@@ -241,6 +244,7 @@ class IngestService:
             coll = repo.create_collection(
                 session, owner=owner, name=name, embedding_model=model, dim=dim
             )
+            lexical.create(session, collection_id=coll.id)
         else:  # refuse before recording a document that could never be processed
             check_model_named(coll, name=model, dim=dim)
         out = []
@@ -429,6 +433,20 @@ def _load(session: Session, *, document_id: str) -> tuple[Document, Collection]:
     coll = session.get(Collection, doc.collection_id)
     assert coll is not None
     return doc, coll
+
+
+def _settle_jobs(session: Session) -> None:
+    """Close ingest jobs whose document finished (or vanished) before a crash could record it."""
+    for job in job_repo.unfinished(session, kind="ingest"):
+        doc = session.get(Document, (job.result or {}).get("document_id", ""))
+        if doc is None or doc.deleted_at is not None:
+            job_repo.update(session, job=job, status="failed", error="the document is gone")
+        elif doc.status == "ready":
+            result = {"document_id": doc.id, "chunks": doc.chunk_count, "status": doc.status}
+            job_repo.update(session, job=job, status="done", progress=1.0, result=result)
+        elif doc.status == "failed":
+            job_repo.update(session, job=job, status="failed", error=doc.error or "failed")
+    session.commit()
 
 
 def _fail(session: Session, document_id: str, message: str) -> None:

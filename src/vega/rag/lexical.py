@@ -1,7 +1,13 @@
 """Lexical search: SQLite FTS5 (BM25) or Postgres full-text, over the chunks table.
 
-Both indexes are kept in step by the database itself (triggers on SQLite, an
-expression index on Postgres), so they are never behind the chunks they cover.
+On SQLite each collection has its own FTS5 table, kept in step with ``chunks`` by
+triggers that fire in the same transaction as the chunk rows. One table per
+collection means BM25 is computed only over the collection's own matches (with
+one shared table, a query in a small collection paid for every match in every
+other one) and needs no join back to ``chunks``. The tables use ``chunks`` as
+external content, so the text is stored once. Postgres uses one expression index
+over ``to_tsvector('english', text)`` (migration 0002).
+
 Queries are built from word characters only, so no user text reaches the query
 syntax of either engine.
 """
@@ -27,13 +33,8 @@ STOPWORDS = frozenset(
     what when where which while who whom why will with would you your yours yourself
     yourselves""".split()  # noqa: SIM905 (a word list reads better as text)
 )
+TOKENIZER = "porter unicode61 remove_diacritics 2"
 
-_SQLITE = text(
-    "SELECT c.id, bm25(chunks_fts) AS rank FROM chunks_fts "
-    "JOIN chunks c ON c.id = chunks_fts.rowid "
-    "WHERE chunks_fts MATCH :query AND c.collection_id = :collection "
-    "ORDER BY rank LIMIT :limit"
-)
 _POSTGRES = text(
     "SELECT id, ts_rank_cd(to_tsvector('english', text), q) AS rank "
     "FROM chunks, to_tsquery('english', :query) AS q "
@@ -49,6 +50,61 @@ def terms(query: str) -> list[str]:
     return (content or words)[:MAX_TERMS]
 
 
+def _sqlite(session: Session) -> bool:
+    return session.get_bind().dialect.name == "sqlite"
+
+
+_GENERATED_ID = re.compile(r"^[0-9a-f-]{8,64}$")
+
+
+def table_for(collection_id: str) -> str:
+    """The FTS5 table of a collection: its id's hex digits, so always a plain identifier."""
+    if not _GENERATED_ID.match(collection_id):
+        raise ValueError(f"not a generated collection id: {collection_id!r}")
+    return "chunks_fts_" + collection_id.replace("-", "")
+
+
+def create(session: Session, *, collection_id: str) -> None:
+    """Create the collection's lexical index (SQLite), filled with its current chunks."""
+    if not _sqlite(session):
+        return
+    table = table_for(collection_id)  # also checks the id: it is formatted into the DDL
+    cid = f"'{collection_id}'"
+    for statement in (
+        f"CREATE VIRTUAL TABLE IF NOT EXISTS {table} USING fts5(text, content='chunks', "
+        f"content_rowid='id', tokenize='{TOKENIZER}')",
+        f"CREATE TRIGGER IF NOT EXISTS {table}_insert AFTER INSERT ON chunks "
+        f"WHEN new.collection_id = {cid} BEGIN "
+        f"INSERT INTO {table}(rowid, text) VALUES (new.id, new.text); END",
+        f"CREATE TRIGGER IF NOT EXISTS {table}_delete AFTER DELETE ON chunks "
+        f"WHEN old.collection_id = {cid} BEGIN "
+        f"INSERT INTO {table}({table}, rowid, text) VALUES ('delete', old.id, old.text); END",
+        f"CREATE TRIGGER IF NOT EXISTS {table}_update AFTER UPDATE OF text ON chunks "
+        f"WHEN old.collection_id = {cid} BEGIN "
+        f"INSERT INTO {table}({table}, rowid, text) VALUES ('delete', old.id, old.text); "
+        f"INSERT INTO {table}(rowid, text) VALUES (new.id, new.text); END",
+    ):
+        session.execute(text(statement))
+    _fill(session, table, collection_id)
+
+
+def _fill(session: Session, table: str, collection_id: str) -> None:
+    session.execute(text(f"INSERT INTO {table}({table}) VALUES ('delete-all')"))
+    session.execute(
+        text(
+            f"INSERT INTO {table}(rowid, text) SELECT id, text FROM chunks WHERE collection_id = :c"
+        ),
+        {"c": collection_id},
+    )
+
+
+def _exists(session: Session, table: str) -> bool:
+    found = session.execute(
+        text("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = :t"), {"t": table}
+    )
+    return found.first() is not None
+
+
 def search(
     session: Session, *, collection_id: str, query: str, limit: int
 ) -> list[tuple[int, float]]:
@@ -56,16 +112,23 @@ def search(
     words = terms(query)
     if not words or limit <= 0:
         return []
-    params = {"collection": collection_id, "limit": limit}
-    if session.get_bind().dialect.name == "postgresql":
-        rows = session.execute(_POSTGRES, {**params, "query": " | ".join(words)})
-        return [(int(i), float(r)) for i, r in rows]
+    if not _sqlite(session):
+        params = {"collection": collection_id, "limit": limit, "query": " | ".join(words)}
+        return [(int(i), float(r)) for i, r in session.execute(_POSTGRES, params)]
+    table = table_for(collection_id)
+    if not _exists(session, table):
+        return []  # no chunk was ever added to this collection
     match = " OR ".join(f'"{w}"' for w in words)
-    rows = session.execute(_SQLITE, {**params, "query": match})
+    rows = session.execute(
+        text(
+            f"SELECT rowid, bm25({table}) AS r FROM {table} WHERE {table} MATCH :q ORDER BY r LIMIT :n"
+        ),
+        {"q": match, "n": limit},
+    )
     return [(int(i), -float(r)) for i, r in rows]  # bm25() is lower-is-better
 
 
-def rebuild(session: Session) -> None:
-    """Rebuild the SQLite FTS index from the chunks table (Postgres needs nothing)."""
-    if session.get_bind().dialect.name == "sqlite":
-        session.execute(text("INSERT INTO chunks_fts(chunks_fts) VALUES ('rebuild')"))
+def rebuild(session: Session, *, collection_id: str) -> None:
+    """Rebuild a collection's lexical index from the chunks table (Postgres needs nothing)."""
+    if _sqlite(session):
+        create(session, collection_id=collection_id)

@@ -51,8 +51,6 @@ class Reindexer:
                 targets = [owned_collection(session, owner=owner, name=collection)]
             else:
                 targets = repo.list_collections(session)
-            lexical.rebuild(session)
-            session.commit()
         reports = []
         for i, coll in enumerate(targets):
             reports.append(self._one(coll))
@@ -66,6 +64,9 @@ class Reindexer:
         reembed = coll.embedding_model != embedder.name or coll.dim != embedder.dim
         if reembed:
             self._reembed(coll, embedder)
+        with self._db.session() as session:
+            lexical.rebuild(session, collection_id=coll.id)
+            session.commit()
         self._indexes.forget(coll.id)
         with self._db.session() as session:
             fresh = session.get(Collection, coll.id)

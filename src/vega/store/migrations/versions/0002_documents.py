@@ -17,20 +17,9 @@ depends_on = None
 
 TS = sa.DateTime(timezone=True)
 
-# The lexical index is derived data kept in step by triggers, inside the same
-# transaction as the chunk rows, so a crash can never leave the two apart.
-# External content: FTS5 stores only its index, the text stays in `chunks`.
-SQLITE_FTS = [
-    "CREATE VIRTUAL TABLE chunks_fts USING fts5(text, content='chunks', content_rowid='id', "
-    "tokenize='porter unicode61 remove_diacritics 2')",
-    "CREATE TRIGGER chunks_fts_insert AFTER INSERT ON chunks BEGIN "
-    "INSERT INTO chunks_fts(rowid, text) VALUES (new.id, new.text); END",
-    "CREATE TRIGGER chunks_fts_delete AFTER DELETE ON chunks BEGIN "
-    "INSERT INTO chunks_fts(chunks_fts, rowid, text) VALUES ('delete', old.id, old.text); END",
-    "CREATE TRIGGER chunks_fts_update AFTER UPDATE OF text ON chunks BEGIN "
-    "INSERT INTO chunks_fts(chunks_fts, rowid, text) VALUES ('delete', old.id, old.text); "
-    "INSERT INTO chunks_fts(rowid, text) VALUES (new.id, new.text); END",
-]
+# Lexical indexes are derived data kept in step by the database itself, inside the
+# same transaction as the chunk rows. SQLite gets one FTS5 table per collection,
+# made with the collection (see vega.rag.lexical); Postgres one expression index.
 POSTGRES_FTS = [
     "CREATE INDEX ix_chunks_text_fts ON chunks USING gin (to_tsvector('english', text))",
 ]
@@ -128,12 +117,17 @@ def upgrade() -> None:
     )
     op.create_index("ix_message_sources_message_id", "message_sources", ["message_id"])
     dialect = op.get_bind().dialect.name
-    for statement in {"sqlite": SQLITE_FTS, "postgresql": POSTGRES_FTS}.get(dialect, []):
+    for statement in {"postgresql": POSTGRES_FTS}.get(dialect, []):
         op.execute(statement)
 
 
 def downgrade() -> None:
-    if op.get_bind().dialect.name == "sqlite":
-        op.execute("DROP TABLE IF EXISTS chunks_fts")
+    bind = op.get_bind()
+    if bind.dialect.name == "sqlite":
+        names = bind.exec_driver_sql(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND sql LIKE '%USING fts5%'"
+        )
+        for (name,) in list(names):
+            op.execute(f'DROP TABLE IF EXISTS "{name}"')
     for table in ("message_sources", "chunks", "documents", "collections"):
         op.drop_table(table)
