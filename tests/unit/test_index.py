@@ -105,7 +105,7 @@ def test_search_returns_the_nearest_chunk(db: Database, tmp_path: Path) -> None:
         target_id = repo.chunk_ids(s, collection_id=state.id)[1]
         vector = np.frombuffer(repo.embeddings(s, ids=[target_id])[0][1], dtype=np.float32)
     best, score = index.search(vector, 1)[0]
-    assert best == target_id and score == pytest.approx(1.0, abs=1e-5)
+    assert best == target_id and score == pytest.approx(1.0, abs=1e-3)  # stored as float16
 
 
 def test_saved_index_loads_warm_and_a_torn_file_is_rebuilt(db: Database, tmp_path: Path) -> None:

