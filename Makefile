@@ -42,6 +42,7 @@ bench: install  ## benchmarks: each prints one JSON object
 	$(BIN)/python bench/gateway.py
 	$(BIN)/python bench/store.py
 	$(BIN)/python bench/footprint.py
+	$(BIN)/python bench/retrieval.py --data ../shared/data/scifact
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache
