@@ -473,7 +473,7 @@ def assert_index_matches_database(data_dir: Path) -> None:
     assert held.tolist() == [r["id"] for r in rows]
     for row in rows:
         stored = np.frombuffer(row["embedding"], dtype=np.float32)
-        assert np.allclose(index.reconstruct(row["id"]), stored)
+        assert np.allclose(index.reconstruct(row["id"]), stored, atol=1e-3)  # held as float16
 
 
 # --- 4. a running server sees what the CLI adds and removes -----------------------
