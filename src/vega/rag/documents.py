@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -10,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from vega.errors import BadInput, NotFound
 from vega.rag.retrieve import check_collection_name
+from vega.rag.staging import remove_stored
 from vega.rag.views import CollectionView, DocumentView
 from vega.store import documents as repo
 from vega.store.db import Database
@@ -50,9 +50,7 @@ class DocumentService:
             return DocumentView.of(doc, coll), doc.stored_path
 
         view, stored = await self._db.run(delete, write=True)
-        folder = (self._data_dir / stored).parent
-        if folder.parent == self._data_dir / "uploads":
-            shutil.rmtree(folder, ignore_errors=True)
+        remove_stored(self._data_dir, stored)
         return view
 
     async def collections(self, *, owner: int) -> list[CollectionView]:

@@ -240,10 +240,6 @@ class VectorIndexes:
             for path in self._paths(collection_id):
                 path.unlink(missing_ok=True)
 
-    def covered(self, collection_id: str) -> int | None:
-        slot = self._slots.get(collection_id)
-        return None if slot is None else slot.index.count()
-
 
 def _write_json(path: Path, *, data: dict[str, Any]) -> None:
     path.write_text(json.dumps(data))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,6 +46,13 @@ def stored_path(document_id: str, filename: str) -> Path:
     suffix = Path(filename).suffix
     name = "original" + (suffix.lower() if _SAFE_SUFFIX.match(suffix) else "")
     return Path("uploads") / document_id / name
+
+
+def remove_stored(data_dir: Path, stored: str) -> None:
+    """Delete a document's folder under uploads/ (and nothing outside it, whatever the row says)."""
+    folder = (data_dir / stored).parent
+    if folder.parent == data_dir / "uploads":
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def stage(
