@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 # Reinstall when the dependency list changes.
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: run test lint format typecheck bench clean install
+.PHONY: run test lint format typecheck bench clean install ui ui-check
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,8 +24,28 @@ install: $(STAMP)
 run: install  ## set up and start the server on 127.0.0.1:8000 (key printed on first start)
 	$(BIN)/vega serve
 
-test: install  ## the whole suite
+test: install ui-check  ## the whole suite
 	$(BIN)/pytest -q
+
+# The browser UI is committed built (src/vega/web), so `make run` needs no Node.
+ui:  ## rebuild the browser UI into src/vega/web (needs Node.js and npm)
+	cd web && npm ci --no-audit --no-fund --loglevel=error && npm run build
+
+# Where Node is present: rebuild, fail if that changed the committed build, run the
+# UI's unit tests. Without Node the e2e tests skip and say why.
+ui-check:
+	@if command -v npm >/dev/null 2>&1; then \
+	  before="$$(cd src/vega/web 2>/dev/null && find . -type f | sort | xargs sha256sum)"; \
+	  $(MAKE) --no-print-directory ui || exit 1; \
+	  after="$$(cd src/vega/web && find . -type f | sort | xargs sha256sum)"; \
+	  if [ "$$before" != "$$after" ]; then \
+	    echo "The committed UI build in src/vega/web was stale; it is rebuilt now: commit it."; \
+	    exit 1; \
+	  fi; \
+	  cd web && npm test; \
+	else \
+	  echo "npm not found: the UI is not rebuilt and its unit and e2e tests are skipped."; \
+	fi
 
 lint: install
 	$(BIN)/ruff check src tests bench
@@ -45,4 +65,4 @@ bench: install  ## benchmarks: each prints one JSON object
 	$(BIN)/python bench/retrieval.py --data ../shared/data/scifact
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache web/node_modules

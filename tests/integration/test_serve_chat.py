@@ -470,9 +470,9 @@ def test_a_key_never_sees_or_touches_another_keys_conversations(
 
 
 async def ws_turn(
-    ws: Any, content: str, conversation_id: str | None = None
+    ws: Any, content: str, conversation_id: str | None = None, **extra: Any
 ) -> list[dict[str, Any]]:
-    message: dict[str, Any] = {"type": "message", "content": content}
+    message: dict[str, Any] = {"type": "message", "content": content, **extra}
     if conversation_id:
         message["conversation_id"] = conversation_id
     await ws.send(json.dumps(message))
@@ -483,6 +483,20 @@ async def ws_turn(
             frames.append(frame)
             if frame["type"] != "token":
                 return frames
+
+
+async def test_websocket_message_may_replace_the_system_prompt(
+    server: VegaServer, fake_llm: FakeLLM
+) -> None:
+    fake_llm.state.tokens = ["Aye."]
+    async with websockets.connect(
+        ws_url(server), additional_headers={"X-API-Key": server.key}, open_timeout=10
+    ) as ws:
+        frames = await ws_turn(ws, unique("hi"), system="You are a pirate.")
+    assert frames[-1]["type"] == "response_end"
+    sent = chat_requests(fake_llm)[-1]["messages"][0]
+    assert sent["role"] == "system"
+    assert sent["content"].startswith("You are a pirate.")
 
 
 @pytest.mark.parametrize("auth", ["header", "bearer", "query", "first-message"])

@@ -4,19 +4,23 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import FastAPI
 
 import vega
 from vega.api.errors import install_error_handlers
 from vega.api.middleware import RequestContextMiddleware
-from vega.api.routes import admin, chat, conversations, documents, health, ws
+from vega.api.routes import admin, chat, conversations, documents, health, models, ws
+from vega.api.ui import WEB_DIR, Pages
 from vega.runtime import Runtime
 
 JSON_BODY_FLOOR = 1 << 20  # room for JSON framing around the longest prompt
 
 
-def create_app(runtime: Runtime) -> FastAPI:
+def create_app(runtime: Runtime, *, web_dir: Path = WEB_DIR) -> FastAPI:
+    """The app; ``web_dir`` holds the built browser UI (tests may point elsewhere)."""
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         await runtime.start(serving=True)
@@ -33,8 +37,8 @@ def create_app(runtime: Runtime) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.runtime = runtime
-    install_error_handlers(app)
-    routers = (health, chat, ws, conversations, documents, admin)
+    install_error_handlers(app, pages=Pages(web_dir))
+    routers = (health, chat, models, ws, conversations, documents, admin)
     for router in (module.router for module in routers):
         app.include_router(router)
     settings = runtime.settings

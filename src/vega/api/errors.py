@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from vega.errors import RateLimited, VegaError
 from vega.logs import request_id_var
 
 log = logging.getLogger(__name__)
+
+PageLookup = Callable[[Request], Response | None]
 
 HTTP_CODES = {
     400: "bad_request",
@@ -65,16 +68,27 @@ async def _on_validation(_request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(error_body("bad_input", message, problems=problems), 422)
 
 
-async def _on_http(_request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, StarletteHTTPException)
-    code = HTTP_CODES.get(exc.status_code, "error")
-    return JSONResponse(
-        error_body(code, str(exc.detail)), exc.status_code, headers=getattr(exc, "headers", None)
-    )
+def _on_http(pages: PageLookup | None) -> Callable[[Request, Exception], Awaitable[Response]]:
+    async def on_http(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, StarletteHTTPException)
+        # No route matched: the browser UI may own the path (/, /c/<id>, its files).
+        if exc.status_code == 404 and pages is not None:
+            page = pages(request)
+            if page is not None:
+                return page
+        code = HTTP_CODES.get(exc.status_code, "error")
+        return JSONResponse(
+            error_body(code, str(exc.detail)),
+            exc.status_code,
+            headers=getattr(exc, "headers", None),
+        )
+
+    return on_http
 
 
-def install_error_handlers(app: FastAPI) -> None:
+def install_error_handlers(app: FastAPI, *, pages: PageLookup | None = None) -> None:
+    """Map errors to JSON; ``pages`` may answer a 404 with a page of the browser UI."""
     app.add_exception_handler(VegaError, _on_vega_error)
     app.add_exception_handler(RequestValidationError, _on_validation)
-    app.add_exception_handler(StarletteHTTPException, _on_http)
+    app.add_exception_handler(StarletteHTTPException, _on_http(pages))
     # Unexpected exceptions are answered by RequestContextMiddleware, with the request id.

@@ -123,6 +123,10 @@ class ConversationOut(BaseModel):
     message_count: int
 
 
+class ConversationPatch(BaseModel):
+    title: str = Field(min_length=1, max_length=200)
+
+
 class ConversationDetailOut(ConversationOut):
     messages: list[MessageOut]
 
@@ -174,6 +178,18 @@ class KeyCreatedOut(KeyOut):
 
 class Health(BaseModel):
     status: Literal["ok"] = "ok"
+
+
+class ModelOut(BaseModel):
+    name: str
+    details: dict[str, Any] = Field(default_factory=dict)
+
+
+class ModelsOut(BaseModel):
+    backend: str
+    default: str = Field(description="The model used when a request names none.")
+    ok: bool = Field(description="False while the backend cannot be reached.")
+    models: list[ModelOut] = Field(default_factory=list)
 
 
 class Readiness(BaseModel):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -18,6 +19,7 @@ from vega.store.tables import Conversation, utcnow
 
 MAX_LIST = 500
 MAX_TAGS = 20
+MAX_TITLE = 200  # the column's width
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,13 +48,15 @@ class ConversationService:
         return conv
 
     async def list_conversations(
-        self, principal: Principal, *, limit: int = 50, offset: int = 0
+        self, principal: Principal, *, limit: int = 50, offset: int = 0, title: str | None = None
     ) -> list[ConversationView]:
         _limit(limit)
         if offset < 0:
             raise BadInput("offset must not be negative.")
         rows = await self._db.run(
-            lambda s: repo.list_owned(s, owner=principal.key_id, limit=limit, offset=offset)
+            lambda s: repo.list_owned(
+                s, owner=principal.key_id, limit=limit, offset=offset, title=title
+            )
         )
         return [ConversationView.of(conv, n) for conv, n in rows]
 
@@ -71,19 +75,72 @@ class ConversationService:
     async def delete(
         self, conversation_id: str, principal: Principal, *, request_id: str | None = None
     ) -> None:
-        def soft_delete(session: Session) -> None:
-            conv = self._owned(session, conversation_id, principal)
+        def soft_delete(session: Session, conv: Conversation) -> None:
             repo.soft_delete(session, conversation=conv)
+
+        await self._change(conversation_id, principal, "delete", soft_delete, request_id=request_id)
+
+    async def restore(
+        self, conversation_id: str, principal: Principal, *, request_id: str | None = None
+    ) -> ConversationView:
+        """Undo a delete (until retention purges the conversation)."""
+
+        def restore(session: Session, conv: Conversation) -> None:
+            repo.restore(session, conversation=conv)
+
+        return await self._change(
+            conversation_id, principal, "restore", restore, request_id=request_id, deleted=True
+        )
+
+    async def rename(
+        self,
+        conversation_id: str,
+        principal: Principal,
+        *,
+        title: str,
+        request_id: str | None = None,
+    ) -> ConversationView:
+        title = " ".join(title.split())
+        if not 1 <= len(title) <= MAX_TITLE:
+            raise BadInput(f"A title is 1 to {MAX_TITLE} characters.")
+
+        def rename(session: Session, conv: Conversation) -> None:
+            conv.title = title
+
+        return await self._change(
+            conversation_id, principal, "rename", rename, request_id=request_id
+        )
+
+    async def _change(
+        self,
+        conversation_id: str,
+        principal: Principal,
+        action: str,
+        change: Callable[[Session, Conversation], None],
+        *,
+        request_id: str | None,
+        deleted: bool = False,
+    ) -> ConversationView:
+        """Apply ``change`` to one of the caller's conversations, audited, in one transaction."""
+
+        def write(session: Session) -> ConversationView:
+            conv = repo.get_owned(
+                session, conversation_id=conversation_id, owner=principal.key_id, deleted=deleted
+            )
+            if conv is None:
+                raise NotFound(f"No conversation '{conversation_id}'.")
+            change(session, conv)
             audit.record(
                 session,
                 key_id=principal.key_id,
-                action="conversation.delete",
+                action=f"conversation.{action}",
                 target=conversation_id,
                 request_id=request_id,
             )
             session.commit()
+            return ConversationView.of(conv, repo.count_messages(session, conversation_id=conv.id))
 
-        await self._db.run(soft_delete, write=True)
+        return await self._db.run(write, write=True)
 
     async def export(self, conversation_id: str, principal: Principal) -> dict[str, Any]:
         detail = await self.get(conversation_id, principal)

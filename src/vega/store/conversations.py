@@ -12,10 +12,15 @@ from sqlalchemy.orm import Session
 from vega.store.tables import Base, Conversation, Message, new_id, utcnow
 
 
-def get_owned(session: Session, *, conversation_id: str, owner: int) -> Conversation | None:
-    """The owner's live conversation, or None (also for someone else's: callers answer 404)."""
+def get_owned(
+    session: Session, *, conversation_id: str, owner: int, deleted: bool = False
+) -> Conversation | None:
+    """The owner's live (or, with ``deleted``, soft-deleted) conversation, or None.
+
+    None also for someone else's: callers answer 404 either way.
+    """
     conv = session.get(Conversation, conversation_id)
-    if conv is None or conv.owner != owner or conv.deleted_at is not None:
+    if conv is None or conv.owner != owner or (conv.deleted_at is not None) != deleted:
         return None
     return conv
 
@@ -49,8 +54,9 @@ def create(
 
 
 def list_owned(
-    session: Session, *, owner: int, limit: int, offset: int = 0
+    session: Session, *, owner: int, limit: int, offset: int = 0, title: str | None = None
 ) -> list[tuple[Conversation, int]]:
+    """Newest first; ``title`` keeps those whose title contains it (any case)."""
     counts = (
         select(Message.conversation_id, func.count().label("n"))
         .where(Message.deleted_at.is_(None))
@@ -65,7 +71,16 @@ def list_owned(
         .limit(limit)
         .offset(offset)
     )
+    if title:
+        query = query.where(Conversation.title.icontains(title, autoescape=True))
     return [(conv, int(n)) for conv, n in session.execute(query)]
+
+
+def count_messages(session: Session, *, conversation_id: str) -> int:
+    query = select(func.count()).where(
+        Message.conversation_id == conversation_id, Message.deleted_at.is_(None)
+    )
+    return int(session.scalar(query) or 0)
 
 
 def soft_delete(session: Session, *, conversation: Conversation) -> None:
@@ -75,6 +90,17 @@ def soft_delete(session: Session, *, conversation: Conversation) -> None:
         update(Message)
         .where(Message.conversation_id == conversation.id, Message.deleted_at.is_(None))
         .values(deleted_at=now)
+    )
+
+
+def restore(session: Session, *, conversation: Conversation) -> None:
+    """Undo ``soft_delete``: the messages it deleted carry the same timestamp."""
+    deleted_at = conversation.deleted_at
+    conversation.deleted_at = None
+    session.execute(
+        update(Message)
+        .where(Message.conversation_id == conversation.id, Message.deleted_at == deleted_at)
+        .values(deleted_at=None)
     )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response
 
@@ -10,10 +10,12 @@ from vega.api.deps import ConversationsDep, PrincipalDep
 from vega.api.schemas import (
     ConversationDetailOut,
     ConversationOut,
+    ConversationPatch,
     ExchangeOut,
     FeedbackIn,
     MessageOut,
 )
+from vega.chat.export import as_markdown
 from vega.chat.history import Feedback
 from vega.logs import request_id_var
 
@@ -39,11 +41,12 @@ async def list_conversations(
     service: ConversationsDep,
     limit: Limit = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
+    q: Annotated[
+        str | None, Query(max_length=200, description="Title contains (any case).")
+    ] = None,
 ) -> list[ConversationOut]:
-    return [
-        ConversationOut.model_validate(c)
-        for c in await service.list_conversations(principal, limit=limit, offset=offset)
-    ]
+    found = await service.list_conversations(principal, limit=limit, offset=offset, title=q)
+    return [ConversationOut.model_validate(c) for c in found]
 
 
 @router.get("/conversations/{conversation_id}", response_model=ConversationDetailOut)
@@ -65,11 +68,47 @@ async def delete_conversation(
     return Response(status_code=204)
 
 
-@router.get("/conversations/{conversation_id}/export")
-async def export_conversation(
+@router.patch("/conversations/{conversation_id}", response_model=ConversationOut)
+async def rename_conversation(
+    conversation_id: str,
+    body: ConversationPatch,
+    principal: PrincipalDep,
+    service: ConversationsDep,
+) -> ConversationOut:
+    view = await service.rename(
+        conversation_id, principal, title=body.title, request_id=request_id_var.get()
+    )
+    return ConversationOut.model_validate(view)
+
+
+@router.post("/conversations/{conversation_id}/restore", response_model=ConversationOut)
+async def restore_conversation(
     conversation_id: str, principal: PrincipalDep, service: ConversationsDep
-) -> dict[str, Any]:
-    return await service.export(conversation_id, principal)
+) -> ConversationOut:
+    """Undo a delete (possible until retention purges the conversation)."""
+    view = await service.restore(conversation_id, principal, request_id=request_id_var.get())
+    return ConversationOut.model_validate(view)
+
+
+@router.get(
+    "/conversations/{conversation_id}/export",
+    responses={200: {"content": {"text/markdown": {}}}},
+)
+async def export_conversation(
+    conversation_id: str,
+    principal: PrincipalDep,
+    service: ConversationsDep,
+    format: Literal["json", "markdown"] = "json",
+) -> Any:
+    export = await service.export(conversation_id, principal)
+    if format == "json":
+        return export
+    name = f"conversation-{conversation_id[:8]}.md"
+    return Response(
+        as_markdown(export),
+        media_type="text/markdown; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
 
 
 @router.post("/messages/{message_id}/feedback", response_model=MessageOut)

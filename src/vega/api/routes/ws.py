@@ -46,6 +46,7 @@ class WsMessage(BaseModel):
     top_k: int | None = Field(None, ge=1, le=100)
     temperature: float | None = Field(None, ge=0, le=2)
     max_tokens: int | None = Field(None, ge=1)
+    system: str | None = Field(None, max_length=20_000)
 
 
 def _error(exc: VegaError, conversation_id: str | None = None) -> dict[str, Any]:
@@ -204,6 +205,7 @@ async def _reply(ws: WebSocket, runtime: Runtime, principal: Principal, msg: WsM
         top_k=msg.top_k,
         temperature=msg.temperature,
         max_tokens=msg.max_tokens,
+        system=msg.system,
         source="ws",
     )
     conversation_id = msg.conversation_id
