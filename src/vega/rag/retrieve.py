@@ -119,7 +119,7 @@ class Retriever:
         max_top_k: int = MAX_TOP_K,
     ) -> None:
         self._max_top_k = max_top_k
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="vega-query-embed")
+        self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="vega-dense-search")
         self._db = db
         self._embedder = embedder
         self._indexes = indexes
@@ -160,16 +160,17 @@ class Retriever:
             if mode != "lexical":
                 embedder = self._embedder()
                 check_model(coll, embedder)
-                # The model and SQLite both let go of the GIL: embed the query while
-                # the lexical search runs, and a hybrid search costs the slower of the two.
-                pending = self._pool.submit(embedder.embed_batch, [query])
+                index = self._indexes.current(session, state_of(coll))
+                # The model, FAISS and SQLite all let go of the GIL: embed the query and
+                # search the vectors while the lexical search runs, so a hybrid search
+                # costs the slower of the two, not their sum.
+                pending = self._pool.submit(
+                    lambda: index.search(embedder.embed_batch([query])[0], depth)
+                )
             lex: list[tuple[int, float]] = []
             if mode != "dense":
                 lex = lexical.search(session, collection_id=coll.id, query=query, limit=depth)
-            dense: list[tuple[int, float]] = []
-            if pending is not None:
-                index = self._indexes.current(session, state_of(coll))
-                dense = index.search(pending.result()[0], depth)
+            dense = pending.result() if pending is not None else []
             ranked = dense if mode == "dense" else lex if mode == "lexical" else fuse([dense, lex])
             hits = _hits(session, coll.id, ranked, k, dict(dense), dict(lex))
         return SearchResult(query=query, collection=name, mode=mode, hits=hits)
