@@ -1,0 +1,224 @@
+// One WebSocket to /ws for the whole tab: authenticated with the first message,
+// one turn at a time (the server's rule), reconnected on demand.
+
+import { ApiError } from './errors';
+import type { ChatHandlers } from './stream';
+import type { Source, TurnMeta, TurnRequest } from './types';
+
+const CONNECT_TIMEOUT_MS = 4000;
+const IDLE_WAIT_MS = 2000;
+
+type ServerMessage =
+  | { type: 'auth_ok'; key?: string }
+  | { type: 'pong' }
+  | { type: 'token'; conversation_id: string; token: string }
+  | { type: 'sources'; conversation_id: string; sources: Source[] }
+  | { type: 'response_end'; conversation_id: string; metadata: TurnMeta }
+  | { type: 'cancelled'; conversation_id: string | null }
+  | { type: 'error'; conversation_id: string | null; error: { code: string; message: string; request_id?: string } };
+
+interface Turn {
+  handlers: ChatHandlers;
+  resolve: () => void;
+  reject: (error: unknown) => void;
+  cancelled: boolean;
+}
+
+/** The socket could not be opened or authenticated: use SSE instead. */
+export class SocketUnavailable extends Error {}
+
+export class ChatSocket {
+  private socket: WebSocket | null = null;
+  private opening: Promise<WebSocket> | null = null;
+  private turn: Turn | null = null;
+  private idleWaiters: (() => void)[] = [];
+  private readonly wsUrl: string;
+  private readonly getKey: () => string | null;
+
+  constructor(getKey: () => string | null, wsUrl = defaultUrl()) {
+    this.getKey = getKey;
+    this.wsUrl = wsUrl;
+  }
+
+  get busy(): boolean {
+    return this.turn !== null;
+  }
+
+  /** Open and authenticate (idempotent). Rejects with SocketUnavailable or ApiError(401). */
+  connect(): Promise<WebSocket> {
+    if (this.socket && this.socket.readyState === WebSocket.OPEN) return Promise.resolve(this.socket);
+    if (this.opening) return this.opening;
+    const key = this.getKey();
+    this.opening = new Promise<WebSocket>((resolve, reject) => {
+      let settled = false;
+      let socket: WebSocket;
+      try {
+        socket = new WebSocket(this.wsUrl);
+      } catch {
+        reject(new SocketUnavailable('WebSocket not available'));
+        return;
+      }
+      const fail = (error: Error): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        try {
+          socket.close();
+        } catch {
+          /* already closed */
+        }
+        reject(error);
+      };
+      const timer = setTimeout(() => fail(new SocketUnavailable('WebSocket timed out')), CONNECT_TIMEOUT_MS);
+      socket.onopen = () => socket.send(JSON.stringify({ type: 'auth', api_key: key ?? '' }));
+      socket.onerror = () => fail(new SocketUnavailable('WebSocket failed'));
+      socket.onclose = (event) => {
+        if (!settled) {
+          fail(
+            event.code === 4401
+              ? new ApiError(401, 'unauthorized', 'The key was not accepted.')
+              : new SocketUnavailable(`WebSocket closed (${event.code})`),
+          );
+        } else {
+          this.closed();
+        }
+      };
+      socket.onmessage = (event) => {
+        const message = parse(event.data);
+        if (!message) return;
+        if (!settled) {
+          if (message.type === 'auth_ok') {
+            settled = true;
+            clearTimeout(timer);
+            this.socket = socket;
+            resolve(socket);
+          } else if (message.type === 'error') {
+            fail(ApiError.fromBody(message.error.code === 'unauthorized' ? 401 : 0, message));
+          }
+          return;
+        }
+        this.receive(message);
+      };
+    }).finally(() => {
+      this.opening = null;
+    });
+    return this.opening;
+  }
+
+  /** Run one turn. Resolves when it ends (done, cancelled or error via handlers). */
+  async send(turn: TurnRequest, handlers: ChatHandlers, stopped: () => boolean = () => false): Promise<void> {
+    // Right after a Stop the server still winds the old turn down: wait for that.
+    // A turn still running elsewhere (another conversation) is not waited for.
+    if (this.turn?.cancelled) await this.whenIdle(IDLE_WAIT_MS);
+    if (this.turn) throw new SocketUnavailable('busy');
+    const socket = await this.connect();
+    if (stopped()) return handlers.onCancelled(); // stopped while connecting: send nothing
+    if (this.turn) throw new SocketUnavailable('busy');
+    return new Promise<void>((resolve, reject) => {
+      this.turn = { handlers, resolve, reject, cancelled: false };
+      const message: Record<string, unknown> = {
+        type: 'message',
+        content: turn.content,
+        conversation_id: turn.conversation_id,
+      };
+      if (turn.collection) message.collection = turn.collection;
+      if (turn.model) message.model = turn.model;
+      if (turn.temperature !== undefined) message.temperature = turn.temperature;
+      if (turn.top_k !== undefined && turn.collection) message.top_k = turn.top_k;
+      if (turn.system) message.system = turn.system;
+      try {
+        socket.send(JSON.stringify(message));
+      } catch {
+        this.finish();
+        reject(new SocketUnavailable('send failed'));
+      }
+    });
+  }
+
+  /** Stop the running turn; the UI treats it as stopped at once. */
+  cancel(): void {
+    const turn = this.turn;
+    if (!turn || turn.cancelled) return;
+    turn.cancelled = true;
+    try {
+      this.socket?.send(JSON.stringify({ type: 'cancel' }));
+    } catch {
+      /* the close handler ends the turn */
+    }
+    turn.handlers.onCancelled();
+  }
+
+  close(): void {
+    this.socket?.close();
+    this.socket = null;
+  }
+
+  private receive(message: ServerMessage): void {
+    const turn = this.turn;
+    if (!turn) return;
+    const h = turn.handlers;
+    switch (message.type) {
+      case 'token':
+        if (!turn.cancelled) h.onToken(message.token);
+        break;
+      case 'sources':
+        if (!turn.cancelled) h.onSources(message.sources ?? []);
+        break;
+      case 'response_end':
+        if (!turn.cancelled) h.onDone({ ...message.metadata, conversation_id: message.conversation_id });
+        this.finish();
+        turn.resolve();
+        break;
+      case 'cancelled':
+        this.finish();
+        turn.resolve();
+        break;
+      case 'error':
+        if (!turn.cancelled) h.onError(ApiError.fromBody(0, message));
+        this.finish();
+        turn.resolve();
+        break;
+      default:
+    }
+  }
+
+  private closed(): void {
+    this.socket = null;
+    const turn = this.turn;
+    if (!turn) return;
+    this.finish();
+    if (turn.cancelled) turn.resolve();
+    else turn.reject(ApiError.network('The connection to Vega was lost while the reply was streaming.'));
+  }
+
+  private finish(): void {
+    this.turn = null;
+    const waiters = this.idleWaiters.splice(0);
+    for (const wake of waiters) wake();
+  }
+
+  private whenIdle(timeoutMs: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, timeoutMs);
+      this.idleWaiters.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+}
+
+function parse(data: unknown): ServerMessage | null {
+  if (typeof data !== 'string') return null;
+  try {
+    const value = JSON.parse(data) as ServerMessage;
+    return value && typeof value === 'object' && 'type' in value ? value : null;
+  } catch {
+    return null;
+  }
+}
+
+function defaultUrl(): string {
+  const { protocol, host } = window.location;
+  return `${protocol === 'https:' ? 'wss' : 'ws'}://${host}/ws`;
+}

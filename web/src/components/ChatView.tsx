@@ -1,0 +1,217 @@
+// A conversation: its messages, the composer, settings, citations, export.
+
+import { useCallback, useEffect, useLayoutEffect, useRef, useState } from 'react';
+import { ApiError, describe } from '../api/errors';
+import { navigate } from '../router';
+import { titleOf, useConversations } from '../state/conversations';
+import { loadSettings, saveSettings, type ChatSettings } from '../state/settings';
+import { chatStore, useChat } from '../state/store';
+import { CitationPopover } from './CitationPopover';
+import { Composer } from './Composer';
+import { ExportMenu } from './ExportMenu';
+import { Icon } from './Icon';
+import { Message, type CiteTarget } from './Message';
+import { SettingsPanel } from './SettingsPanel';
+import { TopBar } from './TopBar';
+
+interface Props {
+  conversationId: string;
+  isNew: boolean;
+  onMenu: () => void;
+  onStarted: (id: string) => void;
+  onNewChat: () => void;
+}
+
+const SUGGESTIONS = [
+  'Explain how a circuit breaker protects a service, with an example.',
+  'Write a shell one-liner that finds the 10 largest files in a folder.',
+  'Summarize the trade-offs between SQLite and Postgres for a small app.',
+];
+
+export function ChatView({ conversationId, isNew, onMenu, onStarted, onNewChat }: Props) {
+  const state = useChat(conversationId);
+  const list = useConversations();
+  const [settings, setSettings] = useState<ChatSettings>(() => loadSettings(conversationId));
+  const [settingsOpen, setSettingsOpen] = useState(false);
+  const [cite, setCite] = useState<CiteTarget | null>(null);
+  const [pinnedToEnd, setPinnedToEnd] = useState(true);
+  const scroller = useRef<HTMLDivElement>(null);
+  const pinned = useRef(true);
+
+  useEffect(() => {
+    setSettings(loadSettings(conversationId));
+    setCite(null);
+    pinned.current = true;
+    setPinnedToEnd(true);
+  }, [conversationId]);
+
+  useEffect(() => {
+    if (isNew) return;
+    const current = chatStore.get(conversationId);
+    if (current.streaming) return;
+    void chatStore.load(conversationId, { quiet: current.messages.length > 0 });
+  }, [conversationId, isNew]);
+
+  // Follow the answer while it streams, unless the reader scrolled up.
+  useLayoutEffect(() => {
+    const el = scroller.current;
+    if (el && pinned.current) el.scrollTop = el.scrollHeight;
+  }, [state.messages, state.loading]);
+
+  const onScroll = (): void => {
+    const el = scroller.current;
+    if (!el) return;
+    const atEnd = el.scrollHeight - el.scrollTop - el.clientHeight < 80;
+    pinned.current = atEnd;
+    if (atEnd !== pinnedToEnd) setPinnedToEnd(atEnd);
+  };
+
+  const toEnd = (): void => {
+    const el = scroller.current;
+    pinned.current = true;
+    setPinnedToEnd(true);
+    if (el) el.scrollTo({ top: el.scrollHeight, behavior: 'smooth' });
+  };
+
+  const updateSettings = useCallback(
+    (next: ChatSettings) => {
+      setSettings(next);
+      saveSettings(conversationId, next);
+    },
+    [conversationId],
+  );
+
+  const send = (): void => {
+    pinned.current = true;
+    chatStore.send(conversationId, state.draft, settings);
+    saveSettings(conversationId, settings);
+    if (isNew) onStarted(conversationId);
+  };
+
+  const settingsRef = useRef(settings);
+  settingsRef.current = settings;
+  const regenerate = useCallback(() => {
+    pinned.current = true;
+    chatStore.regenerate(conversationId, settingsRef.current);
+  }, [conversationId]);
+  const closeCite = useCallback(() => setCite(null), []);
+  const closeSettings = useCallback(() => setSettingsOpen(false), []);
+
+  const known = list.items.find((c) => c.id === conversationId);
+  const firstPrompt = state.messages.find((m) => m.role === 'user')?.content;
+  const title = known?.title || (firstPrompt ? titleOf(firstPrompt) : isNew ? 'New chat' : state.loading ? '' : 'Conversation');
+  const empty = state.messages.length === 0 && !state.loading && !state.loadError;
+  const lastIndex = state.messages.length - 1;
+
+  return (
+    <>
+      <TopBar
+        title={title}
+        onMenu={onMenu}
+        actions={
+          <>
+            <button type="button" className="button ghost small" onClick={() => setSettingsOpen(true)} aria-haspopup="dialog">
+              <Icon name="sliders" size={16} /> <span className="hide-narrow">Settings</span>
+            </button>
+            {state.saved && state.messages.length > 0 && <ExportMenu conversationId={conversationId} title={title} />}
+          </>
+        }
+      />
+      <div className="chat-scroll" ref={scroller} onScroll={onScroll}>
+        <div className="chat-column" aria-live="off">
+          {state.loading && state.messages.length === 0 && <LoadingMessages />}
+          {state.loadError && <LoadFailed error={state.loadError} onNewChat={onNewChat} onRetry={() => void chatStore.load(conversationId)} />}
+          {empty && <EmptyChat collection={settings.collection} onPick={(text) => chatStore.dispatch(conversationId, { type: 'draft', text })} />}
+          {state.messages.map((message, i) => (
+            <Message
+              key={message.key}
+              message={message}
+              conversationId={conversationId}
+              isLast={i === lastIndex}
+              busy={state.streaming}
+              onRegenerate={regenerate}
+              onCite={setCite}
+            />
+          ))}
+        </div>
+      </div>
+      {!pinnedToEnd && state.messages.length > 0 && (
+        <button type="button" className="jump-button" onClick={toEnd}>
+          Jump to latest
+        </button>
+      )}
+      <Composer
+        draft={state.draft}
+        streaming={state.streaming}
+        error={state.error}
+        collection={settings.collection}
+        onDraft={(text) => chatStore.dispatch(conversationId, { type: 'draft', text })}
+        onSend={send}
+        onStop={() => chatStore.stop(conversationId)}
+        onDismissError={() => chatStore.dispatch(conversationId, { type: 'dismissError' })}
+        onOpenSettings={() => setSettingsOpen(true)}
+        onClearCollection={() => updateSettings({ ...settings, collection: '' })}
+      />
+      {settingsOpen && <SettingsPanel settings={settings} onChange={updateSettings} onClose={closeSettings} />}
+      {cite && <CitationPopover source={cite.source} anchor={cite.anchor} onClose={closeCite} />}
+    </>
+  );
+}
+
+function EmptyChat({ collection, onPick }: { collection: string; onPick: (text: string) => void }) {
+  return (
+    <div className="empty">
+      <span className="brand-mark large" aria-hidden="true" />
+      <h2>{collection ? `Ask about “${collection}”` : 'What can I help with?'}</h2>
+      <p>
+        {collection
+          ? 'Answers come from the documents in this collection, with numbered citations you can open.'
+          : 'Everything you ask stays on the machine that runs Vega.'}
+      </p>
+      {!collection && (
+        <div className="suggestions">
+          {SUGGESTIONS.map((text) => (
+            <button key={text} type="button" className="suggestion" onClick={() => onPick(text)}>
+              {text}
+            </button>
+          ))}
+          <button type="button" className="suggestion" onClick={() => navigate({ page: 'library' })}>
+            <Icon name="book" size={15} /> Upload documents and ask about them
+          </button>
+        </div>
+      )}
+    </div>
+  );
+}
+
+function LoadingMessages() {
+  return (
+    <div className="loading-messages" aria-label="Loading the conversation">
+      <div className="skeleton line short right" />
+      <div className="skeleton line" />
+      <div className="skeleton line" />
+      <div className="skeleton line medium" />
+    </div>
+  );
+}
+
+function LoadFailed({ error, onRetry, onNewChat }: { error: { status: number; code: string; message: string }; onRetry: () => void; onNewChat: () => void }) {
+  const missing = error.status === 404;
+  const d = describe(new ApiError(error.status, error.code, error.message));
+  return (
+    <div className="empty">
+      <h2>{missing ? 'This conversation is not here' : d.title}</h2>
+      <p>{missing ? 'It was deleted, or it belongs to another key.' : d.hint}</p>
+      <div className="empty-actions">
+        {!missing && (
+          <button type="button" className="button" onClick={onRetry}>
+            Try again
+          </button>
+        )}
+        <button type="button" className="button primary" onClick={onNewChat}>
+          Start a new chat
+        </button>
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,89 @@
+// The passage behind a citation: document, location, and the snippet itself.
+
+import { useEffect, useLayoutEffect, useRef, useState } from 'react';
+import type { Source } from '../api/types';
+import { Icon } from './Icon';
+
+interface Props {
+  source: Source;
+  anchor: HTMLElement;
+  onClose: () => void;
+}
+
+const WIDTH = 420;
+const MARGIN = 12;
+
+export function CitationPopover({ source, anchor, onClose }: Props) {
+  const box = useRef<HTMLDivElement>(null);
+  const [position, setPosition] = useState<{ top: number; left: number } | null>(null);
+
+  useLayoutEffect(() => {
+    const place = (): void => {
+      if (window.innerWidth < 640) {
+        setPosition(null); // a bottom sheet on small screens (CSS)
+        return;
+      }
+      const rect = anchor.getBoundingClientRect();
+      const height = box.current?.offsetHeight ?? 240;
+      const left = Math.min(Math.max(MARGIN, rect.left - 24), window.innerWidth - WIDTH - MARGIN);
+      const below = rect.bottom + 8;
+      const top = below + height > window.innerHeight - MARGIN ? Math.max(MARGIN, rect.top - height - 8) : below;
+      setPosition({ top, left });
+    };
+    place();
+    window.addEventListener('resize', place);
+    return () => window.removeEventListener('resize', place);
+  }, [anchor]);
+
+  useEffect(() => {
+    box.current?.focus();
+    const onKey = (event: KeyboardEvent): void => {
+      if (event.key === 'Escape') {
+        event.stopPropagation();
+        onClose();
+        anchor.focus();
+      }
+    };
+    const onDown = (event: MouseEvent): void => {
+      const target = event.target as Node;
+      if (!box.current?.contains(target) && !anchor.contains(target)) onClose();
+    };
+    document.addEventListener('keydown', onKey);
+    document.addEventListener('mousedown', onDown);
+    return () => {
+      document.removeEventListener('keydown', onKey);
+      document.removeEventListener('mousedown', onDown);
+    };
+  }, [anchor, onClose]);
+
+  const where = [source.location, source.source_name && source.source_name !== source.title ? source.source_name : null]
+    .filter(Boolean)
+    .join(' · ');
+
+  return (
+    <div
+      ref={box}
+      className={`popover citation${position ? '' : ' sheet'}`}
+      role="dialog"
+      aria-label={`Source ${source.rank}: ${source.title ?? 'deleted document'}`}
+      tabIndex={-1}
+      style={position ? { top: position.top, left: position.left, width: WIDTH } : undefined}
+    >
+      <div className="citation-head">
+        <span className="source-rank">{source.rank}</span>
+        <div className="citation-title">
+          <strong>{source.title ?? 'Deleted document'}</strong>
+          {where && <span className="citation-where">{where}</span>}
+        </div>
+        <button type="button" className="icon-button small" aria-label="Close" onClick={onClose}>
+          <Icon name="x" size={15} />
+        </button>
+      </div>
+      {source.snippet ? (
+        <blockquote className="citation-snippet">{source.snippet}</blockquote>
+      ) : (
+        <p className="citation-missing">This document was deleted after the answer was written.</p>
+      )}
+    </div>
+  );
+}

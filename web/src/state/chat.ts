@@ -1,0 +1,298 @@
+// The state of one conversation in the UI, as a pure reducer (tested in chat.test.ts).
+
+import { ApiError } from '../api/errors';
+import type { ConversationDetail, MessageOut, Source, TurnMeta } from '../api/types';
+
+export type MessageStatus = 'streaming' | 'ok' | 'error' | 'cancelled';
+
+export interface ErrorInfo {
+  status: number;
+  code: string;
+  message: string;
+  retryAfterS: number | null;
+}
+
+export interface ChatMessage {
+  key: string; // stable React key
+  id: string | null; // the server's message id, once known
+  role: 'user' | 'assistant';
+  content: string;
+  status: MessageStatus;
+  error: ErrorInfo | null;
+  sources: Source[];
+  model: string | null;
+  latencyMs: number | null;
+  finishReason: string | null;
+  rating: number | null;
+  notes: string | null;
+}
+
+export interface ChatState {
+  conversationId: string;
+  /** Known to the server (loaded, or a turn was sent). */
+  saved: boolean;
+  loading: boolean;
+  loadError: ErrorInfo | null;
+  messages: ChatMessage[];
+  streaming: boolean;
+  draft: string;
+  /** An error that belongs to the composer (the prompt was refused before it was stored). */
+  error: ErrorInfo | null;
+  /** The user message the running turn added (null for Regenerate, which reuses one). */
+  turnUserKey: string | null;
+}
+
+export type ChatAction =
+  | { type: 'loading' }
+  | { type: 'loaded'; conversation: ConversationDetail }
+  | { type: 'loadFailed'; error: ErrorInfo }
+  | { type: 'loadSkipped' }
+  | { type: 'draft'; text: string }
+  | { type: 'send'; prompt: string; userKey: string; assistantKey: string }
+  | { type: 'regenerate'; assistantKey: string }
+  | { type: 'tokens'; text: string }
+  | { type: 'sources'; sources: Source[] }
+  | { type: 'done'; meta: TurnMeta }
+  | { type: 'stop' }
+  | { type: 'error'; error: ErrorInfo }
+  | { type: 'feedback'; key: string; rating?: number | null; notes?: string | null }
+  | { type: 'adoptId'; key: string; id: string }
+  | { type: 'dismissError' };
+
+export function initialChat(conversationId: string, saved = false): ChatState {
+  return {
+    conversationId,
+    saved,
+    loading: false,
+    loadError: null,
+    messages: [],
+    streaming: false,
+    draft: '',
+    error: null,
+    turnUserKey: null,
+  };
+}
+
+export function errorInfo(error: unknown): ErrorInfo {
+  if (error instanceof ApiError) {
+    return { status: error.status, code: error.code, message: error.message, retryAfterS: error.retryAfterS };
+  }
+  return { status: 0, code: 'error', message: error instanceof Error ? error.message : String(error), retryAfterS: null };
+}
+
+/** Errors where the server refused the prompt before storing it. */
+const REFUSED = new Set(['payload_too_large', 'rate_limited', 'bad_input', 'unauthorized', 'not_found', 'conflict']);
+
+export function refusedBeforeStoring(error: ErrorInfo): boolean {
+  return REFUSED.has(error.code);
+}
+
+function assistantMessage(key: string): ChatMessage {
+  return {
+    key,
+    id: null,
+    role: 'assistant',
+    content: '',
+    status: 'streaming',
+    error: null,
+    sources: [],
+    model: null,
+    latencyMs: null,
+    finishReason: null,
+    rating: null,
+    notes: null,
+  };
+}
+
+export function fromServer(message: MessageOut): ChatMessage | null {
+  if (message.role !== 'user' && message.role !== 'assistant') return null;
+  const failed = message.status === 'error';
+  let error: ErrorInfo | null = null;
+  if (failed) {
+    const text = message.error ?? 'The reply failed.';
+    const colon = text.indexOf(': ');
+    const code = colon > 0 && /^[a-z_]+$/.test(text.slice(0, colon)) ? text.slice(0, colon) : 'error';
+    error = { status: 0, code, message: colon > 0 && code !== 'error' ? text.slice(colon + 2) : text, retryAfterS: null };
+  }
+  return {
+    key: message.id,
+    id: message.id,
+    role: message.role,
+    content: message.content,
+    status: failed ? 'error' : message.status === 'cancelled' ? 'cancelled' : 'ok',
+    error,
+    sources: message.sources ?? [],
+    model: message.model,
+    latencyMs: message.latency_ms,
+    finishReason: null,
+    rating: message.rating,
+    notes: message.notes,
+  };
+}
+
+/** Index of the assistant message being streamed, or -1. */
+function streamingIndex(messages: ChatMessage[]): number {
+  for (let i = messages.length - 1; i >= 0; i--) {
+    if (messages[i].role === 'assistant' && messages[i].status === 'streaming') return i;
+  }
+  return -1;
+}
+
+function updateAt(messages: ChatMessage[], index: number, change: Partial<ChatMessage>): ChatMessage[] {
+  const next = messages.slice();
+  next[index] = { ...messages[index], ...change };
+  return next;
+}
+
+/** The prompt Regenerate would send again, or null. */
+export function lastUserPrompt(state: ChatState): string | null {
+  for (let i = state.messages.length - 1; i >= 0; i--) {
+    if (state.messages[i].role === 'user') return state.messages[i].content;
+  }
+  return null;
+}
+
+export function chatReducer(state: ChatState, action: ChatAction): ChatState {
+  switch (action.type) {
+    case 'loading':
+      return { ...state, loading: true, loadError: null };
+
+    case 'loaded': {
+      if (state.streaming) return { ...state, loading: false }; // the live turn is fresher
+      const messages = action.conversation.messages.map(fromServer).filter((m): m is ChatMessage => m !== null);
+      return { ...state, saved: true, loading: false, loadError: null, messages };
+    }
+
+    case 'loadFailed':
+      return { ...state, loading: false, loadError: action.error };
+
+    case 'loadSkipped':
+      return state.loading ? { ...state, loading: false } : state;
+
+    case 'draft':
+      return { ...state, draft: action.text };
+
+    case 'send': {
+      if (state.streaming) return state;
+      const user: ChatMessage = { ...assistantMessage(action.userKey), role: 'user', content: action.prompt, status: 'ok' };
+      return {
+        ...state,
+        saved: true,
+        streaming: true,
+        draft: '',
+        error: null,
+        turnUserKey: action.userKey,
+        messages: [...state.messages, user, assistantMessage(action.assistantKey)],
+      };
+    }
+
+    case 'regenerate': {
+      if (state.streaming) return state;
+      let lastUser = -1;
+      for (let i = state.messages.length - 1; i >= 0; i--) {
+        if (state.messages[i].role === 'user') {
+          lastUser = i;
+          break;
+        }
+      }
+      if (lastUser < 0) return state;
+      return {
+        ...state,
+        streaming: true,
+        error: null,
+        turnUserKey: null,
+        messages: [...state.messages.slice(0, lastUser + 1), assistantMessage(action.assistantKey)],
+      };
+    }
+
+    case 'tokens': {
+      const index = streamingIndex(state.messages);
+      if (index < 0 || !action.text) return state;
+      return { ...state, messages: updateAt(state.messages, index, { content: state.messages[index].content + action.text }) };
+    }
+
+    case 'sources': {
+      const index = streamingIndex(state.messages);
+      if (index < 0) return state;
+      return { ...state, messages: updateAt(state.messages, index, { sources: action.sources }) };
+    }
+
+    case 'done': {
+      const index = streamingIndex(state.messages);
+      if (index < 0) return { ...state, streaming: false };
+      const current = state.messages[index];
+      const { meta } = action;
+      return {
+        ...state,
+        streaming: false,
+        messages: updateAt(state.messages, index, {
+          id: meta.message_id ?? null,
+          status: 'ok',
+          model: meta.model ?? null,
+          latencyMs: meta.latency_ms ?? null,
+          finishReason: meta.finish_reason ?? null,
+          sources: meta.sources && meta.sources.length ? meta.sources : current.sources,
+        }),
+      };
+    }
+
+    case 'stop': {
+      const index = streamingIndex(state.messages);
+      if (index < 0) return { ...state, streaming: false };
+      return { ...state, streaming: false, messages: updateAt(state.messages, index, { status: 'cancelled' }) };
+    }
+
+    case 'error': {
+      const index = streamingIndex(state.messages);
+      let messages = state.messages;
+      let prompt: string | null = null;
+      if (index >= 0) {
+        const user = index > 0 && messages[index - 1].role === 'user' ? index - 1 : -1;
+        prompt = user >= 0 ? messages[user].content : null;
+        if (refusedBeforeStoring(action.error) && !messages[index].content) {
+          // Nothing was stored: take the turn back out and put the prompt back in the input.
+          const added = user >= 0 && messages[user].key === state.turnUserKey;
+          messages = messages.slice(0, added ? user : index).concat(messages.slice(index + 1));
+          return {
+            ...state,
+            streaming: false,
+            messages,
+            error: action.error,
+            turnUserKey: null,
+            draft: state.draft || (added ? prompt : '') || '',
+          };
+        }
+        messages = updateAt(messages, index, { status: 'error', error: action.error });
+      }
+      return {
+        ...state,
+        streaming: false,
+        messages,
+        error: index >= 0 ? null : action.error,
+        turnUserKey: null,
+        draft: state.draft || (state.turnUserKey ? prompt : '') || '',
+      };
+    }
+
+    case 'feedback': {
+      const index = state.messages.findIndex((m) => m.key === action.key);
+      if (index < 0) return state;
+      const change: Partial<ChatMessage> = {};
+      if (action.rating !== undefined) change.rating = action.rating;
+      if (action.notes !== undefined) change.notes = action.notes;
+      return { ...state, messages: updateAt(state.messages, index, change) };
+    }
+
+    case 'adoptId': {
+      const index = state.messages.findIndex((m) => m.key === action.key);
+      if (index < 0 || state.messages[index].id) return state;
+      return { ...state, messages: updateAt(state.messages, index, { id: action.id }) };
+    }
+
+    case 'dismissError':
+      return { ...state, error: null };
+
+    default:
+      return state;
+  }
+}
