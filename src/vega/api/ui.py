@@ -16,10 +16,10 @@ WEB_DIR = Path(__file__).resolve().parent.parent / "web"
 
 # The UI never needs inline script, plugins, frames or foreign origins; if a model's
 # output ever slipped past its sanitiser, this is the second wall. Remote images
-# (https:) are allowed because the UI loads one when the person clicks it.
+# (http: and https:) are allowed because the UI loads one when the person clicks it.
 PAGE_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; script-src 'self'; "
-    "style-src 'self' 'unsafe-inline'; img-src 'self' data: blob: https:; "
+    "style-src 'self' 'unsafe-inline'; img-src 'self' data: blob: https: http:; "
     "connect-src 'self' ws: wss:; object-src 'none'; base-uri 'none'; "
     "frame-ancestors 'none'; form-action 'self'",
     "X-Content-Type-Options": "nosniff",
