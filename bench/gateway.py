@@ -6,17 +6,26 @@ order rotates every round, so drift in the machine's state hits every path alike
 
 - ``direct``: the fake's Ollama ``/api/chat`` NDJSON stream, as Vega's backend sees it;
 - ``vega_sse``: ``POST /chat/sse`` on `vega serve` (Ollama backend pointed at the fake,
-  no cache, no rate limit), which stores both messages of every turn.
+  no cache, no rate limit), which stores both messages of every turn;
+- ``direct_openai``: the fake's OpenAI ``/v1/chat/completions`` SSE stream, the baseline
+  of the two OpenAI paths below;
+- ``vega_openai``: ``POST /v1/chat/completions`` (streamed) on a second `vega serve` whose
+  backend is the fake's OpenAI endpoint, so Vega is an OpenAI-to-OpenAI gateway there;
+- ``litellm``: LiteLLM's proxy (``litellm[proxy]``, installed at run time into a venv of
+  its own under the system temp dir, see ``_litellm.py``) in front of the same endpoint:
+  a peer doing the same job. If it cannot be installed or started, the run goes on
+  without it and reports ``"litellm": {"error": ...}``.
 
 For every request: TTFT (request sent to first token parsed) and total time (to the end
-of the body). Per concurrency: p50/p99 of both per path, what each path adds over
-``direct``, and aggregate token throughput (tokens received / wall time).
+of the body). Per concurrency: p50/p99 of both per path, what each path adds over its
+baseline (``direct`` for ``vega_sse``, ``direct_openai`` for ``vega_openai`` and
+``litellm``), and aggregate token throughput (tokens received / wall time).
 
 Adding a path (say `/v1/chat/completions` on Vega, or a LiteLLM proxy in front of the
 fake): subclass ``StreamPath`` (or reuse ``OpenAIChatPath``), give it a URL and a body, and
 register it in ``PATHS`` (with its server in ``Servers`` if it needs one).
 
-    .venv/bin/python bench/gateway.py [--requests 400] [--tokens 64] [--concurrency 1,32]
+    .venv/bin/python bench/gateway.py [--requests 600] [--tokens 64] [--concurrency 1,32]
 """
 
 from __future__ import annotations
@@ -48,6 +57,7 @@ from _common import (
     summary_ms,
     tail,
 )
+from _litellm import LiteLLMProxy, LiteLLMUnavailable
 
 MODEL = "llama3.2"
 SYSTEM = "You are Vega, a helpful assistant running on the user's own machine."
@@ -208,18 +218,36 @@ class OpenAIChatPath(StreamPath):
         return {"model": MODEL, "messages": messages, "stream": True}
 
 
+class VegaOpenAIPath(OpenAIChatPath):
+    """Vega's own ``/v1/chat/completions``: the same body, the same stream format."""
+
+    name = "vega_openai"
+
+
+class LiteLLMPath(OpenAIChatPath):
+    name = "litellm"
+
+
 @dataclass
 class Servers:
-    """The processes a run needs; paths are built from them. A new server (a LiteLLM
-    proxy, say) gets a field here and a branch in ``start_servers``."""
+    """The processes a run needs; paths are built from them. A new server gets a field
+    here and a branch in ``start_servers``."""
 
     fake: FakeLLMProcess
-    vega: VegaServer | None = None
+    vega: VegaServer | None = None  # backend: the fake's Ollama API
+    vega_openai: VegaServer | None = None  # backend: the fake's OpenAI API
+    litellm: LiteLLMProxy | None = None
+    litellm_error: str | None = None
 
     def processes(self) -> dict[str, psutil.Process]:
         procs = {"fake": psutil.Process(self.fake.proc.pid)}
-        if self.vega is not None:
-            procs["vega"] = psutil.Process(self.vega.proc.pid)
+        for name, pid in (
+            ("vega", self.vega.proc.pid if self.vega else None),
+            ("vega_openai", self.vega_openai.proc.pid if self.vega_openai else None),
+            ("litellm", self.litellm.proc.pid if self.litellm else None),
+        ):
+            if pid is not None:
+                procs[name] = psutil.Process(pid)
         return procs
 
 
@@ -227,12 +255,28 @@ class Servers:
 class PathSpec:
     build: Callable[[Servers], StreamPath]
     needs: frozenset[str] = frozenset()  # servers besides the fake: "vega", ...
+    baseline: str = BASELINE  # the path whose numbers this one's overhead is measured against
+
+
+def _need(server: Any, what: str) -> Any:
+    if server is None:
+        raise RuntimeError(f"this path needs {what}")
+    return server
 
 
 def _vega(servers: Servers) -> VegaServer:
-    if servers.vega is None:
-        raise RuntimeError("this path needs vega serve")
-    return servers.vega
+    server: VegaServer = _need(servers.vega, "vega serve")
+    return server
+
+
+def _vega_openai(servers: Servers) -> VegaServer:
+    server: VegaServer = _need(servers.vega_openai, "vega serve on the OpenAI backend")
+    return server
+
+
+def _litellm(servers: Servers) -> LiteLLMProxy:
+    proxy: LiteLLMProxy = _need(servers.litellm, "the LiteLLM proxy")
+    return proxy
 
 
 PATHS: dict[str, PathSpec] = {
@@ -241,7 +285,18 @@ PATHS: dict[str, PathSpec] = {
         lambda s: VegaSSEPath(_vega(s).url, _vega(s).headers), frozenset({"vega"})
     ),
     "direct_openai": PathSpec(lambda s: OpenAIChatPath(s.fake.url)),
+    "vega_openai": PathSpec(
+        lambda s: VegaOpenAIPath(_vega_openai(s).url, _vega_openai(s).headers),
+        frozenset({"vega_openai"}),
+        baseline="direct_openai",
+    ),
+    "litellm": PathSpec(
+        lambda s: LiteLLMPath(_litellm(s).url, _litellm(s).headers),
+        frozenset({"litellm"}),
+        baseline="direct_openai",
+    ),
 }
+DEFAULT_PATHS = ["direct", "vega_sse", "direct_openai", "vega_openai", "litellm"]
 
 
 def start_servers(needs: set[str], stack: ExitStack, data: pathlib.Path) -> Servers:
@@ -253,6 +308,24 @@ def start_servers(needs: set[str], stack: ExitStack, data: pathlib.Path) -> Serv
             data / "vega", llm_backend="ollama", ollama_url=fake.url, cache_ttl_s=0, rate_limit="0"
         )
         stack.callback(servers.vega.stop)
+    if "vega_openai" in needs:
+        servers.vega_openai = start_vega(
+            data / "vega-openai",
+            llm_backend="openai",
+            openai_base_url=fake.url + "/v1",
+            cache_ttl_s=0,
+            rate_limit="0",
+        )
+        stack.callback(servers.vega_openai.stop)
+    if "litellm" in needs:
+        try:
+            servers.litellm = LiteLLMProxy.start(
+                upstream=fake.url + "/v1", model=MODEL, workdir=data / "litellm"
+            )
+            stack.callback(servers.litellm.stop)
+        except (LiteLLMUnavailable, OSError) as exc:
+            servers.litellm_error = str(exc)
+            log(f"LiteLLM unavailable, measuring without it: {exc}")
     return servers
 
 
@@ -353,15 +426,18 @@ async def phase(
             stats.cpu_s[name] = stats.cpu_s.get(name, 0.0) + seconds - cpu_before[name]
 
 
-def compare(stats: dict[str, dict[str, Any]]) -> dict[str, dict[str, float | None]]:
-    """What each path adds over the baseline (differences of percentiles, in ms)."""
-    base = stats[BASELINE]
-    out: dict[str, dict[str, float | None]] = {}
+def compare(stats: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """What each path adds over its baseline (differences of percentiles, in ms)."""
+    out: dict[str, dict[str, Any]] = {}
     for name, s in stats.items():
-        if name == BASELINE:
+        baseline = PATHS[name].baseline
+        if name == baseline or baseline not in stats:
             continue
+        base = stats[baseline]
 
-        def diff(metric: str, q: str, s: dict[str, Any] = s) -> float | None:
+        def diff(
+            metric: str, q: str, s: dict[str, Any] = s, base: dict[str, Any] = base
+        ) -> float | None:
             a, b = s[metric][q], base[metric][q]
             return None if a is None or b is None else round(a - b, 2)
 
@@ -371,6 +447,7 @@ def compare(stats: dict[str, dict[str, Any]]) -> dict[str, dict[str, float | Non
             else None
         )
         out[name] = {
+            "baseline": baseline,
             "added_ttft_p50_ms": diff("ttft_ms", "p50"),
             "added_ttft_p99_ms": diff("ttft_ms", "p99"),
             "added_total_p50_ms": diff("total_ms", "p50"),
@@ -437,6 +514,37 @@ def targets(results: dict[str, Any], path: str) -> dict[str, Any]:
     }
 
 
+def peer_targets(results: dict[str, Any], path: str, peer: str) -> dict[str, Any]:
+    """``path`` adds less time to the first token than ``peer`` (p50 and p99, each concurrency)."""
+    checks: dict[str, Any] = {}
+    for concurrency, entry in results.items():
+        for q in ("p50", "p99"):
+            key = f"added_ttft_{q}_ms"
+            ours = entry["vs_direct"].get(path, {}).get(key)
+            theirs = entry["vs_direct"].get(peer, {}).get(key)
+            checks[f"{path}_added_ttft_{q}_below_{peer}_at_c{concurrency}"] = {
+                "path": path,
+                "limit": f"< {peer}'s",
+                "value": ours,
+                peer: theirs,
+                "pass": None if ours is None or theirs is None else ours < theirs,
+            }
+    return checks
+
+
+def side_by_side(results: dict[str, Any], names: list[str]) -> dict[str, Any]:
+    """What each of ``names`` adds over its baseline, per concurrency, next to each other."""
+    keys = ("added_ttft_p50_ms", "added_ttft_p99_ms", "added_total_p50_ms", "throughput_ratio")
+    return {
+        concurrency: {
+            name: {k: entry["vs_direct"][name][k] for k in keys}
+            for name in names
+            if name in entry["vs_direct"]
+        }
+        for concurrency, entry in results.items()
+    }
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
@@ -454,7 +562,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--paths",
         type=lambda text: [p.strip() for p in text.split(",") if p.strip()],
-        default=["direct", "vega_sse"],
+        default=DEFAULT_PATHS,
         help=f"comma-separated; first must be {BASELINE!r}; known: {', '.join(PATHS)}",
     )
     parser.add_argument("--token-delay", type=float, default=0.0, help="seconds between tokens")
@@ -464,6 +572,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     unknown = [p for p in args.paths if p not in PATHS]
     if unknown or not args.paths or args.paths[0] != BASELINE:
         parser.error(f"--paths must start with {BASELINE!r} and name known paths ({unknown})")
+    orphans = [p for p in args.paths if PATHS[p].baseline not in args.paths]
+    if orphans:
+        parser.error(f"--paths: {orphans} need their baselines too ({PATHS[orphans[0]].baseline})")
     return args
 
 
@@ -479,17 +590,32 @@ def main(argv: list[str] | None = None) -> int:
             token_delay_s=args.token_delay,
             first_token_delay_s=args.first_token_delay,
         )
-        paths = [PATHS[name].build(servers) for name in args.paths]
+        names = [n for n in args.paths if not (n == "litellm" and servers.litellm is None)]
+        paths = [PATHS[name].build(servers) for name in names]
         log(f"fake at {fake.url}; vega at {servers.vega.url if servers.vega else '-'}")
         try:
             results = run(lambda: measure(paths, servers, args))
         except Exception:
-            if servers.vega is not None:
-                log("vega serve log (tail):\n" + tail(servers.vega.log()))
+            for server in (servers.vega, servers.vega_openai):
+                if server is not None:
+                    log("vega serve log (tail):\n" + tail(server.log()))
+            if servers.litellm is not None:
+                log("litellm log (tail):\n" + tail(servers.litellm.log()))
             raise
         fake_stats = fake.stats()
-    checks = targets(results, "vega_sse")
+    checks = targets(results, "vega_sse") if "vega_sse" in names else {}
+    if "vega_openai" in names:
+        checks |= {f"vega_openai_{k}": v for k, v in targets(results, "vega_openai").items()}
+        if "litellm" in args.paths:
+            checks |= peer_targets(results, "vega_openai", "litellm")
     verdicts = [c["pass"] for c in checks.values() if c["pass"] is not None]
+    litellm: dict[str, Any] | None = None
+    if "litellm" in args.paths:
+        litellm = (
+            {"version": servers.litellm.version, "workers": 1, "master_key": True}
+            if servers.litellm is not None
+            else {"error": servers.litellm_error or "not started"}
+        )
     emit(
         {
             "benchmark": "gateway",
@@ -506,6 +632,8 @@ def main(argv: list[str] | None = None) -> int:
                 **environment(),
             },
             "results": results,
+            "side_by_side": side_by_side(results, ["vega_sse", "vega_openai", "litellm"]),
+            **({"litellm": litellm} if litellm is not None else {}),
             "fake_server": fake_stats,
             "targets": checks,
             "pass": all(verdicts) if verdicts else None,

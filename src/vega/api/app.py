@@ -11,7 +11,17 @@ from fastapi import FastAPI
 import vega
 from vega.api.errors import install_error_handlers
 from vega.api.middleware import RequestContextMiddleware
-from vega.api.routes import admin, chat, conversations, documents, health, models, ws
+from vega.api.routes import (
+    admin,
+    chat,
+    conversations,
+    documents,
+    health,
+    models,
+    ollama_compat,
+    openai_compat,
+    ws,
+)
 from vega.api.ui import WEB_DIR, Pages
 from vega.runtime import Runtime
 
@@ -38,7 +48,10 @@ def create_app(runtime: Runtime, *, web_dir: Path = WEB_DIR) -> FastAPI:
     )
     app.state.runtime = runtime
     install_error_handlers(app, pages=Pages(web_dir))
-    routers = (health, chat, models, ws, conversations, documents, admin)
+    routers = (
+        *(health, chat, models, ws, conversations, documents, admin),
+        *(openai_compat, ollama_compat),
+    )
     for router in (module.router for module in routers):
         app.include_router(router)
     settings = runtime.settings

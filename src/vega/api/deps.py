@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Header, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from starlette.datastructures import Headers
 
+from vega.api.compat.catalog import ModelCatalog
+from vega.api.compat.embeddings import EmbeddingService
+from vega.api.compat.turns import SESSION_HEADER
 from vega.chat.history import ConversationService
 from vega.chat.service import ChatService
 from vega.errors import Forbidden
@@ -76,3 +79,28 @@ async def get_conversations(runtime: RuntimeDep) -> ConversationService:
 
 ChatDep = Annotated[ChatService, Depends(get_chat)]
 ConversationsDep = Annotated[ConversationService, Depends(get_conversations)]
+
+
+# --- the OpenAI- and Ollama-compatible routes ---------------------------------------
+
+
+async def get_catalog(runtime: RuntimeDep) -> ModelCatalog:
+    return ModelCatalog(
+        gateway=runtime.gateway, documents=runtime.documents, default_model=runtime.settings.model
+    )
+
+
+async def get_embeddings(runtime: RuntimeDep) -> EmbeddingService:
+    return EmbeddingService(runtime.embedder, max_chars=runtime.settings.max_prompt_chars)
+
+
+CatalogDep = Annotated[ModelCatalog, Depends(get_catalog)]
+EmbeddingsDep = Annotated[EmbeddingService, Depends(get_embeddings)]
+VegaSessionDep = Annotated[
+    str | None,
+    Header(
+        alias=SESSION_HEADER,
+        description="Store the turn in this conversation (created if new), as `session_id` "
+        "does on POST /chat.",
+    ),
+]

@@ -16,6 +16,8 @@ from typing import Any
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from vega.api.compat.errors import error_body as wire_error_body
+from vega.api.compat.errors import wire_of, wire_status
 from vega.api.errors import error_body
 from vega.logs import request_id_var
 from vega.metrics import Metrics
@@ -80,7 +82,7 @@ class RequestContextMiddleware:
             declared = _header(scope, b"content-length")
             if declared is not None and (not declared.isdigit() or int(declared) > limit):
                 status = 413 if declared.isdigit() else 400
-                await _reject(send, request_id, status, limit)
+                await _reject(send, request_id, status, limit, scope["path"])
                 return
 
             seen = 0
@@ -99,7 +101,7 @@ class RequestContextMiddleware:
             except BodyTooLarge:
                 if status == 0:
                     status = 413
-                    await _reject(send, request_id, 413, limit)
+                    await _reject(send, request_id, 413, limit, scope["path"])
             except Exception:
                 # A bug, not a request problem: log it, and still answer with the request id
                 # (Starlette's own last-resort handler sits outside this middleware).
@@ -107,7 +109,7 @@ class RequestContextMiddleware:
                 if status != 0:
                     raise
                 status = 500
-                await _reject(send, request_id, 500, limit)
+                await _reject(send, request_id, 500, limit, scope["path"])
         finally:
             elapsed = time.perf_counter() - started
             route = _route(scope)
@@ -141,13 +143,20 @@ def _route(scope: Scope) -> str:
     return str(path) if path else "unmatched"
 
 
-async def _reject(send: Send, request_id: str, status: int, limit: int) -> None:
+async def _reject(send: Send, request_id: str, status: int, limit: int, path: str) -> None:
     if status == 413:
-        body = error_body("payload_too_large", too_large(limit))
+        code, message = "payload_too_large", too_large(limit)
     elif status == 500:
-        body = error_body("internal_error", "Something went wrong; see the server log.")
+        code, message = "internal_error", "Something went wrong; see the server log."
     else:
-        body = error_body("bad_request", "Content-Length is not a valid number.")
+        code, message = "bad_request", "Content-Length is not a valid number."
+    # /v1 and /api answer in their protocol's error shape (OpenAI's, Ollama's).
+    wire = wire_of(path)
+    body = (
+        error_body(code, message)
+        if wire is None
+        else wire_error_body(wire, wire_status(status), code, message)
+    )
     payload = json.dumps(body).encode()
     await send(
         {

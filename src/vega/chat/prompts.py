@@ -24,11 +24,14 @@ def build_messages(
     prompt: str,
     budget_chars: int,
     sources: Sequence[Hit] | None = None,
+    as_given: bool = False,
 ) -> list[Message]:
     """The messages for one turn; the oldest history goes first when over budget.
 
     The system prompt, the sources and the question are always kept: the question was
     already checked against VEGA_MAX_PROMPT_CHARS, and sources are bounded by top_k.
+    ``as_given``: the history is the client's own (OpenAI and Ollama clients), so it
+    keeps its shape, even when it opens with a reply (a greeting, say).
     """
     if sources is not None:
         system = "\n\n".join(
@@ -43,7 +46,7 @@ def build_messages(
         kept.append(message)
     kept.reverse()
     # A history that starts with a reply reads oddly to most chat templates.
-    while kept and kept[0].role == "assistant":
+    while kept and kept[0].role == "assistant" and not as_given:
         kept.pop(0)
     head = [Message("system", system)] if system else []
     return [*head, *kept, Message("user", prompt)]

@@ -52,6 +52,9 @@ class ChatRequest:
     seed: int | None = None
     system: str | None = None
     source: Source = "api"
+    # The conversation so far as the client sent it (OpenAI and Ollama clients send the
+    # whole list every turn). None: read the last VEGA_HISTORY_TURNS from the database.
+    history: tuple[Message, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,6 +144,14 @@ class ChatService:
             )
         if request.session_id is not None and not SESSION_ID.match(request.session_id):
             raise BadInput("session_id must be 1-64 letters, digits, '.', '_', ':' or '-'.")
+        for message in request.history or ():
+            if not is_utf8(message.content):
+                raise BadInput("A message is not valid Unicode text (it has unpaired surrogates).")
+            if len(message.content) > self._settings.max_prompt_chars:
+                raise PayloadTooLarge(
+                    f"A {message.role} message has {len(message.content)} characters; the limit "
+                    f"is {self._settings.max_prompt_chars} (VEGA_MAX_PROMPT_CHARS)."
+                )
 
     async def stream(
         self, request: ChatRequest, principal: Principal
@@ -164,10 +175,11 @@ class ChatService:
         )
         messages = build_messages(
             system=request.system if request.system is not None else self._settings.system_prompt,
-            history=begun.history,
+            history=begun.history if request.history is None else request.history,
             prompt=request.prompt,
             budget_chars=self._settings.context_chars,
             sources=hits,
+            as_given=request.history is not None,
         )
         backend = self._gateway.backend_name
         sources = [source_view(hit) for hit in hits or ()]
@@ -298,9 +310,11 @@ class ChatService:
                 raise NotFound(f"No conversation '{request.session_id}'.")  # another's, or deleted
             new = repo.create(session, owner=owner, conversation_id=request.session_id, title=title)
             return new, []
+        repo.touch(session, conversation_id=conv.id)
+        if request.history is not None:
+            return conv.id, []  # the client sent the history; the stored one is not re-read
         limit = 2 * self._settings.history_turns
         rows = repo.recent_messages(session, conversation_id=conv.id, limit=limit)
-        repo.touch(session, conversation_id=conv.id)
         history = [
             Message("user" if row.role == "user" else "assistant", row.content)
             for row in rows

@@ -1,0 +1,160 @@
+"""Errors in the client's own wire format.
+
+The native API answers ``{"error": {"code", "message", "request_id"}}``. An OpenAI SDK
+reads ``{"error": {"message", "type", "param", "code"}}`` and an Ollama client
+``{"error": "message"}``. Routes under ``/v1`` and ``/api`` use a route class that
+catches the ``VegaError`` tree (and FastAPI's validation and HTTP errors) and renders
+them here, so the rest of the app keeps its shape and one tree still decides every
+status. ``code`` in the OpenAI body is Vega's stable code (``unauthorized``,
+``rate_limited``, ``backend_unavailable``, ...).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Coroutine
+from enum import Enum
+from typing import Any, ClassVar
+
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute, APIRouter
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+
+from vega.api.errors import HTTP_CODES
+from vega.errors import BackendRejected, BadInput, VegaError
+
+log = logging.getLogger(__name__)
+
+
+class Wire(Enum):
+    OPENAI = "openai"
+    OLLAMA = "ollama"
+
+
+PREFIXES = {Wire.OPENAI: "/v1/", Wire.OLLAMA: "/api/"}
+
+# OpenAI's error types, by status; ``code`` carries Vega's own, finer code.
+OPENAI_TYPES = {
+    401: "authentication_error",
+    403: "permission_error",
+    429: "rate_limit_error",
+}
+
+
+def wire_of(path: str) -> Wire | None:
+    """The wire format a path speaks: ``/v1/...`` OpenAI, ``/api/...`` Ollama, else None."""
+    for wire, prefix in PREFIXES.items():
+        if path.startswith(prefix) or path == prefix.rstrip("/"):
+            return wire
+    return None
+
+
+def wire_status(status: int) -> int:
+    """Both protocols answer a request they cannot accept with 400; Vega's is 422."""
+    return 400 if status == 422 else status
+
+
+def error_body(
+    wire: Wire, status: int, code: str, message: str, *, param: str | None = None
+) -> dict[str, Any]:
+    if wire is Wire.OLLAMA:
+        return {"error": message}
+    kind = OPENAI_TYPES.get(status, "server_error" if status >= 500 else "invalid_request_error")
+    return {"error": {"message": message, "type": kind, "param": param, "code": code}}
+
+
+def error_response(
+    wire: Wire,
+    status: int,
+    code: str,
+    message: str,
+    *,
+    param: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    status = wire_status(status)
+    return JSONResponse(error_body(wire, status, code, message, param=param), status, headers)
+
+
+def vega_error_response(wire: Wire, exc: VegaError) -> JSONResponse:
+    headers: dict[str, str] = {}
+    retry = exc.details.get("retry_after_s")
+    if retry is not None:
+        headers["Retry-After"] = str(retry)
+    if exc.status == 401:
+        headers["WWW-Authenticate"] = "Bearer"
+    status, code = exc.status, exc.code
+    if isinstance(exc, BackendRejected) and exc.details.get("upstream_status") == 404:
+        # Both protocols say 404 for an unknown model; clients branch on it.
+        status, code = 404, "model_not_found"
+    return error_response(wire, status, code, exc.message, headers=headers)
+
+
+def validation_response(wire: Wire, exc: RequestValidationError) -> JSONResponse:
+    problems = [
+        (".".join(str(p) for p in err.get("loc", ())[1:]), str(err.get("msg", "")))
+        for err in exc.errors()
+    ]
+    param, msg = problems[0] if problems else ("", "invalid request")
+    message = f"{param or 'body'}: {msg}"
+    return error_response(wire, 400, BadInput.code, message, param=param or None)
+
+
+def http_error_response(wire: Wire, exc: StarletteHTTPException) -> JSONResponse:
+    code = HTTP_CODES.get(exc.status_code, "error")
+    headers = dict(exc.headers or {})
+    return error_response(wire, exc.status_code, code, str(exc.detail), headers=headers)
+
+
+Handler = Callable[[Request], Coroutine[Any, Any, Response]]
+
+
+class WireRoute(APIRoute):
+    """An ``APIRoute`` whose errors leave in ``wire``'s format.
+
+    It wraps the whole handler (body parsing, authentication, validation and the
+    endpoint), so a bad key, a rate limit, a bad body and a failed turn all answer
+    in the shape the client's SDK parses. Errors inside a stream that has started are
+    the stream's business (``vega.api.compat.stream``).
+    """
+
+    wire: ClassVar[Wire]
+
+    def get_route_handler(self) -> Handler:
+        handler = super().get_route_handler()
+        wire = self.wire
+
+        async def wire_errors(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except VegaError as exc:
+                if exc.status >= 500:
+                    log.warning("request failed: %s", exc.code)
+                return vega_error_response(wire, exc)
+            except RequestValidationError as exc:
+                return validation_response(wire, exc)
+            except StarletteHTTPException as exc:
+                return http_error_response(wire, exc)
+
+        return wire_errors
+
+
+class OpenAIRoute(WireRoute):
+    wire = Wire.OPENAI
+
+
+class OllamaRoute(WireRoute):
+    wire = Wire.OLLAMA
+
+
+def known_path(router: APIRouter, path: str) -> bool:
+    """Whether a route of ``router`` other than its catch-all serves ``path``."""
+    return any(
+        isinstance(route, APIRoute)
+        and "{rest:path}" not in route.path
+        and route.path_regex.match(path)
+        for route in router.routes
+    )

@@ -1,0 +1,238 @@
+"""OpenAI's wire format: request bodies, and completions, chunks, models and embeddings out.
+
+Field names follow the ``openai`` SDK's types (``ChatCompletion``,
+``ChatCompletionChunk``, ``Model``, ``CreateEmbeddingResponse``). Vega adds one
+field: ``sources`` on answers from a ``vega-rag/<collection>`` model, at the top
+level of the completion, and in a last chunk (with ``choices: []``) before the
+usage chunk and ``[DONE]`` when streaming.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from vega.api.compat.catalog import CatalogModel
+from vega.api.compat.embeddings import Embedded
+from vega.api.compat.errors import Wire, error_body, wire_status
+from vega.api.compat.stream import STREAM_FAILED, WireEncoder
+from vega.api.compat.turns import ClientMessage, Sampling, chat_request
+from vega.chat.service import ChatRequest, TurnDone
+from vega.errors import BadInput, VegaError
+from vega.llm.base import Usage
+
+# --- requests ------------------------------------------------------------------------
+
+
+class ContentPart(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    type: str
+    text: str | None = None
+
+
+class OpenAIMessageIn(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    role: str = Field(max_length=32)
+    content: str | list[ContentPart] | None = None
+
+    def client_message(self) -> ClientMessage:
+        if self.content is None or isinstance(self.content, str):
+            return ClientMessage(self.role, self.content or "")
+        if any(part.type != "text" for part in self.content):
+            raise BadInput("Only text content is supported (no images, audio or files).")
+        return ClientMessage(self.role, "".join(part.text or "" for part in self.content))
+
+
+class StreamOptions(BaseModel):
+    include_usage: bool = False
+
+
+class ChatCompletionIn(BaseModel):
+    """``POST /v1/chat/completions``. Unknown fields are ignored, as OpenAI-compatible
+    servers do; the ones that would change the answer's shape are refused."""
+
+    model: str = Field(min_length=1, max_length=300)
+    messages: list[OpenAIMessageIn] = Field(min_length=1, max_length=10_000)
+    stream: bool = False
+    stream_options: StreamOptions | None = None
+    temperature: float | None = Field(None, ge=0, le=2)
+    top_p: float | None = Field(None, ge=0, le=1)
+    max_tokens: int | None = Field(None, ge=1)
+    max_completion_tokens: int | None = Field(None, ge=1)
+    stop: str | list[str] | None = Field(None)
+    seed: int | None = None
+    user: str | None = Field(None, max_length=256)
+    n: int | None = Field(None, ge=1, le=1, description="Vega gives one choice.")
+    tools: list[Any] | None = None
+    functions: list[Any] | None = None
+    response_format: dict[str, Any] | None = None
+
+    def to_request(self, *, session_id: str | None, max_chars: int) -> ChatRequest:
+        if self.tools or self.functions:
+            raise BadInput("tools: Vega does not support tool calling.")
+        if self.response_format and self.response_format.get("type") not in (None, "text"):
+            raise BadInput("response_format: only 'text' is supported.")
+        stop = (self.stop,) if isinstance(self.stop, str) else tuple(self.stop or ())
+        return chat_request(
+            model=self.model,
+            messages=[m.client_message() for m in self.messages],
+            sampling=Sampling(
+                temperature=self.temperature,
+                top_p=self.top_p,
+                max_tokens=self.max_completion_tokens or self.max_tokens,
+                stop=stop,
+                seed=self.seed,
+            ),
+            session_id=session_id,
+            source="openai",
+            max_chars=max_chars,
+        )
+
+    @property
+    def include_usage(self) -> bool:
+        return bool(self.stream_options and self.stream_options.include_usage)
+
+
+class EmbeddingsIn(BaseModel):
+    model: str = Field(min_length=1, max_length=300)
+    input: str | list[str]
+    encoding_format: Literal["float", "base64"] = "float"
+    dimensions: int | None = Field(None, ge=1)
+    user: str | None = Field(None, max_length=256)
+
+    @property
+    def texts(self) -> list[str]:
+        return [self.input] if isinstance(self.input, str) else self.input
+
+
+# --- responses -----------------------------------------------------------------------
+
+
+def finish_reason(reason: str | None) -> str:
+    """OpenAI's vocabulary: ``length`` when the reply was cut, else ``stop``."""
+    return "length" if reason == "length" else "stop"
+
+
+def usage_body(usage: Usage) -> dict[str, int]:
+    return {
+        "prompt_tokens": usage.prompt_tokens,
+        "completion_tokens": usage.completion_tokens,
+        "total_tokens": usage.total_tokens,
+    }
+
+
+def model_body(model: CatalogModel) -> dict[str, Any]:
+    return {
+        "id": model.name,
+        "object": "model",
+        "created": model.created_s,
+        "owned_by": model.owned_by,
+    }
+
+
+def models_body(models: list[CatalogModel]) -> dict[str, Any]:
+    return {"object": "list", "data": [model_body(m) for m in models]}
+
+
+def completion_id() -> str:
+    return f"chatcmpl-{uuid.uuid4().hex}"
+
+
+def completion_body(done: TurnDone, *, model: str, rag: bool) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "id": completion_id(),
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": model,
+        "system_fingerprint": None,
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": done.response, "refusal": None},
+                "logprobs": None,
+                "finish_reason": finish_reason(done.finish_reason),
+            }
+        ],
+        "usage": usage_body(done.usage),
+    }
+    if rag:
+        body["sources"] = done.sources
+    return body
+
+
+def embeddings_body(embedded: Embedded) -> dict[str, Any]:
+    data = [
+        {"object": "embedding", "index": i, "embedding": vector}
+        for i, vector in enumerate(embedded.vectors)
+    ]
+    tokens = embedded.prompt_tokens
+    return {
+        "object": "list",
+        "data": data,
+        "model": embedded.model,
+        "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
+    }
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+class OpenAIStream(WireEncoder):
+    """``chat.completion.chunk`` events: a role delta with the first token, one delta per
+    piece of text, a finishing chunk, then ``sources`` (vega-rag models) and usage
+    (``stream_options.include_usage``) chunks with ``choices: []``, then ``[DONE]``."""
+
+    wire = Wire.OPENAI
+    media_type = "text/event-stream; charset=utf-8"
+
+    def __init__(self, *, model: str, include_usage: bool) -> None:
+        super().__init__()
+        head = {
+            "id": completion_id(),
+            "object": "chat.completion.chunk",
+            "created": int(time.time()),
+            "model": model,
+            "system_fingerprint": None,
+        }
+        # Every chunk starts the same: encode that once, not per token.
+        self._head = "data: " + _dumps(head)[:-1] + ', "choices": '
+        self._include_usage = include_usage
+
+    def _chunk(self, choices: str, *, more: str = "", usage: str = "null") -> bytes:
+        # With include_usage, OpenAI puts "usage": null on every chunk but the last.
+        tail = f', "usage": {usage}' if self._include_usage else ""
+        return f"{self._head}{choices}{more}{tail}}}\n\n".encode()
+
+    @staticmethod
+    def _choice(delta: str, finish: str | None = None) -> str:
+        reason = "null" if finish is None else _dumps(finish)
+        return f'[{{"index": 0, "delta": {delta}, "logprobs": null, "finish_reason": {reason}}}]'
+
+    def opening(self) -> bytes:
+        return self._chunk(self._choice('{"role": "assistant", "content": ""}'))
+
+    def token(self, text: str) -> bytes:
+        return self._chunk(self._choice('{"content": ' + _dumps(text) + "}"))
+
+    def done(self, event: TurnDone) -> bytes:
+        parts = [self._chunk(self._choice("{}", finish_reason(event.finish_reason)))]
+        if self.sources is not None:
+            parts.append(self._chunk("[]", more=', "sources": ' + _dumps(self.sources)))
+        if self._include_usage:
+            parts.append(self._chunk("[]", usage=_dumps(usage_body(event.usage))))
+        parts.append(b"data: [DONE]\n\n")
+        return b"".join(parts)
+
+    def error(self, exc: VegaError | None) -> bytes:
+        if exc is None:
+            body = error_body(self.wire, 500, "internal_error", STREAM_FAILED)
+        else:
+            body = error_body(self.wire, wire_status(exc.status), exc.code, exc.message)
+        return f"data: {_dumps(body)}\n\n".encode()

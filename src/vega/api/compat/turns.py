@@ -1,0 +1,110 @@
+"""A client's whole message list, reduced to one Vega chat turn.
+
+OpenAI and Ollama clients send the conversation so far with every request. The last
+message must be the user's: it is the prompt, stored as the user's message and used
+as the retrieval query. The messages before it are sent to the model as given (they
+are not re-read from the database); ``system`` messages, wherever they are, together
+replace the default system prompt.
+
+Which stored conversation a turn belongs to: the ``X-Vega-Session`` header names it
+(created if new, as ``session_id`` does on ``POST /chat``); else an OpenAI ``user``
+field maps to one conversation per (key, user); else each request is a conversation
+of its own.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from vega.api.compat.catalog import collection_of
+from vega.chat.service import ChatRequest, Source, is_utf8
+from vega.errors import BadInput, PayloadTooLarge
+from vega.llm.base import Message
+
+SESSION_HEADER = "X-Vega-Session"
+SYSTEM_ROLES = frozenset({"system", "developer"})  # "developer" is OpenAI's newer name
+USER_CONVERSATION_PREFIX = "user-"
+
+
+@dataclass(frozen=True, slots=True)
+class ClientMessage:
+    role: str
+    content: str
+
+
+@dataclass(frozen=True, slots=True)
+class Sampling:
+    temperature: float | None = None
+    top_p: float | None = None
+    max_tokens: int | None = None
+    stop: tuple[str, ...] = ()
+    seed: int | None = None
+
+
+def conversation_for(*, header: str | None, user: str | None, owner: int) -> str | None:
+    """The conversation id a turn is stored under (None: a new one)."""
+    if header:
+        return header
+    if user:
+        # Hashed: the user field may be an e-mail address, and ids are global, so it is
+        # scoped to the key (two keys with the same user get two conversations).
+        digest = hashlib.sha256(f"{owner}:{user}".encode()).hexdigest()[:32]
+        return USER_CONVERSATION_PREFIX + digest
+    return None
+
+
+def chat_request(
+    *,
+    model: str,
+    messages: Sequence[ClientMessage],
+    sampling: Sampling,
+    session_id: str | None,
+    source: Source,
+    max_chars: int,
+) -> ChatRequest:
+    """The ``ChatRequest`` for a client's message list and model name."""
+    system: list[str] = []
+    history: list[Message] = []
+    for message in messages:
+        _check(message, max_chars)
+        if message.role in SYSTEM_ROLES:
+            system.append(message.content)
+        elif message.role in ("user", "assistant"):
+            history.append(
+                Message("user" if message.role == "user" else "assistant", message.content)
+            )
+        else:
+            raise BadInput(
+                f"Messages with role '{message.role}' are not supported "
+                "(Vega does not do tool calling): use system, user and assistant."
+            )
+    if not history or history[-1].role != "user":
+        raise BadInput("The last message must be the user's (role 'user').")
+    collection = collection_of(model)
+    return ChatRequest(
+        prompt=history[-1].content,
+        session_id=session_id,
+        # A vega-rag model answers with the configured model (None: VEGA_MODEL).
+        model=None if collection else model,
+        collection=collection,
+        temperature=sampling.temperature,
+        top_p=sampling.top_p,
+        max_tokens=sampling.max_tokens,
+        stop=sampling.stop,
+        seed=sampling.seed,
+        system="\n\n".join(system) if system else None,
+        source=source,
+        history=tuple(history[:-1]),
+    )
+
+
+def _check(message: ClientMessage, max_chars: int) -> None:
+    if not is_utf8(message.content):
+        raise BadInput("A message is not valid Unicode text (it has unpaired surrogates).")
+    if len(message.content) > max_chars:
+        raise PayloadTooLarge(
+            f"A {message.role} message has {len(message.content)} characters; the limit is "
+            f"{max_chars} (VEGA_MAX_PROMPT_CHARS)."
+        )

@@ -1,0 +1,96 @@
+"""The OpenAI wire format under /v1: models, chat completions (JSON or SSE), embeddings.
+
+Any OpenAI client works with ``base_url=http://127.0.0.1:8000/v1`` and the Vega key
+as its API key. Errors answer in OpenAI's shape (``vega.api.compat.errors``).
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from vega.api.compat.errors import OpenAIRoute, known_path
+from vega.api.compat.openai_wire import (
+    ChatCompletionIn,
+    EmbeddingsIn,
+    OpenAIStream,
+    completion_body,
+    embeddings_body,
+    model_body,
+    models_body,
+)
+from vega.api.compat.stream import WireStream, collect
+from vega.api.compat.turns import SESSION_HEADER, conversation_for
+from vega.api.deps import (
+    CatalogDep,
+    ChatDep,
+    EmbeddingsDep,
+    PrincipalDep,
+    RuntimeDep,
+    VegaSessionDep,
+)
+from vega.errors import NotFound
+
+router = APIRouter(prefix="/v1", tags=["openai"], route_class=OpenAIRoute)
+
+STREAM_DOC: dict[int | str, dict[str, object]] = {
+    200: {
+        "description": "A `chat.completion`, or with stream=true `chat.completion.chunk` "
+        "Server-Sent Events ending with `data: [DONE]`.",
+        "content": {"text/event-stream": {}},
+    }
+}
+
+
+@router.get("/models")
+async def list_models(principal: PrincipalDep, catalog: CatalogDep) -> JSONResponse:
+    """The backend's models, then one `vega-rag/<collection>` model per collection of the key."""
+    return JSONResponse(models_body(await catalog.models(principal.key_id)))
+
+
+@router.get("/models/{model:path}")
+async def get_model(model: str, principal: PrincipalDep, catalog: CatalogDep) -> JSONResponse:
+    return JSONResponse(model_body(await catalog.find(principal.key_id, model)))
+
+
+@router.post("/chat/completions", responses=STREAM_DOC, response_class=Response)
+async def chat_completions(
+    body: ChatCompletionIn,
+    principal: PrincipalDep,
+    chat: ChatDep,
+    runtime: RuntimeDep,
+    session: VegaSessionDep = None,
+) -> Response:
+    request = body.to_request(
+        session_id=conversation_for(header=session, user=body.user, owner=principal.key_id),
+        max_chars=runtime.settings.max_prompt_chars,
+    )
+    encoder = OpenAIStream(model=body.model, include_usage=body.include_usage)
+    if body.stream:
+        return WireStream(chat.stream(request, principal), encoder)
+    done = await collect(chat.stream(request, principal), encoder)
+    return JSONResponse(
+        completion_body(done, model=body.model, rag=request.collection is not None),
+        headers={SESSION_HEADER: done.session_id},
+    )
+
+
+@router.post("/embeddings")
+async def embeddings(body: EmbeddingsIn, _: PrincipalDep, service: EmbeddingsDep) -> JSONResponse:
+    embedded = await service.embed(
+        body.texts, dimensions=body.dimensions, encoding=body.encoding_format
+    )
+    return JSONResponse(embeddings_body(embedded))
+
+
+@router.api_route(
+    "/{rest:path}",
+    methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+    include_in_schema=False,
+)
+async def unknown(request: Request) -> Response:
+    """Anything else here: a 404 (or 405 for a known path) in this protocol's error shape."""
+    if known_path(router, request.url.path):
+        raise StarletteHTTPException(405, f"{request.method} is not allowed here.")
+    raise NotFound(f"Vega does not serve {request.method} {request.url.path}.")
