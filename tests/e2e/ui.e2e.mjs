@@ -261,6 +261,15 @@ async function regenerate(page) {
   await answerDone(page);
   const text = await page.textContent(`${lastAnswer} >> .markdown`);
   check(text?.includes('A second, better answer.'), `Regenerate did not replace the answer: ${text}`);
+  // The server answered the stored question again: asked once, one live answer.
+  const id = new URL(page.url()).pathname.split('/').pop();
+  const stored = (await apiGet(`/conversations/${id}`)).messages.map((m) => [m.role, m.content]);
+  const last = stored.slice(-2);
+  check(
+    last[0][0] === 'user' && last[1][1] === 'A second, better answer.' &&
+      stored.filter(([role, content]) => role === 'user' && content === last[0][1]).length === 1,
+    `Regenerate should store one question and the new answer: ${JSON.stringify(stored)}`,
+  );
 }
 
 async function uploadAndCite(page) {

@@ -6,6 +6,7 @@ from __future__ import annotations
 import sqlite3
 
 from tests.conftest import Api
+from tests.fakes.backends import Step
 from vega.errors import BackendUnavailable
 
 
@@ -146,3 +147,60 @@ async def test_system_prompt_replaces_the_default(api: Api) -> None:
     messages, _ = api.backend.calls[-1]
     assert messages[0].role == "system"
     assert messages[0].content.startswith("You are a pirate.")
+
+
+async def test_regenerate_answers_the_last_prompt_again_in_place(api: Api) -> None:
+    api.backend.default.tokens = ["first ", "answer"]
+    sid = (await chat(api, "one"))["session_id"]
+    await chat(api, "two", session_id=sid)
+    api.backend.default.tokens = ["better ", "answer"]
+    # The cache holds the first answer to this very prompt; regenerating must not reuse it.
+    again = await chat(api, "", session_id=sid, regenerate=True)
+    assert again["response"] == "better answer"
+    assert again["session_id"] == sid
+    # The model saw the question once, with the turns before it and not the old answer.
+    sent = [(m.role, m.content) for m in api.backend.calls[-1][0]][1:]
+    assert sent == [("user", "one"), ("assistant", "first answer"), ("user", "two")]
+    detail = (await api.client.get(f"/conversations/{sid}", headers=api.auth())).json()
+    assert [(m["role"], m["content"]) for m in detail["messages"]] == [
+        ("user", "one"),
+        ("assistant", "first answer"),
+        ("user", "two"),
+        ("assistant", "better answer"),
+    ]
+    path = api.runtime.settings.database_url.split("///", 1)[1]
+    with sqlite3.connect(path) as conn:  # the superseded answer is kept, soft-deleted
+        kept = conn.execute(
+            "SELECT count(*) FROM messages WHERE conversation_id = ? AND deleted_at IS NOT NULL",
+            (sid,),
+        ).fetchone()[0]
+    assert kept == 1
+
+
+async def test_a_failed_regeneration_keeps_the_earlier_answer(api: Api) -> None:
+    sid = (await chat(api, "question"))["session_id"]
+    api.backend.steps = [Step(fail_before=BackendUnavailable("down"))] * 3  # with retries
+    r = await api.client.post(
+        "/chat", json={"session_id": sid, "regenerate": True}, headers=api.auth()
+    )
+    assert r.status_code == 503
+    detail = (await api.client.get(f"/conversations/{sid}", headers=api.auth())).json()
+    statuses = [(m["role"], m["status"]) for m in detail["messages"]]
+    assert statuses == [("user", "ok"), ("assistant", "ok"), ("assistant", "error")]
+
+
+async def test_regenerate_refuses_what_it_cannot_do(api: Api) -> None:
+    sid = (await chat(api, "mine"))["session_id"]
+    bob = await api.new_key("bob")
+    cases = [
+        ({"regenerate": True}, api.auth(), 422),  # no conversation named
+        ({"regenerate": True, "session_id": sid, "prompt": "new"}, api.auth(), 422),
+        ({"regenerate": True, "session_id": "nope"}, api.auth(), 404),
+        ({"regenerate": True, "session_id": sid}, api.auth(bob), 404),
+        ({"prompt": ""}, api.auth(), 422),  # without regenerate a prompt is still required
+    ]
+    for body, headers, status in cases:
+        r = await api.client.post("/chat", json=body, headers=headers)
+        assert r.status_code == status, (body, r.text)
+    detail = (await api.client.get(f"/conversations/{sid}", headers=api.auth())).json()
+    assert detail["message_count"] == 2

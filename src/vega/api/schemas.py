@@ -22,7 +22,7 @@ Text = Annotated[str, AfterValidator(_valid_unicode)]
 
 
 class ChatIn(BaseModel):
-    prompt: Text = Field(description="The question or instruction.")
+    prompt: Text = Field("", description="The question or instruction (none with regenerate).")
     session_id: Text | None = Field(
         None, description="Continue this conversation (created if new)."
     )
@@ -33,6 +33,10 @@ class ChatIn(BaseModel):
     temperature: float | None = Field(None, ge=0, le=2)
     max_tokens: int | None = Field(None, ge=1, le=1_000_000)
     system: Text | None = Field(None, max_length=20_000, description="Replace the system prompt.")
+    regenerate: bool = Field(
+        False,
+        description="Answer the last prompt of `session_id` again, replacing its answer.",
+    )
 
     def to_request(self, source: Source = "api") -> ChatRequest:
         return ChatRequest(
@@ -44,6 +48,7 @@ class ChatIn(BaseModel):
             temperature=self.temperature,
             max_tokens=self.max_tokens,
             system=self.system,
+            regenerate=self.regenerate,
             source=source,
         )
 

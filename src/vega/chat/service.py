@@ -12,7 +12,8 @@ import re
 import time
 from collections.abc import AsyncGenerator, Callable
 from contextlib import aclosing
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import Any, Literal
 
 import anyio
@@ -55,6 +56,9 @@ class ChatRequest:
     # The conversation so far as the client sent it (OpenAI and Ollama clients send the
     # whole list every turn). None: read the last VEGA_HISTORY_TURNS from the database.
     history: tuple[Message, ...] | None = None
+    # Answer the conversation's last question again (the UI's Regenerate): no new user
+    # message; on success the earlier answers to it are superseded (soft-deleted).
+    regenerate: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +102,8 @@ class _Begun:
     conversation_id: str
     user_message_id: str
     history: list[Message]
+    prompt: str = ""  # a regenerated turn's question, read back from the conversation
+    created: datetime | None = None  # ... and when it was asked
 
 
 def is_utf8(text: str) -> bool:
@@ -133,6 +139,12 @@ class ChatService:
         self._mask = mask or (lambda text: text)
 
     def _check(self, request: ChatRequest) -> None:
+        if request.regenerate:
+            if request.session_id is None or request.history is not None:
+                raise BadInput("regenerate needs the session_id of a stored conversation.")
+            if request.prompt.strip():
+                raise BadInput("regenerate answers the last prompt again; send no prompt.")
+            return
         if not request.prompt.strip():
             raise BadInput("The prompt is empty.")
         if not is_utf8(request.prompt):
@@ -162,8 +174,14 @@ class ChatService:
         """
         self._check(request)
         started = time.perf_counter()
-        hits = await self._retrieve(request, principal)
-        begun = await self._db.run(lambda s: self._begin(s, request, principal), write=True)
+        if request.regenerate:
+            # Nothing new is stored before the model answers, so the question comes first.
+            begun = await self._db.run(lambda s: self._again(s, request, principal))
+            request = replace(request, prompt=begun.prompt)
+            hits = await self._retrieve(request, principal)
+        else:
+            hits = await self._retrieve(request, principal)
+            begun = await self._db.run(lambda s: self._begin(s, request, principal), write=True)
         model = request.model or self._settings.model
         params = GenerationParams(
             model=model,
@@ -194,7 +212,9 @@ class ChatService:
         error: str | None = "cancelled by the client"
         limit = self._settings.max_response_chars
         try:
-            async with aclosing(self._generate(messages, params, hits)) as deltas:
+            async with aclosing(
+                self._generate(messages, params, hits, fresh=request.regenerate)
+            ) as deltas:
                 async for delta in deltas:
                     backend = self._gateway.backend_name
                     text = delta.text
@@ -227,7 +247,7 @@ class ChatService:
                     lambda s: self._finish(
                         s,
                         request,
-                        begun.conversation_id,
+                        begun,
                         reply=reply,
                         model=model,
                         backend=backend,
@@ -269,11 +289,16 @@ class ChatService:
         return result.hits
 
     def _generate(
-        self, messages: list[Message], params: GenerationParams, hits: list[Hit] | None
+        self,
+        messages: list[Message],
+        params: GenerationParams,
+        hits: list[Hit] | None,
+        *,
+        fresh: bool = False,
     ) -> AsyncGenerator[Delta, None]:
         if hits is not None and self._gateway.backend_name == "none":
             return _words(retrieval_only_answer(hits))
-        return self._gateway.stream(messages, params)
+        return self._gateway.stream(messages, params, fresh=fresh)
 
     async def complete(self, request: ChatRequest, principal: Principal) -> TurnDone:
         async for event in self.stream(request, principal):
@@ -322,11 +347,29 @@ class ChatService:
         ]
         return conv.id, history
 
+    def _again(self, session: Session, request: ChatRequest, principal: Principal) -> _Begun:
+        """The last question of a conversation and the turns before it, to answer it again."""
+        assert request.session_id is not None  # _check
+        conv = repo.get_owned(session, conversation_id=request.session_id, owner=principal.key_id)
+        if conv is None:
+            raise NotFound(f"No conversation '{request.session_id}'.")
+        question, earlier = repo.last_question(
+            session, conversation_id=conv.id, limit=2 * self._settings.history_turns
+        )
+        if question is None:
+            raise BadInput("The conversation has no question to answer again.")
+        history = [
+            Message("user" if row.role == "user" else "assistant", row.content)
+            for row in earlier
+            if row.content and row.role in ("user", "assistant")
+        ]
+        return _Begun(conv.id, question.id, history, question.content, question.created)
+
     def _finish(
         self,
         session: Session,
         request: ChatRequest,
-        conversation_id: str,
+        begun: _Begun,
         *,
         reply: str,
         model: str,
@@ -337,6 +380,9 @@ class ChatService:
         latency_ms: int,
         hits: list[Hit],
     ) -> str:
+        conversation_id = begun.conversation_id
+        if request.regenerate and status == "ok" and begun.created is not None:
+            repo.supersede_answers(session, conversation_id=conversation_id, asked=begun.created)
         message_id = repo.add_message(
             session,
             conversation_id=conversation_id,

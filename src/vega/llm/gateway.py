@@ -75,12 +75,14 @@ class Gateway:
         return hashlib.sha256(payload.encode()).hexdigest()
 
     async def stream(
-        self, messages: Sequence[Message], params: GenerationParams
+        self, messages: Sequence[Message], params: GenerationParams, *, fresh: bool = False
     ) -> AsyncGenerator[Delta, None]:
+        """The backend's reply, or the cached one; ``fresh`` asks the backend (a regenerated
+        answer must be a new one) and caches what it says in place of the old reply."""
         key = (
             self._cache_key(self.backend.name, messages, params) if self._cache is not None else ""
         )
-        if self._cache is not None:
+        if self._cache is not None and not fresh:
             cached = self._cache.get(key)
             if cached is not None:
                 self._metrics.cache_hits.inc()

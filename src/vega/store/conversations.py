@@ -138,6 +138,49 @@ def recent_messages(session: Session, *, conversation_id: str, limit: int) -> li
     return list(reversed(list(session.scalars(query))))
 
 
+def last_question(
+    session: Session, *, conversation_id: str, limit: int
+) -> tuple[Message | None, list[Message]]:
+    """The conversation's last live user message and up to ``limit`` live messages before it."""
+    question = session.scalars(
+        select(Message)
+        .where(
+            Message.conversation_id == conversation_id,
+            Message.role == "user",
+            Message.deleted_at.is_(None),
+        )
+        .order_by(Message.created.desc(), Message.id.desc())
+        .limit(1)
+    ).first()
+    if question is None or limit <= 0:
+        return question, []
+    earlier = (
+        select(Message)
+        .where(
+            Message.conversation_id == conversation_id,
+            Message.deleted_at.is_(None),
+            Message.created < question.created,
+        )
+        .order_by(Message.created.desc(), Message.id.desc())
+        .limit(limit)
+    )
+    return question, list(reversed(list(session.scalars(earlier))))
+
+
+def supersede_answers(session: Session, *, conversation_id: str, asked: datetime) -> None:
+    """Soft-delete the answers given after the question asked at ``asked`` (regenerated)."""
+    session.execute(
+        update(Message)
+        .where(
+            Message.conversation_id == conversation_id,
+            Message.role == "assistant",
+            Message.deleted_at.is_(None),
+            Message.created > asked,
+        )
+        .values(deleted_at=utcnow())
+    )
+
+
 def message_owned(session: Session, *, message_id: str, owner: int) -> Message | None:
     query = (
         select(Message)

@@ -111,6 +111,7 @@ export function chatBody(turn: TurnRequest): Record<string, unknown> {
   if (turn.temperature !== undefined) body.temperature = turn.temperature;
   if (turn.top_k !== undefined && turn.collection) body.top_k = turn.top_k;
   if (turn.system) body.system = turn.system;
+  if (turn.regenerate) body.regenerate = true;
   return body;
 }
 

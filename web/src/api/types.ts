@@ -127,4 +127,6 @@ export interface TurnRequest {
   temperature?: number;
   top_k?: number;
   system?: string;
+  /** Answer the conversation's last prompt again (content is then empty). */
+  regenerate?: boolean;
 }

@@ -126,6 +126,7 @@ export class ChatSocket {
       if (turn.temperature !== undefined) message.temperature = turn.temperature;
       if (turn.top_k !== undefined && turn.collection) message.top_k = turn.top_k;
       if (turn.system) message.system = turn.system;
+      if (turn.regenerate) message.regenerate = true;
       try {
         socket.send(JSON.stringify(message));
       } catch {

@@ -100,7 +100,9 @@ export class ChatStore {
     const prompt = lastUserPrompt(state);
     if (!prompt || state.streaming) return;
     this.dispatch(id, { type: 'regenerate', assistantKey: newId() });
-    this.run(id, prompt, settings);
+    // The server answers its stored last prompt again and supersedes the old answer,
+    // so the history holds the question once.
+    this.run(id, '', settings, true);
   }
 
   stop(id: string): void {
@@ -113,9 +115,10 @@ export class ChatStore {
     return this.turns.has(id);
   }
 
-  private run(id: string, prompt: string, settings: ChatSettings): void {
+  private run(id: string, prompt: string, settings: ChatSettings, regenerate = false): void {
     this.epochs.set(id, (this.epochs.get(id) ?? 0) + 1);
     const request: TurnRequest = { content: prompt, conversation_id: id };
+    if (regenerate) request.regenerate = true;
     if (settings.collection) request.collection = settings.collection;
     if (settings.model) request.model = settings.model;
     if (settings.temperature !== null) request.temperature = settings.temperature;

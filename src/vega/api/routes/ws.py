@@ -47,6 +47,7 @@ class WsMessage(BaseModel):
     temperature: float | None = Field(None, ge=0, le=2)
     max_tokens: int | None = Field(None, ge=1)
     system: str | None = Field(None, max_length=20_000)
+    regenerate: bool = False
 
 
 def _error(exc: VegaError, conversation_id: str | None = None) -> dict[str, Any]:
@@ -206,6 +207,7 @@ async def _reply(ws: WebSocket, runtime: Runtime, principal: Principal, msg: WsM
         temperature=msg.temperature,
         max_tokens=msg.max_tokens,
         system=msg.system,
+        regenerate=msg.regenerate,
         source="ws",
     )
     conversation_id = msg.conversation_id
