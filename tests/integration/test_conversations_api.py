@@ -181,7 +181,7 @@ async def test_a_failed_regeneration_keeps_the_earlier_answer(api: Api) -> None:
     sid = (await chat(api, "question"))["session_id"]
     api.backend.steps = [Step(fail_before=BackendUnavailable("down"))] * 3  # with retries
     r = await api.client.post(
-        "/chat", json={"session_id": sid, "regenerate": True}, headers=api.auth()
+        "/chat", json={"prompt": "", "session_id": sid, "regenerate": True}, headers=api.auth()
     )
     assert r.status_code == 503
     detail = (await api.client.get(f"/conversations/{sid}", headers=api.auth())).json()
@@ -193,10 +193,11 @@ async def test_regenerate_refuses_what_it_cannot_do(api: Api) -> None:
     sid = (await chat(api, "mine"))["session_id"]
     bob = await api.new_key("bob")
     cases = [
-        ({"regenerate": True}, api.auth(), 422),  # no conversation named
+        ({"prompt": "", "regenerate": True}, api.auth(), 422),  # no conversation named
         ({"regenerate": True, "session_id": sid, "prompt": "new"}, api.auth(), 422),
-        ({"regenerate": True, "session_id": "nope"}, api.auth(), 404),
-        ({"regenerate": True, "session_id": sid}, api.auth(bob), 404),
+        ({"regenerate": True, "session_id": sid}, api.auth(), 422),  # prompt is still required
+        ({"prompt": "", "regenerate": True, "session_id": "nope"}, api.auth(), 404),
+        ({"prompt": "", "regenerate": True, "session_id": sid}, api.auth(bob), 404),
         ({"prompt": ""}, api.auth(), 422),  # without regenerate a prompt is still required
     ]
     for body, headers, status in cases:

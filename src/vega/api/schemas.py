@@ -22,7 +22,7 @@ Text = Annotated[str, AfterValidator(_valid_unicode)]
 
 
 class ChatIn(BaseModel):
-    prompt: Text = Field("", description="The question or instruction (none with regenerate).")
+    prompt: Text = Field(description="The question or instruction (empty with regenerate).")
     session_id: Text | None = Field(
         None, description="Continue this conversation (created if new)."
     )
