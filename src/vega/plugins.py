@@ -3,7 +3,8 @@
 A plugin package declares ``[project.entry-points."vega.plugins"] name = "pkg:register"``
 where ``register(plugins: Plugins) -> None`` adds its factories. Vega's built-ins
 come in through the same door (``vega.llm.builtin:register`` for backends,
-``vega.rag.builtin:register`` for embedders and document readers).
+``vega.rag.builtin:register`` for embedders and document readers,
+``vega.dataset.builtin:register`` for dataset loaders).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING, Generic, TypeVar
 from vega.errors import ConfigError
 
 if TYPE_CHECKING:
+    from vega.dataset.loaders import Loader
     from vega.llm.base import Backend
     from vega.rag.embed import Embedder
     from vega.rag.readers.base import Extractor
@@ -63,16 +65,20 @@ class Plugins:
     embedders: Registry[EmbedderFactory] = field(default_factory=lambda: Registry("embedder"))
     # By kind of file ("pdf", "markdown"); `vega.rag.extract.readers_from` makes a table of them.
     extractors: Registry[Extractor] = field(default_factory=lambda: Registry("extractor"))
+    # By file extension, lower case, no dot ("jsonl"): what `vega dataset build` reads.
+    loaders: Registry[Loader] = field(default_factory=lambda: Registry("dataset loader"))
 
 
 def load_plugins() -> Plugins:
+    from vega.dataset import builtin as dataset_builtin
     from vega.llm import builtin
     from vega.rag import builtin as rag_builtin
 
     plugins = Plugins()
     builtin.register(plugins)
     rag_builtin.register(plugins)
-    ours = {f"{module.__name__}:register" for module in (builtin, rag_builtin)}
+    dataset_builtin.register(plugins)
+    ours = {f"{module.__name__}:register" for module in (builtin, rag_builtin, dataset_builtin)}
     for ep in entry_points(group=ENTRY_POINT_GROUP):
         if ep.value in ours:
             continue  # already in: works from a source checkout too

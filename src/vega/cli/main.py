@@ -9,7 +9,7 @@ import sys
 
 import typer
 
-from vega.cli import chat, docs, doctor, keys, serve
+from vega.cli import chat, curate, dataset, docs, doctor, keys, serve
 from vega.errors import VegaError
 from vega.logs import setup_logging
 from vega.settings import load_settings
@@ -30,6 +30,8 @@ app.command()(docs.search)
 app.command()(docs.reindex)
 app.add_typer(keys.app, name="keys")
 app.add_typer(docs.app, name="docs")
+app.command()(curate.curate)
+app.add_typer(dataset.app, name="dataset")
 
 EXIT_INTERRUPTED = 130
 

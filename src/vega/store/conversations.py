@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, insert, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import String, bindparam, cast, delete, func, insert, select, update
+from sqlalchemy.orm import Session, aliased
 
 from vega.store.tables import Base, Conversation, Message, new_id, utcnow
 
@@ -247,3 +248,108 @@ def purge_before(session: Session, *, cutoff: datetime) -> int:
         session.execute(delete(Message).where(Message.conversation_id.in_(batch)))
         session.execute(delete(Conversation).where(Conversation.id.in_(batch)))
     return len(ids)
+
+
+# --- turns: a prompt and the reply to it (curation and datasets) -----------------------
+
+
+def _prompt_of_reply() -> Any:
+    """A correlated subquery: the id of the last user message at or before the reply.
+
+    That is the prompt the reply answers (each turn writes its user message first);
+    an earlier prompt whose reply never came is passed over.
+    """
+    earlier = aliased(Message)
+    return (
+        select(earlier.id)
+        .where(
+            earlier.conversation_id == Message.conversation_id,
+            earlier.role == "user",
+            earlier.deleted_at.is_(None),
+            earlier.created <= Message.created,
+        )
+        .order_by(earlier.created.desc(), earlier.id.desc())
+        .limit(1)
+        .correlate(Message)
+        .scalar_subquery()
+    )
+
+
+def _has_tag(tag: str) -> Any:
+    """Whether the JSON list in ``tags`` holds ``tag``, on SQLite and Postgres alike.
+
+    Tags are stored as JSON text written by ``json.dumps`` (the JSON column's
+    serializer), so the quoted element appears verbatim in the column's text.
+    """
+    element = json.dumps(tag).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return cast(Message.tags, String).like(f"%{element}%", escape="\\")
+
+
+def turns(
+    session: Session,
+    *,
+    owner: int,
+    conversation_id: str | None = None,
+    source: str | None = None,
+    rating: int | None = None,
+    unrated: bool = False,
+    min_rating: int | None = None,
+    reviewed: bool | None = None,
+    tags: Sequence[str] = (),
+    since: datetime | None = None,
+    before: datetime | None = None,
+    limit: int | None = None,
+) -> list[tuple[Message, Message]]:
+    """(prompt, reply) for the owner's live, successful replies that match, oldest first.
+
+    Every filter is on the reply, which is what feedback is given on: ``rating`` exactly,
+    ``min_rating`` at least (unrated replies never pass it), ``tags`` all of them,
+    ``since`` inclusive and ``before`` exclusive.
+    """
+    prompt = aliased(Message)
+    query = (
+        select(prompt, Message)
+        .join(Conversation, Conversation.id == Message.conversation_id)
+        .join(prompt, prompt.id == _prompt_of_reply())
+        .where(
+            Conversation.owner == owner,
+            Conversation.deleted_at.is_(None),
+            Message.deleted_at.is_(None),
+            Message.role == "assistant",
+            Message.status == "ok",
+        )
+        .order_by(Message.created, Message.id)
+    )
+    if conversation_id is not None:
+        query = query.where(Message.conversation_id == conversation_id)
+    if source is not None:
+        query = query.where(Message.source == source)
+    if rating is not None:
+        query = query.where(Message.rating == rating)
+    if unrated:
+        query = query.where(Message.rating.is_(None))
+    if min_rating is not None:
+        query = query.where(Message.rating >= min_rating)
+    if reviewed is not None:
+        query = query.where(Message.reviewed == reviewed)
+    if since is not None:
+        query = query.where(Message.created >= since)
+    if before is not None:
+        query = query.where(Message.created < before)
+    for tag in tags:
+        query = query.where(_has_tag(tag))
+    if limit is not None:
+        query = query.limit(limit)
+    return [(p, r) for p, r in session.execute(query)]
+
+
+def turn_owned(
+    session: Session, *, message_id: str, owner: int
+) -> tuple[Message | None, Message] | None:
+    """The owner's live reply ``message_id`` (any status) and its prompt, if it has one."""
+    reply = message_owned(session, message_id=message_id, owner=owner)
+    if reply is None or reply.role != "assistant":
+        return None
+    prompt_id = session.scalar(select(_prompt_of_reply()).where(Message.id == reply.id))
+    prompt = session.get(Message, prompt_id) if prompt_id is not None else None
+    return prompt, reply
