@@ -75,6 +75,9 @@ def test_ui_end_to_end(tmp_path: Path, fake_llm: FakeLLM) -> None:
         f"--- vega serve log ---\n{server.log()[-3000:]}"
     )
     result = json.loads(run.stdout.strip().splitlines()[-1])
+    # The budgets' figures, kept beside the screenshots (pytest -s shows them too).
+    print(json.dumps(result))
+    (SCREENSHOTS / "e2e-result.json").write_text(json.dumps(result, indent=2) + "\n")
     assert result["ok"] is True
     assert result["first_paint_ms"] <= 1000, result
     if result.get("longest_task_ms") is not None:
