@@ -63,6 +63,7 @@ bench: install  ## benchmarks: each prints one JSON object
 	$(BIN)/python bench/store.py
 	$(BIN)/python bench/footprint.py
 	$(BIN)/python bench/retrieval.py --data ../shared/data/scifact
+	$(BIN)/python bench/train.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache web/node_modules

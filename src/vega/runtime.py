@@ -15,7 +15,10 @@ from vega.chat.history import ConversationService
 from vega.chat.service import ChatService
 from vega.errors import ConfigError, EmbedderUnavailable
 from vega.jobs import JobRunner
+from vega.llm.auto import AutoBackend
 from vega.llm.gateway import Gateway
+from vega.llm.local import LocalBackend
+from vega.llm.local_models import ModelRegistry
 from vega.metrics import Metrics
 from vega.plugins import Plugins, load_plugins
 from vega.rag.documents import DocumentService
@@ -89,6 +92,7 @@ class Runtime:
     ingest: IngestService
     documents: DocumentService
     reindexer: Reindexer
+    models: ModelRegistry  # local model files for the in-process backends (`vega models`)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     async def start(self, *, serving: bool = False) -> None:
@@ -103,6 +107,18 @@ class Runtime:
             self._tasks.append(asyncio.create_task(self._retention_loop()))
         if serving:
             self._tasks.append(asyncio.create_task(self._documents_start()))
+            self._tasks.append(asyncio.create_task(self._warm_model()))
+
+    async def _warm_model(self) -> None:
+        """Load an in-process model now, so the first chat does not wait for it."""
+        backend = self.gateway.backend
+        if isinstance(backend, AutoBackend):
+            backend = backend.current
+        if isinstance(backend, LocalBackend):
+            try:
+                await backend.warm()
+            except Exception:  # housekeeping must never take the server down
+                log.exception("warming the model failed")
 
     async def _documents_start(self) -> None:
         """Warm the embedder when documents exist, then finish ingests a stop interrupted."""
@@ -207,4 +223,5 @@ def build(settings: Settings, *, plugins: Plugins | None = None) -> Runtime:
         ingest=ingest,
         documents=DocumentService(db=db, data_dir=settings.data_dir),
         reindexer=Reindexer(db=db, embedder=embedder, indexes=indexes),
+        models=ModelRegistry(db),
     )

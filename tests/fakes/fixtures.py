@@ -1,12 +1,14 @@
-"""Pytest fixtures for the fake LLM server (loaded from tests/conftest.py)."""
+"""Pytest fixtures for the fake LLM server and the tiny model (loaded from tests/conftest.py)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from tests.fakes.llm_server import FakeLLM, run_fake_llm
+from tests.fakes.tiny_model import build_tiny_model, write_capitals_dataset
 
 
 @pytest.fixture(scope="session")
@@ -21,3 +23,16 @@ def fake_llm(fake_llm_server: FakeLLM) -> FakeLLM:
     """The session's fake server, reset to its defaults for this test."""
     fake_llm_server.reset()
     return fake_llm_server
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny random Llama and its tokenizer, in Hugging Face format, built once per
+    session with no download (see ``tests/fakes/tiny_model.py``)."""
+    return build_tiny_model(tmp_path_factory.mktemp("tiny-model"))
+
+
+@pytest.fixture(scope="session")
+def tiny_dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """48 ``{"prompt", "response"}`` lines ("Capital of Arden?" → "Arden-city")."""
+    return write_capitals_dataset(tmp_path_factory.mktemp("tiny-dataset") / "capitals.jsonl")

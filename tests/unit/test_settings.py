@@ -104,7 +104,8 @@ def test_unknown_backend_is_refused_at_start_with_the_choices(tmp_path: Path) ->
         llm_backend="GPT5", data_dir=tmp_path, api_key="k" * 20, _env_file=None
     )
     with pytest.raises(
-        ConfigError, match=r"Unknown backend 'gpt5'\. Available: auto, none, ollama, openai"
+        ConfigError,
+        match=r"Unknown backend 'gpt5'\. Available: auto, llamacpp, none, ollama, openai, transformers\.",
     ):
         build(settings)
 

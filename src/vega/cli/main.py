@@ -9,7 +9,7 @@ import sys
 
 import typer
 
-from vega.cli import chat, curate, dataset, docs, doctor, keys, serve
+from vega.cli import chat, curate, dataset, docs, doctor, keys, models, serve, train
 from vega.errors import VegaError
 from vega.logs import setup_logging
 from vega.settings import load_settings
@@ -28,8 +28,11 @@ app.command()(chat.history)
 app.command()(doctor.doctor)
 app.command()(docs.search)
 app.command()(docs.reindex)
+app.add_typer(train.app, name="train")
+app.command("eval")(train.evaluate)
 app.add_typer(keys.app, name="keys")
 app.add_typer(docs.app, name="docs")
+app.add_typer(models.app, name="models")
 app.command()(curate.curate)
 app.add_typer(dataset.app, name="dataset")
 

@@ -1,7 +1,8 @@
 """``VEGA_LLM_BACKEND=auto``: use whatever model server is there.
 
 Picks, in order: Ollama if it answers, the OpenAI-compatible server if one is
-configured, an in-process model if one is registered, else ``none``. It picks at
+configured, an in-process model if one is registered, else ``none`` (and the
+in-process model first when ``VEGA_MODEL`` names a registered one). It picks at
 start, again when the gateway's breaker half-opens, and (while on ``none``) at
 most every ``recheck_s`` seconds, so starting Ollama later needs no restart.
 """
@@ -22,13 +23,30 @@ PROBE_TIMEOUT_S = 2.0
 
 
 class Candidate:
-    """A backend worth trying, and how to tell whether it is there."""
+    """A backend worth trying, and how to tell whether it is there.
 
-    def __init__(self, backend: Backend, *, probe: bool) -> None:
+    ``probe``: ask its ``health()``; False means configured explicitly, take it
+    without asking. ``check``: a question of its own instead (an in-process backend
+    asks "is a model registered?", which must not load one).
+    """
+
+    def __init__(
+        self,
+        backend: Backend,
+        *,
+        probe: bool = False,
+        check: Callable[[], Awaitable[bool]] | None = None,
+    ) -> None:
         self.backend = backend
-        self.probe = probe  # False: configured explicitly, take it without asking
+        self.probe = probe
+        self.check = check
 
     async def available(self) -> bool:
+        if self.check is not None:
+            try:
+                return await asyncio.wait_for(self.check(), PROBE_TIMEOUT_S)
+            except Exception:  # a failing check means 'not this one', as a failing probe does
+                return False
         if not self.probe:
             return True
         try:
@@ -57,6 +75,11 @@ class AutoBackend(Backend):
     @property  # the name is whichever backend is picked now
     def name(self) -> str:  # type: ignore[override]
         return self._current.name
+
+    @property
+    def current(self) -> Backend:
+        """The backend picked now (``none`` until the first pick)."""
+        return self._current
 
     async def select(self) -> Backend:
         async with self._lock:
@@ -99,7 +122,9 @@ class AutoBackend(Backend):
         return f"auto → {self._current.describe()}"
 
     async def aclose(self) -> None:
-        await _close_all([c.backend.aclose for c in self._candidates])
+        # One backend may stand in two places of the order (see vega.llm.builtin.auto).
+        backends = list({id(c.backend): c.backend for c in self._candidates}.values())
+        await _close_all([b.aclose for b in backends])
 
 
 async def _close_all(closers: Sequence[Callable[[], Awaitable[None]]]) -> None:

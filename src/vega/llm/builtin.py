@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from vega.errors import ConfigError
 from vega.llm.base import Backend
 
 if TYPE_CHECKING:
+    from vega.llm.local import LocalBackend
     from vega.plugins import Plugins
     from vega.settings import Settings
 
@@ -43,15 +45,54 @@ def none(settings: Settings) -> Backend:
     return NoneBackend()
 
 
+def _local(settings: Settings, kind: str | None) -> LocalBackend:
+    from vega.llm.local import LocalBackend
+    from vega.llm.local_models import ModelRegistry
+
+    return LocalBackend(
+        kind=kind,
+        registry=ModelRegistry.connect(
+            settings.database_url, sqlite_synchronous=settings.sqlite_synchronous
+        ),
+        default_model=settings.model,
+        timeout_s=settings.llm_timeout_s,
+    )
+
+
+def _in_process(kind: str) -> Callable[[Settings], Backend]:
+    def factory(settings: Settings) -> Backend:
+        from vega.llm.local_models import library_missing
+
+        # Checked by name only (no import): starting stays fast, and a missing
+        # library is a clear error at start instead of a 503 on the first chat.
+        if (missing := library_missing(kind)) is not None:
+            raise ConfigError(f"VEGA_LLM_BACKEND={kind}: {missing}.")
+        return _local(settings, kind)
+
+    return factory
+
+
 def auto(settings: Settings) -> Backend:
     from vega.llm.auto import AutoBackend, Candidate
 
+    local = _local(settings, None)
     candidates = [Candidate(ollama(settings), probe=True)]
     if settings.openai_base_url:
         candidates.append(Candidate(openai(settings), probe=False))
+    candidates.append(Candidate(local, check=local.has_models))
+    # VEGA_MODEL naming a registered model is an explicit choice: no server's model
+    # has that name, so asking Ollama for it would only fail.
+    candidates.insert(0, Candidate(local, check=local.default_is_registered))
     return AutoBackend(candidates, recheck_s=settings.breaker_reset_s)
 
 
 def register(plugins: Plugins) -> None:
-    for name, factory in (("auto", auto), ("ollama", ollama), ("openai", openai), ("none", none)):
+    for name, factory in (
+        ("auto", auto),
+        ("ollama", ollama),
+        ("openai", openai),
+        ("transformers", _in_process("transformers")),
+        ("llamacpp", _in_process("llamacpp")),
+        ("none", none),
+    ):
         plugins.backends.register(name, factory)

@@ -217,3 +217,21 @@ class MessageSource(Base):
     document_id: Mapped[str | None] = mapped_column(String(36), default=None)
     rank: Mapped[int] = mapped_column(Integer)
     score: Mapped[float] = mapped_column(Float)
+
+
+class RegisteredModel(Base):
+    """A model file (or folder) on this machine that an in-process backend can load.
+
+    Paths are stored absolute, as registered; nothing is copied. ``details`` holds
+    what was read from the files at registration (format, family, size).
+    """
+
+    __tablename__ = "models"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    backend: Mapped[str] = mapped_column(String(32))
+    path: Mapped[str] = mapped_column(String(1024))
+    adapter: Mapped[str | None] = mapped_column(String(1024), default=None)
+    created: Mapped[datetime] = mapped_column(default=utcnow)
+    details: Mapped[dict[str, Any] | None] = mapped_column(default=None)

@@ -1,5 +1,8 @@
 """The models an OpenAI or Ollama client can pick: the backend's, plus the caller's collections.
 
+The backend's models include the registered local models (`vega models add`) when an
+in-process backend serves them.
+
 Each collection the key owns appears as a model named ``vega-rag/<collection>``.
 Chatting with one retrieves from that collection and answers with the configured
 model (``VEGA_MODEL``); every other name goes to the backend as it is.
@@ -36,6 +39,16 @@ def collection_of(model: str) -> str | None:
 
 def rag_model(collection: str) -> str:
     return RAG_PREFIX + collection
+
+
+def _created(details: dict[str, Any]) -> datetime | None:
+    """When the backend says the model was made: a registered model's time, or Unix seconds."""
+    value = details.get("created")
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
+        return datetime.fromtimestamp(value, UTC)
+    return None
 
 
 def _same_model(a: str, b: str) -> bool:
@@ -90,7 +103,9 @@ class ModelCatalog:
     async def _backend_models(self) -> list[CatalogModel]:
         backend = self._gateway.backend_name
         return [
-            CatalogModel(name=m.name, owned_by=backend, details=m.details)
+            CatalogModel(
+                name=m.name, owned_by=backend, created=_created(m.details), details=m.details
+            )
             for m in await self._gateway.models()
         ]
 

@@ -1,0 +1,447 @@
+"""In-process backends (``transformers``, ``llamacpp``): the model runs inside Vega.
+
+What both share lives here: which model a request means (a registered name, or
+``VEGA_MODEL``), loading it once and keeping one model in memory, running one
+generation at a time on a dedicated worker thread, handing its text to the event
+loop through a queue, stop strings, and stopping promptly when the caller goes
+away. The libraries live in the engines (``vega.llm.transformers``,
+``vega.llm.llamacpp``), imported on the worker thread the first time a model loads,
+so importing Vega or starting the server never imports torch.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import logging
+import threading
+from abc import ABC, abstractmethod
+from collections.abc import AsyncGenerator, Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import suppress
+from dataclasses import dataclass
+from pathlib import Path
+
+from vega.errors import (
+    BackendError,
+    BackendRejected,
+    BackendTimeout,
+    BackendUnavailable,
+    BadInput,
+    VegaError,
+)
+from vega.llm.base import Backend, BackendHealth, Delta, GenerationParams, Message, ModelInfo, Usage
+from vega.llm.local_models import LocalModel, ModelRegistry, inspect_model, library_missing
+
+log = logging.getLogger(__name__)
+
+# How long closing waits for a running generation to notice it must stop.
+CLOSE_TIMEOUT_S = 10.0
+# The engine module of each kind: ``load(model: LocalModel) -> Engine``.
+ENGINE_MODULES = {"transformers": "vega.llm.transformers", "llamacpp": "vega.llm.llamacpp"}
+
+
+# --- what an engine is ----------------------------------------------------------------
+
+
+class Sink(ABC):
+    """Where an engine puts generated text, and how it learns to stop."""
+
+    @abstractmethod
+    def put(self, text: str) -> None:
+        """Hand over the next piece of the reply."""
+
+    @property
+    @abstractmethod
+    def stopped(self) -> bool:
+        """True once nobody wants more: check it after every token."""
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    prompt_tokens: int
+    completion_tokens: int
+    finish_reason: str  # "stop" (end of turn or stop string) or "length"
+
+
+class Engine(ABC):
+    """One loaded model. Only the backend's worker thread calls it, one call at a time."""
+
+    @abstractmethod
+    def generate(
+        self, messages: Sequence[Message], params: GenerationParams, sink: Sink
+    ) -> Outcome:
+        """Generate a reply into ``sink``; raise ``VegaError``s only."""
+
+    def close(self) -> None:  # noqa: B027 - optional hook: dropping the references frees most engines
+        """Release the weights."""
+
+
+Loader = Callable[[LocalModel], Engine]
+
+
+def import_loader(kind: str) -> Loader:
+    module = importlib.import_module(ENGINE_MODULES[kind])
+    loader: Loader = module.load
+    return loader
+
+
+# --- prompts without a chat template ----------------------------------------------------
+
+
+def plain_prompt(messages: Sequence[Message]) -> str:
+    """The prompt for a model without a chat template: the trainer's plain template.
+
+    ``vega train`` renders training examples this way when the tokenizer has no chat
+    template, so a model fine-tuned by Vega is asked in the shape it learned.
+    """
+    from vega.training.config import DEFAULT_PROMPT_TEMPLATE
+    from vega.training.data import Example
+    from vega.training.data import plain_prompt as render
+
+    example = Example(context=tuple((m.role, m.content) for m in messages), response="")
+    return DEFAULT_PROMPT_TEMPLATE.replace("{prompt}", render(example))
+
+
+def fold_system(messages: Sequence[Message]) -> list[Message]:
+    """For chat templates that refuse a system turn: put it in front of the first user turn."""
+    system = "\n\n".join(m.content for m in messages if m.role == "system")
+    rest = [m for m in messages if m.role != "system"]
+    if not system:
+        return rest
+    for i, message in enumerate(rest):
+        if message.role == "user":
+            rest[i] = Message("user", f"{system}\n\n{message.content}")
+            return rest
+    return [Message("user", system), *rest]
+
+
+# --- stop strings ---------------------------------------------------------------------
+
+
+class StopScanner:
+    """Cuts the reply at the first stop string, which may arrive split across pieces.
+
+    Text that could be the start of a stop string is held back until the next piece
+    shows whether it is; ``flush`` releases it at the end.
+    """
+
+    def __init__(self, stops: Sequence[str]) -> None:
+        self._stops = tuple(s for s in stops if s)
+        self._held = ""
+
+    def feed(self, text: str) -> tuple[str, bool]:
+        """(text safe to send now, whether a stop string was reached)."""
+        if not self._stops:
+            return text, False
+        buffer = self._held + text
+        hits = [i for i in (buffer.find(s) for s in self._stops) if i >= 0]
+        if hits:
+            self._held = ""
+            return buffer[: min(hits)], True
+        keep = self._partial_stop_length(buffer)
+        self._held = buffer[len(buffer) - keep :]
+        return buffer[: len(buffer) - keep], False
+
+    def _partial_stop_length(self, buffer: str) -> int:
+        for length in range(min(len(buffer), max(len(s) for s in self._stops) - 1), 0, -1):
+            tail = buffer[-length:]
+            if any(s.startswith(tail) for s in self._stops):
+                return length
+        return 0
+
+    def flush(self) -> str:
+        held, self._held = self._held, ""
+        return held
+
+
+# --- from the worker thread to the event loop -------------------------------------------
+
+_STARTED = object()  # the worker took the job: the timeout starts counting
+_FINISHED = object()  # the worker is done (its result or error is on the future)
+
+
+class _Channel(Sink):
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self.queue: asyncio.Queue[object] = asyncio.Queue()
+        self._stop = threading.Event()
+
+    def put(self, text: str) -> None:
+        if text:
+            self._loop.call_soon_threadsafe(self.queue.put_nowait, text)
+
+    def started(self) -> None:
+        self._loop.call_soon_threadsafe(self.queue.put_nowait, _STARTED)
+
+    @property
+    def stopped(self) -> bool:
+        return self._stop.is_set()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def finished(self, job: asyncio.Future[Outcome | None]) -> None:
+        # Runs on the loop. Reading the exception marks it seen, so a job whose
+        # caller already left does not log "exception was never retrieved".
+        if not job.cancelled():
+            job.exception()
+        self.queue.put_nowait(_FINISHED)
+
+
+# --- the backend ------------------------------------------------------------------------
+
+
+class LocalBackend(Backend):
+    """A model loaded in this process. ``kind`` None serves any installed kind (``auto``)."""
+
+    def __init__(
+        self,
+        *,
+        kind: str | None,
+        registry: ModelRegistry,
+        default_model: str,
+        timeout_s: float,
+        loaders: Mapping[str, Loader] | None = None,
+    ) -> None:
+        self._kind = kind
+        self.name = kind or "transformers"  # auto: the kind of the model it picks
+        self._registry = registry
+        self._default = default_model
+        self._timeout_s = timeout_s
+        self._loaders = dict(loaders or {})
+        # One thread runs every load and generation: one model call at a time, and
+        # torch keeps one OpenMP team instead of one per calling thread.
+        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"vega-{self.name}")
+        self._engine: Engine | None = None  # touched on the worker thread only
+        self._engine_files: tuple[str, str, Path | None] | None = None
+        self._load_errors: dict[tuple[str, str, Path | None], str] = {}
+        self._closed = False
+
+    # -- which model ---------------------------------------------------------------------
+
+    def _serves(self, model: LocalModel) -> bool:
+        if self._kind is not None:
+            return model.backend == self._kind
+        return library_missing(model.backend) is None
+
+    async def resolve(self, requested: str) -> LocalModel:
+        """The model a request's ``model`` means: the default, or a registered name.
+
+        Paths are accepted only from the settings (``VEGA_MODEL``), never from a
+        request: a client must not make the server load files of its choosing.
+        """
+        name = requested.strip()
+        if not name or name == self._default:
+            return await self.default_model()
+        found = await self._registry.get(name)
+        if found is None or not self._serves(found):
+            raise BackendRejected(
+                f"Model '{name}' is not registered for the {self._kind or 'in-process'} backend; "
+                "`vega models list` shows the registered models.",
+                backend=self.name,
+            )
+        return found
+
+    async def default_model(self) -> LocalModel:
+        """``VEGA_MODEL`` as a registered name or a path; for ``auto``, else the newest registered."""
+        found = await self._registry.get(self._default)
+        if found is not None and self._serves(found):
+            return self._using(found)
+        at_path = self._model_at_path()
+        if at_path is not None:
+            return self._using(at_path)
+        if self._kind is None:
+            for model in await self._registry.list_models():
+                if self._serves(model):
+                    return self._using(model)
+        raise BackendUnavailable(
+            f"VEGA_MODEL={self._default!r} is neither a registered "
+            f"{self._kind or 'in-process'} model nor a path to one: register it with "
+            "`vega models add NAME PATH`, or set VEGA_MODEL to a model folder or .gguf file.",
+            backend=self.name,
+        )
+
+    def _model_at_path(self) -> LocalModel | None:
+        """VEGA_MODEL as a folder or .gguf file; None when it names no existing path."""
+        path = Path(self._default).expanduser() if self._default else None
+        if path is None or not path.exists():
+            return None
+        try:
+            kind, details = inspect_model(path.resolve(), adapter=None, backend=self._kind)
+        except BadInput as exc:
+            raise BackendUnavailable(f"VEGA_MODEL: {exc.message}", backend=self.name) from None
+        return LocalModel(name=self._default, backend=kind, path=path.resolve(), details=details)
+
+    def _using(self, model: LocalModel) -> LocalModel:
+        if self._kind is None:
+            self.name = model.backend
+        return model
+
+    async def has_models(self) -> bool:
+        """For ``auto``: is there a registered model (or a VEGA_MODEL path) this process can load?"""
+        try:
+            await self.default_model()
+        except VegaError:
+            return False
+        return True
+
+    async def default_is_registered(self) -> bool:
+        """For ``auto``: VEGA_MODEL names a registered model, an explicit wish to use it."""
+        found = await self._registry.get(self._default)
+        return found is not None and self._serves(found)
+
+    # -- loading, on the worker thread ---------------------------------------------------
+
+    def _engine_for(self, model: LocalModel) -> Engine:
+        if self._engine is not None and self._engine_files == model.files:
+            return self._engine
+        self._unload()  # one model in memory at a time
+        missing = library_missing(model.backend)
+        if missing is not None:
+            raise BackendUnavailable(
+                f"Cannot load '{model.name}': {missing}.", backend=model.backend
+            )
+        try:
+            loader = self._loaders.get(model.backend) or import_loader(model.backend)
+            log.info("loading %s model %s from %s", model.backend, model.name, model.path)
+            self._engine = loader(model)
+        except VegaError as exc:
+            self._load_errors[model.files] = exc.message
+            raise
+        except Exception as exc:  # e.g. a library whose native part fails to import
+            log.exception("loading %s model %s failed", model.backend, model.name)
+            message = f"Cannot load '{model.name}': {type(exc).__name__}: {exc}"
+            self._load_errors[model.files] = message
+            raise BackendUnavailable(message, backend=model.backend) from exc
+        self._engine_files = model.files
+        self._load_errors.pop(model.files, None)
+        return self._engine
+
+    def _unload(self) -> None:
+        if self._engine is not None:
+            engine, self._engine, self._engine_files = self._engine, None, None
+            engine.close()
+
+    def _run(
+        self,
+        model: LocalModel,
+        messages: Sequence[Message],
+        params: GenerationParams,
+        channel: _Channel,
+    ) -> Outcome | None:
+        if channel.stopped:  # the caller left while this job waited its turn
+            return None
+        channel.started()
+        try:
+            return self._engine_for(model).generate(messages, params, channel)
+        except VegaError:
+            raise
+        except Exception as exc:  # an engine bug must still reach the caller as a VegaError
+            log.exception("%s model %s failed", model.backend, model.name)
+            raise BackendError(
+                f"The {model.backend} model failed while generating.", backend=model.backend
+            ) from exc
+
+    # -- the contract --------------------------------------------------------------------
+
+    async def stream(
+        self, messages: Sequence[Message], params: GenerationParams
+    ) -> AsyncGenerator[Delta, None]:
+        if self._closed:  # shutting down: the worker takes no more jobs
+            raise BackendUnavailable("The server is shutting down.", backend=self.name)
+        model = await self.resolve(params.model)
+        loop = asyncio.get_running_loop()
+        channel = _Channel(loop)
+        job = loop.run_in_executor(self._worker, self._run, model, list(messages), params, channel)
+        job.add_done_callback(channel.finished)
+        stops = StopScanner(params.stop)
+        stopped_by_string = False
+        started = False
+        try:
+            while True:
+                # Waiting for our turn behind another generation is not a timeout;
+                # once the job runs (loading included), each piece must come in time.
+                timeout = self._timeout_s if started else None
+                try:
+                    piece = await asyncio.wait_for(channel.queue.get(), timeout)
+                except TimeoutError:
+                    raise BackendTimeout(
+                        f"The {model.backend} model produced nothing for {self._timeout_s:g} s.",
+                        backend=model.backend,
+                    ) from None
+                if piece is _STARTED:
+                    started = True
+                    continue
+                if piece is _FINISHED:
+                    break
+                text, stopped_by_string = stops.feed(str(piece))
+                if text:
+                    yield Delta(text=text)
+                if stopped_by_string:
+                    channel.stop()
+                    break
+            outcome = await job  # the worker's error, if any, is raised here
+            if not stopped_by_string and (tail := stops.flush()):
+                yield Delta(text=tail)
+        finally:
+            # Also on a client hang-up (the consumer closes us): the engine checks this
+            # flag after every token, so generation ends within one token.
+            channel.stop()
+        if outcome is None:
+            raise BackendError("The generation ended before it started.", backend=model.backend)
+        yield Delta(
+            done=True,
+            usage=Usage(outcome.prompt_tokens, outcome.completion_tokens),
+            finish_reason="stop" if stopped_by_string else outcome.finish_reason,
+        )
+
+    async def models(self) -> list[ModelInfo]:
+        listed = [m for m in await self._registry.list_models() if self._serves(m)]
+        if all(m.name != self._default for m in listed):
+            with suppress(VegaError):  # VEGA_MODEL given as a path is a model too
+                at_path = self._model_at_path()
+                if at_path is not None and self._serves(at_path):
+                    listed.insert(0, at_path)
+        return [m.info() for m in listed]
+
+    async def health(self) -> BackendHealth:
+        try:
+            model = await self.default_model()
+        except VegaError as exc:
+            return BackendHealth(ok=False, detail=exc.message)
+        missing = library_missing(model.backend)
+        if missing is not None:
+            return BackendHealth(ok=False, detail=missing)
+        if not model.path.exists():
+            return BackendHealth(ok=False, detail=f"{model.path}: no such file or folder (moved?)")
+        if (error := self._load_errors.get(model.files)) is not None:
+            return BackendHealth(ok=False, detail=error)
+        state = "loaded" if self._engine_files == model.files else "loads on first use"
+        return BackendHealth(ok=True, detail=f"{model.backend} model {model.name} ({state})")
+
+    async def warm(self) -> None:
+        """Load the default model now (a server does this at start, in the background)."""
+        try:
+            model = await self.default_model()
+            await asyncio.get_running_loop().run_in_executor(self._worker, self._engine_for, model)
+        except VegaError as exc:
+            log.warning("model not loaded: %s", exc.message)
+
+    def describe(self) -> str:
+        return f"{self._kind or 'in-process'} (in-process, VEGA_MODEL={self._default})"
+
+    async def aclose(self) -> None:
+        if self._closed:  # auto may list this backend twice
+            return
+        self._closed = True
+        # Free the weights before returning: a library may not like one model being freed
+        # while another (a new backend's, in the same process) runs on another thread.
+        unload = asyncio.get_running_loop().run_in_executor(self._worker, self._unload)
+        try:
+            await asyncio.wait_for(unload, CLOSE_TIMEOUT_S)
+        except TimeoutError:
+            log.warning("the %s model did not unload within %g s", self.name, CLOSE_TIMEOUT_S)
+        finally:
+            self._worker.shutdown(wait=False)
+            self._registry.close()

@@ -1,0 +1,294 @@
+"""Model files on this machine: what `vega models add` checks and records, and how
+the in-process backends find them again (the ``models`` table).
+
+A registered model is a name for a path: a Hugging Face folder (``transformers``,
+optionally with a PEFT LoRA adapter folder on top) or a ``.gguf`` file
+(``llamacpp``). Nothing is copied; paths are stored absolute. Everything here reads
+only file names, JSON and a few magic bytes: no model library is imported.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import anyio.to_thread
+from sqlalchemy.orm import Session
+
+from vega.errors import BadInput, Conflict, NotFound
+from vega.llm.base import ModelInfo
+from vega.store import models as repo
+from vega.store.db import Database
+from vega.store.tables import RegisteredModel
+
+TRANSFORMERS = "transformers"
+LLAMACPP = "llamacpp"
+KINDS = (TRANSFORMERS, LLAMACPP)
+# What each in-process backend imports when it loads a model, and the extra that installs it.
+LIBRARIES = {TRANSFORMERS: ("torch", "transformers", "peft"), LLAMACPP: ("llama_cpp", "gguf")}
+ADAPTER_FILES = ("adapter_config.json", "adapter_model.safetensors")
+GGUF_MAGIC = b"GGUF"
+LATEST = ":latest"  # Ollama clients add the default tag to any name
+# Ollama-style names: they travel in /v1/models and /api/tags and come back as `model`.
+NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,99}$")
+RESERVED_PREFIX = "vega-rag/"  # the collections' model names (vega.api.compat.catalog)
+
+
+@dataclass(frozen=True, slots=True)
+class LocalModel:
+    """A model an in-process backend can load: registered, or VEGA_MODEL given as a path."""
+
+    name: str
+    backend: str
+    path: Path
+    adapter: Path | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+    created: datetime | None = None
+
+    @property
+    def files(self) -> tuple[str, str, Path | None]:
+        """What identifies the weights: two entries with the same files are the same model."""
+        return (self.backend, str(self.path), self.adapter)
+
+    def info(self) -> ModelInfo:
+        # Paths stay out of the model lists: API clients need names, not the server's disk layout.
+        details = {k: v for k, v in self.details.items() if k in ("format", "family", "size")}
+        if self.adapter is not None:
+            details["adapter"] = True
+        if self.created is not None:
+            details["created"] = self.created
+        return ModelInfo(name=self.name, backend=self.backend, details=details)
+
+    def plain(self) -> dict[str, Any]:
+        """Every field as JSON-ready values, for `vega models list --json`."""
+        return {
+            "name": self.name,
+            "backend": self.backend,
+            "path": str(self.path),
+            "adapter": str(self.adapter) if self.adapter else None,
+            "created": self.created.isoformat() if self.created else None,
+            "details": self.details,
+        }
+
+
+def library_missing(kind: str) -> str | None:
+    """Why ``kind`` cannot load models in this environment, or None when it can.
+
+    Looks for the packages without importing them (importing torch takes seconds).
+    """
+    missing = [name for name in LIBRARIES.get(kind, ()) if importlib.util.find_spec(name) is None]
+    if not missing:
+        return None
+    return f"the {kind} backend needs {', '.join(missing)}: pip install 'vega[{kind}]'" + (
+        " (builds llama.cpp from source, a few minutes)" if kind == LLAMACPP else ""
+    )
+
+
+def infer_backend(path: Path) -> str:
+    if path.is_file() and path.suffix.lower() == ".gguf":
+        return LLAMACPP
+    if path.is_dir():
+        return TRANSFORMERS
+    raise BadInput(
+        f"{path}: not a model folder (Hugging Face format) or a .gguf file; "
+        "pass --backend if Vega guessed wrong"
+    )
+
+
+def inspect_model(
+    path: Path, *, adapter: Path | None, backend: str | None
+) -> tuple[str, dict[str, Any]]:
+    """Check the files of a model (and adapter); return its backend and details.
+
+    Raises ``BadInput`` naming the first problem. Used at registration and again
+    before loading, since files can move after they were registered.
+    """
+    if not path.exists():
+        raise BadInput(f"{path}: no such file or folder")
+    kind = backend or infer_backend(path)
+    if kind not in KINDS:
+        raise BadInput(
+            f"Unknown backend '{kind}' for a local model. Available: {', '.join(KINDS)}."
+        )
+    if kind == LLAMACPP:
+        if adapter is not None:
+            raise BadInput(
+                "llamacpp models take no --adapter: merge it into the base "
+                "(`vega train export --merge`) and convert the result to GGUF"
+            )
+        return kind, _gguf_details(path)
+    details = _transformers_details(path)
+    if adapter is not None:
+        details["size"] += check_adapter(adapter)
+    return kind, details
+
+
+def _gguf_details(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        raise BadInput(f"{path}: the llamacpp backend loads a .gguf file, not a folder")
+    try:
+        with path.open("rb") as handle:
+            magic = handle.read(4)
+    except OSError as exc:
+        raise BadInput(f"{path}: cannot read: {exc.strerror or exc}") from None
+    if magic != GGUF_MAGIC:
+        raise BadInput(f"{path}: not a GGUF file")
+    return {"format": "gguf", "size": path.stat().st_size}
+
+
+def _transformers_details(folder: Path) -> dict[str, Any]:
+    if not folder.is_dir():
+        raise BadInput(f"{folder}: the transformers backend loads a model folder, not a file")
+    config = _read_json(folder / "config.json", what="model folder (Hugging Face format)")
+    weights = sorted(folder.glob("*.safetensors"))
+    if not weights:
+        # Pickled .bin weights can run code when they are loaded: Vega loads safetensors only.
+        raise BadInput(
+            f"{folder} has no .safetensors weights (pickled .bin weights are not loaded)"
+        )
+    if not any((folder / n).is_file() for n in ("tokenizer.json", "tokenizer_config.json")):
+        raise BadInput(f"{folder} has no tokenizer (tokenizer.json)")
+    return {
+        "format": "safetensors",
+        "family": str(config.get("model_type") or "unknown"),
+        "size": sum(p.stat().st_size for p in weights),
+    }
+
+
+def check_adapter(folder: Path) -> int:
+    """The adapter's size in bytes, once its files are checked (``BadInput`` if they are not right)."""
+    if not folder.is_dir():
+        raise BadInput(f"adapter {folder}: no such folder")
+    config = _read_json(folder / ADAPTER_FILES[0], what="LoRA adapter folder")
+    weights = folder / ADAPTER_FILES[1]
+    if not weights.is_file():
+        raise BadInput(
+            f"{folder} has no {ADAPTER_FILES[1]} (pickled adapter_model.bin is not loaded)"
+        )
+    if str(config.get("peft_type", "LORA")).upper() != "LORA":
+        raise BadInput(f"{folder}: a {config.get('peft_type')} adapter; Vega serves LoRA adapters")
+    return weights.stat().st_size
+
+
+def _read_json(path: Path, *, what: str) -> dict[str, Any]:
+    if not path.is_file():
+        raise BadInput(f"{path.parent} has no {path.name}: not a {what}")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise BadInput(f"{path}: cannot read: {exc}") from None
+    if not isinstance(data, dict):
+        raise BadInput(f"{path}: expected a JSON object")
+    return data
+
+
+def check_name(name: str) -> str:
+    if not NAME.match(name):
+        raise BadInput(
+            f"Model name '{name}': use letters, digits and . _ - : / (at most 100, starting "
+            "with a letter or digit)"
+        )
+    if name.startswith(RESERVED_PREFIX):
+        raise BadInput(f"Model names starting with '{RESERVED_PREFIX}' are the collections'")
+    return name
+
+
+def _checked(
+    path: Path, adapter: Path | None, backend: str | None
+) -> tuple[Path, Path | None, str, dict[str, Any]]:
+    """Absolute paths, the backend, and the details of a model about to be registered."""
+    path = path.expanduser().resolve()
+    adapter = adapter.expanduser().resolve() if adapter is not None else None
+    kind, details = inspect_model(path, adapter=adapter, backend=backend)
+    return path, adapter, kind, details
+
+
+def _model(row: RegisteredModel) -> LocalModel:
+    return LocalModel(
+        name=row.name,
+        backend=row.backend,
+        path=Path(row.path),
+        adapter=Path(row.adapter) if row.adapter else None,
+        details=dict(row.details or {}),
+        created=row.created,
+    )
+
+
+class ModelRegistry:
+    """The registered models: add, list, remove, look up. The CLI and the backends share it."""
+
+    def __init__(self, db: Database, *, owns_db: bool = False) -> None:
+        self._db = db
+        self._owns_db = owns_db  # a backend's own connection pool, closed with it
+
+    @classmethod
+    def connect(cls, database_url: str, *, sqlite_synchronous: str = "NORMAL") -> ModelRegistry:
+        """A registry with its own engine, for backends (their factories get only settings).
+
+        Creating an engine opens no connection: the first lookup does.
+        """
+        db = Database.from_url(database_url, sqlite_synchronous=sqlite_synchronous)
+        return cls(db, owns_db=True)
+
+    async def add(
+        self, name: str, path: Path, *, adapter: Path | None = None, backend: str | None = None
+    ) -> LocalModel:
+        check_name(name)
+        # Reading the files is disk work: off the event loop, as the database's is.
+        path, adapter, kind, details = await anyio.to_thread.run_sync(
+            _checked, path, adapter, backend
+        )
+
+        def write(session: Session) -> LocalModel:
+            if repo.by_name(session, name=name) is not None:
+                raise Conflict(
+                    f"A model named '{name}' is registered already: `vega models rm {name}` first"
+                )
+            row = repo.add(
+                session,
+                name=name,
+                backend=kind,
+                path=str(path),
+                adapter=str(adapter) if adapter else None,
+                details=details,
+            )
+            session.commit()
+            return _model(row)
+
+        return await self._db.run(write, write=True)
+
+    async def list_models(self, *, backend: str | None = None) -> list[LocalModel]:
+        rows = await self._db.run(lambda s: repo.list_all(s, backend=backend))
+        return [_model(row) for row in rows]
+
+    async def get(self, name: str) -> LocalModel | None:
+        """By name; ``name:latest`` finds ``name`` as Ollama clients expect."""
+        names = list(dict.fromkeys((name, name.removesuffix(LATEST))))
+
+        def find(session: Session) -> RegisteredModel | None:
+            for candidate in names:
+                row = repo.by_name(session, name=candidate)
+                if row is not None:
+                    return row
+            return None
+
+        row = await self._db.run(find)
+        return _model(row) if row is not None else None
+
+    async def remove(self, name: str) -> None:
+        def delete(session: Session) -> bool:
+            removed = repo.remove(session, name=name)
+            session.commit()
+            return removed
+
+        if not await self._db.run(delete, write=True):
+            raise NotFound(f"No model named '{name}' is registered (`vega models list`)")
+
+    def close(self) -> None:
+        if self._owns_db:
+            self._db.dispose()

@@ -1,0 +1,333 @@
+"""The ``transformers`` backend on the tiny model built by the tests, with a LoRA adapter.
+
+In-process first (streaming, parameters, adapter, merge, cancellation, errors), then
+the real thing: `vega models add` + `vega serve` with VEGA_LLM_BACKEND=transformers,
+answering through /chat and /v1/chat/completions over HTTP.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Sequence
+from contextlib import aclosing
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.fakes.server import free_port, run_cli, start_vega, vega_env
+from tests.fakes.tiny_adapter import make_adapter
+from vega.errors import BackendRejected, BackendUnavailable
+from vega.llm.auto import AutoBackend
+from vega.llm.base import Delta, GenerationParams, Message
+from vega.llm.builtin import auto
+from vega.llm.local import Engine, LocalBackend, Outcome, Sink, StopScanner
+from vega.llm.local_models import LocalModel, ModelRegistry, library_missing
+from vega.settings import load_settings
+from vega.store.db import Database
+from vega.training.export import merge
+
+pytestmark = pytest.mark.skipif(
+    library_missing("transformers") is not None,
+    reason=f"{library_missing('transformers')}",
+)
+
+PROMPT = [Message("user", "hello there")]
+
+
+def greedy(model: str, max_tokens: int = 12, **extra: Any) -> GenerationParams:
+    return GenerationParams(model=model, temperature=0, max_tokens=max_tokens, **extra)
+
+
+async def collect(backend: LocalBackend, params: GenerationParams) -> list[Delta]:
+    return [d async for d in backend.stream(PROMPT, params)]
+
+
+def text_of(deltas: Sequence[Delta]) -> str:
+    return "".join(d.text for d in deltas)
+
+
+@pytest.fixture(scope="module")
+def adapter(tiny_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_adapter(tiny_model, tmp_path_factory.mktemp("adapter"))
+
+
+@pytest.fixture
+def registry(tmp_path: Path) -> ModelRegistry:
+    db = Database.from_url(f"sqlite:///{tmp_path / 'models.db'}")
+    db.migrate()
+    return ModelRegistry(db, owns_db=True)
+
+
+class Recording(Engine):
+    """Wraps the real engine to see how much each generation produced, and how much of
+    it came after the caller had asked it to stop."""
+
+    def __init__(self, inner: Engine) -> None:
+        self.inner = inner
+        self.outcomes: list[Outcome] = []
+        self.after_stop: list[int] = []
+
+    def generate(
+        self, messages: Sequence[Message], params: GenerationParams, sink: Sink
+    ) -> Outcome:
+        watched = WatchedSink(sink)
+        outcome = self.inner.generate(messages, params, watched)
+        self.outcomes.append(outcome)
+        self.after_stop.append(watched.after_stop)
+        return outcome
+
+
+class WatchedSink(Sink):
+    def __init__(self, inner: Sink) -> None:
+        self.inner = inner
+        self.after_stop = 0
+
+    def put(self, text: str) -> None:
+        self.after_stop += self.inner.stopped
+        self.inner.put(text)
+
+    @property
+    def stopped(self) -> bool:
+        return self.inner.stopped
+
+
+@pytest.fixture
+async def backend(
+    registry: ModelRegistry, tiny_model: Path, adapter: Path
+) -> AsyncIterator[LocalBackend]:
+    from vega.llm.transformers import load
+
+    await registry.add("base", tiny_model)
+    await registry.add("tuned", tiny_model, adapter=adapter)
+    engines: list[Recording] = []
+
+    def recording_load(model: LocalModel) -> Engine:
+        engines.append(Recording(load(model)))
+        return engines[-1]
+
+    backend = LocalBackend(
+        kind="transformers",
+        registry=registry,
+        default_model="base",
+        timeout_s=60,
+        loaders={"transformers": recording_load},
+    )
+    backend.engines = engines  # type: ignore[attr-defined]
+    yield backend
+    await backend.aclose()
+
+
+# --- in-process -------------------------------------------------------------------------
+
+
+async def test_streams_a_reply_token_by_token_with_usage(backend: LocalBackend) -> None:
+    deltas = await collect(backend, greedy("tuned", max_tokens=12))
+    pieces = [d for d in deltas if d.text]
+    assert len(pieces) > 1  # streamed, not one block at the end
+    final = deltas[-1]
+    assert final.done and final.usage is not None
+    assert final.usage.completion_tokens == 12 and final.usage.prompt_tokens > 3
+    assert final.finish_reason == "length"
+    assert all(not d.done for d in deltas[:-1])
+
+
+async def test_greedy_is_repeatable_and_a_seed_repeats_sampling(backend: LocalBackend) -> None:
+    assert text_of(await collect(backend, greedy("tuned"))) == text_of(
+        await collect(backend, greedy("tuned"))
+    )
+    sampled = GenerationParams(model="tuned", temperature=1.5, top_p=0.95, max_tokens=12, seed=7)
+    assert text_of(await collect(backend, sampled)) == text_of(await collect(backend, sampled))
+
+
+async def test_the_adapter_is_applied(backend: LocalBackend) -> None:
+    base = text_of(await collect(backend, greedy("base")))
+    tuned = text_of(await collect(backend, greedy("tuned")))
+    assert base and tuned
+    assert base != tuned
+
+
+async def test_the_merged_folder_answers_like_base_plus_adapter(
+    backend: LocalBackend, registry: ModelRegistry, tiny_model: Path, adapter: Path, tmp_path: Path
+) -> None:
+    folder = merge(tiny_model, adapter, tmp_path / "merged")
+    assert list(folder.glob("*.safetensors")) and not list(folder.glob("*.bin"))
+    assert not (folder / "adapter_config.json").exists()
+    await registry.add("merged", folder)
+    merged = text_of(await collect(backend, greedy("merged", max_tokens=16)))
+    assert merged == text_of(await collect(backend, greedy("tuned", max_tokens=16)))
+    # Served as a plain path too (VEGA_MODEL=<folder>), with no registration.
+    by_path = LocalBackend(
+        kind="transformers", registry=registry, default_model=str(folder), timeout_s=60
+    )
+    try:
+        assert text_of(await collect(by_path, greedy(str(folder), max_tokens=16))) == merged
+    finally:
+        await by_path.aclose()
+
+
+async def test_a_stop_string_ends_the_reply_before_it(backend: LocalBackend) -> None:
+    full = text_of(await collect(backend, greedy("tuned", max_tokens=16)))
+    stop = full[len(full) // 2 : len(full) // 2 + 2]
+    assert stop
+    deltas = await collect(backend, greedy("tuned", max_tokens=16, stop=("zzz-never", stop)))
+    assert text_of(deltas) == full[: full.find(stop)]
+    assert deltas[-1].finish_reason == "stop"
+
+
+async def test_a_closed_stream_stops_generating(backend: LocalBackend) -> None:
+    stream = backend.stream(PROMPT, greedy("tuned", max_tokens=200))
+    async with aclosing(stream):
+        seen = 0
+        async for delta in stream:
+            seen += bool(delta.text)
+            if seen == 2:
+                break  # the client hung up
+    # The worker runs one generation at a time: this one waits until the first stopped.
+    await collect(backend, greedy("tuned", max_tokens=1))
+    engine = backend.engines[0]  # type: ignore[attr-defined]
+    assert engine.outcomes[0].completion_tokens < 200
+    assert engine.after_stop[0] <= 1  # at most the token in flight when the caller left
+
+
+async def test_unknown_models_and_paths_from_requests_are_rejected(
+    backend: LocalBackend, tiny_model: Path
+) -> None:
+    with pytest.raises(BackendRejected, match="not registered"):
+        await collect(backend, greedy("nope"))
+    # Only VEGA_MODEL may be a path: a client must not choose files on the server's disk.
+    with pytest.raises(BackendRejected):
+        await collect(backend, greedy(str(tiny_model)))
+
+
+async def test_a_prompt_longer_than_the_context_is_rejected(backend: LocalBackend) -> None:
+    long = [Message("user", "word " * 400)]
+    with pytest.raises(BackendRejected, match="reads at most"):
+        [d async for d in backend.stream(long, greedy("base"))]
+
+
+async def test_health_and_models(backend: LocalBackend, registry: ModelRegistry) -> None:
+    health = await backend.health()
+    assert health.ok and "loads on first use" in health.detail
+    listed = {m.name: m for m in await backend.models()}
+    assert set(listed) == {"base", "tuned"}
+    assert listed["tuned"].details["adapter"] is True
+    assert listed["base"].details["format"] == "safetensors"
+    assert "path" not in json.dumps(listed["tuned"].details, default=str)
+    await collect(backend, greedy("base", max_tokens=1))
+    assert "(loaded)" in (await backend.health()).detail
+
+    missing = LocalBackend(
+        kind="transformers", registry=registry, default_model="/no/such/model", timeout_s=5
+    )
+    assert not (await missing.health()).ok
+    with pytest.raises(BackendUnavailable, match="VEGA_MODEL"):
+        await collect(missing, greedy("/no/such/model"))
+    await missing.aclose()
+
+
+async def test_auto_uses_a_registered_model_when_no_server_answers(
+    tmp_path: Path, tiny_model: Path, fake_llm: Any
+) -> None:
+    data = tmp_path / "auto"
+    closed = f"http://127.0.0.1:{free_port()}"
+    settings = load_settings(
+        data_dir=data, ollama_url=closed, model="llama3.2", llm_connect_timeout_s=1, _env_file=None
+    )
+    db = Database.from_url(settings.database_url)
+    db.migrate()
+    await ModelRegistry(db, owns_db=True).add("mine", tiny_model)
+    db.dispose()
+
+    chosen = auto(settings)
+    assert isinstance(chosen, AutoBackend)
+    await chosen.refresh()
+    assert chosen.name == "transformers"
+    assert [m.name for m in await chosen.models()] == ["mine"]
+    await chosen.aclose()
+
+    # Ollama answers, so it wins: unless VEGA_MODEL names the registered model.
+    for model, expected in (("llama3.2", "ollama"), ("mine", "transformers")):
+        chosen = auto(settings.model_copy(update={"ollama_url": fake_llm.url, "model": model}))
+        await chosen.refresh()
+        assert chosen.name == expected, model
+        await chosen.aclose()
+
+
+def test_stop_scanner_holds_back_a_possible_stop_until_it_knows() -> None:
+    scanner = StopScanner(["</end>"])
+    assert scanner.feed("Hello </") == ("Hello ", False)
+    assert scanner.feed("en") == ("", False)
+    assert scanner.feed("d> more") == ("", True)
+    scanner = StopScanner(["</end>"])
+    assert scanner.feed("a </e") == ("a ", False)
+    assert scanner.feed("x") == ("</ex", False)
+    assert scanner.feed("<") == ("", False)
+    assert scanner.flush() == "<"
+    assert StopScanner([]).feed("as is") == ("as is", False)
+
+
+# --- `vega models add` + `vega serve` ------------------------------------------------------
+
+
+async def test_vega_serve_answers_with_the_registered_adapter(
+    tmp_path: Path, tiny_model: Path, adapter: Path, registry: ModelRegistry
+) -> None:
+    data_dir = tmp_path / "vega"
+    data_dir.mkdir()
+    env = vega_env(data_dir)
+    added = run_cli(
+        ["models", "add", "tuned", str(tiny_model), "--adapter", str(adapter)], env, timeout=60
+    )
+    assert added.returncode == 0, added.stderr
+
+    # What the model says to this exact conversation, computed here in-process.
+    await registry.add("tuned", tiny_model, adapter=adapter)
+    here = LocalBackend(kind="transformers", registry=registry, default_model="tuned", timeout_s=60)
+    expected = text_of(await collect(here, greedy("tuned", max_tokens=8)))
+    await here.aclose()
+    assert expected
+
+    server = start_vega(
+        data_dir, llm_backend="transformers", model="tuned", system_prompt="", cache_ttl_s=0
+    )
+    try:
+        async with httpx.AsyncClient(base_url=server.url, headers=server.headers, timeout=60) as c:
+            chat = await c.post(
+                "/chat", json={"prompt": "hello there", "temperature": 0, "max_tokens": 8}
+            )
+            assert chat.status_code == 200, chat.text
+            assert chat.json()["response"] == expected
+            assert chat.json()["model"] == "tuned"
+
+            body = {
+                "model": "tuned",
+                "messages": [{"role": "user", "content": "hello there"}],
+                "temperature": 0,
+                "max_tokens": 8,
+            }
+            completion = await c.post("/v1/chat/completions", json=body)
+            assert completion.status_code == 200, completion.text
+            assert completion.json()["choices"][0]["message"]["content"] == expected
+
+            streamed = ""
+            async with c.stream("POST", "/v1/chat/completions", json={**body, "stream": True}) as r:
+                assert r.status_code == 200
+                async for line in r.aiter_lines():
+                    if line.startswith("data: {"):
+                        for choice in json.loads(line[6:]).get("choices") or []:
+                            streamed += choice.get("delta", {}).get("content") or ""
+            assert streamed == expected
+
+            v1 = (await c.get("/v1/models")).json()
+            assert "tuned" in [m["id"] for m in v1["data"]]
+            tags = (await c.get("/api/tags")).json()
+            assert "tuned" in [m["name"] for m in tags["models"]]
+            listed = (await c.get("/models")).json()
+            assert "tuned" in [m["name"] for m in listed["models"]]
+            ready = (await c.get("/readyz")).json()
+            assert "transformers" in json.dumps(ready)
+    finally:
+        server.stop()
+    assert "Traceback" not in server.log()
