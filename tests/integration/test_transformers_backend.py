@@ -15,6 +15,7 @@ from typing import Any
 
 import httpx
 import pytest
+import yaml
 
 from tests.fakes.server import free_port, run_cli, start_vega, vega_env
 from tests.fakes.tiny_adapter import make_adapter
@@ -51,6 +52,36 @@ def text_of(deltas: Sequence[Delta]) -> str:
 @pytest.fixture(scope="module")
 def adapter(tiny_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return make_adapter(tiny_model, tmp_path_factory.mktemp("adapter"))
+
+
+@pytest.fixture(scope="module")
+def trained_adapter(
+    tiny_model: Path, tiny_dataset: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
+    """An adapter `vega train` made (a short run): what people actually serve."""
+    from vega.training.config import load_config
+    from vega.training.service import train
+
+    tmp = tmp_path_factory.mktemp("trained")
+    config = tmp / "config.yaml"
+    config.write_text(
+        yaml.safe_dump(
+            {
+                "base_model": str(tiny_model),
+                "dataset": str(tiny_dataset),
+                "output_dir": str(tmp / "out"),
+                "lora": {"r": 8, "alpha": 16, "target_modules": ["q_proj", "v_proj"]},
+                "max_steps": 30,
+                "learning_rate": 1.0e-2,
+                "batch_size": 8,
+                "max_seq_len": 64,
+                "val_split": 0.2,
+                "seed": 0,
+            }
+        )
+    )
+    outcome = train(load_config(config))
+    return Path(outcome.output_dir)
 
 
 @pytest.fixture
@@ -272,8 +303,10 @@ def test_stop_scanner_holds_back_a_possible_stop_until_it_knows() -> None:
 
 
 async def test_vega_serve_answers_with_the_registered_adapter(
-    tmp_path: Path, tiny_model: Path, adapter: Path, registry: ModelRegistry
+    tmp_path: Path, tiny_model: Path, trained_adapter: Path, registry: ModelRegistry
 ) -> None:
+    adapter = trained_adapter
+    QUESTION = "Capital of Arden?"
     data_dir = tmp_path / "vega"
     data_dir.mkdir()
     env = vega_env(data_dir)
@@ -285,7 +318,9 @@ async def test_vega_serve_answers_with_the_registered_adapter(
     # What the model says to this exact conversation, computed here in-process.
     await registry.add("tuned", tiny_model, adapter=adapter)
     here = LocalBackend(kind="transformers", registry=registry, default_model="tuned", timeout_s=60)
-    expected = text_of(await collect(here, greedy("tuned", max_tokens=8)))
+    expected = text_of(
+        [d async for d in here.stream([Message("user", QUESTION)], greedy("tuned", max_tokens=8))]
+    )
     await here.aclose()
     assert expected
 
@@ -295,7 +330,7 @@ async def test_vega_serve_answers_with_the_registered_adapter(
     try:
         async with httpx.AsyncClient(base_url=server.url, headers=server.headers, timeout=60) as c:
             chat = await c.post(
-                "/chat", json={"prompt": "hello there", "temperature": 0, "max_tokens": 8}
+                "/chat", json={"prompt": QUESTION, "temperature": 0, "max_tokens": 8}
             )
             assert chat.status_code == 200, chat.text
             assert chat.json()["response"] == expected
@@ -303,7 +338,7 @@ async def test_vega_serve_answers_with_the_registered_adapter(
 
             body = {
                 "model": "tuned",
-                "messages": [{"role": "user", "content": "hello there"}],
+                "messages": [{"role": "user", "content": QUESTION}],
                 "temperature": 0,
                 "max_tokens": 8,
             }
