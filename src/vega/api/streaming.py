@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+from abc import ABC, abstractmethod
 from collections.abc import AsyncGenerator
 from contextlib import aclosing
 from typing import Any
@@ -27,11 +28,7 @@ from vega.errors import VegaError
 
 log = logging.getLogger(__name__)
 
-SSE_HEADERS = [
-    (b"content-type", b"text/event-stream; charset=utf-8"),
-    (b"cache-control", b"no-cache"),
-    (b"x-accel-buffering", b"no"),
-]
+STREAM_FAILED = "The stream failed; see the server log."
 
 
 def sse(event: str, data: dict[str, Any]) -> bytes:
@@ -59,10 +56,33 @@ def encode_chat_event(event: ChatEvent) -> bytes:
     )
 
 
-class ChatEventStream(Response):
-    def __init__(self, events: AsyncGenerator[ChatEvent, None]) -> None:
-        super().__init__(media_type="text/event-stream")
+class TurnStream(Response, ABC):
+    """One chat turn streamed over HTTP; subclasses choose the encoding (native SSE here,
+    OpenAI SSE and Ollama NDJSON in ``vega.api.compat.stream``) and the rules stay one.
+    """
+
+    def __init__(self, events: AsyncGenerator[ChatEvent, None], media_type: str) -> None:
+        super().__init__(media_type=media_type)
         self._events = events
+
+    @abstractmethod
+    def refusal(self, exc: VegaError) -> Response:
+        """The whole answer to a turn that failed before its first token."""
+
+    def start_headers(self, first: list[ChatEvent]) -> list[tuple[bytes, bytes]]:
+        """The 200's headers, given the events that came before the first token."""
+        return [
+            (b"content-type", str(self.media_type).encode()),
+            (b"cache-control", b"no-cache"),
+            (b"x-accel-buffering", b"no"),
+        ]
+
+    @abstractmethod
+    def encode(self, event: ChatEvent) -> bytes: ...
+
+    @abstractmethod
+    def failure(self, exc: VegaError | None) -> bytes:
+        """A failure after the stream started (None: not a VegaError, a bug)."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         async with anyio.create_task_group() as tg:
@@ -89,23 +109,41 @@ class ChatEventStream(Response):
                     if not isinstance(event, TurnStarted | SourcesFound):
                         break
             except VegaError as exc:
-                await vega_error_response(exc)(scope, receive, send)
+                await self.refusal(exc)(scope, receive, send)
                 return
-            await send({"type": "http.response.start", "status": 200, "headers": SSE_HEADERS})
-            pending = [encode_chat_event(event) for event in first]
+            headers = self.start_headers(first)
+            await send({"type": "http.response.start", "status": 200, "headers": headers})
+            pending = [self.encode(event) for event in first]
             try:
                 await _write(send, pending)  # the first token goes out now
                 async with coalesced(events) as rest:
                     async for event in rest:
-                        pending.append(encode_chat_event(event))
+                        pending.append(self.encode(event))
                         await _write(send, pending)
             except VegaError as exc:
-                pending.append(sse("error", error_body(exc.code, exc.message)))
+                pending.append(self.failure(exc))
             except Exception:
                 log.exception("chat stream failed")
-                message = "The stream failed; see the server log."
-                pending.append(sse("error", error_body("internal_error", message)))
+                pending.append(self.failure(None))
             await _write(send, pending, last=True)
+
+
+class ChatEventStream(TurnStream):
+    """Vega's own SSE events: ``sources``, ``token``, ``done``, ``error``."""
+
+    def __init__(self, events: AsyncGenerator[ChatEvent, None]) -> None:
+        super().__init__(events, "text/event-stream; charset=utf-8")
+
+    def refusal(self, exc: VegaError) -> Response:
+        return vega_error_response(exc)
+
+    def encode(self, event: ChatEvent) -> bytes:
+        return encode_chat_event(event)
+
+    def failure(self, exc: VegaError | None) -> bytes:
+        if exc is None:
+            return sse("error", error_body("internal_error", STREAM_FAILED))
+        return sse("error", error_body(exc.code, exc.message))
 
 
 async def _write(send: Send, pending: list[bytes], *, last: bool = False) -> None:

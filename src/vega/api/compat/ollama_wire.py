@@ -17,8 +17,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from vega.api.compat.catalog import CatalogModel
 from vega.api.compat.embeddings import Embedded
 from vega.api.compat.errors import Wire, error_body
-from vega.api.compat.stream import STREAM_FAILED, WireEncoder
+from vega.api.compat.stream import WireEncoder
 from vega.api.compat.turns import ClientMessage, Sampling, chat_request
+from vega.api.streaming import STREAM_FAILED
 from vega.chat.service import ChatRequest, TurnDone
 from vega.errors import BadInput, VegaError
 

@@ -16,19 +16,15 @@ from abc import ABC, abstractmethod
 from collections.abc import AsyncGenerator
 from contextlib import aclosing
 
-import anyio
 from starlette.responses import Response
-from starlette.types import Receive, Scope, Send
 
 from vega.api.compat.errors import Wire, vega_error_response
 from vega.api.compat.turns import SESSION_HEADER
-from vega.chat.coalesce import coalesced
+from vega.api.streaming import TurnStream
 from vega.chat.service import ChatEvent, SourcesFound, Token, TurnDone, TurnStarted
 from vega.errors import VegaError
 
 log = logging.getLogger(__name__)
-
-STREAM_FAILED = "The stream failed; see the server log."
 
 
 class WireEncoder(ABC):
@@ -73,67 +69,26 @@ class WireEncoder(ABC):
         """A failure after the stream started (None: not a VegaError, a bug)."""
 
 
-class WireStream(Response):
+class WireStream(TurnStream):
     def __init__(self, events: AsyncGenerator[ChatEvent, None], encoder: WireEncoder) -> None:
-        super().__init__(media_type=encoder.media_type)
-        self._events = events
+        super().__init__(events, encoder.media_type)
         self._encoder = encoder
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        async with anyio.create_task_group() as tg:
+    def refusal(self, exc: VegaError) -> Response:
+        return vega_error_response(self._encoder.wire, exc)
 
-            async def hang_up_watch() -> None:
-                while (await receive())["type"] != "http.disconnect":
-                    pass
-                tg.cancel_scope.cancel()
+    def start_headers(self, first: list[ChatEvent]) -> list[tuple[bytes, bytes]]:
+        headers = super().start_headers(first)
+        session = next((e.session_id for e in first if isinstance(e, TurnStarted)), None)
+        if session is not None:
+            headers.append((SESSION_HEADER.lower().encode(), session.encode()))
+        return headers
 
-            tg.start_soon(hang_up_watch)
-            try:
-                await self._stream(scope, receive, send)
-            finally:
-                tg.cancel_scope.cancel()
+    def encode(self, event: ChatEvent) -> bytes:
+        return self._encoder.encode(event)
 
-    async def _stream(self, scope: Scope, receive: Receive, send: Send) -> None:
-        encoder = self._encoder
-        async with aclosing(self._events) as events:
-            first: list[ChatEvent] = []
-            try:
-                async for event in events:
-                    first.append(event)
-                    if not isinstance(event, TurnStarted | SourcesFound):
-                        break  # hold the status line until the model answers
-            except VegaError as exc:
-                await vega_error_response(encoder.wire, exc)(scope, receive, send)
-                return
-            headers = [
-                (b"content-type", encoder.media_type.encode()),
-                (b"cache-control", b"no-cache"),
-                (b"x-accel-buffering", b"no"),
-            ]
-            session = next((e.session_id for e in first if isinstance(e, TurnStarted)), None)
-            if session is not None:
-                headers.append((SESSION_HEADER.lower().encode(), session.encode()))
-            await send({"type": "http.response.start", "status": 200, "headers": headers})
-            pending = [encoder.encode(event) for event in first]
-            try:
-                await _write(send, pending)  # the first token goes out now
-                async with coalesced(events) as rest:
-                    async for event in rest:
-                        pending.append(encoder.encode(event))
-                        await _write(send, pending)
-            except VegaError as exc:
-                pending.append(encoder.error(exc))
-            except Exception:
-                log.exception("chat stream failed")
-                pending.append(encoder.error(None))
-            await _write(send, pending, last=True)
-
-
-async def _write(send: Send, pending: list[bytes], *, last: bool = False) -> None:
-    body = b"".join(pending)
-    pending.clear()
-    if body or last:
-        await send({"type": "http.response.body", "body": body, "more_body": not last})
+    def failure(self, exc: VegaError | None) -> bytes:
+        return self._encoder.error(exc)
 
 
 async def collect(events: AsyncGenerator[ChatEvent, None], encoder: WireEncoder) -> TurnDone:
