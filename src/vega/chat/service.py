@@ -144,25 +144,22 @@ class ChatService:
                 raise BadInput("regenerate needs the session_id of a stored conversation.")
             if request.prompt.strip():
                 raise BadInput("regenerate answers the last prompt again; send no prompt.")
-            return
-        if not request.prompt.strip():
+        elif not request.prompt.strip():
             raise BadInput("The prompt is empty.")
-        if not is_utf8(request.prompt):
-            raise BadInput("The prompt is not valid Unicode text (it has unpaired surrogates).")
-        if len(request.prompt) > self._settings.max_prompt_chars:
-            raise PayloadTooLarge(
-                f"The prompt has {len(request.prompt)} characters; the limit is "
-                f"{self._settings.max_prompt_chars} (VEGA_MAX_PROMPT_CHARS)."
-            )
         if request.session_id is not None and not SESSION_ID.match(request.session_id):
             raise BadInput("session_id must be 1-64 letters, digits, '.', '_', ':' or '-'.")
-        for message in request.history or ():
-            if not is_utf8(message.content):
-                raise BadInput("A message is not valid Unicode text (it has unpaired surrogates).")
-            if len(message.content) > self._settings.max_prompt_chars:
+        # Every text the client sends is held to the same rules, whichever route it came by.
+        texts = [("prompt", request.prompt), ("system prompt", request.system or "")]
+        texts += [(f"{m.role} message", m.content) for m in request.history or ()]
+        for what, text in texts:
+            if not is_utf8(text):
+                raise BadInput(
+                    f"The {what} is not valid Unicode text (it has unpaired surrogates)."
+                )
+            if len(text) > self._settings.max_prompt_chars:
                 raise PayloadTooLarge(
-                    f"A {message.role} message has {len(message.content)} characters; the limit "
-                    f"is {self._settings.max_prompt_chars} (VEGA_MAX_PROMPT_CHARS)."
+                    f"The {what} has {len(text)} characters; the limit is "
+                    f"{self._settings.max_prompt_chars} (VEGA_MAX_PROMPT_CHARS)."
                 )
 
     async def stream(

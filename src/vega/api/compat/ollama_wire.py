@@ -84,14 +84,13 @@ class OllamaChatIn(_Generation):
 
     messages: list[OllamaMessageIn] = Field(default_factory=list, max_length=10_000)
 
-    def to_request(self, *, session_id: str | None, max_chars: int) -> ChatRequest:
+    def to_request(self, *, session_id: str | None) -> ChatRequest:
         return chat_request(
             model=self.model,
             messages=[m.client_message() for m in self.messages],
             sampling=self._sampling(),
             session_id=session_id,
             source="ollama",
-            max_chars=max_chars,
         )
 
 
@@ -103,7 +102,7 @@ class OllamaGenerateIn(_Generation):
     system: str | None = None
     images: list[Any] | None = None
 
-    def to_request(self, *, session_id: str | None, max_chars: int) -> ChatRequest:
+    def to_request(self, *, session_id: str | None) -> ChatRequest:
         if self.images:
             raise BadInput("images: Vega does not read images.")
         system = [ClientMessage("system", self.system)] if self.system else []
@@ -113,7 +112,6 @@ class OllamaGenerateIn(_Generation):
             sampling=self._sampling(),
             session_id=session_id,
             source="ollama",
-            max_chars=max_chars,
         )
 
 

@@ -74,7 +74,7 @@ class ChatCompletionIn(BaseModel):
     functions: list[Any] | None = None
     response_format: dict[str, Any] | None = None
 
-    def to_request(self, *, session_id: str | None, max_chars: int) -> ChatRequest:
+    def to_request(self, *, session_id: str | None) -> ChatRequest:
         if self.tools or self.functions:
             raise BadInput("tools: Vega does not support tool calling.")
         if self.response_format and self.response_format.get("type") not in (None, "text"):
@@ -92,7 +92,6 @@ class ChatCompletionIn(BaseModel):
             ),
             session_id=session_id,
             source="openai",
-            max_chars=max_chars,
         )
 
     @property

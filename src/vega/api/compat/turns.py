@@ -19,8 +19,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from vega.api.compat.catalog import collection_of
-from vega.chat.service import ChatRequest, Source, is_utf8
-from vega.errors import BadInput, PayloadTooLarge
+from vega.chat.service import ChatRequest, Source
+from vega.errors import BadInput
 from vega.llm.base import Message
 
 SESSION_HEADER = "X-Vega-Session"
@@ -62,13 +62,11 @@ def chat_request(
     sampling: Sampling,
     session_id: str | None,
     source: Source,
-    max_chars: int,
 ) -> ChatRequest:
     """The ``ChatRequest`` for a client's message list and model name."""
     system: list[str] = []
     history: list[Message] = []
     for message in messages:
-        _check(message, max_chars)
         if message.role in SYSTEM_ROLES:
             system.append(message.content)
         elif message.role in ("user", "assistant"):
@@ -98,13 +96,3 @@ def chat_request(
         source=source,
         history=tuple(history[:-1]),
     )
-
-
-def _check(message: ClientMessage, max_chars: int) -> None:
-    if not is_utf8(message.content):
-        raise BadInput("A message is not valid Unicode text (it has unpaired surrogates).")
-    if len(message.content) > max_chars:
-        raise PayloadTooLarge(
-            f"A {message.role} message has {len(message.content)} characters; the limit is "
-            f"{max_chars} (VEGA_MAX_PROMPT_CHARS)."
-        )

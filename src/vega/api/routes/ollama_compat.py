@@ -36,7 +36,6 @@ from vega.api.deps import (
     ChatDep,
     EmbeddingsDep,
     PrincipalDep,
-    RuntimeDep,
     VegaSessionDep,
 )
 from vega.chat.service import ChatRequest, ChatService
@@ -87,12 +86,11 @@ async def ollama_chat(
     body: OllamaChatIn,
     principal: PrincipalDep,
     chat: ChatDep,
-    runtime: RuntimeDep,
     session: VegaSessionDep = None,
 ) -> Response:
     if not body.messages:
         return JSONResponse(loaded_body(body.model, chat=True))
-    request = body.to_request(session_id=session, max_chars=runtime.settings.max_prompt_chars)
+    request = body.to_request(session_id=session)
     return await _answer(
         chat, request, principal, model=body.model, stream=body.stream, is_chat=True
     )
@@ -103,12 +101,11 @@ async def generate(
     body: OllamaGenerateIn,
     principal: PrincipalDep,
     chat: ChatDep,
-    runtime: RuntimeDep,
     session: VegaSessionDep = None,
 ) -> Response:
     if not body.prompt:
         return JSONResponse(loaded_body(body.model, chat=False))
-    request = body.to_request(session_id=session, max_chars=runtime.settings.max_prompt_chars)
+    request = body.to_request(session_id=session)
     return await _answer(
         chat, request, principal, model=body.model, stream=body.stream, is_chat=False
     )

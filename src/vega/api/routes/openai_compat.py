@@ -27,7 +27,6 @@ from vega.api.deps import (
     ChatDep,
     EmbeddingsDep,
     PrincipalDep,
-    RuntimeDep,
     VegaSessionDep,
 )
 from vega.errors import NotFound
@@ -59,12 +58,10 @@ async def chat_completions(
     body: ChatCompletionIn,
     principal: PrincipalDep,
     chat: ChatDep,
-    runtime: RuntimeDep,
     session: VegaSessionDep = None,
 ) -> Response:
     request = body.to_request(
-        session_id=conversation_for(header=session, user=body.user, owner=principal.key_id),
-        max_chars=runtime.settings.max_prompt_chars,
+        session_id=conversation_for(header=session, user=body.user, owner=principal.key_id)
     )
     encoder = OpenAIStream(model=body.model, include_usage=body.include_usage)
     if body.stream:
