@@ -19,7 +19,7 @@ from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
 from vega.errors import BackendError, BackendRejected, BackendUnavailable, BadInput
 from vega.llm.base import GenerationParams, Message
-from vega.llm.local import Engine, Outcome, Sink, plain_prompt
+from vega.llm.local import Engine, Outcome, Sink, first_line, plain_prompt
 from vega.llm.local_models import LLAMACPP, LocalModel, inspect_model
 
 # The KV cache grows with the context: a model trained on 128k tokens would reserve
@@ -43,7 +43,7 @@ def load(model: LocalModel) -> LlamaCppEngine:
         llm = Llama(model_path=str(model.path), n_ctx=context, verbose=False)
     except (ValueError, RuntimeError, OSError) as exc:
         raise BackendUnavailable(
-            f"Cannot load '{model.name}' from {model.path}: {_first_line(exc)}", backend=LLAMACPP
+            f"Cannot load '{model.name}' from {model.path}: {first_line(exc)}", backend=LLAMACPP
         ) from exc
     return LlamaCppEngine(llm)
 
@@ -60,11 +60,6 @@ def _trained_context(path: Path) -> int:
     length = fields.get(f"{name}.context_length")
     value = length.contents() if length is not None else None
     return value if isinstance(value, int) and value > 0 else FALLBACK_CONTEXT
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
 
 
 class LlamaCppEngine(Engine):
@@ -110,7 +105,7 @@ class LlamaCppEngine(Engine):
             tokens, template_stops = self.prompt(messages)
         except (ValueError, TypeError, RuntimeError) as exc:  # jinja2's errors are ValueErrors too
             raise BackendError(
-                f"Cannot build the prompt: {_first_line(exc)}", backend=LLAMACPP
+                f"Cannot build the prompt: {first_line(exc)}", backend=LLAMACPP
             ) from exc
         room = self.context - len(tokens)
         if room <= 0:
@@ -145,11 +140,11 @@ class LlamaCppEngine(Engine):
                         break
         except ValueError as exc:  # llama-cpp-python says "too many tokens" with ValueError
             raise BackendRejected(
-                f"llama.cpp refused the request: {_first_line(exc)}", backend=LLAMACPP
+                f"llama.cpp refused the request: {first_line(exc)}", backend=LLAMACPP
             ) from exc
         except RuntimeError as exc:
             raise BackendError(
-                f"The llama.cpp model failed while generating: {_first_line(exc)}", backend=LLAMACPP
+                f"The llama.cpp model failed while generating: {first_line(exc)}", backend=LLAMACPP
             ) from exc
         return Outcome(
             prompt_tokens=len(tokens),

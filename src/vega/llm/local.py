@@ -103,6 +103,12 @@ def plain_prompt(messages: Sequence[Message]) -> str:
     return DEFAULT_PROMPT_TEMPLATE.replace("{prompt}", render(example))
 
 
+def first_line(exc: BaseException) -> str:
+    """A library error as one line for a VegaError message (engines' tracebacks are long)."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
 def fold_system(messages: Sequence[Message]) -> list[Message]:
     """For chat templates that refuse a system turn: put it in front of the first user turn."""
     system = "\n\n".join(m.content for m in messages if m.role == "system")

@@ -13,7 +13,6 @@ only (``use_safetensors=True``; adapters are checked to have
 from __future__ import annotations
 
 import copy
-import os
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -28,11 +27,11 @@ from transformers import (
     StoppingCriteriaList,
 )
 from transformers.generation.streamers import BaseStreamer
-from transformers.utils import logging as hf_logging
 
 from vega.errors import BackendError, BackendRejected, BackendUnavailable, BadInput
+from vega.hf import quiet_huggingface
 from vega.llm.base import GenerationParams, Message
-from vega.llm.local import Engine, Outcome, Sink, fold_system, plain_prompt
+from vega.llm.local import Engine, Outcome, Sink, first_line, fold_system, plain_prompt
 from vega.llm.local_models import TRANSFORMERS, LocalModel, inspect_model
 
 # Models that do not say how far they can read get this much context.
@@ -47,7 +46,7 @@ def load(model: LocalModel) -> TransformersEngine:
         raise BackendUnavailable(
             f"Cannot load '{model.name}': {exc.message}", backend=TRANSFORMERS
         ) from None
-    quiet_libraries()
+    quiet_huggingface()
     device = "cuda" if torch.cuda.is_available() else "cpu"
     try:
         tokenizer = AutoTokenizer.from_pretrained(str(model.path), trust_remote_code=False)
@@ -62,7 +61,7 @@ def load(model: LocalModel) -> TransformersEngine:
             net = _with_adapter(net, model.adapter)
     except (OSError, ValueError, KeyError, TypeError, RuntimeError, ImportError) as exc:
         raise BackendUnavailable(
-            f"Cannot load '{model.name}' from {model.path}: {_first_line(exc)}",
+            f"Cannot load '{model.name}' from {model.path}: {first_line(exc)}",
             backend=TRANSFORMERS,
         ) from exc
     net.to(device)
@@ -80,21 +79,6 @@ def _with_adapter(net: Any, adapter: Path) -> Any:
         net = PeftModel.from_pretrained(net, str(adapter), is_trainable=False)
     # Folding the LoRA product into the weights once makes every token cheaper.
     return net.merge_and_unload()
-
-
-def quiet_libraries() -> None:
-    # Never reach for the Hub (the files are all here), and keep progress bars and
-    # advice out of server logs and CLI output.
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    hf_logging.set_verbosity_error()  # type: ignore[no-untyped-call]
-    hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
 
 
 class TransformersEngine(Engine):
@@ -130,7 +114,7 @@ class TransformersEngine(Engine):
             ids = self.prompt_ids(messages)
         except (TemplateError, ValueError, TypeError) as exc:
             raise BackendError(
-                f"Cannot build the prompt: {_first_line(exc)}", backend=TRANSFORMERS
+                f"Cannot build the prompt: {first_line(exc)}", backend=TRANSFORMERS
             ) from exc
         room = self.context - len(ids)
         if room <= 0:
@@ -154,7 +138,7 @@ class TransformersEngine(Engine):
                 )
         except (RuntimeError, ValueError, IndexError) as exc:
             raise BackendError(
-                f"The transformers model failed while generating: {_first_line(exc)}",
+                f"The transformers model failed while generating: {first_line(exc)}",
                 backend=TRANSFORMERS,
             ) from exc
         ended = streamer.last_token in self._eos

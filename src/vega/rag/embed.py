@@ -8,7 +8,6 @@ never loads torch (DESIGN.md principle 6).
 
 from __future__ import annotations
 
-import os
 import re
 import threading
 from abc import ABC, abstractmethod
@@ -18,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from vega.errors import ConfigError
+from vega.hf import quiet_huggingface
 
 if TYPE_CHECKING:
     import numpy as np
@@ -107,16 +107,8 @@ class SentenceTransformerEmbedder(Embedder):
     def _loaded(self) -> Any:
         with self._lock:
             if self._model is None:
-                # Never reach for a hub: the files are all here.
-                os.environ.setdefault("HF_HUB_OFFLINE", "1")
-                os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-                os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+                quiet_huggingface()
                 from sentence_transformers import SentenceTransformer
-                from transformers.utils import logging as hf_logging
-
-                # Its "Loading weights" bar would land in CLI output and server logs.
-                hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
-                hf_logging.set_verbosity_error()  # type: ignore[no-untyped-call]
 
                 self._model = SentenceTransformer(str(self._path), device="cpu")
             return self._model

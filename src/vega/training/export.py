@@ -112,9 +112,9 @@ def _merged_model(base: Path, adapter_dir: Path) -> tuple[Any, Any]:
     from peft import PeftModel
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from vega.llm.transformers import quiet_libraries
+    from vega.hf import quiet_huggingface
 
-    quiet_libraries()
+    quiet_huggingface()
     try:
         tokenizer = AutoTokenizer.from_pretrained(str(base), trust_remote_code=False)
         model: Any = AutoModelForCausalLM.from_pretrained(

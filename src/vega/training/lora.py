@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from vega.errors import BadInput, ConfigError
+from vega.hf import quiet_huggingface
 from vega.training.config import LoraSettings
 
 ADAPTER_FILES = ("adapter_config.json", "adapter_model.safetensors")
@@ -24,14 +25,9 @@ ADAPTER_FILES = ("adapter_config.json", "adapter_model.safetensors")
 def prepare_libraries() -> None:
     """Call before transformers is first imported: no shadowed packages, no chatter."""
     _hide_shadowing_folder("datasets")
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     # Deprecation notices about the libraries' own internals are not the user's to act on.
     warnings.filterwarnings("ignore", category=FutureWarning, module=r"(transformers|peft)\.")
-    from transformers.utils import logging as hf_logging
-
-    hf_logging.set_verbosity_error()  # type: ignore[no-untyped-call]  # untyped upstream
-    # No download or weight-loading bars: the command's output is its own.
-    hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
+    quiet_huggingface()
 
 
 def _hide_shadowing_folder(name: str) -> None:
