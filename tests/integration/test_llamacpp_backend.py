@@ -14,10 +14,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.fakes.engines import Recording
 from tests.fakes.tiny_model import TINY_CHAT_TEMPLATE
 from vega.errors import BackendRejected
 from vega.llm.base import Delta, GenerationParams, Message
-from vega.llm.local import Engine, LocalBackend, Outcome, Sink
+from vega.llm.local import Engine, LocalBackend
 from vega.llm.local_models import LocalModel, ModelRegistry, library_missing
 from vega.store.db import Database
 
@@ -97,39 +98,6 @@ def ggufs(tiny_model: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[st
         "chat": write_tiny_gguf(tiny_model, folder / "chat.gguf", chat_template=TINY_CHAT_TEMPLATE),
         "plain": write_tiny_gguf(tiny_model, folder / "plain.gguf", chat_template=None),
     }
-
-
-class Recording(Engine):
-    """Wraps the real engine to see how much each generation produced, and how much of
-    it came after the caller had asked it to stop."""
-
-    def __init__(self, inner: Engine) -> None:
-        self.inner = inner
-        self.outcomes: list[Outcome] = []
-        self.after_stop: list[int] = []
-
-    def generate(
-        self, messages: Sequence[Message], params: GenerationParams, sink: Sink
-    ) -> Outcome:
-        watched = WatchedSink(sink)
-        outcome = self.inner.generate(messages, params, watched)
-        self.outcomes.append(outcome)
-        self.after_stop.append(watched.after_stop)
-        return outcome
-
-
-class WatchedSink(Sink):
-    def __init__(self, inner: Sink) -> None:
-        self.inner = inner
-        self.after_stop = 0
-
-    def put(self, text: str) -> None:
-        self.after_stop += self.inner.stopped
-        self.inner.put(text)
-
-    @property
-    def stopped(self) -> bool:
-        return self.inner.stopped
 
 
 @pytest.fixture

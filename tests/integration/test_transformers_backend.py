@@ -17,13 +17,14 @@ import httpx
 import pytest
 import yaml
 
+from tests.fakes.engines import Recording
 from tests.fakes.server import free_port, run_cli, start_vega, vega_env
 from tests.fakes.tiny_adapter import make_adapter
 from vega.errors import BackendRejected, BackendUnavailable
 from vega.llm.auto import AutoBackend
 from vega.llm.base import Delta, GenerationParams, Message
 from vega.llm.builtin import auto
-from vega.llm.local import Engine, LocalBackend, Outcome, Sink, StopScanner
+from vega.llm.local import Engine, LocalBackend, StopScanner
 from vega.llm.local_models import LocalModel, ModelRegistry, library_missing
 from vega.settings import load_settings
 from vega.store.db import Database
@@ -89,39 +90,6 @@ def registry(tmp_path: Path) -> ModelRegistry:
     db = Database.from_url(f"sqlite:///{tmp_path / 'models.db'}")
     db.migrate()
     return ModelRegistry(db, owns_db=True)
-
-
-class Recording(Engine):
-    """Wraps the real engine to see how much each generation produced, and how much of
-    it came after the caller had asked it to stop."""
-
-    def __init__(self, inner: Engine) -> None:
-        self.inner = inner
-        self.outcomes: list[Outcome] = []
-        self.after_stop: list[int] = []
-
-    def generate(
-        self, messages: Sequence[Message], params: GenerationParams, sink: Sink
-    ) -> Outcome:
-        watched = WatchedSink(sink)
-        outcome = self.inner.generate(messages, params, watched)
-        self.outcomes.append(outcome)
-        self.after_stop.append(watched.after_stop)
-        return outcome
-
-
-class WatchedSink(Sink):
-    def __init__(self, inner: Sink) -> None:
-        self.inner = inner
-        self.after_stop = 0
-
-    def put(self, text: str) -> None:
-        self.after_stop += self.inner.stopped
-        self.inner.put(text)
-
-    @property
-    def stopped(self) -> bool:
-        return self.inner.stopped
 
 
 @pytest.fixture
