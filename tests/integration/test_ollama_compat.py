@@ -21,16 +21,11 @@ import pytest
 from ollama import ChatResponse, GenerateResponse
 
 from tests.conftest import Api
+from tests.fakes.compat import SLOW_TOKENS, serve_with_notes
 from tests.fakes.llm_server import FakeLLM, fake_embedding
-from tests.fakes.server import VegaServer, start_vega
+from tests.fakes.server import VegaServer
 from tests.helpers import assert_streamed_in_order, db_rows, messages_of, unique, user_message
 
-MAX_PROMPT = 2000
-NOTES = (
-    "Glaciers carve U-shaped valleys as they move downhill under their own weight.\n\n"
-    "Honeybees communicate the direction of flowers with a waggle dance."
-)
-SLOW_TOKENS = [f" tok{i}" for i in range(40)]
 DURATIONS = ("total_duration", "load_duration", "prompt_eval_duration", "eval_duration")
 
 
@@ -40,23 +35,7 @@ def server(
 ) -> Iterator[VegaServer]:
     """`vega serve` on the fake, embedding through the fake, one collection ("notes"),
     no rate limit."""
-    srv = start_vega(
-        tmp_path_factory.mktemp("ollama-compat") / "data",
-        llm_backend="ollama",
-        ollama_url=fake_llm_server.url,
-        embedding_backend="ollama",
-        embedding_model="fake-embed",
-        cache_ttl_s=0,
-        max_prompt_chars=MAX_PROMPT,
-    )
-    upload = httpx.post(
-        srv.url + "/documents",
-        files={"file": ("notes.md", NOTES.encode(), "text/markdown")},
-        data={"collection": "notes"},
-        headers=srv.headers,
-        timeout=30,
-    )
-    assert upload.status_code == 201, upload.text
+    srv = serve_with_notes(tmp_path_factory.mktemp("ollama-compat") / "data", fake_llm_server.url)
     yield srv
     srv.stop()
 

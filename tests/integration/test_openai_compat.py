@@ -23,18 +23,13 @@ from langchain_openai import ChatOpenAI
 
 from tests.conftest import Api
 from tests.fakes.backends import Step
+from tests.fakes.compat import MAX_PROMPT, SLOW_TOKENS, serve_with_notes
 from tests.fakes.llm_server import FakeLLM, fake_embedding
 from tests.fakes.server import VegaServer, free_port, start_vega
 from tests.helpers import assert_streamed_in_order, db_rows, messages_of, unique, user_message
 from vega.errors import BackendError
 
-MAX_PROMPT = 2000
-NOTES = (
-    "Glaciers carve U-shaped valleys as they move downhill under their own weight.\n\n"
-    "Honeybees communicate the direction of flowers with a waggle dance."
-)
 LIMITED_KEY = "vega-limited-extra-key-0123456789abcdef"
-SLOW_TOKENS = [f" tok{i}" for i in range(40)]
 
 
 # --- fixtures -----------------------------------------------------------------------
@@ -46,23 +41,7 @@ def server(
 ) -> Iterator[VegaServer]:
     """`vega serve` on the fake (Ollama protocol), embedding through the fake too, with
     one collection ("notes") for the primary key."""
-    srv = start_vega(
-        tmp_path_factory.mktemp("openai-compat") / "data",
-        llm_backend="ollama",
-        ollama_url=fake_llm_server.url,
-        embedding_backend="ollama",
-        embedding_model="fake-embed",
-        cache_ttl_s=0,
-        max_prompt_chars=MAX_PROMPT,
-    )
-    upload = httpx.post(
-        srv.url + "/documents",
-        files={"file": ("notes.md", NOTES.encode(), "text/markdown")},
-        data={"collection": "notes"},
-        headers=srv.headers,
-        timeout=30,
-    )
-    assert upload.status_code == 201, upload.text
+    srv = serve_with_notes(tmp_path_factory.mktemp("openai-compat") / "data", fake_llm_server.url)
     yield srv
     srv.stop()
 
