@@ -5,10 +5,8 @@ the HTTP API (`POST /messages/{id}/feedback`, `GET /conversations/{id}`) on one 
 from __future__ import annotations
 
 import asyncio
-import io
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -16,10 +14,10 @@ from typing import Any
 import pytest
 
 from tests.conftest import TEST_KEY, Api
+from tests.fakes.cli import Run, Vega, in_process_vega
 from tests.fakes.server import run_cli, vega_env
 from tests.fixtures.dataset.logged import T0, Logged, add_owner, log_conversation
 from tests.helpers import db_rows
-from vega.cli import main as cli_main
 from vega.runtime import build
 from vega.settings import load_settings
 
@@ -27,48 +25,11 @@ KEY = "vega-curate-cli-key-0123456789abcdef"
 DAY = timedelta(days=1)
 
 
-@dataclass
-class Run:
-    code: int
-    out: str
-    err: str
-
-    def error_line(self) -> str:
-        """The CLI error contract: exit 1, one line on stderr, no traceback."""
-        assert self.code == 1, (self.code, self.out, self.err)
-        assert "Traceback" not in self.out + self.err
-        lines = self.err.strip().splitlines()
-        assert len(lines) == 1 and lines[0].startswith("error: "), self.err
-        return lines[0]
-
-    def json(self) -> Any:
-        assert self.code == 0, self.err
-        return json.loads(self.out)
-
-
-Vega = Callable[..., Run]
-
-
 @pytest.fixture
 def vega(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> Vega:
-    """Run `vega ARGS...` in this process on a data dir of its own (stdin as given)."""
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("VEGA_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("VEGA_API_KEY", KEY)
-    monkeypatch.setenv("VEGA_LLM_BACKEND", "none")
-    monkeypatch.setattr(cli_main, "setup_logging", lambda **_: None)
-
-    def run(*args: str, stdin: str | None = None) -> Run:
-        capsys.readouterr()
-        monkeypatch.setattr("sys.stdin", io.StringIO(stdin or ""))
-        with pytest.raises(SystemExit) as exited:
-            cli_main.main(list(args))
-        out, err = capsys.readouterr()
-        return Run(int(exited.value.code or 0), out, err)
-
-    return run
+    return in_process_vega(monkeypatch, capsys, tmp_path, KEY)
 
 
 @pytest.fixture

@@ -5,19 +5,16 @@ fixture files and a real SQLite data dir with logged turns of chosen ratings."""
 from __future__ import annotations
 
 import asyncio
-import io
 import json
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.fakes.cli import Vega, in_process_vega
 from tests.fakes.server import run_cli, vega_env
 from tests.fixtures.dataset.logged import T0, Logged, add_owner, log_conversation
-from vega.cli import main as cli_main
 from vega.runtime import build
 from vega.settings import load_settings
 
@@ -25,46 +22,11 @@ FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "dataset"
 KEY = "vega-dataset-cli-key-0123456789abcdef"
 
 
-@dataclass
-class Run:
-    code: int
-    out: str
-    err: str
-
-    def error_line(self) -> str:
-        """The CLI error contract: exit 1, one line on stderr, no traceback."""
-        assert self.code == 1, (self.code, self.out, self.err)
-        assert "Traceback" not in self.out + self.err
-        lines = self.err.strip().splitlines()
-        assert len(lines) == 1 and lines[0].startswith("error: "), self.err
-        return lines[0]
-
-
-Vega = Callable[..., Run]
-
-
 @pytest.fixture
 def vega(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> Vega:
-    """Run `vega ARGS...` in this process on a data dir of its own; returns exit code and output."""
-    monkeypatch.chdir(tmp_path)  # relative outputs land here; no stray .env is read
-    monkeypatch.setenv("VEGA_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("VEGA_API_KEY", KEY)
-    monkeypatch.setenv("VEGA_LLM_BACKEND", "none")
-    # main() points the root logger at stderr for CLI use; keep pytest's logging as it is.
-    monkeypatch.setattr(cli_main, "setup_logging", lambda **_: None)
-
-    def run(*args: str, stdin: str | None = None) -> Run:
-        capsys.readouterr()
-        if stdin is not None:
-            monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
-        with pytest.raises(SystemExit) as exited:
-            cli_main.main(list(args))
-        out, err = capsys.readouterr()
-        return Run(int(exited.value.code or 0), out, err)
-
-    return run
+    return in_process_vega(monkeypatch, capsys, tmp_path, KEY)
 
 
 def seed(*conversations: list[Logged], other_owner: list[Logged] | None = None) -> list[str]:
