@@ -9,7 +9,6 @@ format (with the client's own response types).
 from __future__ import annotations
 
 import json
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -21,7 +20,7 @@ import pytest
 from ollama import ChatResponse, GenerateResponse
 
 from tests.conftest import Api
-from tests.fakes.compat import SLOW_TOKENS, serve_with_notes
+from tests.fakes.compat import SLOW_TOKENS, chat_bodies, reply_row, serve_with_notes, wait_for
 from tests.fakes.llm_server import FakeLLM, fake_embedding
 from tests.fakes.server import VegaServer
 from tests.helpers import assert_streamed_in_order, db_rows, messages_of, unique, user_message
@@ -48,35 +47,6 @@ def _fresh_fake(fake_llm: FakeLLM) -> FakeLLM:
 def client(server: VegaServer, key: str | None = None, **headers: str) -> ollama.Client:
     auth = {"Authorization": f"Bearer {key or server.key}", **headers}
     return ollama.Client(host=server.url, headers=auth, timeout=30)
-
-
-def chat_bodies(fake: FakeLLM) -> list[dict[str, Any]]:
-    return [r.body for r in fake.state.requests if r.path == "/api/chat"]
-
-
-def wait_for(predicate: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(0.01)
-
-
-def reply_row(server: VegaServer, prompt: str) -> dict[str, Any]:
-    """The assistant message stored after the user's ``prompt`` (waited for)."""
-    user = user_message(server.data_dir, prompt)
-    rows: list[dict[str, Any]] = []
-
-    def stored() -> bool:
-        rows[:] = [
-            m
-            for m in messages_of(server.data_dir, user["conversation_id"])
-            if m["role"] == "assistant" and m["created"] >= user["created"]
-        ]
-        return bool(rows)
-
-    wait_for(stored, 3, f"the reply to {prompt!r}")
-    return rows[0]
 
 
 # --- models -------------------------------------------------------------------------

@@ -10,9 +10,8 @@ chunk by chunk against OpenAI's format. The breaker and the cache are checked in
 from __future__ import annotations
 
 import json
-import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -23,7 +22,14 @@ from langchain_openai import ChatOpenAI
 
 from tests.conftest import Api
 from tests.fakes.backends import Step
-from tests.fakes.compat import MAX_PROMPT, SLOW_TOKENS, serve_with_notes
+from tests.fakes.compat import (
+    MAX_PROMPT,
+    SLOW_TOKENS,
+    chat_bodies,
+    reply_row,
+    serve_with_notes,
+    wait_for,
+)
 from tests.fakes.llm_server import FakeLLM, fake_embedding
 from tests.fakes.server import VegaServer, free_port, start_vega
 from tests.helpers import assert_streamed_in_order, db_rows, messages_of, unique, user_message
@@ -76,36 +82,6 @@ def async_client(server: VegaServer) -> openai.AsyncOpenAI:
     return openai.AsyncOpenAI(
         base_url=server.url + "/v1", api_key=server.key, max_retries=0, timeout=30
     )
-
-
-def chat_bodies(fake: FakeLLM) -> list[dict[str, Any]]:
-    return [r.body for r in fake.state.requests if r.path == "/api/chat"]
-
-
-def wait_for(predicate: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(0.01)
-
-
-def reply_row(server: VegaServer, prompt: str) -> dict[str, Any]:
-    """The assistant message stored after the user's ``prompt`` (waited for: a cancelled
-    turn is written just after the client has gone)."""
-    user = user_message(server.data_dir, prompt)
-    rows: list[dict[str, Any]] = []
-
-    def stored() -> bool:
-        rows[:] = [
-            m
-            for m in messages_of(server.data_dir, user["conversation_id"])
-            if m["role"] == "assistant" and m["created"] >= user["created"]
-        ]
-        return bool(rows)
-
-    wait_for(stored, 3, f"the reply to {prompt!r}")
-    return rows[0]
 
 
 def create_key(server: VegaServer, name: str) -> str:
