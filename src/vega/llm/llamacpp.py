@@ -17,10 +17,10 @@ from gguf import GGUFReader
 from llama_cpp import Llama
 from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
-from vega.errors import BackendError, BackendRejected, BackendUnavailable, BadInput
+from vega.errors import BackendError, BackendRejected, BackendUnavailable
 from vega.llm.base import GenerationParams, Message
 from vega.llm.local import Engine, Outcome, Sink, first_line, plain_prompt
-from vega.llm.local_models import LLAMACPP, LocalModel, inspect_model
+from vega.llm.local_models import LLAMACPP, LocalModel, recheck
 
 # The KV cache grows with the context: a model trained on 128k tokens would reserve
 # gigabytes for it. Vega's prompts fit in far less (VEGA_CONTEXT_CHARS is ~12k tokens).
@@ -32,12 +32,7 @@ DEFAULT_TOP_P = 0.95
 
 
 def load(model: LocalModel) -> LlamaCppEngine:
-    try:
-        inspect_model(model.path, adapter=model.adapter, backend=LLAMACPP)
-    except BadInput as exc:  # registered files that moved or changed since
-        raise BackendUnavailable(
-            f"Cannot load '{model.name}': {exc.message}", backend=LLAMACPP
-        ) from None
+    recheck(model, backend=LLAMACPP)
     try:
         context = min(_trained_context(model.path), MAX_CONTEXT)
         llm = Llama(model_path=str(model.path), n_ctx=context, verbose=False)

@@ -20,7 +20,7 @@ from typing import Any
 import anyio.to_thread
 from sqlalchemy.orm import Session
 
-from vega.errors import BadInput, Conflict, NotFound
+from vega.errors import BackendUnavailable, BadInput, Conflict, NotFound
 from vega.llm.base import ModelInfo
 from vega.store import models as repo
 from vega.store.db import Database
@@ -98,6 +98,17 @@ def infer_backend(path: Path) -> str:
         f"{path}: not a model folder (Hugging Face format) or a .gguf file; "
         "pass --backend if Vega guessed wrong"
     )
+
+
+def recheck(model: LocalModel, *, backend: str) -> None:
+    """Check a model's files again just before loading them: registered files may have
+    moved or changed since. ``BackendUnavailable`` (the server is fine, the model is not)."""
+    try:
+        inspect_model(model.path, adapter=model.adapter, backend=backend)
+    except BadInput as exc:
+        raise BackendUnavailable(
+            f"Cannot load '{model.name}': {exc.message}", backend=backend
+        ) from None
 
 
 def inspect_model(

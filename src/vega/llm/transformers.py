@@ -28,11 +28,11 @@ from transformers import (
 )
 from transformers.generation.streamers import BaseStreamer
 
-from vega.errors import BackendError, BackendRejected, BackendUnavailable, BadInput
+from vega.errors import BackendError, BackendRejected, BackendUnavailable
 from vega.hf import quiet_huggingface
 from vega.llm.base import GenerationParams, Message
 from vega.llm.local import Engine, Outcome, Sink, first_line, fold_system, plain_prompt
-from vega.llm.local_models import TRANSFORMERS, LocalModel, inspect_model
+from vega.llm.local_models import TRANSFORMERS, LocalModel, recheck
 
 # Models that do not say how far they can read get this much context.
 FALLBACK_CONTEXT = 2048
@@ -40,12 +40,7 @@ FALLBACK_CONTEXT = 2048
 
 def load(model: LocalModel) -> TransformersEngine:
     """Load the folder (and adapter) onto the GPU if there is one, else the CPU."""
-    try:
-        inspect_model(model.path, adapter=model.adapter, backend=TRANSFORMERS)
-    except BadInput as exc:  # registered files that moved or changed since
-        raise BackendUnavailable(
-            f"Cannot load '{model.name}': {exc.message}", backend=TRANSFORMERS
-        ) from None
+    recheck(model, backend=TRANSFORMERS)
     quiet_huggingface()
     device = "cuda" if torch.cuda.is_available() else "cpu"
     try:
