@@ -9,7 +9,7 @@ import sys
 
 import typer
 
-from vega.cli import chat, curate, dataset, docs, doctor, keys, models, serve, train
+from vega.cli import backup, chat, curate, dataset, docs, doctor, keys, models, serve, train
 from vega.errors import VegaError
 from vega.logs import setup_logging
 from vega.settings import load_settings
@@ -35,6 +35,8 @@ app.add_typer(docs.app, name="docs")
 app.add_typer(models.app, name="models")
 app.command()(curate.curate)
 app.add_typer(dataset.app, name="dataset")
+app.command()(backup.backup)
+app.command()(backup.restore)
 
 EXIT_INTERRUPTED = 130
 
