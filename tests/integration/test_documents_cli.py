@@ -451,7 +451,7 @@ def test_missing_index_files_are_rebuilt_by_reindex_and_by_the_next_search(
     assert len(list((other / "indexes").glob("*.faiss"))) == 1, "the search saved the index"
     assert json.loads(next((other / "indexes").glob("*.json")).read_text())["chunks"] == chunks
 
-    # What reindex wrote is the database's vectors, labelled by chunk id (checked in
+    # What reindex wrote is the database's vectors, labelled by chunk (checked in
     # place of another search: that would load the model once more).
     assert_index_matches_database(corpus.data_dir)
     assert_index_matches_database(other)
@@ -462,18 +462,22 @@ def assert_index_matches_database(data_dir: Path) -> None:
     import numpy as np
 
     [collection] = db_rows(data_dir, "SELECT id, dim FROM collections")
+    from vega.rag.index import label_of
+
     rows = db_rows(
         data_dir,
-        "SELECT c.id, c.embedding FROM chunks c JOIN documents d ON d.id = c.document_id "
+        "SELECT c.id, c.document_id, c.embedding FROM chunks c "
+        "JOIN documents d ON d.id = c.document_id "
         "WHERE d.deleted_at IS NULL AND c.collection_id = ? ORDER BY c.id",
         collection["id"],
     )
     index: Any = faiss.read_index(str(data_dir / "indexes" / f"{collection['id']}.faiss"))
     held = np.sort(faiss.vector_to_array(index.id_map))  # an IndexIDMap2
-    assert held.tolist() == [r["id"] for r in rows]
-    for row in rows:
+    labels = [label_of(r["id"], r["document_id"]) for r in rows]  # chunk id + document
+    assert held.tolist() == sorted(labels)
+    for row, label in zip(rows, labels, strict=True):
         stored = np.frombuffer(row["embedding"], dtype=np.float32)
-        assert np.allclose(index.reconstruct(row["id"]), stored, atol=1e-3)  # held as float16
+        assert np.allclose(index.reconstruct(label), stored, atol=1e-3)  # held as float16
 
 
 # --- 4. a running server sees what the CLI adds and removes -----------------------

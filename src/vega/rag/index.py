@@ -4,9 +4,18 @@ The database is the source of truth (DESIGN.md principle 1). ``VectorIndexes``
 keeps one index per collection in memory and in ``<data_dir>/indexes/``, and
 before each use compares the collection's ``version`` (bumped with every change
 to its chunks, by any process) with the version the index covers. When they
-differ it diffs chunk ids against the database and adds or removes only what
+differ it diffs chunk labels against the database and adds or removes only what
 changed, so a document added by the CLI is searchable in the server on its next
 query, and a deleted or half-written index file costs a rebuild, never data.
+
+A label is a chunk id with a fingerprint of the chunk's document above it (see
+``label_of``). SQLite hands a deleted row's id to the next insert when that row had
+the highest id (``chunks`` has no AUTOINCREMENT), so after "delete the newest
+document, add another" the same ids name other chunks. Diffing bare ids kept the
+deleted chunks' vectors under the new chunks' ids whenever no catch-up ran between
+the delete and the add: another process did both, this process did both before its
+next search, or the process was killed with the old vectors in its saved file. A
+search then returned the wrong passages, and missed the new ones, for good.
 """
 
 from __future__ import annotations
@@ -15,6 +24,7 @@ import json
 import logging
 import os
 import threading
+import zlib
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -35,26 +45,49 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 FETCH_BATCH = 5000
+ID_BITS = 32  # chunk ids below 2**32; the document's fingerprint takes the 31 bits above
+ID_MASK = (1 << ID_BITS) - 1
+
+
+def label_of(chunk_id: int, document_id: str) -> int:
+    """The index label of a chunk: its id, and a fingerprint of its document above it.
+
+    A reused chunk id (see the module docstring) gets a new label unless the new
+    chunk belongs to the same document, and a document's chunks are only ever
+    written once (``replace_chunks`` on a new document, or on a failed one that has
+    none), so an unchanged label means an unchanged vector. A positive int64, as FAISS
+    wants; a file saved with bare ids is rebuilt once, on its first catch-up.
+    """
+    if not 0 <= chunk_id <= ID_MASK:
+        raise ValueError(f"chunk id {chunk_id} does not fit in {ID_BITS} bits")
+    fingerprint = zlib.crc32(document_id.encode()) & 0x7FFFFFFF
+    return (fingerprint << ID_BITS) | chunk_id
 
 
 class VectorIndex(ABC):
-    """Nearest neighbours by inner product over unit vectors, labelled by chunk id."""
+    """Nearest neighbours by inner product over unit vectors, labelled by ``label_of``.
+
+    ``add`` and ``remove`` take labels; ``search`` and ``ids`` answer chunk ids.
+    """
 
     @abstractmethod
-    def add(self, ids: Ids, vectors: Vectors) -> None: ...
+    def add(self, labels: Ids, vectors: Vectors) -> None: ...
 
     @abstractmethod
     def search(self, vector: Vectors, k: int) -> list[tuple[int, float]]:
         """The ``k`` best ``(chunk_id, cosine similarity)``, best first."""
 
     @abstractmethod
-    def remove(self, ids: Ids) -> None: ...
+    def remove(self, labels: Ids) -> None: ...
 
     @abstractmethod
-    def ids(self) -> Ids: ...
+    def labels(self) -> Ids: ...
+
+    def ids(self) -> Ids:
+        return self.labels() & ID_MASK
 
     def count(self) -> int:
-        return len(self.ids())
+        return len(self.labels())
 
 
 class FaissIndex(VectorIndex):
@@ -87,11 +120,11 @@ class FaissIndex(VectorIndex):
         self._index = raw
         self._lock = threading.Lock()
 
-    def add(self, ids: Ids, vectors: Vectors) -> None:
-        if len(ids):
+    def add(self, labels: Ids, vectors: Vectors) -> None:
+        if len(labels):
             with self._lock:
                 self._faiss.omp_set_num_threads(1)
-                self._index.add_with_ids(vectors, ids)
+                self._index.add_with_ids(vectors, labels)
 
     def search(self, vector: Vectors, k: int) -> list[tuple[int, float]]:
         with self._lock:
@@ -100,14 +133,18 @@ class FaissIndex(VectorIndex):
             if n == 0 or k <= 0:
                 return []
             scores, labels = self._index.search(vector.reshape(1, -1), min(k, n))
-        return [(int(i), float(s)) for i, s in zip(labels[0], scores[0], strict=True) if i >= 0]
+        return [
+            (int(i) & ID_MASK, float(s))
+            for i, s in zip(labels[0], scores[0], strict=True)
+            if i >= 0
+        ]
 
-    def remove(self, ids: Ids) -> None:
-        if len(ids):
+    def remove(self, labels: Ids) -> None:
+        if len(labels):
             with self._lock:
-                self._index.remove_ids(ids)
+                self._index.remove_ids(labels)
 
-    def ids(self) -> Ids:
+    def labels(self) -> Ids:
         import faiss
         import numpy as np
 
@@ -202,17 +239,26 @@ class VectorIndexes:
     def _catch_up(self, session: Session, slot: _Slot, state: CollectionState) -> None:
         import numpy as np
 
-        wanted = np.asarray(repo.chunk_ids(session, collection_id=state.id), dtype=np.int64)
-        held = slot.index.ids()
+        rows = repo.chunk_documents(session, collection_id=state.id)
+        wanted = np.asarray([label_of(i, d) for i, d in rows], dtype=np.int64)
+        held = slot.index.labels()
         stale = np.setdiff1d(held, wanted, assume_unique=True)
         missing = np.setdiff1d(wanted, held, assume_unique=True)
         slot.index.remove(stale)
         for start in range(0, len(missing), FETCH_BATCH):
-            batch = [int(i) for i in missing[start : start + FETCH_BATCH]]
-            rows = repo.embeddings(session, ids=batch)
-            ids = np.asarray([i for i, _ in rows], dtype=np.int64)
-            vectors = np.frombuffer(b"".join(e for _, e in rows), dtype=np.float32)
-            slot.index.add(ids, vectors.reshape(len(rows), state.dim))
+            batch = {
+                int(label) & ID_MASK: int(label) for label in missing[start : start + FETCH_BATCH]
+            }
+            # Only the vector of the chunk the label names: were its id reused since the
+            # labels were read, the next catch-up (the version moved) adds the new one.
+            found = [
+                (batch[i], e)
+                for i, d, e in repo.chunk_vectors(session, ids=list(batch))
+                if label_of(i, d) == batch[i]
+            ]
+            labels = np.asarray([label for label, _ in found], dtype=np.int64)
+            vectors = np.frombuffer(b"".join(e for _, e in found), dtype=np.float32)
+            slot.index.add(labels, vectors.reshape(len(found), state.dim))
         slot.version = state.version
         slot.dirty = slot.dirty or bool(len(stale) or len(missing))
         if len(stale) or len(missing):

@@ -178,7 +178,10 @@ class IngestService:
         return view
 
     async def resume(self) -> int:
-        """Finish documents a stopped process left half-ingested; returns how many."""
+        """Finish documents a stopped process left half-ingested; returns how many.
+
+        Then bring every collection's saved index up to date with the database.
+        """
         await self._db.run(_settle_jobs, write=True)
         pending = await self._db.run(lambda s: repo.documents_with_status(s, status="processing"))
         for doc in pending:
@@ -191,7 +194,23 @@ class IngestService:
                         await self.process(doc.id)
                 except VegaError as exc:  # e.g. its collection needs `vega reindex`: next start
                     log.warning("could not resume document %s: %s", doc.id, exc.message)
+        await self._reconcile_indexes()
         return len(pending)
+
+    async def _reconcile_indexes(self) -> None:
+        """Catch each saved index up with the database and save it, once, at start.
+
+        A process killed between committing chunks and saving its index (or after a
+        search caught its index up in memory only) leaves a file behind the database.
+        Searches catch up in memory anyway, but without this the file stayed stale
+        until the next ingest or clean stop, and every restart paid the same diff.
+        """
+        collections = await self._db.run(repo.list_collections)
+        for coll in collections:
+            try:
+                await anyio.to_thread.run_sync(self._refresh_index, coll.id)
+            except Exception:  # housekeeping: the first search catches up instead
+                log.exception("could not bring the index of collection %s up to date", coll.id)
 
     # -- steps -------------------------------------------------------------------
 
@@ -436,11 +455,17 @@ def _load(session: Session, *, document_id: str) -> tuple[Document, Collection]:
 
 
 def _settle_jobs(session: Session) -> None:
-    """Close ingest jobs whose document finished (or vanished) before a crash could record it."""
+    """Close ingest jobs whose document finished (or vanished) before a crash could record
+    it, and attach to its document a job that a crash left unattached."""
     for job in job_repo.unfinished(session, kind="ingest"):
         doc = session.get(Document, (job.result or {}).get("document_id", ""))
         if doc is None or doc.deleted_at is not None:
             job_repo.update(session, job=job, status="failed", error="the document is gone")
+        elif doc.status == "processing" and doc.job_id is None:
+            # Killed between creating the job and attaching it (two commits in ``add``):
+            # attach it now so that ``resume`` finishes the document through this job.
+            # Left alone, the document was finished inline and the job stayed queued forever.
+            doc.job_id = job.id
         elif doc.status == "ready":
             result = {"document_id": doc.id, "chunks": doc.chunk_count, "status": doc.status}
             job_repo.update(session, job=job, status="done", progress=1.0, result=result)

@@ -174,6 +174,22 @@ def chunk_ids(session: Session, *, collection_id: str) -> list[int]:
     return list(session.scalars(query))
 
 
+def chunk_documents(session: Session, *, collection_id: str) -> list[tuple[int, str]]:
+    """``(chunk id, document id)`` of every chunk of the collection, in id order."""
+    query = (
+        select(Chunk.id, Chunk.document_id)
+        .where(Chunk.collection_id == collection_id)
+        .order_by(Chunk.id)
+    )
+    return [(int(i), str(d)) for i, d in session.execute(query)]
+
+
+def chunk_vectors(session: Session, *, ids: Sequence[int]) -> list[tuple[int, str, bytes]]:
+    """``(chunk id, document id, embedding)`` of the chunks among ``ids`` that exist."""
+    query = select(Chunk.id, Chunk.document_id, Chunk.embedding).where(Chunk.id.in_(ids))
+    return [(int(i), str(d), bytes(e)) for i, d, e in session.execute(query)]
+
+
 def embeddings(session: Session, *, ids: Sequence[int]) -> list[tuple[int, bytes]]:
     rows = session.execute(select(Chunk.id, Chunk.embedding).where(Chunk.id.in_(ids)))
     return [(int(i), bytes(e)) for i, e in rows]
