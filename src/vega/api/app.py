@@ -9,7 +9,8 @@ from pathlib import Path
 from fastapi import FastAPI
 
 import vega
-from vega.api.errors import install_error_handlers
+from vega.api.compat.errors import Wire, wire_error_responses, wire_http_error
+from vega.api.errors import KEYED_ERRORS, install_error_handlers
 from vega.api.middleware import RequestContextMiddleware
 from vega.api.routes import (
     admin,
@@ -47,13 +48,14 @@ def create_app(runtime: Runtime, *, web_dir: Path = WEB_DIR) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.runtime = runtime
-    install_error_handlers(app, pages=Pages(web_dir))
-    routers = (
-        *(health, chat, models, ws, conversations, documents, admin),
-        *(openai_compat, ollama_compat),
-    )
-    for router in (module.router for module in routers):
-        app.include_router(router)
+    install_error_handlers(app, pages=Pages(web_dir), wire=wire_http_error)
+    # Error responses are declared here, once per kind of router; routes add their own
+    # (404, 409, ...) on top.
+    app.include_router(health.router)
+    for module in (chat, models, ws, conversations, documents, admin):
+        app.include_router(module.router, responses=KEYED_ERRORS)
+    app.include_router(openai_compat.router, responses=wire_error_responses(Wire.OPENAI))
+    app.include_router(ollama_compat.router, responses=wire_error_responses(Wire.OLLAMA))
     settings = runtime.settings
     app.add_middleware(
         RequestContextMiddleware,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
@@ -11,6 +12,7 @@ from starlette.datastructures import Headers
 from vega.api.compat.catalog import ModelCatalog
 from vega.api.compat.embeddings import EmbeddingService
 from vega.api.compat.turns import SESSION_HEADER
+from vega.api.streaming import KeyCheck
 from vega.chat.history import ConversationService
 from vega.chat.service import ChatService
 from vega.errors import Forbidden
@@ -58,6 +60,14 @@ async def authenticate(
 
 
 PrincipalDep = Annotated[Principal, Depends(authenticate)]
+
+
+async def key_check(runtime: RuntimeDep, principal: PrincipalDep) -> KeyCheck:
+    """What an open stream asks to learn that its key was revoked."""
+    return partial(runtime.keys.is_live, principal)
+
+
+KeyCheckDep = Annotated[KeyCheck, Depends(key_check)]
 
 
 async def require_admin(principal: PrincipalDep) -> Principal:

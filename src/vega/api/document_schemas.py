@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from vega.api.schemas import Text
+from vega.api.schemas import Integer, RequestBody, Text
 from vega.rag.ingest import IngestOutcome
 from vega.rag.retrieve import Hit
 
@@ -65,11 +65,11 @@ class CollectionOut(BaseModel):
     created: datetime
 
 
-class SearchIn(BaseModel):
+class SearchIn(RequestBody):
     model_config = ConfigDict(extra="forbid")
 
     query: Text = Field(min_length=1, description="What to look for.")
-    top_k: int | None = Field(None, ge=1, le=100, description="How many passages (VEGA_TOP_K).")
+    top_k: Integer | None = Field(None, ge=1, le=100, description="How many passages (VEGA_TOP_K).")
     collection: Text | None = Field(None, max_length=100, description="Default: `default`.")
     mode: Literal["hybrid", "dense", "lexical"] = "hybrid"
 

@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from vega.errors import RateLimited, VegaError
@@ -17,6 +18,8 @@ from vega.logs import request_id_var
 log = logging.getLogger(__name__)
 
 PageLookup = Callable[[Request], Response | None]
+# Answers an HTTP error in the shape of the protocol a path speaks (None: Vega's own).
+WireLookup = Callable[[Request, StarletteHTTPException], Response | None]
 
 HTTP_CODES = {
     400: "bad_request",
@@ -24,12 +27,64 @@ HTTP_CODES = {
     403: "forbidden",
     404: "not_found",
     405: "method_not_allowed",
+    408: "request_timeout",
     409: "conflict",
     413: "payload_too_large",
     415: "unsupported_media_type",
     422: "bad_input",
     429: "rate_limited",
 }
+
+
+# What each error status means, for the OpenAPI document (DESIGN.md 4.3, 8).
+ERROR_STATUSES = {
+    400: "A malformed request (a body that is not UTF-8, a bad Content-Length), or one the "
+    "model server refused (unknown model, bad parameters).",
+    401: "No API key, or not a valid one (`X-API-Key: K` or `Authorization: Bearer K`).",
+    403: "The key may not do this (admin keys manage keys).",
+    404: "No such thing, or it belongs to another key.",
+    408: "The request body stopped arriving partway; send it again.",
+    409: "It conflicts with what exists (a name already taken).",
+    413: "The body is too large (VEGA_MAX_PROMPT_CHARS, VEGA_MAX_UPLOAD_MB).",
+    415: "A file type Vega cannot read.",
+    422: "The request is not valid: `message` says why, `problems` lists each field.",
+    429: "Rate limited (VEGA_RATE_LIMIT): retry after `Retry-After` seconds.",
+    502: "The model server answered with an error or a malformed stream.",
+    503: "The model server, the embedder or the database is unavailable.",
+    504: "The model server timed out.",
+}
+
+
+class ErrorDetail(BaseModel):
+    model_config = ConfigDict(extra="allow")  # e.g. `problems` (422), `retry_after_s` (429)
+
+    code: str = Field(description="Stable and machine-readable: `bad_input`, `not_found`, ...")
+    message: str = Field(description="For people: what went wrong and what to do.")
+    request_id: str | None = Field(description="Also in the `X-Request-ID` header and the logs.")
+
+
+class ErrorOut(BaseModel):
+    error: ErrorDetail
+
+
+ResponsesDoc = dict[int | str, dict[str, Any]]
+
+
+def error_responses(*statuses: int, model: type[BaseModel] = ErrorOut) -> ResponsesDoc:
+    """OpenAPI ``responses`` for these error statuses, all in ``model``'s shape.
+
+    Declaring 422 also replaces FastAPI's default validation-error schema, which is
+    not the shape Vega answers in.
+    """
+    return {s: {"model": model, "description": ERROR_STATUSES[s]} for s in statuses}
+
+
+# Any route that takes a key: a malformed, stalled or oversized body (checked before
+# the route runs, in vega.api.middleware), a bad key, a request that does not validate,
+# the rate limit, an unreachable database.
+KEYED_ERRORS = error_responses(400, 401, 408, 413, 422, 429, 503)
+# Routes that name one thing (by id): another key's is "not found" too.
+NOT_FOUND = error_responses(404)
 
 
 def error_body(code: str, message: str, **extra: Any) -> dict[str, Any]:
@@ -68,9 +123,16 @@ async def _on_validation(_request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(error_body("bad_input", message, problems=problems), 422)
 
 
-def _on_http(pages: PageLookup | None) -> Callable[[Request, Exception], Awaitable[Response]]:
+def _on_http(
+    pages: PageLookup | None, wire: WireLookup | None
+) -> Callable[[Request, Exception], Awaitable[Response]]:
     async def on_http(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
+        # A path under /v1 or /api that no route matched (not even the catch-all there,
+        # e.g. one with a newline in it): the error still speaks that protocol.
+        answer = wire(request, exc) if wire is not None else None
+        if answer is not None:
+            return answer
         # No route matched: the browser UI may own the path (/, /c/<id>, its files).
         if exc.status_code == 404 and pages is not None:
             page = pages(request)
@@ -86,9 +148,12 @@ def _on_http(pages: PageLookup | None) -> Callable[[Request, Exception], Awaitab
     return on_http
 
 
-def install_error_handlers(app: FastAPI, *, pages: PageLookup | None = None) -> None:
-    """Map errors to JSON; ``pages`` may answer a 404 with a page of the browser UI."""
+def install_error_handlers(
+    app: FastAPI, *, pages: PageLookup | None = None, wire: WireLookup | None = None
+) -> None:
+    """Map errors to JSON; ``pages`` may answer a 404 with a page of the browser UI, and
+    ``wire`` an HTTP error on a path that speaks another protocol, in its shape."""
     app.add_exception_handler(VegaError, _on_vega_error)
     app.add_exception_handler(RequestValidationError, _on_validation)
-    app.add_exception_handler(StarletteHTTPException, _on_http(pages))
+    app.add_exception_handler(StarletteHTTPException, _on_http(pages, wire))
     # Unexpected exceptions are answered by RequestContextMiddleware, with the request id.

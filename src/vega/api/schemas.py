@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from fastapi import Query
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
-from vega.chat.service import ChatRequest, Source, TurnDone, is_utf8
+from vega.chat.service import SESSION_ID, ChatRequest, Source, TurnDone, is_utf8
 from vega.llm.base import Usage
 
 
@@ -20,18 +21,45 @@ def _valid_unicode(value: str) -> str:
 # Every free-text input: JSON can carry lone surrogates ("\ud800") that no database stores.
 Text = Annotated[str, AfterValidator(_valid_unicode)]
 
+# Paging: SQL's OFFSET takes a 64-bit integer, so an unbounded one turns a huge number
+# into a database error (a 500) instead of a 422.
+MAX_OFFSET = 1_000_000_000
+Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET)]
 
-class ChatIn(BaseModel):
+
+def _integral(value: Any) -> Any:
+    # JSON has one kind of number: 3.0 is the integer 3 (JSON Schema agrees), true is not.
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+# An integer in a request body (see RequestBody).
+Integer = Annotated[int, BeforeValidator(_integral)]
+# A sampling seed: what the backends take (a 64-bit integer; torch raises beyond it).
+Seed = Annotated[Integer, Field(ge=-(2**63), le=2**63 - 1)]
+
+
+class RequestBody(BaseModel):
+    """A JSON request body. Strict: values must have the JSON type the OpenAPI document
+    declares (no ``false``, ``"1"`` or ``1.5`` for an integer, no ``"1"`` for a number,
+    no ``1`` for a boolean), where lax coercion accepted what the schema says is invalid.
+    Integer fields are ``Integer``, which takes ``3.0`` as ``3``."""
+
+    model_config = ConfigDict(strict=True)
+
+
+class ChatIn(RequestBody):
     prompt: Text = Field(description="The question or instruction (empty with regenerate).")
-    session_id: Text | None = Field(
-        None, description="Continue this conversation (created if new)."
+    session_id: str | None = Field(
+        None,
+        pattern=SESSION_ID.pattern,
+        description="Continue this conversation (created if new).",
     )
     stream: bool = Field(False, description="Stream Server-Sent Events instead of one JSON reply.")
     model: Text | None = Field(None, max_length=200)
     collection: Text | None = Field(None, max_length=100)
-    top_k: int | None = Field(None, ge=1, le=100)
+    top_k: Integer | None = Field(None, ge=1, le=100)
     temperature: float | None = Field(None, ge=0, le=2)
-    max_tokens: int | None = Field(None, ge=1, le=1_000_000)
+    max_tokens: Integer | None = Field(None, ge=1, le=1_000_000)
     system: Text | None = Field(None, max_length=20_000, description="Replace the system prompt.")
     regenerate: bool = Field(
         False,
@@ -128,7 +156,7 @@ class ConversationOut(BaseModel):
     message_count: int
 
 
-class ConversationPatch(BaseModel):
+class ConversationPatch(RequestBody):
     title: str = Field(min_length=1, max_length=200)
 
 
@@ -152,16 +180,16 @@ class ExchangeOut(BaseModel):
     rating: int | None
 
 
-class FeedbackIn(BaseModel):
+class FeedbackIn(RequestBody):
     model_config = ConfigDict(extra="forbid")
 
-    rating: int | None = Field(None, ge=-1, le=5, description="-1 (bad) to 5; thumbs up is 1.")
+    rating: Integer | None = Field(None, ge=-1, le=5, description="-1 (bad) to 5; thumbs up is 1.")
     tags: list[Text] | None = Field(None, max_length=20)
     notes: Text | None = Field(None, max_length=10_000)
     reviewed: bool | None = None
 
 
-class KeyIn(BaseModel):
+class KeyIn(RequestBody):
     name: Text = Field(min_length=1, max_length=100)
     admin: bool = False
 

@@ -4,7 +4,9 @@ The response waits for the first token before sending headers, so a backend that
 is down or refuses the request still gets its proper status (503, 502, 504, 4xx)
 instead of a 200 with an error inside. After that, failures arrive as an
 ``error`` event. A client that hangs up cancels the turn (and so the upstream
-request) at once, even while the model has not sent anything yet.
+request) at once, even while the model has not sent anything yet. A key revoked
+while its stream is open ends the stream (with an ``unauthorized`` error) within
+about two ``KEY_RECHECK_S`` periods, whichever process revoked it.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 import json
 import logging
 from abc import ABC, abstractmethod
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from contextlib import aclosing
 from typing import Any
 
@@ -24,11 +26,15 @@ from vega.api.errors import error_body, vega_error_response
 from vega.api.schemas import UsageOut
 from vega.chat.coalesce import coalesced
 from vega.chat.service import ChatEvent, SourcesFound, Token, TurnStarted
-from vega.errors import VegaError
+from vega.errors import Unauthorized, VegaError
+from vega.security.keys import KEY_RECHECK_S
 
 log = logging.getLogger(__name__)
 
 STREAM_FAILED = "The stream failed; see the server log."
+KEY_REVOKED = "The API key was revoked while this reply was streaming."
+
+KeyCheck = Callable[[], Awaitable[bool]]
 
 
 def sse(event: str, data: dict[str, Any]) -> bytes:
@@ -61,9 +67,14 @@ class TurnStream(Response, ABC):
     OpenAI SSE and Ollama NDJSON in ``vega.api.compat.stream``) and the rules stay one.
     """
 
-    def __init__(self, events: AsyncGenerator[ChatEvent, None], media_type: str) -> None:
+    def __init__(
+        self, events: AsyncGenerator[ChatEvent, None], media_type: str, key_live: KeyCheck
+    ) -> None:
         super().__init__(media_type=media_type)
         self._events = events
+        self._key_live = key_live
+        self._turn = anyio.CancelScope()  # cancelled when the key is revoked
+        self._revoked = False
 
     @abstractmethod
     def refusal(self, exc: VegaError) -> Response:
@@ -93,46 +104,63 @@ class TurnStream(Response, ABC):
                 tg.cancel_scope.cancel()
 
             tg.start_soon(hang_up_watch)
+            tg.start_soon(self._key_watch)
             try:
                 await self._stream(scope, receive, send)
             finally:
                 tg.cancel_scope.cancel()
 
+    async def _key_watch(self) -> None:
+        while True:
+            await anyio.sleep(KEY_RECHECK_S)
+            if not await self._key_live():
+                self._revoked = True
+                self._turn.cancel()  # the turn is stored as cancelled, the client told why
+                return
+
     async def _stream(self, scope: Scope, receive: Receive, send: Send) -> None:
         async with aclosing(self._events) as events:
             first: list[ChatEvent] = []
             try:
-                async for event in events:
-                    first.append(event)
-                    # Hold the status line until the model answers: a backend that is
-                    # down must still get its 503, not a 200 with an error event.
-                    if not isinstance(event, TurnStarted | SourcesFound):
-                        break
+                with self._turn:
+                    async for event in events:
+                        first.append(event)
+                        # Hold the status line until the model answers: a backend that is
+                        # down must still get its 503, not a 200 with an error event.
+                        if not isinstance(event, TurnStarted | SourcesFound):
+                            break
             except VegaError as exc:
                 await self.refusal(exc)(scope, receive, send)
                 return
+            if self._revoked:
+                await self.refusal(Unauthorized(KEY_REVOKED))(scope, receive, send)
+                return
+            self._turn = anyio.CancelScope()  # a scope is entered once; no await since the check
             headers = self.start_headers(first)
             await send({"type": "http.response.start", "status": 200, "headers": headers})
             pending = [self.encode(event) for event in first]
             try:
-                await _write(send, pending)  # the first token goes out now
-                async with coalesced(events) as rest:
-                    async for event in rest:
-                        pending.append(self.encode(event))
-                        await _write(send, pending)
+                with self._turn:
+                    await _write(send, pending)  # the first token goes out now
+                    async with coalesced(events) as rest:
+                        async for event in rest:
+                            pending.append(self.encode(event))
+                            await _write(send, pending)
             except VegaError as exc:
                 pending.append(self.failure(exc))
             except Exception:
                 log.exception("chat stream failed")
                 pending.append(self.failure(None))
+            if self._revoked:
+                pending.append(self.failure(Unauthorized(KEY_REVOKED)))
             await _write(send, pending, last=True)
 
 
 class ChatEventStream(TurnStream):
     """Vega's own SSE events: ``sources``, ``token``, ``done``, ``error``."""
 
-    def __init__(self, events: AsyncGenerator[ChatEvent, None]) -> None:
-        super().__init__(events, "text/event-stream; charset=utf-8")
+    def __init__(self, events: AsyncGenerator[ChatEvent, None], key_live: KeyCheck) -> None:
+        super().__init__(events, "text/event-stream; charset=utf-8", key_live)
 
     def refusal(self, exc: VegaError) -> Response:
         return vega_error_response(exc)

@@ -146,7 +146,7 @@ class ChatService:
                 raise BadInput("regenerate answers the last prompt again; send no prompt.")
         elif not request.prompt.strip():
             raise BadInput("The prompt is empty.")
-        if request.session_id is not None and not SESSION_ID.match(request.session_id):
+        if request.session_id is not None and not SESSION_ID.fullmatch(request.session_id):
             raise BadInput("session_id must be 1-64 letters, digits, '.', '_', ':' or '-'.")
         # Every text the client sends is held to the same rules, whichever route it came by.
         texts = [("prompt", request.prompt), ("system prompt", request.system or "")]

@@ -44,9 +44,14 @@ def load(model: LocalModel) -> TransformersEngine:
     quiet_huggingface()
     device = "cuda" if torch.cuda.is_available() else "cpu"
     try:
-        tokenizer = AutoTokenizer.from_pretrained(str(model.path), trust_remote_code=False)
-        net: Any = AutoModelForCausalLM.from_pretrained(
+        # A registered local folder: local_files_only makes sure a missing one is an error,
+        # never a download from the Hub (whatever HF_HUB_OFFLINE says).
+        tokenizer = AutoTokenizer.from_pretrained(  # local folder  # nosec B615
+            str(model.path), trust_remote_code=False, local_files_only=True
+        )
+        net: Any = AutoModelForCausalLM.from_pretrained(  # local folder  # nosec B615
             str(model.path),
+            local_files_only=True,
             trust_remote_code=False,
             use_safetensors=True,
             # Half precision is slow or unsupported on many CPUs; on a GPU keep the file's.

@@ -62,7 +62,7 @@ class EmbeddingMismatch(Conflict):
 
 
 def check_collection_name(name: str) -> str:
-    if not COLLECTION_NAME.match(name):
+    if not COLLECTION_NAME.fullmatch(name):  # fullmatch: `$` would let "docs\n" through
         raise BadInput(
             "A collection name is 1-100 letters, digits, spaces, '.', '_', ':' or '-', "
             "starting with a letter or digit."

@@ -35,6 +35,9 @@ ENV_PREFIX = "env-"
 KEY_PREFIX = "vega-"
 MAX_KEY_CHARS = 512  # longer "keys" are refused before hashing
 AUTH_CACHE_TTL_S = 2.0
+# Open streams ask whether their key still stands this often; with the cache below a
+# revocation (from this process or another) ends them within about two periods.
+KEY_RECHECK_S = 2.0
 LAST_USED_EVERY = timedelta(minutes=1)
 
 
@@ -106,6 +109,8 @@ class KeyService:
         self._settings = settings
         self._cache: TTLCache[str, Principal | None] = TTLCache(maxsize=4096, ttl=AUTH_CACHE_TTL_S)
         self._touched: dict[int, datetime] = {}
+        # One answer per key per period, however many streams of that key are open.
+        self._live: TTLCache[int, bool] = TTLCache(maxsize=4096, ttl=KEY_RECHECK_S / 2)
         self.generated_secret: str | None = None  # set when bootstrap created the key file
 
     # -- start-up -----------------------------------------------------------
@@ -168,6 +173,17 @@ class KeyService:
         if key is None or key.revoked is not None or not hmac.compare_digest(key.hash, digest):
             return None
         return Principal(key.id, key.name, key.admin)
+
+    async def is_live(self, principal: Principal) -> bool:
+        """Whether the key behind ``principal`` is still valid (not revoked or removed):
+        what a long-running stream asks while it is open."""
+        try:
+            return self._live[principal.key_id]
+        except KeyError:
+            pass
+        live = await self._db.run(lambda s: key_repo.is_live(s, key_id=principal.key_id))
+        self._live[principal.key_id] = live
+        return live
 
     async def _maybe_touch(self, principal: Principal) -> None:
         # last_used is for people, not for security: one write a minute per key is plenty.
@@ -253,4 +269,5 @@ class KeyService:
 
         view = await self._db.run(mark, write=True)
         self._cache.clear()
+        self._live.clear()
         return view

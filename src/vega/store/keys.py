@@ -14,6 +14,11 @@ def by_hash(session: Session, *, key_hash: str) -> ApiKey | None:
     return session.scalars(select(ApiKey).where(ApiKey.hash == key_hash)).first()
 
 
+def is_live(session: Session, *, key_id: int) -> bool:
+    revoked = session.execute(select(ApiKey.revoked).where(ApiKey.id == key_id)).first()
+    return revoked is not None and revoked[0] is None
+
+
 def by_name(session: Session, *, name: str) -> ApiKey | None:
     return session.scalars(select(ApiKey).where(ApiKey.name == name)).first()
 

@@ -116,9 +116,16 @@ def _merged_model(base: Path, adapter_dir: Path) -> tuple[Any, Any]:
 
     quiet_huggingface()
     try:
-        tokenizer = AutoTokenizer.from_pretrained(str(base), trust_remote_code=False)
-        model: Any = AutoModelForCausalLM.from_pretrained(
-            str(base), dtype=torch.float32, trust_remote_code=False, use_safetensors=True
+        # A local folder: local_files_only makes a missing one an error, never a Hub download.
+        tokenizer = AutoTokenizer.from_pretrained(  # local folder  # nosec B615
+            str(base), trust_remote_code=False, local_files_only=True
+        )
+        model: Any = AutoModelForCausalLM.from_pretrained(  # local folder  # nosec B615
+            str(base),
+            dtype=torch.float32,
+            trust_remote_code=False,
+            use_safetensors=True,
+            local_files_only=True,
         )
         saved_dtype = _config_dtype(base)
         with warnings.catch_warnings():  # PEFT's use of a deprecated transformers API

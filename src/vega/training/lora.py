@@ -66,9 +66,16 @@ def load_base(folder: Path, *, precision: str = "fp32") -> tuple[Any, Any]:
     prepare_libraries()
     dtype = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}[precision]
     try:
-        tokenizer = AutoTokenizer.from_pretrained(str(folder), trust_remote_code=False)
-        model: Any = AutoModelForCausalLM.from_pretrained(
-            str(folder), dtype=dtype, trust_remote_code=False, use_safetensors=True
+        # A local folder: local_files_only makes a missing one an error, never a Hub download.
+        tokenizer = AutoTokenizer.from_pretrained(  # local folder  # nosec B615
+            str(folder), trust_remote_code=False, local_files_only=True
+        )
+        model: Any = AutoModelForCausalLM.from_pretrained(  # local folder  # nosec B615
+            str(folder),
+            dtype=dtype,
+            trust_remote_code=False,
+            use_safetensors=True,
+            local_files_only=True,
         )
     except (OSError, ValueError, KeyError, TypeError) as exc:
         first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

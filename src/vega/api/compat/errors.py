@@ -19,11 +19,12 @@ from typing import Any, ClassVar
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute, APIRouter
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
-from vega.api.errors import HTTP_CODES
+from vega.api.errors import HTTP_CODES, ResponsesDoc, error_responses
 from vega.errors import BackendRejected, BadInput, VegaError
 
 log = logging.getLogger(__name__)
@@ -42,6 +43,44 @@ OPENAI_TYPES = {
     403: "permission_error",
     429: "rate_limit_error",
 }
+
+
+class OpenAIErrorDetail(BaseModel):
+    message: str
+    type: str = Field(description="OpenAI's error type, e.g. `invalid_request_error`.")
+    param: str | None = Field(description="The offending field, when one is.")
+    code: str = Field(description="Vega's stable code: `bad_input`, `unauthorized`, ...")
+
+
+class OpenAIErrorOut(BaseModel):
+    error: OpenAIErrorDetail
+
+
+class OllamaErrorOut(BaseModel):
+    error: str
+
+
+ERROR_MODELS: dict[Wire, type[BaseModel]] = {
+    Wire.OPENAI: OpenAIErrorOut,
+    Wire.OLLAMA: OllamaErrorOut,
+}
+
+
+def wire_error_responses(wire: Wire, *statuses: int) -> ResponsesDoc:
+    """OpenAPI ``responses`` for a wire router: its errors, in its protocol's shape.
+
+    Client errors are declared as a range: a request that does not validate is a 400
+    in both protocols (not FastAPI's 422), and a key, rate-limit, unknown-model,
+    stalled-body or size problem is 401, 403, 404, 408, 413 or 429. 503 (database, embedder or model server
+    unavailable) and any ``statuses`` (502, 504 for chat) are declared one by one.
+    """
+    model = ERROR_MODELS[wire]
+    client = {
+        "model": model,
+        "description": "Refused (400 invalid, 401 key, 403 not allowed, 404 unknown model, "
+        "408 stalled body, 413 too large, 429 rate limited), in this protocol's error shape.",
+    }
+    return {"4XX": client, **error_responses(503, *statuses, model=model)}
 
 
 def wire_of(path: str) -> Wire | None:
@@ -107,6 +146,13 @@ def http_error_response(wire: Wire, exc: StarletteHTTPException) -> JSONResponse
     code = HTTP_CODES.get(exc.status_code, "error")
     headers = dict(exc.headers or {})
     return error_response(wire, exc.status_code, code, str(exc.detail), headers=headers)
+
+
+def wire_http_error(request: Request, exc: StarletteHTTPException) -> Response | None:
+    """An HTTP error outside any route (none matched the path) in the shape of the
+    protocol the path speaks; None for the native API's paths."""
+    wire = wire_of(request.url.path)
+    return None if wire is None else http_error_response(wire, exc)
 
 
 Handler = Callable[[Request], Coroutine[Any, Any, Response]]

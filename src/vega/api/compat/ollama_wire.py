@@ -12,13 +12,14 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from vega.api.compat.catalog import CatalogModel
 from vega.api.compat.embeddings import Embedded
 from vega.api.compat.errors import Wire, error_body
 from vega.api.compat.stream import WireEncoder
 from vega.api.compat.turns import ClientMessage, Sampling, chat_request
+from vega.api.schemas import Integer, RequestBody, Seed
 from vega.api.streaming import STREAM_FAILED
 from vega.chat.service import ChatRequest, TurnDone
 from vega.errors import BadInput, VegaError
@@ -30,16 +31,16 @@ NS = 1_000_000_000
 # --- requests ------------------------------------------------------------------------
 
 
-class OllamaOptions(BaseModel):
+class OllamaOptions(RequestBody):
     """The sampling options Vega passes on; Ollama's others (num_ctx, ...) are ignored."""
 
     model_config = ConfigDict(extra="allow")
 
     temperature: float | None = Field(None, ge=0, le=2)
     top_p: float | None = Field(None, ge=0, le=1)
-    num_predict: int | None = None  # -1 (no limit) and -2 (fill the context) mean no cap
+    num_predict: Integer | None = None  # -1 (no limit) and -2 (fill the context) mean no cap
     stop: list[str] | None = None
-    seed: int | None = None
+    seed: Seed | None = None
 
     def sampling(self) -> Sampling:
         cap = self.num_predict if self.num_predict and self.num_predict > 0 else None
@@ -52,7 +53,7 @@ class OllamaOptions(BaseModel):
         )
 
 
-class OllamaMessageIn(BaseModel):
+class OllamaMessageIn(RequestBody):
     model_config = ConfigDict(extra="allow")
 
     role: str = Field(max_length=32)
@@ -65,7 +66,7 @@ class OllamaMessageIn(BaseModel):
         return ClientMessage(self.role, self.content)
 
 
-class _Generation(BaseModel):
+class _Generation(RequestBody):
     model_config = ConfigDict(extra="allow")
 
     model: str = Field(min_length=1, max_length=300)
@@ -115,19 +116,19 @@ class OllamaGenerateIn(_Generation):
         )
 
 
-class OllamaEmbedIn(BaseModel):
+class OllamaEmbedIn(RequestBody):
     model_config = ConfigDict(extra="allow")
 
     model: str = Field(min_length=1, max_length=300)
     input: str | list[str]
-    dimensions: int | None = Field(None, ge=1)
+    dimensions: Integer | None = Field(None, ge=1)
 
     @property
     def texts(self) -> list[str]:
         return [self.input] if isinstance(self.input, str) else self.input
 
 
-class OllamaEmbeddingsIn(BaseModel):
+class OllamaEmbeddingsIn(RequestBody):
     """``POST /api/embeddings``, Ollama's older single-text route."""
 
     model_config = ConfigDict(extra="allow")
@@ -136,7 +137,7 @@ class OllamaEmbeddingsIn(BaseModel):
     prompt: str
 
 
-class OllamaShowIn(BaseModel):
+class OllamaShowIn(RequestBody):
     model_config = ConfigDict(extra="allow")
 
     model: str | None = Field(None, max_length=300)

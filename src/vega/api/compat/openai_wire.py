@@ -14,13 +14,14 @@ import time
 import uuid
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from vega.api.compat.catalog import CatalogModel
 from vega.api.compat.embeddings import Embedded
 from vega.api.compat.errors import Wire, error_body, wire_status
 from vega.api.compat.stream import WireEncoder
 from vega.api.compat.turns import ClientMessage, Sampling, chat_request
+from vega.api.schemas import Integer, RequestBody, Seed
 from vega.api.streaming import STREAM_FAILED
 from vega.chat.service import ChatRequest, TurnDone
 from vega.errors import BadInput, VegaError
@@ -29,14 +30,14 @@ from vega.llm.base import Usage
 # --- requests ------------------------------------------------------------------------
 
 
-class ContentPart(BaseModel):
+class ContentPart(RequestBody):
     model_config = ConfigDict(extra="allow")
 
     type: str
     text: str | None = None
 
 
-class OpenAIMessageIn(BaseModel):
+class OpenAIMessageIn(RequestBody):
     model_config = ConfigDict(extra="allow")
 
     role: str = Field(max_length=32)
@@ -50,11 +51,11 @@ class OpenAIMessageIn(BaseModel):
         return ClientMessage(self.role, "".join(part.text or "" for part in self.content))
 
 
-class StreamOptions(BaseModel):
+class StreamOptions(RequestBody):
     include_usage: bool = False
 
 
-class ChatCompletionIn(BaseModel):
+class ChatCompletionIn(RequestBody):
     """``POST /v1/chat/completions``. Unknown fields are ignored, as OpenAI-compatible
     servers do; the ones that would change the answer's shape are refused."""
 
@@ -64,12 +65,12 @@ class ChatCompletionIn(BaseModel):
     stream_options: StreamOptions | None = None
     temperature: float | None = Field(None, ge=0, le=2)
     top_p: float | None = Field(None, ge=0, le=1)
-    max_tokens: int | None = Field(None, ge=1)
-    max_completion_tokens: int | None = Field(None, ge=1)
+    max_tokens: Integer | None = Field(None, ge=1)
+    max_completion_tokens: Integer | None = Field(None, ge=1)
     stop: str | list[str] | None = Field(None)
-    seed: int | None = None
+    seed: Seed | None = None
     user: str | None = Field(None, max_length=256)
-    n: int | None = Field(None, ge=1, le=1, description="Vega gives one choice.")
+    n: Integer | None = Field(None, ge=1, le=1, description="Vega gives one choice.")
     tools: list[Any] | None = None
     functions: list[Any] | None = None
     response_format: dict[str, Any] | None = None
@@ -99,11 +100,11 @@ class ChatCompletionIn(BaseModel):
         return bool(self.stream_options and self.stream_options.include_usage)
 
 
-class EmbeddingsIn(BaseModel):
+class EmbeddingsIn(RequestBody):
     model: str = Field(min_length=1, max_length=300)
     input: str | list[str]
     encoding_format: Literal["float", "base64"] = "float"
-    dimensions: int | None = Field(None, ge=1)
+    dimensions: Integer | None = Field(None, ge=1)
     user: str | None = Field(None, max_length=256)
 
     @property

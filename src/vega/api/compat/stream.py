@@ -20,7 +20,7 @@ from starlette.responses import Response
 
 from vega.api.compat.errors import Wire, vega_error_response
 from vega.api.compat.turns import SESSION_HEADER
-from vega.api.streaming import TurnStream
+from vega.api.streaming import KeyCheck, TurnStream
 from vega.chat.service import ChatEvent, SourcesFound, Token, TurnDone, TurnStarted
 from vega.errors import VegaError
 
@@ -70,8 +70,10 @@ class WireEncoder(ABC):
 
 
 class WireStream(TurnStream):
-    def __init__(self, events: AsyncGenerator[ChatEvent, None], encoder: WireEncoder) -> None:
-        super().__init__(events, encoder.media_type)
+    def __init__(
+        self, events: AsyncGenerator[ChatEvent, None], encoder: WireEncoder, key_live: KeyCheck
+    ) -> None:
+        super().__init__(events, encoder.media_type, key_live)
         self._encoder = encoder
 
     def refusal(self, exc: VegaError) -> Response:

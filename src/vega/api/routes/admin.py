@@ -5,10 +5,11 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from vega.api.deps import AdminDep, RuntimeDep
+from vega.api.errors import NOT_FOUND, error_responses
 from vega.api.schemas import KeyCreatedOut, KeyIn, KeyOut
 from vega.logs import request_id_var
 
-router = APIRouter(prefix="/admin", tags=["admin"])
+router = APIRouter(prefix="/admin", tags=["admin"], responses=error_responses(403))
 
 
 @router.get("/keys", response_model=list[KeyOut])
@@ -17,7 +18,7 @@ async def list_keys(admin: AdminDep, runtime: RuntimeDep) -> list[KeyOut]:
     return [KeyOut.model_validate(k) for k in keys]
 
 
-@router.post("/keys", response_model=KeyCreatedOut, status_code=201)
+@router.post("/keys", response_model=KeyCreatedOut, status_code=201, responses=error_responses(409))
 async def create_key(body: KeyIn, admin: AdminDep, runtime: RuntimeDep) -> KeyCreatedOut:
     created = await runtime.keys.create(
         body.name, admin=body.admin, by=admin, request_id=request_id_var.get()
@@ -25,7 +26,7 @@ async def create_key(body: KeyIn, admin: AdminDep, runtime: RuntimeDep) -> KeyCr
     return KeyCreatedOut(**KeyOut.model_validate(created.key).model_dump(), secret=created.secret)
 
 
-@router.delete("/keys/{name}", response_model=KeyOut)
+@router.delete("/keys/{name}", response_model=KeyOut, responses=NOT_FOUND)
 async def revoke_key(name: str, admin: AdminDep, runtime: RuntimeDep) -> KeyOut:
     view = await runtime.keys.revoke(name, by=admin, request_id=request_id_var.get())
     return KeyOut.model_validate(view)

@@ -7,7 +7,8 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import Response
 
-from vega.api.deps import ChatDep, PrincipalDep
+from vega.api.deps import ChatDep, KeyCheckDep, PrincipalDep
+from vega.api.errors import error_responses
 from vega.api.schemas import ChatIn, ChatOut
 from vega.api.streaming import ChatEventStream
 
@@ -18,17 +19,24 @@ STREAM_DOC: dict[int | str, dict[str, Any]] = {
         "description": "JSON reply, or with stream=true a text/event-stream of "
         "`token`, `sources`, `done` and `error` events.",
         "content": {"text/event-stream": {}},
-    }
+    },
+    # Before the first token, a failed turn still gets its status: an unknown collection
+    # or conversation (404), the model server's refusal (400), error (502) or timeout (504).
+    **error_responses(404, 502, 504),
 }
 
 
 @router.post("/chat", response_model=ChatOut, responses=STREAM_DOC)
-async def chat(body: ChatIn, principal: PrincipalDep, service: ChatDep) -> ChatOut | Response:
+async def chat(
+    body: ChatIn, principal: PrincipalDep, service: ChatDep, key_live: KeyCheckDep
+) -> ChatOut | Response:
     if body.stream:
-        return ChatEventStream(service.stream(body.to_request(), principal))
+        return ChatEventStream(service.stream(body.to_request(), principal), key_live)
     return ChatOut.of(await service.complete(body.to_request(), principal))
 
 
 @router.post("/chat/sse", responses=STREAM_DOC, response_class=Response)
-async def chat_sse(body: ChatIn, principal: PrincipalDep, service: ChatDep) -> Response:
-    return ChatEventStream(service.stream(body.to_request(), principal))
+async def chat_sse(
+    body: ChatIn, principal: PrincipalDep, service: ChatDep, key_live: KeyCheckDep
+) -> Response:
+    return ChatEventStream(service.stream(body.to_request(), principal), key_live)

@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Response
 
 from vega.api.deps import ConversationsDep, PrincipalDep
+from vega.api.errors import NOT_FOUND
 from vega.api.schemas import (
     ConversationDetailOut,
     ConversationOut,
@@ -14,6 +15,7 @@ from vega.api.schemas import (
     ExchangeOut,
     FeedbackIn,
     MessageOut,
+    Offset,
 )
 from vega.chat.export import as_markdown
 from vega.chat.history import Feedback
@@ -24,7 +26,7 @@ router = APIRouter(tags=["conversations"])
 Limit = Annotated[int, Query(ge=1, le=500)]
 
 
-@router.get("/history", response_model=list[ExchangeOut])
+@router.get("/history", response_model=list[ExchangeOut], responses=NOT_FOUND)
 async def history(
     principal: PrincipalDep,
     service: ConversationsDep,
@@ -40,7 +42,7 @@ async def list_conversations(
     principal: PrincipalDep,
     service: ConversationsDep,
     limit: Limit = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
     q: Annotated[
         str | None, Query(max_length=200, description="Title contains (any case).")
     ] = None,
@@ -49,7 +51,9 @@ async def list_conversations(
     return [ConversationOut.model_validate(c) for c in found]
 
 
-@router.get("/conversations/{conversation_id}", response_model=ConversationDetailOut)
+@router.get(
+    "/conversations/{conversation_id}", response_model=ConversationDetailOut, responses=NOT_FOUND
+)
 async def get_conversation(
     conversation_id: str, principal: PrincipalDep, service: ConversationsDep
 ) -> ConversationDetailOut:
@@ -60,7 +64,7 @@ async def get_conversation(
     )
 
 
-@router.delete("/conversations/{conversation_id}", status_code=204)
+@router.delete("/conversations/{conversation_id}", status_code=204, responses=NOT_FOUND)
 async def delete_conversation(
     conversation_id: str, principal: PrincipalDep, service: ConversationsDep
 ) -> Response:
@@ -68,7 +72,9 @@ async def delete_conversation(
     return Response(status_code=204)
 
 
-@router.patch("/conversations/{conversation_id}", response_model=ConversationOut)
+@router.patch(
+    "/conversations/{conversation_id}", response_model=ConversationOut, responses=NOT_FOUND
+)
 async def rename_conversation(
     conversation_id: str,
     body: ConversationPatch,
@@ -81,7 +87,9 @@ async def rename_conversation(
     return ConversationOut.model_validate(view)
 
 
-@router.post("/conversations/{conversation_id}/restore", response_model=ConversationOut)
+@router.post(
+    "/conversations/{conversation_id}/restore", response_model=ConversationOut, responses=NOT_FOUND
+)
 async def restore_conversation(
     conversation_id: str, principal: PrincipalDep, service: ConversationsDep
 ) -> ConversationOut:
@@ -92,7 +100,7 @@ async def restore_conversation(
 
 @router.get(
     "/conversations/{conversation_id}/export",
-    responses={200: {"content": {"text/markdown": {}}}},
+    responses={200: {"content": {"text/markdown": {}}}, **NOT_FOUND},
 )
 async def export_conversation(
     conversation_id: str,
@@ -111,7 +119,7 @@ async def export_conversation(
     )
 
 
-@router.post("/messages/{message_id}/feedback", response_model=MessageOut)
+@router.post("/messages/{message_id}/feedback", response_model=MessageOut, responses=NOT_FOUND)
 async def feedback(
     message_id: str, body: FeedbackIn, principal: PrincipalDep, service: ConversationsDep
 ) -> MessageOut:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Query, Response, UploadFile
 
@@ -16,15 +16,20 @@ from vega.api.document_schemas import (
     SearchOut,
     UploadOut,
 )
+from vega.api.errors import NOT_FOUND, ErrorOut
+from vega.api.schemas import Offset
 
 router = APIRouter(tags=["documents"])
 
-UPLOAD_RESPONSES: dict[int | str, dict[str, str]] = {
+UPLOAD_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {"description": "Identical content was already in the collection: that document."},
     202: {"description": "A large file: ingesting in the background; follow `job_id`."},
-    413: {"description": "Larger than VEGA_MAX_UPLOAD_MB."},
-    415: {"description": "A file type Vega cannot read."},
-    422: {"description": "Empty, text-less or unreadable (the reason is in the message)."},
+    413: {"model": ErrorOut, "description": "Larger than VEGA_MAX_UPLOAD_MB."},
+    415: {"model": ErrorOut, "description": "A file type Vega cannot read."},
+    422: {
+        "model": ErrorOut,
+        "description": "Empty, text-less or unreadable (the reason is in the message).",
+    },
 }
 
 
@@ -60,7 +65,7 @@ async def list_documents(
     runtime: RuntimeDep,
     collection: Annotated[str | None, Query(max_length=100)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> list[DocumentOut]:
     views = await runtime.documents.list_documents(
         owner=principal.key_id, collection=collection, limit=limit, offset=offset
@@ -68,7 +73,7 @@ async def list_documents(
     return [DocumentOut.model_validate(v) for v in views]
 
 
-@router.get("/documents/{document_id}", response_model=DocumentOut)
+@router.get("/documents/{document_id}", response_model=DocumentOut, responses=NOT_FOUND)
 async def get_document(
     document_id: str, principal: PrincipalDep, runtime: RuntimeDep
 ) -> DocumentOut:
@@ -76,7 +81,7 @@ async def get_document(
     return DocumentOut.model_validate(view)
 
 
-@router.delete("/documents/{document_id}", status_code=204)
+@router.delete("/documents/{document_id}", status_code=204, responses=NOT_FOUND)
 async def delete_document(
     document_id: str, principal: PrincipalDep, runtime: RuntimeDep
 ) -> Response:
@@ -90,7 +95,7 @@ async def list_collections(principal: PrincipalDep, runtime: RuntimeDep) -> list
     return [CollectionOut.model_validate(v) for v in views]
 
 
-@router.post("/search", response_model=SearchOut)
+@router.post("/search", response_model=SearchOut, responses=NOT_FOUND)  # no such collection
 async def search(body: SearchIn, principal: PrincipalDep, runtime: RuntimeDep) -> SearchOut:
     result = await runtime.retriever.search(
         owner=principal.key_id,
@@ -107,6 +112,6 @@ async def search(body: SearchIn, principal: PrincipalDep, runtime: RuntimeDep) -
     )
 
 
-@router.get("/jobs/{job_id}", response_model=JobOut)
+@router.get("/jobs/{job_id}", response_model=JobOut, responses=NOT_FOUND)
 async def get_job(job_id: str, principal: PrincipalDep, runtime: RuntimeDep) -> JobOut:
     return JobOut.model_validate(await runtime.jobs.get(owner=principal.key_id, job_id=job_id))

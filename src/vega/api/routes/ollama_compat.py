@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import vega
-from vega.api.compat.errors import OllamaRoute, known_path
+from vega.api.compat.errors import OllamaErrorOut, OllamaRoute, known_path
 from vega.api.compat.ollama_wire import (
     OLLAMA_API_VERSION,
     OllamaChatIn,
@@ -35,9 +35,12 @@ from vega.api.deps import (
     CatalogDep,
     ChatDep,
     EmbeddingsDep,
+    KeyCheckDep,
     PrincipalDep,
     VegaSessionDep,
 )
+from vega.api.errors import error_responses
+from vega.api.streaming import KeyCheck
 from vega.chat.service import ChatRequest, ChatService
 from vega.errors import Forbidden, NotFound
 from vega.security.keys import Principal
@@ -47,9 +50,11 @@ router = APIRouter(prefix="/api", tags=["ollama"], route_class=OllamaRoute)
 STREAM_DOC: dict[int | str, dict[str, object]] = {
     200: {
         "description": "NDJSON objects (`done: false` per piece, then `done: true`), or with "
-        "stream=false one JSON object.",
-        "content": {"application/x-ndjson": {}},
-    }
+        "stream=false (or nothing to answer: Ollama's load request) one JSON object.",
+        "content": {"application/json": {}, "application/x-ndjson": {}},
+    },
+    # Before the first token: the model server's error (502) or timeout (504).
+    **error_responses(502, 504, model=OllamaErrorOut),
 }
 MANAGED_BY_OLLAMA = (
     "Vega does not manage model files: run `ollama {action}` on the model server itself. "
@@ -61,6 +66,7 @@ async def _answer(
     chat: ChatService,
     request: ChatRequest,
     principal: Principal,
+    key_live: KeyCheck,
     *,
     model: str,
     stream: bool,
@@ -68,7 +74,7 @@ async def _answer(
 ) -> Response:
     encoder = OllamaStream(model=model, chat=is_chat)
     if stream:
-        return WireStream(chat.stream(request, principal), encoder)
+        return WireStream(chat.stream(request, principal), encoder, key_live)
     done = await collect(chat.stream(request, principal), encoder)
     return JSONResponse(
         encoder.final(done, done.response), headers={SESSION_HEADER: done.session_id}
@@ -86,13 +92,14 @@ async def ollama_chat(
     body: OllamaChatIn,
     principal: PrincipalDep,
     chat: ChatDep,
+    key_live: KeyCheckDep,
     session: VegaSessionDep = None,
 ) -> Response:
     if not body.messages:
         return JSONResponse(loaded_body(body.model, chat=True))
     request = body.to_request(session_id=session)
     return await _answer(
-        chat, request, principal, model=body.model, stream=body.stream, is_chat=True
+        chat, request, principal, key_live, model=body.model, stream=body.stream, is_chat=True
     )
 
 
@@ -101,13 +108,14 @@ async def generate(
     body: OllamaGenerateIn,
     principal: PrincipalDep,
     chat: ChatDep,
+    key_live: KeyCheckDep,
     session: VegaSessionDep = None,
 ) -> Response:
     if not body.prompt:
         return JSONResponse(loaded_body(body.model, chat=False))
     request = body.to_request(session_id=session)
     return await _answer(
-        chat, request, principal, model=body.model, stream=body.stream, is_chat=False
+        chat, request, principal, key_live, model=body.model, stream=body.stream, is_chat=False
     )
 
 
@@ -182,8 +190,9 @@ async def blobs(digest: str, _: PrincipalDep) -> None:
     methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
     include_in_schema=False,
 )
-async def unknown(request: Request) -> Response:
-    """Anything else here: a 404 (or 405 for a known path) in this protocol's error shape."""
+async def unknown(request: Request, _: PrincipalDep) -> Response:
+    """Anything else here: a 404 (or 405 for a known path) in this protocol's error shape.
+    Keyed like the rest, so a caller without a key learns nothing about what exists."""
     if known_path(router, request.url.path):
         raise StarletteHTTPException(405, f"{request.method} is not allowed here.")
     raise NotFound(f"Vega does not serve {request.method} {request.url.path}.")

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from vega.api.compat.errors import OpenAIRoute, known_path
+from vega.api.compat.errors import OpenAIErrorOut, OpenAIRoute, known_path
 from vega.api.compat.openai_wire import (
     ChatCompletionIn,
     EmbeddingsIn,
@@ -26,9 +26,11 @@ from vega.api.deps import (
     CatalogDep,
     ChatDep,
     EmbeddingsDep,
+    KeyCheckDep,
     PrincipalDep,
     VegaSessionDep,
 )
+from vega.api.errors import error_responses
 from vega.errors import NotFound
 
 router = APIRouter(prefix="/v1", tags=["openai"], route_class=OpenAIRoute)
@@ -37,8 +39,10 @@ STREAM_DOC: dict[int | str, dict[str, object]] = {
     200: {
         "description": "A `chat.completion`, or with stream=true `chat.completion.chunk` "
         "Server-Sent Events ending with `data: [DONE]`.",
-        "content": {"text/event-stream": {}},
-    }
+        "content": {"application/json": {}, "text/event-stream": {}},
+    },
+    # Before the first token: the model server's error (502) or timeout (504).
+    **error_responses(502, 504, model=OpenAIErrorOut),
 }
 
 
@@ -58,6 +62,7 @@ async def chat_completions(
     body: ChatCompletionIn,
     principal: PrincipalDep,
     chat: ChatDep,
+    key_live: KeyCheckDep,
     session: VegaSessionDep = None,
 ) -> Response:
     request = body.to_request(
@@ -65,7 +70,7 @@ async def chat_completions(
     )
     encoder = OpenAIStream(model=body.model, include_usage=body.include_usage)
     if body.stream:
-        return WireStream(chat.stream(request, principal), encoder)
+        return WireStream(chat.stream(request, principal), encoder, key_live)
     done = await collect(chat.stream(request, principal), encoder)
     return JSONResponse(
         completion_body(done, model=body.model, rag=request.collection is not None),
@@ -86,8 +91,9 @@ async def embeddings(body: EmbeddingsIn, _: PrincipalDep, service: EmbeddingsDep
     methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
     include_in_schema=False,
 )
-async def unknown(request: Request) -> Response:
-    """Anything else here: a 404 (or 405 for a known path) in this protocol's error shape."""
+async def unknown(request: Request, _: PrincipalDep) -> Response:
+    """Anything else here: a 404 (or 405 for a known path) in this protocol's error shape.
+    Keyed like the rest, so a caller without a key learns nothing about what exists."""
     if known_path(router, request.url.path):
         raise StarletteHTTPException(405, f"{request.method} is not allowed here.")
     raise NotFound(f"Vega does not serve {request.method} {request.url.path}.")

@@ -26,13 +26,12 @@ from vega.chat.coalesce import coalesced
 from vega.chat.service import ChatRequest, SourcesFound, Token, TurnDone, TurnStarted
 from vega.errors import BadInput, RateLimited, Unauthorized, VegaError
 from vega.runtime import Runtime
-from vega.security.keys import Principal
+from vega.security.keys import KEY_RECHECK_S, Principal
 
 router = APIRouter(tags=["chat"])
 log = logging.getLogger(__name__)
 
 AUTH_TIMEOUT_S = 10.0
-KEY_RECHECK_S = 2.0
 POLICY_VIOLATION = 4401  # application close code: "unauthorized"
 
 
