@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import io
 import json
-import struct
 import time
 import tracemalloc
 import zipfile
-import zlib
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -18,6 +16,16 @@ import docx
 import pytest
 
 from tests.fakes.documents import LOOP_PDF, slow_pdf, text_pdf
+from tests.fakes.hostile_files import (
+    deflate_repeated,
+    docx_bytes,
+    nested_zip_bomb,
+    raw_zip,
+    stored,
+    zip_bytes,
+)
+from tests.fakes.hostile_files import docx_bomb as build_docx_bomb
+from tests.fakes.hostile_files import zip_bomb as build_zip_bomb
 from vega.errors import UnreadableDocument, UnsupportedType
 from vega.plugins import Plugins, load_plugins
 from vega.rag import extract as extract_module
@@ -37,67 +45,10 @@ MB = 1 << 20
 # --- builders ---------------------------------------------------------------------
 
 
-def zip_bytes(members: dict[str, bytes]) -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
-        for name, data in members.items():
-            zf.writestr(zipfile.ZipInfo(name), data, compress_type=zipfile.ZIP_DEFLATED)
-    return buf.getvalue()
-
-
-def deflate_repeated(head: bytes, chunk: bytes, count: int, tail: bytes) -> tuple[bytes, int, int]:
-    """Raw deflate of head + chunk * count + tail without compressing every copy.
-
-    A full flush resets the compressor, so each copy of `chunk` compresses to the same
-    bytes: a 300 MB member costs one MB of compression. Returns (data, crc, size).
-    """
-    compressor = zlib.compressobj(9, zlib.DEFLATED, -15)
-    start = compressor.compress(head) + compressor.flush(zlib.Z_FULL_FLUSH)
-    block = compressor.compress(chunk) + compressor.flush(zlib.Z_FULL_FLUSH)
-    data = start + block * count + compressor.compress(tail) + compressor.flush()
-    crc = zlib.crc32(head)
-    for _ in range(count):
-        crc = zlib.crc32(chunk, crc)
-    return data, zlib.crc32(tail, crc), len(head) + len(chunk) * count + len(tail)
-
-
-RawMember = tuple[str, bytes, int, int, int]  # name, stored bytes, method, crc, unpacked size
-
-
-def raw_zip(members: list[RawMember]) -> bytes:
-    """A zip written field by field, so a member can be pre-compressed (a bomb)."""
-    out, central = bytearray(), bytearray()
-    for name, data, method, crc, size in members:
-        encoded, offset = name.encode(), len(out)
-        fields = (method, 0, 0x21, crc, len(data), size, len(encoded), 0)
-        out += struct.pack("<IHH", 0x04034B50, 20, 0x800) + struct.pack("<HHHIIIHH", *fields)
-        out += encoded + data
-        central += struct.pack("<IHHH", 0x02014B50, 20, 20, 0x800)
-        central += struct.pack("<HHHIIIHH", *fields) + struct.pack("<HHHII", 0, 0, 0, 0, offset)
-        central += encoded
-    end = struct.pack(
-        "<IHHHHIIH", 0x06054B50, 0, 0, len(members), len(members), len(central), len(out), 0
-    )
-    return bytes(out + central + end)
-
-
-def stored(name: str, data: bytes) -> RawMember:
-    return (name, data, zipfile.ZIP_STORED, zlib.crc32(data), len(data))
-
-
-def docx_bytes(build: Callable[[docx.document.Document], object]) -> bytes:
-    document = docx.Document()
-    build(document)
-    buf = io.BytesIO()
-    document.save(buf)
-    return buf.getvalue()
-
-
 @pytest.fixture(scope="module")
 def zip_bomb() -> bytes:
     """300 MB of zeros in about 300 KB."""
-    data, crc, size = deflate_repeated(b"", bytes(MB), 300, b"")
-    return raw_zip([("zeros.txt", data, zipfile.ZIP_DEFLATED, crc, size)])
+    return build_zip_bomb(300)
 
 
 @pytest.fixture
@@ -405,19 +356,10 @@ def test_docx_paragraphs_and_tables_in_order(write: Callable[..., Path]) -> None
 
 def test_docx_bomb_is_refused_before_parsing(write: Callable[..., Path]) -> None:
     # A real document whose word/document.xml unpacks to 300 MB of whitespace.
-    original = zipfile.ZipFile(io.BytesIO(docx_bytes(lambda d: d.add_paragraph("hi"))))
-    xml = original.read("word/document.xml")
-    head, _, tail = xml.partition(b"<w:body>")
-    data, crc, size = deflate_repeated(head + b"<w:body>", b" " * MB, 300, tail)
-    members = [
-        ("word/document.xml", data, zipfile.ZIP_DEFLATED, crc, size)
-        if name == "word/document.xml"
-        else stored(name, original.read(name))
-        for name in original.namelist()
-    ]
+    bomb = build_docx_bomb(300)
     started = time.monotonic()
     with pytest.raises(UnreadableDocument, match="zip bomb"):
-        read(write(raw_zip(members)), "b.docx")
+        read(write(bomb), "b.docx")
     assert time.monotonic() - started < 2
 
 
@@ -513,7 +455,7 @@ def test_zip_bomb_is_refused_fast_and_small(write: Callable[..., Path], zip_bomb
 
 
 def test_nested_zip_bomb_is_refused(write: Callable[..., Path], zip_bomb: bytes) -> None:
-    archive = raw_zip([stored("readme.txt", b"hello"), stored("inner.zip", zip_bomb)])
+    archive = nested_zip_bomb(zip_bomb)
     started = time.monotonic()
     with pytest.raises(UnreadableDocument, match="zip bomb"):
         read(write(archive), "outer.zip")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 import shutil
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,8 +22,15 @@ from vega.rag.extract import SUPPORTED, Extractor, kind_of
 from vega.store.tables import new_id
 
 COPY_CHUNK = 1 << 20
-_SAFE_SUFFIX = re.compile(r"^\.[A-Za-z0-9]{1,10}$")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_SAFE_SUFFIX = re.compile(r"\.[A-Za-z0-9]{1,10}")
+# Unicode categories dropped from a displayed name: control characters (C0 and C1),
+# format characters (bidi overrides, zero-width ones) and line/paragraph separators.
+_UNSAFE_CATEGORIES = frozenset(("Cc", "Cf", "Zl", "Zp"))
+# Dropped from the front of a name, in any mix: spaces, dots (no hidden files, no
+# "..") and drive prefixes ("C:name" is drive-relative on Windows).
+_LEADING = re.compile(r"^(?:\s|\.|[A-Za-z]:)+")
+MAX_FILENAME_CHARS = 255
+_MAX_KEPT_SUFFIX = 16
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,16 +43,34 @@ class Staged:
 
 
 def clean_filename(name: str) -> str:
-    """The last path component, without control characters: display metadata, never a path."""
+    """The last path component, printable: display metadata, never a path.
+
+    Leading spaces, dots and drive prefixes go ("C:x" is drive-relative on Windows),
+    control and format characters are dropped (NUL, terminal escapes, bidi overrides that make
+    "evil\u202egpj.exe" read as "evilexe.jpg"), a lone surrogate (a local
+    file name's undecodable byte) becomes U+FFFD so the name can be stored as UTF-8,
+    and a name past 255 characters is cut before its extension, which picks the reader.
+    """
     base = re.split(r"[\\/]", name or "")[-1]
-    base = _CONTROL.sub("", base).strip().lstrip(".")
-    return base[:255] or "upload"
+    base = _LEADING.sub("", "".join(map(_printable, base))).rstrip()
+    if len(base) > MAX_FILENAME_CHARS:
+        suffix = Path(base).suffix
+        suffix = suffix if len(suffix) <= _MAX_KEPT_SUFFIX else ""
+        base = base[: MAX_FILENAME_CHARS - len(suffix)].rstrip() + suffix
+    return base or "upload"
+
+
+def _printable(char: str) -> str:
+    category = unicodedata.category(char)
+    if category == "Cs":
+        return "\ufffd"
+    return "" if category in _UNSAFE_CATEGORIES else char
 
 
 def stored_path(document_id: str, filename: str) -> Path:
     """Where a document's original lives, relative to the data dir."""
     suffix = Path(filename).suffix
-    name = "original" + (suffix.lower() if _SAFE_SUFFIX.match(suffix) else "")
+    name = "original" + (suffix.lower() if _SAFE_SUFFIX.fullmatch(suffix) else "")
     return Path("uploads") / document_id / name
 
 
