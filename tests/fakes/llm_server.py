@@ -65,6 +65,8 @@ class Behaviour:
     fail_status: int | None = None  # answer this error status before streaming
     hang: bool = False  # accept, never answer (until the client leaves or we shut down)
     malformed_after: int | None = None  # N token frames, then a garbage frame
+    error_after: int | None = None  # N token frames, then the protocol's own error frame
+    error_message: str | None = None  # text of error statuses and error frames
     drop_after: int | None = None  # N token frames, then cut the connection
     usage_mode: str = "chunk"  # OpenAI stream usage: "chunk" (choices: []), "last", "none"
     models: list[str] = field(default_factory=lambda: list(DEFAULT_MODELS))
@@ -277,6 +279,7 @@ class Wire:
     tail: bytes  # final frame(s): done chunk, usage, [DONE]
     garbage: bytes
     delays: list[float]  # wait before each frame
+    error: bytes = b""  # a mid-stream error in the protocol's shape (error_after)
 
 
 class GenerationResponse(Response):
@@ -366,11 +369,15 @@ class GenerationResponse(Response):
         if b.drop_after is not None and index >= min(b.drop_after, len(self.wire.frames)):
             await self._start(send)
             raise DeliberateDrop
-        if b.malformed_after is not None and index >= min(b.malformed_after, len(self.wire.frames)):
-            await self._start(send)
-            self._finishing = True
-            await send({"type": "http.response.body", "body": self.wire.garbage})
-            return True
+        for after, body in (
+            (b.malformed_after, self.wire.garbage),
+            (b.error_after, self.wire.error),
+        ):
+            if after is not None and index >= min(after, len(self.wire.frames)):
+                await self._start(send)
+                self._finishing = True
+                await send({"type": "http.response.body", "body": body})
+                return True
         return False
 
 
@@ -445,6 +452,8 @@ def _ollama_wire(b: Behaviour, plan: Plan, model: str, *, stream: bool, chat: bo
         json.dumps(final).encode() + b"\n",
         garbage,
         _delays(b, len(frames)),
+        # Ollama reports a failure after streaming began as one {"error": ...} line.
+        json.dumps({"error": b.error_message or "fake failure"}).encode() + b"\n",
     )
 
 
@@ -459,7 +468,8 @@ async def _ollama_generation(request: Request, state: FakeLLMState, *, chat: boo
         return _ollama_error(400, "invalid request body")
     b = state._behaviour_for(request.url.path, model_request=True)
     if b.fail_status:
-        return _ollama_error(b.fail_status, f"fake failure (status {b.fail_status})")
+        message = b.error_message or f"fake failure (status {b.fail_status})"
+        return _ollama_error(b.fail_status, message)
     model = body.get("model")
     if not model:
         return _ollama_error(400, "model is required")
@@ -624,7 +634,10 @@ def _openai_wire(
     else:
         tail = head + tail
     garbage = b'data: {"id": "' + cid.encode() + b'", "choices": [{"delta": \n\n'
-    return Wire("text/event-stream", frames, tail, garbage, _delays(b, len(frames)))
+    # vLLM and llama.cpp's server report a failure mid-stream as an error event.
+    error = {"error": {"message": b.error_message or "fake failure", "type": "server_error"}}
+    error_frame = b"data: " + json.dumps(error).encode() + b"\n\n"
+    return Wire("text/event-stream", frames, tail, garbage, _delays(b, len(frames)), error_frame)
 
 
 async def openai_chat(request: Request) -> Response:
@@ -634,7 +647,8 @@ async def openai_chat(request: Request) -> Response:
         return _openai_error(400, "We could not parse the JSON body of your request.")
     b = state._behaviour_for(request.url.path, model_request=True)
     if b.fail_status:
-        return _openai_error(b.fail_status, "The server had an error processing your request.")
+        message = b.error_message or "The server had an error processing your request."
+        return _openai_error(b.fail_status, message)
     model = body.get("model")
     if not model:
         return _openai_error(400, "You must provide a model parameter.", param="model")
