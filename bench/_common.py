@@ -562,6 +562,32 @@ class SSELoad:
         }
 
 
+@contextmanager
+def echo_target(data_dir: Path, *, token_delay_s: float) -> Iterator[tuple[FakeLLMProcess, Any]]:
+    """The fake model server echoing each prompt a token at a time, in its own process,
+    and `vega serve` in front of it (no cache, no rate limit, the breaker out of reach):
+    what the load runs (bench/load.py, tests/integration/test_load.py) talk to."""
+    fake = FakeLLMProcess.start()
+    try:
+        fake.control(
+            reset=True, echo=True, token_delay_s=token_delay_s, first_token_delay_s=token_delay_s
+        )
+        vega = start_vega(
+            data_dir,
+            llm_backend="ollama",
+            ollama_url=fake.url,
+            cache_ttl_s=0,
+            rate_limit="0",
+            breaker_failures=1000,
+        )
+        try:
+            yield fake, vega
+        finally:
+            vega.stop()
+    finally:
+        fake.stop()
+
+
 def run_sse_load(
     vega: VegaServer,
     *,

@@ -26,13 +26,12 @@ from typing import Any
 
 import psutil
 from _common import (
-    FakeLLMProcess,
+    echo_target,
     emit,
     environment,
     log,
     run_sse_load,
     scratch_dir,
-    start_vega,
     stored_replies,
     tail,
 )
@@ -87,23 +86,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     with ExitStack() as stack, scratch_dir("vega-bench-load-", keep=args.keep) as data:
-        fake = FakeLLMProcess.start()
-        stack.callback(fake.stop)
-        fake.control(
-            reset=True,
-            echo=True,
-            token_delay_s=args.token_delay,
-            first_token_delay_s=args.token_delay,
-        )
-        vega = start_vega(
-            data / "vega",
-            llm_backend="ollama",
-            ollama_url=fake.url,
-            cache_ttl_s=0,
-            rate_limit="0",
-            breaker_failures=1000,
-        )
-        stack.callback(vega.stop)
+        fake, vega = stack.enter_context(echo_target(data / "vega", token_delay_s=args.token_delay))
         log(f"vega at {vega.url}, fake at {fake.url}; {args.streams} streams for {args.seconds} s")
         load_avg_before = psutil.getloadavg()[0]
         try:

@@ -121,3 +121,17 @@ def docx_bomb(megabytes: int = 300) -> bytes:
 def zip_slip(member: str, *, fine: bytes = b"fine text") -> bytes:
     """A readable member, then one whose name tries to leave the folder."""
     return zip_bytes({"fine.txt": fine, member: b"evil text"})
+
+
+def multipart_with_raw_filename(filename: bytes, content: bytes) -> tuple[bytes, str]:
+    """A one-file multipart body whose file name goes on the wire byte for byte (httpx
+    would escape it); returns the body and its Content-Type."""
+    boundary = "vega-test-boundary-7f3a"
+    body = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="'.encode()
+        + filename
+        + b'"\r\nContent-Type: application/octet-stream\r\n\r\n'
+        + content
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    return body, f"multipart/form-data; boundary={boundary}"

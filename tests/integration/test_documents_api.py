@@ -22,6 +22,7 @@ import pytest
 from tests.conftest import Api
 from tests.fakes.documents import text_pdf
 from tests.fakes.embedders import HashingEmbedder
+from tests.fakes.hostile_files import multipart_with_raw_filename
 from tests.helpers import db_rows, parse_sse
 from vega.chat.prompts import CITE_INSTRUCTIONS
 from vega.llm.none import CONNECT_HINT, NONE_MODEL
@@ -58,19 +59,6 @@ def zip_of(members: dict[str, str]) -> bytes:
         for name, text in members.items():
             archive.writestr(zipfile.ZipInfo(name), text.encode())
     return buf.getvalue()
-
-
-def multipart_with_raw_filename(filename: bytes, content: bytes) -> tuple[bytes, str]:
-    """A multipart body whose file name goes on the wire as given (httpx would escape it)."""
-    boundary = "vega-test-boundary-7f3a"
-    body = (
-        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="'.encode()
-        + filename
-        + b'"\r\nContent-Type: application/octet-stream\r\n\r\n'
-        + content
-        + f"\r\n--{boundary}--\r\n".encode()
-    )
-    return body, f"multipart/form-data; boundary={boundary}"
 
 
 # --- talking to the API and looking at what it stored -----------------------------

@@ -10,18 +10,11 @@ SQLite file read: every turn the client saw finish is stored as an ``ok`` reply.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import psutil
 import pytest
-from bench._common import (
-    FakeLLMProcess,
-    SSELoad,
-    run_sse_load,
-    start_vega,
-    stored_replies,
-)
+from bench._common import SSELoad, echo_target, run_sse_load, stored_replies
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration]
 
@@ -51,37 +44,20 @@ RSS_GROWTH_MB = 25.0
 @pytest.fixture(scope="module")
 def load(
     tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[tuple[SSELoad, dict[str, int], Path]]:
+) -> tuple[SSELoad, dict[str, int], Path]:
     data = tmp_path_factory.mktemp("load")
-    fake = FakeLLMProcess.start()
-    try:
-        fake.control(
-            reset=True, echo=True, token_delay_s=TOKEN_DELAY_S, first_token_delay_s=TOKEN_DELAY_S
+    with echo_target(data / "vega", token_delay_s=TOKEN_DELAY_S) as (fake, vega):
+        result = run_sse_load(
+            vega,
+            streams=STREAMS,
+            seconds=SECONDS,
+            words=WORDS,
+            ramp_s=1.0,
+            window_s=WINDOW_S,
+            others={"fake": psutil.Process(fake.proc.pid)},
         )
-        vega = start_vega(
-            data / "vega",
-            llm_backend="ollama",
-            ollama_url=fake.url,
-            cache_ttl_s=0,
-            rate_limit="0",
-            breaker_failures=1000,
-        )
-        try:
-            result = run_sse_load(
-                vega,
-                streams=STREAMS,
-                seconds=SECONDS,
-                words=WORDS,
-                ramp_s=1.0,
-                window_s=WINDOW_S,
-                others={"fake": psutil.Process(fake.proc.pid)},
-            )
-            fake_stats = fake.stats()
-        finally:
-            vega.stop()
-        yield result, fake_stats, data / "vega" / "vega.db"
-    finally:
-        fake.stop()
+        fake_stats = fake.stats()
+    return result, fake_stats, data / "vega" / "vega.db"
 
 
 def test_every_stream_completes_with_its_own_reply(

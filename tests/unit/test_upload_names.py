@@ -25,6 +25,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import Api
+from tests.fakes.hostile_files import multipart_with_raw_filename
 from tests.helpers import db_rows
 from vega.errors import UnsupportedType
 from vega.rag.staging import MAX_FILENAME_CHARS, clean_filename, stage, stored_path
@@ -211,19 +212,6 @@ NASTY: list[tuple[bytes, str]] = [
 ]
 
 
-def multipart(filename: bytes, content: bytes) -> tuple[bytes, str]:
-    """The file name goes on the wire as given (httpx would escape it)."""
-    boundary = "upload-names-7f3a"
-    body = (
-        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="'.encode()
-        + filename
-        + b'"\r\nContent-Type: application/octet-stream\r\n\r\n'
-        + content
-        + f"\r\n--{boundary}--\r\n".encode()
-    )
-    return body, f"multipart/form-data; boundary={boundary}"
-
-
 def files_under(folder: Path) -> list[Path]:
     return sorted(p for p in folder.rglob("*") if p.is_file())
 
@@ -236,7 +224,7 @@ async def test_nasty_names_through_the_api_land_inside_the_upload_root(
     outside_before = {p for p in files_under(tmp_path) if not p.is_relative_to(data_dir)}
     for number, (filename, clean) in enumerate(NASTY):
         content = f"Upload number {number} about glaciers and honeybees.".encode()
-        body, content_type = multipart(filename, content)
+        body, content_type = multipart_with_raw_filename(filename, content)
         r = await api.client.post(
             "/documents", content=body, headers={**api.auth(), "content-type": content_type}
         )
