@@ -19,10 +19,12 @@ def fake_llm_server() -> Iterator[FakeLLM]:
 
 
 @pytest.fixture
-def fake_llm(fake_llm_server: FakeLLM) -> FakeLLM:
-    """The session's fake server, reset to its defaults for this test."""
+def fake_llm(fake_llm_server: FakeLLM) -> Iterator[FakeLLM]:
+    """The session's fake server, reset to its defaults for this test, and after it (so a
+    module-scoped fixture that uses ``fake_llm_server`` next never meets this test's script)."""
     fake_llm_server.reset()
-    return fake_llm_server
+    yield fake_llm_server
+    fake_llm_server.reset()
 
 
 @pytest.fixture(scope="session")

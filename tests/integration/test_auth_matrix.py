@@ -87,6 +87,16 @@ def server(
     srv.stop()
 
 
+@pytest.fixture(autouse=True)
+def _leave_the_fake_as_found(fake_llm_server: FakeLLM) -> Iterator[None]:
+    """The fake is shared by the whole session: no slow replies left for the next module."""
+    yield
+    fake_llm_server.reset()
+    deadline = time.monotonic() + 5
+    while fake_llm_server.state.active_streams and time.monotonic() < deadline:
+        time.sleep(0.02)
+
+
 def new_key(server: VegaServer, name: str, *, admin: bool = False) -> str:
     made = httpx.post(
         server.url + "/admin/keys",

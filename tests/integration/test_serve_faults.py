@@ -112,8 +112,9 @@ def _fresh_fake(fake_llm: FakeLLM) -> Iterator[FakeLLM]:
 
 
 @pytest.fixture(scope="module")
-def owned(server: VegaServer) -> dict[str, str]:
+def owned(server: VegaServer, fake_llm_server: FakeLLM) -> dict[str, str]:
     """A conversation and a message of the primary key, targets for the bad-key calls."""
+    fake_llm_server.reset()
     turn = httpx.post(server.url + "/chat", json={"prompt": "mine"}, headers=server.headers)
     assert turn.status_code == 200
     return {"conversation": turn.json()["session_id"], "message": turn.json()["message_id"]}

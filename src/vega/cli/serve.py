@@ -8,10 +8,6 @@ import typer
 
 from vega.cli import context
 
-# The request line and headers of one request, together: past it, 400 and the
-# connection closes. Room for a 64 KB credential; h11's own default is 16 KiB.
-MAX_HEADER_BYTES = 128 * 1024
-
 
 def serve(
     host: Annotated[
@@ -29,10 +25,8 @@ def serve(
 
     # uvicorn's own WebSocket protocol, fixed for refused handshakes (see the module).
     ws = "vega.api.ws_protocol:WebSocketProtocol"
-    # HTTP/1.1 through h11, which caps the request line and headers (httptools takes
-    # them unbounded, and joins a long header's pieces in time that grows with the
-    # square of its length: one 50 MB header held the event loop for seconds).
-    http = "h11"
+    # httptools, with a cap on the request line and headers (see the module).
+    http = "vega.api.http_protocol:HttpProtocol"
     overrides = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
     settings = load_settings(**overrides)  # flags win over the environment
     setup_logging(fmt=settings.log_format, level=settings.log_level)
@@ -57,7 +51,6 @@ def serve(
             workers=settings.workers,
             ws=ws,
             http=http,
-            h11_max_incomplete_event_size=MAX_HEADER_BYTES,
             log_config=None,
             access_log=False,
         )
@@ -75,5 +68,4 @@ def serve(
         timeout_graceful_shutdown=5,
         ws=ws,
         http=http,
-        h11_max_incomplete_event_size=MAX_HEADER_BYTES,
     )
