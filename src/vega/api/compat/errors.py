@@ -24,8 +24,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
+from vega.api.deps import PrincipalDep
 from vega.api.errors import HTTP_CODES, ResponsesDoc, error_responses
-from vega.errors import BackendRejected, BadInput, VegaError
+from vega.errors import BackendRejected, BadInput, NotFound, VegaError
 
 log = logging.getLogger(__name__)
 
@@ -204,3 +205,19 @@ def known_path(router: APIRouter, path: str) -> bool:
         and route.path_regex.match(path)
         for route in router.routes
     )
+
+
+def add_catch_all(router: APIRouter) -> None:
+    """Answer every other path under ``router``'s prefix in its protocol's error shape:
+    404, or 405 for a path it serves with other methods. Keyed like the rest, so a
+    caller without a key learns nothing about what exists."""
+
+    @router.api_route(
+        "/{rest:path}",
+        methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+        include_in_schema=False,
+    )
+    async def unknown(request: Request, _: PrincipalDep) -> Response:
+        if known_path(router, request.url.path):
+            raise StarletteHTTPException(405, f"{request.method} is not allowed here.")
+        raise NotFound(f"Vega does not serve {request.method} {request.url.path}.")

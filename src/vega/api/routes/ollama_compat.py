@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import time
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse, Response
-from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import vega
-from vega.api.compat.errors import OllamaErrorOut, OllamaRoute, known_path
+from vega.api.compat.errors import OllamaErrorOut, OllamaRoute, add_catch_all
 from vega.api.compat.ollama_wire import (
     OLLAMA_API_VERSION,
     OllamaChatIn,
@@ -42,7 +41,7 @@ from vega.api.deps import (
 from vega.api.errors import error_responses
 from vega.api.streaming import KeyCheck
 from vega.chat.service import ChatRequest, ChatService
-from vega.errors import Forbidden, NotFound
+from vega.errors import Forbidden
 from vega.security.keys import Principal
 
 router = APIRouter(prefix="/api", tags=["ollama"], route_class=OllamaRoute)
@@ -185,14 +184,4 @@ async def blobs(digest: str, _: PrincipalDep) -> None:
     _refuse("create")
 
 
-@router.api_route(
-    "/{rest:path}",
-    methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
-    include_in_schema=False,
-)
-async def unknown(request: Request, _: PrincipalDep) -> Response:
-    """Anything else here: a 404 (or 405 for a known path) in this protocol's error shape.
-    Keyed like the rest, so a caller without a key learns nothing about what exists."""
-    if known_path(router, request.url.path):
-        raise StarletteHTTPException(405, f"{request.method} is not allowed here.")
-    raise NotFound(f"Vega does not serve {request.method} {request.url.path}.")
+add_catch_all(router)  # last: after every route it must not shadow

@@ -6,11 +6,10 @@ as its API key. Errors answer in OpenAI's shape (``vega.api.compat.errors``).
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse, Response
-from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from vega.api.compat.errors import OpenAIErrorOut, OpenAIRoute, known_path
+from vega.api.compat.errors import OpenAIErrorOut, OpenAIRoute, add_catch_all
 from vega.api.compat.openai_wire import (
     ChatCompletionIn,
     EmbeddingsIn,
@@ -31,7 +30,6 @@ from vega.api.deps import (
     VegaSessionDep,
 )
 from vega.api.errors import error_responses
-from vega.errors import NotFound
 
 router = APIRouter(prefix="/v1", tags=["openai"], route_class=OpenAIRoute)
 
@@ -86,14 +84,4 @@ async def embeddings(body: EmbeddingsIn, _: PrincipalDep, service: EmbeddingsDep
     return JSONResponse(embeddings_body(embedded))
 
 
-@router.api_route(
-    "/{rest:path}",
-    methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
-    include_in_schema=False,
-)
-async def unknown(request: Request, _: PrincipalDep) -> Response:
-    """Anything else here: a 404 (or 405 for a known path) in this protocol's error shape.
-    Keyed like the rest, so a caller without a key learns nothing about what exists."""
-    if known_path(router, request.url.path):
-        raise StarletteHTTPException(405, f"{request.method} is not allowed here.")
-    raise NotFound(f"Vega does not serve {request.method} {request.url.path}.")
+add_catch_all(router)  # last: after every route it must not shadow
