@@ -155,6 +155,48 @@ class Settings(BaseSettings):
         gt=0,
         description="Longest time reading one file (PDF, DOCX, HTML, archive) may take before it is marked failed.",
     )
+    # Connection limits (docs/security.md, "Hostile requests").
+    head_timeout_s: float = Field(
+        10.0,
+        gt=0,
+        le=300,
+        description="Longest a request's line and headers may take to arrive, from their first byte; a slower head is cut off (slowloris).",
+    )
+    idle_timeout_s: float = Field(
+        10.0,
+        gt=0,
+        le=300,
+        description="Longest a new connection may stay silent before it sends its first byte.",
+    )
+    allowed_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Host names the server answers to besides localhost names and the bound address, comma-separated (e.g. vega.example.org behind a proxy; * answers any, which DNS rebinding can abuse).",
+    )
+    metrics_public: bool | None = Field(
+        None,
+        description="Whether /metrics answers without a key. Unset: yes when VEGA_HOST is loopback, otherwise it needs an admin key.",
+    )
+    max_sockets_per_key: int = Field(
+        16, ge=1, le=10_000, description="Open WebSockets per key; more are refused."
+    )
+    max_streams_per_key: int = Field(
+        64,
+        ge=1,
+        le=100_000,
+        description="Replies one key may have in progress at once, on every route; more get 429.",
+    )
+    template_timeout_s: float = Field(
+        5.0,
+        gt=0,
+        le=600,
+        description="Longest an in-process model's chat template may take to render one prompt.",
+    )
+    engine_wait_s: float = Field(
+        300.0,
+        gt=0,
+        le=3600,
+        description="Longest a request waits for a busy in-process model before it gets 503.",
+    )
     sqlite_synchronous: str = Field(
         "NORMAL",
         pattern="^(NORMAL|FULL)$",
@@ -168,7 +210,7 @@ class Settings(BaseSettings):
     mode: Mode = Field(Mode.LOCAL, description="prod refuses to start on unsafe settings.")
     debug: bool = Field(False, description="Print tracebacks in the CLI.")
 
-    @field_validator("api_keys_extra", mode="before")
+    @field_validator("api_keys_extra", "allowed_hosts", mode="before")
     @classmethod
     def _split_keys(cls, value: Any) -> Any:
         if isinstance(value, str):
