@@ -102,7 +102,9 @@ class Settings(BaseSettings):
         description="Seconds the breaker stays open before one probe request is let through.",
     )
     cache_ttl_s: float = Field(
-        300.0, ge=0, description="Identical-request cache lifetime in seconds; 0 disables."
+        300.0,
+        ge=0,
+        description="Identical-request cache lifetime in seconds; 0 disables. Per key, and only for answers asking again would reproduce (temperature 0 or a seed).",
     )
     cache_size: int = Field(
         512, ge=1, description="Most responses the identical-request cache holds."
@@ -259,6 +261,11 @@ class Settings(BaseSettings):
     @property
     def key_file(self) -> Path:
         return self.data_dir / "api_key"
+
+    @property
+    def secrets(self) -> list[str]:
+        """The configured credentials: never logged (``vega.logs`` redacts them)."""
+        return [s for s in (self.api_key, *self.api_keys_extra, self.openai_api_key) if s]
 
     def unsafe_reasons(self) -> list[str]:
         """What makes these settings unsafe for a shared or public deployment."""

@@ -569,7 +569,11 @@ def asgi_sdk(api: Api) -> openai.AsyncOpenAI:
 async def test_identical_requests_are_answered_from_the_cache(make_api: Any) -> None:
     api: Api = await make_api(cache_ttl_s=60)
     sdk = asgi_sdk(api)
-    ask = {"model": "llama3.2", "messages": [{"role": "user", "content": "same question"}]}
+    ask = {
+        "model": "llama3.2",
+        "messages": [{"role": "user", "content": "same question"}],
+        "temperature": 0,  # only answers that asking again would reproduce are cached
+    }
 
     first = await sdk.chat.completions.create(**ask)  # type: ignore[call-overload]
     second = await sdk.chat.completions.create(**ask)  # type: ignore[call-overload]
@@ -578,6 +582,23 @@ async def test_identical_requests_are_answered_from_the_cache(make_api: Any) -> 
     assert len(api.backend.calls) == 1
     history = (await api.client.get("/history", headers=api.auth())).json()
     assert [h["source"] for h in history] == ["openai", "openai"]  # both turns logged
+
+
+async def test_the_cache_never_crosses_keys_or_serves_a_sampled_answer(make_api: Any) -> None:
+    api: Api = await make_api(cache_ttl_s=60)
+    other = await api.new_key("other")
+    ask = {"model": "llama3.2", "messages": [{"role": "user", "content": "what is the code?"}]}
+    greedy = {**ask, "temperature": 0}
+
+    for body, key in [(greedy, api.key), (greedy, other), (greedy, other)]:
+        r = await api.client.post("/v1/chat/completions", json=body, headers=api.auth(key))
+        assert r.status_code == 200, r.text
+    assert len(api.backend.calls) == 2  # B asked the model itself; its second ask was cached
+
+    for body in [ask, ask, {**ask, "temperature": 1.2}, {**ask, "temperature": 1.2}]:
+        r = await api.client.post("/v1/chat/completions", json=body, headers=api.auth())
+        assert r.status_code == 200, r.text
+    assert len(api.backend.calls) == 6  # sampled (or model-default) answers are never reused
 
 
 async def test_the_breaker_opens_after_repeated_failures(make_api: Any) -> None:

@@ -34,17 +34,46 @@ async def test_streams_the_backend_reply_and_counts_metrics() -> None:
     assert "vega_llm_time_to_first_token_seconds_count" in text
 
 
+GREEDY = GenerationParams(model="m", temperature=0)
+
+
 async def test_identical_requests_are_served_from_the_cache() -> None:
     backend = ScriptedBackend()
     gw = gateway(backend, ttl=60)
-    first = [d async for d in gw.stream(MSGS, PARAMS)]
-    second = [d async for d in gw.stream(MSGS, PARAMS)]
+    first = [d async for d in gw.stream(MSGS, GREEDY)]
+    second = [d async for d in gw.stream(MSGS, GREEDY)]
     assert len(backend.calls) == 1
     assert "".join(d.text for d in second) == "Hello world"
     assert second[-1].done and second[-1].usage == first[-1].usage
-    await collect(gw, [Message("user", "other")])
-    await collect(gw, MSGS, GenerationParams(model="m", temperature=0.5))
+    await collect(gw, [Message("user", "other")], GREEDY)
+    await collect(gw, MSGS, GenerationParams(model="m", temperature=0, top_p=0.5))
     assert len(backend.calls) == 3  # different messages or params miss
+    seeded = GenerationParams(model="m", temperature=0.9, seed=7)
+    await collect(gw, MSGS, seeded)
+    await collect(gw, MSGS, seeded)
+    assert len(backend.calls) == 4  # a fixed seed makes a sampled answer repeatable
+
+
+async def test_the_cache_is_per_scope() -> None:
+    """One key never gets the answer given to another (nor learns that it was asked)."""
+    backend = ScriptedBackend()
+    gw = gateway(backend, ttl=60)
+    [d async for d in gw.stream(MSGS, GREEDY, scope="1")]
+    [d async for d in gw.stream(MSGS, GREEDY, scope="2")]
+    assert len(backend.calls) == 2
+    [d async for d in gw.stream(MSGS, GREEDY, scope="1")]
+    assert len(backend.calls) == 2
+
+
+@pytest.mark.parametrize("temperature", [None, 0.7, 1.5])
+async def test_sampled_answers_are_never_cached(temperature: float | None) -> None:
+    backend = ScriptedBackend()
+    gw = gateway(backend, ttl=60)
+    sampled = GenerationParams(model="m", temperature=temperature)
+    await collect(gw, MSGS, sampled)
+    await collect(gw, MSGS, sampled)
+    assert len(backend.calls) == 2
+    assert "vega_cache_hits_total 0.0" in gw._metrics.render().decode()
 
 
 async def test_failed_or_partial_replies_are_not_cached() -> None:
@@ -52,8 +81,8 @@ async def test_failed_or_partial_replies_are_not_cached() -> None:
     backend.steps = [Step(tokens=["a"], fail_after=BackendError("cut"))]
     gw = gateway(backend, ttl=60)
     with pytest.raises(BackendError):
-        await collect(gw)
-    assert await collect(gw) == "Hello world"
+        await collect(gw, MSGS, GREEDY)
+    assert await collect(gw, MSGS, GREEDY) == "Hello world"
     assert len(backend.calls) == 2
 
 

@@ -54,3 +54,120 @@ async def test_requests_are_logged_once_with_id_and_never_with_the_prompt(
         assert secret not in rec.getMessage()
         assert secret not in json.dumps(rec.__dict__, default=str)
     assert request_id_var.get() is None
+
+
+# --- no secret and no forged line reaches the log (issue 13: findings 1 and 7) ------
+
+
+def _emit(fmt: str, logger: str, msg: str, *args: object, secrets: tuple[str, ...] = ()) -> str:
+    """What one record becomes on stderr through Vega's handler."""
+    import io
+
+    setup_logging(fmt=fmt, level="INFO", secrets=secrets)
+    handler = logging.getLogger().handlers[0]
+    assert isinstance(handler, logging.StreamHandler)
+    stream = io.StringIO()
+    handler.setStream(stream)
+    try:
+        logging.getLogger(logger).info(msg, *args)
+    finally:
+        setup_logging(fmt="text", level="WARNING")
+    return stream.getvalue()
+
+
+KEY = "vega-Zx9_pQ2-rT5uVw8yA1bC3dE6fG7hJ0kL4mN5oP6qR"
+
+
+@pytest.mark.parametrize("fmt", ["text", "json"])
+@pytest.mark.parametrize(
+    ("msg", "args", "secret"),
+    [
+        # uvicorn's own line for an accepted or refused WebSocket (its "uvicorn.error" logger)
+        ('%s - "WebSocket %s" [accepted]', ("127.0.0.1:5", f"/ws?api_key={KEY}"), KEY),
+        (
+            '%s - "WebSocket %s" 401',
+            ("127.0.0.1:5", "/ws?x=1&api_key=wrong-guess-123"),
+            "wrong-guess-123",
+        ),
+        ("%s", ("/ws?token=abcdefgh12345&mode=qa",), "abcdefgh12345"),
+        ("%s", ("Authorization: Bearer s3cr3t-t0ken-value",), "s3cr3t-t0ken-value"),
+        ("%s", (f"a generated key {KEY} in some library's text",), KEY),
+    ],
+)
+def test_credentials_are_redacted_from_every_logger(
+    fmt: str, msg: str, args: tuple[object, ...], secret: str
+) -> None:
+    out = _emit(fmt, "uvicorn.error", msg, *args)
+    assert out.strip(), "nothing was logged"
+    assert secret not in out
+    assert "[REDACTED]" in out
+
+
+@pytest.mark.parametrize("fmt", ["text", "json"])
+def test_configured_secrets_are_redacted_whatever_their_shape(fmt: str) -> None:
+    chosen = "correct-horse-battery-staple"
+    out = _emit(fmt, "vega.test", "connecting with %s", chosen, secrets=(chosen,))
+    assert chosen not in out and "[REDACTED]" in out
+
+
+def test_the_display_prefix_of_a_key_stays_readable() -> None:
+    out = _emit("text", "vega.keys", "revoked key %s (%s)", "team-b", "vega-Zx9_")
+    assert "vega-Zx9_" in out
+
+
+@pytest.mark.parametrize("fmt", ["text", "json"])
+@pytest.mark.parametrize(
+    "evil",
+    [
+        "/a\r\n2026-01-01 00:00:00,000 INFO    vega.access [-] GET /admin 200",
+        "/a\n",
+        "/a\x1b[2J\x1b[31mred",
+        "/a\u2028forged",
+        "/a\x85NEL",
+        "/report\u202etxt.exe",
+        "/a\u200bhidden",
+    ],
+)
+def test_control_characters_in_any_field_cannot_forge_or_hide_a_line(fmt: str, evil: str) -> None:
+    import io
+
+    setup_logging(fmt=fmt, level="INFO")
+    handler = logging.getLogger().handlers[0]
+    assert isinstance(handler, logging.StreamHandler)
+    stream = io.StringIO()
+    handler.setStream(stream)
+    try:
+        logging.getLogger("vega.access").info(
+            "%s %s %s", "GET", evil, 404, extra={"route": "unmatched", "agent": evil}
+        )
+    finally:
+        setup_logging(fmt="text", level="WARNING")
+    out = stream.getvalue()
+    assert out.count("\n") == 1 and out.endswith("\n"), out
+    body = out[:-1]
+    for char in "\r\x1b\u2028\x85\u202e\u200b":
+        assert char not in body
+    if fmt == "json":
+        data = json.loads(body)
+        assert data["message"].startswith("GET /a") or data["message"].startswith("GET /report")
+        assert "\n" not in data["message"] and "\n" not in data["agent"]
+
+
+def test_tracebacks_stay_multiline_but_redacted() -> None:
+    import io
+
+    setup_logging(fmt="text", level="INFO")
+    handler = logging.getLogger().handlers[0]
+    assert isinstance(handler, logging.StreamHandler)
+    stream = io.StringIO()
+    handler.setStream(stream)
+    try:
+        try:
+            raise RuntimeError(f"upstream said: bad key {KEY}")
+        except RuntimeError:
+            logging.getLogger("vega.test").exception("it failed")
+    finally:
+        setup_logging(fmt="text", level="WARNING")
+    out = stream.getvalue()
+    assert "Traceback (most recent call last)" in out and out.count("\n") > 2
+    assert KEY not in out

@@ -14,7 +14,7 @@ from vega.settings import load_settings
 
 def app() -> FastAPI:
     settings = load_settings()
-    setup_logging(fmt=settings.log_format, level=settings.log_level)
+    setup_logging(fmt=settings.log_format, level=settings.log_level, secrets=settings.secrets)
     application = create_app(build(settings))
     freeze_startup_heap()
     return application

@@ -210,7 +210,13 @@ class ChatService:
         limit = self._settings.max_response_chars
         try:
             async with aclosing(
-                self._generate(messages, params, hits, fresh=request.regenerate)
+                self._generate(
+                    messages,
+                    params,
+                    hits,
+                    scope=str(principal.key_id),
+                    fresh=request.regenerate,
+                )
             ) as deltas:
                 async for delta in deltas:
                     backend = self._gateway.backend_name
@@ -291,11 +297,12 @@ class ChatService:
         params: GenerationParams,
         hits: list[Hit] | None,
         *,
+        scope: str,
         fresh: bool = False,
     ) -> AsyncGenerator[Delta, None]:
         if hits is not None and self._gateway.backend_name == "none":
             return _words(retrieval_only_answer(hits))
-        return self._gateway.stream(messages, params, fresh=fresh)
+        return self._gateway.stream(messages, params, scope=scope, fresh=fresh)
 
     async def complete(self, request: ChatRequest, principal: Principal) -> TurnDone:
         async for event in self.stream(request, principal):

@@ -29,7 +29,7 @@ def serve(
     http = "vega.api.http_protocol:HttpProtocol"
     overrides = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
     settings = load_settings(**overrides)  # flags win over the environment
-    setup_logging(fmt=settings.log_format, level=settings.log_level)
+    setup_logging(fmt=settings.log_format, level=settings.log_level, secrets=settings.secrets)
     runtime = build(settings)
     url = f"http://{settings.host}:{settings.port}"
     context.err.print(f"Vega {url}  (API docs: {url}/docs)", markup=False)

@@ -32,6 +32,14 @@ class GenerationParams:
     def cache_key(self) -> tuple[Any, ...]:
         return (self.model, self.temperature, self.top_p, self.max_tokens, self.stop, self.seed)
 
+    @property
+    def deterministic(self) -> bool:
+        """Whether asking again should give the same answer: greedy decoding or a fixed seed.
+
+        Unset temperature means the model's default, which samples (Ollama's is 0.8).
+        """
+        return self.seed is not None or self.temperature == 0
+
 
 @dataclass(frozen=True, slots=True)
 class Usage:
@@ -68,6 +76,10 @@ class ModelInfo:
 class BackendHealth:
     ok: bool
     detail: str = ""
+    # False when the backend cannot serve again by itself (a wedged in-process engine):
+    # /readyz then answers 503, so an orchestrator restarts the process. A model server
+    # that is merely down is ``ok=False`` but still ready: Vega answers 503 per request.
+    ready: bool = True
 
 
 @dataclass(frozen=True, slots=True)

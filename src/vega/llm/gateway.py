@@ -67,23 +67,37 @@ class Gateway:
         log.warning("circuit breaker for %s is now %s", self.backend.name, state.name.lower())
 
     @staticmethod
-    def _cache_key(backend: str, messages: Sequence[Message], params: GenerationParams) -> str:
+    def _cache_key(
+        scope: str, backend: str, messages: Sequence[Message], params: GenerationParams
+    ) -> str:
         payload = json.dumps(
-            [backend, list(params.cache_key()), [(m.role, m.content) for m in messages]],
+            [scope, backend, list(params.cache_key()), [(m.role, m.content) for m in messages]],
             ensure_ascii=False,
         )
         return hashlib.sha256(payload.encode()).hexdigest()
 
     async def stream(
-        self, messages: Sequence[Message], params: GenerationParams, *, fresh: bool = False
+        self,
+        messages: Sequence[Message],
+        params: GenerationParams,
+        *,
+        scope: str = "",
+        fresh: bool = False,
     ) -> AsyncGenerator[Delta, None]:
         """The backend's reply, or the cached one; ``fresh`` asks the backend (a regenerated
-        answer must be a new one) and caches what it says in place of the old reply."""
+        answer must be a new one) and caches what it says in place of the old reply.
+
+        The cache is per ``scope`` (the caller's key: one key never gets an answer that was
+        given to another, nor learns from the timing that someone asked the same), and only
+        holds answers that asking again would reproduce (``params.deterministic``): a sampled
+        answer is one draw among many, and serving it twice would hide that.
+        """
+        cache = self._cache if params.deterministic else None
         key = (
-            self._cache_key(self.backend.name, messages, params) if self._cache is not None else ""
+            self._cache_key(scope, self.backend.name, messages, params) if cache is not None else ""
         )
-        if self._cache is not None and not fresh:
-            cached = self._cache.get(key)
+        if cache is not None and not fresh:
+            cached = cache.get(key)
             if cached is not None:
                 self._metrics.cache_hits.inc()
                 for chunk in cached.chunks:
@@ -134,8 +148,8 @@ class Gateway:
             self._metrics.llm_tokens.labels(backend=backend, kind="completion").inc(
                 usage.completion_tokens
             )
-        if self._cache is not None and final is not None:
-            self._cache[key] = CachedReply(tuple(chunks), usage, final.finish_reason)
+        if cache is not None and final is not None:
+            cache[key] = CachedReply(tuple(chunks), usage, final.finish_reason)
 
     async def _with_connect_retries(
         self, messages: Sequence[Message], params: GenerationParams
