@@ -11,6 +11,8 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from vega.errors import VegaError
+
 Role = Literal["system", "user", "assistant"]
 
 
@@ -73,6 +75,26 @@ class ModelInfo:
 
 
 @dataclass(frozen=True, slots=True)
+class ModelCard:
+    """What a model server says about one model beyond the model list (Ollama's
+    ``/api/show``). What a server does not tell stays empty.
+
+    ``context_length`` is how many tokens (prompt and reply together) the server runs
+    the model with, None when it does not say.
+    """
+
+    name: str
+    details: dict[str, Any] = field(default_factory=dict)  # Ollama's: format, family, ...
+    model_info: dict[str, Any] = field(default_factory=dict)  # the weights' metadata (GGUF keys)
+    parameters: str = ""  # Ollama's "name value" lines: num_ctx, stop, ...
+    template: str = ""
+    modelfile: str = ""
+    capabilities: tuple[str, ...] = ()
+    modified_at: str | None = None  # RFC 3339, as the server wrote it
+    context_length: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class BackendHealth:
     ok: bool
     detail: str = ""
@@ -119,6 +141,24 @@ class Backend(ABC):
 
     async def models(self) -> list[ModelInfo]:
         return []
+
+    async def model_card(self, model: str) -> ModelCard | None:
+        """What the server says about ``model``; None when it has no way to say (the default).
+
+        Raises ``VegaError``s as ``stream`` does (``BackendRejected`` for an unknown model).
+        """
+        return None
+
+    async def context_length(self, model: str) -> int | None:
+        """How many tokens ``model`` reads, prompt and reply together; None when unknown.
+
+        Never raises: a server that cannot say now is a server that does not say.
+        """
+        try:
+            card = await self.model_card(model)
+        except VegaError:
+            return None
+        return card.context_length if card else None
 
     async def health(self) -> BackendHealth:
         return BackendHealth(ok=True)
