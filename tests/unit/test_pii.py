@@ -5,10 +5,22 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import time
+from collections.abc import Callable
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from vega.security.pii import PLACEHOLDERS, PiiKind, PiiMatch, find_pii, mask_pii
+from vega.security.pii import (
+    _DETECTORS,
+    PLACEHOLDERS,
+    PiiKind,
+    PiiMatch,
+    _Detector,
+    _spans,
+    find_pii,
+    mask_pii,
+)
 
 # Fake credentials, built from pieces so that they read as what they are.
 OPENAI_KEY = "sk-" + "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8S9t0U1v2W3x4"
@@ -316,33 +328,133 @@ def repeat_to(unit: str, n: int = N) -> str:
     return (unit * (n // len(unit) + 1))[:n]
 
 
-ADVERSARIAL = {
-    "at-signs": repeat_to("@"),
-    "local-parts": repeat_to("a@"),
-    "dotted-labels": "a@" + repeat_to("a.", N - 3) + "1",
-    "digits": repeat_to("1"),
-    "digit-dash": repeat_to("1-"),
-    "digit-space": repeat_to("1 "),
-    "digit-dot": repeat_to("1."),
-    "almost-phones": repeat_to("555-123-"),
-    "card-groups": repeat_to("4111 "),
-    "plus-digits": repeat_to("+1 "),
-    "dashes": repeat_to("-"),
-    "pem-begins": repeat_to("-----BEGIN PRIVATE KEY-----\n"),
-    "pem-unterminated": "-----BEGIN PRIVATE KEY-----\n" + repeat_to("A", N - 40),
-    "open-quotes": repeat_to('password="'),
-    "assignments": repeat_to("password="),
-    "key-prefixes": repeat_to("sk-"),
-    "jwt-ish": repeat_to("eyJ."),
-    "bearer": repeat_to("Bearer 1"),
-    "iban-ish": repeat_to("GB82 "),
-    "mixed": repeat_to("a@b.c1-2 3.4+5(6)7 sk- eyJ.x password=\"' 4111-"),
+# Texts that make a careless pattern backtrack: runs of the characters a pattern's
+# quantifiers take, near-misses of its anchors, and the case found by a review
+# ("-----BEGIN " and thousands of "PRIVATE KEY ", quadratic in the PEM label).
+ADVERSARIAL_UNITS = {
+    "at-signs": ("", "@"),
+    "local-parts": ("", "a@"),
+    "dotted-labels": ("a@", "a."),
+    "digits": ("", "1"),
+    "digit-dash": ("", "1-"),
+    "digit-space": ("", "1 "),
+    "digit-dot": ("", "1."),
+    "almost-phones": ("", "555-123-"),
+    "card-groups": ("", "4111 "),
+    "plus-digits": ("", "+1 "),
+    "dashes": ("", "-"),
+    "pem-begins": ("", "-----BEGIN PRIVATE KEY-----\n"),
+    "pem-label-words": ("-----BEGIN ", "PRIVATE KEY "),
+    "pem-label-glued": ("-----BEGIN ", "PRIVATE KEY"),
+    "pem-end-words": ("-----BEGIN PRIVATE KEY-----\nAAAA-----END ", "PRIVATE KEY "),
+    "pem-unterminated": ("-----BEGIN PRIVATE KEY-----\n", "A"),
+    "pem-base64-lines": ("-----BEGIN PRIVATE KEY-----", "\nAAAAAAAAAAAAAAAA"),
+    "open-quotes": ("", 'password="'),
+    "assignments": ("", "password="),
+    "assignment-spaces": ("password:", " "),
+    "key-prefixes": ("", "sk-"),
+    "jwt-ish": ("", "eyJ."),
+    "jwt-segments": ("eyJ", "a"),
+    "bearer": ("", "Bearer 1"),
+    "bearer-spaces": ("Bearer", " "),
+    "bearer-letters": ("Bearer ", "a"),
+    "iban-ish": ("", "GB82 "),
+    "mixed": ("", "a@b.c1-2 3.4+5(6)7 sk- eyJ.x password=\"' 4111-"),
 }
+# Pieces of every pattern, for hypothesis to glue into new adversarial units.
+FRAGMENTS = [
+    "-----BEGIN ",
+    "PRIVATE KEY",
+    "-----END ",
+    "-----",
+    "-",
+    " ",
+    "\t",
+    "\n",
+    "A",
+    "a",
+    "1",
+    "0",
+    "@",
+    ".",
+    "+",
+    "(",
+    ")",
+    ":",
+    "=",
+    '"',
+    "'",
+    "sk-",
+    "vega-",
+    "xoxb-",
+    "ghp_",
+    "AKIA",
+    "eyJ",
+    "Bearer ",
+    "password",
+    "token",
+    "api_key",
+    "GB82",
+    "4111",
+    "555",
+    "+44",
+    "_",
+    "[SECRET]",
+    "[",
+    "]",
+]
+SMALL, LARGE = 2_000, 16_000  # 8x longer: linear costs ~8x the time, quadratic ~64x
 
 
-@pytest.mark.parametrize("text", ADVERSARIAL.values(), ids=ADVERSARIAL.keys())
-def test_masks_64k_adversarial_text_quickly(text: str) -> None:
-    assert len(text) >= N - 40
+def _best_time(fn: Callable[[], object], runs: int = 5) -> float:
+    best = float("inf")
+    for _ in range(runs):
+        started = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - started)
+    return best
+
+
+def assert_linear(detector: _Detector, prefix: str, unit: str) -> None:
+    """The detector's time grows with the text's length, not with its square."""
+    small = prefix + repeat_to(unit, SMALL)
+    large = prefix + repeat_to(unit, LARGE)
+    t_small = _best_time(lambda: list(_spans(detector, small)))
+    t_large = _best_time(lambda: list(_spans(detector, large)))
+    # 3x the linear ratio, and a floor below which timings are noise (a quadratic
+    # pattern takes tens of ms on the large text).
+    assert t_large < max(3 * (LARGE / SMALL) * t_small, 0.004), (
+        f"{detector.kind} /{detector.pattern.pattern[:60]}.../ took {t_small * 1e3:.2f} ms "
+        f"on {SMALL} and {t_large * 1e3:.2f} ms on {LARGE} characters of {prefix!r}+{unit!r}"
+    )
+
+
+DETECTOR_IDS = [f"{i}-{d.kind}" for i, d in enumerate(_DETECTORS)]
+
+
+@pytest.mark.parametrize("detector", _DETECTORS, ids=DETECTOR_IDS)
+@pytest.mark.parametrize(("prefix", "unit"), ADVERSARIAL_UNITS.values(), ids=ADVERSARIAL_UNITS)
+def test_every_pattern_is_linear_on_known_adversarial_inputs(
+    detector: _Detector, prefix: str, unit: str
+) -> None:
+    assert_linear(detector, prefix, unit)
+
+
+@pytest.mark.parametrize("detector", _DETECTORS, ids=DETECTOR_IDS)
+@settings(max_examples=15, deadline=None, derandomize=True, database=None)
+@given(
+    prefix=st.lists(st.sampled_from(FRAGMENTS), max_size=3).map("".join),
+    unit=st.lists(st.sampled_from(FRAGMENTS), min_size=1, max_size=6).map("".join),
+)
+def test_every_pattern_is_linear_on_generated_adversarial_inputs(
+    detector: _Detector, prefix: str, unit: str
+) -> None:
+    assert_linear(detector, prefix, unit)
+
+
+@pytest.mark.parametrize(("prefix", "unit"), ADVERSARIAL_UNITS.values(), ids=ADVERSARIAL_UNITS)
+def test_masks_64k_adversarial_text_quickly(prefix: str, unit: str) -> None:
+    text = prefix + repeat_to(unit, N - len(prefix))
     started = time.perf_counter()
     mask_pii(text)
     assert time.perf_counter() - started < 0.5
