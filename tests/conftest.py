@@ -41,6 +41,10 @@ def make_settings(tmp_path: Path) -> Callable[..., Settings]:
             "llm_backend": "none",
             "rate_limit": "0",
             "cache_ttl_s": 0,
+            # The in-process clients talk to http://vega.test (and Starlette's TestClient,
+            # which schemathesis uses, to http://testserver): names Vega answers only when
+            # allowed (vega.api.hosts).
+            "allowed_hosts": ["vega.test", "testserver"],
             "_env_file": None,
         }
         values.update(overrides)

@@ -77,6 +77,9 @@ async def test_public_routes_need_no_key(api: Api) -> None:
         assert (await api.client.get(path)).status_code == 200, path
     ready = (await api.client.get("/readyz")).json()
     assert ready["database"] is True
+    # Without a key, states only; the names are for a key (test_public_surface.py).
+    assert ready["backend"]["ok"] is True and "name" not in ready["backend"]
+    ready = (await api.client.get("/readyz", headers=api.auth())).json()
     assert ready["backend"]["name"] == "scripted"
 
 

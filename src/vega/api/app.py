@@ -10,7 +10,9 @@ from fastapi import FastAPI
 
 import vega
 from vega.api.compat.errors import Wire, wire_error_responses, wire_http_error
+from vega.api.docs_pages import api_docs_router
 from vega.api.errors import KEYED_ERRORS, install_error_handlers
+from vega.api.hosts import AllowedHosts, HostCheckMiddleware
 from vega.api.middleware import RequestContextMiddleware
 from vega.api.routes import (
     admin,
@@ -46,17 +48,27 @@ def create_app(runtime: Runtime, *, web_dir: Path = WEB_DIR) -> FastAPI:
         description="A local-first AI assistant server. Send your key as `X-API-Key` or "
         "`Authorization: Bearer`.",
         lifespan=lifespan,
+        # Served by vega.api.docs_pages instead: no CDN, no inline script.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.runtime = runtime
     install_error_handlers(app, pages=Pages(web_dir), wire=wire_http_error)
     # Error responses are declared here, once per kind of router; routes add their own
     # (404, 409, ...) on top.
     app.include_router(health.router)
+    app.include_router(api_docs_router(title=app.title, web_dir=web_dir))
     for module in (chat, models, ws, conversations, documents, admin):
         app.include_router(module.router, responses=KEYED_ERRORS)
     app.include_router(openai_compat.router, responses=wire_error_responses(Wire.OPENAI))
     app.include_router(ollama_compat.router, responses=wire_error_responses(Wire.OLLAMA))
     settings = runtime.settings
+    # Added first, so it runs inside the request context (the refusal gets a request id
+    # and an access-log line) and before any route or page (DNS rebinding: see the module).
+    app.add_middleware(
+        HostCheckMiddleware,
+        hosts=AllowedHosts(bound=settings.host, allowed=settings.allowed_hosts),
+    )
     app.add_middleware(
         RequestContextMiddleware,
         metrics=runtime.metrics,

@@ -62,6 +62,20 @@ async def authenticate(
 PrincipalDep = Annotated[Principal, Depends(authenticate)]
 
 
+async def authenticate_if_sent(request: Request, runtime: RuntimeDep) -> Principal | None:
+    """For public routes that show more to a key: None when no key is sent, the caller
+    when one is; a key that is sent but not valid is refused (401), not ignored."""
+    key = key_from_headers(request.headers)
+    if key is None:
+        return None
+    principal = await runtime.keys.authenticate(key)
+    runtime.limiter.hit(str(principal.key_id))
+    return principal
+
+
+MaybePrincipalDep = Annotated[Principal | None, Depends(authenticate_if_sent)]
+
+
 async def key_check(runtime: RuntimeDep, principal: PrincipalDep) -> KeyCheck:
     """What an open stream asks to learn that its key was revoked."""
     return partial(runtime.keys.is_live, principal)

@@ -1,8 +1,11 @@
 """The browser UI: the built app in ``vega/web`` served at ``/``, public like the health routes.
 
 It is a single-page app, so any GET that no API route answers and that a browser
-asks for as a page (``/``, ``/c/<id>``, ...) gets ``index.html``; files of the
-build are served by name. API clients asking for JSON still get the JSON 404.
+asks for as a page (``/c/<id>``, ...) gets ``index.html``; files of the build are
+served by name. API clients asking for JSON still get the JSON 404, except at ``/``,
+which is the UI whatever the request accepts: ``curl http://127.0.0.1:8000/`` shows
+what is there, and a client's connection check (``HEAD /``, as Open WebUI makes)
+gets 200 without a key (the page holds nothing but the app).
 """
 
 from __future__ import annotations
@@ -47,7 +50,7 @@ class Pages:
         if file is not None:
             cache = IMMUTABLE if file.parent.name == "assets" else "no-cache"
             return FileResponse(file, headers={**PAGE_HEADERS, "Cache-Control": cache})
-        if "text/html" not in request.headers.get("accept", ""):
+        if request.url.path != "/" and "text/html" not in request.headers.get("accept", ""):
             return None
         index = self._root / "index.html"
         if not index.is_file():
