@@ -11,6 +11,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -77,20 +78,31 @@ class VegaServer:
                 self.proc.wait(5)
 
 
-def start_vega(data_dir: Path, *, api_key: str | None = PRIMARY_KEY, **settings: Any) -> VegaServer:
+def start_vega(
+    data_dir: Path,
+    *,
+    api_key: str | None = PRIMARY_KEY,
+    umask: int | None = None,
+    **settings: Any,
+) -> VegaServer:
     """Start `vega serve` on a free port and wait for /healthz. With ``api_key=None``
-    the server generates its own key, and ``key`` and ``headers`` are left empty."""
+    the server generates its own key, and ``key`` and ``headers`` are left empty;
+    ``umask`` is the one the process starts with (default: this process's)."""
     port = free_port()
-    data_dir.mkdir(parents=True, exist_ok=True)
+    # Vega creates the data dir itself (private: 0700); the log and the working
+    # directory sit beside it.
+    data_dir.parent.mkdir(parents=True, exist_ok=True)
     env = vega_env(data_dir, api_key=api_key, **settings)
-    log_path = data_dir / "serve.log"
+    log_path = data_dir.with_name(data_dir.name + ".serve.log")
     with log_path.open("wb") as log:
         proc = subprocess.Popen(
             [sys.executable, "-m", "vega", "serve", "--port", str(port)],
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
-            cwd=data_dir,
+            cwd=data_dir.parent,
+            # Set in the child before it runs Python: nothing else runs there yet.
+            preexec_fn=None if umask is None else partial(os.umask, umask),
         )
     server = VegaServer(
         f"http://127.0.0.1:{port}",

@@ -8,11 +8,13 @@ from fastapi import FastAPI
 
 from vega.api.app import create_app
 from vega.logs import setup_logging
+from vega.private import use_private_umask
 from vega.runtime import build
 from vega.settings import load_settings
 
 
 def app() -> FastAPI:
+    use_private_umask()  # a worker may be started without the CLI (vega.private)
     settings = load_settings()
     setup_logging(fmt=settings.log_format, level=settings.log_level, secrets=settings.secrets)
     application = create_app(build(settings))

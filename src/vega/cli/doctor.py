@@ -12,6 +12,7 @@ import typer
 
 from vega.cli import context
 from vega.errors import VegaError
+from vega.private import private_dir
 from vega.runtime import Runtime
 from vega.settings import BackendName, Settings
 from vega.store import documents as repo_documents
@@ -28,10 +29,19 @@ class Check:
 
 def _data_dir(settings: Settings) -> Check:
     try:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(settings.data_dir)
         probe = settings.data_dir / ".doctor"
         probe.write_text("ok")
         probe.unlink()
+        mode = stat.S_IMODE(settings.data_dir.stat().st_mode)
+        if mode & 0o077:  # a folder Vega did not create keeps its mode: say so
+            return Check(
+                "data dir",
+                False,
+                f"{settings.data_dir} is open to other users (mode {mode:o})",
+                f"chmod 700 {settings.data_dir}",
+                warn_only=True,
+            )
         return Check("data dir", True, str(settings.data_dir.resolve()))
     except OSError as exc:
         return Check(

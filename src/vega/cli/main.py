@@ -12,6 +12,7 @@ import typer
 from vega.cli import backup, chat, curate, dataset, docs, doctor, keys, models, serve, train
 from vega.errors import VegaError
 from vega.logs import setup_logging
+from vega.private import use_private_umask
 from vega.settings import load_settings
 
 app = typer.Typer(
@@ -52,6 +53,9 @@ def _debug() -> bool:
 
 
 def main(argv: list[str] | None = None) -> None:
+    # Everything a command creates (data dir, database, uploads, backups, exports) holds
+    # conversations or secrets: private to the user, whatever the umask (vega.private).
+    use_private_umask()
     # Commands talk to people through their own output; library warnings would add
     # a second line to every error. `vega serve` sets up real logging itself.
     setup_logging(level="CRITICAL")

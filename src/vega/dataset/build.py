@@ -23,6 +23,7 @@ from typing import Any, Final, Literal
 from vega.dataset.records import REASONS, Example, Reason, Rejected
 from vega.dataset.sources import Source
 from vega.errors import BadInput
+from vega.private import private_dir, private_file
 from vega.security.pii import mask_pii
 
 Format = Literal["pair", "chat"]
@@ -260,8 +261,9 @@ def _write_atomically(path: Path, lines: Iterator[str]) -> None:
     sees half a dataset."""
     temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with temporary.open("w", encoding="utf-8", newline="\n") as out:
+        private_dir(path.parent)
+        # 0600: a dataset built from logs is the conversations themselves.
+        with private_file(temporary).open("w", encoding="utf-8", newline="\n") as out:
             for line in lines:
                 out.write(line + "\n")
         os.replace(temporary, path)

@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
+from vega.private import FILE_MODE, private_dir
 from vega.store import documents as repo
 
 if TYPE_CHECKING:
@@ -272,7 +273,7 @@ class VectorIndexes:
 
     def flush(self, collection_ids: Sequence[str] | None = None) -> None:
         """Write changed indexes to disk, atomically (a crash leaves the old file or the new)."""
-        self._dir.mkdir(parents=True, exist_ok=True)
+        private_dir(self._dir)
         for collection_id in list(collection_ids or self._slots):
             slot = self._slots.get(collection_id)
             if slot is None or not slot.dirty:
@@ -301,6 +302,7 @@ def _atomic_write(path: Path, write: Callable[[Path], object]) -> None:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     try:
         write(tmp)
+        tmp.chmod(FILE_MODE)  # FAISS writes with the umask's mode; vectors are the documents'
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from vega.errors import UnreadableDocument, VegaError
 from vega.jobs import JobRunner, Report
+from vega.private import private_dir
 from vega.rag import lexical
 from vega.rag.chunk import Piece, chunk_text
 from vega.rag.embed import Embedder
@@ -285,8 +286,8 @@ class IngestService:
         document_id = new_id()
         stored = stored_path(document_id, staged.filename)
         target = self._data_dir / stored
-        target.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(staged.path, target)
+        private_dir(target.parent)
+        os.replace(staged.path, target)  # the staged file is 0600 already
         return repo.add_document(
             session,
             id=document_id,

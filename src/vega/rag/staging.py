@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from vega.errors import PayloadTooLarge, UnreadableDocument, UnsupportedType
+from vega.private import private_dir, private_file
 from vega.rag.extract import SUPPORTED, Extractor, kind_of
 from vega.store.tables import new_id
 
@@ -91,8 +92,8 @@ def stage(
 ) -> Staged:
     """Copy an upload to ``staging_dir`` while hashing it, never holding it all in memory."""
     name = clean_filename(filename)
-    staging_dir.mkdir(parents=True, exist_ok=True)
-    path = staging_dir / new_id()
+    private_dir(staging_dir)
+    path = private_file(staging_dir / new_id())  # 0600: an upload is nobody else's business
     digest, size, head = hashlib.sha256(), 0, b""
     try:
         with path.open("wb") as out:

@@ -22,6 +22,7 @@ from cachetools import TTLCache
 from sqlalchemy.orm import Session
 
 from vega.errors import BadInput, ConfigError, Conflict, NotFound, Unauthorized
+from vega.private import private_dir
 from vega.settings import Settings
 from vega.store import audit
 from vega.store import keys as key_repo
@@ -84,7 +85,7 @@ def _view(key: ApiKey) -> KeyView:
 
 def load_or_create_key_file(path: Path) -> tuple[str, bool]:
     """The generated primary key: read it, or create it (mode 0600). Returns (secret, created)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)
     for _ in range(50):
         try:
             # O_EXCL: of two processes starting at once, exactly one writes the key.

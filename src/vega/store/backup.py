@@ -36,6 +36,7 @@ from pathlib import Path
 
 from vega import __version__
 from vega.errors import Conflict, NotFound, StorageError
+from vega.private import private_dir
 from vega.settings import Settings
 from vega.store.backup_format import (
     DB_NAME,
@@ -78,7 +79,7 @@ def create_backup(settings: Settings, dest: Path | None = None) -> BackupReport:
         raise NotFound(f"No database at {db_path}: nothing to back up.")
     try:
         target = destination(settings.data_dir, dest)
-        target.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(target.parent)
         # mkdtemp makes the folder 0700: conversations are nobody else's business.
         work = Path(tempfile.mkdtemp(prefix=f".{target.name}.partial-", dir=target.parent))
     except OSError as exc:
@@ -98,7 +99,7 @@ def destination(data_dir: Path, dest: Path | None) -> Path:
     """DEST as given (absent or an empty folder), or a new ``<data_dir>/backups/vega-<UTC>``."""
     if dest is None:
         backups = data_dir / "backups"
-        backups.mkdir(mode=0o700, parents=True, exist_ok=True)
+        private_dir(backups)
         return unused(backups, f"vega-{utc_stamp()}")
     if dest.exists() or dest.is_symlink():
         if not dest.is_dir() or dest.is_symlink():

@@ -20,6 +20,7 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from vega.errors import StorageError
+from vega.private import private_file
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -32,7 +33,9 @@ def make_engine(url: str, *, sqlite_synchronous: str = "NORMAL") -> Engine:
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            # 0600 before SQLite opens it: its WAL and shared-memory files take the
+            # database file's mode.
+            private_file(Path(path))
         engine = create_engine(
             url,
             connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},

@@ -21,6 +21,7 @@ from typing import Any
 
 from vega.errors import BadInput
 from vega.llm.local_models import ADAPTER_FILES, TRANSFORMERS, check_adapter, inspect_model
+from vega.private import private_dir
 
 MODELFILE = "Modelfile"
 
@@ -72,7 +73,7 @@ def export_ollama(adapter_dir: Path, base_model: str | Path | None, out_dir: Pat
         template = DEFAULT_PROMPT_TEMPLATE.replace("{prompt}", "{{ .Prompt }}")
         lines.append(f'TEMPLATE """{template}"""')
     out_dir = out_dir.expanduser()
-    out_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(out_dir)
     path = out_dir / MODELFILE
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
@@ -101,7 +102,7 @@ def merge(base_model: str | Path | None, adapter_dir: Path, out_dir: Path) -> Pa
     if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
         raise BadInput(f"{out_dir} exists and is not empty: choose a new folder (-o)")
     merged, tokenizer = _merged_model(base, adapter_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(out_dir)
     merged.save_pretrained(str(out_dir), safe_serialization=True)
     tokenizer.save_pretrained(str(out_dir))
     return out_dir

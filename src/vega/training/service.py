@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from vega.errors import BadInput, VegaError
+from vega.private import private_dir
 from vega.training.config import (
     RUN_FILES,
     TrainConfig,
@@ -205,7 +206,7 @@ def _prepare_output(config: TrainConfig, *, main: bool) -> None:
             shutil.rmtree(old)
         for name in (*RUN_FILES, "adapter_config.json", LOG_FILE):
             (out / name).unlink(missing_ok=True)
-    out.mkdir(parents=True, exist_ok=True)
+    private_dir(out)
     import yaml
 
     text = yaml.safe_dump(config.to_yaml_dict(), sort_keys=False, allow_unicode=True)
