@@ -245,14 +245,22 @@ async def test_keys_see_only_their_own_conversations(api: Api) -> None:
         f"/messages/{mid}/feedback", json={"rating": 1}, headers=api.auth(bob)
     )
     assert r.status_code == 404
-    r = await api.client.post(
-        "/chat", json={"prompt": "let me in", "session_id": sid}, headers=api.auth(bob)
-    )
-    assert r.status_code == 404
     assert (await api.client.get("/conversations", headers=api.auth(bob))).json() == []
     assert (await api.client.get("/history", headers=api.auth(bob))).json() == []
+    # Ids are per key: alice's id, sent by bob, is simply bob's own new conversation,
+    # answered exactly as an id nobody uses.
+    for session_id in (sid, "nobody-uses-this"):
+        r = await api.client.post(
+            "/chat", json={"prompt": "let me in", "session_id": session_id}, headers=api.auth(bob)
+        )
+        assert r.status_code == 200, r.text
+        assert r.json()["session_id"] == session_id
     detail = (await api.client.get(f"/conversations/{sid}", headers=api.auth())).json()
-    assert len(detail["messages"]) == 2  # bob's attempt added nothing to alice's conversation
+    assert detail["messages"][0]["content"] == "secret plan"
+    assert len(detail["messages"]) == 2  # bob's turn added nothing to alice's conversation
+    his = (await api.client.get(f"/conversations/{sid}", headers=api.auth(bob))).json()
+    assert [m["role"] for m in his["messages"]] == ["user", "assistant"]
+    assert his["messages"][0]["content"] == "let me in"
 
 
 async def test_client_chosen_session_ids_continue(api: Api) -> None:
@@ -390,6 +398,8 @@ async def test_metrics_report_requests_turns_and_breaker(api: Api) -> None:
 async def test_retention_purges_old_and_deleted_conversations(make_api: Any) -> None:
     from datetime import timedelta
 
+    from sqlalchemy import select
+
     from vega.store.tables import Conversation, utcnow
 
     api: Api = await make_api(retention_days=30)
@@ -405,8 +415,11 @@ async def test_retention_purges_old_and_deleted_conversations(make_api: Any) -> 
     await api.client.delete(f"/conversations/{gone}", headers=api.auth())
 
     def age(session: Any) -> None:
-        session.get(Conversation, old).updated = utcnow() - timedelta(days=31)
-        session.get(Conversation, gone).deleted_at = utcnow() - timedelta(days=31)
+        def conversation(cid: str) -> Conversation:
+            return session.scalars(select(Conversation).where(Conversation.id == cid)).one()
+
+        conversation(old).updated = utcnow() - timedelta(days=31)
+        conversation(gone).deleted_at = utcnow() - timedelta(days=31)
         session.commit()
 
     api.runtime.db.call(age)

@@ -389,12 +389,6 @@ def test_another_key_gets_404_for_everything_of_a(
             response = send(client, route, call, as_b)
             assert response.status_code == 404, (route, response.text[:300])
             assert owned["conversation"] not in response.text or "session" not in response.text
-        # Continuing A's conversation by its id: refused, nothing appended to it.
-        for path in ("/chat", "/chat/sse"):
-            turn = client.post(
-                path, json={"prompt": "hi", "session_id": owned["conversation"]}, headers=as_b
-            )
-            assert turn.status_code == 404, turn.text
         # Lists hold nothing of A's.
         for path in ("/conversations", "/history", "/documents", "/collections", "/v1/models"):
             listing = client.get(path, headers=as_b)
@@ -426,6 +420,38 @@ def test_another_key_gets_404_for_everything_of_a(
             )
             assert answer.status_code == 404, answer.text
     assert state_of(server) == before
+
+    # Conversation ids are per key: A's id, sent by B, names B's own new conversation,
+    # answered as any free id is. A's conversation gets nothing and shows nothing.
+    conv = owned["conversation"]
+    [a_owner] = {r["owner"] for r in db_rows(server.data_dir, "SELECT owner FROM conversations")}
+
+    def a_rows() -> list[list[dict[str, Any]]]:
+        return [
+            db_rows(
+                server.data_dir,
+                f"SELECT * FROM {table} WHERE owner = ? AND {column} = ? ORDER BY 1",  # noqa: S608
+                a_owner,
+                conv,
+            )
+            for table, column in (("conversations", "id"), ("messages", "conversation_id"))
+        ]
+
+    untouched = a_rows()
+    with httpx.Client(base_url=server.url, timeout=15) as client:
+        for path in ("/chat", "/chat/sse"):
+            for session_id in (conv, f"free-{unique('id')[-9:-1]}"):
+                turn = client.post(
+                    path, json={"prompt": "hi from B", "session_id": session_id}, headers=as_b
+                )
+                assert turn.status_code == 200, turn.text
+                assert "A's turn" not in turn.text
+        theirs = client.get(f"/conversations/{conv}", headers=as_b).json()
+        assert [m["content"] for m in theirs["messages"] if m["role"] == "user"] == [
+            "hi from B",
+            "hi from B",
+        ]
+    assert a_rows() == untouched
 
     # B's own chat naming A's collection retrieves nothing of A's.
     fake_llm.reset()

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 from alembic import command
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from vega.errors import BadInput, Conflict, NotFound
@@ -23,6 +24,7 @@ from vega.settings import Settings
 from vega.store import conversations as conv_repo
 from vega.store import documents as doc_repo
 from vega.store import keys as key_repo
+from vega.store import turns_digest
 from vega.store.backup import create_backup
 from vega.store.backup_format import MANIFEST, hash_file, is_backup_path
 from vega.store.db import Database
@@ -56,9 +58,13 @@ def seed(settings: Settings, *, revision: str | None = None) -> dict[str, Any]:
     def write(session: Session) -> dict[str, Any]:
         owner = key_repo.add(session, name="primary", key_hash="h" * 64, prefix="vega-", admin=True)
         session.flush()
-        cid = conv_repo.create(session, owner=owner.id, title="t")
-        conv_repo.add_message(session, conversation_id=cid, role="user", content="q?")
-        mid = conv_repo.add_message(session, conversation_id=cid, role="assistant", content="a.")
+        if revision is None:
+            cid = conv_repo.create(session, owner=owner.id, title="t")
+            mine = {"owner": owner.id, "conversation_id": cid}
+            conv_repo.add_message(session, role="user", content="q?", **mine)
+            mid = conv_repo.add_message(session, role="assistant", content="a.", **mine)
+        else:
+            cid, mid = old_conversation(session, owner.id)
         coll = doc_repo.create_collection(
             session, owner=owner.id, name="default", embedding_model="m", dim=4
         )
@@ -96,6 +102,32 @@ def seed(settings: Settings, *, revision: str | None = None) -> dict[str, Any]:
     return seeded | {"files": files}
 
 
+def old_conversation(session: Session, owner: int) -> tuple[str, str]:
+    """A conversation of two messages, as schemas before 0004 stored them (no owner on
+    messages, no digests): written in SQL, as the repository writes today's schema."""
+    cid, mid = "old-conversation", "00000000-0000-0000-0000-0000000000aa"
+    now = "2026-11-20 10:00:00"
+    session.execute(
+        text(
+            "INSERT INTO conversations (id, owner, title, created, updated) "
+            "VALUES (:cid, :owner, 't', :now, :now)"
+        ),
+        {"cid": cid, "owner": owner, "now": now},
+    )
+    for message_id, role, content, at in (
+        ("q-id", "user", "q?", now),
+        (mid, "assistant", "a.", "2026-11-20 10:00:01"),
+    ):
+        session.execute(
+            text(
+                "INSERT INTO messages (id, conversation_id, role, content, created, status, "
+                "source, reviewed) VALUES (:id, :cid, :role, :content, :at, 'ok', 'api', 0)"
+            ),
+            {"id": message_id, "cid": cid, "role": role, "content": content, "at": at},
+        )
+    return cid, mid
+
+
 # --- backup --------------------------------------------------------------------
 
 
@@ -112,7 +144,9 @@ def test_backup_then_restore_gives_the_same_data(settings_for: SettingsFor, tmp_
         assert stat.S_IMODE((folder / name).stat().st_mode) == 0o600, name
     manifest = json.loads((folder / MANIFEST).read_text())
     assert manifest["format"] == "vega-backup" and manifest["format_version"] == 1
-    assert manifest["schema_revision"] == "0003"
+    assert manifest["schema_revision"] == head_revision(
+        Database.from_url(source.database_url).engine
+    )
     assert manifest["counts"]["messages"] == 2 and manifest["counts"]["documents"] == 2
     assert manifest["missing_uploads"] == []  # the deleted document's file is not wanted
     for entry in manifest["files"]:
@@ -301,7 +335,14 @@ def test_restore_migrates_an_older_schema(settings_for: SettingsFor, tmp_path: P
     assert rows(db_file, "SELECT role FROM messages WHERE id = ?", seeded["message"]) == [
         ("assistant",)
     ]
+    # 0004: messages carry their conversation's owner, the conversation its turns' digest.
+    [(owner, digest)] = rows(db_file, "SELECT owner, turns_digest FROM conversations")
+    assert rows(db_file, "SELECT DISTINCT owner, conversation_id FROM messages") == [
+        (owner, seeded["conversation"])
+    ]
+    assert digest == turns_digest.of_exchange(turns_digest.EMPTY, "q?", "a.")
     assert rows(db_file, "PRAGMA integrity_check") == [("ok",)]
+    assert rows(db_file, "PRAGMA foreign_key_check") == []
     assert not db_file.with_name("vega.db-wal").exists()
 
 

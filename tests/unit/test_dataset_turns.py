@@ -128,6 +128,7 @@ async def test_a_reply_pairs_with_the_last_prompt_before_it(db: Database, alice:
         for i, text in enumerate(("lost", "asked again")):
             repo.add_message(
                 session,
+                owner=alice.key_id,
                 conversation_id=conversation_id,
                 role="user",
                 content=text,
@@ -137,6 +138,7 @@ async def test_a_reply_pairs_with_the_last_prompt_before_it(db: Database, alice:
             )
         repo.add_message(
             session,
+            owner=alice.key_id,
             conversation_id=conversation_id,
             role="assistant",
             content="second answer",
@@ -233,7 +235,14 @@ async def test_annotate_shares_the_feedback_rules_and_scoping(sqlite: Database) 
     bob = principal(add_owner(db, "bob"))
     with pytest.raises(NotFound):
         await service.annotate(bob, reply, Annotation(rating=3))
-    prompt_id = db.call(lambda s: repo.messages(s, conversation_id=conversation_id)[0].id)
+    prompt_id = db.call(
+        lambda s: (
+            repo.messages(
+                s,
+                conversation=repo.get_owned(s, conversation_id=conversation_id, owner=alice.key_id),
+            )[0].id
+        )
+    )
     with pytest.raises(NotFound, match="lists the ids of your replies"):
         await service.annotate(alice, prompt_id, Annotation(rating=3))  # a prompt, not a reply
     with pytest.raises(BadInput, match="limit"):

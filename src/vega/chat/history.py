@@ -63,7 +63,7 @@ class ConversationService:
     async def get(self, conversation_id: str, principal: Principal) -> ConversationDetail:
         def read(session: Session) -> ConversationDetail:
             conv = self._owned(session, conversation_id, principal)
-            rows = repo.messages(session, conversation_id=conv.id)
+            rows = repo.messages(session, conversation=conv)
             cited = documents.sources_of(
                 session, message_ids=[m.id for m in rows if m.role != "user"]
             )
@@ -138,7 +138,7 @@ class ConversationService:
                 request_id=request_id,
             )
             session.commit()
-            return ConversationView.of(conv, repo.count_messages(session, conversation_id=conv.id))
+            return ConversationView.of(conv, repo.count_messages(session, conversation=conv))
 
         return await self._db.run(write, write=True)
 

@@ -29,7 +29,7 @@ from vega.rag.retrieve import Hit, Retriever
 from vega.security.keys import Principal
 from vega.settings import Settings
 from vega.store import conversations as repo
-from vega.store import documents
+from vega.store import documents, turns_digest
 from vega.store.db import Database
 
 log = logging.getLogger(__name__)
@@ -99,11 +99,13 @@ ChatEvent = TurnStarted | SourcesFound | Token | TurnDone
 
 @dataclass(frozen=True, slots=True)
 class _Begun:
+    owner: int
     conversation_id: str
     user_message_id: str
     history: list[Message]
     prompt: str = ""  # a regenerated turn's question, read back from the conversation
     created: datetime | None = None  # ... and when it was asked
+    digest: str = turns_digest.EMPTY  # the conversation's turns digest when the turn began
 
 
 def is_utf8(text: str) -> bool:
@@ -178,7 +180,10 @@ class ChatService:
             hits = await self._retrieve(request, principal)
         else:
             hits = await self._retrieve(request, principal)
-            begun = await self._db.run(lambda s: self._begin(s, request, principal), write=True)
+            follows = await self._follows(request)
+            begun = await self._db.run(
+                lambda s: self._begin(s, request, principal, follows), write=True
+            )
         model = request.model or self._settings.model
         params = GenerationParams(
             model=model,
@@ -312,10 +317,33 @@ class ChatService:
 
     # -- units of work (run in a worker thread) --------------------------------
 
-    def _begin(self, session: Session, request: ChatRequest, principal: Principal) -> _Begun:
-        conversation_id, history = self._conversation(session, request, principal)
+    async def _follows(self, request: ChatRequest) -> str | None:
+        """The digest of the history a turn without a session carries (None: no history).
+
+        Such a turn continues the caller's conversation whose turns are exactly that
+        history (vega.store.turns_digest). Hashed as stored, so masked first; in a worker
+        thread, as masking a long history takes a while.
+        """
+        if request.session_id is not None or not request.history:
+            return None
+        turns = request.history
+
+        def digest() -> str:
+            return turns_digest.of_turns((m.role, self._mask(m.content)) for m in turns)
+
+        return await anyio.to_thread.run_sync(digest)
+
+    def _begin(
+        self,
+        session: Session,
+        request: ChatRequest,
+        principal: Principal,
+        follows: str | None = None,
+    ) -> _Begun:
+        conversation_id, digest, history = self._conversation(session, request, principal, follows)
         user_message_id = repo.add_message(
             session,
+            owner=principal.key_id,
             conversation_id=conversation_id,
             role="user",
             content=self._mask(request.prompt),
@@ -323,33 +351,51 @@ class ChatService:
             status="ok",
         )
         session.commit()
-        return _Begun(conversation_id, user_message_id, history)
+        return _Begun(principal.key_id, conversation_id, user_message_id, history, digest=digest)
 
     def _conversation(
-        self, session: Session, request: ChatRequest, principal: Principal
-    ) -> tuple[str, list[Message]]:
-        """The conversation to write to, and its recent turns (none for a new one)."""
+        self,
+        session: Session,
+        request: ChatRequest,
+        principal: Principal,
+        follows: str | None,
+    ) -> tuple[str, str, list[Message]]:
+        """The conversation to write to, its turns digest, and its recent turns (none for a
+        new one). ``follows``: the digest of the client's history, for a turn without a
+        session that carries one."""
         title = self._mask(_title(request.prompt))
         owner = principal.key_id
         if request.session_id is None:
-            return repo.create(session, owner=owner, title=title), []
+            if follows is not None:
+                found = repo.continued_by(session, owner=owner, digest=follows)
+                if found is not None:
+                    repo.touch(session, owner=owner, conversation_id=found.id)
+                    return found.id, found.turns_digest, []
+                # A new conversation that continues the client's history: the next turn,
+                # which sends this one's history too, finds it.
+                new = repo.create(session, owner=owner, title=title, history_digest=follows)
+                return new, follows, []
+            return repo.create(session, owner=owner, title=title), turns_digest.EMPTY, []
+        # Ids are per key: another key's conversation with this id is not looked at, so a
+        # client-chosen id that someone else uses is as free as one nobody uses.
         conv = repo.get_owned(session, conversation_id=request.session_id, owner=owner)
         if conv is None:
-            if repo.exists(session, conversation_id=request.session_id):
-                raise NotFound(f"No conversation '{request.session_id}'.")  # another's, or deleted
+            if repo.exists(session, conversation_id=request.session_id, owner=owner):
+                raise NotFound(f"No conversation '{request.session_id}'.")  # deleted: restorable
             new = repo.create(session, owner=owner, conversation_id=request.session_id, title=title)
-            return new, []
-        repo.touch(session, conversation_id=conv.id)
+            return new, turns_digest.EMPTY, []
+        repo.touch(session, owner=owner, conversation_id=conv.id)
         if request.history is not None:
-            return conv.id, []  # the client sent the history; the stored one is not re-read
+            # The client sent the history; the stored one is not re-read.
+            return conv.id, conv.turns_digest, []
         limit = 2 * self._settings.history_turns
-        rows = repo.recent_messages(session, conversation_id=conv.id, limit=limit)
+        rows = repo.recent_messages(session, conversation=conv, limit=limit)
         history = [
             Message("user" if row.role == "user" else "assistant", row.content)
             for row in rows
             if row.content and row.role in ("user", "assistant")
         ]
-        return conv.id, history
+        return conv.id, conv.turns_digest, history
 
     def _again(self, session: Session, request: ChatRequest, principal: Principal) -> _Begun:
         """The last question of a conversation and the turns before it, to answer it again."""
@@ -358,7 +404,7 @@ class ChatService:
         if conv is None:
             raise NotFound(f"No conversation '{request.session_id}'.")
         question, earlier = repo.last_question(
-            session, conversation_id=conv.id, limit=2 * self._settings.history_turns
+            session, conversation=conv, limit=2 * self._settings.history_turns
         )
         if question is None:
             raise BadInput("The conversation has no question to answer again.")
@@ -367,7 +413,7 @@ class ChatService:
             for row in earlier
             if row.content and row.role in ("user", "assistant")
         ]
-        return _Begun(conv.id, question.id, history, question.content, question.created)
+        return _Begun(conv.owner, conv.id, question.id, history, question.content, question.created)
 
     def _finish(
         self,
@@ -384,14 +430,20 @@ class ChatService:
         latency_ms: int,
         hits: list[Hit],
     ) -> str:
-        conversation_id = begun.conversation_id
-        if request.regenerate and status == "ok" and begun.created is not None:
-            repo.supersede_answers(session, conversation_id=conversation_id, asked=begun.created)
+        owner, conversation_id = begun.owner, begun.conversation_id
+        # A regenerated question, answered: the answers it had before are superseded.
+        asked = begun.created if request.regenerate and status == "ok" else None
+        if asked is not None:
+            repo.supersede_answers(
+                session, owner=owner, conversation_id=conversation_id, asked=asked
+            )
+        stored_reply = self._mask(reply)
         message_id = repo.add_message(
             session,
+            owner=owner,
             conversation_id=conversation_id,
             role="assistant",
-            content=self._mask(reply),
+            content=stored_reply,
             model=model,
             backend=backend,
             status=status,
@@ -404,7 +456,22 @@ class ChatService:
         if hits:
             sources = [(h.chunk_id, h.document_id, h.rank, h.score) for h in hits]
             documents.add_message_sources(session, message_id=message_id, sources=sources)
-        repo.touch(session, conversation_id=conversation_id)
+        # The digest counts what a client was shown as an answer: an ok reply. An error or
+        # a cancelled reply reached no OpenAI/Ollama client as an assistant message.
+        if asked is not None:
+            repo.touch(session, owner=owner, conversation_id=conversation_id)
+            repo.redigest(session, owner=owner, conversation_id=conversation_id)
+        elif status == "ok":
+            repo.add_exchange_digest(
+                session,
+                owner=owner,
+                conversation_id=conversation_id,
+                before=begun.digest,
+                prompt=self._mask(request.prompt),
+                reply=stored_reply,
+            )
+        else:
+            repo.touch(session, owner=owner, conversation_id=conversation_id)
         session.commit()
         return message_id
 

@@ -1,4 +1,8 @@
-"""Repository: conversations and their messages, always scoped to an owner."""
+"""Repository: conversations and their messages, always scoped to an owner.
+
+A conversation is known by (owner, id): the same id under two keys is two
+conversations, and every message carries its conversation's owner.
+"""
 
 from __future__ import annotations
 
@@ -10,24 +14,45 @@ from typing import Any
 from sqlalchemy import String, bindparam, cast, delete, func, insert, select, update
 from sqlalchemy.orm import Session, aliased
 
+from vega.store import turns_digest
 from vega.store.tables import Base, Conversation, Message, new_id, utcnow
+
+
+def _key(owner: int, conversation_id: str) -> dict[str, Any]:
+    return {"owner": owner, "id": conversation_id}
 
 
 def get_owned(
     session: Session, *, conversation_id: str, owner: int, deleted: bool = False
 ) -> Conversation | None:
-    """The owner's live (or, with ``deleted``, soft-deleted) conversation, or None.
-
-    None also for someone else's: callers answer 404 either way.
-    """
-    conv = session.get(Conversation, conversation_id)
-    if conv is None or conv.owner != owner or (conv.deleted_at is not None) != deleted:
+    """The owner's live (or, with ``deleted``, soft-deleted) conversation, or None."""
+    conv = session.get(Conversation, _key(owner, conversation_id))
+    if conv is None or (conv.deleted_at is not None) != deleted:
         return None
     return conv
 
 
-def exists(session: Session, *, conversation_id: str) -> bool:
-    return session.get(Conversation, conversation_id) is not None
+def exists(session: Session, *, conversation_id: str, owner: int) -> bool:
+    """Whether the owner has a conversation with this id, live or deleted."""
+    return session.get(Conversation, _key(owner, conversation_id)) is not None
+
+
+def continued_by(session: Session, *, owner: int, digest: str) -> Conversation | None:
+    """The owner's live conversation that a client sending history ``digest`` continues.
+
+    Several can match (two conversations that began alike): the most recently active.
+    """
+    query = (
+        select(Conversation)
+        .where(
+            Conversation.owner == owner,
+            Conversation.turns_digest == digest,
+            Conversation.deleted_at.is_(None),
+        )
+        .order_by(Conversation.updated.desc(), Conversation.id)
+        .limit(1)
+    )
+    return session.scalars(query).first()
 
 
 # Writes on the chat hot path are Core statements on the tables (not the ORM
@@ -36,20 +61,42 @@ def exists(session: Session, *, conversation_id: str) -> bool:
 _CONVERSATIONS = Base.metadata.tables["conversations"]
 _INSERT_CONVERSATION = insert(_CONVERSATIONS)
 _INSERT_MESSAGE = insert(Base.metadata.tables["messages"])
-_TOUCH = (
+_THIS_CONVERSATION = (_CONVERSATIONS.c.owner == bindparam("oid")) & (
+    _CONVERSATIONS.c.id == bindparam("cid")
+)
+_TOUCH = update(_CONVERSATIONS).where(_THIS_CONVERSATION).values(updated=bindparam("updated"))
+# Compare-and-set: a turn extends the digest it read, unless another turn got there first.
+_EXTEND = (
     update(_CONVERSATIONS)
-    .where(_CONVERSATIONS.c.id == bindparam("cid"))
-    .values(updated=bindparam("updated"))
+    .where(_THIS_CONVERSATION, _CONVERSATIONS.c.turns_digest == bindparam("before"))
+    .values(updated=bindparam("updated"), turns_digest=bindparam("after"))
 )
 
 
 def create(
-    session: Session, *, owner: int, conversation_id: str | None = None, title: str = ""
+    session: Session,
+    *,
+    owner: int,
+    conversation_id: str | None = None,
+    title: str = "",
+    history_digest: str = turns_digest.EMPTY,
 ) -> str:
-    """Insert a conversation; returns its id."""
+    """Insert a conversation; returns its id.
+
+    ``history_digest``: the digest of the history the client sent with its first turn,
+    when it sent one (the conversation continues that history).
+    """
     conversation_id = conversation_id or new_id()
     now = utcnow()
-    params = {"id": conversation_id, "owner": owner, "title": title, "created": now, "updated": now}
+    params = {
+        "id": conversation_id,
+        "owner": owner,
+        "title": title,
+        "created": now,
+        "updated": now,
+        "history_digest": history_digest,
+        "turns_digest": history_digest,
+    }
     session.execute(_INSERT_CONVERSATION, params)
     return conversation_id
 
@@ -60,7 +107,7 @@ def list_owned(
     """Newest first; ``title`` keeps those whose title contains it (any case)."""
     counts = (
         select(Message.conversation_id, func.count().label("n"))
-        .where(Message.deleted_at.is_(None))
+        .where(Message.owner == owner, Message.deleted_at.is_(None))
         .group_by(Message.conversation_id)
         .subquery()
     )
@@ -77,10 +124,18 @@ def list_owned(
     return [(conv, int(n)) for conv, n in session.execute(query)]
 
 
-def count_messages(session: Session, *, conversation_id: str) -> int:
-    query = select(func.count()).where(
-        Message.conversation_id == conversation_id, Message.deleted_at.is_(None)
-    )
+def _in(owner: int, conversation_id: str) -> Any:
+    """The messages of one conversation."""
+    return (Message.owner == owner) & (Message.conversation_id == conversation_id)
+
+
+def _of(conversation: Conversation) -> Any:
+    """The messages of a loaded conversation."""
+    return _in(conversation.owner, conversation.id)
+
+
+def count_messages(session: Session, *, conversation: Conversation) -> int:
+    query = select(func.count()).where(_of(conversation), Message.deleted_at.is_(None))
     return int(session.scalar(query) or 0)
 
 
@@ -89,7 +144,7 @@ def soft_delete(session: Session, *, conversation: Conversation) -> None:
     conversation.deleted_at = now
     session.execute(
         update(Message)
-        .where(Message.conversation_id == conversation.id, Message.deleted_at.is_(None))
+        .where(_of(conversation), Message.deleted_at.is_(None))
         .values(deleted_at=now)
     )
 
@@ -100,13 +155,59 @@ def restore(session: Session, *, conversation: Conversation) -> None:
     conversation.deleted_at = None
     session.execute(
         update(Message)
-        .where(Message.conversation_id == conversation.id, Message.deleted_at == deleted_at)
+        .where(_of(conversation), Message.deleted_at == deleted_at)
         .values(deleted_at=None)
     )
 
 
-def touch(session: Session, *, conversation_id: str, when: datetime | None = None) -> None:
-    session.execute(_TOUCH, {"cid": conversation_id, "updated": when or utcnow()})
+def touch(
+    session: Session, *, owner: int, conversation_id: str, when: datetime | None = None
+) -> None:
+    session.execute(_TOUCH, {"oid": owner, "cid": conversation_id, "updated": when or utcnow()})
+
+
+def add_exchange_digest(
+    session: Session, *, owner: int, conversation_id: str, before: str, prompt: str, reply: str
+) -> None:
+    """Touch the conversation and add one answered exchange to its digest.
+
+    ``before`` is the digest read when the turn began: one statement when no other turn
+    of the conversation finished meanwhile, else the row is read again, locked.
+    """
+    params = {"oid": owner, "cid": conversation_id, "updated": utcnow(), "before": before}
+    params["after"] = turns_digest.of_exchange(before, prompt, reply)
+    if _matched(session.execute(_EXTEND, params)):
+        return
+    current = session.scalar(
+        select(Conversation.turns_digest)
+        .where(Conversation.owner == owner, Conversation.id == conversation_id)
+        .with_for_update()
+    )
+    if current is None:
+        return  # purged meanwhile: nothing to keep a digest of
+    params |= {"before": current, "after": turns_digest.of_exchange(current, prompt, reply)}
+    session.execute(_EXTEND, params)
+
+
+def _matched(result: Any) -> int:
+    """Rows an UPDATE matched (``Session.execute`` is typed as returning any ``Result``)."""
+    return int(result.rowcount)
+
+
+def redigest(session: Session, *, owner: int, conversation_id: str) -> None:
+    """Recompute the digest from the stored rows (after answers were superseded)."""
+    conversation = session.get(Conversation, _key(owner, conversation_id), with_for_update=True)
+    if conversation is None:
+        return
+    rows = session.execute(
+        select(Message.role, Message.content, Message.status)
+        .where(_of(conversation), Message.deleted_at.is_(None))
+        .order_by(Message.created, Message.id)
+    )
+    conversation.turns_digest = turns_digest.of_stored(
+        ((role, content, status) for role, content, status in rows),
+        start=conversation.history_digest,
+    )
 
 
 def add_message(session: Session, **fields: Any) -> str:
@@ -117,22 +218,22 @@ def add_message(session: Session, **fields: Any) -> str:
     return str(fields["id"])
 
 
-def messages(session: Session, *, conversation_id: str) -> list[Message]:
+def messages(session: Session, *, conversation: Conversation) -> list[Message]:
     query = (
         select(Message)
-        .where(Message.conversation_id == conversation_id, Message.deleted_at.is_(None))
+        .where(_of(conversation), Message.deleted_at.is_(None))
         .order_by(Message.created, Message.id)
     )
     return list(session.scalars(query))
 
 
-def recent_messages(session: Session, *, conversation_id: str, limit: int) -> list[Message]:
+def recent_messages(session: Session, *, conversation: Conversation, limit: int) -> list[Message]:
     """The last ``limit`` live messages, oldest first (short-term memory)."""
     if limit <= 0:
         return []
     query = (
         select(Message)
-        .where(Message.conversation_id == conversation_id, Message.deleted_at.is_(None))
+        .where(_of(conversation), Message.deleted_at.is_(None))
         .order_by(Message.created.desc(), Message.id.desc())
         .limit(limit)
     )
@@ -140,13 +241,13 @@ def recent_messages(session: Session, *, conversation_id: str, limit: int) -> li
 
 
 def last_question(
-    session: Session, *, conversation_id: str, limit: int
+    session: Session, *, conversation: Conversation, limit: int
 ) -> tuple[Message | None, list[Message]]:
     """The conversation's last live user message and up to ``limit`` live messages before it."""
     question = session.scalars(
         select(Message)
         .where(
-            Message.conversation_id == conversation_id,
+            _of(conversation),
             Message.role == "user",
             Message.deleted_at.is_(None),
         )
@@ -158,7 +259,7 @@ def last_question(
     earlier = (
         select(Message)
         .where(
-            Message.conversation_id == conversation_id,
+            _of(conversation),
             Message.deleted_at.is_(None),
             Message.created < question.created,
         )
@@ -168,12 +269,14 @@ def last_question(
     return question, list(reversed(list(session.scalars(earlier))))
 
 
-def supersede_answers(session: Session, *, conversation_id: str, asked: datetime) -> None:
+def supersede_answers(
+    session: Session, *, owner: int, conversation_id: str, asked: datetime
+) -> None:
     """Soft-delete the answers given after the question asked at ``asked`` (regenerated)."""
     session.execute(
         update(Message)
         .where(
-            Message.conversation_id == conversation_id,
+            _in(owner, conversation_id),
             Message.role == "assistant",
             Message.deleted_at.is_(None),
             Message.created > asked,
@@ -182,10 +285,16 @@ def supersede_answers(session: Session, *, conversation_id: str, asked: datetime
     )
 
 
+# Joins name both columns: an id alone may be another key's conversation.
+_CONVERSATION_OF_MESSAGE = (Conversation.owner == Message.owner) & (
+    Conversation.id == Message.conversation_id
+)
+
+
 def message_owned(session: Session, *, message_id: str, owner: int) -> Message | None:
     query = (
         select(Message)
-        .join(Conversation, Conversation.id == Message.conversation_id)
+        .join(Conversation, _CONVERSATION_OF_MESSAGE)
         .where(
             Message.id == message_id,
             Conversation.owner == owner,
@@ -202,7 +311,7 @@ def recent_assistant_messages(
     """Newest assistant replies of the owner: each one closes an exchange."""
     query = (
         select(Message)
-        .join(Conversation, Conversation.id == Message.conversation_id)
+        .join(Conversation, _CONVERSATION_OF_MESSAGE)
         .where(
             Conversation.owner == owner,
             Conversation.deleted_at.is_(None),
@@ -213,7 +322,7 @@ def recent_assistant_messages(
         .limit(limit)
     )
     if conversation_id is not None:
-        query = query.where(Message.conversation_id == conversation_id)
+        query = query.where(_in(owner, conversation_id))
     return list(session.scalars(query))
 
 
@@ -224,7 +333,7 @@ def previous_user_messages(session: Session, *, replies: Sequence[Message]) -> d
         query = (
             select(Message)
             .where(
-                Message.conversation_id == reply.conversation_id,
+                _in(reply.owner, reply.conversation_id),
                 Message.role == "user",
                 Message.created <= reply.created,
                 Message.id != reply.id,
@@ -239,15 +348,22 @@ def previous_user_messages(session: Session, *, replies: Sequence[Message]) -> d
 
 def purge_before(session: Session, *, cutoff: datetime) -> int:
     """Hard-delete conversations deleted, or last active, before ``cutoff``; returns how many."""
-    doomed = select(Conversation.id).where(
+    doomed = select(Conversation.owner, Conversation.id).where(
         (Conversation.deleted_at < cutoff) | (Conversation.updated < cutoff)
     )
-    ids = list(session.scalars(doomed))
-    for start in range(0, len(ids), 500):  # keep each IN list small on both databases
-        batch = ids[start : start + 500]
-        session.execute(delete(Message).where(Message.conversation_id.in_(batch)))
-        session.execute(delete(Conversation).where(Conversation.id.in_(batch)))
-    return len(ids)
+    by_owner: dict[int, list[str]] = {}
+    for owner, conversation_id in session.execute(doomed):
+        by_owner.setdefault(owner, []).append(conversation_id)
+    for owner, ids in by_owner.items():
+        for start in range(0, len(ids), 500):  # keep each IN list small on both databases
+            batch = ids[start : start + 500]
+            session.execute(
+                delete(Message).where(Message.owner == owner, Message.conversation_id.in_(batch))
+            )
+            session.execute(
+                delete(Conversation).where(Conversation.owner == owner, Conversation.id.in_(batch))
+            )
+    return sum(len(ids) for ids in by_owner.values())
 
 
 # --- turns: a prompt and the reply to it (curation and datasets) -----------------------
@@ -263,6 +379,7 @@ def _prompt_of_reply() -> Any:
     return (
         select(earlier.id)
         .where(
+            earlier.owner == Message.owner,
             earlier.conversation_id == Message.conversation_id,
             earlier.role == "user",
             earlier.deleted_at.is_(None),
@@ -309,7 +426,7 @@ def turns(
     prompt = aliased(Message)
     query = (
         select(prompt, Message)
-        .join(Conversation, Conversation.id == Message.conversation_id)
+        .join(Conversation, _CONVERSATION_OF_MESSAGE)
         .join(prompt, prompt.id == _prompt_of_reply())
         .where(
             Conversation.owner == owner,
@@ -321,7 +438,7 @@ def turns(
         .order_by(Message.created, Message.id)
     )
     if conversation_id is not None:
-        query = query.where(Message.conversation_id == conversation_id)
+        query = query.where(_in(owner, conversation_id))
     if source is not None:
         query = query.where(Message.source == source)
     if rating is not None:

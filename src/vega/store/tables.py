@@ -17,10 +17,12 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     LargeBinary,
     MetaData,
+    PrimaryKeyConstraint,
     String,
     Text,
     UniqueConstraint,
@@ -84,22 +86,44 @@ class ApiKey(Base):
 
 
 class Conversation(Base):
-    __tablename__ = "conversations"
+    """A conversation is known by (owner, id): ids are chosen by clients (``session_id``),
+    so each key has its own namespace and no key can take, or probe, another's id."""
 
-    id: Mapped[str] = mapped_column(String(64), primary_key=True, default=new_id)
-    owner: Mapped[int] = mapped_column(ForeignKey("api_keys.id"), index=True)
+    __tablename__ = "conversations"
+    __table_args__ = (
+        PrimaryKeyConstraint("owner", "id"),
+        # Finding the conversation a client's history continues (vega.store.turns_digest).
+        Index("ix_conversations_owner_turns_digest", "owner", "turns_digest"),
+    )
+
+    owner: Mapped[int] = mapped_column(ForeignKey("api_keys.id"))
+    id: Mapped[str] = mapped_column(String(64), default=new_id)
     title: Mapped[str] = mapped_column(String(200), default="")
     created: Mapped[datetime] = mapped_column(default=utcnow)
     updated: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     deleted_at: Mapped[datetime | None] = mapped_column(default=None)
+    # The digest of the history a client sent with the request that created the
+    # conversation (empty when it started fresh), and of that history followed by the
+    # conversation's answered exchanges: what a client continuing it sends next.
+    history_digest: Mapped[str] = mapped_column(String(64), default="")
+    turns_digest: Mapped[str] = mapped_column(String(64), default="")
 
 
 class Message(Base):
     __tablename__ = "messages"
-    __table_args__ = (Index("ix_messages_conversation_created", "conversation_id", "created"),)
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["owner", "conversation_id"],
+            ["conversations.owner", "conversations.id"],
+            ondelete="CASCADE",
+        ),
+        Index("ix_messages_conversation_created", "owner", "conversation_id", "created"),
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
-    conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
+    # With conversation_id, the conversation's key: ids are only unique per owner.
+    owner: Mapped[int] = mapped_column(Integer)
+    conversation_id: Mapped[str] = mapped_column(String(64))
     role: Mapped[str] = mapped_column(String(16))
     content: Mapped[str] = mapped_column(Text, default="")
     created: Mapped[datetime] = mapped_column(default=utcnow)

@@ -8,8 +8,9 @@ replace the default system prompt.
 
 Which stored conversation a turn belongs to: the ``X-Vega-Session`` header names it
 (created if new, as ``session_id`` does on ``POST /chat``); else an OpenAI ``user``
-field maps to one conversation per (key, user); else each request is a conversation
-of its own.
+field maps to one conversation per (key, user); else the turn continues the caller's
+conversation whose answered turns are exactly the history it carries (see
+vega.store.turns_digest), or starts a new one.
 """
 
 from __future__ import annotations
@@ -48,8 +49,9 @@ def conversation_for(*, header: str | None, user: str | None, owner: int) -> str
     if header:
         return header
     if user:
-        # Hashed: the user field may be an e-mail address, and ids are global, so it is
-        # scoped to the key (two keys with the same user get two conversations).
+        # Hashed: the user field may be an e-mail address. Ids are per key, so the owner
+        # in the hash no longer keeps keys apart; it stays so that conversations made
+        # before ids were scoped keep being continued.
         digest = hashlib.sha256(f"{owner}:{user}".encode()).hexdigest()[:32]
         return USER_CONVERSATION_PREFIX + digest
     return None
