@@ -240,13 +240,20 @@ def test_the_user_field_and_the_session_header_group_turns(
         )
         assert response.headers["x-vega-session"] == named
     assert len(messages_of(server.data_dir, named)) == 4
-    # A conversation of another key stays out of reach.
-    with pytest.raises(openai.NotFoundError):
-        other_key.chat.completions.create(
-            model="llama3.2",
-            messages=[{"role": "user", "content": "hi"}],
-            extra_headers={"X-Vega-Session": named},
-        )
+    # Ids are per key: the same header from another key names that key's own conversation,
+    # and the first key's stays out of reach (nothing is added to it).
+    theirs = other_key.chat.completions.with_raw_response.create(
+        model="llama3.2",
+        messages=[{"role": "user", "content": "hi"}],
+        extra_headers={"X-Vega-Session": named},
+    )
+    assert theirs.headers["x-vega-session"] == named
+    owners = db_rows(
+        server.data_dir,
+        "SELECT owner, count(*) AS n FROM messages WHERE conversation_id = ? GROUP BY owner",
+        named,
+    )
+    assert sorted(row["n"] for row in owners) == [2, 4]
 
 
 def test_sync_streaming_sends_tokens_in_order_then_usage(
