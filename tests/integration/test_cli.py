@@ -353,9 +353,10 @@ def test_doctor_exits_2_with_a_fix_when_the_backend_is_down(tmp_path: Path) -> N
 # --- errors -------------------------------------------------------------------------
 
 
-def test_chat_in_another_keys_session_is_exit_1_with_one_error_line(
+def test_chat_with_another_keys_session_id_makes_the_cli_owners_own(
     server: VegaServer, env: dict[str, str]
 ) -> None:
+    """Conversation ids are per key: another key's id is as free as an unused one."""
     created = run_cli(["keys", "create", f"dave-{uuid.uuid4().hex[:6]}"], env)
     assert created.returncode == 0
     dave = {"X-API-Key": created.stdout.strip()}
@@ -363,15 +364,17 @@ def test_chat_in_another_keys_session_is_exit_1_with_one_error_line(
     assert theirs.status_code == 200
     session_id = theirs.json()["session_id"]
     before = messages_of(server.data_dir, session_id)
+    prompt = unique("my own")
 
-    result = run_cli(["chat", unique("let me in"), "--session", session_id], env)
+    result = run_cli(["chat", prompt, "--session", session_id], env)
 
-    line = assert_one_error_line(result, 1)
-    assert session_id in line
-    assert result.stdout == ""
-    assert messages_of(server.data_dir, session_id) == before
-    history = run_cli(["history", "--session", session_id], env)
-    assert_one_error_line(history, 1)
+    assert result.returncode == 0, result.stderr
+    assert [
+        m for m in messages_of(server.data_dir, session_id) if m["owner"] == before[0]["owner"]
+    ] == before
+    history = run_cli(["history", "--session", session_id, "--json"], env)
+    assert history.returncode == 0, history.stderr
+    assert [e["prompt"] for e in json.loads(history.stdout)] == [prompt]
     assert_still_serving(server)
 
 
