@@ -72,12 +72,12 @@ def split_host(value: str) -> tuple[str, str | None]:
     (an IPv6 literal keeps its brackets); raises ValueError for anything else."""
     match = _HOST.fullmatch(value)
     if match is None:
-        raise ValueError(value)
+        raise ValueError(f"not a host[:port]: {value!r}")
     name = match["name"].lower()
     if name.endswith(".") and not name.startswith("["):
         name = name[:-1]
     if not name or len(name) > LONGEST_NAME:
-        raise ValueError(value)
+        raise ValueError(f"not a host[:port]: {value!r}")
     return name, match["port"] or None
 
 
@@ -156,8 +156,11 @@ class AllowedHosts:
             if scope.get("http_version") == "1.0":
                 return None  # HTTP/1.0 had no Host; no browser leaves it out
             return Refusal(400, "bad_request", "The request has no Host header.")
+        raw = values[0].decode("latin-1").strip()
+        if not raw:
+            return Refusal(400, "bad_request", "The Host header is empty.")
         try:
-            name, port = split_host(values[0].decode("latin-1").strip())
+            name, port = split_host(raw)
         except ValueError:
             return Refusal(
                 400, "bad_request", "The Host header is not a host name with an optional port."

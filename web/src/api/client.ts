@@ -114,13 +114,15 @@ export const api = {
   checkKey: (key: string) => json<Conversation[]>('/conversations', { key, query: { limit: 1 } }),
 
   readiness: async (): Promise<Readiness> => {
-    // Public; 503 still has the body (the database is down).
+    // Public, but only states without a key (names, model and detail come with one);
+    // 503 still has the body (the database is down).
     let response: Response;
     try {
-      response = await fetch('/readyz', { headers: { Accept: 'application/json' } });
+      response = await fetch('/readyz', { headers: { Accept: 'application/json', ...authHeaders() } });
     } catch {
       throw ApiError.network();
     }
+    if (response.status === 401 && auth.key) auth.expired();
     const body = (await response.json().catch(() => null)) as Readiness | null;
     if (body && typeof body === 'object' && 'backend' in body) return body;
     throw ApiError.fromBody(response.status, body);

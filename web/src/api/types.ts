@@ -52,7 +52,8 @@ export interface ConversationDetail extends Conversation {
 export interface Readiness {
   status: 'ok' | 'unavailable';
   database: boolean;
-  backend: { name: string; ok: boolean; detail?: string; model?: string; breaker?: string };
+  // Without a key, /readyz gives states only: no name, detail, model or embedder name.
+  backend: { name?: string; ok: boolean; detail?: string; model?: string; breaker?: string };
   embedder: { name?: string; backend?: string; loaded?: boolean };
 }
 

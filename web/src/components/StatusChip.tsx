@@ -1,5 +1,6 @@
-// The model the server talks to, from GET /readyz (public): its name, "retrieval-only"
-// without a model, or what is wrong and how to fix it.
+// The model the server talks to, from GET /readyz (asked with the key: without one it
+// tells states only): its name, "retrieval-only" without a model, or what is wrong and
+// how to fix it.
 
 import { useEffect, useRef, useState, useSyncExternalStore } from 'react';
 import { api } from '../api/client';
@@ -86,7 +87,7 @@ export function StatusChip() {
   if (current.state === 'ok') {
     const retrievalOnly = current.body.backend.name === 'none';
     tone = retrievalOnly ? 'muted' : 'ok';
-    label = retrievalOnly ? 'retrieval-only' : (current.body.backend.model ?? current.body.backend.name);
+    label = retrievalOnly ? 'retrieval-only' : (current.body.backend.model ?? current.body.backend.name ?? 'Model ready');
   } else if (current.state === 'down') {
     tone = 'down';
     label = body ? (body.database ? 'Model unreachable' : 'Database down') : 'Server unreachable';
@@ -113,8 +114,12 @@ export function StatusChip() {
           {current.state === 'checking' && <p>Checking the server…</p>}
           {body && (
             <dl className="status-list">
-              <dt>Backend</dt>
-              <dd>{body.backend.name === 'none' ? 'none (retrieval-only)' : body.backend.name}</dd>
+              {body.backend.name && (
+                <>
+                  <dt>Backend</dt>
+                  <dd>{body.backend.name === 'none' ? 'none (retrieval-only)' : body.backend.name}</dd>
+                </>
+              )}
               {body.backend.model && body.backend.name !== 'none' && (
                 <>
                   <dt>Model</dt>
