@@ -19,8 +19,8 @@ point at this machine:
   any other, and refused unless listed;
 - the bound address when it is a name (``VEGA_HOST``);
 - the names in ``VEGA_ALLOWED_HOSTS``: exact, any case, a trailing dot ignored; an entry
-  with a port matches that port only; ``*`` answers any host (which DNS rebinding can
-  then abuse).
+  with a port matches that port only; ``*`` answers any well-formed host (which DNS
+  rebinding can then abuse).
 
 Case does not matter and one trailing dot is ignored everywhere (``LOCALHOST``,
 ``localhost.``); the port does not matter either (a proxy may change it), except for
