@@ -17,7 +17,6 @@ PUBLIC = {
     "/readyz",
     "/metrics",
     "/docs",
-    "/docs/oauth2-redirect",
     "/redoc",
     "/openapi.json",
 }
