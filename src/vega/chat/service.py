@@ -103,8 +103,10 @@ class _Begun:
     conversation_id: str
     user_message_id: str
     history: list[Message]
-    prompt: str = ""  # a regenerated turn's question, read back from the conversation
-    created: datetime | None = None  # ... and when it was asked
+    # The question as stored (masked); for a regenerated turn, read back from the
+    # conversation, with the time it was asked.
+    prompt: str = ""
+    created: datetime | None = None
     digest: str = turns_digest.EMPTY  # the conversation's turns digest when the turn began
 
 
@@ -341,17 +343,20 @@ class ChatService:
         follows: str | None = None,
     ) -> _Begun:
         conversation_id, digest, history = self._conversation(session, request, principal, follows)
+        asked = self._mask(request.prompt)
         user_message_id = repo.add_message(
             session,
             owner=principal.key_id,
             conversation_id=conversation_id,
             role="user",
-            content=self._mask(request.prompt),
+            content=asked,
             source=request.source,
             status="ok",
         )
         session.commit()
-        return _Begun(principal.key_id, conversation_id, user_message_id, history, digest=digest)
+        return _Begun(
+            principal.key_id, conversation_id, user_message_id, history, asked, digest=digest
+        )
 
     def _conversation(
         self,
@@ -467,7 +472,7 @@ class ChatService:
                 owner=owner,
                 conversation_id=conversation_id,
                 before=begun.digest,
-                prompt=self._mask(request.prompt),
+                prompt=begun.prompt,
                 reply=stored_reply,
             )
         else:
