@@ -146,7 +146,7 @@ def test_localhost_ip_literals_and_allowed_names_are_answered(
     status, body = raw_exchange(server, http_get(server, "/readyz", [host]))
     assert status == 200, (host, body[:300])
     assert json.loads(body)["database"] is True
-    assert [r.path for r in fake_llm.state.requests] == ["/api/version"]
+    assert fake_llm.state.requests, "an answered /readyz probes the model server"
 
 
 @pytest.mark.parametrize("hosts", [*MALFORMED, ["localhost", "localhost"], []])
@@ -170,7 +170,7 @@ def test_websocket_handshake_to_a_foreign_name_is_refused(server: VegaServer, ho
     assert json.loads(body)["error"]["code"] == "misdirected_request"
 
 
-@pytest.mark.parametrize("hosts", [["a@localhost"], [""], ["localhost", "localhost"]])
+@pytest.mark.parametrize("hosts", [["a@localhost"], [""], ["localhost", "localhost"], []])
 def test_websocket_handshake_with_a_malformed_host_is_refused(
     server: VegaServer, hosts: list[str]
 ) -> None:
@@ -178,7 +178,10 @@ def test_websocket_handshake_with_a_malformed_host_is_refused(
     assert status == 400
 
 
-@pytest.mark.parametrize("host", ["localhost", "LOCALHOST.", "[::1]:8000", "vega.example.org"])
+@pytest.mark.parametrize(
+    "host",
+    ["localhost", "LOCALHOST.", "[::1]:8000", "0.0.0.0:8000", "vega.example.org"],
+)
 def test_websocket_handshake_to_an_allowed_host_opens(server: VegaServer, host: str) -> None:
     status, _ = raw_exchange(server, ws_handshake(server, [host]))
     assert status == 101
