@@ -248,6 +248,11 @@ def test_root_is_the_ui_whatever_the_client_accepts(server: VegaServer, accept: 
     assert "script-src 'self'" in page.headers["content-security-policy"]
     head = httpx.head(server.url + "/", headers=headers, timeout=10)
     assert head.status_code == 200 and head.content == b""
+    # No Accept header at all (httpx always sends one), and HEAD, over a raw socket.
+    for method in ("GET", "HEAD"):
+        raw = f"{method} / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+        status, body = raw_exchange(server, raw.encode())
+        assert status == 200 and (method == "HEAD" or b'<div id="root">' in body)
     # Other unknown paths keep JSON 404s for programs.
     missing = httpx.get(server.url + "/nothing-here", headers=headers, timeout=10)
     assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found"
