@@ -16,8 +16,10 @@ routes hidden from it (/livez, /metrics, the UI's pages, the catch-alls under /v
 
 from __future__ import annotations
 
+import copy
+import json
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +27,9 @@ import httpx
 import pytest
 import schemathesis
 from fastapi import FastAPI
-from hypothesis import HealthCheck, settings
+from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from schemathesis.checks import (
     content_type_conformance,
     negative_data_rejection,
@@ -34,6 +38,7 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 from schemathesis.config import SchemathesisConfig
+from schemathesis.generation import GenerationMode
 
 from tests.conftest import TEST_KEY, Api
 from tests.fakes.backends import ScriptedBackend, plugins_with
@@ -262,3 +267,76 @@ async def test_answers_about_real_data_match_the_schema(api: Api) -> None:
     assert r.status_code == 403 and isinstance(r.json()["error"], str)
     r = conforms(await c.get("/models", headers=api.auth("wrong")), "GET", "/models")
     assert r.status_code == 401
+
+
+# --- text that is not Unicode, at any depth --------------------------------------------
+# The fuzzer draws strings that UTF-8 can encode, so it never sends a lone surrogate
+# ("\ud800", valid JSON), which is where a review found 500s: a `stop` list, Ollama's
+# `options.stop`, an embeddings `input` list. Here every operation with a JSON body gets
+# valid bodies with one string, at any depth (or a field of its own), made a lone
+# surrogate: the answer must be a 4xx that says so, never a 5xx.
+
+LONE_SURROGATE = "\ud800"
+JSON_OPERATIONS = [
+    pytest.param(op.ok(), id=op.ok().label)
+    for op in schema.get_all_operations()
+    if "application/json" in op.ok().get_request_payload_content_types()
+]
+
+
+def _poisoned(body: Any, pick: int) -> Any:
+    """``body`` with one of its strings, chosen by ``pick``, replaced by a lone surrogate;
+    a body without strings gets one in a field (or an element) of its own."""
+    found: list[tuple[Any, Any]] = []  # (container, key) of every string
+
+    def walk(value: Any) -> None:
+        items = value.items() if isinstance(value, dict) else enumerate(value)
+        for key, child in list(items):
+            if isinstance(child, str):
+                found.append((value, key))
+            elif isinstance(child, dict | list):
+                walk(child)
+
+    if isinstance(body, dict | list):
+        walk(body)
+    if found:
+        container, key = found[pick % len(found)]
+        container[key] = LONE_SURROGATE + container[key]
+    elif isinstance(body, dict):
+        body["note"] = LONE_SURROGATE
+    else:
+        body = {"note": LONE_SURROGATE}
+    return body
+
+
+@pytest.fixture
+def fuzz_client(fuzz_app: FastAPI) -> Iterator[TestClient]:
+    """The app, started once for all of a test's examples (the lifespan runs here)."""
+    with TestClient(fuzz_app, base_url="http://localhost") as client:
+        yield client
+
+
+@pytest.mark.parametrize("operation", JSON_OPERATIONS)
+@settings(
+    max_examples=15,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(data=st.data())
+def test_a_lone_surrogate_anywhere_in_a_body_is_a_clear_4xx(
+    operation: Any, data: st.DataObject, fuzz_client: TestClient
+) -> None:
+    case = data.draw(operation.as_strategy(generation_mode=GenerationMode.POSITIVE))
+    body = _poisoned(copy.deepcopy(case.body), data.draw(st.integers(0, 1000)))
+    response = fuzz_client.request(
+        case.method,
+        case.formatted_path,
+        params=case.query,
+        # ASCII JSON: "\ud800" travels as the escape a client would send.
+        content=json.dumps(body),
+        headers={"Content-Type": "application/json", "X-API-Key": TEST_KEY},
+    )
+    assert response.status_code in (400, 422), (body, response.status_code, response.text)
+    assert "not valid Unicode" in response.text, response.text

@@ -2,24 +2,55 @@
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Self
 
 from fastapi import Query
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ModelWrapValidatorHandler,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 
 from vega.chat.service import SESSION_ID, ChatRequest, Source, TurnDone, is_utf8
 from vega.llm.base import Usage
 
+# Every piece of text in a body (RequestBody checks them all, at every depth): JSON can
+# carry lone surrogates ("\ud800") that no database stores, no UTF-8 encoder writes and
+# no model server accepts, so they are refused with the body, before any field is used.
+Text = str
 
-def _valid_unicode(value: str) -> str:
-    if not is_utf8(value):
-        raise ValueError("not valid Unicode text (unpaired surrogates)")
-    return value
+
+def invalid_text_at(value: Any) -> str | None:
+    """Where in a decoded JSON value a string (or an object key) is not valid Unicode:
+    a dotted path (``messages.0.content``, ``""`` for the value itself), or None.
+
+    Iterative: a body may nest as deep as the JSON parser allowed.
+    """
+    stack: list[tuple[Any, str]] = [(value, "")]
+    while stack:
+        item, path = stack.pop()
+        if isinstance(item, str):
+            if not item.isascii() and not is_utf8(item):
+                return path
+        elif isinstance(item, dict):
+            for key, child in item.items():
+                where = f"{path}.{key}" if path else str(key)
+                if isinstance(key, str) and not key.isascii() and not is_utf8(key):
+                    return path or "(a field name)"
+                stack.append((child, where))
+        elif isinstance(item, list | tuple):
+            stack.extend((child, f"{path}.{i}" if path else str(i)) for i, child in enumerate(item))
+    return None
 
 
-# Every free-text input: JSON can carry lone surrogates ("\ud800") that no database stores.
-Text = Annotated[str, AfterValidator(_valid_unicode)]
+# Set while a body's outermost model validates, so nested models do not walk it again.
+_checked_body: ContextVar[bool] = ContextVar("vega_checked_body", default=False)
 
 # Paging: SQL's OFFSET takes a 64-bit integer, so an unbounded one turns a huge number
 # into a database error (a 500) instead of a 422.
@@ -45,6 +76,26 @@ class RequestBody(BaseModel):
     Integer fields are ``Integer``, which takes ``3.0`` as ``3``."""
 
     model_config = ConfigDict(strict=True)
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _unicode_text(cls, data: Any, handler: ModelWrapValidatorHandler[Self]) -> Self:
+        """Refuse text that is not valid Unicode anywhere in the body, once, at the top."""
+        if _checked_body.get():
+            return handler(data)
+        where = invalid_text_at(data)
+        if where is not None:
+            # The path goes in the message: an error here has no location of its own.
+            raise PydanticCustomError(
+                "invalid_unicode",
+                "{where}: not valid Unicode text (unpaired surrogates)",
+                {"where": where or "body"},
+            )
+        token = _checked_body.set(True)
+        try:
+            return handler(data)
+        finally:
+            _checked_body.reset(token)
 
 
 class ChatIn(RequestBody):
