@@ -44,6 +44,8 @@ PUBLIC = {
     ("GET", "/openapi.json"),
     ("GET", "/docs"),
     ("GET", "/redoc"),
+    # Ollama clients probe it before anything else (Open WebUI's connection check).
+    ("GET", "/api/version"),
 }
 
 
@@ -237,9 +239,10 @@ def calls(owned: dict[str, str]) -> dict[tuple[str, str], dict[str, Any]]:
         ("POST", "/v1/chat/completions"): {
             "json": {"model": "llama3.2", "messages": [{"role": "user", "content": "hi"}]}
         },
+        ("POST", "/v1/completions"): {"json": {"model": "llama3.2", "prompt": "hi"}},
         ("POST", "/v1/embeddings"): {"json": {"model": "fake-embed", "input": "hi"}},
         **{
-            (method, "/v1/{rest:path}"): {"path": "/v1/completions"}
+            (method, "/v1/{rest:path}"): {"path": "/v1/nothing-here"}
             for method in ("GET", "POST", "PUT", "PATCH", "DELETE")
         },
         ("GET", "/api/tags"): {},
@@ -250,7 +253,6 @@ def calls(owned: dict[str, str]) -> dict[tuple[str, str], dict[str, Any]]:
         ("POST", "/api/embed"): {"json": {"model": "fake-embed", "input": "hi"}},
         ("POST", "/api/embeddings"): {"json": {"model": "fake-embed", "prompt": "hi"}},
         ("POST", "/api/show"): {"json": {"model": f"vega-rag/{PRIVATE_COLLECTION}"}},
-        ("GET", "/api/version"): {},
         ("GET", "/api/ps"): {},
         ("POST", "/api/pull"): {"json": {"model": "evil"}},
         ("POST", "/api/push"): {"json": {"model": "evil"}},
@@ -504,6 +506,10 @@ STREAMS = {
         "/api/chat",
         lambda p: {"model": "llama3.2", "messages": [{"role": "user", "content": p}]},
     ),
+    "openai-text": (
+        "/v1/completions",
+        lambda p: {"model": "llama3.2", "stream": True, "prompt": p},
+    ),
 }
 
 
@@ -548,7 +554,7 @@ async def test_revoking_a_key_ends_its_open_stream_within_5_s(
     if kind == "sse":
         name_, data = parse_sse(text)[-1]
         assert name_ == "error" and data["error"]["code"] == "unauthorized"
-    elif kind == "openai":
+    elif kind.startswith("openai"):
         assert "data: [DONE]" not in text
     else:
         assert json.loads(text.strip().splitlines()[-1])["error"]

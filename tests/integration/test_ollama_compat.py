@@ -72,8 +72,17 @@ def test_tags_show_and_version(server: VegaServer) -> None:
         sdk.show("no-such-model")
     assert missing.value.status_code == 404
     assert sdk.ps().models == []
-    version = httpx.get(server.url + "/api/version", headers=server.headers).json()
-    assert version["version"].count(".") == 2 and version["vega"]
+
+
+def test_the_version_answers_without_a_key(server: VegaServer, fake_llm: FakeLLM) -> None:
+    # Open WebUI's Ollama connection check and model list start here, with no key.
+    for headers in ({}, server.headers, {"Authorization": "Bearer vega-wrong"}):
+        answer = httpx.get(server.url + "/api/version", headers=headers)
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["version"].count(".") == 2 and answer.json()["vega"]
+    # It is the only thing under /api that does.
+    assert httpx.get(server.url + "/api/tags").status_code == 401
+    assert fake_llm.state.requests == []  # answered by Vega, not asked of the model server
 
 
 # --- chat and generate ------------------------------------------------------------------
@@ -254,6 +263,41 @@ def test_an_empty_request_loads_the_model_without_a_turn(
     assert chat_bodies(fake_llm) == []
 
 
+@pytest.mark.parametrize(
+    ("keep_alive", "reason"),
+    [
+        *[(zero, "unload") for zero in (0, 0.0, "0", "0s", "0m0s")],
+        *[(kept, "load") for kept in ("5m", -1, "1h30m", 300)],
+    ],
+)
+def test_keep_alive_zero_with_nothing_to_answer_unloads(
+    server: VegaServer, fake_llm: FakeLLM, keep_alive: float | str, reason: str
+) -> None:
+    before = db_rows(server.data_dir, "SELECT count(*) AS n FROM messages")[0]["n"]
+    sdk = client(server)
+
+    chatted = sdk.chat(model="llama3.2", messages=[], keep_alive=keep_alive)
+    generated = sdk.generate(model="llama3.2", keep_alive=keep_alive)
+
+    assert (chatted.done, chatted.done_reason) == (True, reason)
+    assert (generated.done, generated.done_reason) == (True, reason)
+    assert chatted.message.content == "" and generated.response == ""
+    assert db_rows(server.data_dir, "SELECT count(*) AS n FROM messages")[0]["n"] == before
+    assert fake_llm.state.requests == []
+
+
+def test_a_keep_alive_ollama_would_refuse_is_a_400(server: VegaServer) -> None:
+    for keep_alive in ("soon", "5 minutes", "", True, [0]):
+        for path in ("/api/chat", "/api/generate"):
+            refused = httpx.post(
+                server.url + path,
+                json={"model": "llama3.2", "keep_alive": keep_alive},
+                headers=server.headers,
+            )
+            assert refused.status_code == 400, (keep_alive, refused.text)
+            assert refused.json()["error"].startswith("keep_alive")
+
+
 def test_hanging_up_mid_stream_cancels_upstream_and_stores_cancelled(
     server: VegaServer, fake_llm: FakeLLM
 ) -> None:
@@ -356,6 +400,37 @@ def test_errors_come_in_ollamas_shape(server: VegaServer, fake_llm: FakeLLM) -> 
     assert missing.status_code == 404 and isinstance(missing.json()["error"], str)
     wrong_method = httpx.get(server.url + "/api/chat", headers=server.headers)
     assert wrong_method.status_code == 405 and isinstance(wrong_method.json()["error"], str)
+
+
+def test_tool_calling_is_refused_on_both_wires_until_vega_does_it(
+    server: VegaServer, fake_llm: FakeLLM
+) -> None:
+    tool = {
+        "type": "function",
+        "function": {
+            "name": "get_weather",
+            "description": "The weather in a city",
+            "parameters": {"type": "object", "properties": {"city": {"type": "string"}}},
+        },
+    }
+    prompt = unique("what is the weather in Paris?")
+    message = [{"role": "user", "content": prompt}]
+    before = db_rows(server.data_dir, "SELECT count(*) AS n FROM messages")[0]["n"]
+
+    with pytest.raises(ollama.ResponseError) as on_ollama:
+        client(server).chat(model="llama3.2", messages=message, tools=[tool])
+    openai_answer = httpx.post(
+        server.url + "/v1/chat/completions",
+        json={"model": "llama3.2", "messages": message, "tools": [tool]},
+        headers=server.headers,
+    )
+
+    assert on_ollama.value.status_code == 400 and "tools" in on_ollama.value.error
+    assert openai_answer.status_code == 400
+    error = openai_answer.json()["error"]
+    assert error["type"] == "invalid_request_error" and "tools" in error["message"]
+    assert db_rows(server.data_dir, "SELECT count(*) AS n FROM messages")[0]["n"] == before
+    assert chat_bodies(fake_llm) == []
 
 
 async def test_rate_limits_answer_429_in_ollamas_shape(make_api: Any) -> None:

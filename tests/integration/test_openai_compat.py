@@ -513,7 +513,7 @@ def test_errors_come_in_openais_shape_with_the_right_status(
 
     # Routes Vega does not serve, and wrong methods, answer in OpenAI's shape too.
     with pytest.raises(openai.NotFoundError):
-        sdk.completions.create(model="llama3.2", prompt="legacy")
+        sdk.images.generate(prompt="a glacier")
     wrong_method = httpx.get(server.url + "/v1/chat/completions", headers=server.headers)
     assert wrong_method.status_code == 405
     assert wrong_method.json()["error"]["code"] == "method_not_allowed"

@@ -14,7 +14,15 @@ import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 
-from vega.llm.base import Backend, BackendHealth, Delta, GenerationParams, Message, ModelInfo
+from vega.llm.base import (
+    Backend,
+    BackendHealth,
+    Delta,
+    GenerationParams,
+    Message,
+    ModelCard,
+    ModelInfo,
+)
 from vega.llm.none import NoneBackend
 
 log = logging.getLogger(__name__)
@@ -114,6 +122,12 @@ class AutoBackend(Backend):
 
     async def models(self) -> list[ModelInfo]:
         return await (await self._ensure_selected()).models()
+
+    async def model_card(self, model: str) -> ModelCard | None:
+        return await (await self._ensure_selected()).model_card(model)
+
+    async def context_length(self, model: str) -> int | None:
+        return await (await self._ensure_selected()).context_length(model)
 
     async def health(self) -> BackendHealth:
         return await (await self._ensure_selected()).health()

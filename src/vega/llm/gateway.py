@@ -19,7 +19,16 @@ from dataclasses import dataclass
 from cachetools import TTLCache
 
 from vega.errors import BackendError, BackendTimeout, BackendUnavailable, VegaError
-from vega.llm.base import Backend, BackendHealth, Delta, GenerationParams, Message, ModelInfo, Usage
+from vega.llm.base import (
+    Backend,
+    BackendHealth,
+    Delta,
+    GenerationParams,
+    Message,
+    ModelCard,
+    ModelInfo,
+    Usage,
+)
 from vega.llm.breaker import CircuitBreaker, State
 from vega.metrics import Metrics
 
@@ -188,6 +197,14 @@ class Gateway:
 
     async def aclose(self) -> None:
         await self.backend.aclose()
+
+    # What a model server says about a model: no breaker or retry, the callers (/api/show,
+    # the context budget) answer with what they know when it cannot say.
+    async def model_card(self, model: str) -> ModelCard | None:
+        return await self.backend.model_card(model)
+
+    async def context_length(self, model: str) -> int | None:
+        return await self.backend.context_length(model)
 
 
 async def _close(stream: AsyncIterator[Delta]) -> None:

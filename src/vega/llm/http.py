@@ -213,15 +213,22 @@ class BackendHTTP:
 
     async def get_json(self, path: str, *, probe: bool = False) -> Any:
         """GET a JSON document; ``probe=True`` uses the short health-check timeout."""
+        return await self._json("GET", path, None, probe=probe)
+
+    async def post_json(self, path: str, body: Any, *, probe: bool = False) -> Any:
+        """POST ``body`` and read the JSON document of the reply (not a stream)."""
+        return await self._json("POST", path, body, probe=probe)
+
+    async def _json(self, method: str, path: str, body: Any, *, probe: bool) -> Any:
         timeout = self._probe_timeout if probe else self._timeout
         async with self._errors():
-            async with self._client().get(
-                self.base_url + path, timeout=timeout, allow_redirects=False
+            async with self._client().request(
+                method, self.base_url + path, json=body, timeout=timeout, allow_redirects=False
             ) as response:
                 await raise_for_status(response, self.backend_name)
-                body = await response.read()
+                raw = await response.read()
             try:
-                return json.loads(body)
+                return json.loads(raw)
             except ValueError:
                 raise BackendError(
                     f"{self.backend_name} sent a malformed response.", backend=self.backend_name

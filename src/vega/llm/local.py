@@ -31,7 +31,13 @@ from vega.errors import (
     VegaError,
 )
 from vega.llm.base import Backend, BackendHealth, Delta, GenerationParams, Message, ModelInfo, Usage
-from vega.llm.local_models import LocalModel, ModelRegistry, inspect_model, library_missing
+from vega.llm.local_models import (
+    LocalModel,
+    ModelRegistry,
+    configured_context,
+    inspect_model,
+    library_missing,
+)
 
 log = logging.getLogger(__name__)
 
@@ -222,6 +228,9 @@ class LocalBackend(Backend):
         self._engine: Engine | None = None  # touched on the worker thread only
         self._engine_files: tuple[str, str, Path | None] | None = None
         self._load_errors: dict[tuple[str, str, Path | None], str] = {}
+        # The context each loaded model ran with: written on the worker thread, read on the
+        # loop (a dict's get and set are atomic), so asking never waits for a generation.
+        self._contexts: dict[tuple[str, str, Path | None], int] = {}
         self._closed = False
 
     # -- which model ---------------------------------------------------------------------
@@ -322,6 +331,9 @@ class LocalBackend(Backend):
             raise BackendUnavailable(message, backend=model.backend) from exc
         self._engine_files = model.files
         self._load_errors.pop(model.files, None)
+        context = getattr(self._engine, "context", None)  # both engines know it once loaded
+        if isinstance(context, int) and context > 0:
+            self._contexts[model.files] = context
         return self._engine
 
     def _unload(self) -> None:
@@ -410,6 +422,14 @@ class LocalBackend(Backend):
                 if at_path is not None and self._serves(at_path):
                     listed.insert(0, at_path)
         return [m.info() for m in listed]
+
+    async def context_length(self, model: str) -> int | None:
+        """What the loaded engine reads; before a load, what the model's files declare."""
+        try:
+            found = await self.resolve(model)
+        except VegaError:
+            return None
+        return self._contexts.get(found.files) or configured_context(found)
 
     async def health(self) -> BackendHealth:
         try:

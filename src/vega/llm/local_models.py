@@ -171,6 +171,22 @@ def _transformers_details(folder: Path) -> dict[str, Any]:
     }
 
 
+def configured_context(model: LocalModel) -> int | None:
+    """The context length a model's files declare, before it is loaded: a Hugging Face
+    folder's ``max_position_embeddings``; None for a GGUF file (its header is read by the
+    engine, with the engine's library, when it loads)."""
+    if model.backend != TRANSFORMERS:
+        return None
+    try:
+        config = _read_json(model.path / "config.json", what="model folder")
+    except BadInput:
+        return None
+    length = config.get("max_position_embeddings")
+    return (
+        length if isinstance(length, int) and not isinstance(length, bool) and length > 0 else None
+    )
+
+
 def check_adapter(folder: Path) -> int:
     """The adapter's size in bytes, once its files are checked (``BadInput`` if they are not right)."""
     if not folder.is_dir():

@@ -7,6 +7,8 @@ from collections.abc import AsyncGenerator, Sequence
 from contextlib import aclosing
 from typing import Any
 
+from cachetools import TTLCache
+
 from vega.errors import BackendError, VegaError
 from vega.llm.base import (
     Backend,
@@ -14,6 +16,7 @@ from vega.llm.base import (
     Delta,
     GenerationParams,
     Message,
+    ModelCard,
     ModelInfo,
     Usage,
     estimate_tokens,
@@ -21,6 +24,12 @@ from vega.llm.base import (
 from vega.llm.http import BackendHTTP
 
 log = logging.getLogger(__name__)
+
+# How long a model's /api/show answer is reused, and for how many models.
+CARD_TTL_S = 60.0
+CARD_CACHE_SIZE = 256
+# The fields of an /api/tags entry Vega passes on unchanged (its name is the model's name).
+LISTED_FIELDS = ("modified_at", "digest", "size")
 
 
 def ollama_options(params: GenerationParams) -> dict[str, Any]:
@@ -48,6 +57,7 @@ class OllamaBackend(Backend):
             hint="(ollama serve)",
         )
         self.base_url = self._http.base_url
+        self._cards: TTLCache[str, ModelCard] = TTLCache(maxsize=CARD_CACHE_SIZE, ttl=CARD_TTL_S)
 
     async def stream(
         self, messages: Sequence[Message], params: GenerationParams
@@ -90,14 +100,23 @@ class OllamaBackend(Backend):
         document = await self._http.get_json("/api/tags")
         entries = document.get("models") if isinstance(document, dict) else None
         return [
-            ModelInfo(
-                name=str(entry["name"]),
-                backend=self.name,
-                details={"size": entry.get("size"), **(entry.get("details") or {})},
-            )
+            ModelInfo(name=str(entry["name"]), backend=self.name, details=_listed(entry))
             for entry in entries or []
             if isinstance(entry, dict) and "name" in entry
         ]
+
+    async def model_card(self, model: str) -> ModelCard:
+        """Ollama's ``/api/show``, kept for ``CARD_TTL_S`` (clients ask it often, and the
+        answer only changes when someone re-pulls the model). Failures are not kept."""
+        cached = self._cards.get(model)
+        if cached is not None:
+            return cached
+        document = await self._http.post_json("/api/show", {"model": model})
+        if not isinstance(document, dict):
+            raise BackendError("ollama sent a malformed /api/show answer.", backend=self.name)
+        card = show_card(model, document)
+        self._cards[model] = card
+        return card
 
     async def health(self) -> BackendHealth:
         try:
@@ -123,3 +142,60 @@ def _usage(frame: dict[str, Any], messages: Sequence[Message], reply_chars: int)
     if not isinstance(completion, int):
         completion = max(1, reply_chars // 4) if reply_chars else 0
     return Usage(prompt_tokens=prompt, completion_tokens=completion)
+
+
+def _listed(entry: dict[str, Any]) -> dict[str, Any]:
+    """An /api/tags entry's facts: ``modified_at``, ``digest`` and ``size`` as Ollama sent
+    them, and its ``details`` (``format``, ``family``, ``parameter_size``, ...) beside them."""
+    details = entry.get("details")
+    facts = {k: entry[k] for k in LISTED_FIELDS if entry.get(k) is not None}
+    return {**(details if isinstance(details, dict) else {}), **facts}
+
+
+def show_card(model: str, document: dict[str, Any]) -> ModelCard:
+    """An /api/show answer as a ``ModelCard``; fields of the wrong type are left out."""
+
+    def text(key: str) -> str:
+        value = document.get(key)
+        return value if isinstance(value, str) else ""
+
+    def mapping(key: str) -> dict[str, Any]:
+        value = document.get(key)
+        return dict(value) if isinstance(value, dict) else {}
+
+    capabilities = document.get("capabilities")
+    info, parameters = mapping("model_info"), text("parameters")
+    return ModelCard(
+        name=model,
+        details=mapping("details"),
+        model_info=info,
+        parameters=parameters,
+        template=text("template"),
+        modelfile=text("modelfile"),
+        capabilities=tuple(str(c) for c in capabilities) if isinstance(capabilities, list) else (),
+        modified_at=text("modified_at") or None,
+        context_length=_num_ctx(parameters) or _trained_context(info),
+    )
+
+
+def _num_ctx(parameters: str) -> int | None:
+    """``num_ctx`` from the Modelfile's parameters: the window Ollama runs the model with."""
+    for line in parameters.splitlines():
+        name, _, value = line.strip().partition(" ")
+        if name == "num_ctx":
+            return _positive(value.strip())
+    return None
+
+
+def _trained_context(info: dict[str, Any]) -> int | None:
+    """``<architecture>.context_length`` from the weights' metadata."""
+    architecture = info.get("general.architecture")
+    return _positive(info.get(f"{architecture}.context_length")) if architecture else None
+
+
+def _positive(value: Any) -> int | None:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return None
+    return number if number > 0 else None

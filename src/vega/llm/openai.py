@@ -14,19 +14,26 @@ from contextlib import aclosing
 from typing import Any
 from urllib.parse import urlsplit
 
-from vega.errors import BackendError, VegaError
+from cachetools import TTLCache
+
+from vega.errors import BackendError, BackendRejected, VegaError
 from vega.llm.base import (
     Backend,
     BackendHealth,
     Delta,
     GenerationParams,
     Message,
+    ModelCard,
     ModelInfo,
     Usage,
 )
 from vega.llm.http import BackendHTTP, parse_frame
 
 log = logging.getLogger(__name__)
+
+# How long what the model list said about a model is reused, and for how many models.
+CARD_TTL_S = 60.0
+CARD_CACHE_SIZE = 256
 
 
 def normalise_base_url(base_url: str) -> str:
@@ -77,6 +84,7 @@ class OpenAIBackend(Backend):
             headers=headers,
         )
         self.base_url = self._http.base_url
+        self._cards: TTLCache[str, ModelCard] = TTLCache(maxsize=CARD_CACHE_SIZE, ttl=CARD_TTL_S)
 
     async def stream(
         self, messages: Sequence[Message], params: GenerationParams
@@ -116,15 +124,27 @@ class OpenAIBackend(Backend):
     async def models(self) -> list[ModelInfo]:
         document = await self._http.get_json("/models")
         entries = document.get("data") if isinstance(document, dict) else None
-        return [
-            ModelInfo(
-                name=str(entry["id"]),
-                backend=self.name,
-                details={k: v for k, v in entry.items() if k in ("owned_by", "created")},
-            )
+        listed = [
+            ModelInfo(name=str(entry["id"]), backend=self.name, details=_listed(entry))
             for entry in entries or []
             if isinstance(entry, dict) and "id" in entry
         ]
+        self._cards.update({m.name: _card(m) for m in listed})
+        return listed
+
+    async def model_card(self, model: str) -> ModelCard:
+        """What the model list says (these servers have no show): kept for ``CARD_TTL_S``."""
+        card = self._cards.get(model)
+        if card is None:
+            await self.models()
+            card = self._cards.get(model)
+        if card is None:
+            raise BackendRejected(
+                f"{self.name} does not list the model '{model}'.",
+                backend=self.name,
+                upstream_status=404,
+            )
+        return card
 
     async def health(self) -> BackendHealth:
         try:
@@ -148,3 +168,21 @@ def _usage(raw: Any) -> Usage | None:
         prompt_tokens=int(raw.get("prompt_tokens") or 0),
         completion_tokens=int(raw.get("completion_tokens") or 0),
     )
+
+
+def _listed(entry: dict[str, Any]) -> dict[str, Any]:
+    """A /models entry's facts: ``owned_by``, ``created``, and the context length where
+    the server tells it (llama.cpp: ``meta.n_ctx_train``; vLLM: ``max_model_len``)."""
+    details = {k: v for k, v in entry.items() if k in ("owned_by", "created")}
+    meta = entry.get("meta")
+    length = entry.get("max_model_len") or (
+        meta.get("n_ctx_train") if isinstance(meta, dict) else None
+    )
+    if isinstance(length, int) and not isinstance(length, bool) and length > 0:
+        details["context_length"] = length
+    return details
+
+
+def _card(model: ModelInfo) -> ModelCard:
+    length = model.details.get("context_length")
+    return ModelCard(name=model.name, context_length=length if isinstance(length, int) else None)

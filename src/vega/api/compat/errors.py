@@ -16,6 +16,7 @@ from collections.abc import Callable, Coroutine
 from enum import Enum
 from typing import Any, ClassVar
 
+from fastapi import params
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute, APIRouter
@@ -159,24 +160,57 @@ def wire_http_error(request: Request, exc: StarletteHTTPException) -> Response |
 Handler = Callable[[Request], Coroutine[Any, Any, Response]]
 
 
+def _declares_json(content_type: str | None) -> bool:
+    kind = (content_type or "").partition(";")[0].strip().lower()
+    return kind == "application/json" or (
+        kind.startswith("application/") and kind.endswith("+json")
+    )
+
+
+def as_json_body(request: Request) -> Request:
+    """The request, its body declared JSON whatever its ``Content-Type`` said.
+
+    OpenAI and Ollama servers read the body as JSON without looking at the header, and
+    clients rely on it: LiteLLM's Ollama providers send none, Ollama's own curl examples
+    send ``application/x-www-form-urlencoded``. FastAPI parses JSON only when the header
+    says so. Only a route that takes a JSON body gets this (a multipart route keeps its
+    header), and no key is spared: a form a browser may post across sites without asking
+    still carries no key, so it still meets a 401.
+    """
+    if _declares_json(request.headers.get("content-type")):
+        return request
+    headers = [(k, v) for k, v in request.scope["headers"] if k != b"content-type"]
+    scope = {**request.scope, "headers": [*headers, (b"content-type", b"application/json")]}
+    return Request(scope, request.receive)
+
+
 class WireRoute(APIRoute):
     """An ``APIRoute`` whose errors leave in ``wire``'s format.
 
     It wraps the whole handler (body parsing, authentication, validation and the
     endpoint), so a bad key, a rate limit, a bad body and a failed turn all answer
     in the shape the client's SDK parses. Errors inside a stream that has started are
-    the stream's business (``vega.api.compat.stream``).
+    the stream's business (``vega.api.compat.stream``). A JSON body is read as JSON
+    whatever ``Content-Type`` says (``as_json_body``).
     """
 
     wire: ClassVar[Wire]
 
+    @property
+    def takes_json(self) -> bool:
+        """Whether the route's body is JSON (not a form or an upload, and not none)."""
+        return self.body_field is not None and not isinstance(
+            self.body_field.field_info, params.Form
+        )
+
     def get_route_handler(self) -> Handler:
         handler = super().get_route_handler()
         wire = self.wire
+        takes_json = self.takes_json
 
         async def wire_errors(request: Request) -> Response:
             try:
-                return await handler(request)
+                return await handler(as_json_body(request) if takes_json else request)
             except VegaError as exc:
                 if exc.status >= 500:
                     log.warning("request failed: %s", exc.code)

@@ -9,10 +9,11 @@ Vega adds ``sources`` to the last (``done``) object of an answer from a
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, field_validator
 
 from vega.api.compat.catalog import CatalogModel
 from vega.api.compat.embeddings import Embedded
@@ -23,6 +24,7 @@ from vega.api.schemas import Integer, RequestBody, Seed
 from vega.api.streaming import STREAM_FAILED
 from vega.chat.service import ChatRequest, TurnDone
 from vega.errors import BadInput, VegaError
+from vega.llm.base import ModelCard
 
 # The Ollama API level Vega speaks (clients gate features on /api/version).
 OLLAMA_API_VERSION = "0.6.0"
@@ -73,6 +75,26 @@ class _Generation(RequestBody):
     stream: bool = True
     options: OllamaOptions | None = None
     tools: list[Any] | None = None
+    keep_alive: float | str | None = Field(
+        None,
+        description="Seconds, or a duration such as `5m`. The model server keeps its models "
+        "loaded as it sees fit; `0` with nothing to answer is Ollama's unload request.",
+    )
+
+    @field_validator("keep_alive")
+    @classmethod
+    def _duration(cls, value: float | str | None) -> float | str | None:
+        if isinstance(value, str):
+            duration_s(value)  # refuse what Ollama refuses
+        return value
+
+    @property
+    def unloads(self) -> bool:
+        """``keep_alive`` is zero: with nothing to answer, the client asks for an unload."""
+        value = self.keep_alive
+        if value is None:
+            return False
+        return (duration_s(value) if isinstance(value, str) else value) == 0
 
     def _sampling(self) -> Sampling:
         if self.tools:
@@ -150,25 +172,88 @@ class OllamaShowIn(RequestBody):
         return self.model or self.name or ""
 
 
+def duration_s(text: str) -> float:
+    """A Go duration (``300ms``, ``1h30m``, ``0``) as Ollama reads ``keep_alive``, in
+    seconds; a bare number is seconds too. ``ValueError`` for anything else."""
+    value = text.strip()
+    sign = -1.0 if value.startswith("-") else 1.0
+    value = value.lstrip("+-")
+    try:
+        return sign * float(value)
+    except ValueError:
+        pass
+    total, position = 0.0, 0
+    while position < len(value):
+        part = _DURATION_PART.match(value, position)
+        if part is None:
+            raise ValueError(f"not a duration: {text!r} (e.g. 5m, 30s, 0)")
+        total += float(part[1]) * _DURATION_UNITS[part[2]]
+        position = part.end()
+    if not value:
+        raise ValueError("not a duration: an empty string")
+    return sign * total
+
+
+_DURATION_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)")
+_DURATION_UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "μs": 1e-6, "ms": 1e-3, "s": 1.0}
+_DURATION_UNITS |= {"m": 60.0, "h": 3600.0}
+
+
 # --- responses -----------------------------------------------------------------------
+
+DETAIL_KEYS = (
+    "parent_model",
+    "format",
+    "family",
+    "families",
+    "parameter_size",
+    "quantization_level",
+)
+# The marker of a collection's model in ``details.family`` (see ``_rag_details``).
+RAG_FAMILY = "vega-rag"
+# Capabilities a model server reports that Vega refuses today (tool calls, images, a
+# suffix to fill in): a client that trusted them would only meet a 400.
+REFUSED_CAPABILITIES = frozenset({"tools", "vision", "insert"})
+# Modelfile instructions whose argument may be a file on the model server.
+PATH_INSTRUCTIONS = ("FROM", "ADAPTER")
 
 
 def now_rfc3339() -> str:
     return datetime.now(UTC).isoformat().replace("+00:00", "Z")
 
 
-def _rfc3339(when: datetime | None) -> str:
-    if when is None:
-        return "1970-01-01T00:00:00Z"
-    when = when if when.tzinfo else when.replace(tzinfo=UTC)
-    return when.isoformat().replace("+00:00", "Z")
-
-
-def _details(model: CatalogModel) -> dict[str, Any]:
+def _details(model: CatalogModel, card: ModelCard | None = None) -> dict[str, Any]:
     if model.collection is not None:
-        return {"format": "vega-rag", "family": "vega-rag", "families": ["vega-rag"]}
-    keys = ("parent_model", "format", "family", "families", "parameter_size", "quantization_level")
-    return {k: model.details[k] for k in keys if k in model.details}
+        return _rag_details(model, card)
+    given = card.details if card is not None and card.details else model.details
+    return {k: given[k] for k in DETAIL_KEYS if k in given}
+
+
+def _rag_details(model: CatalogModel, card: ModelCard | None) -> dict[str, Any]:
+    """A collection's model is its generation model behind retrieval: that model's details,
+    with ``parent_model`` naming it, and ``family: vega-rag``: the one place an Ollama
+    client (which sees no ``owned_by``) can tell a model that answers from documents from
+    the model it wraps. The generation model's families follow the marker."""
+    base = model.base
+    given = card.details if card is not None and card.details else (base.details if base else {})
+    families = given.get("families")
+    details: dict[str, Any] = {
+        "parent_model": base.name if base else model.details.get("generation_model", ""),
+        "format": given.get("format", ""),
+        "family": RAG_FAMILY,
+        "families": [RAG_FAMILY, *(families if isinstance(families, list) else [])],
+    }
+    for key in ("parameter_size", "quantization_level"):
+        if key in given:
+            details[key] = given[key]
+    return details
+
+
+def _size(model: CatalogModel) -> int:
+    size = (
+        (model.base or model).details.get("size") if model.collection else model.details.get("size")
+    )
+    return size if isinstance(size, int) and not isinstance(size, bool) else 0
 
 
 def tags_body(models: list[CatalogModel]) -> dict[str, Any]:
@@ -177,8 +262,8 @@ def tags_body(models: list[CatalogModel]) -> dict[str, Any]:
             {
                 "name": m.name,
                 "model": m.name,
-                "modified_at": _rfc3339(m.created),
-                "size": int(m.details.get("size") or 0),
+                "modified_at": m.modified_at,
+                "size": _size(m),
                 "digest": m.digest,
                 "details": _details(m),
             }
@@ -187,17 +272,59 @@ def tags_body(models: list[CatalogModel]) -> dict[str, Any]:
     }
 
 
-def show_body(model: CatalogModel) -> dict[str, Any]:
-    # Vega knows a collection's facts; a backend model's own are the model server's to tell.
-    info = {f"vega.{k}": v for k, v in model.details.items()} if model.collection else {}
+def _model_info(model: CatalogModel, card: ModelCard) -> dict[str, Any]:
+    """The weights' metadata as the model server gave it. A server that gives none (an
+    OpenAI-compatible or in-process one) still says its context length, under the key
+    Ollama clients read: ``<general.architecture>.context_length``."""
+    info = dict(card.model_info)
+    if card.context_length is not None and not info:
+        generation = model.base if model.collection is not None else model
+        family = generation.details.get("family") if generation is not None else None
+        architecture = family if isinstance(family, str) and family else "unknown"
+        info = {
+            "general.architecture": architecture,
+            f"{architecture}.context_length": card.context_length,
+        }
+    if model.collection is not None:
+        info.update({f"vega.{k}": v for k, v in model.details.items()})
+    return info
+
+
+def _modelfile(text: str, name: str) -> str:
+    """The Modelfile without the model server's file paths (``FROM /…/blobs/sha256-…``):
+    where it keeps its files is its own business, as Vega keeps its own (the listing
+    names models, never paths). A ``FROM`` names the model instead, which works the same."""
+    lines = []
+    for line in text.splitlines(keepends=True):
+        instruction, _, argument = line.strip().partition(" ")
+        keyword = instruction.upper()
+        if keyword in PATH_INSTRUCTIONS and _is_path(argument.strip()):
+            ending = line[len(line.rstrip("\r\n")) :]
+            kept = (
+                f"FROM {name}" if keyword == "FROM" else f"# {keyword}: a file on the model server"
+            )
+            line = kept + ending
+        lines.append(line)
+    return "".join(lines)
+
+
+def _is_path(argument: str) -> bool:
+    return argument.startswith(("/", "~", ".", "\\")) or argument[1:3] in (":\\", ":/")
+
+
+def show_body(model: CatalogModel, card: ModelCard) -> dict[str, Any]:
+    """Ollama's show: the model server's answer for the model (a collection's model: for
+    its generation model, plus Vega's ``vega.*`` facts about the collection)."""
+    capabilities = [c for c in card.capabilities if c not in REFUSED_CAPABILITIES]
+    modified = card.modified_at if card.modified_at and model.collection is None else None
     return {
-        "modelfile": "",
-        "parameters": "",
-        "template": "",
-        "details": _details(model),
-        "model_info": info,
-        "capabilities": ["completion"],
-        "modified_at": _rfc3339(model.created),
+        "modelfile": _modelfile(card.modelfile, card.name),
+        "parameters": card.parameters,
+        "template": card.template,
+        "details": _details(model, card),
+        "model_info": _model_info(model, card),
+        "capabilities": capabilities or ["completion"],
+        "modified_at": modified or model.modified_at,
     }
 
 
@@ -211,15 +338,17 @@ def embed_body(embedded: Embedded, *, duration_s: float) -> dict[str, Any]:
     }
 
 
-def loaded_body(model: str, *, chat: bool) -> dict[str, Any]:
-    """The answer to a request with nothing to say (Ollama's way to load a model)."""
+def loaded_body(model: str, *, chat: bool, unload: bool) -> dict[str, Any]:
+    """The answer to a request with nothing to say: Ollama's way to load a model, or with
+    ``keep_alive: 0`` to unload it. The model server manages its memory itself, so Vega
+    only answers as Ollama would."""
     piece = {"message": {"role": "assistant", "content": ""}} if chat else {"response": ""}
     return {
         "model": model,
         "created_at": now_rfc3339(),
         **piece,
         "done": True,
-        "done_reason": "load",
+        "done_reason": "unload" if unload else "load",
     }
 
 

@@ -4,7 +4,9 @@ Field names follow the ``openai`` SDK's types (``ChatCompletion``,
 ``ChatCompletionChunk``, ``Model``, ``CreateEmbeddingResponse``). Vega adds one
 field: ``sources`` on answers from a ``vega-rag/<collection>`` model, at the top
 level of the completion, and in a last chunk (with ``choices: []``) before the
-usage chunk and ``[DONE]`` when streaming.
+usage chunk and ``[DONE]`` when streaming. ``system_fingerprint`` is left out: the
+schema makes it an optional string, and Vega has no fingerprint of the model
+server's configuration to give (``null`` broke clients that check the type).
 """
 
 from __future__ import annotations
@@ -141,8 +143,8 @@ def models_body(models: list[CatalogModel]) -> dict[str, Any]:
     return {"object": "list", "data": [model_body(m) for m in models]}
 
 
-def completion_id() -> str:
-    return f"chatcmpl-{uuid.uuid4().hex}"
+def completion_id(prefix: str = "chatcmpl") -> str:
+    return f"{prefix}-{uuid.uuid4().hex}"
 
 
 def completion_body(done: TurnDone, *, model: str, rag: bool) -> dict[str, Any]:
@@ -151,7 +153,6 @@ def completion_body(done: TurnDone, *, model: str, rag: bool) -> dict[str, Any]:
         "object": "chat.completion",
         "created": int(time.time()),
         "model": model,
-        "system_fingerprint": None,
         "choices": [
             {
                 "index": 0,
@@ -181,7 +182,7 @@ def embeddings_body(embedded: Embedded) -> dict[str, Any]:
     }
 
 
-def _dumps(value: Any) -> str:
+def dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
@@ -192,42 +193,49 @@ class OpenAIStream(WireEncoder):
 
     wire = Wire.OPENAI
     media_type = "text/event-stream; charset=utf-8"
+    object_type = "chat.completion.chunk"
+    id_prefix = "chatcmpl"
+    # With include_usage, OpenAI puts "usage": null on every chat chunk but the last.
+    null_usage = True
 
     def __init__(self, *, model: str, include_usage: bool) -> None:
         super().__init__()
         head = {
-            "id": completion_id(),
-            "object": "chat.completion.chunk",
+            "id": completion_id(self.id_prefix),
+            "object": self.object_type,
             "created": int(time.time()),
             "model": model,
-            "system_fingerprint": None,
         }
         # Every chunk starts the same: encode that once, not per token.
-        self._head = "data: " + _dumps(head)[:-1] + ', "choices": '
+        self._head = "data: " + dumps(head)[:-1] + ', "choices": '
         self._include_usage = include_usage
 
     def _chunk(self, choices: str, *, more: str = "", usage: str = "null") -> bytes:
-        # With include_usage, OpenAI puts "usage": null on every chunk but the last.
-        tail = f', "usage": {usage}' if self._include_usage else ""
+        shown = self._include_usage and (self.null_usage or usage != "null")
+        tail = f', "usage": {usage}' if shown else ""
         return f"{self._head}{choices}{more}{tail}}}\n\n".encode()
 
     @staticmethod
     def _choice(delta: str, finish: str | None = None) -> str:
-        reason = "null" if finish is None else _dumps(finish)
+        reason = "null" if finish is None else dumps(finish)
         return f'[{{"index": 0, "delta": {delta}, "logprobs": null, "finish_reason": {reason}}}]'
 
     def opening(self) -> bytes:
         return self._chunk(self._choice('{"role": "assistant", "content": ""}'))
 
     def token(self, text: str) -> bytes:
-        return self._chunk(self._choice('{"content": ' + _dumps(text) + "}"))
+        return self._chunk(self._choice('{"content": ' + dumps(text) + "}"))
+
+    def finishing(self, reason: str) -> str:
+        """The choices of the chunk that says why the reply ended."""
+        return self._choice("{}", reason)
 
     def done(self, event: TurnDone) -> bytes:
-        parts = [self._chunk(self._choice("{}", finish_reason(event.finish_reason)))]
+        parts = [self._chunk(self.finishing(finish_reason(event.finish_reason)))]
         if self.sources is not None:
-            parts.append(self._chunk("[]", more=', "sources": ' + _dumps(self.sources)))
+            parts.append(self._chunk("[]", more=', "sources": ' + dumps(self.sources)))
         if self._include_usage:
-            parts.append(self._chunk("[]", usage=_dumps(usage_body(event.usage))))
+            parts.append(self._chunk("[]", usage=dumps(usage_body(event.usage))))
         parts.append(b"data: [DONE]\n\n")
         return b"".join(parts)
 
@@ -236,4 +244,4 @@ class OpenAIStream(WireEncoder):
             body = error_body(self.wire, 500, "internal_error", STREAM_FAILED)
         else:
             body = error_body(self.wire, wire_status(exc.status), exc.code, exc.message)
-        return f"data: {_dumps(body)}\n\n".encode()
+        return f"data: {dumps(body)}\n\n".encode()

@@ -95,7 +95,7 @@ async def ollama_chat(
     session: VegaSessionDep = None,
 ) -> Response:
     if not body.messages:
-        return JSONResponse(loaded_body(body.model, chat=True))
+        return JSONResponse(loaded_body(body.model, chat=True, unload=body.unloads))
     request = body.to_request(session_id=session)
     return await _answer(
         chat, request, principal, key_live, model=body.model, stream=body.stream, is_chat=True
@@ -111,7 +111,7 @@ async def generate(
     session: VegaSessionDep = None,
 ) -> Response:
     if not body.prompt:
-        return JSONResponse(loaded_body(body.model, chat=False))
+        return JSONResponse(loaded_body(body.model, chat=False, unload=body.unloads))
     request = body.to_request(session_id=session)
     return await _answer(
         chat, request, principal, key_live, model=body.model, stream=body.stream, is_chat=False
@@ -135,11 +135,16 @@ async def embeddings(
 
 @router.post("/show")
 async def show(body: OllamaShowIn, principal: PrincipalDep, catalog: CatalogDep) -> JSONResponse:
-    return JSONResponse(show_body(await catalog.find(principal.key_id, body.model_name)))
+    """The model server's show for the model (for `vega-rag/<collection>`: for the model
+    that answers), plus Vega's `vega.*` facts about a collection."""
+    model, card = await catalog.show(principal.key_id, body.model_name)
+    return JSONResponse(show_body(model, card))
 
 
 @router.get("/version")
-async def version(_: PrincipalDep) -> JSONResponse:
+async def version() -> JSONResponse:
+    """No key needed, as on Ollama: clients probe it to find the server (Open WebUI's
+    connection check does), and it tells nothing but the protocol level and Vega's version."""
     return JSONResponse({"version": OLLAMA_API_VERSION, "vega": vega.__version__})
 
 

@@ -1,4 +1,5 @@
-"""The OpenAI wire format under /v1: models, chat completions (JSON or SSE), embeddings.
+"""The OpenAI wire format under /v1: models, chat and text completions (JSON or SSE),
+embeddings.
 
 Any OpenAI client works with ``base_url=http://127.0.0.1:8000/v1`` and the Vega key
 as its API key. Errors answer in OpenAI's shape (``vega.api.compat.errors``).
@@ -20,6 +21,11 @@ from vega.api.compat.openai_wire import (
     models_body,
 )
 from vega.api.compat.stream import WireStream, collect
+from vega.api.compat.text_completions import (
+    CompletionIn,
+    TextCompletionStream,
+    text_completion_body,
+)
 from vega.api.compat.turns import SESSION_HEADER, conversation_for
 from vega.api.deps import (
     CatalogDep,
@@ -72,6 +78,38 @@ async def chat_completions(
     done = await collect(chat.stream(request, principal), encoder)
     return JSONResponse(
         completion_body(done, model=body.model, rag=request.collection is not None),
+        headers={SESSION_HEADER: done.session_id},
+    )
+
+
+TEXT_STREAM_DOC: dict[int | str, dict[str, object]] = {
+    **STREAM_DOC,
+    200: {
+        "description": "A `text_completion`, or with stream=true `text_completion` "
+        "Server-Sent Events ending with `data: [DONE]`.",
+        "content": {"application/json": {}, "text/event-stream": {}},
+    },
+}
+
+
+@router.post("/completions", responses=TEXT_STREAM_DOC, response_class=Response)
+async def completions(
+    body: CompletionIn,
+    principal: PrincipalDep,
+    chat: ChatDep,
+    key_live: KeyCheckDep,
+    session: VegaSessionDep = None,
+) -> Response:
+    """OpenAI's legacy text completions: the prompt is the user's message of a chat turn."""
+    request = body.to_request(
+        session_id=conversation_for(header=session, user=body.user, owner=principal.key_id)
+    )
+    encoder = TextCompletionStream(model=body.model, include_usage=body.include_usage)
+    if body.stream:
+        return WireStream(chat.stream(request, principal), encoder, key_live)
+    done = await collect(chat.stream(request, principal), encoder)
+    return JSONResponse(
+        text_completion_body(done, model=body.model, rag=request.collection is not None),
         headers={SESSION_HEADER: done.session_id},
     )
 
