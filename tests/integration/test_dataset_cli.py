@@ -83,6 +83,7 @@ def test_build_json_report_with_chat_format_and_a_split(vega: Vega, tmp_path: Pa
         "non_text": 1,
         "duplicate": 0,
         "malformed": 2,
+        "no_model": 0,
     }
     assert [(o["split"], o["path"], o["records"]) for o in report["outputs"]] == [
         ("train", "datasets/output.train.jsonl", 5),
@@ -167,6 +168,23 @@ def test_from_logs_filters_turns_by_rating_review_tags_and_dates(
     assert jsonl(tmp_path / "both.jsonl") == [
         {"prompt": "Is SQLite the default?", "response": "Yes."},
         {"prompt": "great, reviewed", "response": "A5"},
+    ]
+
+
+def test_replies_no_model_wrote_never_become_training_data(vega: Vega, tmp_path: Path) -> None:
+    """With no model connected (VEGA_LLM_BACKEND=none, as here), `vega chat` answers with
+    Vega's own retrieval-only text; a dataset from those logs must not teach it."""
+    seed([Logged("a model's turn", "A real answer.", rating=5)])
+    asked = vega("chat", "what is in my notes?", "--no-stream")
+    assert asked.code == 0, asked.err
+    assert "No language model is connected" in asked.out
+
+    result = vega("dataset", "build", "--from-logs", "-o", "logs.jsonl", "--json")
+    assert result.code == 0, result.err
+    report = json.loads(result.out)
+    assert report["dropped"]["no_model"] == 1
+    assert jsonl(tmp_path / "logs.jsonl") == [
+        {"prompt": "a model's turn", "response": "A real answer."}
     ]
 
 

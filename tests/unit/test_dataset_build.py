@@ -53,6 +53,7 @@ def test_every_fixture_format_into_one_dataset(tmp_path: Path) -> None:
         "non_text": 1,
         "duplicate": 2,
         "malformed": 8,
+        "no_model": 0,
     }
     written = lines(output)
     assert len(written) == 18 and all(set(r) == {"prompt", "response"} for r in written)

@@ -6,8 +6,15 @@ from dataclasses import dataclass
 from typing import Final, Literal
 
 # Why a record is left out; every report counts each of them, zero or not.
-Reason = Literal["empty", "too_long", "non_text", "duplicate", "malformed"]
-REASONS: Final[tuple[Reason, ...]] = ("empty", "too_long", "non_text", "duplicate", "malformed")
+Reason = Literal["empty", "too_long", "non_text", "duplicate", "malformed", "no_model"]
+REASONS: Final[tuple[Reason, ...]] = (
+    "empty",
+    "too_long",
+    "non_text",
+    "duplicate",
+    "malformed",
+    "no_model",  # a logged reply no model wrote (retrieval-only, VEGA_LLM_BACKEND=none)
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,7 +30,8 @@ class Example:
 
 @dataclass(frozen=True, slots=True)
 class Rejected:
-    """A record that could not become an `Example`: ``malformed`` or ``non_text``."""
+    """A record that could not become an `Example` (``malformed``, ``non_text``), or one
+    that must not (``no_model``)."""
 
     reason: Reason
     detail: str

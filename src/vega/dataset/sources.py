@@ -9,9 +9,10 @@ from functools import partial
 from pathlib import Path
 
 from vega.dataset.loaders import Loader
-from vega.dataset.records import Candidate, example
+from vega.dataset.records import Candidate, Rejected, example
 from vega.dataset.turns import Turn
 from vega.errors import BadInput
+from vega.llm.none import NoneBackend
 from vega.plugins import Registry
 
 
@@ -62,9 +63,18 @@ def file_sources(
     return [Source(str(f), partial(loaders.get(extension(f)).load, f)) for f in unique]
 
 
+NO_MODEL = NoneBackend.name  # the backend of replies no model wrote
+
+
 def turns_source(turns: Sequence[Turn]) -> Source:
     def read() -> Iterable[Candidate]:
         for turn in turns:
-            yield example(turn.prompt, turn.response, where=f"message {turn.message_id}")
+            where = f"message {turn.message_id}"
+            if turn.backend == NO_MODEL:
+                # Vega's own retrieval-only answer ("No language model is connected..."):
+                # training on it would teach a model to say it has no model.
+                yield Rejected("no_model", "the reply was written by no model", where)
+                continue
+            yield example(turn.prompt, turn.response, where=where)
 
     return Source("logs", read)

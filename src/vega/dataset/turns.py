@@ -80,6 +80,7 @@ class Turn:
     created: datetime
     source: str
     model: str | None
+    backend: str | None  # who wrote the reply: "none" for a retrieval-only answer
     status: str
     rating: int | None
     tags: list[str]
@@ -97,6 +98,7 @@ class Turn:
             created=reply.created,
             source=reply.source,
             model=reply.model,
+            backend=reply.backend,
             status=reply.status,
             rating=reply.rating,
             tags=list(reply.tags or []),
@@ -114,6 +116,7 @@ class Turn:
             "created": self.created.isoformat(),
             "source": self.source,
             "model": self.model,
+            "backend": self.backend,
             "status": self.status,
             "rating": self.rating,
             "tags": self.tags,
