@@ -219,6 +219,12 @@ class Settings(BaseSettings):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
 
+    @field_validator("metrics_public", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: Any) -> Any:
+        # `VEGA_METRICS_PUBLIC=` (as .env.example has it) means "decide by VEGA_HOST".
+        return None if isinstance(value, str) and not value.strip() else value
+
     @field_validator("llm_backend", "embedding_backend", mode="before")
     @classmethod
     def _lower(cls, value: Any) -> Any:
