@@ -19,17 +19,21 @@ def serve(
     import uvicorn
 
     from vega.api.app import create_app
+    from vega.api.http_protocol import http_protocol
     from vega.logs import setup_logging
     from vega.runtime import build
     from vega.settings import load_settings
 
     # uvicorn's own WebSocket protocol, fixed for refused handshakes (see the module).
     ws = "vega.api.ws_protocol:WebSocketProtocol"
-    # httptools, with a cap on the request line and headers (see the module).
-    http = "vega.api.http_protocol:HttpProtocol"
     overrides = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
     settings = load_settings(**overrides)  # flags win over the environment
     setup_logging(fmt=settings.log_format, level=settings.log_level, secrets=settings.secrets)
+    # httptools, with a cap on the request line and headers and deadlines for them
+    # (see the module); a picklable factory, so spawned workers get the deadlines too.
+    http = http_protocol(
+        head_timeout_s=settings.head_timeout_s, idle_timeout_s=settings.idle_timeout_s
+    )
     runtime = build(settings)
     url = f"http://{settings.host}:{settings.port}"
     context.err.print(f"Vega {url}  (API docs: {url}/docs)", markup=False)
