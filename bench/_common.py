@@ -563,10 +563,13 @@ class SSELoad:
 
 
 @contextmanager
-def echo_target(data_dir: Path, *, token_delay_s: float) -> Iterator[tuple[FakeLLMProcess, Any]]:
+def echo_target(
+    data_dir: Path, *, token_delay_s: float, **settings: Any
+) -> Iterator[tuple[FakeLLMProcess, Any]]:
     """The fake model server echoing each prompt a token at a time, in its own process,
-    and `vega serve` in front of it (no cache, no rate limit, the breaker out of reach):
-    what the load runs (bench/load.py, tests/integration/test_load.py) talk to."""
+    and `vega serve` in front of it (no cache, no rate limit, the breaker out of reach,
+    and any other ``settings``): what the load runs (bench/load.py,
+    tests/integration/test_load.py) talk to."""
     fake = FakeLLMProcess.start()
     try:
         fake.control(
@@ -579,6 +582,7 @@ def echo_target(data_dir: Path, *, token_delay_s: float) -> Iterator[tuple[FakeL
             cache_ttl_s=0,
             rate_limit="0",
             breaker_failures=1000,
+            **settings,
         )
         try:
             yield fake, vega

@@ -1,11 +1,12 @@
 """Sustained streaming load: many SSE chat streams at once, for a while, and what it costs.
 
 `vega serve` (Ollama backend pointed at the fake LLM server, no cache, no rate limit,
-the circuit breaker out of reach) takes ``--streams`` concurrent streamed turns
-(``POST /chat`` with ``stream: true``) for ``--seconds``. Each client loops: open a
-stream, read it to its ``done`` event, check that the reply is its own prompt (the
-fake echoes it back, ``--words`` words at ``--token-delay`` seconds each, so a stream
-lasts about a second), open the next. Meanwhile the server's RSS is sampled every
+the circuit breaker out of reach, the per-key cap on replies in progress raised to
+``--streams`` since every client uses the one key) takes ``--streams`` concurrent
+streamed turns (``POST /chat`` with ``stream: true``) for ``--seconds``. Each client
+loops: open a stream, read it to its ``done`` event, check that the reply is its own
+prompt (the fake echoes it back, ``--words`` words at ``--token-delay`` seconds each,
+so a stream lasts about a second), open the next. Meanwhile the server's RSS is sampled every
 0.5 s and ``/healthz`` is polled every 0.2 s on a connection of its own.
 
 Targets (the issue's): zero errors (non-200, ``error`` events, missing ``done``, wrong
@@ -86,7 +87,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     with ExitStack() as stack, scratch_dir("vega-bench-load-", keep=args.keep) as data:
-        fake, vega = stack.enter_context(echo_target(data / "vega", token_delay_s=args.token_delay))
+        # All the streams come from one key: its cap on replies in progress
+        # (VEGA_MAX_STREAMS_PER_KEY, 64 by default) is raised to fit them.
+        fake, vega = stack.enter_context(
+            echo_target(
+                data / "vega", token_delay_s=args.token_delay, max_streams_per_key=args.streams
+            )
+        )
         log(f"vega at {vega.url}, fake at {fake.url}; {args.streams} streams for {args.seconds} s")
         load_avg_before = psutil.getloadavg()[0]
         try:

@@ -28,6 +28,7 @@ from vega.rag.index import VectorIndexes
 from vega.rag.ingest import IngestService
 from vega.rag.reindex import Reindexer
 from vega.rag.retrieve import Retriever
+from vega.security.concurrency import KeyCaps
 from vega.security.keys import KeyService, Principal
 from vega.security.ratelimit import RateLimiter
 from vega.settings import Settings
@@ -83,6 +84,7 @@ class Runtime:
     keys: KeyService
     owner: Principal  # the primary key: whom the CLI acts as
     limiter: RateLimiter
+    caps: KeyCaps  # what one key may hold open at once: replies in progress, WebSockets
     chat: ChatService
     conversations: ConversationService
     embedder: LazyEmbedder
@@ -198,6 +200,7 @@ def build(settings: Settings, *, plugins: Plugins | None = None) -> Runtime:
         from vega.security.pii import mask_pii
 
         mask = mask_pii
+    caps = KeyCaps.in_process(settings)
     return Runtime(
         settings=settings,
         db=db,
@@ -207,6 +210,7 @@ def build(settings: Settings, *, plugins: Plugins | None = None) -> Runtime:
         keys=keys,
         owner=owner,
         limiter=RateLimiter(settings.rate_limit),
+        caps=caps,
         chat=ChatService(
             db=db,
             gateway=gateway,
@@ -214,6 +218,7 @@ def build(settings: Settings, *, plugins: Plugins | None = None) -> Runtime:
             metrics=metrics,
             mask=mask,
             retriever=retriever,
+            replies=caps.replies,
         ),
         conversations=ConversationService(db),
         embedder=embedder,

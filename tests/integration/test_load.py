@@ -46,7 +46,9 @@ def load(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> tuple[SSELoad, dict[str, int], Path]:
     data = tmp_path_factory.mktemp("load")
-    with echo_target(data / "vega", token_delay_s=TOKEN_DELAY_S) as (fake, vega):
+    # Every client uses the one key: its cap on replies in progress must fit them all.
+    target = echo_target(data / "vega", token_delay_s=TOKEN_DELAY_S, max_streams_per_key=STREAMS)
+    with target as (fake, vega):
         result = run_sse_load(
             vega,
             streams=STREAMS,

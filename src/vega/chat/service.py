@@ -26,6 +26,7 @@ from vega.llm.gateway import Gateway
 from vega.llm.none import NONE_MODEL
 from vega.metrics import Metrics
 from vega.rag.retrieve import Hit, Retriever
+from vega.security.concurrency import KeySlots
 from vega.security.keys import Principal
 from vega.settings import Settings
 from vega.store import conversations as repo
@@ -134,7 +135,9 @@ class ChatService:
         metrics: Metrics,
         mask: Callable[[str], str] | None = None,
         retriever: Retriever | None = None,
+        replies: KeySlots,
     ) -> None:
+        self._replies = replies  # VEGA_MAX_STREAMS_PER_KEY
         self._retriever = retriever
         self._db = db
         self._gateway = gateway
@@ -172,7 +175,20 @@ class ChatService:
         """Run one turn, yielding tokens as they come and a final ``TurnDone``.
 
         Raises ``VegaError`` on failure; the user's message is stored either way.
+        The single entry of every route's reply, so the cap on replies in progress
+        per key is held here: ``RateLimited`` when the key has none free, and the
+        slot is given back however the turn ends (done, failed, closed, cancelled).
         """
+        async with (
+            self._replies.hold(str(principal.key_id)),
+            aclosing(self._turn(request, principal)) as events,
+        ):
+            async for event in events:
+                yield event
+
+    async def _turn(
+        self, request: ChatRequest, principal: Principal
+    ) -> AsyncGenerator[ChatEvent, None]:
         self._check(request)
         started = time.perf_counter()
         if request.regenerate:
@@ -312,9 +328,11 @@ class ChatService:
         return self._gateway.stream(messages, params, scope=scope, fresh=fresh)
 
     async def complete(self, request: ChatRequest, principal: Principal) -> TurnDone:
-        async for event in self.stream(request, principal):
-            if isinstance(event, TurnDone):
-                return event
+        # Closed at once, not when collected: the reply's slot is given back on return.
+        async with aclosing(self.stream(request, principal)) as events:
+            async for event in events:
+                if isinstance(event, TurnDone):
+                    return event
         raise RuntimeError("chat stream ended without a result")  # pragma: no cover
 
     # -- units of work (run in a worker thread) --------------------------------
