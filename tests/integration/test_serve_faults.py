@@ -851,8 +851,9 @@ def test_rate_limit_is_429_with_retry_after_per_key(
 async def test_rate_limit_applies_to_websocket_messages(
     vega_server_factory: Callable[..., VegaServer], fake_llm: FakeLLM
 ) -> None:
+    # The handshake counts as one request (issue 13), then two messages fit and a third does not.
     server = vega_server_factory(
-        llm_backend="ollama", ollama_url=fake_llm.url, cache_ttl_s=0, rate_limit="2/minute"
+        llm_backend="ollama", ollama_url=fake_llm.url, cache_ttl_s=0, rate_limit="3/minute"
     )
     async with websockets.connect(ws_url(server), additional_headers=server.headers) as ws:
         frames = []

@@ -12,15 +12,14 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from contextlib import suppress
+from contextlib import AsyncExitStack, suppress
 from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
-from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, ValidationError
 
 from vega.api.deps import key_from_headers
-from vega.api.errors import error_body
+from vega.api.errors import error_body, vega_error_response
 from vega.api.schemas import UsageOut
 from vega.chat.coalesce import coalesced
 from vega.chat.service import ChatRequest, SourcesFound, Token, TurnDone, TurnStarted
@@ -33,6 +32,16 @@ log = logging.getLogger(__name__)
 
 AUTH_TIMEOUT_S = 10.0
 POLICY_VIOLATION = 4401  # application close code: "unauthorized"
+# RFC 6455 close codes: a frame whose data the server cannot take (1007), and a
+# connection the server's policy refuses (1008). Both carry a reason.
+INVALID_PAYLOAD = 1007
+OVER_LIMIT = 1008
+UNREADABLE_JSON = "JSON nested too deeply or with a number too long to read."
+
+
+class UnreadableFrame(BadInput):
+    """JSON the parser gives up on (nesting past the recursion limit, an integer of
+    thousands of digits): not a typo to point out, so the socket is closed (1007)."""
 
 
 class WsMessage(BaseModel):
@@ -65,43 +74,87 @@ def _key_in(mapping: Any) -> str | None:
     return None
 
 
-async def _authenticate(ws: WebSocket, runtime: Runtime) -> tuple[str, Any] | None:
-    """Accept the socket for a valid key. Returns the key (re-checked on every message)
-    and, when the key came inside a chat message, that message, still to be answered."""
+def _reason(text: str) -> str:
+    """``text`` cut to what a close frame's reason holds (123 bytes of UTF-8)."""
+    return text.encode()[:123].decode(errors="ignore")
+
+
+async def _refuse(ws: WebSocket, exc: VegaError, code: int, reason: str = "") -> None:
+    """Tell an accepted socket why in an ``error`` message, then close it with ``code``."""
+    with suppress(Exception):  # the client may be gone already
+        await ws.send_json(_error(exc))
+        await ws.close(code=code, reason=reason)
+
+
+async def _refuse_handshake(ws: WebSocket, exc: VegaError, code: int) -> None:
+    """Answer the handshake with the HTTP error (401, 429) a plain request would get;
+    a server without the denial-response extension closes with ``code`` instead."""
+    if "websocket.http.response" in ws.scope.get("extensions", {}):
+        await ws.send_denial_response(vega_error_response(exc))
+    else:
+        await ws.close(code=code, reason=_reason(exc.message))
+
+
+async def _admit(
+    runtime: Runtime, principal: Principal, held: AsyncExitStack, *, count: bool = True
+) -> None:
+    """Count the connection against the key's rate limit (unless ``count`` is False:
+    a first message that is a chat message is counted as such) and hold one of the
+    key's socket slots until the socket closes (``held``). ``RateLimited`` when over."""
+    identity = str(principal.key_id)
+    if count:
+        runtime.limiter.hit(identity)
+    await held.enter_async_context(runtime.caps.sockets.hold(identity))
+
+
+async def _authenticate(
+    ws: WebSocket, runtime: Runtime, held: AsyncExitStack
+) -> tuple[str, Any] | None:
+    """Accept the socket for a valid key within its limits. Returns the key (re-checked
+    on every message) and, when the key came inside a chat message, that message,
+    still to be answered."""
     key = key_from_headers(ws.headers) or _key_in(ws.query_params)
     if key is not None:
         try:
-            await runtime.keys.authenticate(key)
-            await ws.accept()
-            return key, None
+            principal = await runtime.keys.authenticate(key)
+            await _admit(runtime, principal, held)
         except Unauthorized as exc:
-            body = error_body(exc.code, exc.message)
-            if "websocket.http.response" in ws.scope.get("extensions", {}):
-                await ws.send_denial_response(JSONResponse(body, status_code=401))
-            else:
-                await ws.close(code=POLICY_VIOLATION)
+            await _refuse_handshake(ws, exc, POLICY_VIOLATION)
             return None
+        except RateLimited as exc:
+            await _refuse_handshake(ws, exc, OVER_LIMIT)
+            return None
+        await ws.accept()
+        return key, None
     await ws.accept()
     try:
         first = await asyncio.wait_for(_receive_json(ws), AUTH_TIMEOUT_S)
         key = _key_in(first) if isinstance(first, dict) else None
         principal = await runtime.keys.authenticate(key)
+    except UnreadableFrame as exc:
+        await _refuse(ws, exc, INVALID_PAYLOAD, UNREADABLE_JSON)
+        return None
     except (TimeoutError, BadInput, Unauthorized):
         refused = Unauthorized(
             'Send {"type": "auth", "api_key": "..."} first, or pass the key in a header.'
         )
-        with suppress(Exception):
-            await ws.send_json(_error(refused))
-            await ws.close(code=POLICY_VIOLATION)
+        await _refuse(ws, refused, POLICY_VIOLATION)
+        return None
+    # {"type": "message", "api_key": ..., "content": ...}: authenticated, and answered.
+    chat = first if first.get("type", "auth") == "message" else None
+    try:
+        await _admit(runtime, principal, held, count=chat is None)
+    except RateLimited as exc:
+        await _refuse(ws, exc, OVER_LIMIT, _reason(exc.message))
         return None
     await ws.send_json({"type": "auth_ok", "key": principal.name})
     assert key is not None  # authenticate() refuses None
-    # {"type": "message", "api_key": ..., "content": ...}: authenticated, and answered.
-    return key, (first if first.get("type", "auth") == "message" else None)
+    return key, chat
 
 
 async def _receive_json(ws: WebSocket) -> Any:
-    """The next text frame as JSON; ``BadInput`` for binary frames or broken JSON."""
+    """The next text frame as JSON; ``BadInput`` for binary frames or broken JSON,
+    ``UnreadableFrame`` for JSON too deep or too long-numbered to read."""
     message = await ws.receive()
     if message["type"] == "websocket.disconnect":
         raise WebSocketDisconnect(message.get("code", 1000))
@@ -112,6 +165,10 @@ async def _receive_json(ws: WebSocket) -> Any:
         return json.loads(text)
     except json.JSONDecodeError:
         raise BadInput('Send JSON like {"type": "message", "content": "..."}.') from None
+    except (RecursionError, ValueError):
+        # RecursionError: nesting past the interpreter's limit; ValueError: an integer
+        # over Python's 4,300-digit conversion limit. Neither is a message to answer.
+        raise UnreadableFrame(UNREADABLE_JSON) from None
 
 
 async def _still_valid(ws: WebSocket, runtime: Runtime, key: str) -> Principal | None:
@@ -119,19 +176,21 @@ async def _still_valid(ws: WebSocket, runtime: Runtime, key: str) -> Principal |
     try:
         return await runtime.keys.authenticate(key)
     except Unauthorized as exc:
-        with suppress(Exception):
-            await ws.send_json(_error(exc))
-            await ws.close(code=POLICY_VIOLATION)
+        await _refuse(ws, exc, POLICY_VIOLATION)
         return None
 
 
 @router.websocket("/ws")
 async def chat_ws(ws: WebSocket) -> None:
     runtime: Runtime = ws.app.state.runtime
-    authenticated = await _authenticate(ws, runtime)
-    if authenticated is None:
-        return
-    key, pending = authenticated
+    async with AsyncExitStack() as held:  # the key's socket slot, while the socket is open
+        authenticated = await _authenticate(ws, runtime, held)
+        if authenticated is not None:
+            await _converse(ws, runtime, *authenticated)
+
+
+async def _converse(ws: WebSocket, runtime: Runtime, key: str, pending: Any) -> None:
+    """Answer the messages of an authenticated socket until it closes."""
     running: asyncio.Task[None] | None = None
     try:
         while True:
@@ -140,16 +199,15 @@ async def chat_ws(ws: WebSocket) -> None:
                     data, pending = pending, None
                 else:
                     data = await asyncio.wait_for(_receive_json(ws), KEY_RECHECK_S)
+            except UnreadableFrame as exc:
+                await _refuse(ws, exc, INVALID_PAYLOAD, UNREADABLE_JSON)
+                return
             except BadInput as exc:
                 await ws.send_json(_error(exc))
                 continue
             except TimeoutError:
-                # A key revoked mid-generation ends the generation within seconds.
-                if (
-                    running is not None
-                    and not running.done()
-                    and not await _still_valid(ws, runtime, key)
-                ):
+                # A revoked key closes its socket within seconds, idle or mid-generation.
+                if not await _still_valid(ws, runtime, key):
                     return
                 continue
             principal = await _still_valid(ws, runtime, key)
