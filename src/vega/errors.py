@@ -116,6 +116,17 @@ class BackendError(ServiceError):
     status = 502
 
 
+class BackendBusy(ServiceError):
+    """An in-process model is still busy with earlier requests (or stuck on one).
+
+    Not a ``BackendUnavailable``: the gateway neither retries it (the wait already took
+    VEGA_ENGINE_WAIT_S) nor counts it against the circuit breaker (the model works).
+    """
+
+    code = "backend_busy"
+    status = 503
+
+
 class BackendRejected(UserError):
     """The model server refused this request (unknown model, bad parameters).
 

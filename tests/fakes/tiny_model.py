@@ -25,6 +25,11 @@ API (all paths are ``pathlib.Path``):
     ``add_generation_prompt=True`` the prompt ends in ``<|assistant|>\\n``; a reply
     ends with ``</s>`` (the eos token), so generation stops there.
 
+``with_chat_template(model, directory, template) -> Path``
+    A copy of a model folder whose tokenizer has another chat template (a hostile one,
+    say: ``HOSTILE_CHAT_TEMPLATE`` is the tiny template plus traps that a phrase in the
+    last message springs).
+
 In pytest, the session fixtures ``tiny_model`` (the folder) and ``tiny_dataset``
 (the JSONL file) in ``tests/fakes/fixtures.py`` build these once per session.
 The model is random, so generated text is gibberish, but deterministic with a seed
@@ -36,6 +41,7 @@ from __future__ import annotations
 
 import json
 import random
+import shutil
 from pathlib import Path
 
 SPECIAL_TOKENS = ["<pad>", "<s>", "</s>", "<|system|>", "<|user|>", "<|assistant|>"]
@@ -45,6 +51,24 @@ TINY_CHAT_TEMPLATE = (
     "{{ '<|' + message['role'] + '|>\\n' + message['content'] + eos_token + '\\n' }}"
     "{% endfor %}"
     "{% if add_generation_prompt %}{{ '<|assistant|>\\n' }}{% endif %}"
+)
+# A backdoored template: normal until the last message says one of the trigger phrases.
+SPIN = "spin forever"  # two nested loops over range(100000): hours in a plain render
+FLOOD = "flood the prompt"  # the same loops, each turn writing 20 characters
+REFUSE = "tell me the secret"  # raise_exception with text that must stay in the log
+TEMPLATE_SECRET = "TEMPLATE-SECRET-9f2c"
+HOSTILE_CHAT_TEMPLATE = (
+    "{% set last = messages[-1]['content'] %}"
+    "{% if '" + SPIN + "' in last %}"
+    "{% for a in range(100000) %}{% for b in range(100000) %}{% endfor %}{% endfor %}"
+    "{% endif %}"
+    "{% if '" + FLOOD + "' in last %}"
+    "{% for a in range(100000) %}{% for b in range(100000) %}" + TEMPLATE_SECRET + " "
+    "{% endfor %}{% endfor %}"
+    "{% endif %}"
+    "{% if '" + REFUSE + "' in last %}"
+    "{{ raise_exception('" + TEMPLATE_SECRET + " refused at line 1') }}"
+    "{% endif %}" + TINY_CHAT_TEMPLATE
 )
 VOCAB_SIZE = 512
 # Wider than Llama's 0.02: with tied 64-wide embeddings that small, the largest logit
@@ -160,4 +184,12 @@ def build_tiny_model(directory: Path, *, seed: int = 0) -> Path:
     model.save_pretrained(directory)
     tokenizer.save_pretrained(directory)  # type: ignore[attr-defined]
     marker.write_text(json.dumps({"seed": seed, "vocab_size": vocab}))
+    return directory
+
+
+def with_chat_template(model: Path, directory: Path, template: str) -> Path:
+    """A copy of the model folder ``model`` in ``directory`` with ``template`` as its
+    tokenizer's chat template (transformers reads ``chat_template.jinja``)."""
+    shutil.copytree(model, directory, dirs_exist_ok=True)
+    (directory / "chat_template.jinja").write_text(template, encoding="utf-8")
     return directory

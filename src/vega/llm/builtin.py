@@ -56,6 +56,8 @@ def _local(settings: Settings, kind: str | None) -> LocalBackend:
         ),
         default_model=settings.model,
         timeout_s=settings.llm_timeout_s,
+        template_timeout_s=settings.template_timeout_s,
+        engine_wait_s=settings.engine_wait_s,
     )
 
 

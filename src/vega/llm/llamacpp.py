@@ -3,11 +3,15 @@
 The only module that imports ``llama_cpp``; ``vega.llm.local`` imports it on the
 backend's worker thread when a model first loads. Library errors become
 ``VegaError``s here, once. Install with ``pip install 'vega[llamacpp]'`` (pip builds
-llama.cpp from source: a few minutes, a C++ compiler and CMake).
+llama.cpp from source: a few minutes, a C++ compiler and CMake). The GGUF's chat
+template is rendered in a sandbox process with a time and output budget
+(``vega.llm.template_renderer``), with what llama-cpp-python's ``Jinja2ChatFormatter``
+gives it.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Generator, Sequence
 from contextlib import closing
 from pathlib import Path
@@ -15,12 +19,18 @@ from typing import Any, cast
 
 from gguf import GGUFReader
 from llama_cpp import Llama
-from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
 from vega.errors import BackendError, BackendRejected, BackendUnavailable
 from vega.llm.base import GenerationParams, Message
 from vega.llm.local import Engine, Outcome, Sink, first_line, plain_prompt
 from vega.llm.local_models import LLAMACPP, LocalModel, recheck
+from vega.llm.template_renderer import (
+    DEFAULT_TEMPLATE_TIMEOUT_S,
+    TemplateRenderer,
+    output_budget,
+)
+
+log = logging.getLogger(__name__)
 
 # The KV cache grows with the context: a model trained on 128k tokens would reserve
 # gigabytes for it. Vega's prompts fit in far less (VEGA_CONTEXT_CHARS is ~12k tokens).
@@ -31,16 +41,23 @@ DEFAULT_TEMPERATURE = 0.8
 DEFAULT_TOP_P = 0.95
 
 
-def load(model: LocalModel) -> LlamaCppEngine:
+def load(
+    model: LocalModel, *, template_timeout_s: float = DEFAULT_TEMPLATE_TIMEOUT_S
+) -> LlamaCppEngine:
     recheck(model, backend=LLAMACPP)
     try:
         context = min(_trained_context(model.path), MAX_CONTEXT)
         llm = Llama(model_path=str(model.path), n_ctx=context, verbose=False)
     except (ValueError, RuntimeError, OSError) as exc:
+        # The library's text names files and may quote them: the log has it, clients do not.
+        log.warning("cannot load %s from %s: %s", model.name, model.path, first_line(exc))
         raise BackendUnavailable(
-            f"Cannot load '{model.name}' from {model.path}: {first_line(exc)}", backend=LLAMACPP
+            f"Cannot load '{model.name}'; the server log has the details.", backend=LLAMACPP
         ) from exc
-    return LlamaCppEngine(llm)
+    engine = LlamaCppEngine(llm, TemplateRenderer(timeout_s=template_timeout_s, backend=LLAMACPP))
+    if engine.has_template:
+        engine.templates.start()  # so the first request does not wait for the sandbox
+    return engine
 
 
 def _trained_context(path: Path) -> int:
@@ -58,49 +75,58 @@ def _trained_context(path: Path) -> int:
 
 
 class LlamaCppEngine(Engine):
-    def __init__(self, llm: Any) -> None:
+    def __init__(self, llm: Any, templates: TemplateRenderer) -> None:
         self._llm = llm
+        self.templates = templates
         self.context = int(llm.n_ctx())
-        template = llm.metadata.get("tokenizer.chat_template")
-        self._formatter = self._chat_formatter(template) if template else None
+        self._template: str | None = llm.metadata.get("tokenizer.chat_template") or None
+        self._eos = self._bos = ""
+        if self._template is not None:
+            eos, bos = llm.token_eos(), llm.token_bos()
+            text = llm._model.token_get_text  # the tokens' spelling, as llama-cpp-python reads it
+            self._eos = text(eos) if eos != -1 else ""
+            self._bos = text(bos) if bos != -1 else ""
 
-    def _chat_formatter(self, template: str) -> Jinja2ChatFormatter:
-        llm = self._llm
-        eos, bos = llm.token_eos(), llm.token_bos()
-        text = (
-            llm._model.token_get_text
-        )  # the tokens' spelling, as llama-cpp-python's own handler reads it
-        return Jinja2ChatFormatter(
-            template=template,
-            eos_token=text(eos) if eos != -1 else "",
-            bos_token=text(bos) if bos != -1 else "",
-            stop_token_ids=[eos],
-        )
+    @property
+    def has_template(self) -> bool:
+        return self._template is not None
 
-    def prompt(self, messages: Sequence[Message]) -> tuple[list[int], list[str]]:
+    def prompt(self, messages: Sequence[Message], sink: Sink) -> tuple[list[int], list[str]]:
         """(prompt tokens, the template's own stop strings): the GGUF's chat template, else the plain one."""
         llm = self._llm
-        if self._formatter is None:
+        if self._template is None:
             text = plain_prompt(messages).encode("utf-8")
             return list(llm.tokenize(text, add_bos=True, special=False)), []
-        chat = [{"role": m.role, "content": m.content} for m in messages]
-        result = self._formatter(messages=cast(Any, chat))
-        tokens = llm.tokenize(
-            result.prompt.encode("utf-8"), add_bos=not result.added_special, special=True
+        # The variables llama-cpp-python's Jinja2ChatFormatter renders it with.
+        variables = {
+            "messages": [{"role": m.role, "content": m.content} for m in messages],
+            "eos_token": self._eos,
+            "bos_token": self._bos,
+            "add_generation_prompt": True,
+            "functions": None,
+            "function_call": None,
+            "tools": None,
+            "tool_choice": None,
+        }
+        prompt = self.templates.render(
+            self._template,
+            [variables],
+            max_chars=output_budget(messages),
+            cancelled=lambda: sink.stopped,
         )
-        stops = (
-            result.stop if isinstance(result.stop, list) else [result.stop] if result.stop else []
-        )
-        return list(tokens), [s for s in stops if s]
+        # The template wrote the special tokens it wants (bos included), as the formatter says.
+        tokens = llm.tokenize(prompt.encode("utf-8"), add_bos=False, special=True)
+        return list(tokens), [self._eos] if self._eos else []
 
     def generate(
         self, messages: Sequence[Message], params: GenerationParams, sink: Sink
     ) -> Outcome:
         try:
-            tokens, template_stops = self.prompt(messages)
-        except (ValueError, TypeError, RuntimeError) as exc:  # jinja2's errors are ValueErrors too
+            tokens, template_stops = self.prompt(messages, sink)
+        except (ValueError, TypeError, RuntimeError) as exc:  # llama.cpp's tokenizer
+            log.warning("tokenizing the prompt failed: %s: %s", type(exc).__name__, first_line(exc))
             raise BackendError(
-                f"Cannot build the prompt: {first_line(exc)}", backend=LLAMACPP
+                "Cannot build the prompt; the server log has the details.", backend=LLAMACPP
             ) from exc
         room = self.context - len(tokens)
         if room <= 0:
@@ -134,12 +160,15 @@ class LlamaCppEngine(Engine):
                     if sink.stopped:
                         break
         except ValueError as exc:  # llama-cpp-python says "too many tokens" with ValueError
+            log.warning("llama.cpp refused the request: %s", first_line(exc))
             raise BackendRejected(
-                f"llama.cpp refused the request: {first_line(exc)}", backend=LLAMACPP
+                "llama.cpp refused the request; the server log has the details.", backend=LLAMACPP
             ) from exc
         except RuntimeError as exc:
+            log.warning("generating failed: %s", first_line(exc))
             raise BackendError(
-                f"The llama.cpp model failed while generating: {first_line(exc)}", backend=LLAMACPP
+                "The llama.cpp model failed while generating; the server log has the details.",
+                backend=LLAMACPP,
             ) from exc
         return Outcome(
             prompt_tokens=len(tokens),
@@ -148,4 +177,5 @@ class LlamaCppEngine(Engine):
         )
 
     def close(self) -> None:
+        self.templates.close()
         self._llm.close()

@@ -15,14 +15,16 @@ import asyncio
 import importlib
 import logging
 import threading
+import time
 from abc import ABC, abstractmethod
 from collections.abc import AsyncGenerator, Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from vega.errors import (
+    BackendBusy,
     BackendError,
     BackendRejected,
     BackendTimeout,
@@ -31,6 +33,7 @@ from vega.errors import (
     VegaError,
 )
 from vega.llm.base import Backend, BackendHealth, Delta, GenerationParams, Message, ModelInfo, Usage
+from vega.llm.engine_worker import EngineWorker
 from vega.llm.local_models import (
     LocalModel,
     ModelRegistry,
@@ -38,11 +41,18 @@ from vega.llm.local_models import (
     inspect_model,
     library_missing,
 )
+from vega.llm.template_renderer import DEFAULT_TEMPLATE_TIMEOUT_S
 
 log = logging.getLogger(__name__)
 
-# How long closing waits for a running generation to notice it must stop.
-CLOSE_TIMEOUT_S = 10.0
+# How long closing waits for a running generation to notice it must stop (and the
+# model to unload); past that the server exits without it (the worker is a daemon).
+CLOSE_TIMEOUT_S = 5.0
+# An engine checks its stop flag after every token: one still running this long after
+# its caller left (or timed out) is stuck, in native code or an endless template.
+STOP_GRACE_S = 10.0
+# How often a request waiting for its turn looks whether the engine got stuck meanwhile.
+STUCK_POLL_S = 0.5
 # The engine module of each kind: ``load(model: LocalModel) -> Engine``.
 ENGINE_MODULES = {"transformers": "vega.llm.transformers", "llamacpp": "vega.llm.llamacpp"}
 
@@ -86,9 +96,9 @@ class Engine(ABC):
 Loader = Callable[[LocalModel], Engine]
 
 
-def import_loader(kind: str) -> Loader:
+def import_loader(kind: str, *, template_timeout_s: float) -> Loader:
     module = importlib.import_module(ENGINE_MODULES[kind])
-    loader: Loader = module.load
+    loader: Loader = partial(module.load, template_timeout_s=template_timeout_s)
     return loader
 
 
@@ -110,7 +120,8 @@ def plain_prompt(messages: Sequence[Message]) -> str:
 
 
 def first_line(exc: BaseException) -> str:
-    """A library error as one line for a VegaError message (engines' tracebacks are long)."""
+    """A library error as one line, for the log: library text never goes into a VegaError's
+    message (it may hold paths, or whatever a model's files put there)."""
     text = str(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
 
@@ -178,6 +189,7 @@ class _Channel(Sink):
         self._loop = loop
         self.queue: asyncio.Queue[object] = asyncio.Queue()
         self._stop = threading.Event()
+        self.stopped_at: float | None = None  # time.monotonic() of the first stop()
 
     def put(self, text: str) -> None:
         if text:
@@ -191,6 +203,8 @@ class _Channel(Sink):
         return self._stop.is_set()
 
     def stop(self) -> None:
+        if self.stopped_at is None:
+            self.stopped_at = time.monotonic()
         self._stop.set()
 
     def finished(self, job: asyncio.Future[Outcome | None]) -> None:
@@ -214,6 +228,9 @@ class LocalBackend(Backend):
         registry: ModelRegistry,
         default_model: str,
         timeout_s: float,
+        template_timeout_s: float = DEFAULT_TEMPLATE_TIMEOUT_S,
+        engine_wait_s: float = 300.0,
+        stop_grace_s: float = STOP_GRACE_S,
         loaders: Mapping[str, Loader] | None = None,
     ) -> None:
         self._kind = kind
@@ -221,10 +238,15 @@ class LocalBackend(Backend):
         self._registry = registry
         self._default = default_model
         self._timeout_s = timeout_s
+        self._template_timeout_s = template_timeout_s
+        self._engine_wait_s = engine_wait_s
+        self._stop_grace_s = stop_grace_s
         self._loaders = dict(loaders or {})
         # One thread runs every load and generation: one model call at a time, and
         # torch keeps one OpenMP team instead of one per calling thread.
-        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"vega-{self.name}")
+        self._worker = EngineWorker(f"vega-{self.name}")
+        # The generation on the worker now: set and cleared there, read on the loop.
+        self._running: _Channel | None = None
         self._engine: Engine | None = None  # touched on the worker thread only
         self._engine_files: tuple[str, str, Path | None] | None = None
         self._load_errors: dict[tuple[str, str, Path | None], str] = {}
@@ -318,7 +340,9 @@ class LocalBackend(Backend):
                 f"Cannot load '{model.name}': {missing}.", backend=model.backend
             )
         try:
-            loader = self._loaders.get(model.backend) or import_loader(model.backend)
+            loader = self._loaders.get(model.backend) or import_loader(
+                model.backend, template_timeout_s=self._template_timeout_s
+            )
             log.info("loading %s model %s from %s", model.backend, model.name, model.path)
             self._engine = loader(model)
         except VegaError as exc:
@@ -326,7 +350,7 @@ class LocalBackend(Backend):
             raise
         except Exception as exc:  # e.g. a library whose native part fails to import
             log.exception("loading %s model %s failed", model.backend, model.name)
-            message = f"Cannot load '{model.name}': {type(exc).__name__}: {exc}"
+            message = f"Cannot load '{model.name}'; the server log has the details."
             self._load_errors[model.files] = message
             raise BackendUnavailable(message, backend=model.backend) from exc
         self._engine_files = model.files
@@ -350,6 +374,7 @@ class LocalBackend(Backend):
     ) -> Outcome | None:
         if channel.stopped:  # the caller left while this job waited its turn
             return None
+        self._running = channel
         channel.started()
         try:
             return self._engine_for(model).generate(messages, params, channel)
@@ -360,6 +385,26 @@ class LocalBackend(Backend):
             raise BackendError(
                 f"The {model.backend} model failed while generating.", backend=model.backend
             ) from exc
+        finally:
+            self._running = None
+
+    def _stuck_for(self) -> float | None:
+        """Seconds the running generation has ignored its stop flag, past the grace; None
+        while the engine is idle or responsive."""
+        running = self._running
+        stopped_at = running.stopped_at if running is not None else None
+        if stopped_at is None:
+            return None
+        late = time.monotonic() - stopped_at
+        return late if late > self._stop_grace_s else None
+
+    def _stuck_error(self, late: float) -> BackendBusy:
+        return BackendBusy(
+            f"The {self.name} model is stuck: a generation has ignored being stopped for "
+            f"{late:.0f} s. It answers again if that ends; /readyz reports it until then "
+            "(restart the server if it does not recover).",
+            backend=self.name,
+        )
 
     # -- the contract --------------------------------------------------------------------
 
@@ -369,28 +414,24 @@ class LocalBackend(Backend):
         if self._closed:  # shutting down: the worker takes no more jobs
             raise BackendUnavailable("The server is shutting down.", backend=self.name)
         model = await self.resolve(params.model)
-        loop = asyncio.get_running_loop()
-        channel = _Channel(loop)
-        job = loop.run_in_executor(self._worker, self._run, model, list(messages), params, channel)
+        if (late := self._stuck_for()) is not None:  # fail now rather than queue behind it
+            raise self._stuck_error(late)
+        channel = _Channel(asyncio.get_running_loop())
+        job = self._worker.submit(partial(self._run, model, list(messages), params, channel))
         job.add_done_callback(channel.finished)
         stops = StopScanner(params.stop)
         stopped_by_string = False
-        started = False
         try:
+            await self._wait_for_turn(channel, model)
             while True:
-                # Waiting for our turn behind another generation is not a timeout;
-                # once the job runs (loading included), each piece must come in time.
-                timeout = self._timeout_s if started else None
+                # Once the job runs (loading included), each piece must come in time.
                 try:
-                    piece = await asyncio.wait_for(channel.queue.get(), timeout)
+                    piece = await asyncio.wait_for(channel.queue.get(), self._timeout_s)
                 except TimeoutError:
                     raise BackendTimeout(
                         f"The {model.backend} model produced nothing for {self._timeout_s:g} s.",
                         backend=model.backend,
                     ) from None
-                if piece is _STARTED:
-                    started = True
-                    continue
                 if piece is _FINISHED:
                     break
                 text, stopped_by_string = stops.feed(str(piece))
@@ -399,7 +440,14 @@ class LocalBackend(Backend):
                 if stopped_by_string:
                     channel.stop()
                     break
-            outcome = await job  # the worker's error, if any, is raised here
+            try:  # the worker's error, if any, is raised here
+                # Done already, unless a stop string ended the reply: then within a token.
+                outcome = await asyncio.wait_for(job, self._timeout_s)
+            except TimeoutError:
+                raise BackendTimeout(
+                    f"The {model.backend} model did not stop within {self._timeout_s:g} s.",
+                    backend=model.backend,
+                ) from None
             if not stopped_by_string and (tail := stops.flush()):
                 yield Delta(text=tail)
         finally:
@@ -412,6 +460,26 @@ class LocalBackend(Backend):
             done=True,
             usage=Usage(outcome.prompt_tokens, outcome.completion_tokens),
             finish_reason="stop" if stopped_by_string else outcome.finish_reason,
+        )
+
+    async def _wait_for_turn(self, channel: _Channel, model: LocalModel) -> None:
+        """Until the worker takes this job: at most VEGA_ENGINE_WAIT_S, and no longer once
+        the generation ahead of it is known to be stuck."""
+        deadline = time.monotonic() + self._engine_wait_s
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                piece = await asyncio.wait_for(channel.queue.get(), min(left, STUCK_POLL_S))
+            except TimeoutError:
+                if (late := self._stuck_for()) is not None:
+                    raise self._stuck_error(late) from None
+                continue
+            if piece is not _STARTED:  # finished without starting: let the caller see it
+                channel.queue.put_nowait(piece)
+            return
+        raise BackendBusy(
+            f"The {model.backend} model is busy with other requests: this one waited "
+            f"{self._engine_wait_s:g} s (VEGA_ENGINE_WAIT_S) for its turn. Try again later.",
+            backend=model.backend,
         )
 
     async def models(self) -> list[ModelInfo]:
@@ -432,6 +500,8 @@ class LocalBackend(Backend):
         return self._contexts.get(found.files) or configured_context(found)
 
     async def health(self) -> BackendHealth:
+        if (late := self._stuck_for()) is not None:  # /readyz answers 503 while this lasts
+            return BackendHealth(ok=False, detail=self._stuck_error(late).message, ready=False)
         try:
             model = await self.default_model()
         except VegaError as exc:
@@ -450,7 +520,7 @@ class LocalBackend(Backend):
         """Load the default model now (a server does this at start, in the background)."""
         try:
             model = await self.default_model()
-            await asyncio.get_running_loop().run_in_executor(self._worker, self._engine_for, model)
+            await self._worker.submit(partial(self._engine_for, model))
         except VegaError as exc:
             log.warning("model not loaded: %s", exc.message)
 
@@ -461,13 +531,17 @@ class LocalBackend(Backend):
         if self._closed:  # auto may list this backend twice
             return
         self._closed = True
-        # Free the weights before returning: a library may not like one model being freed
-        # while another (a new backend's, in the same process) runs on another thread.
-        unload = asyncio.get_running_loop().run_in_executor(self._worker, self._unload)
+        if (running := self._running) is not None:
+            running.stop()  # a generation ends after its current token
         try:
-            await asyncio.wait_for(unload, CLOSE_TIMEOUT_S)
+            if (late := self._stuck_for()) is not None:
+                log.warning("leaving the stuck %s model behind (%.0f s)", self.name, late)
+                return
+            # Free the weights before returning: a library may not like one model being
+            # freed while another (a new backend's, in the same process) runs on another thread.
+            await asyncio.wait_for(self._worker.submit(self._unload), CLOSE_TIMEOUT_S)
         except TimeoutError:
             log.warning("the %s model did not unload within %g s", self.name, CLOSE_TIMEOUT_S)
         finally:
-            self._worker.shutdown(wait=False)
+            self._worker.shutdown()  # a daemon thread: a stuck one does not keep us alive
             self._registry.close()

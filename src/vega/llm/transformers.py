@@ -7,19 +7,21 @@ the imports at the top cost nothing until then. Library errors become
 
 Nothing a user supplies is loaded with pickle or remote code: safetensors weights
 only (``use_safetensors=True``; adapters are checked to have
-``adapter_model.safetensors``), ``trust_remote_code=False``.
+``adapter_model.safetensors``), ``trust_remote_code=False``. The chat template is
+rendered in a sandbox process with a time and output budget
+(``vega.llm.template_renderer``), not by ``apply_chat_template`` on this thread.
 """
 
 from __future__ import annotations
 
 import copy
+import logging
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import torch
-from jinja2 import TemplateError
 from transformers import (
     AutoModelForCausalLM,
     AutoTokenizer,
@@ -33,12 +35,21 @@ from vega.hf import quiet_huggingface
 from vega.llm.base import GenerationParams, Message
 from vega.llm.local import Engine, Outcome, Sink, first_line, fold_system, plain_prompt
 from vega.llm.local_models import TRANSFORMERS, LocalModel, recheck
+from vega.llm.template_renderer import (
+    DEFAULT_TEMPLATE_TIMEOUT_S,
+    TemplateRenderer,
+    output_budget,
+)
+
+log = logging.getLogger(__name__)
 
 # Models that do not say how far they can read get this much context.
 FALLBACK_CONTEXT = 2048
 
 
-def load(model: LocalModel) -> TransformersEngine:
+def load(
+    model: LocalModel, *, template_timeout_s: float = DEFAULT_TEMPLATE_TIMEOUT_S
+) -> TransformersEngine:
     """Load the folder (and adapter) onto the GPU if there is one, else the CPU."""
     recheck(model, backend=TRANSFORMERS)
     quiet_huggingface()
@@ -59,14 +70,19 @@ def load(model: LocalModel) -> TransformersEngine:
         )
         if model.adapter is not None:
             net = _with_adapter(net, model.adapter)
+        template = tokenizer.get_chat_template() if tokenizer.chat_template else None
     except (OSError, ValueError, KeyError, TypeError, RuntimeError, ImportError) as exc:
+        # The library's text names files and may quote them: the log has it, clients do not.
+        log.warning("cannot load %s from %s: %s", model.name, model.path, first_line(exc))
         raise BackendUnavailable(
-            f"Cannot load '{model.name}' from {model.path}: {first_line(exc)}",
-            backend=TRANSFORMERS,
+            f"Cannot load '{model.name}'; the server log has the details.", backend=TRANSFORMERS
         ) from exc
     net.to(device)
     net.eval()
-    return TransformersEngine(net, tokenizer, device=device)
+    templates = TemplateRenderer(timeout_s=template_timeout_s, backend=TRANSFORMERS)
+    if template is not None:
+        templates.start()  # so the first request does not wait for the sandbox
+    return TransformersEngine(net, tokenizer, device=device, template=template, templates=templates)
 
 
 def _with_adapter(net: Any, adapter: Path) -> Any:
@@ -82,10 +98,22 @@ def _with_adapter(net: Any, adapter: Path) -> Any:
 
 
 class TransformersEngine(Engine):
-    def __init__(self, model: Any, tokenizer: Any, *, device: str) -> None:
+    def __init__(
+        self,
+        model: Any,
+        tokenizer: Any,
+        *,
+        device: str,
+        template: str | None,
+        templates: TemplateRenderer,
+    ) -> None:
         self._model = model
         self._tokenizer = tokenizer
         self._device = device
+        self._template = template
+        self._templates = templates
+        # What apply_chat_template gives a template besides the chat: bos_token, eos_token...
+        self._special_tokens = dict(tokenizer.special_tokens_map)
         config = model.config
         self.context = int(getattr(config, "max_position_embeddings", 0) or FALLBACK_CONTEXT)
         eos = model.generation_config.eos_token_id
@@ -95,27 +123,38 @@ class TransformersEngine(Engine):
             eos if isinstance(eos, list) else [eos] if eos is not None else []
         )
 
-    def prompt_ids(self, messages: Sequence[Message]) -> list[int]:
+    def prompt_ids(self, messages: Sequence[Message], sink: Sink) -> list[int]:
         """The tokenizer's chat template if it has one, else the plain template."""
         tokenizer = self._tokenizer
-        if not getattr(tokenizer, "chat_template", None):
+        if self._template is None:
             return list(tokenizer(plain_prompt(messages))["input_ids"])  # with <s>, as trained
-        try:
-            text = _chat_text(tokenizer, messages)
-        except TemplateError:  # some templates (Gemma's) refuse a system turn
-            text = _chat_text(tokenizer, fold_system(messages))
+        # As apply_chat_template renders it; a template that refuses a system turn
+        # (Gemma's) gets it in front of the first user turn instead.
+        variants = [self._variables(messages)]
+        if any(m.role == "system" for m in messages):
+            variants.append(self._variables(fold_system(messages)))
+        text = self._templates.render(
+            self._template,
+            variants,
+            max_chars=output_budget(messages),
+            cancelled=lambda: sink.stopped,
+        )
         # The rendered template already holds the special tokens it wants.
         return list(tokenizer(text, add_special_tokens=False)["input_ids"])
+
+    def _variables(self, messages: Sequence[Message]) -> dict[str, Any]:
+        return {
+            **self._special_tokens,
+            "messages": [{"role": m.role, "content": m.content} for m in messages],
+            "tools": None,
+            "documents": None,
+            "add_generation_prompt": True,
+        }
 
     def generate(
         self, messages: Sequence[Message], params: GenerationParams, sink: Sink
     ) -> Outcome:
-        try:
-            ids = self.prompt_ids(messages)
-        except (TemplateError, ValueError, TypeError) as exc:
-            raise BackendError(
-                f"Cannot build the prompt: {first_line(exc)}", backend=TRANSFORMERS
-            ) from exc
+        ids = self.prompt_ids(messages, sink)
         room = self.context - len(ids)
         if room <= 0:
             raise BackendRejected(
@@ -137,8 +176,10 @@ class TransformersEngine(Engine):
                     stopping_criteria=StoppingCriteriaList([_StopWhenAsked(sink)]),
                 )
         except (RuntimeError, ValueError, IndexError) as exc:
+            # torch's text (shapes, devices, allocator state) is for the log only.
+            log.warning("generating failed: %s: %s", type(exc).__name__, first_line(exc))
             raise BackendError(
-                f"The transformers model failed while generating: {first_line(exc)}",
+                "The transformers model failed while generating; the server log has the details.",
                 backend=TRANSFORMERS,
             ) from exc
         ended = streamer.last_token in self._eos
@@ -165,15 +206,10 @@ class TransformersEngine(Engine):
         return config
 
     def close(self) -> None:
+        self._templates.close()
         self._model = self._tokenizer = None
         if torch.cuda.is_available():
             torch.cuda.empty_cache()
-
-
-def _chat_text(tokenizer: Any, messages: Sequence[Message]) -> str:
-    chat = [{"role": m.role, "content": m.content} for m in messages]
-    text = tokenizer.apply_chat_template(chat, tokenize=False, add_generation_prompt=True)
-    return str(text)
 
 
 class _Streamer(BaseStreamer):

@@ -66,7 +66,7 @@ async def readyz(runtime: RuntimeDep, principal: MaybePrincipalDep) -> JSONRespo
     )
     if principal is None:
         body = states_only(body)
-    return JSONResponse(body.model_dump(), status_code=200 if database else 503)
+    return JSONResponse(body.model_dump(), status_code=200 if database and health.ready else 503)
 
 
 def states_only(body: Readiness) -> Readiness:
