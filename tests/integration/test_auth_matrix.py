@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
+import socket
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -602,3 +604,54 @@ async def test_revoking_a_key_ends_its_open_websocket_within_5_s(
     assert ended_after < 5.0, f"the socket stayed open {ended_after:.1f} s after the revocation"
     assert any(f["type"] == "error" and f["error"]["code"] == "unauthorized" for f in frames)
     assert ws.close_code == 4401
+
+
+# --- the log of the whole run ---------------------------------------------------------------
+# Last in the module: by now every route has been called with every kind of key.
+
+KEY_SHAPED = re.compile(r"vega-[A-Za-z0-9_-]{16,}")
+
+
+async def test_no_key_used_in_the_whole_run_reaches_any_log_line(
+    server: VegaServer, keys: dict[str, str]
+) -> None:
+    """uvicorn logs a WebSocket's path with its query (``/ws?api_key=...``), and a path
+    may hold CR/LF (``%0d%0a``): neither a key nor a forged line reaches the log."""
+    guess = "wrong-guess-0123456789"
+    for query in (f"?api_key={keys['B']}", f"?token={keys['A']}&x=1"):
+        async with websockets.connect(ws_url(server, query), open_timeout=10) as ws:
+            await ws.send(json.dumps({"type": "ping"}))
+            assert json.loads(await ws.recv())["type"] == "pong"
+    with pytest.raises(InvalidStatus) as refused:
+        async with websockets.connect(ws_url(server, f"?api_key={guess}"), open_timeout=10):
+            pass
+    assert refused.value.response.status_code == 401
+    forged = "2026-01-01 00:00:00,000 INFO    vega.access [-] GET /admin/keys 200"
+    raw = f"GET /nothing%0d%0a{forged.replace(' ', '%20')} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+    host, port = server.url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(raw.encode())
+        assert sock.recv(4096).startswith(b"HTTP/1.1 ")
+
+    time.sleep(0.3)  # the last lines are flushed
+    log = server.log()
+    secrets = [
+        keys["A"],
+        keys["B"],
+        keys["revoked"],
+        guess,
+        *(
+            value.removeprefix(b"Bearer ").decode("utf-8", "replace")
+            for headers in bad_credentials(keys["revoked"]).values()
+            for _, value in headers
+            if len(value.removeprefix(b"Bearer ")) >= 12
+        ),
+    ]
+    lines = log.splitlines()
+    assert len(lines) > 300, "the run logged less than expected: is this the right log?"
+    for secret in secrets:
+        assert secret not in log, f"a key reached the log: {secret[:12]}..."
+    assert not KEY_SHAPED.findall(log), KEY_SHAPED.findall(log)[:3]
+    assert "[REDACTED]" in log  # the WebSocket paths were logged, with the key cut out
+    assert not any(line.startswith(forged) for line in lines)
+    assert any("GET /nothing\\r\\n2026-01-01" in line for line in lines)
