@@ -21,6 +21,7 @@ from vega.llm.local import LocalBackend
 from vega.llm.local_models import ModelRegistry
 from vega.metrics import Metrics
 from vega.plugins import Plugins, load_plugins
+from vega.private import private_dir
 from vega.rag.documents import DocumentService
 from vega.rag.embed import Embedder
 from vega.rag.extract import Budget, readers_from
@@ -157,7 +158,7 @@ class Runtime:
 
 def build(settings: Settings, *, plugins: Plugins | None = None) -> Runtime:
     # 0700 when we create it: conversations and the key file are nobody else's business.
-    settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    private_dir(settings.data_dir)
     db = Database.from_url(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
     db.migrate()
     plugins = plugins or load_plugins()
