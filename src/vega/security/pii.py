@@ -91,9 +91,9 @@ _PLACEHOLDER_RE = r"\[(?:SECRET|CARD|IBAN|EMAIL|PHONE)\]"
 # "PRIVATE KEY " cannot make each of them a new place to backtrack to (that was quadratic).
 _PEM_LABEL = r"[A-Z0-9 ]{0,24}PRIVATE KEY[A-Z ]{0,8}-----"
 _PEM = re.compile(
-    r"-----BEGIN" + _PEM_LABEL +
+    rf"-----BEGIN{_PEM_LABEL}"
     # Whole block: anything up to the next five dashes, which must start the END line.
-    r"(?:[^-]*(?:-(?!----)[^-]*)*-----END" + _PEM_LABEL +
+    rf"(?:[^-]*(?:-(?!----)[^-]*)*-----END{_PEM_LABEL}"
     # Truncated block (no END line): the BEGIN line and the base64 lines after it.
     r"|(?:[ \t]*\r?\n[ \t]*[A-Za-z0-9+/=]{16,})*)"
 )
