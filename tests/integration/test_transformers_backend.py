@@ -8,6 +8,7 @@ answering through /chat and /v1/chat/completions over HTTP.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import AsyncIterator, Sequence
 from contextlib import aclosing
 from pathlib import Path
@@ -20,7 +21,8 @@ import yaml
 from tests.fakes.engines import Recording
 from tests.fakes.server import free_port, run_cli, start_vega, vega_env
 from tests.fakes.tiny_adapter import make_adapter
-from vega.errors import BackendRejected, BackendUnavailable
+from tests.fakes.tiny_model import TINY_CHAT_TEMPLATE, with_chat_template
+from vega.errors import BackendError, BackendRejected, BackendUnavailable
 from vega.llm.auto import AutoBackend
 from vega.llm.base import Delta, GenerationParams, Message
 from vega.llm.builtin import auto
@@ -204,6 +206,46 @@ async def test_a_prompt_longer_than_the_context_is_rejected(backend: LocalBacken
     long = [Message("user", "word " * 400)]
     with pytest.raises(BackendRejected, match="reads at most"):
         [d async for d in backend.stream(long, greedy("base"))]
+
+
+async def test_broken_model_files_are_a_503_that_keeps_paths_and_library_text_in_the_log(
+    registry: ModelRegistry, tiny_model: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING)
+    folder = with_chat_template(tiny_model, tmp_path / "broken", TINY_CHAT_TEMPLATE)
+    await registry.add("broken", folder)
+    backend = LocalBackend(
+        kind="transformers", registry=registry, default_model="broken", timeout_s=60
+    )
+    try:
+        # Weights that are not safetensors: the library's own words about them...
+        (folder / "model.safetensors").write_bytes(b"\x00" * 64)
+        with pytest.raises(BackendUnavailable) as weights:
+            await collect(backend, greedy("broken"))
+        # ...and a config.json that changed since it was registered: the parser's.
+        (folder / "config.json").write_text("{not json")
+        with pytest.raises(BackendUnavailable) as config:
+            await collect(backend, greedy("broken"))
+    finally:
+        await backend.aclose()
+    for error in (weights.value, config.value):
+        assert "Cannot load 'broken'" in error.message and "server log" in error.message
+        assert str(folder) not in error.message and str(tmp_path) not in error.message
+    assert "Expecting property name" not in config.value.message
+    assert str(folder) in caplog.text and "Expecting property name" in caplog.text
+
+
+async def test_a_library_error_while_generating_is_a_502_with_its_text_in_the_log(
+    backend: LocalBackend, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING)
+    # The API refuses such a temperature; here it reaches transformers, which objects.
+    with pytest.raises(BackendError) as caught:
+        await collect(backend, GenerationParams(model="base", temperature=-1.0, max_tokens=2))
+    assert caught.value.message == (
+        "The transformers model failed while generating; the server log has the details."
+    )
+    assert "temperature" in caplog.text  # what transformers said
 
 
 async def test_health_and_models(backend: LocalBackend, registry: ModelRegistry) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import logging
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -25,6 +26,8 @@ from vega.llm.base import ModelInfo
 from vega.store import models as repo
 from vega.store.db import Database
 from vega.store.tables import RegisteredModel
+
+log = logging.getLogger(__name__)
 
 TRANSFORMERS = "transformers"
 LLAMACPP = "llamacpp"
@@ -106,8 +109,12 @@ def recheck(model: LocalModel, *, backend: str) -> None:
     try:
         inspect_model(model.path, adapter=model.adapter, backend=backend)
     except BadInput as exc:
+        # The reason names the server's files (and quotes parsers): for the log, not clients.
+        log.warning("cannot load %s: %s", model.name, exc.message)
         raise BackendUnavailable(
-            f"Cannot load '{model.name}': {exc.message}", backend=backend
+            f"Cannot load '{model.name}': its files are missing or changed since it was "
+            "registered; the server log says which (`vega models add` checks them).",
+            backend=backend,
         ) from None
 
 
