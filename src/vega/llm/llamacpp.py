@@ -20,7 +20,7 @@ from typing import Any, cast
 from gguf import GGUFReader
 from llama_cpp import Llama
 
-from vega.errors import BackendError, BackendRejected, BackendUnavailable
+from vega.errors import BackendError, BackendRejected, BackendUnavailable, VegaError
 from vega.llm.base import GenerationParams, Message
 from vega.llm.local import Engine, Outcome, Sink, first_line, plain_prompt
 from vega.llm.local_models import LLAMACPP, LocalModel, recheck
@@ -56,7 +56,11 @@ def load(
         ) from exc
     engine = LlamaCppEngine(llm, TemplateRenderer(timeout_s=template_timeout_s, backend=LLAMACPP))
     if engine.has_template:
-        engine.templates.start()  # so the first request does not wait for the sandbox
+        try:
+            engine.templates.start()  # so the first request does not wait for the sandbox
+        except VegaError:
+            engine.close()
+            raise
     return engine
 
 

@@ -152,19 +152,21 @@ class TemplateRenderer:
         self._kill()
         command = [
             sys.executable,
+            "-P",  # not the working directory on sys.path: no module there is imported
             "-m",
             "vega.llm.template_sandbox",
             str(os.getpid()),
             str(self._memory_bytes),
         ]
-        # Our own interpreter and module, no shell, nothing from a request in the command.
-        proc = subprocess.Popen(  # noqa: S603  # nosec B603
-            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
-        )
-        self._proc = proc
-        assert proc.stdout is not None
         try:
-            ready = _receive(proc.stdout.fileno(), time.monotonic() + START_TIMEOUT_S, _never)
+            # Our own interpreter and module, no shell, nothing from a request in the command.
+            self._proc = subprocess.Popen(  # noqa: S603  # nosec B603
+                command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
+            )
+            assert self._proc.stdout is not None
+            deadline = time.monotonic() + START_TIMEOUT_S
+            if (ready := _receive(self._proc.stdout.fileno(), deadline, _never)) != READY:
+                raise _Abandoned("crashed", f"it said {ready[:80]!r}")
         except (_Abandoned, OSError) as exc:
             self._kill()
             log.error("the chat template sandbox did not start: %s", exc)
@@ -172,13 +174,7 @@ class TemplateRenderer:
                 "The chat template sandbox did not start; the server log has the details.",
                 backend=self._backend,
             ) from None
-        if ready != READY:
-            self._kill()
-            raise BackendError(
-                "The chat template sandbox did not start; the server log has the details.",
-                backend=self._backend,
-            )
-        return proc
+        return self._proc
 
     def _kill(self) -> None:
         proc, self._proc = self._proc, None

@@ -81,7 +81,7 @@ def load(
     net.eval()
     templates = TemplateRenderer(timeout_s=template_timeout_s, backend=TRANSFORMERS)
     if template is not None:
-        templates.start()  # so the first request does not wait for the sandbox
+        templates.start()  # so the first request does not wait for the sandbox (else: no load)
     return TransformersEngine(net, tokenizer, device=device, template=template, templates=templates)
 
 
