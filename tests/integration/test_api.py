@@ -19,6 +19,7 @@ PUBLIC = {
     "/docs",
     "/redoc",
     "/openapi.json",
+    "/api/version",  # Open WebUI's connection check asks it without a key
 }
 BAD_KEYS = ["", "nope", "' OR 1=1; --", "vega-" + "x" * 43, "k" * 600]
 

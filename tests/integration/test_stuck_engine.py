@@ -181,6 +181,9 @@ async def test_readyz_answers_503_while_the_engine_is_stuck(
             await until(not_ready)
             body = (await client.get("/readyz", headers=headers)).json()
             assert body["backend"]["ok"] is False and "stuck" in body["backend"]["detail"]
+            assert body["backend"]["ready"] is False and body["status"] == "unavailable"
+            public = (await client.get("/readyz")).json()  # the state, without the detail
+            assert public["backend"] == {"ok": False, "ready": False, "breaker": "closed"}
             busy = await client.post("/chat", json={"prompt": "again"}, headers=headers)
             assert busy.status_code == 503 and busy.json()["error"]["code"] == "backend_busy"
 

@@ -48,12 +48,16 @@ async def readyz(runtime: RuntimeDep, principal: MaybePrincipalDep) -> JSONRespo
 
     database = await anyio.to_thread.run_sync(runtime.db.ping)
     health = await runtime.gateway.health()
+    # A model server that is down is not a reason to restart Vega (requests get 503 and
+    # the breaker decides); a wedged in-process engine is (health.ready is False).
+    ready = database and health.ready
     body = Readiness(
-        status="ok" if database else "unavailable",
+        status="ok" if ready else "unavailable",
         database=database,
         backend={
             "name": runtime.gateway.backend_name,
             "ok": health.ok,
+            "ready": health.ready,
             "detail": health.detail,
             "model": runtime.settings.model,
             "breaker": runtime.gateway.breaker.state.name.lower(),
@@ -66,7 +70,7 @@ async def readyz(runtime: RuntimeDep, principal: MaybePrincipalDep) -> JSONRespo
     )
     if principal is None:
         body = states_only(body)
-    return JSONResponse(body.model_dump(), status_code=200 if database and health.ready else 503)
+    return JSONResponse(body.model_dump(), status_code=200 if ready else 503)
 
 
 def states_only(body: Readiness) -> Readiness:
