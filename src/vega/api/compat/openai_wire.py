@@ -147,16 +147,20 @@ def completion_id(prefix: str = "chatcmpl") -> str:
     return f"{prefix}-{uuid.uuid4().hex}"
 
 
-def completion_body(done: TurnDone, *, model: str, rag: bool) -> dict[str, Any]:
+def finished_body(
+    done: TurnDone, *, kind: str, id_prefix: str, choice: dict[str, Any], model: str, rag: bool
+) -> dict[str, Any]:
+    """A whole completion object (``chat.completion``, ``text_completion``): ``choice`` is
+    the answer in that object's shape, the rest is common to both."""
     body: dict[str, Any] = {
-        "id": completion_id(),
-        "object": "chat.completion",
+        "id": completion_id(id_prefix),
+        "object": kind,
         "created": int(time.time()),
         "model": model,
         "choices": [
             {
+                **choice,
                 "index": 0,
-                "message": {"role": "assistant", "content": done.response, "refusal": None},
                 "logprobs": None,
                 "finish_reason": finish_reason(done.finish_reason),
             }
@@ -166,6 +170,18 @@ def completion_body(done: TurnDone, *, model: str, rag: bool) -> dict[str, Any]:
     if rag:
         body["sources"] = done.sources
     return body
+
+
+def completion_body(done: TurnDone, *, model: str, rag: bool) -> dict[str, Any]:
+    message = {"role": "assistant", "content": done.response, "refusal": None}
+    return finished_body(
+        done,
+        kind="chat.completion",
+        id_prefix="chatcmpl",
+        choice={"message": message},
+        model=model,
+        rag=rag,
+    )
 
 
 def embeddings_body(embedded: Embedded) -> dict[str, Any]:

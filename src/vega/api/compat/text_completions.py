@@ -13,7 +13,6 @@ What would need the model's raw token stream is refused with 400: ``echo``,
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from pydantic import Field, field_validator
@@ -21,10 +20,8 @@ from pydantic import Field, field_validator
 from vega.api.compat.openai_wire import (
     OpenAIStream,
     StreamOptions,
-    completion_id,
     dumps,
-    finish_reason,
-    usage_body,
+    finished_body,
 )
 from vega.api.compat.turns import ClientMessage, Sampling, chat_request
 from vega.api.schemas import Integer, RequestBody, Seed
@@ -107,24 +104,14 @@ class CompletionIn(RequestBody):
 
 
 def text_completion_body(done: TurnDone, *, model: str, rag: bool) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "id": completion_id(TextCompletionStream.id_prefix),
-        "object": "text_completion",
-        "created": int(time.time()),
-        "model": model,
-        "choices": [
-            {
-                "text": done.response,
-                "index": 0,
-                "logprobs": None,
-                "finish_reason": finish_reason(done.finish_reason),
-            }
-        ],
-        "usage": usage_body(done.usage),
-    }
-    if rag:
-        body["sources"] = done.sources
-    return body
+    return finished_body(
+        done,
+        kind="text_completion",
+        id_prefix=TextCompletionStream.id_prefix,
+        choice={"text": done.response},
+        model=model,
+        rag=rag,
+    )
 
 
 class TextCompletionStream(OpenAIStream):

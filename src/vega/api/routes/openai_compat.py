@@ -7,6 +7,10 @@ as its API key. Errors answer in OpenAI's shape (``vega.api.compat.errors``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
+from typing import Any
+
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse, Response
 
@@ -36,6 +40,9 @@ from vega.api.deps import (
     VegaSessionDep,
 )
 from vega.api.errors import error_responses
+from vega.api.streaming import KeyCheck
+from vega.chat.service import ChatRequest, ChatService, TurnDone
+from vega.security.keys import Principal
 
 router = APIRouter(prefix="/v1", tags=["openai"], route_class=OpenAIRoute)
 
@@ -61,6 +68,23 @@ async def get_model(model: str, principal: PrincipalDep, catalog: CatalogDep) ->
     return JSONResponse(model_body(await catalog.find(principal.key_id, model)))
 
 
+async def _answer(
+    chat: ChatService,
+    request: ChatRequest,
+    principal: Principal,
+    key_live: KeyCheck,
+    *,
+    stream: bool,
+    encoder: OpenAIStream,
+    render: Callable[[TurnDone], dict[str, Any]],
+) -> Response:
+    """A turn streamed as ``encoder``'s chunks, or collected and ``render``ed whole."""
+    if stream:
+        return WireStream(chat.stream(request, principal), encoder, key_live)
+    done = await collect(chat.stream(request, principal), encoder)
+    return JSONResponse(render(done), headers={SESSION_HEADER: done.session_id})
+
+
 @router.post("/chat/completions", responses=STREAM_DOC, response_class=Response)
 async def chat_completions(
     body: ChatCompletionIn,
@@ -72,13 +96,15 @@ async def chat_completions(
     request = body.to_request(
         session_id=conversation_for(header=session, user=body.user, owner=principal.key_id)
     )
-    encoder = OpenAIStream(model=body.model, include_usage=body.include_usage)
-    if body.stream:
-        return WireStream(chat.stream(request, principal), encoder, key_live)
-    done = await collect(chat.stream(request, principal), encoder)
-    return JSONResponse(
-        completion_body(done, model=body.model, rag=request.collection is not None),
-        headers={SESSION_HEADER: done.session_id},
+    rag = request.collection is not None
+    return await _answer(
+        chat,
+        request,
+        principal,
+        key_live,
+        stream=body.stream,
+        encoder=OpenAIStream(model=body.model, include_usage=body.include_usage),
+        render=partial(completion_body, model=body.model, rag=rag),
     )
 
 
@@ -104,13 +130,15 @@ async def completions(
     request = body.to_request(
         session_id=conversation_for(header=session, user=body.user, owner=principal.key_id)
     )
-    encoder = TextCompletionStream(model=body.model, include_usage=body.include_usage)
-    if body.stream:
-        return WireStream(chat.stream(request, principal), encoder, key_live)
-    done = await collect(chat.stream(request, principal), encoder)
-    return JSONResponse(
-        text_completion_body(done, model=body.model, rag=request.collection is not None),
-        headers={SESSION_HEADER: done.session_id},
+    rag = request.collection is not None
+    return await _answer(
+        chat,
+        request,
+        principal,
+        key_live,
+        stream=body.stream,
+        encoder=TextCompletionStream(model=body.model, include_usage=body.include_usage),
+        render=partial(text_completion_body, model=body.model, rag=rag),
     )
 
 
