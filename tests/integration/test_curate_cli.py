@@ -92,6 +92,7 @@ def test_lists_unreviewed_turns_oldest_first(vega: Vega, turns: dict[str, str]) 
         "created": "2024-05-02T12:00:01+00:00",
         "source": "api",
         "model": "test-model",
+        "backend": None,  # who wrote it ("none": Vega's retrieval-only answer); not set here
         "status": "ok",
         "rating": 4,
         "tags": ["good", "long"],

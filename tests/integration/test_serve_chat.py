@@ -635,7 +635,8 @@ def test_metrics_count_chat_turns_and_llm_calls(server: VegaServer, fake_llm: Fa
 
 
 def test_readyz_reports_database_and_backend(server: VegaServer, fake_llm: FakeLLM) -> None:
-    response = httpx.get(server.url + "/readyz")
+    # The names and details are for a key; without one, states only (test_public_surface.py).
+    response = httpx.get(server.url + "/readyz", headers=server.headers)
 
     assert response.status_code == 200
     body = response.json()
