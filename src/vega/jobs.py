@@ -25,8 +25,8 @@ from vega.store.tables import Job
 log = logging.getLogger(__name__)
 PROGRESS_EVERY_S = 0.5
 
-Report = Callable[[float], None]
-Work = Callable[[Report], Awaitable[dict[str, Any]]]
+Progress = Callable[[float], None]  # reports a job's progress, 0 to 1
+Work = Callable[[Progress], Awaitable[dict[str, Any]]]
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,14 +11,14 @@ from dataclasses import dataclass, field
 
 import anyio.to_thread
 
-from vega.chat.history import ConversationService
+from vega.chat.conversations import ConversationService
 from vega.chat.service import ChatService
 from vega.errors import ConfigError, EmbedderUnavailable
 from vega.jobs import JobRunner
 from vega.llm.auto import AutoBackend
 from vega.llm.gateway import Gateway
 from vega.llm.local import LocalBackend
-from vega.llm.local_models import ModelRegistry
+from vega.llm.local_models import RegisteredModels
 from vega.metrics import Metrics
 from vega.plugins import Plugins, load_plugins
 from vega.private import private_dir
@@ -95,7 +95,7 @@ class Runtime:
     ingest: IngestService
     documents: DocumentService
     reindexer: Reindexer
-    models: ModelRegistry  # local model files for the in-process backends (`vega models`)
+    models: RegisteredModels  # local model files for the in-process backends (`vega models`)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     async def start(self, *, serving: bool = False) -> None:
@@ -229,5 +229,5 @@ def build(settings: Settings, *, plugins: Plugins | None = None) -> Runtime:
         ingest=ingest,
         documents=DocumentService(db=db, data_dir=settings.data_dir),
         reindexer=Reindexer(db=db, embedder=embedder, indexes=indexes),
-        models=ModelRegistry(db),
+        models=RegisteredModels(db),
     )

@@ -17,7 +17,7 @@ upload path. For each one:
 - the server log has no 500 and no traceback.
 
 Who answers what: requests the HTTP parser (httptools, behind the head-size cap of
-`vega.api.http_protocol`) cannot frame get a plain-text 400 ("Invalid HTTP request
+`vega.api.uvicorn_protocols`) cannot frame get a plain-text 400 ("Invalid HTTP request
 received." or "The request line and headers are too large."); the rest get Vega's
 JSON error from
 `vega.api.middleware` (400 framing, 408 a stalled body, 413 size) or from the upload
@@ -64,7 +64,6 @@ from tests.fakes.llm_server import FakeLLM
 from tests.fakes.server import VegaServer, start_vega
 from tests.helpers import assert_still_serving, db_rows, table_counts
 from vega.api.app import create_app
-from vega.api.http_protocol import TOO_LARGE
 from vega.api.middleware import (
     FORM_SLACK_BYTES,
     MAX_FORM_PARTS,
@@ -72,6 +71,7 @@ from vega.api.middleware import (
     FormFraming,
     RequestContextMiddleware,
 )
+from vega.api.uvicorn_protocols import TOO_LARGE
 
 MB = 1 << 20
 HEALTHZ_BUDGET_S = 0.2  # every /healthz during a hostile request

@@ -19,7 +19,7 @@ from tests.fakes.tiny_model import TINY_CHAT_TEMPLATE
 from vega.errors import BackendRejected
 from vega.llm.base import Delta, GenerationParams, Message
 from vega.llm.local import Engine, LocalBackend
-from vega.llm.local_models import LocalModel, ModelRegistry, library_missing
+from vega.llm.local_models import LocalModel, RegisteredModels, library_missing
 from vega.store.db import Database
 
 pytestmark = pytest.mark.skipif(
@@ -106,7 +106,7 @@ async def backend(tmp_path: Path, ggufs: dict[str, Path]) -> AsyncIterator[Local
 
     db = Database.from_url(f"sqlite:///{tmp_path / 'models.db'}")
     db.migrate()
-    registry = ModelRegistry(db, owns_db=True)
+    registry = RegisteredModels(db, owns_db=True)
     await registry.add("chat", ggufs["chat"])
     await registry.add("plain", ggufs["plain"])
     engines: list[Recording] = []

@@ -31,7 +31,7 @@ from tests.fakes.llm_server import FakeLLM, OllamaModelFacts
 from tests.fakes.server import VegaServer, free_port
 from vega.llm.base import Backend, GenerationParams, Message
 from vega.llm.local import Engine, LocalBackend, Outcome, Sink
-from vega.llm.local_models import ModelRegistry
+from vega.llm.local_models import RegisteredModels
 from vega.llm.ollama import OllamaBackend
 from vega.llm.openai import OpenAIBackend
 from vega.store.db import Database
@@ -291,7 +291,7 @@ class CappedEngine(Engine):
 async def test_an_in_process_models_context_length(tmp_path: Path, tiny_model: Path) -> None:
     database = Database.from_url(f"sqlite:///{tmp_path / 'models.db'}")
     database.migrate()
-    registry = ModelRegistry(database, owns_db=True)
+    registry = RegisteredModels(database, owns_db=True)
     await registry.add("tiny", tiny_model)
     backend = LocalBackend(
         kind="transformers",

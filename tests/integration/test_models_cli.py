@@ -1,7 +1,7 @@
 """`vega models add|list|rm` as a user runs them, and what registration checks.
 
 The command round trip runs the real `vega` in a subprocess; the many ways a path
-can be wrong are checked on ``ModelRegistry`` (what the command calls) in-process,
+can be wrong are checked on ``RegisteredModels`` (what the command calls) in-process,
 on SQLite and, where one runs, Postgres.
 """
 
@@ -17,7 +17,7 @@ import pytest
 from tests.fakes.server import run_cli, vega_env
 from tests.fakes.tiny_adapter import make_adapter
 from vega.errors import BadInput, Conflict, NotFound
-from vega.llm.local_models import ModelRegistry, library_missing
+from vega.llm.local_models import RegisteredModels, library_missing
 from vega.store.db import Database
 
 needs_transformers = pytest.mark.skipif(
@@ -77,12 +77,12 @@ def test_add_list_rm_round_trip(tmp_path: Path, tiny_model: Path, adapter: Path)
 
 
 @pytest.fixture
-def registry(db: Database) -> ModelRegistry:
-    return ModelRegistry(db)
+def registry(db: Database) -> RegisteredModels:
+    return RegisteredModels(db)
 
 
 async def test_registry_on_each_database(
-    registry: ModelRegistry, tiny_model: Path, gguf: Path
+    registry: RegisteredModels, tiny_model: Path, gguf: Path
 ) -> None:
     first = await registry.add("small", gguf)
     assert first.backend == "llamacpp"  # inferred from the .gguf suffix
@@ -102,15 +102,15 @@ async def test_registry_on_each_database(
 
 
 @pytest.fixture
-def sqlite_registry(tmp_path: Path) -> ModelRegistry:
+def sqlite_registry(tmp_path: Path) -> RegisteredModels:
     db = Database.from_url(f"sqlite:///{tmp_path / 'reg.db'}")
     db.migrate()
-    return ModelRegistry(db, owns_db=True)
+    return RegisteredModels(db, owns_db=True)
 
 
 @needs_transformers
 async def test_registration_refuses_what_cannot_be_served(
-    sqlite_registry: ModelRegistry, tiny_model: Path, adapter: Path, gguf: Path, tmp_path: Path
+    sqlite_registry: RegisteredModels, tiny_model: Path, adapter: Path, gguf: Path, tmp_path: Path
 ) -> None:
     add = sqlite_registry.add
 

@@ -2,7 +2,7 @@
 
 uvicorn timed nothing before a request's head was complete: sockets that sent a head
 a byte now and then, or nothing at all, were held open for ever, and 237 of them
-made `/healthz` fail for everyone. `vega.api.http_protocol` now gives a head
+made `/healthz` fail for everyone. `vega.api.uvicorn_protocols` now gives a head
 ``VEGA_HEAD_TIMEOUT_S`` from its first byte and a new connection
 ``VEGA_IDLE_TIMEOUT_S`` before its first byte. Here both are 2 s, and:
 
@@ -38,7 +38,7 @@ import websockets
 from tests.fakes.llm_server import FakeLLM
 from tests.fakes.server import VegaServer, start_vega
 from tests.helpers import parse_sse, ws_url
-from vega.api.http_protocol import TOO_SLOW, HttpProtocol, http_protocol
+from vega.api.uvicorn_protocols import TOO_SLOW, HttpProtocol, http_protocol
 
 HEAD_TIMEOUT_S = 2.0
 IDLE_TIMEOUT_S = 2.0

@@ -28,7 +28,7 @@ from vega.errors import BackendTimeout, VegaError
 from vega.llm.base import GenerationParams, Message
 from vega.llm.gateway import Gateway
 from vega.llm.local import LocalBackend
-from vega.llm.local_models import ModelRegistry, library_missing
+from vega.llm.local_models import RegisteredModels, library_missing
 from vega.metrics import Metrics
 from vega.runtime import build
 from vega.settings import Settings
@@ -59,10 +59,10 @@ async def until(check: Callable[[], Any], timeout: float = 10.0) -> None:
 
 
 @pytest.fixture
-def registry(tmp_path: Path) -> ModelRegistry:
+def registry(tmp_path: Path) -> RegisteredModels:
     db = Database.from_url(f"sqlite:///{tmp_path / 'models.db'}")
     db.migrate()
-    return ModelRegistry(db, owns_db=True)
+    return RegisteredModels(db, owns_db=True)
 
 
 @pytest.fixture
@@ -72,7 +72,7 @@ def wedged() -> Wedged:
 
 @pytest.fixture
 def make_backend(
-    registry: ModelRegistry, tiny_model: Path, wedged: Wedged
+    registry: RegisteredModels, tiny_model: Path, wedged: Wedged
 ) -> Callable[..., LocalBackend]:
     """The real backend on the tiny model's folder (VEGA_MODEL as a path), with a
     ``Wedged`` engine in place of the one the folder would load."""
@@ -211,7 +211,7 @@ def test_the_process_exits_although_the_engine_never_stops(
         from vega.errors import BackendTimeout
         from vega.llm.base import GenerationParams, Message
         from vega.llm.local import LocalBackend
-        from vega.llm.local_models import ModelRegistry
+        from vega.llm.local_models import RegisteredModels
         from vega.store.db import Database
 
         async def main():
@@ -219,7 +219,7 @@ def test_the_process_exits_although_the_engine_never_stops(
             db.migrate()
             wedged = Wedged()  # never released
             backend = LocalBackend(
-                kind="transformers", registry=ModelRegistry(db, owns_db=True),
+                kind="transformers", registry=RegisteredModels(db, owns_db=True),
                 default_model={str(tiny_model)!r}, timeout_s=0.5,
                 loaders={{"transformers": lambda _model: wedged}},
             )

@@ -27,7 +27,7 @@ from vega.llm.auto import AutoBackend
 from vega.llm.base import Delta, GenerationParams, Message
 from vega.llm.builtin import auto
 from vega.llm.local import Engine, LocalBackend, StopScanner
-from vega.llm.local_models import LocalModel, ModelRegistry, library_missing
+from vega.llm.local_models import LocalModel, RegisteredModels, library_missing
 from vega.settings import load_settings
 from vega.store.db import Database
 from vega.training.export import merge
@@ -88,15 +88,15 @@ def trained_adapter(
 
 
 @pytest.fixture
-def registry(tmp_path: Path) -> ModelRegistry:
+def registry(tmp_path: Path) -> RegisteredModels:
     db = Database.from_url(f"sqlite:///{tmp_path / 'models.db'}")
     db.migrate()
-    return ModelRegistry(db, owns_db=True)
+    return RegisteredModels(db, owns_db=True)
 
 
 @pytest.fixture
 async def backend(
-    registry: ModelRegistry, tiny_model: Path, adapter: Path
+    registry: RegisteredModels, tiny_model: Path, adapter: Path
 ) -> AsyncIterator[LocalBackend]:
     from vega.llm.transformers import load
 
@@ -150,7 +150,11 @@ async def test_the_adapter_is_applied(backend: LocalBackend) -> None:
 
 
 async def test_the_merged_folder_answers_like_base_plus_adapter(
-    backend: LocalBackend, registry: ModelRegistry, tiny_model: Path, adapter: Path, tmp_path: Path
+    backend: LocalBackend,
+    registry: RegisteredModels,
+    tiny_model: Path,
+    adapter: Path,
+    tmp_path: Path,
 ) -> None:
     folder = merge(tiny_model, adapter, tmp_path / "merged")
     assert list(folder.glob("*.safetensors")) and not list(folder.glob("*.bin"))
@@ -209,7 +213,7 @@ async def test_a_prompt_longer_than_the_context_is_rejected(backend: LocalBacken
 
 
 async def test_broken_model_files_are_a_503_that_keeps_paths_and_library_text_in_the_log(
-    registry: ModelRegistry, tiny_model: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    registry: RegisteredModels, tiny_model: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.WARNING)
     folder = with_chat_template(tiny_model, tmp_path / "broken", TINY_CHAT_TEMPLATE)
@@ -248,7 +252,7 @@ async def test_a_library_error_while_generating_is_a_502_with_its_text_in_the_lo
     assert "temperature" in caplog.text  # what transformers said
 
 
-async def test_health_and_models(backend: LocalBackend, registry: ModelRegistry) -> None:
+async def test_health_and_models(backend: LocalBackend, registry: RegisteredModels) -> None:
     health = await backend.health()
     assert health.ok and "loads on first use" in health.detail
     listed = {m.name: m for m in await backend.models()}
@@ -278,7 +282,7 @@ async def test_auto_uses_a_registered_model_when_no_server_answers(
     )
     db = Database.from_url(settings.database_url)
     db.migrate()
-    await ModelRegistry(db, owns_db=True).add("mine", tiny_model)
+    await RegisteredModels(db, owns_db=True).add("mine", tiny_model)
     db.dispose()
 
     chosen = auto(settings)
@@ -313,7 +317,7 @@ def test_stop_scanner_holds_back_a_possible_stop_until_it_knows() -> None:
 
 
 async def test_vega_serve_answers_with_the_registered_adapter(
-    tmp_path: Path, tiny_model: Path, trained_adapter: Path, registry: ModelRegistry
+    tmp_path: Path, tiny_model: Path, trained_adapter: Path, registry: RegisteredModels
 ) -> None:
     adapter = trained_adapter
     QUESTION = "Capital of Arden?"

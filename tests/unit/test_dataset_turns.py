@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.fixtures.dataset.logged import T0, Logged, add_owner, log_conversation
-from vega.chat.history import ConversationService
+from vega.chat.conversations import ConversationService
 from vega.dataset.build import BuildOptions
 from vega.dataset.curate import Annotation, CurationService
 from vega.dataset.service import BuildRequest, DatasetService

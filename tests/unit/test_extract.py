@@ -38,7 +38,7 @@ from vega.rag.extract import (
     kind_of,
     readers_from,
 )
-from vega.rag.readers.base import BadFile, Extractor, Job
+from vega.rag.readers.base import BadFile, Extraction, Extractor
 
 MB = 1 << 20
 
@@ -561,7 +561,7 @@ class Shouting(Extractor):
     extensions: ClassVar[Mapping[str, str]] = {"shout": "shout", "xlsx": "shout"}
     zip_container = True
 
-    def read(self, data: bytes, job: Job) -> list[Segment]:
+    def read(self, data: bytes, job: Extraction) -> list[Segment]:
         if data.startswith(b"PK"):
             return job.segment("A ZIP PACKAGE")
         if data == b"bad":

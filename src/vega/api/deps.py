@@ -9,13 +9,13 @@ from fastapi import Depends, Header, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from starlette.datastructures import Headers
 
-from vega.api.compat.catalog import ModelCatalog
-from vega.api.compat.embeddings import EmbeddingService
 from vega.api.compat.turns import SESSION_HEADER
 from vega.api.streaming import KeyCheck
-from vega.chat.history import ConversationService
+from vega.chat.conversations import ConversationService
 from vega.chat.service import ChatService
 from vega.errors import Forbidden
+from vega.llm.catalog import ModelCatalog
+from vega.rag.embeddings import EmbeddingService
 from vega.runtime import Runtime
 from vega.security.keys import Principal
 

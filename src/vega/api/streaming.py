@@ -23,7 +23,7 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from vega.api.errors import error_body, vega_error_response
-from vega.api.schemas import UsageOut
+from vega.api.schemas.chat import UsageOut
 from vega.chat.coalesce import coalesced
 from vega.chat.service import ChatEvent, SourcesFound, Token, TurnStarted
 from vega.errors import Unauthorized, VegaError

@@ -18,7 +18,7 @@ from rich.table import Table
 from vega.cli import context
 from vega.errors import BadInput
 from vega.rag.ingest import FileOutcome
-from vega.rag.retrieve import Mode
+from vega.rag.retrieve import SearchMode
 from vega.runtime import Runtime
 
 app = typer.Typer(help="Add, list and remove documents.", no_args_is_help=True)
@@ -160,7 +160,7 @@ def search(
             query=query,
             collection=collection,
             top_k=k,
-            mode=cast(Mode, mode),
+            mode=cast(SearchMode, mode),
         ),
         start=False,
     )

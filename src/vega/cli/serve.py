@@ -19,13 +19,13 @@ def serve(
     import uvicorn
 
     from vega.api.app import create_app
-    from vega.api.http_protocol import http_protocol
+    from vega.api.uvicorn_protocols import http_protocol
     from vega.logs import setup_logging
     from vega.runtime import build
     from vega.settings import load_settings
 
     # uvicorn's own WebSocket protocol, fixed for refused handshakes (see the module).
-    ws = "vega.api.ws_protocol:WebSocketProtocol"
+    ws = "vega.api.uvicorn_protocols:WebSocketProtocol"
     overrides = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
     settings = load_settings(**overrides)  # flags win over the environment
     setup_logging(fmt=settings.log_format, level=settings.log_level, secrets=settings.secrets)

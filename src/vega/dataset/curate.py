@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from vega.chat.history import MAX_LIST, ConversationService, Feedback
+from vega.chat.conversations import MAX_LIST, ConversationService, Feedback
 from vega.dataset.turns import Turn, TurnFilter, TurnLog
 from vega.errors import BadInput
 from vega.security.keys import Principal

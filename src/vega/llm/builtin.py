@@ -47,11 +47,11 @@ def none(settings: Settings) -> Backend:
 
 def _local(settings: Settings, kind: str | None) -> LocalBackend:
     from vega.llm.local import LocalBackend
-    from vega.llm.local_models import ModelRegistry
+    from vega.llm.local_models import RegisteredModels
 
     return LocalBackend(
         kind=kind,
-        registry=ModelRegistry.connect(
+        registry=RegisteredModels.connect(
             settings.database_url, sqlite_synchronous=settings.sqlite_synchronous
         ),
         default_model=settings.model,

@@ -36,7 +36,7 @@ from vega.llm.base import Backend, BackendHealth, Delta, GenerationParams, Messa
 from vega.llm.engine_worker import EngineWorker
 from vega.llm.local_models import (
     LocalModel,
-    ModelRegistry,
+    RegisteredModels,
     configured_context,
     inspect_model,
     library_missing,
@@ -93,12 +93,12 @@ class Engine(ABC):
         """Release the weights."""
 
 
-Loader = Callable[[LocalModel], Engine]
+EngineLoader = Callable[[LocalModel], Engine]
 
 
-def import_loader(kind: str, *, template_timeout_s: float) -> Loader:
+def import_loader(kind: str, *, template_timeout_s: float) -> EngineLoader:
     module = importlib.import_module(ENGINE_MODULES[kind])
-    loader: Loader = partial(module.load, template_timeout_s=template_timeout_s)
+    loader: EngineLoader = partial(module.load, template_timeout_s=template_timeout_s)
     return loader
 
 
@@ -225,13 +225,13 @@ class LocalBackend(Backend):
         self,
         *,
         kind: str | None,
-        registry: ModelRegistry,
+        registry: RegisteredModels,
         default_model: str,
         timeout_s: float,
         template_timeout_s: float = DEFAULT_TEMPLATE_TIMEOUT_S,
         engine_wait_s: float = 300.0,
         stop_grace_s: float = STOP_GRACE_S,
-        loaders: Mapping[str, Loader] | None = None,
+        loaders: Mapping[str, EngineLoader] | None = None,
     ) -> None:
         self._kind = kind
         self.name = kind or "transformers"  # auto: the kind of the model it picks

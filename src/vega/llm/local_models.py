@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from vega.errors import BackendUnavailable, BadInput, Conflict, NotFound
 from vega.llm.base import ModelInfo
+from vega.llm.model_names import LATEST, RAG_PREFIX
 from vega.store import models as repo
 from vega.store.db import Database
 from vega.store.tables import RegisteredModel
@@ -36,10 +37,8 @@ KINDS = (TRANSFORMERS, LLAMACPP)
 LIBRARIES = {TRANSFORMERS: ("torch", "transformers", "peft"), LLAMACPP: ("llama_cpp", "gguf")}
 ADAPTER_FILES = ("adapter_config.json", "adapter_model.safetensors")
 GGUF_MAGIC = b"GGUF"
-LATEST = ":latest"  # Ollama clients add the default tag to any name
 # Ollama-style names: they travel in /v1/models and /api/tags and come back as `model`.
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,99}$")
-RESERVED_PREFIX = "vega-rag/"  # the collections' model names (vega.api.compat.catalog)
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,8 +226,8 @@ def check_name(name: str) -> str:
             f"Model name '{name}': use letters, digits and . _ - : / (at most 100, starting "
             "with a letter or digit)"
         )
-    if name.startswith(RESERVED_PREFIX):
-        raise BadInput(f"Model names starting with '{RESERVED_PREFIX}' are the collections'")
+    if name.startswith(RAG_PREFIX):
+        raise BadInput(f"Model names starting with '{RAG_PREFIX}' are the collections'")
     return name
 
 
@@ -253,7 +252,7 @@ def _model(row: RegisteredModel) -> LocalModel:
     )
 
 
-class ModelRegistry:
+class RegisteredModels:
     """The registered models: add, list, remove, look up. The CLI and the backends share it."""
 
     def __init__(self, db: Database, *, owns_db: bool = False) -> None:
@@ -261,7 +260,7 @@ class ModelRegistry:
         self._owns_db = owns_db  # a backend's own connection pool, closed with it
 
     @classmethod
-    def connect(cls, database_url: str, *, sqlite_synchronous: str = "NORMAL") -> ModelRegistry:
+    def connect(cls, database_url: str, *, sqlite_synchronous: str = "NORMAL") -> RegisteredModels:
         """A registry with its own engine, for backends (their factories get only settings).
 
         Creating an engine opens no connection: the first lookup does.

@@ -30,7 +30,16 @@ from typing import TYPE_CHECKING
 from vega.errors import UnreadableDocument, UnsupportedType, VegaError
 from vega.rag.isolate import IsolationCrashed, IsolationTimeout, call_isolated
 from vega.rag.readers import BUILTIN
-from vega.rag.readers.base import BadFile, Budget, Extractor, Job, Refused, Segment, mb, summary
+from vega.rag.readers.base import (
+    BadFile,
+    Budget,
+    Extraction,
+    Extractor,
+    Refused,
+    Segment,
+    mb,
+    summary,
+)
 from vega.rag.readers.kinds import SNIFF_BYTES, describe, detect_kind, display
 
 if TYPE_CHECKING:
@@ -106,7 +115,7 @@ def extract(
             raise UnsupportedType(
                 f"{name}: this type of file is not supported. Supported: {describe(table)}"
             )
-        return Job(budget, table).read(kind, data)
+        return Extraction(budget, table).read(kind, data)
     except VegaError:
         raise
     except BadFile as exc:

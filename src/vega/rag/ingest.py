@@ -25,7 +25,7 @@ import anyio.to_thread
 from sqlalchemy.orm import Session
 
 from vega.errors import UnreadableDocument, VegaError
-from vega.jobs import JobRunner, Report
+from vega.jobs import JobRunner, Progress
 from vega.private import private_dir
 from vega.rag import lexical
 from vega.rag.chunk import Piece, chunk_text
@@ -146,7 +146,7 @@ class IngestService:
         filename: str,
         collection: str | None = None,
         background: bool | None = None,
-        progress: Report | None = None,
+        progress: Progress | None = None,
     ) -> IngestOutcome:
         """Add one file. Small files are ingested before returning; large ones by a job."""
         name = check_collection_name(collection or "default")
@@ -165,7 +165,7 @@ class IngestService:
         self._jobs.spawn(job_id, partial(self._job, document.id))
         return IngestOutcome(document, job_id=job_id)
 
-    async def process(self, document_id: str, *, progress: Report | None = None) -> DocumentView:
+    async def process(self, document_id: str, *, progress: Progress | None = None) -> DocumentView:
         """Extract, chunk, embed and commit one registered document; idempotent."""
         doc, coll = await self._db.run(lambda s: _load(s, document_id=document_id))
         try:
@@ -301,7 +301,9 @@ class IngestService:
             status="processing",
         )
 
-    def prepare(self, doc: Document, coll: Collection, progress: Report | None = None) -> Prepared:
+    def prepare(
+        self, doc: Document, coll: Collection, progress: Progress | None = None
+    ) -> Prepared:
         """Extract, chunk and embed (CPU work, no database); raises UnreadableDocument."""
         chunked = self._chunk(doc, coll)
         return chunked.prepared(self._vectors([p.text for p in chunked.pieces], progress))
@@ -328,7 +330,7 @@ class IngestService:
             raise UnreadableDocument(f"{doc.source_name} has no extractable text.")
         return _Chunked(pieces, starts, locations, excerpt_of(text))
 
-    def _vectors(self, texts: list[str], progress: Report | None = None) -> Vectors:
+    def _vectors(self, texts: list[str], progress: Progress | None = None) -> Vectors:
         """Embed in batches of similar length (less padding), reporting progress per batch."""
         import numpy as np
 
@@ -426,7 +428,7 @@ class IngestService:
                 out[doc.id] = (doc, item)
         return out
 
-    async def _job(self, document_id: str, report: Report) -> dict[str, object]:
+    async def _job(self, document_id: str, report: Progress) -> dict[str, object]:
         view = await self.process(document_id, progress=report)
         return {"document_id": view.id, "chunks": view.chunks, "status": view.status}
 

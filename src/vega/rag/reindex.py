@@ -14,7 +14,7 @@ from functools import partial
 
 from sqlalchemy.orm import Session
 
-from vega.jobs import Report
+from vega.jobs import Progress
 from vega.rag import lexical
 from vega.rag.embed import Embedder
 from vega.rag.index import VectorIndexes
@@ -43,7 +43,7 @@ class Reindexer:
         self._indexes = indexes
 
     def run(
-        self, *, owner: int, collection: str | None = None, progress: Report | None = None
+        self, *, owner: int, collection: str | None = None, progress: Progress | None = None
     ) -> list[ReindexReport]:
         """One collection of the owner's, or every collection on this server (maintenance)."""
         with self._db.session() as session:

@@ -24,8 +24,8 @@ from vega.store import documents as repo
 from vega.store.db import Database
 from vega.store.tables import Collection
 
-Mode = Literal["dense", "lexical", "hybrid"]
-MODES: tuple[Mode, ...] = ("dense", "lexical", "hybrid")
+SearchMode = Literal["dense", "lexical", "hybrid"]
+SEARCH_MODES: tuple[SearchMode, ...] = ("dense", "lexical", "hybrid")
 DEFAULT_COLLECTION = "default"
 RRF_K = 60  # the constant from Cormack et al. (2009); robust across collections
 MIN_DEPTH = 50
@@ -53,7 +53,7 @@ class Hit:
 class SearchResult:
     query: str
     collection: str
-    mode: Mode
+    mode: SearchMode
     hits: list[Hit]
 
 
@@ -133,7 +133,7 @@ class Retriever:
         query: str,
         collection: str | None = None,
         top_k: int | None = None,
-        mode: Mode = "hybrid",
+        mode: SearchMode = "hybrid",
     ) -> SearchResult:
         return await anyio.to_thread.run_sync(
             lambda: self.search_sync(
@@ -148,7 +148,7 @@ class Retriever:
         query: str,
         collection: str | None = None,
         top_k: int | None = None,
-        mode: Mode = "hybrid",
+        mode: SearchMode = "hybrid",
     ) -> SearchResult:
         name = collection or DEFAULT_COLLECTION
         k = self._check(query, top_k, mode)
@@ -179,8 +179,8 @@ class Retriever:
         self._pool.shutdown(wait=False, cancel_futures=True)
 
     def _check(self, query: str, top_k: int | None, mode: str) -> int:
-        if mode not in MODES:
-            raise BadInput(f"mode must be one of {', '.join(MODES)}.")
+        if mode not in SEARCH_MODES:
+            raise BadInput(f"mode must be one of {', '.join(SEARCH_MODES)}.")
         if not query.strip():
             raise BadInput("The query is empty.")
         if len(query) > self._max_query_chars:

@@ -114,7 +114,7 @@ def _anyone(flag: bool, *, device: Any) -> bool:
     return bool(shared.item())
 
 
-class Report(TrainerCallback):
+class StepReporter(TrainerCallback):
     """Steps to the listener (bar, log) and progress to the job row; main process only."""
 
     def __init__(self, listener: Listener, progress: Callable[[float], None]) -> None:
@@ -229,7 +229,7 @@ def fit(
     stop: StopRequest,
     callbacks: Sequence[TrainerCallback] = (),
 ) -> FitResult:
-    report = Report(listener, progress)
+    report = StepReporter(listener, progress)
     trainer = Trainer(
         model=model,
         args=arguments(config, use_cpu=use_cpu),

@@ -15,16 +15,16 @@ from typing import Any
 
 from pydantic import ConfigDict, Field, field_validator
 
-from vega.api.compat.catalog import CatalogModel
-from vega.api.compat.embeddings import Embedded
 from vega.api.compat.errors import Wire, error_body
 from vega.api.compat.stream import WireEncoder
 from vega.api.compat.turns import ClientMessage, Sampling, chat_request
-from vega.api.schemas import Integer, RequestBody, Seed
+from vega.api.schemas.base import Integer, RequestBody, Seed
 from vega.api.streaming import STREAM_FAILED
 from vega.chat.service import ChatRequest, TurnDone
 from vega.errors import BadInput, VegaError
 from vega.llm.base import ModelCard
+from vega.llm.catalog import CatalogModel
+from vega.rag.embeddings import Embedded
 
 # The Ollama API level Vega speaks (clients gate features on /api/version).
 OLLAMA_API_VERSION = "0.6.0"

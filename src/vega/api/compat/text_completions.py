@@ -24,7 +24,7 @@ from vega.api.compat.openai_wire import (
     finished_body,
 )
 from vega.api.compat.turns import ClientMessage, Sampling, chat_request
-from vega.api.schemas import Integer, RequestBody, Seed
+from vega.api.schemas.base import Integer, RequestBody, Seed
 from vega.chat.service import ChatRequest, TurnDone
 
 ONE_CHOICE = "Vega gives one choice."

@@ -19,10 +19,10 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from vega.api.compat.catalog import collection_of
 from vega.chat.service import ChatRequest, Source
 from vega.errors import BadInput
 from vega.llm.base import Message
+from vega.llm.model_names import collection_of
 
 SESSION_HEADER = "X-Vega-Session"
 SYSTEM_ROLES = frozenset({"system", "developer"})  # "developer" is OpenAI's newer name

@@ -6,7 +6,7 @@ from fastapi import APIRouter
 
 from vega.api.deps import AdminDep, RuntimeDep
 from vega.api.errors import NOT_FOUND, error_responses
-from vega.api.schemas import KeyCreatedOut, KeyIn, KeyOut
+from vega.api.schemas.keys import KeyCreatedOut, KeyIn, KeyOut
 from vega.logs import request_id_var
 
 router = APIRouter(prefix="/admin", tags=["admin"], responses=error_responses(403))

@@ -9,7 +9,7 @@ from fastapi.responses import Response
 
 from vega.api.deps import ChatDep, KeyCheckDep, PrincipalDep
 from vega.api.errors import error_responses
-from vega.api.schemas import ChatIn, ChatOut
+from vega.api.schemas.chat import ChatIn, ChatOut
 from vega.api.streaming import ChatEventStream
 
 router = APIRouter(tags=["chat"])

@@ -8,17 +8,17 @@ from fastapi import APIRouter, Query, Response
 
 from vega.api.deps import ConversationsDep, PrincipalDep
 from vega.api.errors import NOT_FOUND
-from vega.api.schemas import (
+from vega.api.schemas.base import Offset
+from vega.api.schemas.conversations import (
     ConversationDetailOut,
     ConversationOut,
     ConversationPatch,
     ExchangeOut,
     FeedbackIn,
     MessageOut,
-    Offset,
 )
+from vega.chat.conversations import Feedback
 from vega.chat.export import as_markdown
-from vega.chat.history import Feedback
 from vega.logs import request_id_var
 
 router = APIRouter(tags=["conversations"])

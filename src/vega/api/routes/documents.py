@@ -7,7 +7,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Form, Query, Response, UploadFile
 
 from vega.api.deps import PrincipalDep, RuntimeDep
-from vega.api.document_schemas import (
+from vega.api.errors import NOT_FOUND, ErrorOut
+from vega.api.schemas.base import Offset
+from vega.api.schemas.documents import (
     CollectionOut,
     DocumentOut,
     HitOut,
@@ -16,8 +18,6 @@ from vega.api.document_schemas import (
     SearchOut,
     UploadOut,
 )
-from vega.api.errors import NOT_FOUND, ErrorOut
-from vega.api.schemas import Offset
 
 router = APIRouter(tags=["documents"])
 

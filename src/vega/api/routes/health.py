@@ -18,7 +18,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from vega.api.deps import MaybePrincipalDep, RuntimeDep
 from vega.api.errors import error_responses
 from vega.api.hosts import is_loopback
-from vega.api.schemas import Health, Readiness
+from vega.api.schemas.health import Health, Readiness
 from vega.errors import Forbidden, Unauthorized
 from vega.settings import Settings
 

@@ -7,7 +7,7 @@ import logging
 from fastapi import APIRouter
 
 from vega.api.deps import PrincipalDep, RuntimeDep
-from vega.api.schemas import ModelOut, ModelsOut
+from vega.api.schemas.models import ModelOut, ModelsOut
 from vega.errors import VegaError
 
 router = APIRouter(tags=["chat"])

@@ -16,11 +16,12 @@ from contextlib import AsyncExitStack, suppress
 from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import ValidationError
 
 from vega.api.deps import key_from_headers
 from vega.api.errors import error_body, vega_error_response
-from vega.api.schemas import UsageOut
+from vega.api.schemas.chat import UsageOut
+from vega.api.schemas.ws import WsMessage
 from vega.chat.coalesce import coalesced
 from vega.chat.service import ChatRequest, SourcesFound, Token, TurnDone, TurnStarted
 from vega.errors import BadInput, RateLimited, Unauthorized, VegaError
@@ -42,20 +43,6 @@ UNREADABLE_JSON = "JSON nested too deeply or with a number too long to read."
 class UnreadableFrame(BadInput):
     """JSON the parser gives up on (nesting past the recursion limit, an integer of
     thousands of digits): not a typo to point out, so the socket is closed (1007)."""
-
-
-class WsMessage(BaseModel):
-    type: str = "message"
-    content: str = ""
-    conversation_id: str | None = Field(None, max_length=64)
-    mode: str | None = None
-    collection: str | None = Field(None, max_length=100)
-    model: str | None = Field(None, max_length=200)
-    top_k: int | None = Field(None, ge=1, le=100)
-    temperature: float | None = Field(None, ge=0, le=2)
-    max_tokens: int | None = Field(None, ge=1)
-    system: str | None = Field(None, max_length=20_000)
-    regenerate: bool = False
 
 
 def _error(exc: VegaError, conversation_id: str | None = None) -> dict[str, Any]:

@@ -18,7 +18,16 @@ import zipfile
 from collections.abc import Iterable, Mapping
 from typing import ClassVar
 
-from vega.rag.readers.base import BadFile, Budget, Extractor, Job, Refused, Segment, mb, parsing
+from vega.rag.readers.base import (
+    BadFile,
+    Budget,
+    Extraction,
+    Extractor,
+    Refused,
+    Segment,
+    mb,
+    parsing,
+)
 from vega.rag.readers.kinds import SEPARATORS, SNIFF_BYTES, describe, detect_kind, member_name
 
 logger = logging.getLogger(__name__)
@@ -38,7 +47,7 @@ class Zip(Extractor):
     isolated = True
     preload = ("pypdf", "docx")  # for the documents inside
 
-    def read(self, data: bytes, job: Job) -> list[Segment]:
+    def read(self, data: bytes, job: Extraction) -> list[Segment]:
         with parsing("is not a zip archive we can read"):
             archive = zipfile.ZipFile(io.BytesIO(data))
         with archive:
@@ -65,7 +74,7 @@ class Zip(Extractor):
 
 
 def _member(
-    archive: zipfile.ZipFile, member: zipfile.ZipInfo, job: Job, skipped: list[str]
+    archive: zipfile.ZipFile, member: zipfile.ZipInfo, job: Extraction, skipped: list[str]
 ) -> list[Segment]:
     name = member_name(member.filename)
     kind = detect_kind(job.readers, member.filename)
@@ -99,7 +108,7 @@ def _check_names(members: Iterable[zipfile.ZipInfo]) -> None:
             )
 
 
-def check_archive(members: list[zipfile.ZipInfo], job: Job) -> int:
+def check_archive(members: list[zipfile.ZipInfo], job: Extraction) -> int:
     """Entry count, declared unpacked size and ratios, before anything is unpacked.
 
     Headers can lie, so members are measured again while they are read; this catches
@@ -119,7 +128,7 @@ def check_archive(members: list[zipfile.ZipInfo], job: Job) -> int:
     return total
 
 
-def _read_member(archive: zipfile.ZipFile, member: zipfile.ZipInfo, job: Job) -> bytes:
+def _read_member(archive: zipfile.ZipFile, member: zipfile.ZipInfo, job: Extraction) -> bytes:
     """The member's bytes, read in chunks and stopped at the first byte past a budget."""
     budget = job.budget
     limit, why = min(

@@ -1,7 +1,7 @@
 """The contract between `vega.rag.extract` and the readers of each kind of file.
 
 An `Extractor` turns a file's bytes into `Segment`s. Whatever it reads, it reads
-within the `Budget` of one extraction, kept by a `Job` that is shared with the
+within the `Budget` of one extraction, kept by an `Extraction` that is shared with the
 files nested in an archive, and it fails only with `BadFile` (or `Refused`, for a
 broken budget or safety rule): `vega.rag.extract` turns those into the one error a
 person sees. These pieces live here, below both, so that readers do not import the
@@ -66,7 +66,7 @@ class Extractor(ABC):
     no_text: ClassVar[str] = "has no extractable text"
 
     @abstractmethod
-    def read(self, data: bytes, job: Job) -> list[Segment]:
+    def read(self, data: bytes, job: Extraction) -> list[Segment]:
         """The file's text; through `job.segment` (or `Text`) so it counts against the budget.
 
         Raise `BadFile` (or `Refused`) with a reason for a file that cannot be read.
@@ -110,7 +110,7 @@ def mb(size: int) -> str:
 
 
 @dataclass(slots=True)
-class Job:
+class Extraction:
     """What one extraction has used so far; shared with the archives nested in it."""
 
     budget: Budget
@@ -164,7 +164,7 @@ class Text:
     file holds; checking only the finished string would build it first.
     """
 
-    def __init__(self, job: Job, sep: str = "\n", *, reserved: int = 0) -> None:
+    def __init__(self, job: Extraction, sep: str = "\n", *, reserved: int = 0) -> None:
         self._job, self._sep, self._size = job, sep, reserved
         self._parts: list[str] = []
 

@@ -16,7 +16,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any, ClassVar
 
 from vega.rag.readers.archive import check_archive
-from vega.rag.readers.base import BadFile, Extractor, Job, Segment, Text, parsing
+from vega.rag.readers.base import BadFile, Extraction, Extractor, Segment, Text, parsing
 
 
 class Pdf(Extractor):
@@ -28,7 +28,7 @@ class Pdf(Extractor):
     preload = ("pypdf",)
     no_text = "has no extractable text (is it a scanned PDF?)"
 
-    def read(self, data: bytes, job: Job) -> list[Segment]:
+    def read(self, data: bytes, job: Extraction) -> list[Segment]:
         from pypdf import PdfReader
 
         # A damaged PDF can make pypdf log a warning per broken object, thousands of
@@ -67,7 +67,7 @@ class Docx(Extractor):
     preload = ("docx",)
     zip_container = True
 
-    def read(self, data: bytes, job: Job) -> list[Segment]:
+    def read(self, data: bytes, job: Extraction) -> list[Segment]:
         import docx
 
         with parsing("is not a Word document we can read"):

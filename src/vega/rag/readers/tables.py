@@ -15,7 +15,7 @@ import json
 from collections.abc import Iterator, Mapping
 from typing import Any, ClassVar, TypeAlias
 
-from vega.rag.readers.base import BadFile, Extractor, Job, Segment, Text, parsing
+from vega.rag.readers.base import BadFile, Extraction, Extractor, Segment, Text, parsing
 from vega.rag.readers.text import decode_text
 
 _ROWS_PER_SEGMENT = 200
@@ -28,7 +28,7 @@ class Csv(Extractor):
     kinds = ("csv",)
     extensions: ClassVar[Mapping[str, str]] = {"csv": "csv", "tsv": "csv"}
 
-    def read(self, data: bytes, job: Job) -> list[Segment]:
+    def read(self, data: bytes, job: Extraction) -> list[Segment]:
         text = decode_text(data)
         rows = csv.reader(io.StringIO(text, newline=""), _dialect(text))
         with parsing("is not a CSV file we can read"):
@@ -72,7 +72,7 @@ class Json(Extractor):
     kinds = ("json",)
     extensions: ClassVar[Mapping[str, str]] = {"json": "json"}
 
-    def read(self, data: bytes, job: Job) -> list[Segment]:
+    def read(self, data: bytes, job: Extraction) -> list[Segment]:
         text = Text(job)
         with parsing("is not JSON we can read"):
             for line in _flatten(_load_json(decode_text(data))):
@@ -86,7 +86,7 @@ class JsonLines(Extractor):
     kinds = ("jsonl",)
     extensions: ClassVar[Mapping[str, str]] = {"jsonl": "jsonl", "ndjson": "jsonl"}
 
-    def read(self, data: bytes, job: Job) -> list[Segment]:
+    def read(self, data: bytes, job: Extraction) -> list[Segment]:
         segments: list[Segment] = []
         block, first, count = Text(job), 1, 0
         for number, raw in enumerate(decode_text(data).split("\n"), start=1):

@@ -13,7 +13,7 @@ import re
 from collections.abc import Mapping
 from typing import ClassVar
 
-from vega.rag.readers.base import NEWLINES, BadFile, Extractor, Job, Segment, parsing
+from vega.rag.readers.base import NEWLINES, BadFile, Extraction, Extractor, Segment, parsing
 from vega.rag.readers.html_text import declared_charset, html_to_text
 
 CODE_EXTENSIONS = [
@@ -40,7 +40,7 @@ class PlainText(Extractor):
         "changelog": "text", "authors": "text", "notice": "text",
     }  # fmt: skip
 
-    def read(self, data: bytes, job: Job) -> list[Segment]:
+    def read(self, data: bytes, job: Extraction) -> list[Segment]:
         return job.segment(decode_text(data))
 
 
@@ -51,7 +51,7 @@ class Html(Extractor):
     extensions: ClassVar[Mapping[str, str]] = {"html": "html", "htm": "html", "xhtml": "html"}
     isolated = True
 
-    def read(self, data: bytes, job: Job) -> list[Segment]:
+    def read(self, data: bytes, job: Extraction) -> list[Segment]:
         markup = decode_text(data, charset=declared_charset(data))
         with parsing("is not HTML we can read"):
             return job.segment(html_to_text(markup))

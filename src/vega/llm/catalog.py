@@ -22,30 +22,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from vega.errors import BadInput, NotFound, VegaError
+from vega.errors import NotFound, VegaError
 from vega.llm.base import ModelCard
 from vega.llm.gateway import Gateway
+from vega.llm.model_names import collection_of, rag_model, same_model
 from vega.rag.documents import DocumentService
 
 log = logging.getLogger(__name__)
 
-RAG_PREFIX = "vega-rag/"
-LATEST = ":latest"  # Ollama clients may add the default tag to any name
 RAG_OWNER = "vega"
-
-
-def collection_of(model: str) -> str | None:
-    """The collection a ``vega-rag/<collection>`` model asks for; None for a backend model."""
-    if not model.startswith(RAG_PREFIX):
-        return None
-    name = model[len(RAG_PREFIX) :].removesuffix(LATEST)
-    if not name:
-        raise BadInput(f"Name a collection after '{RAG_PREFIX}', e.g. '{RAG_PREFIX}default'.")
-    return name
-
-
-def rag_model(collection: str) -> str:
-    return RAG_PREFIX + collection
 
 
 def _created(details: dict[str, Any]) -> datetime | None:
@@ -70,10 +55,6 @@ def rfc3339(when: datetime | None) -> str:
         return "1970-01-01T00:00:00Z"
     when = when if when.tzinfo else when.replace(tzinfo=UTC)
     return when.isoformat().replace("+00:00", "Z")
-
-
-def _same_model(a: str, b: str) -> bool:
-    return a.removesuffix(LATEST) == b.removesuffix(LATEST)
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,7 +110,7 @@ class ModelCatalog:
         else:
             models = await self._backend_models()
         for model in models:
-            if _same_model(model.name, name):
+            if same_model(model.name, name):
                 return model
         raise NotFound(f"model '{name}' not found")
 
@@ -165,7 +146,7 @@ class ModelCatalog:
         ]
 
     async def _rag_models(self, owner: int, backend: list[CatalogModel]) -> list[CatalogModel]:
-        base = next((m for m in backend if _same_model(m.name, self.default_model)), None)
+        base = next((m for m in backend if same_model(m.name, self.default_model)), None)
         return [
             CatalogModel(
                 name=rag_model(c.name),

@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from vega.api.schemas import Integer, RequestBody, Text
+from vega.api.schemas.base import Integer, RequestBody, Text
 from vega.rag.ingest import IngestOutcome
 from vega.rag.retrieve import Hit
 

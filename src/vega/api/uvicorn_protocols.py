@@ -1,32 +1,10 @@
-"""uvicorn's httptools protocol, with the limits it lacks: the size of a request's head,
-and how long a connection may take to send it.
+"""uvicorn's two transports (HTTP/1.1 on httptools, WebSocket on websockets' sans-I/O),
+each with what Vega needs that uvicorn lacks. `vega serve` passes both to uvicorn
+(``http=`` and ``ws=``); nothing else in Vega depends on uvicorn's internals.
 
-httptools (llhttp) is what keeps streaming fast: with h11 instead, 32 concurrent
-streams through Vega ran at 0.44-0.54 of the model server's own throughput, with
-httptools at 0.61-0.66 (bench/gateway.py). But it takes a request line and headers
-of any size, and joins a long header's pieces in time that grows with the square of
-its length: one 50 MB header held the event loop for seconds. So the bytes that
-arrive while a request's head is incomplete are counted, and past
-``MAX_HEAD_BYTES`` the request gets a plain 400 and the connection closes, before
-the parser sees them. A read that ends the head and starts the body counts whole,
-so the cap can be passed by at most one read; it exists to stop floods, not to
-measure heads to the byte.
-
-Nor does uvicorn time anything before a request's head is complete: a client that
-connects and says nothing, or sends a head a byte now and then (slowloris), held its
-connection for ever, and a few hundred of them made ``/healthz`` fail for everyone.
-So two deadlines, one timer each, both cheap (``loop.call_later``, cancelled when
-they are met):
-
-- ``idle_timeout_s``: a new connection that sends nothing in that time is closed.
-  Between two requests on a kept-alive connection uvicorn's own keep-alive timeout
-  does this; it is held to ``idle_timeout_s`` at most.
-- ``head_timeout_s``: from the first byte of a request's head to the end of its
-  headers; a slower head gets a plain 408 and the connection closes. A head that
-  arrives in one read (almost every head) never arms this timer.
-
-Neither applies once the head is in: request bodies have their own pace limit
-(``vega.api.middleware``), responses (streams) and WebSockets have none from here.
+- ``HttpProtocol``: a cap on a request head's size, a deadline for it to arrive, and an
+  idle deadline before the first byte.
+- ``WebSocketProtocol``: refused handshakes answered and closed properly.
 """
 
 from __future__ import annotations
@@ -36,6 +14,38 @@ from functools import partial
 from typing import Any, cast
 
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
+from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+
+# --- HTTP ------------------------------------------------------------------------------
+# uvicorn's httptools protocol, with the limits it lacks: the size of a request's head,
+# and how long a connection may take to send it.
+#
+# httptools (llhttp) is what keeps streaming fast: with h11 instead, 32 concurrent
+# streams through Vega ran at 0.44-0.54 of the model server's own throughput, with
+# httptools at 0.61-0.66 (bench/gateway.py). But it takes a request line and headers
+# of any size, and joins a long header's pieces in time that grows with the square of
+# its length: one 50 MB header held the event loop for seconds. So the bytes that
+# arrive while a request's head is incomplete are counted, and past
+# ``MAX_HEAD_BYTES`` the request gets a plain 400 and the connection closes, before
+# the parser sees them. A read that ends the head and starts the body counts whole,
+# so the cap can be passed by at most one read; it exists to stop floods, not to
+# measure heads to the byte.
+#
+# Nor does uvicorn time anything before a request's head is complete: a client that
+# connects and says nothing, or sends a head a byte now and then (slowloris), held its
+# connection for ever, and a few hundred of them made ``/healthz`` fail for everyone.
+# So two deadlines, one timer each, both cheap (``loop.call_later``, cancelled when
+# they are met):
+#
+# - ``idle_timeout_s``: a new connection that sends nothing in that time is closed.
+#   Between two requests on a kept-alive connection uvicorn's own keep-alive timeout
+#   does this; it is held to ``idle_timeout_s`` at most.
+# - ``head_timeout_s``: from the first byte of a request's head to the end of its
+#   headers; a slower head gets a plain 408 and the connection closes. A head that
+#   arrives in one read (almost every head) never arms this timer.
+#
+# Neither applies once the head is in: request bodies have their own pace limit
+# (``vega.api.middleware``), responses (streams) and WebSockets have none from here.
 
 # The request line and headers of one request, together: room for a 64 KB credential
 # (which then gets its 401) and far below what makes the parser slow.
@@ -149,3 +159,30 @@ class HttpProtocol(HttpToolsProtocol):
         )
         self.transport.write(b"".join(content))
         self.transport.close()
+
+
+# --- WebSocket -------------------------------------------------------------------------
+# uvicorn's WebSocket protocol (websockets sans-I/O), with two fixes for refused handshakes.
+#
+# uvicorn 0.54 mishandles the two ways Vega refuses a WebSocket before accepting it:
+# - An upgrade request that breaks the ``websockets`` parser's limits (a header line
+#   over 8 KB, say a 64 KB "key"): ``websockets`` queues its 431 and yields no request,
+#   and uvicorn never sends what was queued, so the client waits, holding its socket,
+#   for an answer that never comes. Here the answer goes out and the socket closes.
+# - A denial response (401 for a bad key, sent with ``websocket.http.response``):
+#   uvicorn sends it but does not count the handshake as done, and logs an ERROR
+#   ("returned without completing handshake") for every refused key.
+
+
+class WebSocketProtocol(WebSocketsSansIOProtocol):
+    def data_received(self, data: bytes) -> None:
+        super().data_received(data)
+        if self.conn.handshake_exc is not None and not self.handshake_initiated:
+            self.transport.write(b"".join(self.conn.data_to_send()))
+            self.handshake_complete = self.close_sent = True
+            self.transport.close()
+
+    async def send(self, message: Any) -> None:
+        await super().send(message)
+        if message["type"] == "websocket.http.response.body" and not message.get("more_body"):
+            self.handshake_complete = True  # the denial response was the handshake's answer

@@ -1,0 +1,85 @@
+"""`POST /chat` (and the SSE and WebSocket turns): the request, and the finished turn."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from vega.api.schemas.base import Integer, RequestBody, Text
+from vega.chat.service import SESSION_ID, ChatRequest, Source, TurnDone
+from vega.llm.base import Usage
+
+
+class ChatIn(RequestBody):
+    prompt: Text = Field(description="The question or instruction (empty with regenerate).")
+    session_id: str | None = Field(
+        None,
+        pattern=SESSION_ID.pattern,
+        description="Continue this conversation (created if new).",
+    )
+    stream: bool = Field(False, description="Stream Server-Sent Events instead of one JSON reply.")
+    model: Text | None = Field(None, max_length=200)
+    collection: Text | None = Field(None, max_length=100)
+    top_k: Integer | None = Field(None, ge=1, le=100)
+    temperature: float | None = Field(None, ge=0, le=2)
+    max_tokens: Integer | None = Field(None, ge=1, le=1_000_000)
+    system: Text | None = Field(None, max_length=20_000, description="Replace the system prompt.")
+    regenerate: bool = Field(
+        False,
+        description="Answer the last prompt of `session_id` again, replacing its answer.",
+    )
+
+    def to_request(self, source: Source = "api") -> ChatRequest:
+        return ChatRequest(
+            prompt=self.prompt,
+            session_id=self.session_id,
+            model=self.model,
+            collection=self.collection,
+            top_k=self.top_k,
+            temperature=self.temperature,
+            max_tokens=self.max_tokens,
+            system=self.system,
+            regenerate=self.regenerate,
+            source=source,
+        )
+
+
+class UsageOut(BaseModel):
+    prompt_tokens: int
+    completion_tokens: int
+    total_tokens: int
+
+    @classmethod
+    def of(cls, usage: Usage) -> UsageOut:
+        return cls(
+            prompt_tokens=usage.prompt_tokens,
+            completion_tokens=usage.completion_tokens,
+            total_tokens=usage.total_tokens,
+        )
+
+
+class ChatOut(BaseModel):
+    response: str
+    session_id: str
+    message_id: str
+    model: str
+    backend: str
+    sources: list[dict[str, Any]]
+    usage: UsageOut
+    latency_ms: int
+    finish_reason: str | None
+
+    @classmethod
+    def of(cls, done: TurnDone) -> ChatOut:
+        return cls(
+            response=done.response,
+            session_id=done.session_id,
+            message_id=done.message_id,
+            model=done.model,
+            backend=done.backend,
+            sources=done.sources,
+            usage=UsageOut.of(done.usage),
+            latency_ms=done.latency_ms,
+            finish_reason=done.finish_reason,
+        )

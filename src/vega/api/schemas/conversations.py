@@ -1,0 +1,78 @@
+"""Conversations, their messages, history and feedback."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from vega.api.schemas.base import Integer, RequestBody, Text
+
+
+class MessageOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    conversation_id: str
+    role: str
+    content: str
+    created: datetime
+    model: str | None
+    backend: str | None
+    status: str
+    error: str | None
+    latency_ms: int | None
+    prompt_tokens: int | None
+    completion_tokens: int | None
+    source: str
+    rating: int | None
+    tags: list[str]
+    notes: str | None
+    reviewed: bool
+    sources: list[dict[str, Any]] = Field(
+        default_factory=list, description="The passages an answer was given (cited answers)."
+    )
+
+
+class ConversationOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    title: str
+    created: datetime
+    updated: datetime
+    message_count: int
+
+
+class ConversationPatch(RequestBody):
+    title: str = Field(min_length=1, max_length=200)
+
+
+class ConversationDetailOut(ConversationOut):
+    messages: list[MessageOut]
+
+
+class ExchangeOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    message_id: str
+    session_id: str
+    prompt: str
+    response: str
+    model: str | None
+    backend: str | None
+    status: str
+    source: str
+    latency_ms: int | None
+    created: datetime
+    rating: int | None
+
+
+class FeedbackIn(RequestBody):
+    model_config = ConfigDict(extra="forbid")
+
+    rating: Integer | None = Field(None, ge=-1, le=5, description="-1 (bad) to 5; thumbs up is 1.")
+    tags: list[Text] | None = Field(None, max_length=20)
+    notes: Text | None = Field(None, max_length=10_000)
+    reviewed: bool | None = None
