@@ -1,0 +1,259 @@
+"""Preparing a chat turn: everything before the model is asked.
+
+Check the request, find its passages, store the question, build the prompt, in that
+order: retrieval comes before any write, so an unknown collection stores nothing, and
+the question is committed before the model is called, so nothing is lost if the model
+fails. A regenerated turn stores nothing new: it reads its question back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+import anyio.to_thread
+from sqlalchemy.orm import Session
+
+from vega.chat.prompts import build_messages, source_view
+from vega.chat.turn import SESSION_ID, ChatRequest, is_utf8
+from vega.errors import BadInput, NotFound, PayloadTooLarge
+from vega.llm.base import GenerationParams, Message
+from vega.rag.retrieve import Hit, Retriever
+from vega.security.keys import Principal
+from vega.settings import Settings
+from vega.store import conversations as repo
+from vega.store import turns_digest
+from vega.store.db import Database
+from vega.store.tables import Message as MessageRow
+
+TITLE_CHARS = 80
+
+
+@dataclass(frozen=True, slots=True)
+class Begun:
+    """Where a turn's question is stored, and the conversation it continues."""
+
+    owner: int
+    conversation_id: str
+    user_message_id: str
+    history: list[Message]
+    # The question as stored (masked); for a regenerated turn, read back from the
+    # conversation, with the time it was asked.
+    prompt: str = ""
+    created: datetime | None = None
+    digest: str = turns_digest.EMPTY  # the conversation's turns digest when the turn began
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedTurn:
+    """A turn ready for the model: its question stored and its prompt built."""
+
+    request: ChatRequest  # a regenerated turn's carries the question read back
+    begun: Begun
+    hits: list[Hit] | None  # None: the turn names no collection
+    sources: list[dict[str, Any]]  # the hits as the events and the stored reply show them
+    messages: list[Message]
+    params: GenerationParams
+
+
+def check(request: ChatRequest, *, max_chars: int) -> None:
+    """The rules every request meets, whichever route it came by (``BadInput`` if not)."""
+    if request.regenerate:
+        if request.session_id is None or request.history is not None:
+            raise BadInput("regenerate needs the session_id of a stored conversation.")
+        if request.prompt.strip():
+            raise BadInput("regenerate answers the last prompt again; send no prompt.")
+    elif not request.prompt.strip():
+        raise BadInput("The prompt is empty.")
+    if request.session_id is not None and not SESSION_ID.fullmatch(request.session_id):
+        raise BadInput("session_id must be 1-64 letters, digits, '.', '_', ':' or '-'.")
+    texts = [("prompt", request.prompt), ("system prompt", request.system or "")]
+    texts += [(f"{m.role} message", m.content) for m in request.history or ()]
+    for what, text in texts:
+        if not is_utf8(text):
+            raise BadInput(f"The {what} is not valid Unicode text (it has unpaired surrogates).")
+        if len(text) > max_chars:
+            raise PayloadTooLarge(
+                f"The {what} has {len(text)} characters; the limit is "
+                f"{max_chars} (VEGA_MAX_PROMPT_CHARS)."
+            )
+
+
+def _title(prompt: str) -> str:
+    line = prompt.strip().splitlines()[0] if prompt.strip() else ""
+    return line if len(line) <= TITLE_CHARS else line[: TITLE_CHARS - 1] + "…"
+
+
+def _as_history(rows: list[MessageRow]) -> list[Message]:
+    return [
+        Message("user" if row.role == "user" else "assistant", row.content)
+        for row in rows
+        if row.content and row.role in ("user", "assistant")
+    ]
+
+
+class TurnPreparer:
+    def __init__(
+        self,
+        *,
+        db: Database,
+        settings: Settings,
+        mask: Callable[[str], str],
+        retriever: Retriever | None,
+    ) -> None:
+        self._db = db
+        self._settings = settings
+        self._mask = mask
+        self._retriever = retriever
+
+    async def prepare(self, request: ChatRequest, principal: Principal) -> PreparedTurn:
+        check(request, max_chars=self._settings.max_prompt_chars)
+        if request.regenerate:
+            # Nothing new is stored before the model answers, so the question comes first.
+            begun = await self._db.run(lambda s: self._again(s, request, principal))
+            request = replace(request, prompt=begun.prompt)
+            hits = await self._retrieve(request, principal)
+        else:
+            hits = await self._retrieve(request, principal)
+            follows = await self._follows(request)
+            begun = await self._db.run(
+                lambda s: self._begin(s, request, principal, follows), write=True
+            )
+        return PreparedTurn(
+            request=request,
+            begun=begun,
+            hits=hits,
+            sources=[source_view(hit) for hit in hits or ()],
+            messages=self._prompt(request, begun, hits),
+            params=GenerationParams(
+                model=request.model or self._settings.model,
+                temperature=request.temperature,
+                top_p=request.top_p,
+                max_tokens=request.max_tokens,
+                stop=request.stop,
+                seed=request.seed,
+            ),
+        )
+
+    def _prompt(self, request: ChatRequest, begun: Begun, hits: list[Hit] | None) -> list[Message]:
+        return build_messages(
+            system=request.system if request.system is not None else self._settings.system_prompt,
+            history=begun.history if request.history is None else request.history,
+            prompt=request.prompt,
+            budget_chars=self._settings.context_chars,
+            sources=hits,
+            as_given=request.history is not None,
+        )
+
+    async def _retrieve(self, request: ChatRequest, principal: Principal) -> list[Hit] | None:
+        """The passages for a turn that names a collection (None when it names none).
+
+        Runs before anything is written: an unknown collection is a 404 with nothing stored.
+        """
+        if request.collection is None:
+            return None
+        if self._retriever is None:
+            raise BadInput("Document search is not available on this server.")
+        result = await self._retriever.search(
+            owner=principal.key_id,
+            query=request.prompt,
+            collection=request.collection,
+            top_k=request.top_k,
+        )
+        return result.hits
+
+    async def _follows(self, request: ChatRequest) -> str | None:
+        """The digest of the history a turn without a session carries (None: no history).
+
+        Such a turn continues the caller's conversation whose turns are exactly that
+        history (vega.store.turns_digest). Hashed as stored, so masked first; in a worker
+        thread, as masking a long history takes a while.
+        """
+        if request.session_id is not None or not request.history:
+            return None
+        turns = request.history
+
+        def digest() -> str:
+            return turns_digest.of_turns((m.role, self._mask(m.content)) for m in turns)
+
+        return await anyio.to_thread.run_sync(digest)
+
+    # -- units of work (run in a worker thread) --------------------------------
+
+    def _begin(
+        self,
+        session: Session,
+        request: ChatRequest,
+        principal: Principal,
+        follows: str | None = None,
+    ) -> Begun:
+        conversation_id, digest, history = self._conversation(session, request, principal, follows)
+        asked = self._mask(request.prompt)
+        user_message_id = repo.add_message(
+            session,
+            owner=principal.key_id,
+            conversation_id=conversation_id,
+            role="user",
+            content=asked,
+            source=request.source,
+            status="ok",
+        )
+        session.commit()
+        return Begun(
+            principal.key_id, conversation_id, user_message_id, history, asked, digest=digest
+        )
+
+    def _conversation(
+        self,
+        session: Session,
+        request: ChatRequest,
+        principal: Principal,
+        follows: str | None,
+    ) -> tuple[str, str, list[Message]]:
+        """The conversation to write to, its turns digest, and its recent turns (none for a
+        new one). ``follows``: the digest of the client's history, for a turn without a
+        session that carries one."""
+        title = self._mask(_title(request.prompt))
+        owner = principal.key_id
+        if request.session_id is None:
+            if follows is not None:
+                found = repo.continued_by(session, owner=owner, digest=follows)
+                if found is not None:
+                    repo.touch(session, owner=owner, conversation_id=found.id)
+                    return found.id, found.turns_digest, []
+                # A new conversation that continues the client's history: the next turn,
+                # which sends this one's history too, finds it.
+                new = repo.create(session, owner=owner, title=title, history_digest=follows)
+                return new, follows, []
+            return repo.create(session, owner=owner, title=title), turns_digest.EMPTY, []
+        # Ids are per key: another key's conversation with this id is not looked at, so a
+        # client-chosen id that someone else uses is as free as one nobody uses.
+        conv = repo.get_owned(session, conversation_id=request.session_id, owner=owner)
+        if conv is None:
+            if repo.exists(session, conversation_id=request.session_id, owner=owner):
+                raise NotFound(f"No conversation '{request.session_id}'.")  # deleted: restorable
+            new = repo.create(session, owner=owner, conversation_id=request.session_id, title=title)
+            return new, turns_digest.EMPTY, []
+        repo.touch(session, owner=owner, conversation_id=conv.id)
+        if request.history is not None:
+            # The client sent the history; the stored one is not re-read.
+            return conv.id, conv.turns_digest, []
+        limit = 2 * self._settings.history_turns
+        rows = repo.recent_messages(session, conversation=conv, limit=limit)
+        return conv.id, conv.turns_digest, _as_history(rows)
+
+    def _again(self, session: Session, request: ChatRequest, principal: Principal) -> Begun:
+        """The last question of a conversation and the turns before it, to answer it again."""
+        assert request.session_id is not None  # check()
+        conv = repo.get_owned(session, conversation_id=request.session_id, owner=principal.key_id)
+        if conv is None:
+            raise NotFound(f"No conversation '{request.session_id}'.")
+        question, earlier = repo.last_question(
+            session, conversation=conv, limit=2 * self._settings.history_turns
+        )
+        if question is None:
+            raise BadInput("The conversation has no question to answer again.")
+        history = _as_history(earlier)
+        return Begun(conv.owner, conv.id, question.id, history, question.content, question.created)

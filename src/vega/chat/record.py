@@ -1,0 +1,95 @@
+"""Recording a chat turn's reply: the assistant message, its sources and the
+conversation's digest, in one transaction.
+
+A reply is recorded however the turn ended (``ok``, ``error`` or ``cancelled``), in a
+scope shielded from cancellation: a client that hangs up cannot stop the write.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+import anyio
+from sqlalchemy.orm import Session
+
+from vega.chat.prepare import PreparedTurn
+from vega.llm.base import Usage
+from vega.store import conversations as repo
+from vega.store import documents
+from vega.store.db import Database
+
+Status = Literal["ok", "error", "cancelled"]
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """A turn's reply as it is stored (the text before masking)."""
+
+    text: str
+    model: str
+    backend: str
+    status: Status
+    error: str | None
+    usage: Usage
+    latency_ms: int
+
+
+class ReplyRecorder:
+    def __init__(self, *, db: Database, mask: Callable[[str], str]) -> None:
+        self._db = db
+        self._mask = mask
+
+    async def record(self, turn: PreparedTurn, reply: Reply) -> str:
+        """Store ``reply`` to ``turn``; returns the new message's id."""
+        with anyio.CancelScope(shield=True):
+            message_id = await self._db.run(lambda s: self._write(s, turn, reply), write=True)
+        return message_id
+
+    def _write(self, session: Session, turn: PreparedTurn, reply: Reply) -> str:
+        begun = turn.begun
+        owner, conversation_id = begun.owner, begun.conversation_id
+        # A regenerated question, answered: the answers it had before are superseded.
+        asked = begun.created if turn.request.regenerate and reply.status == "ok" else None
+        if asked is not None:
+            repo.supersede_answers(
+                session, owner=owner, conversation_id=conversation_id, asked=asked
+            )
+        stored_reply = self._mask(reply.text)
+        message_id = repo.add_message(
+            session,
+            owner=owner,
+            conversation_id=conversation_id,
+            role="assistant",
+            content=stored_reply,
+            model=reply.model,
+            backend=reply.backend,
+            status=reply.status,
+            error=reply.error,
+            latency_ms=reply.latency_ms,
+            prompt_tokens=reply.usage.prompt_tokens,
+            completion_tokens=reply.usage.completion_tokens,
+            source=turn.request.source,
+        )
+        if turn.hits:
+            sources = [(h.chunk_id, h.document_id, h.rank, h.score) for h in turn.hits]
+            documents.add_message_sources(session, message_id=message_id, sources=sources)
+        # The digest counts what a client was shown as an answer: an ok reply. An error or
+        # a cancelled reply reached no OpenAI/Ollama client as an assistant message.
+        if asked is not None:
+            repo.touch(session, owner=owner, conversation_id=conversation_id)
+            repo.redigest(session, owner=owner, conversation_id=conversation_id)
+        elif reply.status == "ok":
+            repo.add_exchange_digest(
+                session,
+                owner=owner,
+                conversation_id=conversation_id,
+                before=begun.digest,
+                prompt=begun.prompt,
+                reply=stored_reply,
+            )
+        else:
+            repo.touch(session, owner=owner, conversation_id=conversation_id)
+        session.commit()
+        return message_id
