@@ -30,7 +30,12 @@ DEFAULT_COLLECTION = "default"
 RRF_K = 60  # the constant from Cormack et al. (2009); robust across collections
 MIN_DEPTH = 50
 MAX_TOP_K = 100
-COLLECTION_NAME = re.compile(r"^\w[\w .:-]{0,99}$")
+# The rule in the syntax of JSON Schema and browsers (ECMAScript, Unicode classes), so the
+# OpenAPI document carries it (`CollectionName`) and clients check a name as we do: their
+# `\w` is ASCII only (the UI once refused "données"). Python's `re` has no \p{..}, but its
+# `\w` is exactly [\p{L}\p{N}_] (tests/unit/test_collection_names.py checks every letter).
+COLLECTION_NAME_PATTERN = r"^[\p{L}\p{N}_][\p{L}\p{N}_ .:-]{0,99}$"
+COLLECTION_NAME = re.compile(COLLECTION_NAME_PATTERN.replace(r"\p{L}\p{N}_", r"\w"))
 
 
 @dataclass(frozen=True, slots=True)
