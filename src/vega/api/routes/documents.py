@@ -9,6 +9,7 @@ from fastapi import APIRouter, File, Form, Query, Response, UploadFile
 from vega.api.deps import PrincipalDep, RuntimeDep
 from vega.api.errors import NOT_FOUND, ErrorOut
 from vega.api.schemas.base import Offset
+from vega.api.schemas.collections import CollectionName
 from vega.api.schemas.documents import (
     CollectionOut,
     DocumentOut,
@@ -40,7 +41,7 @@ async def upload(
     principal: PrincipalDep,
     runtime: RuntimeDep,
     file: Annotated[UploadFile, File(description="The file; its name is metadata only.")],
-    collection: Annotated[str, Form(max_length=100)] = "default",
+    collection: Annotated[CollectionName, Form()] = "default",
     background: Annotated[
         bool | None, Form(description="Force (true) or refuse (false) a background job.")
     ] = None,
@@ -63,7 +64,7 @@ async def upload(
 async def list_documents(
     principal: PrincipalDep,
     runtime: RuntimeDep,
-    collection: Annotated[str | None, Query(max_length=100)] = None,
+    collection: Annotated[CollectionName | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Offset = 0,
 ) -> list[DocumentOut]:

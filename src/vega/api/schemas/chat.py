@@ -7,6 +7,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from vega.api.schemas.base import Integer, RequestBody, Text
+from vega.api.schemas.collections import CollectionName
 from vega.chat.service import SESSION_ID, ChatRequest, Source, TurnDone
 from vega.llm.base import Usage
 
@@ -20,7 +21,7 @@ class ChatIn(RequestBody):
     )
     stream: bool = Field(False, description="Stream Server-Sent Events instead of one JSON reply.")
     model: Text | None = Field(None, max_length=200)
-    collection: Text | None = Field(None, max_length=100)
+    collection: CollectionName | None = None
     top_k: Integer | None = Field(None, ge=1, le=100)
     temperature: float | None = Field(None, ge=0, le=2)
     max_tokens: Integer | None = Field(None, ge=1, le=1_000_000)

@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from vega.api.schemas.base import Integer, RequestBody, Text
+from vega.api.schemas.collections import CollectionName
 from vega.rag.ingest import IngestOutcome
 from vega.rag.retrieve import Hit
 
@@ -70,7 +71,7 @@ class SearchIn(RequestBody):
 
     query: Text = Field(min_length=1, description="What to look for.")
     top_k: Integer | None = Field(None, ge=1, le=100, description="How many passages (VEGA_TOP_K).")
-    collection: Text | None = Field(None, max_length=100, description="Default: `default`.")
+    collection: CollectionName | None = Field(None, description="Default: `default`.")
     mode: Literal["hybrid", "dense", "lexical"] = "hybrid"
 
 

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+from vega.api.schemas.collections import CollectionName
+
 
 class WsMessage(BaseModel):
     type: str = "message"
     content: str = ""
     conversation_id: str | None = Field(None, max_length=64)
     mode: str | None = None
-    collection: str | None = Field(None, max_length=100)
+    collection: CollectionName | None = None
     model: str | None = Field(None, max_length=200)
     top_k: int | None = Field(None, ge=1, le=100)
     temperature: float | None = Field(None, ge=0, le=2)
