@@ -62,13 +62,14 @@ typecheck: install
 security: install
 	$(BIN)/bandit -q -r src -ll
 
+# Run as modules from the repository root, so they import tests.support without path edits.
 bench: install  ## benchmarks: each prints one JSON object
-	$(BIN)/python bench/gateway.py
-	$(BIN)/python bench/store.py
-	$(BIN)/python bench/load.py
-	$(BIN)/python bench/footprint.py
-	$(BIN)/python bench/retrieval.py --data ../shared/data/scifact
-	$(BIN)/python bench/train.py
+	$(BIN)/python -m bench.gateway
+	$(BIN)/python -m bench.store
+	$(BIN)/python -m bench.load
+	$(BIN)/python -m bench.footprint
+	$(BIN)/python -m bench.retrieval --data ../shared/data/scifact
+	$(BIN)/python -m bench.train
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache web/node_modules

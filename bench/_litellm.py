@@ -21,7 +21,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-from _common import free_port, log
+from tests.support.server import free_port
+
+from bench._common import log
 
 VENV = Path(tempfile.gettempdir()) / "vega-bench-litellm"
 REQUIREMENT = "litellm[proxy]"

@@ -11,7 +11,7 @@ go through it and RSS is read again, to show growth under use.
 The default backend is ``auto`` with ``VEGA_OLLAMA_URL`` pointing at the fake LLM
 server, so start-up includes the backend probe, as it would next to a running Ollama.
 
-    .venv/bin/python bench/footprint.py [--runs 3] [--idle-s 5] [--turns 200]
+    .venv/bin/python -m bench.footprint [--runs 3] [--idle-s 5] [--turns 200]
 """
 
 from __future__ import annotations
@@ -30,17 +30,9 @@ from typing import Any
 
 import httpx
 import psutil
-from _common import (
-    PRIMARY_KEY,
-    FakeLLMProcess,
-    emit,
-    environment,
-    free_port,
-    log,
-    scratch_dir,
-    tail,
-    vega_env,
-)
+from tests.support.server import PRIMARY_KEY, free_port, vega_env
+
+from bench._common import FakeLLMProcess, emit, environment, log, scratch_dir, tail
 
 TARGET_STARTUP_S = 2.0
 TARGET_IDLE_RSS_MB = 150.0

@@ -25,7 +25,7 @@ Adding a path (say `/v1/chat/completions` on Vega, or a LiteLLM proxy in front o
 fake): subclass ``StreamPath`` (or reuse ``OpenAIChatPath``), give it a URL and a body, and
 register it in ``PATHS`` (with its server in ``Servers`` if it needs one).
 
-    .venv/bin/python bench/gateway.py [--requests 600] [--tokens 64] [--concurrency 1,32]
+    .venv/bin/python -m bench.gateway [--requests 600] [--tokens 64] [--concurrency 1,32]
 """
 
 from __future__ import annotations
@@ -44,20 +44,20 @@ from typing import Any
 
 import httpx
 import psutil
-from _common import (
+from tests.support.server import VegaServer, start_vega
+
+from bench._common import (
     FakeLLMProcess,
-    VegaServer,
     cpu_seconds,
     emit,
     environment,
     log,
     run,
     scratch_dir,
-    start_vega,
     summary_ms,
     tail,
 )
-from _litellm import LiteLLMProxy, LiteLLMUnavailable
+from bench._litellm import LiteLLMProxy, LiteLLMUnavailable
 
 MODEL = "llama3.2"
 SYSTEM = "You are Vega, a helpful assistant running on the user's own machine."

@@ -14,7 +14,7 @@ content, exceptions); RSS growth from the first to the last ``--window`` seconds
 50 MB; ``/healthz`` answering under 100 ms throughout (its *max*, not a percentile).
 Afterwards the database is checked: every acknowledged turn is a stored ``ok`` reply.
 
-    .venv/bin/python bench/load.py [--streams 200] [--seconds 30]
+    .venv/bin/python -m bench.load [--streams 200] [--seconds 30]
 """
 
 from __future__ import annotations
@@ -26,16 +26,9 @@ from contextlib import ExitStack
 from typing import Any
 
 import psutil
-from _common import (
-    echo_target,
-    emit,
-    environment,
-    log,
-    run_sse_load,
-    scratch_dir,
-    stored_replies,
-    tail,
-)
+
+from bench._common import emit, environment, log, scratch_dir, tail
+from bench._load import echo_target, run_sse_load, stored_replies
 
 TARGET_RSS_GROWTH_MB = 50.0
 TARGET_HEALTHZ_MAX_MS = 100.0

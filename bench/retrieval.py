@@ -11,7 +11,7 @@ index). Reported:
 - POST /search p50/p95 through a real `vega serve` (query embedding included),
   on this collection and on a synthetic 100,000-chunk one.
 
-    .venv/bin/python bench/retrieval.py --data ../shared/data/scifact
+    .venv/bin/python -m bench.retrieval --data ../shared/data/scifact
 """
 
 from __future__ import annotations
@@ -31,17 +31,9 @@ from typing import Any
 
 import httpx
 import numpy as np
-from _common import (
-    PRIMARY_KEY,
-    emit,
-    environment,
-    log,
-    percentile,
-    scratch_dir,
-    start_vega,
-    summary_ms,
-    tail,
-)
+from tests.support.server import PRIMARY_KEY, start_vega
+
+from bench._common import emit, environment, log, percentile, scratch_dir, summary_ms, tail
 
 TARGET_NDCG = 0.70
 TARGET_RATIO = 1.2

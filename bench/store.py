@@ -11,7 +11,7 @@ crash) and the database is opened with sqlite3: every acknowledged turn (HTTP 20
 must have its assistant message (the ``message_id`` returned) and the user message of
 its conversation on disk.
 
-    .venv/bin/python bench/store.py [--concurrency 16] [--turns 3000 | --duration 10]
+    .venv/bin/python -m bench.store [--concurrency 16] [--turns 3000 | --duration 10]
 """
 
 from __future__ import annotations
@@ -29,7 +29,9 @@ from typing import Any
 
 import httpx
 import psutil
-from _common import (
+from tests.support.server import start_vega
+
+from bench._common import (
     FakeLLMProcess,
     cpu_seconds,
     emit,
@@ -37,7 +39,6 @@ from _common import (
     log,
     run,
     scratch_dir,
-    start_vega,
     summary_ms,
     tail,
 )

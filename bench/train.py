@@ -17,7 +17,7 @@ gains nothing from a second thread, and on a shared machine two spinning threads
 side made single runs vary from 10 to 80 steps/s. Peak RSS is each process's own (``wait4``). ``command_s`` is the whole
 `vega train` command, start-up and validation included, for reference.
 
-    .venv/bin/python bench/train.py [--steps 200] [--rounds 3] [--batch-size 8] [--threads 1]
+    .venv/bin/python -m bench.train [--steps 200] [--rounds 3] [--batch-size 8] [--threads 1]
 """
 
 from __future__ import annotations
@@ -32,7 +32,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from _common import ROOT, emit, environment, log, scratch_dir, tail, vega_env
+from tests.support.server import vega_env
+
+from bench._common import ROOT, emit, environment, log, scratch_dir, tail
 
 TARGET_RATIO = 0.9
 
@@ -187,7 +189,7 @@ def run_plain(work: Path, args: argparse.Namespace, n: int) -> dict[str, Any]:
     spec.write_text(json.dumps(training_config(work, args, work / f"plain-out-{n}")))
     env = threads({**os.environ, "PYTHONPATH": str(ROOT)}, args.threads)
     stdout, wall, rss = run_measured(
-        [sys.executable, str(Path(__file__).resolve()), "--plain-worker", str(spec)],
+        [sys.executable, "-m", "bench.train", "--plain-worker", str(spec)],
         env,
         work,
         work / f"plain-{n}.err",

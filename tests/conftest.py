@@ -19,7 +19,7 @@ from vega.runtime import Runtime, build
 from vega.settings import Settings, load_settings
 from vega.store.db import Database
 
-pytest_plugins = ["tests.fakes.fixtures", "tests.fakes.server"]
+pytest_plugins = ["tests.fakes.fixtures", "tests.support.server", "tests.support.postgres"]
 
 TEST_KEY = "vega-test-primary-key-0123456789abcdef"
 

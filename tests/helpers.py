@@ -17,7 +17,7 @@ import httpx
 
 if TYPE_CHECKING:
     from tests.fakes.llm_server import FakeLLM
-    from tests.fakes.server import VegaServer
+    from tests.support.server import VegaServer
 
 
 # --- the database -------------------------------------------------------------

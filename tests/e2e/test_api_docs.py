@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.test_ui import CHROMIUM, ROOT, SCREENSHOTS, _missing
-from tests.fakes.server import start_vega
+from tests.support.server import start_vega
 
 SCRIPT = ROOT / "tests" / "e2e" / "api_docs.e2e.mjs"
 

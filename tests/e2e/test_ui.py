@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from tests.fakes.llm_server import FakeLLM
-from tests.fakes.server import start_vega
+from tests.support.server import start_vega
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "tests" / "e2e" / "ui.e2e.mjs"

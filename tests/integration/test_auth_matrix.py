@@ -26,8 +26,8 @@ import websockets
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from tests.fakes.llm_server import FakeLLM
-from tests.fakes.server import VegaServer, run_cli, start_vega
 from tests.helpers import db_rows, parse_sse, unique, ws_url
+from tests.support.server import VegaServer, run_cli, start_vega
 from vega.api.app import create_app
 from vega.runtime import build
 from vega.settings import load_settings

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from tests.fakes.server import free_port
+from tests.support.server import free_port
 from vega.llm.auto import AutoBackend, Candidate
 from vega.llm.base import GenerationParams, Message
 from vega.llm.ollama import OllamaBackend

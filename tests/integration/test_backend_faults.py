@@ -23,8 +23,8 @@ import pytest
 import websockets
 
 from tests.fakes.llm_server import FakeLLM
-from tests.fakes.server import VegaServer, start_vega
 from tests.helpers import db_rows, parse_sse, unique, user_message, ws_url
+from tests.support.server import VegaServer, start_vega
 
 PROTOCOLS = ("ollama", "openai")
 # What a model server might put in an error: it must reach the log, never a client.
@@ -332,7 +332,7 @@ def test_breaker_opens_answers_fast_and_half_opens_after_the_reset(
 def test_refused_connections_are_503_and_say_where_and_what_to_do(
     vega_server_factory: Callable[..., VegaServer], protocol: str
 ) -> None:
-    from tests.fakes.server import free_port
+    from tests.support.server import free_port
 
     closed = f"http://127.0.0.1:{free_port()}"
     settings = (

@@ -23,8 +23,8 @@ import httpx
 import pytest
 
 from tests.fakes.llm_server import FakeLLM
-from tests.fakes.server import VegaServer, run_cli, start_vega, vega_env
 from tests.helpers import assert_still_serving, db_rows, unique
+from tests.support.server import VegaServer, run_cli, start_vega, vega_env
 
 NOTES = (
     b"Glaciers carve U-shaped valleys as they move downhill under their own weight.\n\n"

@@ -21,8 +21,8 @@ import httpx
 import pytest
 
 from tests.fakes.llm_server import DEFAULT_REPLY, FakeLLM
-from tests.fakes.server import VegaServer, free_port, run_cli, start_vega, vega_env
 from tests.helpers import assert_still_serving, db_rows, messages_of, unique, user_message
+from tests.support.server import VegaServer, free_port, run_cli, start_vega, vega_env
 
 SECRET = re.compile(r"vega-[A-Za-z0-9_-]{43}")
 

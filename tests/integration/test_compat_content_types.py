@@ -20,10 +20,10 @@ import httpx
 import pytest
 from fastapi import APIRouter, FastAPI, File, Form, UploadFile
 
-from tests.fakes.compat import chat_bodies, serve_with_notes
 from tests.fakes.llm_server import FakeLLM
-from tests.fakes.server import VegaServer
 from tests.helpers import unique, user_message
+from tests.support.compat import chat_bodies, serve_with_notes
+from tests.support.server import VegaServer
 from vega.api.compat.errors import OllamaRoute, OpenAIRoute
 
 # What clients in the wild send with a JSON body (None: no Content-Type header at all).

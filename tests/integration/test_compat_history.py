@@ -19,10 +19,10 @@ import pytest
 
 from tests.conftest import Api
 from tests.fakes.backends import Step
-from tests.fakes.compat import chat_bodies
 from tests.fakes.llm_server import FakeLLM
-from tests.fakes.server import VegaServer, start_vega
 from tests.helpers import db_rows, unique, user_message
+from tests.support.compat import chat_bodies
+from tests.support.server import VegaServer, start_vega
 
 SYSTEM = {"role": "system", "content": "You answer briefly."}
 

@@ -35,8 +35,8 @@ import numpy as np
 import pytest
 
 from tests.fakes.llm_server import FakeLLM
-from tests.fakes.server import VegaServer, run_cli, start_vega
 from tests.helpers import db_rows, messages_of
+from tests.support.server import VegaServer, run_cli, start_vega
 from vega.rag.index import ID_MASK
 
 TURN_SEEDS = [11, 23, 37, 41, 59, 67]

@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 
 from tests.conftest import TEST_KEY, Api
-from tests.fakes.cli import Run, Vega, in_process_vega
-from tests.fakes.server import run_cli, vega_env
 from tests.fixtures.dataset.logged import T0, Logged, add_owner, log_conversation
 from tests.helpers import db_rows
+from tests.support.cli import Run, Vega, in_process_vega
+from tests.support.server import run_cli, vega_env
 from vega.runtime import build
 from vega.settings import load_settings
 

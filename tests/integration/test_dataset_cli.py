@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from tests.fakes.cli import Vega, in_process_vega
-from tests.fakes.server import run_cli, vega_env
 from tests.fixtures.dataset.logged import T0, Logged, add_owner, log_conversation
+from tests.support.cli import Vega, in_process_vega
+from tests.support.server import run_cli, vega_env
 from vega.runtime import build
 from vega.settings import load_settings
 

@@ -30,8 +30,8 @@ import httpx
 import pytest
 
 from tests.fakes.documents import LOOP_PDF, slow_pdf
-from tests.fakes.server import VegaServer, run_cli, start_vega, vega_env
 from tests.helpers import db_rows
+from tests.support.server import VegaServer, run_cli, start_vega, vega_env
 
 pytestmark = pytest.mark.slow
 

@@ -16,8 +16,8 @@ import pytest
 import websockets
 
 from tests.fakes.llm_server import FakeLLM
-from tests.fakes.server import VegaServer, start_vega
 from tests.helpers import db_rows, ws_url
+from tests.support.server import VegaServer, start_vega
 
 NOTES = (
     "Glaciers carve U-shaped valleys as they move downhill under their own weight.\n\n"

@@ -61,7 +61,7 @@ from tests.fakes.hostile_files import (
     zip_slip,
 )
 from tests.fakes.llm_server import FakeLLM
-from tests.fakes.server import VegaServer, start_vega
+from tests.support.server import VegaServer, start_vega
 from tests.helpers import assert_still_serving, db_rows, table_counts
 from vega.api.app import create_app
 from vega.api.middleware import (

@@ -19,8 +19,6 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.fakes.processes import alive, children
-from tests.fakes.server import VegaServer, start_vega
 from tests.fakes.tiny_model import (
     FLOOD,
     HOSTILE_CHAT_TEMPLATE,
@@ -29,6 +27,8 @@ from tests.fakes.tiny_model import (
     TEMPLATE_SECRET,
     with_chat_template,
 )
+from tests.support.processes import alive, children
+from tests.support.server import VegaServer, start_vega
 from vega.llm.local_models import library_missing
 
 pytestmark = pytest.mark.skipif(

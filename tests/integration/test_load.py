@@ -1,7 +1,7 @@
 """Sustained streaming load on a real `vega serve`: a smaller `bench/load.py`.
 
 50 SSE streams at once for 8 seconds (the benchmark: 200 for 30), through the same
-machinery (``bench/_common.py``): the fake LLM server and the load client each in
+machinery (``bench/_load.py``): the fake LLM server and the load client each in
 their own process, the fake echoing every prompt back word by word (50 words, 20 ms
 apart, so a stream lasts about a second), `/healthz` polled every 0.2 s on its own
 connection, the server's RSS sampled every 0.5 s. Then the server is stopped and its
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import psutil
 import pytest
-from bench._common import SSELoad, echo_target, run_sse_load, stored_replies
+from bench._load import SSELoad, echo_target, run_sse_load, stored_replies
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration]
 

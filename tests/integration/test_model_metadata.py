@@ -26,9 +26,9 @@ import httpx
 import ollama
 import pytest
 
-from tests.fakes.compat import serve_with_notes
 from tests.fakes.llm_server import FakeLLM, OllamaModelFacts
-from tests.fakes.server import VegaServer, free_port
+from tests.support.compat import serve_with_notes
+from tests.support.server import VegaServer, free_port
 from vega.llm.base import Backend, GenerationParams, Message
 from vega.llm.local import Engine, LocalBackend, Outcome, Sink
 from vega.llm.local_models import RegisteredModels

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.fakes.server import run_cli, vega_env
 from tests.fakes.tiny_adapter import make_adapter
+from tests.support.server import run_cli, vega_env
 from vega.errors import BadInput, Conflict, NotFound
 from vega.llm.local_models import RegisteredModels, library_missing
 from vega.store.db import Database

@@ -20,10 +20,10 @@ import pytest
 from ollama import ChatResponse, GenerateResponse
 
 from tests.conftest import Api
-from tests.fakes.compat import SLOW_TOKENS, chat_bodies, reply_row, serve_with_notes, wait_for
 from tests.fakes.llm_server import FakeLLM, fake_embedding
-from tests.fakes.server import VegaServer
 from tests.helpers import assert_streamed_in_order, db_rows, messages_of, unique, user_message
+from tests.support.compat import SLOW_TOKENS, chat_bodies, reply_row, serve_with_notes, wait_for
+from tests.support.server import VegaServer
 
 DURATIONS = ("total_duration", "load_duration", "prompt_eval_duration", "eval_duration")
 

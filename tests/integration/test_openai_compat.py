@@ -22,7 +22,9 @@ from langchain_openai import ChatOpenAI
 
 from tests.conftest import Api
 from tests.fakes.backends import Step
-from tests.fakes.compat import (
+from tests.fakes.llm_server import FakeLLM, fake_embedding
+from tests.helpers import assert_streamed_in_order, db_rows, messages_of, unique, user_message
+from tests.support.compat import (
     MAX_PROMPT,
     SLOW_TOKENS,
     chat_bodies,
@@ -30,9 +32,7 @@ from tests.fakes.compat import (
     serve_with_notes,
     wait_for,
 )
-from tests.fakes.llm_server import FakeLLM, fake_embedding
-from tests.fakes.server import VegaServer, free_port, start_vega
-from tests.helpers import assert_streamed_in_order, db_rows, messages_of, unique, user_message
+from tests.support.server import VegaServer, free_port, start_vega
 from vega.errors import BackendError
 
 LIMITED_KEY = "vega-limited-extra-key-0123456789abcdef"

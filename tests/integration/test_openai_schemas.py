@@ -20,11 +20,11 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.fakes.compat import serve_with_notes
 from tests.fakes.llm_server import FakeLLM
 from tests.fakes.openai_schemas import TEXT_COMPLETION_CHUNK, errors
-from tests.fakes.server import VegaServer
 from tests.helpers import unique
+from tests.support.compat import serve_with_notes
+from tests.support.server import VegaServer
 
 MODELS = ("llama3.2", "vega-rag/notes")
 

@@ -18,7 +18,9 @@ import httpx
 import openai
 import pytest
 
-from tests.fakes.compat import (
+from tests.fakes.llm_server import FakeLLM
+from tests.helpers import assert_streamed_in_order, db_rows, messages_of, unique, user_message
+from tests.support.compat import (
     MAX_PROMPT,
     SLOW_TOKENS,
     chat_bodies,
@@ -26,9 +28,7 @@ from tests.fakes.compat import (
     serve_with_notes,
     wait_for,
 )
-from tests.fakes.llm_server import FakeLLM
-from tests.fakes.server import VegaServer
-from tests.helpers import assert_streamed_in_order, db_rows, messages_of, unique, user_message
+from tests.support.server import VegaServer
 
 
 @pytest.fixture(scope="module")

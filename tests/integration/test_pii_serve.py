@@ -15,9 +15,9 @@ import httpx
 import pytest
 
 from tests.fakes.llm_server import FakeLLM
-from tests.fakes.server import VegaServer, start_vega
 from tests.helpers import db_rows
 from tests.integration.test_hostile_requests import Watch
+from tests.support.server import VegaServer, start_vega
 from tests.unit.test_pii import ADVERSARIAL_UNITS, repeat_to
 
 HEALTHZ_BUDGET_S = 0.1

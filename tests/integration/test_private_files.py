@@ -23,7 +23,7 @@ import httpx
 import pytest
 
 from tests.fakes.llm_server import FakeLLM
-from tests.fakes.server import start_vega, vega_env
+from tests.support.server import start_vega, vega_env
 
 PERMISSIVE_UMASK = 0o022
 NOTHING_TO_DO_YET = {"backup", "backup-to", "dataset-build", "search", "train-bad-config"}

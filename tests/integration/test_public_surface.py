@@ -16,7 +16,7 @@ import pytest
 
 from tests.conftest import Api
 from tests.fakes.llm_server import FakeLLM
-from tests.fakes.server import VegaServer, start_vega
+from tests.support.server import VegaServer, start_vega
 
 ALLOWED_ENV = "Vega.Example.org.,proxy.example:8443"
 

@@ -20,7 +20,6 @@ import websockets
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.fakes.llm_server import DEFAULT_REPLY, FakeLLM
-from tests.fakes.server import VegaServer, run_cli, start_vega
 from tests.helpers import (
     assert_still_serving,
     assert_streamed_in_order,
@@ -31,6 +30,7 @@ from tests.helpers import (
     user_message,
     ws_url,
 )
+from tests.support.server import VegaServer, run_cli, start_vega
 
 HISTORY_TURNS = 2
 SYSTEM_PROMPT_ROLE = "system"

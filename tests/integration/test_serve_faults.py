@@ -19,7 +19,6 @@ import websockets
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from tests.fakes.llm_server import FakeLLM
-from tests.fakes.server import PRIMARY_KEY, VegaServer, free_port, start_vega
 from tests.helpers import (
     assert_still_serving,
     db_rows,
@@ -30,6 +29,7 @@ from tests.helpers import (
     user_message,
     ws_url,
 )
+from tests.support.server import PRIMARY_KEY, VegaServer, free_port, start_vega
 
 MAX_PROMPT = 100
 SQL_KEY = "' OR 1=1; --"

@@ -36,8 +36,8 @@ import pytest
 import websockets
 
 from tests.fakes.llm_server import FakeLLM
-from tests.fakes.server import VegaServer, start_vega
 from tests.helpers import parse_sse, ws_url
+from tests.support.server import VegaServer, start_vega
 from vega.api.uvicorn_protocols import TOO_SLOW, HttpProtocol, http_protocol
 
 HEAD_TIMEOUT_S = 2.0

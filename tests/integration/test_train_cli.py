@@ -22,8 +22,8 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.fakes.server import vega_env
 from tests.helpers import db_rows
+from tests.support.server import vega_env
 from vega.cli.main import main
 from vega.store.db import Database
 from vega.training.config import TrainConfig, load_config

@@ -19,9 +19,9 @@ import pytest
 import yaml
 
 from tests.fakes.engines import Recording
-from tests.fakes.server import free_port, run_cli, start_vega, vega_env
 from tests.fakes.tiny_adapter import make_adapter
 from tests.fakes.tiny_model import TINY_CHAT_TEMPLATE, with_chat_template
+from tests.support.server import free_port, run_cli, start_vega, vega_env
 from vega.errors import BackendError, BackendRejected, BackendUnavailable
 from vega.llm.auto import AutoBackend
 from vega.llm.base import Delta, GenerationParams, Message

@@ -19,8 +19,8 @@ import httpx
 import pytest
 
 from tests.fakes.llm_server import FakeLLM
-from tests.fakes.server import VegaServer, start_vega
 from tests.helpers import db_rows
+from tests.support.server import VegaServer, start_vega
 
 BAD = "\ud800"
 CASES: dict[str, tuple[str, dict[str, Any]]] = {

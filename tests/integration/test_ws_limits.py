@@ -28,8 +28,8 @@ from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from tests.fakes.llm_server import FakeLLM
-from tests.fakes.server import VegaServer
 from tests.helpers import ws_url
+from tests.support.server import VegaServer
 
 DEEP = "[" * 100_000 + "]" * 100_000
 LONG_NUMBER = '{"type": "message", "content": "hi", "top_k": ' + "7" * 5000 + "}"

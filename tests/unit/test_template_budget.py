@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from tests.fakes.processes import alive
+from tests.support.processes import alive
 from vega.errors import BackendError, BackendRejected, BackendUnavailable
 from vega.llm.template_renderer import TemplateRenderer
 from vega.llm.template_sandbox import BudgetedSandbox, handle, render

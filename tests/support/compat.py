@@ -11,8 +11,8 @@ from typing import Any
 import httpx
 
 from tests.fakes.llm_server import FakeLLM
-from tests.fakes.server import VegaServer, start_vega
 from tests.helpers import messages_of, user_message
+from tests.support.server import VegaServer, start_vega
 
 MAX_PROMPT = 2000
 NOTES = (

@@ -1,4 +1,5 @@
-"""Run the real ``vega serve`` in a subprocess, and a throwaway Postgres database."""
+"""Run the real ``vega`` in a subprocess: ``vega serve`` on a free port (and its pytest
+fixtures), and one CLI command at a time."""
 
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ import socket
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import partial
@@ -144,50 +144,3 @@ def vega_server_factory(tmp_path: Path) -> Iterator[Callable[..., VegaServer]]:
 def vega_server(vega_server_factory: Callable[..., VegaServer], fake_llm: Any) -> VegaServer:
     """`vega serve` in front of the fake LLM (Ollama protocol), no cache, no rate limit."""
     return vega_server_factory(llm_backend="ollama", ollama_url=fake_llm.url, cache_ttl_s=0)
-
-
-# --- Postgres ---------------------------------------------------------------
-
-
-def _postgres_admin_url() -> str:
-    return os.environ.get(
-        "VEGA_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-    )
-
-
-@pytest.fixture(scope="session")
-def postgres_server_url() -> str:
-    """The admin URL of a reachable Postgres, or skip with the reason."""
-    try:
-        import psycopg  # noqa: F401
-        from sqlalchemy import create_engine, text
-    except ImportError:
-        pytest.skip("psycopg is not installed (pip install -e '.[postgres]')")
-    url = _postgres_admin_url()
-    engine = create_engine(url, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3})
-    try:
-        with engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
-    except Exception as exc:
-        pytest.skip(f"no Postgres at {url.split('@')[-1]} ({exc.__class__.__name__})")
-    finally:
-        engine.dispose()
-    return url
-
-
-@pytest.fixture
-def postgres_url(postgres_server_url: str) -> Iterator[str]:
-    """A fresh, empty database for one test, dropped afterwards."""
-    from sqlalchemy import create_engine, text
-
-    name = f"vega_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(postgres_server_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    base = postgres_server_url.rsplit("/", 1)[0]
-    try:
-        yield f"{base}/{name}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
