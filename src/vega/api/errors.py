@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from vega.api.schemas.errors import ErrorCode
 from vega.errors import RateLimited, VegaError
 from vega.logs import request_id_var
 
@@ -58,7 +59,7 @@ ERROR_STATUSES = {
 class ErrorDetail(BaseModel):
     model_config = ConfigDict(extra="allow")  # e.g. `problems` (422), `retry_after_s` (429)
 
-    code: str = Field(description="Stable and machine-readable: `bad_input`, `not_found`, ...")
+    code: ErrorCode = Field(description="Stable and machine-readable (`ErrorCode` lists them).")
     message: str = Field(description="For people: what went wrong and what to do.")
     request_id: str | None = Field(description="Also in the `X-Request-ID` header and the logs.")
 

@@ -1,0 +1,42 @@
+"""The codes of Vega's errors, as the OpenAPI component ``ErrorCode``.
+
+Every error body names one (``{"error": {"code", ...}}``, the WebSocket's ``error``
+frame, the ``code`` of the OpenAI-shaped errors under ``/v1``). Clients branch on them
+and take the list from the document (the browser UI does), so it is closed and whole:
+``tests/unit/test_error_codes.py`` fails when an error class or an HTTP refusal sends a
+code that is not here.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class ErrorCode(StrEnum):
+    # The caller's: change the request.
+    BAD_INPUT = "bad_input"  # a request that does not validate, or a value a rule refuses
+    BAD_REQUEST = "bad_request"  # malformed HTTP: framing, Host, a body that is not UTF-8
+    UNAUTHORIZED = "unauthorized"
+    FORBIDDEN = "forbidden"
+    NOT_FOUND = "not_found"
+    MODEL_NOT_FOUND = "model_not_found"  # /v1 only, where OpenAI's SDKs expect it
+    METHOD_NOT_ALLOWED = "method_not_allowed"
+    REQUEST_TIMEOUT = "request_timeout"
+    CONFLICT = "conflict"
+    EMBEDDING_MISMATCH = "embedding_mismatch"
+    MISDIRECTED_REQUEST = "misdirected_request"  # a Host this server does not answer to
+    PAYLOAD_TOO_LARGE = "payload_too_large"
+    UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
+    UNREADABLE_DOCUMENT = "unreadable_document"
+    RATE_LIMITED = "rate_limited"
+    BACKEND_REJECTED = "backend_rejected"
+    CONFIG_ERROR = "config_error"
+    # The service's: try again, or fix the server.
+    INTERNAL_ERROR = "internal_error"
+    BACKEND_UNAVAILABLE = "backend_unavailable"
+    BACKEND_BUSY = "backend_busy"
+    BACKEND_TIMEOUT = "backend_timeout"
+    BACKEND_ERROR = "backend_error"
+    EMBEDDER_UNAVAILABLE = "embedder_unavailable"
+    STORAGE_ERROR = "storage_error"
+    ERROR = "error"  # an HTTP error with no code of its own
