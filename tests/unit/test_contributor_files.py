@@ -23,7 +23,7 @@ PRE_COMMIT = ROOT / ".pre-commit-config.yaml"
 CONTRIBUTING = ROOT / "CONTRIBUTING.md"
 
 
-def _yaml(path: Path) -> dict[str, Any]:
+def _yaml(path: Path) -> dict[Any, Any]:
     loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
     assert isinstance(loaded, dict), f"{path.name} is not a mapping"
     return loaded
@@ -31,8 +31,8 @@ def _yaml(path: Path) -> dict[str, Any]:
 
 def _postgres_url_variable() -> str:
     """The variable the Postgres fixtures read for the server's URL."""
-    sources = "\n".join(p.read_text(encoding="utf-8") for p in (ROOT / "tests").rglob("*.py"))
-    names = set(re.findall(r"os\.environ\.get\(\s*\"(VEGA_TEST_POSTGRES\w*)\"", sources))
+    source = (ROOT / "tests" / "support" / "postgres.py").read_text(encoding="utf-8")
+    names: set[str] = set(re.findall(r"os\.environ\.get\(\s*\"(VEGA_TEST_POSTGRES\w*)\"", source))
     assert len(names) == 1, names
     return names.pop()
 
