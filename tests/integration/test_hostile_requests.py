@@ -20,7 +20,7 @@ Who answers what: requests the HTTP parser (httptools, behind the head-size cap 
 `vega.api.uvicorn_protocols`) cannot frame get a plain-text 400 ("Invalid HTTP request
 received." or "The request line and headers are too large."); the rest get Vega's
 JSON error from
-`vega.api.middleware` (400 framing, 408 a stalled body, 413 size) or from the upload
+`vega.api.body_guard` (400 framing, 408 a stalled body, 413 size) or from the upload
 route (422 for a document that cannot be read). The 200 ms bound is the requirement;
 on a machine shared with other test runs a case whose only fault is latency is run a
 second time, and a real stall fails both runs.
@@ -64,12 +64,12 @@ from tests.fakes.llm_server import FakeLLM
 from tests.support.server import VegaServer, start_vega
 from tests.helpers import assert_still_serving, db_rows, table_counts
 from vega.api.app import create_app
-from vega.api.middleware import (
+from vega.api.body_guard import (
     FORM_SLACK_BYTES,
     MAX_FORM_PARTS,
     BadBody,
+    BodyGuardMiddleware,
     FormFraming,
-    RequestContextMiddleware,
 )
 from vega.api.uvicorn_protocols import TOO_LARGE
 
@@ -742,7 +742,7 @@ async def call_asgi(
 
 def app_with_body_timeout(api: Api, seconds: float) -> Any:
     app = create_app(api.runtime)
-    (middleware,) = [m for m in app.user_middleware if cast(Any, m.cls) is RequestContextMiddleware]
+    (middleware,) = [m for m in app.user_middleware if cast(Any, m.cls) is BodyGuardMiddleware]
     middleware.kwargs["body_timeout_s"] = seconds
     return app
 

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from vega import errors
-from vega.api import errors as api_errors
+from vega.api import error_shapes
 from vega.api.app import create_app
 from vega.runtime import build
 from vega.settings import Settings, load_settings
@@ -146,7 +146,7 @@ def _error_codes() -> set[tuple[str, int]]:
         cls = pending.pop()
         found.add((cls.code, cls.status))
         pending.extend(cls.__subclasses__())
-    found.update((code, status) for status, code in api_errors.HTTP_CODES.items())
+    found.update((code, status) for status, code in error_shapes.HTTP_CODES.items())
     return found
 
 

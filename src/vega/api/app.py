@@ -9,11 +9,13 @@ from pathlib import Path
 from fastapi import FastAPI
 
 import vega
-from vega.api.compat.errors import Wire, wire_error_responses, wire_http_error
+from vega.api.body_guard import BodyGuardMiddleware, UploadRoutes
+from vega.api.compat.errors import wire_error_responses
 from vega.api.docs_pages import api_docs_router
+from vega.api.error_shapes import OLLAMA, OPENAI
 from vega.api.errors import KEYED_ERRORS, install_error_handlers
 from vega.api.hosts import AllowedHosts, HostCheckMiddleware
-from vega.api.middleware import RequestContextMiddleware
+from vega.api.request_context import RequestContextMiddleware
 from vega.api.routes import (
     admin,
     chat,
@@ -53,27 +55,30 @@ def create_app(runtime: Runtime, *, web_dir: Path = WEB_DIR) -> FastAPI:
         redoc_url=None,
     )
     app.state.runtime = runtime
-    install_error_handlers(app, pages=Pages(web_dir), wire=wire_http_error)
+    install_error_handlers(app, pages=Pages(web_dir))
     # Error responses are declared here, once per kind of router; routes add their own
     # (404, 409, ...) on top.
     app.include_router(health.router)
     app.include_router(api_docs_router(title=app.title, web_dir=web_dir))
     for module in (chat, models, ws, conversations, documents, admin):
         app.include_router(module.router, responses=KEYED_ERRORS)
-    app.include_router(openai_compat.router, responses=wire_error_responses(Wire.OPENAI))
-    app.include_router(ollama_compat.router, responses=wire_error_responses(Wire.OLLAMA))
+    app.include_router(openai_compat.router, responses=wire_error_responses(OPENAI))
+    app.include_router(ollama_compat.router, responses=wire_error_responses(OLLAMA))
     settings = runtime.settings
-    # Added first, so it runs inside the request context (the refusal gets a request id
-    # and an access-log line) and before any route or page (DNS rebinding: see the module).
+    # The last one added runs first: request context (id, access log, metrics), then the
+    # body guard (framing and size, before a byte is read), then the Host check (DNS
+    # rebinding: see the module), then the routes. Each refusal gets a request id and
+    # an access-log line.
     app.add_middleware(
         HostCheckMiddleware,
         hosts=AllowedHosts(bound=settings.host, allowed=settings.allowed_hosts),
     )
     app.add_middleware(
-        RequestContextMiddleware,
-        metrics=runtime.metrics,
+        BodyGuardMiddleware,
         # JSON may escape every character of the prompt as \uXXXX (6 bytes).
         max_body_bytes=JSON_BODY_FLOOR + 6 * settings.max_prompt_chars,
         max_upload_bytes=settings.max_upload_mb * (1 << 20) + (1 << 16),
+        uploads=UploadRoutes(app.routes),  # the routes that take a file
     )
+    app.add_middleware(RequestContextMiddleware, metrics=runtime.metrics)
     return app

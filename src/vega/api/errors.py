@@ -1,4 +1,9 @@
-"""Every error leaves as ``{"error": {"code", "message", "request_id"}}`` with the right status."""
+"""Errors on the HTTP API: the exception handlers, and what the OpenAPI document says.
+
+Each handler renders in the shape of the request's path (``vega.api.error_shapes``):
+Vega's own ``{"error": {"code", "message", "request_id"}}``, or OpenAI's and Ollama's
+under ``/v1`` and ``/api``. One tree (``vega.errors``) still decides every status.
+"""
 
 from __future__ import annotations
 
@@ -12,29 +17,13 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from vega.api.error_shapes import NATIVE, shape_for
 from vega.api.schemas.errors import ErrorCode
-from vega.errors import RateLimited, VegaError
-from vega.logs import request_id_var
+from vega.errors import VegaError
 
 log = logging.getLogger(__name__)
 
 PageLookup = Callable[[Request], Response | None]
-# Answers an HTTP error in the shape of the protocol a path speaks (None: Vega's own).
-WireLookup = Callable[[Request, StarletteHTTPException], Response | None]
-
-HTTP_CODES = {
-    400: "bad_request",
-    401: "unauthorized",
-    403: "forbidden",
-    404: "not_found",
-    405: "method_not_allowed",
-    408: "request_timeout",
-    409: "conflict",
-    413: "payload_too_large",
-    415: "unsupported_media_type",
-    422: "bad_input",
-    429: "rate_limited",
-}
 
 
 # What each error status means, for the OpenAPI document (DESIGN.md 4.3, 8).
@@ -81,80 +70,45 @@ def error_responses(*statuses: int, model: type[BaseModel] = ErrorOut) -> Respon
 
 
 # Any route that takes a key: a malformed, stalled or oversized body (checked before
-# the route runs, in vega.api.middleware), a bad key, a request that does not validate,
+# the route runs, in vega.api.body_guard), a bad key, a request that does not validate,
 # the rate limit, an unreachable database.
 KEYED_ERRORS = error_responses(400, 401, 408, 413, 422, 429, 503)
 # Routes that name one thing (by id): another key's is "not found" too.
 NOT_FOUND = error_responses(404)
 
 
-def error_body(code: str, message: str, **extra: Any) -> dict[str, Any]:
-    return {
-        "error": {"code": code, "message": message, "request_id": request_id_var.get(), **extra}
-    }
-
-
-def vega_error_response(exc: VegaError) -> JSONResponse:
-    headers = {}
-    retry = exc.details.get("retry_after_s")
-    if isinstance(exc, RateLimited) or retry is not None:
-        headers["Retry-After"] = str(retry)
-    if exc.status == 401:
-        headers["WWW-Authenticate"] = "Bearer"
-    return JSONResponse(
-        error_body(exc.code, exc.message, **exc.details), exc.status, headers=headers
-    )
-
-
-async def _on_vega_error(_request: Request, exc: Exception) -> JSONResponse:
+async def _on_vega_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, VegaError)
     if exc.status >= 500:
         log.warning("request failed: %s", exc.code)
-    return vega_error_response(exc)
+    return shape_for(request.url.path).response(exc)
 
 
-async def _on_validation(_request: Request, exc: Exception) -> JSONResponse:
+async def _on_validation(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    problems = [
-        {"loc": [str(p) for p in err.get("loc", ())], "msg": err.get("msg", "")}
-        for err in exc.errors()
-    ]
-    first = problems[0] if problems else {"loc": [], "msg": "invalid request"}
-    message = f"{'.'.join(first['loc'][1:]) or 'body'}: {first['msg']}"
-    return JSONResponse(error_body("bad_input", message, problems=problems), 422)
+    return shape_for(request.url.path).validation(exc)
 
 
-def _on_http(
-    pages: PageLookup | None, wire: WireLookup | None
-) -> Callable[[Request, Exception], Awaitable[Response]]:
+def _on_http(pages: PageLookup | None) -> Callable[[Request, Exception], Awaitable[Response]]:
     async def on_http(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
-        # A path under /v1 or /api that no route matched (not even the catch-all there,
-        # e.g. one with a newline in it): the error still speaks that protocol.
-        answer = wire(request, exc) if wire is not None else None
-        if answer is not None:
-            return answer
+        shape = shape_for(request.url.path)
         # No route matched: the browser UI may own the path (/, /c/<id>, its files).
-        if exc.status_code == 404 and pages is not None:
+        # Not under /v1 or /api (even a path no route there matches, e.g. one with a
+        # newline in it, is answered in that protocol).
+        if exc.status_code == 404 and pages is not None and shape is NATIVE:
             page = pages(request)
             if page is not None:
                 return page
-        code = HTTP_CODES.get(exc.status_code, "error")
-        return JSONResponse(
-            error_body(code, str(exc.detail)),
-            exc.status_code,
-            headers=getattr(exc, "headers", None),
-        )
+        return shape.http(exc)
 
     return on_http
 
 
-def install_error_handlers(
-    app: FastAPI, *, pages: PageLookup | None = None, wire: WireLookup | None = None
-) -> None:
-    """Map errors to JSON; ``pages`` may answer a 404 with a page of the browser UI, and
-    ``wire`` an HTTP error on a path that speaks another protocol, in its shape."""
+def install_error_handlers(app: FastAPI, *, pages: PageLookup | None = None) -> None:
+    """Map errors to JSON in the shape of each request's path; ``pages`` may answer a
+    404 on a native path with a page of the browser UI."""
     app.add_exception_handler(VegaError, _on_vega_error)
     app.add_exception_handler(RequestValidationError, _on_validation)
-    app.add_exception_handler(StarletteHTTPException, _on_http(pages, wire))
-    # Unexpected exceptions are answered by RequestContextMiddleware, with the request id.
+    app.add_exception_handler(StarletteHTTPException, _on_http(pages))
+    # Unexpected exceptions are answered by vega.api.request_context, with the request id.

@@ -27,21 +27,21 @@ Case does not matter and one trailing dot is ignored everywhere (``LOCALHOST``,
 an allowed entry that names one.
 
 Refused, before any route or page answers (only the request framing checks of
-``vega.api.middleware``, which read nothing, come first):
+``vega.api.body_guard``, which read nothing, come first):
 
 - ``421 misdirected_request``, saying how to allow the name: any other host;
 - ``400 bad_request``: no ``Host`` on HTTP/1.1 or two of them (RFC 9112, 3.2), an empty
   one, or one that is not ``host[:port]`` (userinfo such as ``a@localhost``, a path,
   spaces). HTTP/1.0 may leave ``Host`` out; browsers never do.
 
-Refusals are JSON in the protocol of the path (OpenAI's and Ollama's under ``/v1`` and
-``/api``); a WebSocket handshake gets the same status and body as its denial response.
+Refusals are JSON in the shape of the path (``vega.api.error_shapes``: OpenAI's and
+Ollama's under ``/v1`` and ``/api``); a WebSocket handshake gets the same status and
+body as its denial response.
 """
 
 from __future__ import annotations
 
 import ipaddress
-import json
 import re
 from collections.abc import Iterable
 from contextlib import suppress
@@ -49,9 +49,7 @@ from typing import NamedTuple
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from vega.api.compat.errors import error_body as wire_error_body
-from vega.api.compat.errors import wire_of, wire_status
-from vega.api.errors import error_body
+from vega.api.error_shapes import send_refusal, shape_for
 from vega.errors import ConfigError
 
 # host [":" port], where host is a name (letters, digits, '-', '_', '.') or a bracketed
@@ -193,29 +191,16 @@ class HostCheckMiddleware:
 
 
 async def _refuse(scope: Scope, send: Send, refused: Refusal) -> None:
-    # /v1 and /api answer in their protocol's error shape (OpenAI's, Ollama's).
-    wire = wire_of(scope["path"])
-    body = (
-        error_body(refused.code, refused.message)
-        if wire is None
-        else wire_error_body(wire, wire_status(refused.status), refused.code, refused.message)
-    )
-    payload = json.dumps(body).encode()
-    headers = [
-        (b"content-type", b"application/json"),
-        (b"content-length", str(len(payload)).encode()),
-    ]
+    path = scope["path"]
     if scope["type"] == "http":
         # The body, if any, is left unread: close the connection rather than read it.
-        await send(
-            {
-                "type": "http.response.start",
-                "status": refused.status,
-                "headers": [*headers, (b"connection", b"close")],
-            }
-        )
-        await send({"type": "http.response.body", "body": payload})
+        await send_refusal(send, path, *refused)
     elif "websocket.http.response" in scope.get("extensions", {}):
+        payload = shape_for(path).payload(*refused)
+        headers = [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(payload)).encode()),
+        ]
         await send(
             {"type": "websocket.http.response.start", "status": refused.status, "headers": headers}
         )

@@ -22,7 +22,7 @@ import anyio
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from vega.api.errors import error_body, vega_error_response
+from vega.api.error_shapes import NATIVE
 from vega.api.schemas.chat import UsageOut
 from vega.chat.coalesce import coalesced
 from vega.chat.service import ChatEvent, SourcesFound, Token, TurnStarted
@@ -31,7 +31,6 @@ from vega.security.keys import KEY_RECHECK_S
 
 log = logging.getLogger(__name__)
 
-STREAM_FAILED = "The stream failed; see the server log."
 KEY_REVOKED = "The API key was revoked while this reply was streaming."
 
 KeyCheck = Callable[[], Awaitable[bool]]
@@ -163,15 +162,13 @@ class ChatEventStream(TurnStream):
         super().__init__(events, "text/event-stream; charset=utf-8", key_live)
 
     def refusal(self, exc: VegaError) -> Response:
-        return vega_error_response(exc)
+        return NATIVE.response(exc)
 
     def encode(self, event: ChatEvent) -> bytes:
         return encode_chat_event(event)
 
     def failure(self, exc: VegaError | None) -> bytes:
-        if exc is None:
-            return sse("error", error_body("internal_error", STREAM_FAILED))
-        return sse("error", error_body(exc.code, exc.message))
+        return sse("error", NATIVE.stream_frame(exc))
 
 
 async def _write(send: Send, pending: list[bytes], *, last: bool = False) -> None:

@@ -1,24 +1,19 @@
-"""Errors in the client's own wire format.
+"""The routers of the two wire formats: their route class, error documents and catch-all.
 
-The native API answers ``{"error": {"code", "message", "request_id"}}``. An OpenAI SDK
+Errors under ``/v1`` and ``/api`` are rendered by the app's exception handlers in
+OpenAI's and Ollama's shapes (``vega.api.error_shapes``, chosen by path): an OpenAI SDK
 reads ``{"error": {"message", "type", "param", "code"}}`` and an Ollama client
-``{"error": "message"}``. Routes under ``/v1`` and ``/api`` use a route class that
-catches the ``VegaError`` tree (and FastAPI's validation and HTTP errors) and renders
-them here, so the rest of the app keeps its shape and one tree still decides every
-status. ``code`` in the OpenAI body is Vega's stable code (``unauthorized``,
-``rate_limited``, ``backend_unavailable``, ...).
+``{"error": "message"}``. This module declares those shapes in the OpenAPI document,
+gives the routers a route class that reads JSON bodies as those servers do, and answers
+every other path under their prefixes in their shape.
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Coroutine
-from enum import Enum
 from typing import Any, ClassVar
 
 from fastapi import params
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute, APIRouter
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -26,25 +21,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from vega.api.deps import PrincipalDep
-from vega.api.errors import HTTP_CODES, ResponsesDoc, error_responses
-from vega.errors import BackendRejected, BadInput, NotFound, VegaError
-
-log = logging.getLogger(__name__)
-
-
-class Wire(Enum):
-    OPENAI = "openai"
-    OLLAMA = "ollama"
-
-
-PREFIXES = {Wire.OPENAI: "/v1/", Wire.OLLAMA: "/api/"}
-
-# OpenAI's error types, by status; ``code`` carries Vega's own, finer code.
-OPENAI_TYPES = {
-    401: "authentication_error",
-    403: "permission_error",
-    429: "rate_limit_error",
-}
+from vega.api.error_shapes import OLLAMA, OPENAI, ErrorShape, shape_for
+from vega.api.errors import ResponsesDoc, error_responses
+from vega.errors import NotFound
 
 
 class OpenAIErrorDetail(BaseModel):
@@ -62,13 +41,13 @@ class OllamaErrorOut(BaseModel):
     error: str
 
 
-ERROR_MODELS: dict[Wire, type[BaseModel]] = {
-    Wire.OPENAI: OpenAIErrorOut,
-    Wire.OLLAMA: OllamaErrorOut,
+ERROR_MODELS: dict[ErrorShape, type[BaseModel]] = {
+    OPENAI: OpenAIErrorOut,
+    OLLAMA: OllamaErrorOut,
 }
 
 
-def wire_error_responses(wire: Wire, *statuses: int) -> ResponsesDoc:
+def wire_error_responses(shape: ErrorShape, *statuses: int) -> ResponsesDoc:
     """OpenAPI ``responses`` for a wire router: its errors, in its protocol's shape.
 
     Client errors are declared as a range: a request that does not validate is a 400
@@ -76,85 +55,13 @@ def wire_error_responses(wire: Wire, *statuses: int) -> ResponsesDoc:
     stalled-body or size problem is 401, 403, 404, 408, 413 or 429. 503 (database, embedder or model server
     unavailable) and any ``statuses`` (502, 504 for chat) are declared one by one.
     """
-    model = ERROR_MODELS[wire]
+    model = ERROR_MODELS[shape]
     client = {
         "model": model,
         "description": "Refused (400 invalid, 401 key, 403 not allowed, 404 unknown model, "
         "408 stalled body, 413 too large, 429 rate limited), in this protocol's error shape.",
     }
     return {"4XX": client, **error_responses(503, *statuses, model=model)}
-
-
-def wire_of(path: str) -> Wire | None:
-    """The wire format a path speaks: ``/v1/...`` OpenAI, ``/api/...`` Ollama, else None."""
-    for wire, prefix in PREFIXES.items():
-        if path.startswith(prefix) or path == prefix.rstrip("/"):
-            return wire
-    return None
-
-
-def wire_status(status: int) -> int:
-    """Both protocols answer a request they cannot accept with 400; Vega's is 422."""
-    return 400 if status == 422 else status
-
-
-def error_body(
-    wire: Wire, status: int, code: str, message: str, *, param: str | None = None
-) -> dict[str, Any]:
-    if wire is Wire.OLLAMA:
-        return {"error": message}
-    kind = OPENAI_TYPES.get(status, "server_error" if status >= 500 else "invalid_request_error")
-    return {"error": {"message": message, "type": kind, "param": param, "code": code}}
-
-
-def error_response(
-    wire: Wire,
-    status: int,
-    code: str,
-    message: str,
-    *,
-    param: str | None = None,
-    headers: dict[str, str] | None = None,
-) -> JSONResponse:
-    status = wire_status(status)
-    return JSONResponse(error_body(wire, status, code, message, param=param), status, headers)
-
-
-def vega_error_response(wire: Wire, exc: VegaError) -> JSONResponse:
-    headers: dict[str, str] = {}
-    retry = exc.details.get("retry_after_s")
-    if retry is not None:
-        headers["Retry-After"] = str(retry)
-    if exc.status == 401:
-        headers["WWW-Authenticate"] = "Bearer"
-    status, code = exc.status, exc.code
-    if isinstance(exc, BackendRejected) and exc.details.get("upstream_status") == 404:
-        # Both protocols say 404 for an unknown model; clients branch on it.
-        status, code = 404, "model_not_found"
-    return error_response(wire, status, code, exc.message, headers=headers)
-
-
-def validation_response(wire: Wire, exc: RequestValidationError) -> JSONResponse:
-    problems = [
-        (".".join(str(p) for p in err.get("loc", ())[1:]), str(err.get("msg", "")))
-        for err in exc.errors()
-    ]
-    param, msg = problems[0] if problems else ("", "invalid request")
-    message = f"{param or 'body'}: {msg}"
-    return error_response(wire, 400, BadInput.code, message, param=param or None)
-
-
-def http_error_response(wire: Wire, exc: StarletteHTTPException) -> JSONResponse:
-    code = HTTP_CODES.get(exc.status_code, "error")
-    headers = dict(exc.headers or {})
-    return error_response(wire, exc.status_code, code, str(exc.detail), headers=headers)
-
-
-def wire_http_error(request: Request, exc: StarletteHTTPException) -> Response | None:
-    """An HTTP error outside any route (none matched the path) in the shape of the
-    protocol the path speaks; None for the native API's paths."""
-    wire = wire_of(request.url.path)
-    return None if wire is None else http_error_response(wire, exc)
 
 
 Handler = Callable[[Request], Coroutine[Any, Any, Response]]
@@ -185,16 +92,19 @@ def as_json_body(request: Request) -> Request:
 
 
 class WireRoute(APIRoute):
-    """An ``APIRoute`` whose errors leave in ``wire``'s format.
-
-    It wraps the whole handler (body parsing, authentication, validation and the
-    endpoint), so a bad key, a rate limit, a bad body and a failed turn all answer
-    in the shape the client's SDK parses. Errors inside a stream that has started are
-    the stream's business (``vega.api.compat.stream``). A JSON body is read as JSON
-    whatever ``Content-Type`` says (``as_json_body``).
+    """A route of a wire router: its JSON body is read as JSON whatever ``Content-Type``
+    says (``as_json_body``), and its path is under the prefix of ``shape``, the shape
+    its errors leave in (checked here, since the handlers choose the shape by path).
     """
 
-    wire: ClassVar[Wire]
+    shape: ClassVar[ErrorShape]
+
+    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        super().__init__(path, endpoint, **kwargs)
+        if shape_for(self.path) is not self.shape:
+            raise ValueError(
+                f"{type(self).__name__} serves {self.shape.name} paths; {self.path} is not one"
+            )
 
     @property
     def takes_json(self) -> bool:
@@ -205,30 +115,21 @@ class WireRoute(APIRoute):
 
     def get_route_handler(self) -> Handler:
         handler = super().get_route_handler()
-        wire = self.wire
-        takes_json = self.takes_json
+        if not self.takes_json:
+            return handler
 
-        async def wire_errors(request: Request) -> Response:
-            try:
-                return await handler(as_json_body(request) if takes_json else request)
-            except VegaError as exc:
-                if exc.status >= 500:
-                    log.warning("request failed: %s", exc.code)
-                return vega_error_response(wire, exc)
-            except RequestValidationError as exc:
-                return validation_response(wire, exc)
-            except StarletteHTTPException as exc:
-                return http_error_response(wire, exc)
+        async def json_body(request: Request) -> Response:
+            return await handler(as_json_body(request))
 
-        return wire_errors
+        return json_body
 
 
 class OpenAIRoute(WireRoute):
-    wire = Wire.OPENAI
+    shape = OPENAI
 
 
 class OllamaRoute(WireRoute):
-    wire = Wire.OLLAMA
+    shape = OLLAMA
 
 
 def known_path(router: APIRouter, path: str) -> bool:

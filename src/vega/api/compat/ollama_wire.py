@@ -15,11 +15,10 @@ from typing import Any
 
 from pydantic import ConfigDict, Field, field_validator
 
-from vega.api.compat.errors import Wire, error_body
 from vega.api.compat.stream import WireEncoder
 from vega.api.compat.turns import ClientMessage, Sampling, chat_request
+from vega.api.error_shapes import OLLAMA
 from vega.api.schemas.base import Integer, RequestBody, Seed
-from vega.api.streaming import STREAM_FAILED
 from vega.chat.service import ChatRequest, TurnDone
 from vega.errors import BadInput, VegaError
 from vega.llm.base import ModelCard
@@ -356,7 +355,7 @@ class OllamaStream(WireEncoder):
     """NDJSON objects: one per piece of text with ``done: false``, then one ``done: true``
     with the counts and durations (and ``sources`` for vega-rag models)."""
 
-    wire = Wire.OLLAMA
+    errors = OLLAMA
     media_type = "application/x-ndjson"
 
     def __init__(self, *, model: str, chat: bool) -> None:
@@ -401,5 +400,4 @@ class OllamaStream(WireEncoder):
         return self._line(self.final(event, ""))
 
     def error(self, exc: VegaError | None) -> bytes:
-        message = STREAM_FAILED if exc is None else exc.message
-        return self._line(error_body(self.wire, 500, "internal_error", message))
+        return self._line(self.errors.stream_frame(exc))

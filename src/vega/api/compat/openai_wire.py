@@ -18,11 +18,10 @@ from typing import Any, Literal
 
 from pydantic import ConfigDict, Field
 
-from vega.api.compat.errors import Wire, error_body, wire_status
 from vega.api.compat.stream import WireEncoder
 from vega.api.compat.turns import ClientMessage, Sampling, chat_request
+from vega.api.error_shapes import OPENAI
 from vega.api.schemas.base import Integer, RequestBody, Seed
-from vega.api.streaming import STREAM_FAILED
 from vega.chat.service import ChatRequest, TurnDone
 from vega.errors import BadInput, VegaError
 from vega.llm.base import Usage
@@ -207,7 +206,7 @@ class OpenAIStream(WireEncoder):
     piece of text, a finishing chunk, then ``sources`` (vega-rag models) and usage
     (``stream_options.include_usage``) chunks with ``choices: []``, then ``[DONE]``."""
 
-    wire = Wire.OPENAI
+    errors = OPENAI
     media_type = "text/event-stream; charset=utf-8"
     object_type = "chat.completion.chunk"
     id_prefix = "chatcmpl"
@@ -256,8 +255,4 @@ class OpenAIStream(WireEncoder):
         return b"".join(parts)
 
     def error(self, exc: VegaError | None) -> bytes:
-        if exc is None:
-            body = error_body(self.wire, 500, "internal_error", STREAM_FAILED)
-        else:
-            body = error_body(self.wire, wire_status(exc.status), exc.code, exc.message)
-        return f"data: {dumps(body)}\n\n".encode()
+        return f"data: {dumps(self.errors.stream_frame(exc))}\n\n".encode()

@@ -18,8 +18,8 @@ from contextlib import aclosing
 
 from starlette.responses import Response
 
-from vega.api.compat.errors import Wire, vega_error_response
 from vega.api.compat.turns import SESSION_HEADER
+from vega.api.error_shapes import ErrorShape
 from vega.api.streaming import KeyCheck, TurnStream
 from vega.chat.service import ChatEvent, SourcesFound, Token, TurnDone, TurnStarted
 from vega.errors import VegaError
@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 class WireEncoder(ABC):
     """Turns chat events into one protocol's bytes. One encoder per response."""
 
-    wire: Wire
+    errors: ErrorShape  # the protocol's error shape, for a refusal and a failure
     media_type: str
 
     def __init__(self) -> None:
@@ -77,7 +77,7 @@ class WireStream(TurnStream):
         self._encoder = encoder
 
     def refusal(self, exc: VegaError) -> Response:
-        return vega_error_response(self._encoder.wire, exc)
+        return self._encoder.errors.response(exc)
 
     def start_headers(self, first: list[ChatEvent]) -> list[tuple[bytes, bytes]]:
         headers = super().start_headers(first)

@@ -19,7 +19,7 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from pydantic import ValidationError
 
 from vega.api.deps import key_from_headers
-from vega.api.errors import error_body, vega_error_response
+from vega.api.error_shapes import WEBSOCKET
 from vega.api.schemas.chat import UsageOut
 from vega.api.schemas.ws import WsMessage
 from vega.chat.coalesce import coalesced
@@ -46,8 +46,7 @@ class UnreadableFrame(BadInput):
 
 
 def _error(exc: VegaError, conversation_id: str | None = None) -> dict[str, Any]:
-    body = error_body(exc.code, exc.message, **exc.details)
-    return {"type": "error", "conversation_id": conversation_id, **body}
+    return WEBSOCKET.stream_frame(exc, conversation_id)
 
 
 KEY_FIELDS = ("api_key", "token")
@@ -77,7 +76,7 @@ async def _refuse_handshake(ws: WebSocket, exc: VegaError, code: int) -> None:
     """Answer the handshake with the HTTP error (401, 429) a plain request would get;
     a server without the denial-response extension closes with ``code`` instead."""
     if "websocket.http.response" in ws.scope.get("extensions", {}):
-        await ws.send_denial_response(vega_error_response(exc))
+        await ws.send_denial_response(WEBSOCKET.response(exc))
     else:
         await ws.close(code=code, reason=_reason(exc.message))
 
