@@ -23,7 +23,8 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from vega.api.error_shapes import NATIVE
-from vega.api.schemas.chat import UsageOut
+from vega.api.schemas.chat import TurnOut
+from vega.api.schemas.sources import SourceOut
 from vega.chat.coalesce import coalesced
 from vega.chat.service import ChatEvent, SourcesFound, Token, TurnStarted
 from vega.errors import Unauthorized, VegaError
@@ -46,19 +47,9 @@ def encode_chat_event(event: ChatEvent) -> bytes:
     if isinstance(event, Token):
         return sse("token", {"token": event.text})
     if isinstance(event, SourcesFound):
-        return sse("sources", {"sources": event.sources})
-    return sse(
-        "done",
-        {
-            "message_id": event.message_id,
-            "session_id": event.session_id,
-            "usage": UsageOut.of(event.usage).model_dump(),
-            "model": event.model,
-            "backend": event.backend,
-            "latency_ms": event.latency_ms,
-            "finish_reason": event.finish_reason,
-        },
-    )
+        sources = SourceOut.of_all(event.sources)
+        return sse("sources", {"sources": [source.model_dump() for source in sources]})
+    return sse("done", TurnOut.of(event).model_dump(mode="json"))
 
 
 class TurnStream(Response, ABC):

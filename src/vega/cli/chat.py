@@ -58,21 +58,10 @@ def chat(
     stream = not (no_stream or json_out)
     done = context.run(lambda rt: _turn(rt, request, stream=stream))
     if json_out:
-        context.print_json(
-            {
-                "response": done.response,
-                "session_id": done.session_id,
-                "message_id": done.message_id,
-                "model": done.model,
-                "backend": done.backend,
-                "sources": done.sources,
-                "usage": {
-                    "prompt_tokens": done.usage.prompt_tokens,
-                    "completion_tokens": done.usage.completion_tokens,
-                },
-                "latency_ms": done.latency_ms,
-            }
-        )
+        # The object POST /chat answers; imported here, as it brings FastAPI along.
+        from vega.api.schemas.chat import TurnOut
+
+        context.print_json(TurnOut.of(done).model_dump(mode="json"))
         return
     if not stream:
         sys.stdout.write(done.response)

@@ -9,7 +9,7 @@ from fastapi.responses import Response
 
 from vega.api.deps import ChatDep, KeyCheckDep, PrincipalDep
 from vega.api.errors import error_responses
-from vega.api.schemas.chat import ChatIn, ChatOut
+from vega.api.schemas.chat import ChatIn, TurnOut
 from vega.api.streaming import ChatEventStream
 
 router = APIRouter(tags=["chat"])
@@ -26,13 +26,13 @@ STREAM_DOC: dict[int | str, dict[str, Any]] = {
 }
 
 
-@router.post("/chat", response_model=ChatOut, responses=STREAM_DOC)
+@router.post("/chat", response_model=TurnOut, responses=STREAM_DOC)
 async def chat(
     body: ChatIn, principal: PrincipalDep, service: ChatDep, key_live: KeyCheckDep
-) -> ChatOut | Response:
+) -> TurnOut | Response:
     if body.stream:
         return ChatEventStream(service.stream(body.to_request(), principal), key_live)
-    return ChatOut.of(await service.complete(body.to_request(), principal))
+    return TurnOut.of(await service.complete(body.to_request(), principal))
 
 
 @router.post("/chat/sse", responses=STREAM_DOC, response_class=Response)

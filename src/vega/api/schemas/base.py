@@ -4,7 +4,7 @@ depth, integers as JSON has them, paging."""
 from __future__ import annotations
 
 from contextvars import ContextVar
-from typing import Annotated, Any, Self
+from typing import Annotated, Any, Self, TypeVar
 
 from fastapi import Query
 from pydantic import (
@@ -95,3 +95,15 @@ class RequestBody(BaseModel):
             return handler(data)
         finally:
             _checked_body.reset(token)
+
+
+T = TypeVar("T")
+
+
+def _unknown(value: Any) -> bool:
+    return value is None
+
+
+# A fact a response part may not carry (what a backend does not report, what a caller
+# without a key is not told): left out of the JSON when None, rather than sent as null.
+Fact = Annotated[T | None, Field(exclude_if=_unknown)]

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from pydantic import BaseModel, Field
 
 from vega.api.schemas.base import Integer, RequestBody, Text
 from vega.api.schemas.collections import CollectionName
+from vega.api.schemas.sources import SourceOut
 from vega.chat.service import SESSION_ID, ChatRequest, Source, TurnDone
 from vega.llm.base import Usage
 
@@ -60,26 +59,29 @@ class UsageOut(BaseModel):
         )
 
 
-class ChatOut(BaseModel):
-    response: str
-    session_id: str
-    message_id: str
-    model: str
+class TurnOut(BaseModel):
+    """A finished turn, the one rendering of ``TurnDone``: the JSON reply of `POST /chat`,
+    the SSE `done` event, the WebSocket `response_end` metadata and `vega chat --json`."""
+
+    response: str = Field(description="The whole reply, as stored.")
+    session_id: str = Field(description="The conversation (WebSocket: `conversation_id`).")
+    message_id: str = Field(description="The stored reply: use it for feedback.")
+    model: str = Field(description="The model asked (`retrieval-only` with backend `none`).")
     backend: str
-    sources: list[dict[str, Any]]
+    sources: list[SourceOut] = Field(description="The passages the model was given.")
     usage: UsageOut
     latency_ms: int
-    finish_reason: str | None
+    finish_reason: str | None = Field(description="`stop`, `length`, ... as the model said.")
 
     @classmethod
-    def of(cls, done: TurnDone) -> ChatOut:
+    def of(cls, done: TurnDone) -> TurnOut:
         return cls(
             response=done.response,
             session_id=done.session_id,
             message_id=done.message_id,
             model=done.model,
             backend=done.backend,
-            sources=done.sources,
+            sources=SourceOut.of_all(done.sources),
             usage=UsageOut.of(done.usage),
             latency_ms=done.latency_ms,
             finish_reason=done.finish_reason,

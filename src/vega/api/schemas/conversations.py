@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from vega.api.schemas.base import Integer, RequestBody, Text
+from vega.api.schemas.sources import SourceOut
 
 
 class MessageOut(BaseModel):
@@ -30,7 +30,7 @@ class MessageOut(BaseModel):
     tags: list[str]
     notes: str | None
     reviewed: bool
-    sources: list[dict[str, Any]] = Field(
+    sources: list[SourceOut] = Field(
         default_factory=list, description="The passages an answer was given (cited answers)."
     )
 

@@ -2,14 +2,68 @@
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
+from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, Field
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
+    WrapValidator,
+)
+
+from vega.api.schemas.base import Fact
+from vega.llm.base import ModelInfo
+
+T = TypeVar("T")
+
+
+def _or_unknown(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+    # A model server's odd value for a fact is no reason to fail the whole list.
+    try:
+        return handler(value)
+    except ValidationError:
+        return None
+
+
+Told = Annotated[Fact[T], WrapValidator(_or_unknown)]
+
+
+class ModelDetails(BaseModel):
+    """What the backend tells about a model, as it told it; what it does not tell is absent.
+    Ollama's list carries its details (format, family, sizes) and `digest`, `size`,
+    `modified_at`; an OpenAI-compatible server `owned_by`, `created` and the context
+    length; a registered local model its format, family, size and `adapter`."""
+
+    # Strict: a value is passed on as the server sent it, or left out, never converted.
+    model_config = ConfigDict(extra="allow", strict=True)  # extra: whatever else it lists
+
+    format: Told[str] = None
+    family: Told[str] = None
+    families: Told[list[str]] = None
+    parameter_size: Told[str] = None
+    quantization_level: Told[str] = None
+    parent_model: Told[str] = None
+    size: Told[int] = Field(None, description="Bytes.")
+    digest: Told[str] = None
+    modified_at: Told[str] = None
+    owned_by: Told[str] = None
+    created: Told[int | datetime] = Field(
+        None, description="Unix seconds (OpenAI-compatible servers), or when it was registered."
+    )
+    context_length: Told[int] = Field(None, description="Tokens, prompt and reply together.")
+    adapter: Told[bool] = Field(None, description="A fine-tuned adapter over a base model.")
 
 
 class ModelOut(BaseModel):
     name: str
-    details: dict[str, Any] = Field(default_factory=dict)
+    details: ModelDetails = Field(default_factory=ModelDetails)
+
+    @classmethod
+    def of(cls, info: ModelInfo) -> ModelOut:
+        return cls(name=info.name, details=ModelDetails.model_validate(info.details))
 
 
 class ModelsOut(BaseModel):
