@@ -27,25 +27,30 @@ run: install  ## set up and start the server on 127.0.0.1:8000 (key printed on f
 test: install ui-check  ## the whole suite
 	$(BIN)/pytest -q
 
-# The browser UI is committed built (src/vega/web), so `make run` needs no Node.
+# The browser UI is committed built (src/vega/web), so `make run` needs no Node. Its
+# build first generates web/src/api/schema.gen.ts from docs/openapi.json (`npm run gen:api`).
 ui:  ## rebuild the browser UI into src/vega/web (needs Node.js and npm)
 	cd web && npm ci --no-audit --no-fund --loglevel=error && npm run build
 
-# Where Node is present: rebuild, fail if that changed the committed build, run the
-# UI's unit tests. Without Node the e2e tests skip and say why.
-ui-check:
-	@if command -v npm >/dev/null 2>&1; then \
-	  before="$$(cd src/vega/web 2>/dev/null && find . -type f | sort | xargs sha256sum)"; \
+# The generated files the clients build from: docs/openapi.json (exported from the app),
+# and, where Node is present, the UI's types and the UI build. Each is made again, and
+# the check fails if that changed a committed file. Then the UI's unit tests run. Without
+# Node, only the document is checked, and the e2e tests skip and say why.
+GENERATED := docs/openapi.json web/src/api/schema.gen.ts
+ui-check: install
+	@before="$$(sha256sum $(GENERATED) 2>/dev/null; cd src/vega/web 2>/dev/null && find . -type f | sort | xargs sha256sum)"; \
+	$(BIN)/python scripts/export_openapi.py || exit 1; \
+	if command -v npm >/dev/null 2>&1; then \
 	  $(MAKE) --no-print-directory ui || exit 1; \
-	  after="$$(cd src/vega/web && find . -type f | sort | xargs sha256sum)"; \
-	  if [ "$$before" != "$$after" ]; then \
-	    echo "The committed UI build in src/vega/web was stale; it is rebuilt now: commit it."; \
-	    exit 1; \
-	  fi; \
-	  cd web && npm test; \
 	else \
-	  echo "npm not found: the UI is not rebuilt and its unit and e2e tests are skipped."; \
-	fi
+	  echo "npm not found: the UI and its types are not rebuilt, its unit and e2e tests are skipped."; \
+	fi; \
+	after="$$(sha256sum $(GENERATED) 2>/dev/null; cd src/vega/web && find . -type f | sort | xargs sha256sum)"; \
+	if [ "$$before" != "$$after" ]; then \
+	  echo "A generated file was stale (docs/openapi.json, web/src/api/schema.gen.ts or the UI build in src/vega/web); it is made again now: commit it."; \
+	  exit 1; \
+	fi; \
+	if command -v npm >/dev/null 2>&1; then cd web && npm test; fi
 
 lint: install
 	$(BIN)/ruff check src tests bench

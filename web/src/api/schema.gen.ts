@@ -1,0 +1,6361 @@
+/**
+ * GENERATED from docs/openapi.json by web/scripts/gen-api.mjs (npm run gen:api):
+ * do not edit. The types are openapi-typescript's; the constants at the end are the
+ * document's own values, for checks at run time (src/api/validate.ts).
+ */
+
+export interface paths {
+    "/admin/keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Keys */
+        get: operations["list_keys_admin_keys_get"];
+        put?: never;
+        /** Create Key */
+        post: operations["create_key_admin_keys_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/keys/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Revoke Key */
+        delete: operations["revoke_key_admin_keys__name__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/blobs/{digest}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Blobs */
+        post: operations["blobs_api_blobs__digest__post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/chat": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Ollama Chat */
+        post: operations["ollama_chat_api_chat_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/copy": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Copy */
+        post: operations["copy_api_copy_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/create": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Create */
+        post: operations["create_api_create_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/delete": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Delete */
+        delete: operations["delete_api_delete_delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/embed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Embed */
+        post: operations["embed_api_embed_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/embeddings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Embeddings */
+        post: operations["embeddings_api_embeddings_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/generate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Generate */
+        post: operations["generate_api_generate_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/ps": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Running
+         * @description Ollama's loaded models: Vega loads none itself (the model server does).
+         */
+        get: operations["running_api_ps_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/pull": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Pull */
+        post: operations["pull_api_pull_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/push": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Push */
+        post: operations["push_api_push_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/show": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Show
+         * @description The model server's show for the model (for `vega-rag/<collection>`: for the model
+         *     that answers), plus Vega's `vega.*` facts about a collection.
+         */
+        post: operations["show_api_show_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/tags": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Tags
+         * @description The backend's models, then one `vega-rag/<collection>` model per collection of the key.
+         */
+        get: operations["tags_api_tags_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/version": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Version
+         * @description No key needed, as on Ollama: clients probe it to find the server (Open WebUI's
+         *     connection check does), and it tells nothing but the protocol level and Vega's version.
+         */
+        get: operations["version_api_version_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/chat": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Chat */
+        post: operations["chat_chat_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/chat/sse": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Chat Sse */
+        post: operations["chat_sse_chat_sse_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/collections": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Collections */
+        get: operations["list_collections_collections_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/conversations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Conversations */
+        get: operations["list_conversations_conversations_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/conversations/{conversation_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Conversation */
+        get: operations["get_conversation_conversations__conversation_id__get"];
+        put?: never;
+        post?: never;
+        /** Delete Conversation */
+        delete: operations["delete_conversation_conversations__conversation_id__delete"];
+        options?: never;
+        head?: never;
+        /** Rename Conversation */
+        patch: operations["rename_conversation_conversations__conversation_id__patch"];
+        trace?: never;
+    };
+    "/conversations/{conversation_id}/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Export Conversation */
+        get: operations["export_conversation_conversations__conversation_id__export_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/conversations/{conversation_id}/restore": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Restore Conversation
+         * @description Undo a delete (possible until retention purges the conversation).
+         */
+        post: operations["restore_conversation_conversations__conversation_id__restore_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/documents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Documents */
+        get: operations["list_documents_documents_get"];
+        put?: never;
+        /** Upload */
+        post: operations["upload_documents_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/documents/{document_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Document */
+        get: operations["get_document_documents__document_id__get"];
+        put?: never;
+        post?: never;
+        /** Delete Document */
+        delete: operations["delete_document_documents__document_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/healthz": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Healthz */
+        get: operations["healthz_healthz_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** History */
+        get: operations["history_history_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/jobs/{job_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Job */
+        get: operations["get_job_jobs__job_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/messages/{message_id}/feedback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Feedback */
+        post: operations["feedback_messages__message_id__feedback_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/models": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Models
+         * @description The backend's models; an empty list (``ok: false``) while it cannot be reached.
+         */
+        get: operations["list_models_models_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/readyz": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Readyz
+         * @description Whether the server can serve. Without a key: states only (`backend.ok`,
+         *     `backend.breaker`, `embedder.loaded`); with a valid key, also the backend's name,
+         *     detail and model and the embedder's name and backend. A key that is sent must be
+         *     valid (401).
+         */
+        get: operations["readyz_readyz_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/search": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Search */
+        post: operations["search_search_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/upload": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Upload */
+        post: operations["upload_upload_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/chat/completions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Chat Completions */
+        post: operations["chat_completions_v1_chat_completions_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/completions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Completions
+         * @description OpenAI's legacy text completions: the prompt is the user's message of a chat turn.
+         */
+        post: operations["completions_v1_completions_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/embeddings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Embeddings */
+        post: operations["embeddings_v1_embeddings_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/models": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Models
+         * @description The backend's models, then one `vega-rag/<collection>` model per collection of the key.
+         */
+        get: operations["list_models_v1_models_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/models/{model}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Model */
+        get: operations["get_model_v1_models__model__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+}
+export type webhooks = Record<string, never>;
+export interface components {
+    schemas: {
+        /** BackendState */
+        BackendState: {
+            /**
+             * Breaker
+             * @enum {string}
+             */
+            breaker: "closed" | "half_open" | "open";
+            /**
+             * Detail
+             * @description What the backend says of itself (with a key).
+             */
+            detail?: string | null;
+            /**
+             * Model
+             * @description VEGA_MODEL (with a key).
+             */
+            model?: string | null;
+            /**
+             * Name
+             * @description The backend (with a key).
+             */
+            name?: string | null;
+            /**
+             * Ok
+             * @description The model server answers (false while the breaker is open).
+             */
+            ok: boolean;
+            /**
+             * Ready
+             * @description False only for an in-process model stuck on a generation.
+             */
+            ready: boolean;
+        };
+        /** Body_upload_documents_post */
+        Body_upload_documents_post: {
+            /**
+             * Background
+             * @description Force (true) or refuse (false) a background job.
+             */
+            background?: boolean | null;
+            /** @default default */
+            collection?: components["schemas"]["CollectionName"];
+            /**
+             * File
+             * @description The file; its name is metadata only.
+             */
+            file: string;
+        };
+        /** Body_upload_upload_post */
+        Body_upload_upload_post: {
+            /**
+             * Background
+             * @description Force (true) or refuse (false) a background job.
+             */
+            background?: boolean | null;
+            /** @default default */
+            collection?: components["schemas"]["CollectionName"];
+            /**
+             * File
+             * @description The file; its name is metadata only.
+             */
+            file: string;
+        };
+        /**
+         * ChatCompletionIn
+         * @description ``POST /v1/chat/completions``. Unknown fields are ignored, as OpenAI-compatible
+         *     servers do; the ones that would change the answer's shape are refused.
+         */
+        ChatCompletionIn: {
+            /** Functions */
+            functions?: unknown[] | null;
+            /** Max Completion Tokens */
+            max_completion_tokens?: number | null;
+            /** Max Tokens */
+            max_tokens?: number | null;
+            /** Messages */
+            messages: components["schemas"]["OpenAIMessageIn"][];
+            /** Model */
+            model: string;
+            /**
+             * N
+             * @description Vega gives one choice.
+             */
+            n?: number | null;
+            /** Response Format */
+            response_format?: {
+                [key: string]: unknown;
+            } | null;
+            /** Seed */
+            seed?: number | null;
+            /** Stop */
+            stop?: string | string[] | null;
+            /**
+             * Stream
+             * @default false
+             */
+            stream?: boolean;
+            stream_options?: components["schemas"]["StreamOptions"] | null;
+            /** Temperature */
+            temperature?: number | null;
+            /** Tools */
+            tools?: unknown[] | null;
+            /** Top P */
+            top_p?: number | null;
+            /** User */
+            user?: string | null;
+        };
+        /** ChatIn */
+        ChatIn: {
+            collection?: components["schemas"]["CollectionName"] | null;
+            /** Max Tokens */
+            max_tokens?: number | null;
+            /** Model */
+            model?: string | null;
+            /**
+             * Prompt
+             * @description The question or instruction (empty with regenerate).
+             */
+            prompt: string;
+            /**
+             * Regenerate
+             * @description Answer the last prompt of `session_id` again, replacing its answer.
+             * @default false
+             */
+            regenerate?: boolean;
+            /**
+             * Session Id
+             * @description Continue this conversation (created if new).
+             */
+            session_id?: string | null;
+            /**
+             * Stream
+             * @description Stream Server-Sent Events instead of one JSON reply.
+             * @default false
+             */
+            stream?: boolean;
+            /**
+             * System
+             * @description Replace the system prompt.
+             */
+            system?: string | null;
+            /** Temperature */
+            temperature?: number | null;
+            /** Top K */
+            top_k?: number | null;
+        };
+        /** @description 1-100 letters (of any script), digits, spaces, `_`, `.`, `:` or `-`, starting with a letter, digit or `_`. */
+        CollectionName: string;
+        /** CollectionOut */
+        CollectionOut: {
+            /** Chunks */
+            chunks: number;
+            /**
+             * Created
+             * Format: date-time
+             */
+            created: string;
+            /** Dim */
+            dim: number;
+            /** Documents */
+            documents: number;
+            /** Embedding Model */
+            embedding_model: string;
+            /** Name */
+            name: string;
+        };
+        /**
+         * CompletionIn
+         * @description ``POST /v1/completions``. Unknown fields (``presence_penalty``, ``logit_bias``, ...)
+         *     are ignored, as OpenAI-compatible servers do.
+         */
+        CompletionIn: {
+            /**
+             * Best Of
+             * @description Vega gives one choice.
+             */
+            best_of?: number | null;
+            /**
+             * Echo
+             * @description Refused: Vega does not send the prompt back.
+             * @default false
+             */
+            echo?: boolean;
+            /**
+             * Logprobs
+             * @description Refused: Vega has no token logprobs.
+             */
+            logprobs?: number | null;
+            /** Max Tokens */
+            max_tokens?: number | null;
+            /** Model */
+            model: string;
+            /**
+             * N
+             * @description Vega gives one choice.
+             */
+            n?: number | null;
+            /**
+             * Prompt
+             * @description The prompt: a string, or a list of one string.
+             */
+            prompt: string | string[];
+            /** Seed */
+            seed?: number | null;
+            /** Stop */
+            stop?: string | string[] | null;
+            /**
+             * Stream
+             * @default false
+             */
+            stream?: boolean;
+            stream_options?: components["schemas"]["StreamOptions"] | null;
+            /**
+             * Suffix
+             * @description Refused: Vega does not fill in text.
+             */
+            suffix?: string | null;
+            /** Temperature */
+            temperature?: number | null;
+            /** Top P */
+            top_p?: number | null;
+            /** User */
+            user?: string | null;
+        };
+        /** ContentPart */
+        ContentPart: {
+            /** Text */
+            text?: string | null;
+            /** Type */
+            type: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /** ConversationDetailOut */
+        ConversationDetailOut: {
+            /**
+             * Created
+             * Format: date-time
+             */
+            created: string;
+            /** Id */
+            id: string;
+            /** Message Count */
+            message_count: number;
+            /** Messages */
+            messages: components["schemas"]["MessageOut"][];
+            /** Title */
+            title: string;
+            /**
+             * Updated
+             * Format: date-time
+             */
+            updated: string;
+        };
+        /** ConversationOut */
+        ConversationOut: {
+            /**
+             * Created
+             * Format: date-time
+             */
+            created: string;
+            /** Id */
+            id: string;
+            /** Message Count */
+            message_count: number;
+            /** Title */
+            title: string;
+            /**
+             * Updated
+             * Format: date-time
+             */
+            updated: string;
+        };
+        /** ConversationPatch */
+        ConversationPatch: {
+            /** Title */
+            title: string;
+        };
+        /** DocumentOut */
+        DocumentOut: {
+            /** Chunks */
+            chunks: number;
+            /** Collection */
+            collection: string;
+            /** Content Type */
+            content_type: string;
+            /**
+             * Created
+             * Format: date-time
+             */
+            created: string;
+            /** Error */
+            error: string | null;
+            /** Id */
+            id: string;
+            /** Job Id */
+            job_id: string | null;
+            /** Sha256 */
+            sha256: string;
+            /** Size */
+            size: number;
+            /**
+             * Source Name
+             * @description The client's file name (metadata only).
+             */
+            source_name: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "processing" | "ready" | "failed";
+            /** Title */
+            title: string;
+        };
+        /** EmbedderState */
+        EmbedderState: {
+            /**
+             * Backend
+             * @description VEGA_EMBEDDING_BACKEND (with a key).
+             */
+            backend?: string | null;
+            /**
+             * Loaded
+             * @description The embedding model is in memory.
+             */
+            loaded: boolean;
+            /**
+             * Name
+             * @description VEGA_EMBEDDING_MODEL (with a key).
+             */
+            name?: string | null;
+        };
+        /** EmbeddingsIn */
+        EmbeddingsIn: {
+            /** Dimensions */
+            dimensions?: number | null;
+            /**
+             * Encoding Format
+             * @default float
+             * @enum {string}
+             */
+            encoding_format?: "float" | "base64";
+            /** Input */
+            input: string | string[];
+            /** Model */
+            model: string;
+            /** User */
+            user?: string | null;
+        };
+        /**
+         * ErrorCode
+         * @enum {string}
+         */
+        ErrorCode: "bad_input" | "bad_request" | "unauthorized" | "forbidden" | "not_found" | "model_not_found" | "method_not_allowed" | "request_timeout" | "conflict" | "embedding_mismatch" | "misdirected_request" | "payload_too_large" | "unsupported_media_type" | "unreadable_document" | "rate_limited" | "backend_rejected" | "config_error" | "internal_error" | "backend_unavailable" | "backend_busy" | "backend_timeout" | "backend_error" | "embedder_unavailable" | "storage_error" | "error";
+        /** ErrorDetail */
+        ErrorDetail: {
+            /** @description Stable and machine-readable (`ErrorCode` lists them). */
+            code: components["schemas"]["ErrorCode"];
+            /**
+             * Message
+             * @description For people: what went wrong and what to do.
+             */
+            message: string;
+            /**
+             * Request Id
+             * @description Also in the `X-Request-ID` header and the logs.
+             */
+            request_id: string | null;
+        } & {
+            [key: string]: unknown;
+        };
+        /** ErrorOut */
+        ErrorOut: {
+            error: components["schemas"]["ErrorDetail"];
+        };
+        /** ExchangeOut */
+        ExchangeOut: {
+            /** Backend */
+            backend: string | null;
+            /**
+             * Created
+             * Format: date-time
+             */
+            created: string;
+            /** Latency Ms */
+            latency_ms: number | null;
+            /** Message Id */
+            message_id: string;
+            /** Model */
+            model: string | null;
+            /** Prompt */
+            prompt: string;
+            /** Rating */
+            rating: number | null;
+            /** Response */
+            response: string;
+            /** Session Id */
+            session_id: string;
+            /** Source */
+            source: string;
+            /** Status */
+            status: string;
+        };
+        /** FeedbackIn */
+        FeedbackIn: {
+            /** Notes */
+            notes?: string | null;
+            /**
+             * Rating
+             * @description -1 (bad) to 5; thumbs up is 1.
+             */
+            rating?: number | null;
+            /** Reviewed */
+            reviewed?: boolean | null;
+            /** Tags */
+            tags?: string[] | null;
+        };
+        /** Health */
+        Health: {
+            /**
+             * Status
+             * @default ok
+             * @constant
+             */
+            status?: "ok";
+        };
+        /** HitOut */
+        HitOut: {
+            /** Chunk Id */
+            chunk_id: number;
+            /** Dense */
+            dense?: number | null;
+            /** Document Id */
+            document_id: string;
+            /** End */
+            end: number;
+            /** Lexical */
+            lexical?: number | null;
+            /**
+             * Location
+             * @description Page, archive member or rows, when known.
+             */
+            location: string | null;
+            /** Rank */
+            rank: number;
+            /**
+             * Score
+             * @description Fused (hybrid), cosine (dense) or BM25 (lexical) score.
+             */
+            score: number;
+            /** Source Name */
+            source_name: string;
+            /**
+             * Start
+             * @description Character span of the passage in the document's text.
+             */
+            start: number;
+            /** Text */
+            text: string;
+            /** Title */
+            title: string;
+        };
+        /** JobOut */
+        JobOut: {
+            /**
+             * Created
+             * Format: date-time
+             */
+            created: string;
+            /** Error */
+            error: string | null;
+            /** Id */
+            id: string;
+            /** Kind */
+            kind: string;
+            /**
+             * Progress
+             * @description 0 to 1.
+             */
+            progress: number;
+            /** Result */
+            result: {
+                [key: string]: unknown;
+            };
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "queued" | "running" | "done" | "failed";
+            /**
+             * Updated
+             * Format: date-time
+             */
+            updated: string;
+        };
+        /** KeyCreatedOut */
+        KeyCreatedOut: {
+            /** Admin */
+            admin: boolean;
+            /**
+             * Created
+             * Format: date-time
+             */
+            created: string;
+            /** Last Used */
+            last_used: string | null;
+            /** Name */
+            name: string;
+            /** Prefix */
+            prefix: string;
+            /** Revoked */
+            revoked: string | null;
+            /**
+             * Secret
+             * @description Shown once; store it now.
+             */
+            secret: string;
+        };
+        /** KeyIn */
+        KeyIn: {
+            /**
+             * Admin
+             * @default false
+             */
+            admin?: boolean;
+            /** Name */
+            name: string;
+        };
+        /** KeyOut */
+        KeyOut: {
+            /** Admin */
+            admin: boolean;
+            /**
+             * Created
+             * Format: date-time
+             */
+            created: string;
+            /** Last Used */
+            last_used: string | null;
+            /** Name */
+            name: string;
+            /** Prefix */
+            prefix: string;
+            /** Revoked */
+            revoked: string | null;
+        };
+        /** MessageOut */
+        MessageOut: {
+            /** Backend */
+            backend: string | null;
+            /** Completion Tokens */
+            completion_tokens: number | null;
+            /** Content */
+            content: string;
+            /** Conversation Id */
+            conversation_id: string;
+            /**
+             * Created
+             * Format: date-time
+             */
+            created: string;
+            /** Error */
+            error: string | null;
+            /** Id */
+            id: string;
+            /** Latency Ms */
+            latency_ms: number | null;
+            /** Model */
+            model: string | null;
+            /** Notes */
+            notes: string | null;
+            /** Prompt Tokens */
+            prompt_tokens: number | null;
+            /** Rating */
+            rating: number | null;
+            /** Reviewed */
+            reviewed: boolean;
+            /** Role */
+            role: string;
+            /** Source */
+            source: string;
+            /**
+             * Sources
+             * @description The passages an answer was given (cited answers).
+             */
+            sources?: components["schemas"]["SourceOut"][];
+            /** Status */
+            status: string;
+            /** Tags */
+            tags: string[];
+        };
+        /**
+         * ModelDetails
+         * @description What the backend tells about a model, as it told it; what it does not tell is absent.
+         *     Ollama's list carries its details (format, family, sizes) and `digest`, `size`,
+         *     `modified_at`; an OpenAI-compatible server `owned_by`, `created` and the context
+         *     length; a registered local model its format, family, size and `adapter`.
+         */
+        ModelDetails: {
+            /**
+             * Adapter
+             * @description A fine-tuned adapter over a base model.
+             */
+            adapter?: boolean | null;
+            /**
+             * Context Length
+             * @description Tokens, prompt and reply together.
+             */
+            context_length?: number | null;
+            /**
+             * Created
+             * @description Unix seconds (OpenAI-compatible servers), or when it was registered.
+             */
+            created?: number | string | null;
+            /** Digest */
+            digest?: string | null;
+            /** Families */
+            families?: string[] | null;
+            /** Family */
+            family?: string | null;
+            /** Format */
+            format?: string | null;
+            /** Modified At */
+            modified_at?: string | null;
+            /** Owned By */
+            owned_by?: string | null;
+            /** Parameter Size */
+            parameter_size?: string | null;
+            /** Parent Model */
+            parent_model?: string | null;
+            /** Quantization Level */
+            quantization_level?: string | null;
+            /**
+             * Size
+             * @description Bytes.
+             */
+            size?: number | null;
+        } & {
+            [key: string]: unknown;
+        };
+        /** ModelOut */
+        ModelOut: {
+            details?: components["schemas"]["ModelDetails"];
+            /** Name */
+            name: string;
+        };
+        /** ModelsOut */
+        ModelsOut: {
+            /** Backend */
+            backend: string;
+            /**
+             * Default
+             * @description The model used when a request names none.
+             */
+            default: string;
+            /** Models */
+            models?: components["schemas"]["ModelOut"][];
+            /**
+             * Ok
+             * @description False while the backend cannot be reached.
+             */
+            ok: boolean;
+        };
+        /**
+         * OllamaChatIn
+         * @description ``POST /api/chat``. No messages: Ollama's "load the model" request.
+         */
+        OllamaChatIn: {
+            /**
+             * Keep Alive
+             * @description Seconds, or a duration such as `5m`. The model server keeps its models loaded as it sees fit; `0` with nothing to answer is Ollama's unload request.
+             */
+            keep_alive?: number | string | null;
+            /** Messages */
+            messages?: components["schemas"]["OllamaMessageIn"][];
+            /** Model */
+            model: string;
+            options?: components["schemas"]["OllamaOptions"] | null;
+            /**
+             * Stream
+             * @default true
+             */
+            stream?: boolean;
+            /** Tools */
+            tools?: unknown[] | null;
+        } & {
+            [key: string]: unknown;
+        };
+        /**
+         * OllamaEmbeddingsIn
+         * @description ``POST /api/embeddings``, Ollama's older single-text route.
+         */
+        OllamaEmbeddingsIn: {
+            /** Model */
+            model: string;
+            /** Prompt */
+            prompt: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /** OllamaEmbedIn */
+        OllamaEmbedIn: {
+            /** Dimensions */
+            dimensions?: number | null;
+            /** Input */
+            input: string | string[];
+            /** Model */
+            model: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /** OllamaErrorOut */
+        OllamaErrorOut: {
+            /** Error */
+            error: string;
+        };
+        /**
+         * OllamaGenerateIn
+         * @description ``POST /api/generate``: one prompt, no history (``context`` is ignored: it holds
+         *     Ollama's own token ids). No prompt: Ollama's "load the model" request.
+         */
+        OllamaGenerateIn: {
+            /** Images */
+            images?: unknown[] | null;
+            /**
+             * Keep Alive
+             * @description Seconds, or a duration such as `5m`. The model server keeps its models loaded as it sees fit; `0` with nothing to answer is Ollama's unload request.
+             */
+            keep_alive?: number | string | null;
+            /** Model */
+            model: string;
+            options?: components["schemas"]["OllamaOptions"] | null;
+            /**
+             * Prompt
+             * @default
+             */
+            prompt?: string;
+            /**
+             * Stream
+             * @default true
+             */
+            stream?: boolean;
+            /** System */
+            system?: string | null;
+            /** Tools */
+            tools?: unknown[] | null;
+        } & {
+            [key: string]: unknown;
+        };
+        /** OllamaMessageIn */
+        OllamaMessageIn: {
+            /**
+             * Content
+             * @default
+             */
+            content?: string;
+            /** Images */
+            images?: unknown[] | null;
+            /** Role */
+            role: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /**
+         * OllamaOptions
+         * @description The sampling options Vega passes on; Ollama's others (num_ctx, ...) are ignored.
+         */
+        OllamaOptions: {
+            /** Num Predict */
+            num_predict?: number | null;
+            /** Seed */
+            seed?: number | null;
+            /** Stop */
+            stop?: string[] | null;
+            /** Temperature */
+            temperature?: number | null;
+            /** Top P */
+            top_p?: number | null;
+        } & {
+            [key: string]: unknown;
+        };
+        /** OllamaShowIn */
+        OllamaShowIn: {
+            /** Model */
+            model?: string | null;
+            /** Name */
+            name?: string | null;
+        } & {
+            [key: string]: unknown;
+        };
+        /** OpenAIErrorDetail */
+        OpenAIErrorDetail: {
+            /**
+             * Code
+             * @description Vega's stable code: `bad_input`, `unauthorized`, ...
+             */
+            code: string;
+            /** Message */
+            message: string;
+            /**
+             * Param
+             * @description The offending field, when one is.
+             */
+            param: string | null;
+            /**
+             * Type
+             * @description OpenAI's error type, e.g. `invalid_request_error`.
+             */
+            type: string;
+        };
+        /** OpenAIErrorOut */
+        OpenAIErrorOut: {
+            error: components["schemas"]["OpenAIErrorDetail"];
+        };
+        /** OpenAIMessageIn */
+        OpenAIMessageIn: {
+            /** Content */
+            content?: string | components["schemas"]["ContentPart"][] | null;
+            /** Role */
+            role: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /** Readiness */
+        Readiness: {
+            backend: components["schemas"]["BackendState"];
+            /** Database */
+            database: boolean;
+            embedder: components["schemas"]["EmbedderState"];
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "ok" | "unavailable";
+        };
+        /** SearchIn */
+        SearchIn: {
+            /** @description Default: `default`. */
+            collection?: components["schemas"]["CollectionName"] | null;
+            /**
+             * Mode
+             * @default hybrid
+             * @enum {string}
+             */
+            mode?: "hybrid" | "dense" | "lexical";
+            /**
+             * Query
+             * @description What to look for.
+             */
+            query: string;
+            /**
+             * Top K
+             * @description How many passages (VEGA_TOP_K).
+             */
+            top_k?: number | null;
+        };
+        /** SearchOut */
+        SearchOut: {
+            /** Collection */
+            collection: string;
+            /** Mode */
+            mode: string;
+            /** Query */
+            query: string;
+            /** Results */
+            results: components["schemas"]["HitOut"][];
+        };
+        /** SourceOut */
+        SourceOut: {
+            /** Chunk Id */
+            chunk_id: number | null;
+            /** Document Id */
+            document_id: string | null;
+            /** End */
+            end: number | null;
+            /**
+             * Location
+             * @description Page, archive member or rows, when known.
+             */
+            location: string | null;
+            /**
+             * Rank
+             * @description The number the prompt gives the passage: `[2]` is rank 2.
+             */
+            rank: number;
+            /**
+             * Score
+             * @description The hybrid (reciprocal-rank fusion) score.
+             */
+            score: number;
+            /**
+             * Snippet
+             * @description The passage's text, as the model was given it.
+             */
+            snippet: string | null;
+            /**
+             * Source Name
+             * @description The file name the client uploaded it under.
+             */
+            source_name: string | null;
+            /**
+             * Start
+             * @description Character span of the passage in the document's text.
+             */
+            start: number | null;
+            /**
+             * Title
+             * @description The document's title (its file name, no extension).
+             */
+            title: string | null;
+        };
+        /** StreamOptions */
+        StreamOptions: {
+            /**
+             * Include Usage
+             * @default false
+             */
+            include_usage?: boolean;
+        };
+        /**
+         * TurnOut
+         * @description A finished turn, the one rendering of ``TurnDone``: the JSON reply of `POST /chat`,
+         *     the SSE `done` event, the WebSocket `response_end` metadata and `vega chat --json`.
+         */
+        TurnOut: {
+            /** Backend */
+            backend: string;
+            /**
+             * Finish Reason
+             * @description `stop`, `length`, ... as the model said.
+             */
+            finish_reason: string | null;
+            /** Latency Ms */
+            latency_ms: number;
+            /**
+             * Message Id
+             * @description The stored reply: use it for feedback.
+             */
+            message_id: string;
+            /**
+             * Model
+             * @description The model asked (`retrieval-only` with backend `none`).
+             */
+            model: string;
+            /**
+             * Response
+             * @description The whole reply, as stored.
+             */
+            response: string;
+            /**
+             * Session Id
+             * @description The conversation (WebSocket: `conversation_id`).
+             */
+            session_id: string;
+            /**
+             * Sources
+             * @description The passages the model was given.
+             */
+            sources: components["schemas"]["SourceOut"][];
+            usage: components["schemas"]["UsageOut"];
+        };
+        /** UploadOut */
+        UploadOut: {
+            /** Chunks */
+            chunks: number;
+            /** Collection */
+            collection: string;
+            /** Document Id */
+            document_id: string;
+            /**
+             * Duplicate
+             * @description True when identical content was already there.
+             */
+            duplicate: boolean;
+            /**
+             * Excerpt
+             * @description The start of the extracted text.
+             */
+            excerpt?: string | null;
+            /**
+             * Job Id
+             * @description Follow a background ingest at /jobs/{id}.
+             */
+            job_id?: string | null;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "processing" | "ready" | "failed";
+            /** Title */
+            title: string;
+        };
+        /** UsageOut */
+        UsageOut: {
+            /** Completion Tokens */
+            completion_tokens: number;
+            /** Prompt Tokens */
+            prompt_tokens: number;
+            /** Total Tokens */
+            total_tokens: number;
+        };
+    };
+    responses: never;
+    parameters: never;
+    requestBodies: never;
+    headers: never;
+    pathItems: never;
+}
+export type $defs = Record<string, never>;
+export interface operations {
+    list_keys_admin_keys_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["KeyOut"][];
+                };
+            };
+            /** @description A malformed request (a body that is not UTF-8, a bad Content-Length), or one the model server refused (unknown model, bad parameters). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description No API key, or not a valid one (`X-API-Key: K` or `Authorization: Bearer K`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The key may not do this (admin keys manage keys). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body stopped arriving partway; send it again. */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The body is too large (VEGA_MAX_PROMPT_CHARS, VEGA_MAX_UPLOAD_MB). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request is not valid: `message` says why, `problems` lists each field. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Rate limited (VEGA_RATE_LIMIT): retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The model server, the embedder or the database is unavailable. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    create_key_admin_keys_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["KeyIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["KeyCreatedOut"];
+                };
+            };
+            /** @description A malformed request (a body that is not UTF-8, a bad Content-Length), or one the model server refused (unknown model, bad parameters). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description No API key, or not a valid one (`X-API-Key: K` or `Authorization: Bearer K`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The key may not do this (admin keys manage keys). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body stopped arriving partway; send it again. */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description It conflicts with what exists (a name already taken). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The body is too large (VEGA_MAX_PROMPT_CHARS, VEGA_MAX_UPLOAD_MB). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request is not valid: `message` says why, `problems` lists each field. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Rate limited (VEGA_RATE_LIMIT): retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The model server, the embedder or the database is unavailable. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    revoke_key_admin_keys__name__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["KeyOut"];
+                };
+            };
+            /** @description A malformed request (a body that is not UTF-8, a bad Content-Length), or one the model server refused (unknown model, bad parameters). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description No API key, or not a valid one (`X-API-Key: K` or `Authorization: Bearer K`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The key may not do this (admin keys manage keys). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description No such thing, or it belongs to another key. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body stopped arriving partway; send it again. */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The body is too large (VEGA_MAX_PROMPT_CHARS, VEGA_MAX_UPLOAD_MB). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request is not valid: `message` says why, `problems` lists each field. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Rate limited (VEGA_RATE_LIMIT): retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The model server, the embedder or the database is unavailable. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    blobs_api_blobs__digest__post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                digest: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Refused (400 invalid, 401 key, 403 not allowed, 404 unknown model, 408 stalled body, 413 too large, 429 rate limited), in this protocol's error shape. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OllamaErrorOut"];
+                };
+            };
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description The model server, the embedder or the database is unavailable. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OllamaErrorOut"];
+                };
+            };
+        };
+    };
+    ollama_chat_api_chat_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Store the turn in this conversation (created if new), as `session_id` does on POST /chat. */
+                "X-Vega-Session"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OllamaChatIn"];
+            };
+        };
+        responses: {
+            /** @description Refused (400 invalid, 401 key, 403 not allowed, 404 unknown model, 408 stalled body, 413 too large, 429 rate limited), in this protocol's error shape. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OllamaErrorOut"];
+                };
+            };
+            /** @description NDJSON objects (`done: false` per piece, then `done: true`), or with stream=false (or nothing to answer: Ollama's load request) one JSON object. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                    "application/x-ndjson": unknown;
+                };
+            };
+            /** @description The model server answered with an error or a malformed stream. */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OllamaErrorOut"];
+                };
+            };
+            /** @description The model server, the embedder or the database is unavailable. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OllamaErrorOut"];
+                };
+            };
+            /** @description The model server timed out. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OllamaErrorOut"];
+                };
+            };
+        };
+    };
+    copy_api_copy_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Refused (400 invalid, 401 key, 403 not allowed, 404 unknown model, 408 stalled body, 413 too large, 429 rate limited), in this protocol's error shape. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OllamaErrorOut"];
+                };
+            };
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description The model server, the embedder or the database is unavailable. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OllamaErrorOut"];
+                };
+            };
+        };
+    };
+    create_api_create_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Refused (400 invalid, 401 key, 403 not allowed, 404 unknown model, 408 stalled body, 413 too large, 429 rate limited), in this protocol's error shape. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OllamaErrorOut"];
+                };
+            };
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description The model server, the embedder or the database is unavailable. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OllamaErrorOut"];
+                };
+            };
+        };
+    };
+    delete_api_delete_delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Refused (400 invalid, 401 key, 403 not allowed, 404 unknown model, 408 stalled body, 413 too large, 429 rate limited), in this protocol's error shape. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OllamaErrorOut"];
+                };
+            };
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description The model server, the embedder or the database is unavailable. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OllamaErrorOut"];
+                };
+            };
+        };
+    };
+    embed_api_embed_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OllamaEmbedIn"];
+            };
+        };
+        responses: {
+            /** @description Refused (400 invalid, 401 key, 403 not allowed, 404 unknown model, 408 stalled body, 413 too large, 429 rate limited), in this protocol's error shape. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OllamaErrorOut"];
+                };
+            };
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description The model server, the embedder or the database is unavailable. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OllamaErrorOut"];
+                };
+            };
+        };
+    };
+    embeddings_api_embeddings_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OllamaEmbeddingsIn"];
+            };
+        };
+        responses: {
+            /** @description Refused (400 invalid, 401 key, 403 not allowed, 404 unknown model, 408 stalled body, 413 too large, 429 rate limited), in this protocol's error shape. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OllamaErrorOut"];
+                };
+            };
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description The model server, the embedder or the database is unavailable. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OllamaErrorOut"];
+                };
+            };
+        };
+    };
+    generate_api_generate_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Store the turn in this conversation (created if new), as `session_id` does on POST /chat. */
+                "X-Vega-Session"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OllamaGenerateIn"];
+            };
+        };
+        responses: {
+            /** @description Refused (400 invalid, 401 key, 403 not allowed, 404 unknown model, 408 stalled body, 413 too large, 429 rate limited), in this protocol's error shape. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OllamaErrorOut"];
+                };
+            };
+            /** @description NDJSON objects (`done: false` per piece, then `done: true`), or with stream=false (or nothing to answer: Ollama's load request) one JSON object. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                    "application/x-ndjson": unknown;
+                };
+            };
+            /** @description The model server answered with an error or a malformed stream. */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OllamaErrorOut"];
+                };
+            };
+            /** @description The model server, the embedder or the database is unavailable. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OllamaErrorOut"];
+                };
+            };
+            /** @description The model server timed out. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OllamaErrorOut"];
+                };
+            };
+        };
+    };
+    running_api_ps_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Refused (400 invalid, 401 key, 403 not allowed, 404 unknown model, 408 stalled body, 413 too large, 429 rate limited), in this protocol's error shape. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OllamaErrorOut"];
+                };
+            };
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description The model server, the embedder or the database is unavailable. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OllamaErrorOut"];
+                };
+            };
+        };
+    };
+    pull_api_pull_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Refused (400 invalid, 401 key, 403 not allowed, 404 unknown model, 408 stalled body, 413 too large, 429 rate limited), in this protocol's error shape. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OllamaErrorOut"];
+                };
+            };
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description The model server, the embedder or the database is unavailable. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OllamaErrorOut"];
+                };
+            };
+        };
+    };
+    push_api_push_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Refused (400 invalid, 401 key, 403 not allowed, 404 unknown model, 408 stalled body, 413 too large, 429 rate limited), in this protocol's error shape. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OllamaErrorOut"];
+                };
+            };
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description The model server, the embedder or the database is unavailable. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OllamaErrorOut"];
+                };
+            };
+        };
+    };
+    show_api_show_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OllamaShowIn"];
+            };
+        };
+        responses: {
+            /** @description Refused (400 invalid, 401 key, 403 not allowed, 404 unknown model, 408 stalled body, 413 too large, 429 rate limited), in this protocol's error shape. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OllamaErrorOut"];
+                };
+            };
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description The model server, the embedder or the database is unavailable. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OllamaErrorOut"];
+                };
+            };
+        };
+    };
+    tags_api_tags_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Refused (400 invalid, 401 key, 403 not allowed, 404 unknown model, 408 stalled body, 413 too large, 429 rate limited), in this protocol's error shape. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OllamaErrorOut"];
+                };
+            };
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description The model server, the embedder or the database is unavailable. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OllamaErrorOut"];
+                };
+            };
+        };
+    };
+    version_api_version_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Refused (400 invalid, 401 key, 403 not allowed, 404 unknown model, 408 stalled body, 413 too large, 429 rate limited), in this protocol's error shape. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OllamaErrorOut"];
+                };
+            };
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description The model server, the embedder or the database is unavailable. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OllamaErrorOut"];
+                };
+            };
+        };
+    };
+    chat_chat_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ChatIn"];
+            };
+        };
+        responses: {
+            /** @description JSON reply, or with stream=true a text/event-stream of `token`, `sources`, `done` and `error` events. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TurnOut"];
+                    "text/event-stream": unknown;
+                };
+            };
+            /** @description A malformed request (a body that is not UTF-8, a bad Content-Length), or one the model server refused (unknown model, bad parameters). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description No API key, or not a valid one (`X-API-Key: K` or `Authorization: Bearer K`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description No such thing, or it belongs to another key. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body stopped arriving partway; send it again. */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The body is too large (VEGA_MAX_PROMPT_CHARS, VEGA_MAX_UPLOAD_MB). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request is not valid: `message` says why, `problems` lists each field. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Rate limited (VEGA_RATE_LIMIT): retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The model server answered with an error or a malformed stream. */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The model server, the embedder or the database is unavailable. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The model server timed out. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    chat_sse_chat_sse_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ChatIn"];
+            };
+        };
+        responses: {
+            /** @description JSON reply, or with stream=true a text/event-stream of `token`, `sources`, `done` and `error` events. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": unknown;
+                };
+            };
+            /** @description A malformed request (a body that is not UTF-8, a bad Content-Length), or one the model server refused (unknown model, bad parameters). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description No API key, or not a valid one (`X-API-Key: K` or `Authorization: Bearer K`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description No such thing, or it belongs to another key. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body stopped arriving partway; send it again. */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The body is too large (VEGA_MAX_PROMPT_CHARS, VEGA_MAX_UPLOAD_MB). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request is not valid: `message` says why, `problems` lists each field. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Rate limited (VEGA_RATE_LIMIT): retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The model server answered with an error or a malformed stream. */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The model server, the embedder or the database is unavailable. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The model server timed out. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    list_collections_collections_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CollectionOut"][];
+                };
+            };
+            /** @description A malformed request (a body that is not UTF-8, a bad Content-Length), or one the model server refused (unknown model, bad parameters). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description No API key, or not a valid one (`X-API-Key: K` or `Authorization: Bearer K`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body stopped arriving partway; send it again. */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The body is too large (VEGA_MAX_PROMPT_CHARS, VEGA_MAX_UPLOAD_MB). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request is not valid: `message` says why, `problems` lists each field. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Rate limited (VEGA_RATE_LIMIT): retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The model server, the embedder or the database is unavailable. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    list_conversations_conversations_get: {
+        parameters: {
+            query?: {
+                limit?: number;
+                offset?: number;
+                /** @description Title contains (any case). */
+                q?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConversationOut"][];
+                };
+            };
+            /** @description A malformed request (a body that is not UTF-8, a bad Content-Length), or one the model server refused (unknown model, bad parameters). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description No API key, or not a valid one (`X-API-Key: K` or `Authorization: Bearer K`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body stopped arriving partway; send it again. */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The body is too large (VEGA_MAX_PROMPT_CHARS, VEGA_MAX_UPLOAD_MB). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request is not valid: `message` says why, `problems` lists each field. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Rate limited (VEGA_RATE_LIMIT): retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The model server, the embedder or the database is unavailable. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    get_conversation_conversations__conversation_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                conversation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConversationDetailOut"];
+                };
+            };
+            /** @description A malformed request (a body that is not UTF-8, a bad Content-Length), or one the model server refused (unknown model, bad parameters). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description No API key, or not a valid one (`X-API-Key: K` or `Authorization: Bearer K`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description No such thing, or it belongs to another key. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body stopped arriving partway; send it again. */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The body is too large (VEGA_MAX_PROMPT_CHARS, VEGA_MAX_UPLOAD_MB). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request is not valid: `message` says why, `problems` lists each field. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Rate limited (VEGA_RATE_LIMIT): retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The model server, the embedder or the database is unavailable. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    delete_conversation_conversations__conversation_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                conversation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description A malformed request (a body that is not UTF-8, a bad Content-Length), or one the model server refused (unknown model, bad parameters). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description No API key, or not a valid one (`X-API-Key: K` or `Authorization: Bearer K`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description No such thing, or it belongs to another key. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body stopped arriving partway; send it again. */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The body is too large (VEGA_MAX_PROMPT_CHARS, VEGA_MAX_UPLOAD_MB). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request is not valid: `message` says why, `problems` lists each field. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Rate limited (VEGA_RATE_LIMIT): retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The model server, the embedder or the database is unavailable. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    rename_conversation_conversations__conversation_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                conversation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ConversationPatch"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConversationOut"];
+                };
+            };
+            /** @description A malformed request (a body that is not UTF-8, a bad Content-Length), or one the model server refused (unknown model, bad parameters). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description No API key, or not a valid one (`X-API-Key: K` or `Authorization: Bearer K`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description No such thing, or it belongs to another key. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body stopped arriving partway; send it again. */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The body is too large (VEGA_MAX_PROMPT_CHARS, VEGA_MAX_UPLOAD_MB). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request is not valid: `message` says why, `problems` lists each field. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Rate limited (VEGA_RATE_LIMIT): retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The model server, the embedder or the database is unavailable. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    export_conversation_conversations__conversation_id__export_get: {
+        parameters: {
+            query?: {
+                format?: "json" | "markdown";
+            };
+            header?: never;
+            path: {
+                conversation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                    "text/markdown": unknown;
+                };
+            };
+            /** @description A malformed request (a body that is not UTF-8, a bad Content-Length), or one the model server refused (unknown model, bad parameters). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description No API key, or not a valid one (`X-API-Key: K` or `Authorization: Bearer K`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description No such thing, or it belongs to another key. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body stopped arriving partway; send it again. */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The body is too large (VEGA_MAX_PROMPT_CHARS, VEGA_MAX_UPLOAD_MB). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request is not valid: `message` says why, `problems` lists each field. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Rate limited (VEGA_RATE_LIMIT): retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The model server, the embedder or the database is unavailable. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    restore_conversation_conversations__conversation_id__restore_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                conversation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConversationOut"];
+                };
+            };
+            /** @description A malformed request (a body that is not UTF-8, a bad Content-Length), or one the model server refused (unknown model, bad parameters). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description No API key, or not a valid one (`X-API-Key: K` or `Authorization: Bearer K`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description No such thing, or it belongs to another key. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body stopped arriving partway; send it again. */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The body is too large (VEGA_MAX_PROMPT_CHARS, VEGA_MAX_UPLOAD_MB). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request is not valid: `message` says why, `problems` lists each field. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Rate limited (VEGA_RATE_LIMIT): retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The model server, the embedder or the database is unavailable. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    list_documents_documents_get: {
+        parameters: {
+            query?: {
+                collection?: components["schemas"]["CollectionName"] | null;
+                limit?: number;
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DocumentOut"][];
+                };
+            };
+            /** @description A malformed request (a body that is not UTF-8, a bad Content-Length), or one the model server refused (unknown model, bad parameters). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description No API key, or not a valid one (`X-API-Key: K` or `Authorization: Bearer K`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body stopped arriving partway; send it again. */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The body is too large (VEGA_MAX_PROMPT_CHARS, VEGA_MAX_UPLOAD_MB). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request is not valid: `message` says why, `problems` lists each field. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Rate limited (VEGA_RATE_LIMIT): retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The model server, the embedder or the database is unavailable. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    upload_documents_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["Body_upload_documents_post"];
+            };
+        };
+        responses: {
+            /** @description Identical content was already in the collection: that document. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UploadOut"];
+                };
+            };
+            /** @description A large file: ingesting in the background; follow `job_id`. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description A malformed request (a body that is not UTF-8, a bad Content-Length), or one the model server refused (unknown model, bad parameters). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description No API key, or not a valid one (`X-API-Key: K` or `Authorization: Bearer K`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body stopped arriving partway; send it again. */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Larger than VEGA_MAX_UPLOAD_MB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A file type Vega cannot read. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Empty, text-less or unreadable (the reason is in the message). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Rate limited (VEGA_RATE_LIMIT): retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The model server, the embedder or the database is unavailable. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    get_document_documents__document_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                document_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DocumentOut"];
+                };
+            };
+            /** @description A malformed request (a body that is not UTF-8, a bad Content-Length), or one the model server refused (unknown model, bad parameters). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description No API key, or not a valid one (`X-API-Key: K` or `Authorization: Bearer K`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description No such thing, or it belongs to another key. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body stopped arriving partway; send it again. */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The body is too large (VEGA_MAX_PROMPT_CHARS, VEGA_MAX_UPLOAD_MB). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request is not valid: `message` says why, `problems` lists each field. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Rate limited (VEGA_RATE_LIMIT): retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The model server, the embedder or the database is unavailable. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    delete_document_documents__document_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                document_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description A malformed request (a body that is not UTF-8, a bad Content-Length), or one the model server refused (unknown model, bad parameters). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description No API key, or not a valid one (`X-API-Key: K` or `Authorization: Bearer K`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description No such thing, or it belongs to another key. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body stopped arriving partway; send it again. */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The body is too large (VEGA_MAX_PROMPT_CHARS, VEGA_MAX_UPLOAD_MB). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request is not valid: `message` says why, `problems` lists each field. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Rate limited (VEGA_RATE_LIMIT): retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The model server, the embedder or the database is unavailable. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    healthz_healthz_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Health"];
+                };
+            };
+        };
+    };
+    history_history_get: {
+        parameters: {
+            query?: {
+                limit?: number;
+                session_id?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExchangeOut"][];
+                };
+            };
+            /** @description A malformed request (a body that is not UTF-8, a bad Content-Length), or one the model server refused (unknown model, bad parameters). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description No API key, or not a valid one (`X-API-Key: K` or `Authorization: Bearer K`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description No such thing, or it belongs to another key. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body stopped arriving partway; send it again. */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The body is too large (VEGA_MAX_PROMPT_CHARS, VEGA_MAX_UPLOAD_MB). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request is not valid: `message` says why, `problems` lists each field. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Rate limited (VEGA_RATE_LIMIT): retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The model server, the embedder or the database is unavailable. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    get_job_jobs__job_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                job_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobOut"];
+                };
+            };
+            /** @description A malformed request (a body that is not UTF-8, a bad Content-Length), or one the model server refused (unknown model, bad parameters). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description No API key, or not a valid one (`X-API-Key: K` or `Authorization: Bearer K`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description No such thing, or it belongs to another key. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body stopped arriving partway; send it again. */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The body is too large (VEGA_MAX_PROMPT_CHARS, VEGA_MAX_UPLOAD_MB). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request is not valid: `message` says why, `problems` lists each field. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Rate limited (VEGA_RATE_LIMIT): retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The model server, the embedder or the database is unavailable. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    feedback_messages__message_id__feedback_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                message_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FeedbackIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MessageOut"];
+                };
+            };
+            /** @description A malformed request (a body that is not UTF-8, a bad Content-Length), or one the model server refused (unknown model, bad parameters). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description No API key, or not a valid one (`X-API-Key: K` or `Authorization: Bearer K`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description No such thing, or it belongs to another key. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body stopped arriving partway; send it again. */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The body is too large (VEGA_MAX_PROMPT_CHARS, VEGA_MAX_UPLOAD_MB). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request is not valid: `message` says why, `problems` lists each field. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Rate limited (VEGA_RATE_LIMIT): retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The model server, the embedder or the database is unavailable. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    list_models_models_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelsOut"];
+                };
+            };
+            /** @description A malformed request (a body that is not UTF-8, a bad Content-Length), or one the model server refused (unknown model, bad parameters). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description No API key, or not a valid one (`X-API-Key: K` or `Authorization: Bearer K`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body stopped arriving partway; send it again. */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The body is too large (VEGA_MAX_PROMPT_CHARS, VEGA_MAX_UPLOAD_MB). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request is not valid: `message` says why, `problems` lists each field. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Rate limited (VEGA_RATE_LIMIT): retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The model server, the embedder or the database is unavailable. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    readyz_readyz_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Readiness"];
+                };
+            };
+            /** @description No API key, or not a valid one (`X-API-Key: K` or `Authorization: Bearer K`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Readiness"];
+                };
+            };
+        };
+    };
+    search_search_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SearchIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SearchOut"];
+                };
+            };
+            /** @description A malformed request (a body that is not UTF-8, a bad Content-Length), or one the model server refused (unknown model, bad parameters). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description No API key, or not a valid one (`X-API-Key: K` or `Authorization: Bearer K`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description No such thing, or it belongs to another key. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body stopped arriving partway; send it again. */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The body is too large (VEGA_MAX_PROMPT_CHARS, VEGA_MAX_UPLOAD_MB). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request is not valid: `message` says why, `problems` lists each field. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Rate limited (VEGA_RATE_LIMIT): retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The model server, the embedder or the database is unavailable. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    upload_upload_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["Body_upload_upload_post"];
+            };
+        };
+        responses: {
+            /** @description Identical content was already in the collection: that document. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UploadOut"];
+                };
+            };
+            /** @description A large file: ingesting in the background; follow `job_id`. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description A malformed request (a body that is not UTF-8, a bad Content-Length), or one the model server refused (unknown model, bad parameters). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description No API key, or not a valid one (`X-API-Key: K` or `Authorization: Bearer K`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body stopped arriving partway; send it again. */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Larger than VEGA_MAX_UPLOAD_MB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A file type Vega cannot read. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Empty, text-less or unreadable (the reason is in the message). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Rate limited (VEGA_RATE_LIMIT): retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The model server, the embedder or the database is unavailable. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    chat_completions_v1_chat_completions_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Store the turn in this conversation (created if new), as `session_id` does on POST /chat. */
+                "X-Vega-Session"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ChatCompletionIn"];
+            };
+        };
+        responses: {
+            /** @description Refused (400 invalid, 401 key, 403 not allowed, 404 unknown model, 408 stalled body, 413 too large, 429 rate limited), in this protocol's error shape. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIErrorOut"];
+                };
+            };
+            /** @description A `chat.completion`, or with stream=true `chat.completion.chunk` Server-Sent Events ending with `data: [DONE]`. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                    "text/event-stream": unknown;
+                };
+            };
+            /** @description The model server answered with an error or a malformed stream. */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIErrorOut"];
+                };
+            };
+            /** @description The model server, the embedder or the database is unavailable. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIErrorOut"];
+                };
+            };
+            /** @description The model server timed out. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIErrorOut"];
+                };
+            };
+        };
+    };
+    completions_v1_completions_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Store the turn in this conversation (created if new), as `session_id` does on POST /chat. */
+                "X-Vega-Session"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CompletionIn"];
+            };
+        };
+        responses: {
+            /** @description Refused (400 invalid, 401 key, 403 not allowed, 404 unknown model, 408 stalled body, 413 too large, 429 rate limited), in this protocol's error shape. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIErrorOut"];
+                };
+            };
+            /** @description A `text_completion`, or with stream=true `text_completion` Server-Sent Events ending with `data: [DONE]`. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                    "text/event-stream": unknown;
+                };
+            };
+            /** @description The model server answered with an error or a malformed stream. */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIErrorOut"];
+                };
+            };
+            /** @description The model server, the embedder or the database is unavailable. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIErrorOut"];
+                };
+            };
+            /** @description The model server timed out. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIErrorOut"];
+                };
+            };
+        };
+    };
+    embeddings_v1_embeddings_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EmbeddingsIn"];
+            };
+        };
+        responses: {
+            /** @description Refused (400 invalid, 401 key, 403 not allowed, 404 unknown model, 408 stalled body, 413 too large, 429 rate limited), in this protocol's error shape. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIErrorOut"];
+                };
+            };
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description The model server, the embedder or the database is unavailable. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIErrorOut"];
+                };
+            };
+        };
+    };
+    list_models_v1_models_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Refused (400 invalid, 401 key, 403 not allowed, 404 unknown model, 408 stalled body, 413 too large, 429 rate limited), in this protocol's error shape. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIErrorOut"];
+                };
+            };
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description The model server, the embedder or the database is unavailable. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIErrorOut"];
+                };
+            };
+        };
+    };
+    get_model_v1_models__model__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                model: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Refused (400 invalid, 401 key, 403 not allowed, 404 unknown model, 408 stalled body, 413 too large, 429 rate limited), in this protocol's error shape. */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIErrorOut"];
+                };
+            };
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description The model server, the embedder or the database is unavailable. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIErrorOut"];
+                };
+            };
+        };
+    };
+}
+
+// --- values for run-time checks (src/api/validate.ts) ---------------------------
+
+/** The `pattern` of each named string schema (ECMAScript syntax: compile with the `u` flag). */
+export const schemaPatterns = {
+  "CollectionName": "^[\\p{L}\\p{N}_][\\p{L}\\p{N}_ .:-]{0,99}$"
+} as const;
+
+/** The named schemas the native API answers with, reduced to what a check reads. */
+export const componentSchemas: Record<string, unknown> = {
+  "BackendState": {
+    "properties": {
+      "breaker": {
+        "enum": [
+          "closed",
+          "half_open",
+          "open"
+        ],
+        "type": "string"
+      },
+      "detail": {
+        "anyOf": [
+          {
+            "type": "string"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      },
+      "model": {
+        "anyOf": [
+          {
+            "type": "string"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      },
+      "name": {
+        "anyOf": [
+          {
+            "type": "string"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      },
+      "ok": {
+        "type": "boolean"
+      },
+      "ready": {
+        "type": "boolean"
+      }
+    },
+    "required": [
+      "ok",
+      "ready",
+      "breaker"
+    ],
+    "type": "object"
+  },
+  "Body_upload_documents_post": {
+    "properties": {
+      "background": {
+        "anyOf": [
+          {
+            "type": "boolean"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      },
+      "collection": {
+        "$ref": "#/components/schemas/CollectionName"
+      },
+      "file": {
+        "type": "string"
+      }
+    },
+    "required": [
+      "file"
+    ],
+    "type": "object"
+  },
+  "Body_upload_upload_post": {
+    "properties": {
+      "background": {
+        "anyOf": [
+          {
+            "type": "boolean"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      },
+      "collection": {
+        "$ref": "#/components/schemas/CollectionName"
+      },
+      "file": {
+        "type": "string"
+      }
+    },
+    "required": [
+      "file"
+    ],
+    "type": "object"
+  },
+  "ChatIn": {
+    "properties": {
+      "collection": {
+        "anyOf": [
+          {
+            "$ref": "#/components/schemas/CollectionName"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      },
+      "max_tokens": {
+        "anyOf": [
+          {
+            "type": "integer"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      },
+      "model": {
+        "anyOf": [
+          {
+            "type": "string"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      },
+      "prompt": {
+        "type": "string"
+      },
+      "regenerate": {
+        "type": "boolean"
+      },
+      "session_id": {
+        "anyOf": [
+          {
+            "type": "string"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      },
+      "stream": {
+        "type": "boolean"
+      },
+      "system": {
+        "anyOf": [
+          {
+            "type": "string"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      },
+      "temperature": {
+        "anyOf": [
+          {
+            "type": "number"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      },
+      "top_k": {
+        "anyOf": [
+          {
+            "type": "integer"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      }
+    },
+    "required": [
+      "prompt"
+    ],
+    "type": "object"
+  },
+  "CollectionName": {
+    "type": "string"
+  },
+  "CollectionOut": {
+    "properties": {
+      "chunks": {
+        "type": "integer"
+      },
+      "created": {
+        "type": "string"
+      },
+      "dim": {
+        "type": "integer"
+      },
+      "documents": {
+        "type": "integer"
+      },
+      "embedding_model": {
+        "type": "string"
+      },
+      "name": {
+        "type": "string"
+      }
+    },
+    "required": [
+      "name",
+      "embedding_model",
+      "dim",
+      "documents",
+      "chunks",
+      "created"
+    ],
+    "type": "object"
+  },
+  "ConversationDetailOut": {
+    "properties": {
+      "created": {
+        "type": "string"
+      },
+      "id": {
+        "type": "string"
+      },
+      "message_count": {
+        "type": "integer"
+      },
+      "messages": {
+        "items": {
+          "$ref": "#/components/schemas/MessageOut"
+        },
+        "type": "array"
+      },
+      "title": {
+        "type": "string"
+      },
+      "updated": {
+        "type": "string"
+      }
+    },
+    "required": [
+      "id",
+      "title",
+      "created",
+      "updated",
+      "message_count",
+      "messages"
+    ],
+    "type": "object"
+  },
+  "ConversationOut": {
+    "properties": {
+      "created": {
+        "type": "string"
+      },
+      "id": {
+        "type": "string"
+      },
+      "message_count": {
+        "type": "integer"
+      },
+      "title": {
+        "type": "string"
+      },
+      "updated": {
+        "type": "string"
+      }
+    },
+    "required": [
+      "id",
+      "title",
+      "created",
+      "updated",
+      "message_count"
+    ],
+    "type": "object"
+  },
+  "ConversationPatch": {
+    "properties": {
+      "title": {
+        "type": "string"
+      }
+    },
+    "required": [
+      "title"
+    ],
+    "type": "object"
+  },
+  "DocumentOut": {
+    "properties": {
+      "chunks": {
+        "type": "integer"
+      },
+      "collection": {
+        "type": "string"
+      },
+      "content_type": {
+        "type": "string"
+      },
+      "created": {
+        "type": "string"
+      },
+      "error": {
+        "anyOf": [
+          {
+            "type": "string"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      },
+      "id": {
+        "type": "string"
+      },
+      "job_id": {
+        "anyOf": [
+          {
+            "type": "string"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      },
+      "sha256": {
+        "type": "string"
+      },
+      "size": {
+        "type": "integer"
+      },
+      "source_name": {
+        "type": "string"
+      },
+      "status": {
+        "enum": [
+          "processing",
+          "ready",
+          "failed"
+        ],
+        "type": "string"
+      },
+      "title": {
+        "type": "string"
+      }
+    },
+    "required": [
+      "id",
+      "collection",
+      "title",
+      "source_name",
+      "content_type",
+      "size",
+      "sha256",
+      "status",
+      "error",
+      "chunks",
+      "job_id",
+      "created"
+    ],
+    "type": "object"
+  },
+  "EmbedderState": {
+    "properties": {
+      "backend": {
+        "anyOf": [
+          {
+            "type": "string"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      },
+      "loaded": {
+        "type": "boolean"
+      },
+      "name": {
+        "anyOf": [
+          {
+            "type": "string"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      }
+    },
+    "required": [
+      "loaded"
+    ],
+    "type": "object"
+  },
+  "ErrorCode": {
+    "enum": [
+      "bad_input",
+      "bad_request",
+      "unauthorized",
+      "forbidden",
+      "not_found",
+      "model_not_found",
+      "method_not_allowed",
+      "request_timeout",
+      "conflict",
+      "embedding_mismatch",
+      "misdirected_request",
+      "payload_too_large",
+      "unsupported_media_type",
+      "unreadable_document",
+      "rate_limited",
+      "backend_rejected",
+      "config_error",
+      "internal_error",
+      "backend_unavailable",
+      "backend_busy",
+      "backend_timeout",
+      "backend_error",
+      "embedder_unavailable",
+      "storage_error",
+      "error"
+    ],
+    "type": "string"
+  },
+  "ErrorDetail": {
+    "additionalProperties": true,
+    "properties": {
+      "code": {
+        "$ref": "#/components/schemas/ErrorCode"
+      },
+      "message": {
+        "type": "string"
+      },
+      "request_id": {
+        "anyOf": [
+          {
+            "type": "string"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      }
+    },
+    "required": [
+      "code",
+      "message",
+      "request_id"
+    ],
+    "type": "object"
+  },
+  "ErrorOut": {
+    "properties": {
+      "error": {
+        "$ref": "#/components/schemas/ErrorDetail"
+      }
+    },
+    "required": [
+      "error"
+    ],
+    "type": "object"
+  },
+  "ExchangeOut": {
+    "properties": {
+      "backend": {
+        "anyOf": [
+          {
+            "type": "string"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      },
+      "created": {
+        "type": "string"
+      },
+      "latency_ms": {
+        "anyOf": [
+          {
+            "type": "integer"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      },
+      "message_id": {
+        "type": "string"
+      },
+      "model": {
+        "anyOf": [
+          {
+            "type": "string"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      },
+      "prompt": {
+        "type": "string"
+      },
+      "rating": {
+        "anyOf": [
+          {
+            "type": "integer"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      },
+      "response": {
+        "type": "string"
+      },
+      "session_id": {
+        "type": "string"
+      },
+      "source": {
+        "type": "string"
+      },
+      "status": {
+        "type": "string"
+      }
+    },
+    "required": [
+      "message_id",
+      "session_id",
+      "prompt",
+      "response",
+      "model",
+      "backend",
+      "status",
+      "source",
+      "latency_ms",
+      "created",
+      "rating"
+    ],
+    "type": "object"
+  },
+  "FeedbackIn": {
+    "additionalProperties": false,
+    "properties": {
+      "notes": {
+        "anyOf": [
+          {
+            "type": "string"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      },
+      "rating": {
+        "anyOf": [
+          {
+            "type": "integer"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      },
+      "reviewed": {
+        "anyOf": [
+          {
+            "type": "boolean"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      },
+      "tags": {
+        "anyOf": [
+          {
+            "items": {
+              "type": "string"
+            },
+            "type": "array"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      }
+    },
+    "type": "object"
+  },
+  "Health": {
+    "properties": {
+      "status": {
+        "const": "ok",
+        "type": "string"
+      }
+    },
+    "type": "object"
+  },
+  "HitOut": {
+    "properties": {
+      "chunk_id": {
+        "type": "integer"
+      },
+      "dense": {
+        "anyOf": [
+          {
+            "type": "number"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      },
+      "document_id": {
+        "type": "string"
+      },
+      "end": {
+        "type": "integer"
+      },
+      "lexical": {
+        "anyOf": [
+          {
+            "type": "number"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      },
+      "location": {
+        "anyOf": [
+          {
+            "type": "string"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      },
+      "rank": {
+        "type": "integer"
+      },
+      "score": {
+        "type": "number"
+      },
+      "source_name": {
+        "type": "string"
+      },
+      "start": {
+        "type": "integer"
+      },
+      "text": {
+        "type": "string"
+      },
+      "title": {
+        "type": "string"
+      }
+    },
+    "required": [
+      "rank",
+      "score",
+      "chunk_id",
+      "document_id",
+      "title",
+      "source_name",
+      "location",
+      "start",
+      "end",
+      "text"
+    ],
+    "type": "object"
+  },
+  "JobOut": {
+    "properties": {
+      "created": {
+        "type": "string"
+      },
+      "error": {
+        "anyOf": [
+          {
+            "type": "string"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      },
+      "id": {
+        "type": "string"
+      },
+      "kind": {
+        "type": "string"
+      },
+      "progress": {
+        "type": "number"
+      },
+      "result": {
+        "additionalProperties": true,
+        "type": "object"
+      },
+      "status": {
+        "enum": [
+          "queued",
+          "running",
+          "done",
+          "failed"
+        ],
+        "type": "string"
+      },
+      "updated": {
+        "type": "string"
+      }
+    },
+    "required": [
+      "id",
+      "kind",
+      "status",
+      "progress",
+      "result",
+      "error",
+      "created",
+      "updated"
+    ],
+    "type": "object"
+  },
+  "KeyCreatedOut": {
+    "properties": {
+      "admin": {
+        "type": "boolean"
+      },
+      "created": {
+        "type": "string"
+      },
+      "last_used": {
+        "anyOf": [
+          {
+            "type": "string"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      },
+      "name": {
+        "type": "string"
+      },
+      "prefix": {
+        "type": "string"
+      },
+      "revoked": {
+        "anyOf": [
+          {
+            "type": "string"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      },
+      "secret": {
+        "type": "string"
+      }
+    },
+    "required": [
+      "name",
+      "prefix",
+      "admin",
+      "created",
+      "revoked",
+      "last_used",
+      "secret"
+    ],
+    "type": "object"
+  },
+  "KeyIn": {
+    "properties": {
+      "admin": {
+        "type": "boolean"
+      },
+      "name": {
+        "type": "string"
+      }
+    },
+    "required": [
+      "name"
+    ],
+    "type": "object"
+  },
+  "KeyOut": {
+    "properties": {
+      "admin": {
+        "type": "boolean"
+      },
+      "created": {
+        "type": "string"
+      },
+      "last_used": {
+        "anyOf": [
+          {
+            "type": "string"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      },
+      "name": {
+        "type": "string"
+      },
+      "prefix": {
+        "type": "string"
+      },
+      "revoked": {
+        "anyOf": [
+          {
+            "type": "string"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      }
+    },
+    "required": [
+      "name",
+      "prefix",
+      "admin",
+      "created",
+      "revoked",
+      "last_used"
+    ],
+    "type": "object"
+  },
+  "MessageOut": {
+    "properties": {
+      "backend": {
+        "anyOf": [
+          {
+            "type": "string"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      },
+      "completion_tokens": {
+        "anyOf": [
+          {
+            "type": "integer"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      },
+      "content": {
+        "type": "string"
+      },
+      "conversation_id": {
+        "type": "string"
+      },
+      "created": {
+        "type": "string"
+      },
+      "error": {
+        "anyOf": [
+          {
+            "type": "string"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      },
+      "id": {
+        "type": "string"
+      },
+      "latency_ms": {
+        "anyOf": [
+          {
+            "type": "integer"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      },
+      "model": {
+        "anyOf": [
+          {
+            "type": "string"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      },
+      "notes": {
+        "anyOf": [
+          {
+            "type": "string"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      },
+      "prompt_tokens": {
+        "anyOf": [
+          {
+            "type": "integer"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      },
+      "rating": {
+        "anyOf": [
+          {
+            "type": "integer"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      },
+      "reviewed": {
+        "type": "boolean"
+      },
+      "role": {
+        "type": "string"
+      },
+      "source": {
+        "type": "string"
+      },
+      "sources": {
+        "items": {
+          "$ref": "#/components/schemas/SourceOut"
+        },
+        "type": "array"
+      },
+      "status": {
+        "type": "string"
+      },
+      "tags": {
+        "items": {
+          "type": "string"
+        },
+        "type": "array"
+      }
+    },
+    "required": [
+      "id",
+      "conversation_id",
+      "role",
+      "content",
+      "created",
+      "model",
+      "backend",
+      "status",
+      "error",
+      "latency_ms",
+      "prompt_tokens",
+      "completion_tokens",
+      "source",
+      "rating",
+      "tags",
+      "notes",
+      "reviewed"
+    ],
+    "type": "object"
+  },
+  "ModelDetails": {
+    "additionalProperties": true,
+    "properties": {
+      "adapter": {
+        "anyOf": [
+          {
+            "type": "boolean"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      },
+      "context_length": {
+        "anyOf": [
+          {
+            "type": "integer"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      },
+      "created": {
+        "anyOf": [
+          {
+            "type": "integer"
+          },
+          {
+            "type": "string"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      },
+      "digest": {
+        "anyOf": [
+          {
+            "type": "string"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      },
+      "families": {
+        "anyOf": [
+          {
+            "items": {
+              "type": "string"
+            },
+            "type": "array"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      },
+      "family": {
+        "anyOf": [
+          {
+            "type": "string"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      },
+      "format": {
+        "anyOf": [
+          {
+            "type": "string"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      },
+      "modified_at": {
+        "anyOf": [
+          {
+            "type": "string"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      },
+      "owned_by": {
+        "anyOf": [
+          {
+            "type": "string"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      },
+      "parameter_size": {
+        "anyOf": [
+          {
+            "type": "string"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      },
+      "parent_model": {
+        "anyOf": [
+          {
+            "type": "string"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      },
+      "quantization_level": {
+        "anyOf": [
+          {
+            "type": "string"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      },
+      "size": {
+        "anyOf": [
+          {
+            "type": "integer"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      }
+    },
+    "type": "object"
+  },
+  "ModelOut": {
+    "properties": {
+      "details": {
+        "$ref": "#/components/schemas/ModelDetails"
+      },
+      "name": {
+        "type": "string"
+      }
+    },
+    "required": [
+      "name"
+    ],
+    "type": "object"
+  },
+  "ModelsOut": {
+    "properties": {
+      "backend": {
+        "type": "string"
+      },
+      "default": {
+        "type": "string"
+      },
+      "models": {
+        "items": {
+          "$ref": "#/components/schemas/ModelOut"
+        },
+        "type": "array"
+      },
+      "ok": {
+        "type": "boolean"
+      }
+    },
+    "required": [
+      "backend",
+      "default",
+      "ok"
+    ],
+    "type": "object"
+  },
+  "Readiness": {
+    "properties": {
+      "backend": {
+        "$ref": "#/components/schemas/BackendState"
+      },
+      "database": {
+        "type": "boolean"
+      },
+      "embedder": {
+        "$ref": "#/components/schemas/EmbedderState"
+      },
+      "status": {
+        "enum": [
+          "ok",
+          "unavailable"
+        ],
+        "type": "string"
+      }
+    },
+    "required": [
+      "status",
+      "database",
+      "backend",
+      "embedder"
+    ],
+    "type": "object"
+  },
+  "SearchIn": {
+    "additionalProperties": false,
+    "properties": {
+      "collection": {
+        "anyOf": [
+          {
+            "$ref": "#/components/schemas/CollectionName"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      },
+      "mode": {
+        "enum": [
+          "hybrid",
+          "dense",
+          "lexical"
+        ],
+        "type": "string"
+      },
+      "query": {
+        "type": "string"
+      },
+      "top_k": {
+        "anyOf": [
+          {
+            "type": "integer"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      }
+    },
+    "required": [
+      "query"
+    ],
+    "type": "object"
+  },
+  "SearchOut": {
+    "properties": {
+      "collection": {
+        "type": "string"
+      },
+      "mode": {
+        "type": "string"
+      },
+      "query": {
+        "type": "string"
+      },
+      "results": {
+        "items": {
+          "$ref": "#/components/schemas/HitOut"
+        },
+        "type": "array"
+      }
+    },
+    "required": [
+      "query",
+      "collection",
+      "mode",
+      "results"
+    ],
+    "type": "object"
+  },
+  "SourceOut": {
+    "properties": {
+      "chunk_id": {
+        "anyOf": [
+          {
+            "type": "integer"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      },
+      "document_id": {
+        "anyOf": [
+          {
+            "type": "string"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      },
+      "end": {
+        "anyOf": [
+          {
+            "type": "integer"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      },
+      "location": {
+        "anyOf": [
+          {
+            "type": "string"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      },
+      "rank": {
+        "type": "integer"
+      },
+      "score": {
+        "type": "number"
+      },
+      "snippet": {
+        "anyOf": [
+          {
+            "type": "string"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      },
+      "source_name": {
+        "anyOf": [
+          {
+            "type": "string"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      },
+      "start": {
+        "anyOf": [
+          {
+            "type": "integer"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      },
+      "title": {
+        "anyOf": [
+          {
+            "type": "string"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      }
+    },
+    "required": [
+      "rank",
+      "document_id",
+      "chunk_id",
+      "title",
+      "source_name",
+      "location",
+      "start",
+      "end",
+      "score",
+      "snippet"
+    ],
+    "type": "object"
+  },
+  "TurnOut": {
+    "properties": {
+      "backend": {
+        "type": "string"
+      },
+      "finish_reason": {
+        "anyOf": [
+          {
+            "type": "string"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      },
+      "latency_ms": {
+        "type": "integer"
+      },
+      "message_id": {
+        "type": "string"
+      },
+      "model": {
+        "type": "string"
+      },
+      "response": {
+        "type": "string"
+      },
+      "session_id": {
+        "type": "string"
+      },
+      "sources": {
+        "items": {
+          "$ref": "#/components/schemas/SourceOut"
+        },
+        "type": "array"
+      },
+      "usage": {
+        "$ref": "#/components/schemas/UsageOut"
+      }
+    },
+    "required": [
+      "response",
+      "session_id",
+      "message_id",
+      "model",
+      "backend",
+      "sources",
+      "usage",
+      "latency_ms",
+      "finish_reason"
+    ],
+    "type": "object"
+  },
+  "UploadOut": {
+    "properties": {
+      "chunks": {
+        "type": "integer"
+      },
+      "collection": {
+        "type": "string"
+      },
+      "document_id": {
+        "type": "string"
+      },
+      "duplicate": {
+        "type": "boolean"
+      },
+      "excerpt": {
+        "anyOf": [
+          {
+            "type": "string"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      },
+      "job_id": {
+        "anyOf": [
+          {
+            "type": "string"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      },
+      "status": {
+        "enum": [
+          "processing",
+          "ready",
+          "failed"
+        ],
+        "type": "string"
+      },
+      "title": {
+        "type": "string"
+      }
+    },
+    "required": [
+      "document_id",
+      "collection",
+      "title",
+      "status",
+      "chunks",
+      "duplicate"
+    ],
+    "type": "object"
+  },
+  "UsageOut": {
+    "properties": {
+      "completion_tokens": {
+        "type": "integer"
+      },
+      "prompt_tokens": {
+        "type": "integer"
+      },
+      "total_tokens": {
+        "type": "integer"
+      }
+    },
+    "required": [
+      "prompt_tokens",
+      "completion_tokens",
+      "total_tokens"
+    ],
+    "type": "object"
+  }
+};
+
+/** The JSON answers of the native routes: "METHOD /path" → status → schema. */
+export const responseSchemas: Record<string, Record<string, unknown>> = {
+  "GET /admin/keys": {
+    "200": {
+      "items": {
+        "$ref": "#/components/schemas/KeyOut"
+      },
+      "type": "array"
+    }
+  },
+  "POST /admin/keys": {
+    "201": {
+      "$ref": "#/components/schemas/KeyCreatedOut"
+    }
+  },
+  "DELETE /admin/keys/{name}": {
+    "200": {
+      "$ref": "#/components/schemas/KeyOut"
+    }
+  },
+  "POST /chat": {
+    "200": {
+      "$ref": "#/components/schemas/TurnOut"
+    }
+  },
+  "GET /collections": {
+    "200": {
+      "items": {
+        "$ref": "#/components/schemas/CollectionOut"
+      },
+      "type": "array"
+    }
+  },
+  "GET /conversations": {
+    "200": {
+      "items": {
+        "$ref": "#/components/schemas/ConversationOut"
+      },
+      "type": "array"
+    }
+  },
+  "GET /conversations/{conversation_id}": {
+    "200": {
+      "$ref": "#/components/schemas/ConversationDetailOut"
+    }
+  },
+  "PATCH /conversations/{conversation_id}": {
+    "200": {
+      "$ref": "#/components/schemas/ConversationOut"
+    }
+  },
+  "GET /conversations/{conversation_id}/export": {
+    "200": {}
+  },
+  "POST /conversations/{conversation_id}/restore": {
+    "200": {
+      "$ref": "#/components/schemas/ConversationOut"
+    }
+  },
+  "GET /documents": {
+    "200": {
+      "items": {
+        "$ref": "#/components/schemas/DocumentOut"
+      },
+      "type": "array"
+    }
+  },
+  "POST /documents": {
+    "201": {
+      "$ref": "#/components/schemas/UploadOut"
+    }
+  },
+  "GET /documents/{document_id}": {
+    "200": {
+      "$ref": "#/components/schemas/DocumentOut"
+    }
+  },
+  "GET /healthz": {
+    "200": {
+      "$ref": "#/components/schemas/Health"
+    }
+  },
+  "GET /history": {
+    "200": {
+      "items": {
+        "$ref": "#/components/schemas/ExchangeOut"
+      },
+      "type": "array"
+    }
+  },
+  "GET /jobs/{job_id}": {
+    "200": {
+      "$ref": "#/components/schemas/JobOut"
+    }
+  },
+  "POST /messages/{message_id}/feedback": {
+    "200": {
+      "$ref": "#/components/schemas/MessageOut"
+    }
+  },
+  "GET /models": {
+    "200": {
+      "$ref": "#/components/schemas/ModelsOut"
+    }
+  },
+  "GET /readyz": {
+    "200": {
+      "$ref": "#/components/schemas/Readiness"
+    }
+  },
+  "POST /search": {
+    "200": {
+      "$ref": "#/components/schemas/SearchOut"
+    }
+  },
+  "POST /upload": {
+    "201": {
+      "$ref": "#/components/schemas/UploadOut"
+    }
+  }
+};
