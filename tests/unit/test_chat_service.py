@@ -14,6 +14,7 @@ from tests.unit.conftest import MakeServices, Services
 from vega.chat.service import ChatRequest, SourcesFound, Token, TurnDone, TurnStarted
 from vega.errors import BackendError, BadInput, NotFound, RateLimited
 from vega.llm.base import Delta, GenerationParams, Message
+from vega.llm.none import NONE_MODEL
 from vega.store.db import Database
 from vega.store.tables import Conversation
 from vega.store.tables import Message as MessageRow
@@ -206,3 +207,34 @@ async def test_the_per_key_cap_refuses_a_reply_and_gives_the_slot_back(
         assert (await services.turn("Another key", other)).response == "Hello world"
 
     assert (await services.turn("Third")).response == "Hello world"  # given back
+
+
+async def test_a_client_that_resends_its_history_continues_one_conversation(
+    services: Services,
+) -> None:
+    first = await services.turn("Hi", source="openai", history=())
+    history = (Message("user", "Hi"), Message("assistant", first.response))
+
+    again = await services.turn("And then?", source="openai", history=history)
+    elsewhere = await services.turn("And then?", source="openai", history=history[:1])
+
+    assert again.session_id == first.session_id
+    assert elsewhere.session_id != first.session_id  # another history: another conversation
+    assert services.backend.calls[1][0][-3:] == [*history, Message("user", "And then?")]
+
+
+async def test_without_a_model_a_turn_answers_from_the_passages(
+    make_services: MakeServices,
+) -> None:
+    services = await make_services(llm_backend="none")
+    await services.add_document(
+        "Otters hold hands while sleeping.", filename="otters.txt", collection="notes"
+    )
+
+    done = await services.turn("Why do otters hold hands?", collection="notes", session_id="s1")
+
+    assert (done.model, done.backend) == (NONE_MODEL, "none")
+    assert done.response.startswith("No language model is connected")
+    assert "[1] " in done.response and "Otters hold hands" in done.response
+    reply = (await services.stored("s1")).messages[1]
+    assert (reply.content, reply.model, reply.status) == (done.response, NONE_MODEL, "ok")
