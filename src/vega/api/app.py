@@ -64,6 +64,7 @@ def create_app(runtime: Runtime, *, web_dir: Path = WEB_DIR) -> FastAPI:
         app.include_router(module.router, responses=KEYED_ERRORS)
     app.include_router(openai_compat.router, responses=wire_error_responses(OPENAI))
     app.include_router(ollama_compat.router, responses=wire_error_responses(OLLAMA))
+    ws.document_frames(app)  # FastAPI leaves WebSocket routes out of the OpenAPI document
     settings = runtime.settings
     # The last one added runs first: request context (id, access log, metrics), then the
     # body guard (framing and size, before a byte is read), then the Host check (DNS
