@@ -38,7 +38,6 @@ import anyio
 import fastapi.routing
 from fastapi import params
 from fastapi.routing import APIRoute
-from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.routing import BaseRoute, compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -109,6 +108,8 @@ class FormFraming:
     @classmethod
     def of(cls, content_type: str, *, max_parts: int) -> FormFraming | None:
         """The watcher for a body of this type; None when it is not a multipart form."""
+        if "multipart/form-data" not in content_type.lower():
+            return None  # most bodies are JSON: no need to parse the header
         from python_multipart.multipart import parse_options_header
 
         kind, params = parse_options_header(content_type)
@@ -165,18 +166,24 @@ class UploadRoutes:
     upload limit by declaring its file."""
 
     def __init__(self, routes: Iterable[BaseRoute]) -> None:
-        self._patterns = [
-            compile_path(path)[0]
-            for path, route in _paths_and_routes(routes)
-            if isinstance(route, APIRoute)
-            and route.body_field is not None
-            and isinstance(route.body_field.field_info, params.File)
-        ]
+        self._paths: set[str] = set()  # asked of every request with a body: a set first
+        self._patterns: list[re.Pattern[str]] = []
+        for path, route in _paths_and_routes(routes):
+            if not (
+                isinstance(route, APIRoute)
+                and route.body_field is not None
+                and isinstance(route.body_field.field_info, params.File)
+            ):
+                continue
+            if "{" in path:
+                self._patterns.append(compile_path(path)[0])
+            else:
+                self._paths.add(path)
 
     def __contains__(self, path: str) -> bool:
         # With a trailing slash too: the router redirects that to the route.
         bare = path[:-1] if len(path) > 1 and path.endswith("/") else path
-        return any(pattern.match(bare) for pattern in self._patterns)
+        return bare in self._paths or any(pattern.match(bare) for pattern in self._patterns)
 
 
 def _paths_and_routes(routes: Iterable[BaseRoute]) -> Iterator[tuple[str, BaseRoute]]:
@@ -213,23 +220,36 @@ class BodyGuardMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        headers = Headers(scope=scope)
-        declared = headers.get("content-length")
-        chunked = headers.get("transfer-encoding")
-        path = scope["path"]
-        limit = self.max_upload if path in self.uploads else self.max_body
+        declared, chunked, content_type = _body_headers(scope)
+        limit = self.max_body
         framing = None
         try:
-            _check_framing(declared, chunked, limit)
-            if content_type := headers.get("content-type"):
+            if declared is not None or chunked is not None:
+                limit = self.max_upload if scope["path"] in self.uploads else self.max_body
+                _check_framing(declared, chunked, limit)
+            if content_type is not None:
                 framing = FormFraming.of(content_type, max_parts=self.max_form_parts)
         except (BadBody, BodyTooLarge) as exc:
-            await send_refusal(send, path, exc.status_code, _code(exc), exc.detail)
+            await send_refusal(send, scope["path"], exc.status_code, _code(exc), exc.detail)
             return
         if chunked is None and (declared is None or declared.strip("0") == ""):
             await self.app(scope, receive, send)  # no body: nothing to watch
             return
         await _GuardedRequest(self, limit, framing, receive, send).run(scope)
+
+
+def _body_headers(scope: Scope) -> tuple[str | None, str | None, str | None]:
+    """``Content-Length``, ``Transfer-Encoding`` and ``Content-Type`` (the first of each),
+    in one pass over the headers."""
+    declared = chunked = content_type = None
+    for key, value in scope["headers"]:
+        if key == b"content-length":
+            declared = value.decode("latin-1") if declared is None else declared
+        elif key == b"transfer-encoding":
+            chunked = value.decode("latin-1") if chunked is None else chunked
+        elif key == b"content-type":
+            content_type = value.decode("latin-1") if content_type is None else content_type
+    return declared, chunked, content_type
 
 
 def _check_framing(declared: str | None, chunked: str | None, limit: int) -> None:

@@ -19,7 +19,6 @@ import time
 import uuid
 from typing import Any
 
-from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from vega.api.error_shapes import INTERNAL, send_refusal
@@ -42,7 +41,7 @@ class RequestContextMiddleware:
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
-        incoming = Headers(scope=scope).get("x-request-id")
+        incoming = _request_id_header(scope)
         request_id = incoming if incoming and SAFE_REQUEST_ID.match(incoming) else uuid.uuid4().hex
         id_header = (b"x-request-id", request_id.encode())
         token = request_id_var.set(request_id)
@@ -85,6 +84,13 @@ class RequestContextMiddleware:
             elapsed * 1000,
             extra={"route": route, "status": status, "latency_ms": round(elapsed * 1000, 1)},
         )
+
+
+def _request_id_header(scope: Scope) -> str | None:
+    for key, value in scope["headers"]:
+        if key == b"x-request-id":
+            return str(value.decode("latin-1"))
+    return None
 
 
 def _route(scope: Scope) -> str:
