@@ -45,7 +45,7 @@ from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIO
 #   arrives in one read (almost every head) never arms this timer.
 #
 # Neither applies once the head is in: request bodies have their own pace limit
-# (``vega.api.middleware``), responses (streams) and WebSockets have none from here.
+# (``vega.api.body_guard``), responses (streams) and WebSockets have none from here.
 
 # The request line and headers of one request, together: room for a 64 KB credential
 # (which then gets its 401) and far below what makes the parser slow.
