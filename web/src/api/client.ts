@@ -1,16 +1,9 @@
 // The HTTP client: every request carries the key; every failure is an ApiError.
 
 import { ApiError } from './errors';
-import type {
-  Collection,
-  Conversation,
-  ConversationDetail,
-  DocumentOut,
-  Job,
-  MessageOut,
-  ModelList,
-  Readiness,
-} from './types';
+import type { paths } from './schema.gen';
+import type { Readiness } from './types';
+import { checked, checkedAnswer, fits, InvalidAnswer } from './validate';
 
 const KEY_STORAGE = 'vega.apiKey';
 
@@ -101,17 +94,73 @@ export async function errorFrom(response: Response): Promise<ApiError> {
   return ApiError.fromBody(response.status, body, response.headers.get('Retry-After'));
 }
 
-async function json<T>(path: string, opts: RequestOptions = {}): Promise<T> {
-  const response = await request(path, opts);
-  if (response.status === 204) return undefined as T;
-  return (await response.json()) as T;
+// --- typed calls: the route, its parameters, body and answer, all from the schema ------
+
+type Method = 'get' | 'post' | 'patch' | 'delete';
+type Path = keyof paths;
+type Operation<P extends Path, M extends Method> = Exclude<paths[P][M], undefined>;
+type JsonOf<R> = R extends { content: { 'application/json': infer B } } ? B : undefined;
+/** The JSON answer of an operation, for any success status it declares. */
+export type Answer<O> = O extends { responses: infer R } ? JsonOf<R[keyof R & (200 | 201 | 202 | 204)]> : never;
+type QueryOf<O> = O extends { parameters: { query?: infer Q } } ? Q : never;
+type PathParamsOf<O> = O extends { parameters: { path: infer P } } ? P : never;
+type BodyOf<O> = O extends { requestBody: { content: { 'application/json': infer B } } } ? B : never;
+
+interface CallOptions<O> {
+  path?: PathParamsOf<O>;
+  query?: QueryOf<O>;
+  body?: BodyOf<O>;
+  signal?: AbortSignal;
+  key?: string; // check a key without storing it
+}
+
+/** `/conversations/{conversation_id}` with its parameters filled in. */
+export function fillPath(template: string, params: object | undefined): string {
+  const values = (params ?? {}) as Record<string, unknown>;
+  return template.replace(/\{(\w+)\}/g, (_, name: string) => encodeURIComponent(String(values[name])));
+}
+
+/**
+ * Call a route of the API: the path is the document's (`/conversations/{conversation_id}`),
+ * the answer is checked against the schema the document declares for it (validate.ts).
+ */
+export async function call<P extends Path, M extends Method>(
+  method: M,
+  path: P,
+  opts: CallOptions<Operation<P, M>> = {},
+): Promise<Answer<Operation<P, M>>> {
+  const response = await request(fillPath(path, opts.path), {
+    method: method.toUpperCase(),
+    query: opts.query as RequestOptions['query'],
+    body: opts.body,
+    signal: opts.signal,
+    key: opts.key,
+  });
+  if (response.status === 204) return undefined as Answer<Operation<P, M>>;
+  let body: unknown;
+  try {
+    body = await response.json();
+  } catch {
+    throw ApiError.invalidAnswer(`${method.toUpperCase()} ${path}`, 'not JSON');
+  }
+  return answer(() => checkedAnswer<Answer<Operation<P, M>>>(`${method.toUpperCase()} ${path}`, response.status, body));
+}
+
+/** Run a check of an answer; a failed one is an ApiError like any other failure. */
+export function answer<T>(check: () => T): T {
+  try {
+    return check();
+  } catch (error) {
+    if (error instanceof InvalidAnswer) throw ApiError.invalidAnswer(error.what, error.problem);
+    throw error;
+  }
 }
 
 // --- routes ------------------------------------------------------------------
 
 export const api = {
   /** Check a key: 200 → fine, 401 → ApiError('unauthorized'). */
-  checkKey: (key: string) => json<Conversation[]>('/conversations', { key, query: { limit: 1 } }),
+  checkKey: (key: string) => call('get', '/conversations', { key, query: { limit: 1 } }),
 
   readiness: async (): Promise<Readiness> => {
     // Public, but only states without a key (names, model and detail come with one);
@@ -123,34 +172,35 @@ export const api = {
       throw ApiError.network();
     }
     if (response.status === 401 && auth.key) auth.expired();
-    const body = (await response.json().catch(() => null)) as Readiness | null;
-    if (body && typeof body === 'object' && 'backend' in body) return body;
+    const body: unknown = await response.json().catch(() => null);
+    // 503: not ready (the database is down, the model unreachable), still with the states.
+    if (response.status === 503 && fits('Readiness', body)) return body;
+    if (response.status === 200) return answer(() => checked('Readiness', body));
     throw ApiError.fromBody(response.status, body);
   },
 
-  models: () => json<ModelList>('/models'),
+  models: () => call('get', '/models'),
 
   conversations: (opts: { q?: string; limit?: number; offset?: number } = {}) =>
-    json<Conversation[]>('/conversations', { query: { limit: opts.limit ?? 50, offset: opts.offset, q: opts.q } }),
+    call('get', '/conversations', { query: { limit: opts.limit ?? 50, offset: opts.offset, q: opts.q } }),
   conversation: (id: string, signal?: AbortSignal) =>
-    json<ConversationDetail>(`/conversations/${encodeURIComponent(id)}`, { signal }),
+    call('get', '/conversations/{conversation_id}', { path: { conversation_id: id }, signal }),
   renameConversation: (id: string, title: string) =>
-    json<Conversation>(`/conversations/${encodeURIComponent(id)}`, { method: 'PATCH', body: { title } }),
-  deleteConversation: (id: string) => json<void>(`/conversations/${encodeURIComponent(id)}`, { method: 'DELETE' }),
+    call('patch', '/conversations/{conversation_id}', { path: { conversation_id: id }, body: { title } }),
+  deleteConversation: (id: string) => call('delete', '/conversations/{conversation_id}', { path: { conversation_id: id } }),
   restoreConversation: (id: string) =>
-    json<Conversation>(`/conversations/${encodeURIComponent(id)}/restore`, { method: 'POST' }),
+    call('post', '/conversations/{conversation_id}/restore', { path: { conversation_id: id } }),
   exportConversation: (id: string, format: 'json' | 'markdown') =>
-    request(`/conversations/${encodeURIComponent(id)}/export`, {
+    request(fillPath('/conversations/{conversation_id}/export', { conversation_id: id }), {
       query: { format: format === 'markdown' ? 'markdown' : undefined },
       accept: format === 'markdown' ? 'text/markdown, application/json;q=0.5' : 'application/json',
     }),
 
   feedback: (messageId: string, body: { rating?: 1 | -1; notes?: string }) =>
-    json<MessageOut>(`/messages/${encodeURIComponent(messageId)}/feedback`, { method: 'POST', body }),
+    call('post', '/messages/{message_id}/feedback', { path: { message_id: messageId }, body }),
 
-  collections: () => json<Collection[]>('/collections'),
-  documents: (collection?: string) =>
-    json<DocumentOut[]>('/documents', { query: { collection, limit: 1000 } }),
-  deleteDocument: (id: string) => json<void>(`/documents/${encodeURIComponent(id)}`, { method: 'DELETE' }),
-  job: (id: string) => json<Job>(`/jobs/${encodeURIComponent(id)}`),
+  collections: () => call('get', '/collections'),
+  documents: (collection?: string) => call('get', '/documents', { query: { collection, limit: 1000 } }),
+  deleteDocument: (id: string) => call('delete', '/documents/{document_id}', { path: { document_id: id } }),
+  job: (id: string) => call('get', '/jobs/{job_id}', { path: { job_id: id } }),
 };

@@ -1,23 +1,22 @@
 // One error type for every failure the UI shows: HTTP errors, stream errors,
-// network failures. `describe()` turns it into words and a next step.
+// network failures, answers that break their schema. `describe()` turns it into words
+// and a next step. The server's codes are the schema's `ErrorCode` enum.
 
-export interface ErrorBody {
-  code?: string;
-  message?: string;
-  request_id?: string;
-  retry_after_s?: number;
-  [extra: string]: unknown;
-}
+import type { ErrorCode } from './types';
+import { fits } from './validate';
+
+/** The server's codes, and the UI's own for what never reached it or came back wrong. */
+export type Code = ErrorCode | 'network_error' | 'invalid_response';
 
 export class ApiError extends Error {
   readonly status: number; // HTTP status; 0 for network failures and stream errors without one
-  readonly code: string;
+  readonly code: Code;
   readonly requestId: string | null;
   readonly retryAfterS: number | null;
 
   constructor(
     status: number,
-    code: string,
+    code: Code,
     message: string,
     opts: { requestId?: string | null; retryAfterS?: number | null } = {},
   ) {
@@ -29,19 +28,27 @@ export class ApiError extends Error {
     this.retryAfterS = opts.retryAfterS ?? null;
   }
 
-  /** From an error body (`{"error": {...}}`), a status and an optional Retry-After header. */
+  /**
+   * From an error body (`{"error": {...}}`, also the WebSocket's `error` frame), a status
+   * and an optional Retry-After header. Each field is taken only if it is what the
+   * schema says (a code of its `ErrorCode` enum, text for the message): a proxy's page or
+   * an unknown code counts as none, and the status then says what failed.
+   */
   static fromBody(status: number, body: unknown, retryAfterHeader?: string | null): ApiError {
-    const err: ErrorBody =
-      body && typeof body === 'object' && 'error' in body && typeof body.error === 'object' && body.error
-        ? (body.error as ErrorBody)
-        : {};
-    const code = err.code ?? codeForStatus(status);
-    const message = err.message ?? defaultMessage(status);
+    const detail = body && typeof body === 'object' && 'error' in body ? body.error : null;
+    const err: Record<string, unknown> = detail && typeof detail === 'object' ? { ...detail } : {};
+    const code = fits('ErrorCode', err.code) ? err.code : codeForStatus(status);
+    const message = typeof err.message === 'string' ? err.message : defaultMessage(status);
     const wait = parseRetryAfter(retryAfterHeader) ?? numberOrNull(err.retry_after_s) ?? waitInMessage(message);
     return new ApiError(status || statusForCode(code), code, message, {
-      requestId: err.request_id ?? null,
+      requestId: typeof err.request_id === 'string' ? err.request_id : null,
       retryAfterS: wait,
     });
+  }
+
+  /** An answer that is not what the schema says (`what` names the route or schema). */
+  static invalidAnswer(what: string, problem: string): ApiError {
+    return new ApiError(0, 'invalid_response', `The server's answer to ${what} was not understood (${problem}).`);
   }
 
   static network(message = 'Cannot reach the Vega server. Is `vega serve` running?'): ApiError {
@@ -68,7 +75,8 @@ export function waitInMessage(message: string): number | null {
   return match ? Math.ceil(Number(match[1])) : null;
 }
 
-const STATUS_CODES: Record<number, string> = {
+// The server's code for an error status, for a body without one (HTTP_CODES there).
+const STATUS_CODES: Record<number, ErrorCode> = {
   400: 'bad_request',
   401: 'unauthorized',
   403: 'forbidden',
@@ -85,11 +93,11 @@ const STATUS_CODES: Record<number, string> = {
   504: 'backend_timeout',
 };
 
-function codeForStatus(status: number): string {
+function codeForStatus(status: number): ErrorCode {
   return STATUS_CODES[status] ?? 'error';
 }
 
-function statusForCode(code: string): number {
+function statusForCode(code: Code): number {
   for (const [status, name] of Object.entries(STATUS_CODES)) if (name === code) return Number(status);
   return 0;
 }
@@ -114,6 +122,8 @@ export function describe(error: unknown): Described {
   switch (code) {
     case 'network_error':
       return { title: 'Cannot reach Vega', hint: message, retryable: true };
+    case 'invalid_response':
+      return { title: 'Vega answered something unexpected', hint: `${message} Is the page older than the server? Reload it.`, retryable: false };
     case 'unauthorized':
       return { title: 'Your key was not accepted', hint: 'Enter the API key again.', retryable: false };
     case 'rate_limited': {

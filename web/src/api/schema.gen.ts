@@ -1693,6 +1693,209 @@ export interface components {
             /** Total Tokens */
             total_tokens: number;
         };
+        /**
+         * WsAuth
+         * @description The first frame, when the key is not in a header or the query: answered with
+         *     `auth_ok`. (A first `message` frame may carry the key the same way.)
+         */
+        WsAuth: {
+            /**
+             * Api Key
+             * @default null
+             */
+            api_key?: string | null;
+            /**
+             * Token
+             * @description Another name for `api_key`.
+             * @default null
+             */
+            token?: string | null;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "auth";
+        };
+        /**
+         * WsAuthOk
+         * @description The key in the first frame is valid.
+         */
+        WsAuthOk: {
+            /**
+             * Key
+             * @description The key's name.
+             */
+            key: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "auth_ok";
+        };
+        /**
+         * WsCancel
+         * @description Stop the reply being generated (nothing happens if none is).
+         */
+        WsCancel: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "cancel";
+        };
+        /**
+         * WsCancelled
+         * @description The reply was cancelled by a `cancel`; it is stored with status `cancelled`.
+         */
+        WsCancelled: {
+            /** Conversation Id */
+            conversation_id: string | null;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "cancelled";
+        };
+        /** WsClientFrame */
+        WsClientFrame: components["schemas"]["WsAuth"] | components["schemas"]["WsMessage"] | components["schemas"]["WsCancel"] | components["schemas"]["WsPing"];
+        /**
+         * WsError
+         * @description The turn, or the frame, failed; a close follows only where docs/api.md says.
+         */
+        WsError: {
+            /** Conversation Id */
+            conversation_id: string | null;
+            error: components["schemas"]["ErrorDetail"];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "error";
+        };
+        /**
+         * WsMessage
+         * @description One chat turn.
+         */
+        WsMessage: {
+            /** @default null */
+            collection?: components["schemas"]["CollectionName"] | null;
+            /**
+             * Content
+             * @default
+             */
+            content?: string;
+            /**
+             * Conversation Id
+             * @default null
+             */
+            conversation_id?: string | null;
+            /**
+             * Max Tokens
+             * @default null
+             */
+            max_tokens?: number | null;
+            /**
+             * Mode
+             * @description `"qa"` without `collection` answers from `default`.
+             * @default null
+             */
+            mode?: string | null;
+            /**
+             * Model
+             * @default null
+             */
+            model?: string | null;
+            /**
+             * Regenerate
+             * @default false
+             */
+            regenerate?: boolean;
+            /**
+             * System
+             * @default null
+             */
+            system?: string | null;
+            /**
+             * Temperature
+             * @default null
+             */
+            temperature?: number | null;
+            /**
+             * Top K
+             * @default null
+             */
+            top_k?: number | null;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "message";
+        };
+        /**
+         * WsPing
+         * @description Answered with `pong`.
+         */
+        WsPing: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "ping";
+        };
+        /** WsPong */
+        WsPong: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "pong";
+        };
+        /**
+         * WsResponseEnd
+         * @description The reply is complete and stored.
+         */
+        WsResponseEnd: {
+            /** Conversation Id */
+            conversation_id: string;
+            metadata: components["schemas"]["TurnOut"];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "response_end";
+        };
+        /** WsServerFrame */
+        WsServerFrame: components["schemas"]["WsAuthOk"] | components["schemas"]["WsSources"] | components["schemas"]["WsToken"] | components["schemas"]["WsResponseEnd"] | components["schemas"]["WsCancelled"] | components["schemas"]["WsError"] | components["schemas"]["WsPong"];
+        /**
+         * WsSources
+         * @description The passages found for a turn with a collection, sent before the first token.
+         */
+        WsSources: {
+            /** Conversation Id */
+            conversation_id: string;
+            /** Sources */
+            sources: components["schemas"]["SourceOut"][];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "sources";
+        };
+        /**
+         * WsToken
+         * @description A piece of the reply.
+         */
+        WsToken: {
+            /** Conversation Id */
+            conversation_id: string;
+            /** Token */
+            token: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "token";
+        };
     };
     responses: never;
     parameters: never;
@@ -6233,6 +6436,385 @@ export const componentSchemas: Record<string, unknown> = {
       "prompt_tokens",
       "completion_tokens",
       "total_tokens"
+    ],
+    "type": "object"
+  },
+  "WsAuth": {
+    "properties": {
+      "api_key": {
+        "anyOf": [
+          {
+            "type": "string"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      },
+      "token": {
+        "anyOf": [
+          {
+            "type": "string"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      },
+      "type": {
+        "type": "string",
+        "enum": [
+          "auth"
+        ]
+      }
+    },
+    "required": [
+      "type"
+    ],
+    "type": "object"
+  },
+  "WsAuthOk": {
+    "properties": {
+      "key": {
+        "type": "string"
+      },
+      "type": {
+        "type": "string",
+        "enum": [
+          "auth_ok"
+        ]
+      }
+    },
+    "required": [
+      "type",
+      "key"
+    ],
+    "type": "object"
+  },
+  "WsCancel": {
+    "properties": {
+      "type": {
+        "type": "string",
+        "enum": [
+          "cancel"
+        ]
+      }
+    },
+    "required": [
+      "type"
+    ],
+    "type": "object"
+  },
+  "WsCancelled": {
+    "properties": {
+      "conversation_id": {
+        "anyOf": [
+          {
+            "type": "string"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      },
+      "type": {
+        "type": "string",
+        "enum": [
+          "cancelled"
+        ]
+      }
+    },
+    "required": [
+      "type",
+      "conversation_id"
+    ],
+    "type": "object"
+  },
+  "WsClientFrame": {
+    "discriminator": {
+      "mapping": {
+        "auth": "#/components/schemas/WsAuth",
+        "cancel": "#/components/schemas/WsCancel",
+        "message": "#/components/schemas/WsMessage",
+        "ping": "#/components/schemas/WsPing"
+      },
+      "propertyName": "type"
+    },
+    "oneOf": [
+      {
+        "$ref": "#/components/schemas/WsAuth"
+      },
+      {
+        "$ref": "#/components/schemas/WsMessage"
+      },
+      {
+        "$ref": "#/components/schemas/WsCancel"
+      },
+      {
+        "$ref": "#/components/schemas/WsPing"
+      }
+    ]
+  },
+  "WsError": {
+    "properties": {
+      "conversation_id": {
+        "anyOf": [
+          {
+            "type": "string"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      },
+      "error": {
+        "$ref": "#/components/schemas/ErrorDetail"
+      },
+      "type": {
+        "type": "string",
+        "enum": [
+          "error"
+        ]
+      }
+    },
+    "required": [
+      "type",
+      "conversation_id",
+      "error"
+    ],
+    "type": "object"
+  },
+  "WsMessage": {
+    "properties": {
+      "collection": {
+        "anyOf": [
+          {
+            "$ref": "#/components/schemas/CollectionName"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      },
+      "content": {
+        "type": "string"
+      },
+      "conversation_id": {
+        "anyOf": [
+          {
+            "type": "string"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      },
+      "max_tokens": {
+        "anyOf": [
+          {
+            "type": "integer"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      },
+      "mode": {
+        "anyOf": [
+          {
+            "type": "string"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      },
+      "model": {
+        "anyOf": [
+          {
+            "type": "string"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      },
+      "regenerate": {
+        "type": "boolean"
+      },
+      "system": {
+        "anyOf": [
+          {
+            "type": "string"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      },
+      "temperature": {
+        "anyOf": [
+          {
+            "type": "number"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      },
+      "top_k": {
+        "anyOf": [
+          {
+            "type": "integer"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      },
+      "type": {
+        "type": "string",
+        "enum": [
+          "message"
+        ]
+      }
+    },
+    "required": [
+      "type"
+    ],
+    "type": "object"
+  },
+  "WsPing": {
+    "properties": {
+      "type": {
+        "type": "string",
+        "enum": [
+          "ping"
+        ]
+      }
+    },
+    "required": [
+      "type"
+    ],
+    "type": "object"
+  },
+  "WsPong": {
+    "properties": {
+      "type": {
+        "type": "string",
+        "enum": [
+          "pong"
+        ]
+      }
+    },
+    "required": [
+      "type"
+    ],
+    "type": "object"
+  },
+  "WsResponseEnd": {
+    "properties": {
+      "conversation_id": {
+        "type": "string"
+      },
+      "metadata": {
+        "$ref": "#/components/schemas/TurnOut"
+      },
+      "type": {
+        "type": "string",
+        "enum": [
+          "response_end"
+        ]
+      }
+    },
+    "required": [
+      "type",
+      "conversation_id",
+      "metadata"
+    ],
+    "type": "object"
+  },
+  "WsServerFrame": {
+    "discriminator": {
+      "mapping": {
+        "auth_ok": "#/components/schemas/WsAuthOk",
+        "cancelled": "#/components/schemas/WsCancelled",
+        "error": "#/components/schemas/WsError",
+        "pong": "#/components/schemas/WsPong",
+        "response_end": "#/components/schemas/WsResponseEnd",
+        "sources": "#/components/schemas/WsSources",
+        "token": "#/components/schemas/WsToken"
+      },
+      "propertyName": "type"
+    },
+    "oneOf": [
+      {
+        "$ref": "#/components/schemas/WsAuthOk"
+      },
+      {
+        "$ref": "#/components/schemas/WsSources"
+      },
+      {
+        "$ref": "#/components/schemas/WsToken"
+      },
+      {
+        "$ref": "#/components/schemas/WsResponseEnd"
+      },
+      {
+        "$ref": "#/components/schemas/WsCancelled"
+      },
+      {
+        "$ref": "#/components/schemas/WsError"
+      },
+      {
+        "$ref": "#/components/schemas/WsPong"
+      }
+    ]
+  },
+  "WsSources": {
+    "properties": {
+      "conversation_id": {
+        "type": "string"
+      },
+      "sources": {
+        "items": {
+          "$ref": "#/components/schemas/SourceOut"
+        },
+        "type": "array"
+      },
+      "type": {
+        "type": "string",
+        "enum": [
+          "sources"
+        ]
+      }
+    },
+    "required": [
+      "type",
+      "conversation_id",
+      "sources"
+    ],
+    "type": "object"
+  },
+  "WsToken": {
+    "properties": {
+      "conversation_id": {
+        "type": "string"
+      },
+      "token": {
+        "type": "string"
+      },
+      "type": {
+        "type": "string",
+        "enum": [
+          "token"
+        ]
+      }
+    },
+    "required": [
+      "type",
+      "conversation_id",
+      "token"
     ],
     "type": "object"
   }

@@ -5,8 +5,10 @@
 
 import { errorFrom, authHeaders } from './client';
 import { ApiError } from './errors';
+import type { components } from './schema.gen';
 import type { ChatHandlers } from './stream';
-import type { Source, TurnMeta, TurnRequest } from './types';
+import type { TurnRequest } from './types';
+import { fits, problemAs } from './validate';
 
 export interface SSEEvent {
   event: string;
@@ -104,8 +106,8 @@ export class SSEParser {
 }
 
 /** The POST /chat body for a turn. */
-export function chatBody(turn: TurnRequest): Record<string, unknown> {
-  const body: Record<string, unknown> = { prompt: turn.content, session_id: turn.conversation_id };
+export function chatBody(turn: TurnRequest): components['schemas']['ChatIn'] {
+  const body: components['schemas']['ChatIn'] = { prompt: turn.content, session_id: turn.conversation_id };
   if (turn.collection) body.collection = turn.collection;
   if (turn.model) body.model = turn.model;
   if (turn.temperature !== undefined) body.temperature = turn.temperature;
@@ -139,7 +141,9 @@ export async function streamSSE(turn: TurnRequest, handlers: ChatHandlers, signa
   const handle = (event: SSEEvent): void => {
     let data: Record<string, unknown>;
     try {
-      data = JSON.parse(event.data) as Record<string, unknown>;
+      const parsed: unknown = JSON.parse(event.data);
+      if (!parsed || typeof parsed !== 'object') return;
+      data = parsed as Record<string, unknown>;
     } catch {
       return; // a frame we cannot read: skip it rather than lose the stream
     }
@@ -147,13 +151,19 @@ export async function streamSSE(turn: TurnRequest, handlers: ChatHandlers, signa
       case 'token':
         if (typeof data.token === 'string') handlers.onToken(data.token);
         break;
-      case 'sources':
-        handlers.onSources((data.sources as Source[]) ?? []);
+      case 'sources': {
+        const sources = Array.isArray(data.sources) ? data.sources : [];
+        // Passages that are not the schema's SourceOut are left out, not the stream.
+        handlers.onSources(sources.filter((source) => fits('SourceOut', source)));
         break;
-      case 'done':
+      }
+      case 'done': {
+        // The event is the finished turn, rendered as POST /chat answers it (TurnOut).
         finished = true;
-        handlers.onDone({ ...(data as unknown as TurnMeta), conversation_id: data.session_id as string });
+        if (fits('TurnOut', data)) handlers.onDone(data);
+        else handlers.onError(ApiError.invalidAnswer('the `done` event', problemAs('TurnOut', data) ?? ''));
         break;
+      }
       case 'error':
         finished = true;
         handlers.onError(ApiError.fromBody(0, data));

@@ -1,8 +1,9 @@
 // Uploads with progress: fetch cannot report upload progress, XMLHttpRequest can.
 
-import { api, auth } from './client';
+import { answer, api, auth } from './client';
 import { ApiError } from './errors';
 import type { Job, UploadResult } from './types';
+import { checked } from './validate';
 
 export interface UploadHandle {
   promise: Promise<{ status: number; body: UploadResult }>;
@@ -31,7 +32,12 @@ export function uploadDocument(file: File, collection: string, onProgress: (frac
       }
       if (xhr.status >= 200 && xhr.status < 300) {
         onProgress(1);
-        resolve({ status: xhr.status, body: body as UploadResult });
+        // 201 stored, 200 already there, 202 ingesting in the background: the same shape.
+        try {
+          resolve({ status: xhr.status, body: answer(() => checked('UploadOut', body)) });
+        } catch (error) {
+          reject(error);
+        }
       } else {
         const error = ApiError.fromBody(xhr.status, body, xhr.getResponseHeader('Retry-After'));
         if (error.status === 401) auth.expired();

@@ -2,20 +2,15 @@
 // one turn at a time (the server's rule), reconnected on demand.
 
 import { ApiError } from './errors';
+import type { components } from './schema.gen';
 import type { ChatHandlers } from './stream';
-import type { Source, TurnMeta, TurnRequest } from './types';
+import type { ServerFrame, TurnRequest } from './types';
+import { fits, problemAs } from './validate';
 
 const CONNECT_TIMEOUT_MS = 4000;
 const IDLE_WAIT_MS = 2000;
 
-type ServerMessage =
-  | { type: 'auth_ok'; key?: string }
-  | { type: 'pong' }
-  | { type: 'token'; conversation_id: string; token: string }
-  | { type: 'sources'; conversation_id: string; sources: Source[] }
-  | { type: 'response_end'; conversation_id: string; metadata: TurnMeta }
-  | { type: 'cancelled'; conversation_id: string | null }
-  | { type: 'error'; conversation_id: string | null; error: { code: string; message: string; request_id?: string } };
+type ClientFrame = components['schemas']['WsClientFrame'];
 
 interface Turn {
   handlers: ChatHandlers;
@@ -70,7 +65,7 @@ export class ChatSocket {
         reject(error);
       };
       const timer = setTimeout(() => fail(new SocketUnavailable('WebSocket timed out')), CONNECT_TIMEOUT_MS);
-      socket.onopen = () => socket.send(JSON.stringify({ type: 'auth', api_key: key ?? '' }));
+      socket.onopen = () => sendFrame(socket, { type: 'auth', api_key: key ?? '' });
       socket.onerror = () => fail(new SocketUnavailable('WebSocket failed'));
       socket.onclose = (event) => {
         if (!settled) {
@@ -86,6 +81,12 @@ export class ChatSocket {
       socket.onmessage = (event) => {
         const message = parse(event.data);
         if (!message) return;
+        if ('invalid' in message) {
+          // Not a frame of the schema: before auth_ok, this is no Vega socket to use.
+          if (!settled) fail(new SocketUnavailable(`unexpected frame: ${message.invalid}`));
+          else this.invalid(message.invalid);
+          return;
+        }
         if (!settled) {
           if (message.type === 'auth_ok') {
             settled = true;
@@ -116,7 +117,7 @@ export class ChatSocket {
     if (this.turn) throw new SocketUnavailable('busy');
     return new Promise<void>((resolve, reject) => {
       this.turn = { handlers, resolve, reject, cancelled: false };
-      const message: Record<string, unknown> = {
+      const message: components['schemas']['WsMessage'] = {
         type: 'message',
         content: turn.content,
         conversation_id: turn.conversation_id,
@@ -128,7 +129,7 @@ export class ChatSocket {
       if (turn.system) message.system = turn.system;
       if (turn.regenerate) message.regenerate = true;
       try {
-        socket.send(JSON.stringify(message));
+        sendFrame(socket, message);
       } catch {
         this.finish();
         reject(new SocketUnavailable('send failed'));
@@ -142,7 +143,7 @@ export class ChatSocket {
     if (!turn || turn.cancelled) return;
     turn.cancelled = true;
     try {
-      this.socket?.send(JSON.stringify({ type: 'cancel' }));
+      if (this.socket) sendFrame(this.socket, { type: 'cancel' });
     } catch {
       /* the close handler ends the turn */
     }
@@ -154,7 +155,16 @@ export class ChatSocket {
     this.socket = null;
   }
 
-  private receive(message: ServerMessage): void {
+  /** A frame that breaks the schema ends the running turn with that error. */
+  private invalid(problem: string): void {
+    const turn = this.turn;
+    if (!turn) return;
+    if (!turn.cancelled) turn.handlers.onError(ApiError.invalidAnswer('a WebSocket frame', problem));
+    this.finish();
+    turn.resolve();
+  }
+
+  private receive(message: ServerFrame): void {
     const turn = this.turn;
     if (!turn) return;
     const h = turn.handlers;
@@ -163,10 +173,10 @@ export class ChatSocket {
         if (!turn.cancelled) h.onToken(message.token);
         break;
       case 'sources':
-        if (!turn.cancelled) h.onSources(message.sources ?? []);
+        if (!turn.cancelled) h.onSources(message.sources);
         break;
       case 'response_end':
-        if (!turn.cancelled) h.onDone({ ...message.metadata, conversation_id: message.conversation_id });
+        if (!turn.cancelled) h.onDone(message.metadata);
         this.finish();
         turn.resolve();
         break;
@@ -209,14 +219,24 @@ export class ChatSocket {
   }
 }
 
-function parse(data: unknown): ServerMessage | null {
+function sendFrame(socket: WebSocket, frame: ClientFrame): void {
+  socket.send(JSON.stringify(frame));
+}
+
+/**
+ * A frame of the schema's `WsServerFrame`; `{invalid}` for JSON that is not one (what is
+ * wrong with it); null for what is not JSON at all (skipped, as before).
+ */
+function parse(data: unknown): ServerFrame | { invalid: string } | null {
   if (typeof data !== 'string') return null;
+  let value: unknown;
   try {
-    const value = JSON.parse(data) as ServerMessage;
-    return value && typeof value === 'object' && 'type' in value ? value : null;
+    value = JSON.parse(data);
   } catch {
     return null;
   }
+  if (fits('WsServerFrame', value)) return value;
+  return { invalid: problemAs('WsServerFrame', value) ?? 'not a frame' };
 }
 
 function defaultUrl(): string {

@@ -5,6 +5,7 @@ import { ApiError, describe } from '../api/errors';
 import { navigate } from '../router';
 import { titleOf, useConversations } from '../state/conversations';
 import { loadSettings, saveSettings, type ChatSettings } from '../state/settings';
+import type { ErrorInfo } from '../state/chat';
 import { chatStore, useChat } from '../state/store';
 import { CitationPopover } from './CitationPopover';
 import { Composer } from './Composer';
@@ -195,7 +196,7 @@ function LoadingMessages() {
   );
 }
 
-function LoadFailed({ error, onRetry, onNewChat }: { error: { status: number; code: string; message: string }; onRetry: () => void; onNewChat: () => void }) {
+function LoadFailed({ error, onRetry, onNewChat }: { error: ErrorInfo; onRetry: () => void; onNewChat: () => void }) {
   const missing = error.status === 404;
   const d = describe(new ApiError(error.status, error.code, error.message));
   return (

@@ -4,6 +4,7 @@
 import { useCallback, useEffect, useRef, useState, type DragEvent } from 'react';
 import { api } from '../api/client';
 import { describe } from '../api/errors';
+import { isCollectionName } from '../api/rules';
 import type { Collection, DocumentOut } from '../api/types';
 import { uploadDocument, waitForJob } from '../api/upload';
 import { newId } from '../ids';
@@ -22,8 +23,6 @@ interface UploadItem {
   state: UploadState;
   message: string;
 }
-
-const COLLECTION_NAME = /^[A-Za-z0-9_][A-Za-z0-9_ .:-]{0,99}$/;
 
 export function formatSize(bytes: number): string {
   if (bytes < 1024) return `${bytes} B`;
@@ -45,7 +44,7 @@ export function LibraryView({ onMenu, onAsk }: { onMenu: () => void; onAsk: (col
   const [dragging, setDragging] = useState(false);
   const picker = useRef<HTMLInputElement>(null);
   const name = collection.trim();
-  const validName = COLLECTION_NAME.test(name);
+  const validName = isCollectionName(name);
 
   const refreshCollections = useCallback(() => {
     api.collections().then(setCollections, () => undefined);

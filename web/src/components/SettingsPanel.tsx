@@ -34,7 +34,7 @@ export function SettingsPanel({ settings, onChange, onClose }: Props) {
   }, [onClose]);
 
   const set = (change: Partial<ChatSettings>): void => onChange({ ...settings, ...change });
-  const modelNames = models?.models.map((m) => m.name) ?? [];
+  const modelNames = models?.models?.map((m) => m.name) ?? [];
   if (settings.model && !modelNames.includes(settings.model)) modelNames.unshift(settings.model);
   const collectionNames = collections.map((c) => c.name);
   if (settings.collection && !collectionNames.includes(settings.collection)) collectionNames.unshift(settings.collection);
@@ -67,7 +67,7 @@ export function SettingsPanel({ settings, onChange, onClose }: Props) {
                 ? 'This server does not list its models; the default is used.'
                 : models?.backend === 'none'
                   ? 'No model is connected (retrieval-only).'
-                  : models && (models.ok === false || models.models.length === 0)
+                  : models && (models.ok === false || !models.models?.length)
                     ? 'The model server does not answer, so no models are listed.'
                     : 'Models your model server has.'}
             </p>

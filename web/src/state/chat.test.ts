@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { Code } from '../api/errors';
 import type { ConversationDetail } from '../api/types';
 import { chatReducer, initialChat, lastUserPrompt, type ChatAction, type ChatState, type ErrorInfo } from './chat';
 
@@ -8,7 +9,7 @@ function run(state: ChatState, ...actions: ChatAction[]): ChatState {
 
 const start = (): ChatState => initialChat('c1');
 const send = (prompt: string, n = 1): ChatAction => ({ type: 'send', prompt, userKey: `u${n}`, assistantKey: `a${n}` });
-const err = (code: string, status: number, retryAfterS: number | null = null): ErrorInfo => ({
+const err = (code: Code, status: number, retryAfterS: number | null = null): ErrorInfo => ({
   code,
   status,
   message: `${code} happened`,
@@ -44,7 +45,7 @@ describe('chat reducer: sending and streaming', () => {
   });
 
   it('finishes with the server id, model, latency and sources', () => {
-    const source = { rank: 1, document_id: 'd', chunk_id: 1, title: 'notes', source_name: 'notes.md', location: null, snippet: 'text' };
+    const source = { rank: 1, document_id: 'd', chunk_id: 1, title: 'notes', source_name: 'notes.md', location: null, start: 0, end: 4, score: 0.03, snippet: 'text' };
     const state = run(
       start(),
       send('Q'),
@@ -168,8 +169,8 @@ describe('chat reducer: loading and feedback', () => {
     updated: '2026-01-01T00:00:00Z',
     message_count: 2,
     messages: [
-      { id: 'u', conversation_id: 'c1', role: 'user', content: 'hi', created: '', model: null, backend: null, status: 'ok', error: null, latency_ms: null, prompt_tokens: null, completion_tokens: null, rating: null, notes: null },
-      { id: 'a', conversation_id: 'c1', role: 'assistant', content: '', created: '', model: 'm', backend: 'ollama', status: 'error', error: 'backend_unavailable: Cannot reach ollama', latency_ms: 3, prompt_tokens: null, completion_tokens: null, rating: 1, notes: 'meh', sources: [] },
+      { id: 'u', conversation_id: 'c1', role: 'user', content: 'hi', created: '', model: null, backend: null, status: 'ok', error: null, latency_ms: null, prompt_tokens: null, completion_tokens: null, rating: null, notes: null, source: 'api', tags: [], reviewed: false },
+      { id: 'a', conversation_id: 'c1', role: 'assistant', content: '', created: '', model: 'm', backend: 'ollama', status: 'error', error: 'backend_unavailable: Cannot reach ollama', latency_ms: 3, prompt_tokens: null, completion_tokens: null, rating: 1, notes: 'meh', source: 'api', tags: [], reviewed: false, sources: [] },
     ],
   };
 

@@ -1,13 +1,17 @@
 // The state of one conversation in the UI, as a pure reducer (tested in chat.test.ts).
 
-import { ApiError } from '../api/errors';
+import { ApiError, type Code } from '../api/errors';
 import type { ConversationDetail, MessageOut, Source, TurnMeta } from '../api/types';
+import { fits } from '../api/validate';
+
+/** What the reducer reads of a finished turn (the server's TurnOut has it all). */
+export type TurnEnd = Pick<TurnMeta, 'message_id'> & Partial<Pick<TurnMeta, 'model' | 'latency_ms' | 'finish_reason' | 'sources'>>;
 
 export type MessageStatus = 'streaming' | 'ok' | 'error' | 'cancelled';
 
 export interface ErrorInfo {
   status: number;
-  code: string;
+  code: Code;
   message: string;
   retryAfterS: number | null;
 }
@@ -52,7 +56,7 @@ export type ChatAction =
   | { type: 'regenerate'; assistantKey: string }
   | { type: 'tokens'; text: string }
   | { type: 'sources'; sources: Source[] }
-  | { type: 'done'; meta: TurnMeta }
+  | { type: 'done'; meta: TurnEnd }
   | { type: 'stop' }
   | { type: 'error'; error: ErrorInfo }
   | { type: 'feedback'; key: string; rating?: number | null; notes?: string | null }
@@ -81,7 +85,7 @@ export function errorInfo(error: unknown): ErrorInfo {
 }
 
 /** Errors where the server refused the prompt before storing it. */
-const REFUSED = new Set(['payload_too_large', 'rate_limited', 'bad_input', 'unauthorized', 'not_found', 'conflict']);
+const REFUSED: ReadonlySet<Code> = new Set<Code>(['payload_too_large', 'rate_limited', 'bad_input', 'unauthorized', 'not_found', 'conflict']);
 
 export function refusedBeforeStoring(error: ErrorInfo): boolean {
   return REFUSED.has(error.code);
@@ -109,9 +113,11 @@ export function fromServer(message: MessageOut): ChatMessage | null {
   const failed = message.status === 'error';
   let error: ErrorInfo | null = null;
   if (failed) {
+    // Stored as "code: message"; the code is one of the schema's.
     const text = message.error ?? 'The reply failed.';
     const colon = text.indexOf(': ');
-    const code = colon > 0 && /^[a-z_]+$/.test(text.slice(0, colon)) ? text.slice(0, colon) : 'error';
+    const prefix = colon > 0 ? text.slice(0, colon) : null;
+    const code = fits('ErrorCode', prefix) ? prefix : 'error';
     error = { status: 0, code, message: colon > 0 && code !== 'error' ? text.slice(colon + 2) : text, retryAfterS: null };
   }
   return {

@@ -1,0 +1,119 @@
+// ChatSocket takes only frames of the schema's WsServerFrame; one that breaks it ends
+// the turn with an error that says so, instead of leaving the reply hanging.
+
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { ApiError } from './errors';
+import type { ChatHandlers } from './stream';
+import type { TurnMeta } from './types';
+import { ChatSocket } from './ws';
+
+class FakeSocket {
+  static OPEN = 1;
+  static last: FakeSocket | null = null;
+  readyState = 0;
+  sent: unknown[] = [];
+  onopen: (() => void) | null = null;
+  onerror: (() => void) | null = null;
+  onclose: ((event: { code: number }) => void) | null = null;
+  onmessage: ((event: { data: string }) => void) | null = null;
+
+  constructor(readonly url: string) {
+    FakeSocket.last = this;
+    queueMicrotask(() => {
+      this.readyState = FakeSocket.OPEN;
+      this.onopen?.();
+    });
+  }
+
+  send(data: string): void {
+    this.sent.push(JSON.parse(data));
+  }
+
+  close(): void {
+    this.readyState = 3;
+  }
+
+  receive(frame: unknown): void {
+    this.onmessage?.({ data: JSON.stringify(frame) });
+  }
+}
+
+const turn: TurnMeta = {
+  response: 'Hello',
+  session_id: 'c1',
+  message_id: 'm1',
+  model: 'llama3.2',
+  backend: 'ollama',
+  sources: [],
+  usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 },
+  latency_ms: 5,
+  finish_reason: 'stop',
+};
+
+function recorder(): ChatHandlers & { tokens: string[]; done: TurnMeta[]; errors: ApiError[] } {
+  const seen = { tokens: [] as string[], done: [] as TurnMeta[], errors: [] as ApiError[] };
+  return {
+    ...seen,
+    onToken: (token) => seen.tokens.push(token),
+    onSources: () => undefined,
+    onDone: (meta) => seen.done.push(meta),
+    onError: (error) => seen.errors.push(error),
+    onCancelled: () => undefined,
+  };
+}
+
+const tick = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
+
+async function connected(): Promise<{ socket: ChatSocket; fake: FakeSocket }> {
+  const socket = new ChatSocket(() => 'k1', 'ws://vega.test/ws');
+  const opening = socket.connect();
+  await tick();
+  const fake = FakeSocket.last!;
+  fake.receive({ type: 'auth_ok', key: 'primary' });
+  await opening;
+  return { socket, fake };
+}
+
+beforeEach(() => vi.stubGlobal('WebSocket', FakeSocket));
+afterEach(() => vi.unstubAllGlobals());
+
+describe('ChatSocket', () => {
+  it('authenticates, then sends a message frame and streams the reply', async () => {
+    const { socket, fake } = await connected();
+    expect(fake.sent[0]).toEqual({ type: 'auth', api_key: 'k1' });
+    const seen = recorder();
+    const running = socket.send({ content: 'Hi', conversation_id: 'c1', collection: 'données' }, seen);
+    await tick();
+    expect(fake.sent[1]).toEqual({ type: 'message', content: 'Hi', conversation_id: 'c1', collection: 'données' });
+    fake.receive({ type: 'token', conversation_id: 'c1', token: 'Hello' });
+    fake.receive({ type: 'response_end', conversation_id: 'c1', metadata: turn });
+    await running;
+    expect(seen.tokens).toEqual(['Hello']);
+    expect(seen.done).toEqual([turn]);
+    expect(seen.errors).toEqual([]);
+  });
+
+  it('ends the turn with invalid_response on a frame that breaks the schema', async () => {
+    const { socket, fake } = await connected();
+    const seen = recorder();
+    const running = socket.send({ content: 'Hi', conversation_id: 'c1' }, seen);
+    await tick();
+    fake.receive({ type: 'response_end', conversation_id: 'c1', metadata: { ...turn, latency_ms: 'soon' } });
+    await running;
+    expect(seen.done).toEqual([]);
+    expect(seen.errors).toHaveLength(1);
+    expect(seen.errors[0]).toMatchObject({ code: 'invalid_response' });
+    expect(seen.errors[0].message).toContain('metadata.latency_ms');
+    expect(socket.busy).toBe(false);
+  });
+
+  it('reads an error frame with the schema’s code', async () => {
+    const { socket, fake } = await connected();
+    const seen = recorder();
+    const running = socket.send({ content: 'Hi', conversation_id: 'c1' }, seen);
+    await tick();
+    fake.receive({ type: 'error', conversation_id: 'c1', error: { code: 'backend_unavailable', message: 'Cannot reach ollama', request_id: 'r1' } });
+    await running;
+    expect(seen.errors[0]).toMatchObject({ code: 'backend_unavailable', message: 'Cannot reach ollama', requestId: 'r1' });
+  });
+});
