@@ -61,11 +61,9 @@ class JobRunner:
 
     async def create(self, *, owner: int | None, kind: str, result: dict[str, Any]) -> str:
         def create(session: Any) -> str:
-            job = repo.create(session, owner=owner, kind=kind, result=result)
-            session.commit()
-            return job.id
+            return repo.create(session, owner=owner, kind=kind, result=result).id
 
-        return await self._db.run(create, write=True)
+        return await self._db.write(create)
 
     def spawn(self, job_id: str, work: Work) -> None:
         task = asyncio.create_task(self._run(job_id, work), name=f"job-{job_id}")
@@ -82,7 +80,7 @@ class JobRunner:
             now = time.monotonic()
             if now - last >= PROGRESS_EVERY_S:
                 last = now
-                self._db.call(lambda s: self._write(s, job_id, progress=min(progress, 0.99)))
+                self._db.write_sync(lambda s: self._write(s, job_id, progress=min(progress, 0.99)))
 
         try:
             result = await work(report)
@@ -99,14 +97,13 @@ class JobRunner:
             await self._update(job_id, status="done", progress=1.0, result=result)
 
     async def _update(self, job_id: str, **fields: Any) -> None:
-        await self._db.run(lambda s: self._write(s, job_id, **fields), write=True)
+        await self._db.write(lambda s: self._write(s, job_id, **fields))
 
     @staticmethod
     def _write(session: Any, job_id: str, **fields: Any) -> None:
         job = repo.get(session, job_id=job_id)
         if job is not None:
             repo.update(session, job=job, **fields)
-            session.commit()
 
     async def get(self, *, owner: int, job_id: str) -> JobView:
         def get(session: Any) -> JobView:

@@ -137,10 +137,10 @@ class ConversationService:
                 target=conversation_id,
                 request_id=request_id,
             )
-            session.commit()
+            session.flush()
             return ConversationView.of(conv, repo.count_messages(session, conversation=conv))
 
-        return await self._db.run(write, write=True)
+        return await self._db.write(write)
 
     async def export(self, conversation_id: str, principal: Principal) -> dict[str, Any]:
         detail = await self.get(conversation_id, principal)
@@ -221,10 +221,9 @@ class ConversationService:
                     target=str(count),
                     request_id=None,
                 )
-            session.commit()
             return count
 
-        return await self._db.run(purge, write=True)
+        return await self._db.write(purge)
 
     async def feedback(
         self,
@@ -258,7 +257,7 @@ class ConversationService:
                 target=message_id,
                 request_id=request_id,
             )
-            session.commit()
+            session.flush()
             return MessageView.of(message)
 
-        return await self._db.run(write, write=True)
+        return await self._db.write(write)

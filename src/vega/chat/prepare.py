@@ -118,9 +118,7 @@ class TurnPreparer:
         else:
             hits = await self._retrieve(request, principal)
             follows = await self._follows(request)
-            begun = await self._db.run(
-                lambda s: self._begin(s, request, principal, follows), write=True
-            )
+            begun = await self._db.write(lambda s: self._begin(s, request, principal, follows))
         return PreparedTurn(
             request=request,
             begun=begun,
@@ -200,7 +198,6 @@ class TurnPreparer:
             source=request.source,
             status="ok",
         )
-        session.commit()
         return Begun(
             principal.key_id, conversation_id, user_message_id, history, asked, digest=digest
         )

@@ -44,7 +44,7 @@ class ReplyRecorder:
     async def record(self, turn: PreparedTurn, reply: Reply) -> str:
         """Store ``reply`` to ``turn``; returns the new message's id."""
         with anyio.CancelScope(shield=True):
-            message_id = await self._db.run(lambda s: self._write(s, turn, reply), write=True)
+            message_id = await self._db.write(lambda s: self._write(s, turn, reply))
         return message_id
 
     def _write(self, session: Session, turn: PreparedTurn, reply: Reply) -> str:
@@ -91,5 +91,4 @@ class ReplyRecorder:
             )
         else:
             repo.touch(session, owner=owner, conversation_id=conversation_id)
-        session.commit()
         return message_id

@@ -290,10 +290,10 @@ class RegisteredModels:
                 adapter=str(adapter) if adapter else None,
                 details=details,
             )
-            session.commit()
+            session.flush()
             return _model(row)
 
-        return await self._db.run(write, write=True)
+        return await self._db.write(write)
 
     async def list_models(self, *, backend: str | None = None) -> list[LocalModel]:
         rows = await self._db.run(lambda s: repo.list_all(s, backend=backend))
@@ -314,12 +314,7 @@ class RegisteredModels:
         return _model(row) if row is not None else None
 
     async def remove(self, name: str) -> None:
-        def delete(session: Session) -> bool:
-            removed = repo.remove(session, name=name)
-            session.commit()
-            return removed
-
-        if not await self._db.run(delete, write=True):
+        if not await self._db.write(lambda session: repo.remove(session, name=name)):
             raise NotFound(f"No model named '{name}' is registered (`vega models list`)")
 
     def close(self) -> None:

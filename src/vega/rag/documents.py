@@ -46,10 +46,9 @@ class DocumentService:
         def delete(session: Session) -> tuple[DocumentView, str]:
             doc, coll = self._owned(session, owner, document_id)
             repo.soft_delete_document(session, document=doc)
-            session.commit()
             return DocumentView.of(doc, coll), doc.stored_path
 
-        view, stored = await self._db.run(delete, write=True)
+        view, stored = await self._db.write(delete)
         remove_stored(self._data_dir, stored)
         return view
 

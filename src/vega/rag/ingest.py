@@ -4,7 +4,7 @@ The steps that can be repeated safely are split from the one that commits:
 ``stage`` copies the upload next to its final place while hashing it,
 ``register`` records the document (or finds the identical one already there),
 ``prepare`` extracts, chunks and embeds without touching the database, and
-``_commit`` replaces the document's chunks and marks it ready in one transaction.
+``_store`` replaces the document's chunks and marks it ready in one transaction.
 A process killed anywhere leaves a ``processing`` document that ``resume`` (run
 when ``vega serve`` starts) finishes, with no duplicate chunks.
 """
@@ -161,7 +161,7 @@ class IngestService:
         job_id = await self._jobs.create(
             owner=owner, kind="ingest", result={"document_id": document.id}
         )
-        await self._db.run(lambda s: self._attach_job(s, document.id, job_id), write=True)
+        await self._db.write(lambda s: self._attach_job(s, document.id, job_id))
         self._jobs.spawn(job_id, partial(self._job, document.id))
         return IngestOutcome(document, job_id=job_id)
 
@@ -172,9 +172,9 @@ class IngestService:
             prepared = await anyio.to_thread.run_sync(self.prepare, doc, coll, progress)
         except UnreadableDocument as exc:
             reason = exc.message
-            await self._db.run(lambda s: _fail(s, document_id, reason), write=True)
+            await self._db.write(lambda s: _fail(s, document_id, reason))
             raise UnreadableDocument(reason, document_id=document_id) from None
-        view = await self._db.run(lambda s: _commit(s, document_id, prepared), write=True)
+        view = await self._db.write(lambda s: _store(s, document_id, prepared))
         await anyio.to_thread.run_sync(self._refresh_index, coll.id)
         return view
 
@@ -183,7 +183,7 @@ class IngestService:
 
         Then bring every collection's saved index up to date with the database.
         """
-        await self._db.run(_settle_jobs, write=True)
+        await self._db.write(_settle_jobs)
         pending = await self._db.run(lambda s: repo.documents_with_status(s, status="processing"))
         for doc in pending:
             log.info("resuming the ingest of document %s", doc.id)
@@ -243,8 +243,8 @@ class IngestService:
         else:
             dim = await anyio.to_thread.run_sync(lambda: embedder.dim)
         try:
-            return await self._db.run(
-                lambda s: self._register_in(s, owner, name, staged, model, dim), write=True
+            return await self._db.write(
+                lambda s: self._register_in(s, owner, name, staged, model, dim)
             )
         finally:
             for item in staged:
@@ -279,7 +279,6 @@ class IngestService:
             else:
                 doc = self._new_document(session, coll, item)
             out.append((DocumentView.of(doc, coll), False))
-        session.commit()
         return out
 
     def _new_document(self, session: Session, coll: Collection, staged: Staged) -> Document:
@@ -393,7 +392,7 @@ class IngestService:
         if todo:
             ids = [doc_id for _, doc_id in todo]
             prepared = await anyio.to_thread.run_sync(self._prepare_many, ids)
-            views = await self._db.run(lambda s: _commit_many(s, prepared), write=True)
+            views = await self._db.write(lambda s: _store_many(s, prepared))
             for path, doc_id in todo:
                 outcome = views[doc_id]
                 results[path] = (
@@ -406,7 +405,7 @@ class IngestService:
     def _prepare_many(
         self, document_ids: list[str]
     ) -> dict[str, tuple[Document, Prepared | UnreadableDocument]]:
-        loaded = [self._db.call(partial(_load, document_id=i)) for i in document_ids]
+        loaded = [self._db.read_sync(partial(_load, document_id=i)) for i in document_ids]
         chunked: dict[str, _Chunked | UnreadableDocument] = {}
         for doc, coll in loaded:
             try:
@@ -434,11 +433,13 @@ class IngestService:
 
     def _refresh_index(self, collection_id: str) -> None:
         """Bring this process's index up to date and save it, so a restart loads it warm."""
-        with self._db.session() as session:
+
+        def catch_up(session: Session) -> None:
             coll = session.get(Collection, collection_id)
-            if coll is None:
-                return
-            self._indexes.current(session, state_of(coll))
+            if coll is not None:
+                self._indexes.current(session, state_of(coll))
+
+        self._db.read_sync(catch_up)
         self._indexes.flush([collection_id])
 
     @staticmethod
@@ -446,7 +447,6 @@ class IngestService:
         doc = session.get(Document, document_id)
         if doc is not None:
             doc.job_id = job_id
-            session.commit()
 
 
 def _load(session: Session, *, document_id: str) -> tuple[Document, Collection]:
@@ -474,17 +474,15 @@ def _settle_jobs(session: Session) -> None:
             job_repo.update(session, job=job, status="done", progress=1.0, result=result)
         elif doc.status == "failed":
             job_repo.update(session, job=job, status="failed", error=doc.error or "failed")
-    session.commit()
 
 
 def _fail(session: Session, document_id: str, message: str) -> None:
     doc = session.get(Document, document_id)
     if doc is not None:
         repo.set_status(session, document=doc, status="failed", error=message)
-        session.commit()
 
 
-def _commit_many(
+def _store_many(
     session: Session, prepared: dict[str, tuple[Document, Prepared | UnreadableDocument]]
 ) -> dict[str, DocumentView | VegaError]:
     """A group of documents in one transaction: ready ones with their chunks, failed ones marked."""
@@ -496,19 +494,14 @@ def _commit_many(
                 repo.set_status(session, document=doc, status="failed", error=item.message)
             out[document_id] = item
         else:
-            out[document_id] = _commit(session, document_id, item, commit=False)
-    session.commit()
+            out[document_id] = _store(session, document_id, item)
     return out
 
 
-def _commit(
-    session: Session, document_id: str, prepared: Prepared, *, commit: bool = True
-) -> DocumentView:
+def _store(session: Session, document_id: str, prepared: Prepared) -> DocumentView:
     doc, coll = _load(session, document_id=document_id)
     if doc.deleted_at is not None:  # deleted while we worked: keep it deleted
         return DocumentView.of(doc, coll)
     repo.replace_chunks(session, document=doc, chunks=prepared.chunks)
     repo.set_status(session, document=doc, status="ready")
-    if commit:
-        session.commit()
     return DocumentView.of(doc, coll, excerpt=prepared.excerpt)

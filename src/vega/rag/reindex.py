@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from vega.jobs import Progress
 from vega.rag import lexical
 from vega.rag.embed import Embedder
-from vega.rag.index import VectorIndexes
+from vega.rag.index import VectorIndex, VectorIndexes
 from vega.rag.retrieve import owned_collection, state_of
 from vega.store import documents as repo
 from vega.store.db import Database
@@ -46,11 +46,13 @@ class Reindexer:
         self, *, owner: int, collection: str | None = None, progress: Progress | None = None
     ) -> list[ReindexReport]:
         """One collection of the owner's, or every collection on this server (maintenance)."""
-        with self._db.session() as session:
+
+        def targets_of(session: Session) -> list[Collection]:
             if collection is not None:
-                targets = [owned_collection(session, owner=owner, name=collection)]
-            else:
-                targets = repo.list_collections(session)
+                return [owned_collection(session, owner=owner, name=collection)]
+            return repo.list_collections(session)
+
+        targets = self._db.read_sync(targets_of)
         reports = []
         for i, coll in enumerate(targets):
             reports.append(self._one(coll))
@@ -64,14 +66,15 @@ class Reindexer:
         reembed = coll.embedding_model != embedder.name or coll.dim != embedder.dim
         if reembed:
             self._reembed(coll, embedder)
-        with self._db.session() as session:
-            lexical.rebuild(session, collection_id=coll.id)
-            session.commit()
+        self._db.write_sync(lambda session: lexical.rebuild(session, collection_id=coll.id))
         self._indexes.forget(coll.id)
-        with self._db.session() as session:
+
+        def current(session: Session) -> VectorIndex:
             fresh = session.get(Collection, coll.id)
             assert fresh is not None
-            index = self._indexes.current(session, state_of(fresh))
+            return self._indexes.current(session, state_of(fresh))
+
+        index = self._db.read_sync(current)
         self._indexes.flush([coll.id])
         return ReindexReport(
             collection=coll.name,
@@ -84,7 +87,7 @@ class Reindexer:
         vectors: list[tuple[int, bytes]] = []
         after = 0
         while True:
-            page = self._db.call(
+            page = self._db.read_sync(
                 partial(repo.chunk_texts, collection_id=coll.id, after_id=after, limit=PAGE)
             )
             if not page:
@@ -99,6 +102,5 @@ class Reindexer:
             assert fresh is not None
             fresh.embedding_model, fresh.dim = embedder.name, embedder.dim
             repo.bump_version(session, collection_id=coll.id)
-            session.commit()
 
-        self._db.call(write)
+        self._db.write_sync(write)

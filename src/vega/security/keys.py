@@ -132,10 +132,10 @@ class KeyService:
             for key in key_repo.list_all(session, include_revoked=False):
                 if key.name.startswith(ENV_PREFIX) and key.hash not in wanted:
                     key.revoked = utcnow()  # dropped from the environment: no longer valid
-            session.commit()
+            session.flush()
             return Principal(primary.id, primary.name, primary.admin)
 
-        return self._db.call(sync)
+        return self._db.write_sync(sync)
 
     def _upsert(self, session: Session, name: str, secret: str, *, admin: bool) -> ApiKey:
         digest = hash_key(secret)
@@ -196,10 +196,9 @@ class KeyService:
 
         def write(session: Session) -> None:
             key_repo.touch(session, key_id=principal.key_id, when=now)
-            session.commit()
 
         try:
-            await self._db.run(write, write=True)
+            await self._db.write(write)
         except Exception:  # a busy database must not fail the request being authenticated
             log.debug("could not record last_used", exc_info=True)
 
@@ -237,10 +236,10 @@ class KeyService:
                 target=name,
                 request_id=request_id,
             )
-            session.commit()
+            session.flush()
             return _view(key)
 
-        return CreatedKey(await self._db.run(insert, write=True), secret)
+        return CreatedKey(await self._db.write(insert), secret)
 
     async def list_keys(self) -> list[KeyView]:
         return await self._db.run(lambda s: [_view(k) for k in key_repo.list_all(s)])
@@ -265,10 +264,10 @@ class KeyService:
                 target=name,
                 request_id=request_id,
             )
-            session.commit()
+            session.flush()
             return _view(key)
 
-        view = await self._db.run(mark, write=True)
+        view = await self._db.write(mark)
         self._cache.clear()
         self._live.clear()
         return view

@@ -1,13 +1,24 @@
-"""Engine, sessions and schema migration.
+"""Engine, units of work and schema migration.
 
-Repositories are synchronous (they take a ``Session``); async services reach them
-through ``Database.run``, which runs a unit of work in a worker thread so that the
-event loop never waits on disk.
+Repositories are synchronous (they take a ``Session``) and never commit; services reach
+them through a unit of work that runs in a worker thread, so the event loop never waits
+on disk:
+
+- ``await db.run(fn)`` reads: ``fn(session)`` on a session that cannot commit, and
+  whatever it changed is rolled back;
+- ``await db.write(fn)`` writes: ``fn(session)`` under the writer lock, then commit;
+  ``db.write_sync(fn)`` is the same for code already off the event loop (worker
+  threads, the training loop, start-up).
+
+``session()`` and ``call()`` hand out a plain session whose commit is the caller's: for
+tests, scripts and migrations, never for services (``tests/unit/test_units_of_work.py``
+checks that nothing under ``src/vega`` commits by hand).
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -64,15 +75,28 @@ def _install_sqlite_pragmas(engine: Engine, synchronous: str) -> None:
         cur.close()
 
 
+class ReadOnlySession(Session):
+    """The session of ``Database.run``: a read that tries to commit is a bug, said at once
+    (a write must queue for the writer lock, which only ``Database.write`` takes)."""
+
+    def commit(self) -> None:
+        raise RuntimeError("Database.run() is read-only: write with Database.write(fn).")
+
+
 class Database:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._sessions = sessionmaker(engine, expire_on_commit=False)
+        self._read_sessions = sessionmaker(engine, expire_on_commit=False, class_=ReadOnlySession)
         # SQLite has one writer at a time. Queueing writers here, in order, beats
         # letting them collide in SQLite's busy handler, which sleeps in growing
         # steps while the lock sits free (long tails under load). Postgres needs none.
         self._one_writer = self.engine.dialect.name == "sqlite"
+        # Async writers wait for a worker thread in this queue (so a burst of them does
+        # not fill the thread pool with blocked threads); in the thread, every writer,
+        # async or not, holds the lock from its first statement to its commit.
         self._writer: anyio.CapacityLimiter | None = None
+        self._write_lock = threading.Lock()
 
     @classmethod
     def from_url(cls, url: str, *, sqlite_synchronous: str = "NORMAL") -> Database:
@@ -84,25 +108,48 @@ class Database:
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        """A unit of work: commit is the caller's call; anything unfinished rolls back."""
-        with self._sessions() as session:
-            try:
-                yield session
-            except SQLAlchemyError as exc:
-                session.rollback()
-                raise _storage_error(exc) from exc
+        """A plain session (tests, scripts): commit is the caller's; the rest rolls back."""
+        with self._sessions() as session, _storage_errors(session):
+            yield session
 
     def call(self, fn: Callable[[Session], T]) -> T:
+        """``fn`` on a plain session, here and now (tests, scripts)."""
         with self.session() as session:
             return fn(session)
 
-    async def run(self, fn: Callable[[Session], T], *, write: bool = False) -> T:
-        """Run ``fn(session)`` in a worker thread; ``write=True`` if it writes."""
-        if write and self._one_writer:
-            if self._writer is None:
-                self._writer = anyio.CapacityLimiter(1)
-            return await anyio.to_thread.run_sync(self.call, fn, limiter=self._writer)
-        return await anyio.to_thread.run_sync(self.call, fn)
+    async def run(self, fn: Callable[[Session], T]) -> T:
+        """Read: ``fn(session)`` in a worker thread, on a session that cannot commit."""
+        return await anyio.to_thread.run_sync(self.read_sync, fn)
+
+    def read_sync(self, fn: Callable[[Session], T]) -> T:
+        """``run`` for code already off the event loop."""
+        with self._read_sessions() as session, _storage_errors(session):
+            return fn(session)
+
+    async def write(self, fn: Callable[[Session], T]) -> T:
+        """Write: ``fn(session)`` in a worker thread under the writer lock, then commit.
+
+        An exception from ``fn`` rolls everything back. ``fn`` may ``flush()`` to see
+        generated values; it never commits.
+        """
+        if not self._one_writer:
+            return await anyio.to_thread.run_sync(self.write_sync, fn)
+        if self._writer is None:
+            self._writer = anyio.CapacityLimiter(1)
+        return await anyio.to_thread.run_sync(self.write_sync, fn, limiter=self._writer)
+
+    def write_sync(self, fn: Callable[[Session], T]) -> T:
+        """``write`` for code already off the event loop (it blocks until the lock is free)."""
+        if not self._one_writer:
+            return self._write_unit(fn)
+        with self._write_lock:
+            return self._write_unit(fn)
+
+    def _write_unit(self, fn: Callable[[Session], T]) -> T:
+        with self._sessions() as session, _storage_errors(session):
+            result = fn(session)
+            session.commit()
+            return result
 
     def ping(self) -> bool:
         try:
@@ -120,6 +167,16 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+@contextmanager
+def _storage_errors(session: Session) -> Iterator[None]:
+    """SQLAlchemy's errors as ``StorageError`` (after a rollback): none leaves ``store/``."""
+    try:
+        yield
+    except SQLAlchemyError as exc:
+        session.rollback()
+        raise _storage_error(exc) from exc
 
 
 def _storage_error(exc: SQLAlchemyError) -> StorageError:

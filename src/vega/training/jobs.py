@@ -60,10 +60,9 @@ class TrainingJob:
         def create(session: Session) -> str:
             job = repo.create(session, owner=self._owner, kind=KIND, result=result)
             repo.update(session, job=job, status="running")
-            session.commit()
             return job.id
 
-        self.id = self._db.call(create)
+        self.id = self._db.write_sync(create)
         return self.id
 
     def progress(self, fraction: float) -> None:
@@ -90,6 +89,5 @@ class TrainingJob:
             job = repo.get(session, job_id=job_id)
             if job is not None:
                 repo.update(session, job=job, **fields)
-                session.commit()
 
-        self._db.call(write)
+        self._db.write_sync(write)
