@@ -19,7 +19,7 @@ import httpx
 import pytest
 from fastapi import APIRouter, FastAPI, File, UploadFile
 
-from vega.api.body_guard import BodyGuardMiddleware, UploadRoutes
+from vega.api.body_guard import BodyGuardMiddleware, BodyLimits, UploadRoutes
 from vega.api.compat.errors import OpenAIRoute
 from vega.api.errors import install_error_handlers
 from vega.api.request_context import RequestContextMiddleware
@@ -65,12 +65,10 @@ def small_app(metrics: Metrics) -> FastAPI:
 
     app.include_router(wire)
     app.include_router(batches, prefix="/jobs")
-    app.add_middleware(
-        BodyGuardMiddleware,
-        max_body_bytes=MAX_BODY,
-        max_upload_bytes=MAX_UPLOAD,
-        uploads=UploadRoutes(app.routes),
+    limits = BodyLimits(
+        body_bytes=MAX_BODY, upload_bytes=MAX_UPLOAD, uploads=UploadRoutes(app.routes)
     )
+    app.add_middleware(BodyGuardMiddleware, limits=limits)
     app.add_middleware(RequestContextMiddleware, metrics=metrics)
     return app
 

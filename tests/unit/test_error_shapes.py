@@ -26,6 +26,7 @@ from vega.api.error_shapes import (
     OPENAI,
     STREAM_FAILED,
     WEBSOCKET,
+    Refusal,
     shape_for,
 )
 from vega.errors import (
@@ -111,7 +112,7 @@ def test_native_shape_carries_code_message_request_id_and_details() -> None:
         },
         {},
     )
-    assert json.loads(NATIVE.payload(413, "payload_too_large", "Too big.")) == {
+    assert json.loads(NATIVE.payload(Refusal(413, "payload_too_large", "Too big."))) == {
         "error": {"code": "payload_too_large", "message": "Too big.", "request_id": REQUEST_ID}
     }
     # In a stream: no details, and a bug says nothing of itself.
@@ -169,7 +170,7 @@ def test_openai_shape_has_types_params_and_openais_statuses() -> None:
         400,
         body("invalid_request_error", "bad_input", "Unreadable."),
     )
-    assert json.loads(OPENAI.payload(413, "payload_too_large", "Too big.")) == body(
+    assert json.loads(OPENAI.payload(Refusal(413, "payload_too_large", "Too big."))) == body(
         "invalid_request_error", "payload_too_large", "Too big."
     )
     assert OPENAI.stream_frame(NotFound("Gone.")) == body(
@@ -199,7 +200,7 @@ def test_ollama_shape_is_the_message_alone_with_openais_statuses() -> None:
         {"error": "Nothing here."},
         {},
     )
-    assert json.loads(OLLAMA.payload(400, "bad_request", "Bad framing.")) == {
+    assert json.loads(OLLAMA.payload(Refusal(400, "bad_request", "Bad framing."))) == {
         "error": "Bad framing."
     }
     assert OLLAMA.stream_frame(BackendUnavailable("Down.")) == {"error": "Down."}

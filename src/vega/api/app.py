@@ -9,7 +9,7 @@ from pathlib import Path
 from fastapi import FastAPI
 
 import vega
-from vega.api.body_guard import BodyGuardMiddleware, UploadRoutes
+from vega.api.body_guard import BodyGuardMiddleware, BodyLimits, UploadRoutes
 from vega.api.compat.errors import wire_error_responses
 from vega.api.docs_pages import api_docs_router
 from vega.api.error_shapes import OLLAMA, OPENAI
@@ -74,12 +74,12 @@ def create_app(runtime: Runtime, *, web_dir: Path = WEB_DIR) -> FastAPI:
         HostCheckMiddleware,
         hosts=AllowedHosts(bound=settings.host, allowed=settings.allowed_hosts),
     )
-    app.add_middleware(
-        BodyGuardMiddleware,
+    limits = BodyLimits(
         # JSON may escape every character of the prompt as \uXXXX (6 bytes).
-        max_body_bytes=JSON_BODY_FLOOR + 6 * settings.max_prompt_chars,
-        max_upload_bytes=settings.max_upload_mb * (1 << 20) + (1 << 16),
+        body_bytes=JSON_BODY_FLOOR + 6 * settings.max_prompt_chars,
+        upload_bytes=settings.max_upload_mb * (1 << 20) + (1 << 16),
         uploads=UploadRoutes(app.routes),  # the routes that take a file
     )
+    app.add_middleware(BodyGuardMiddleware, limits=limits)
     app.add_middleware(RequestContextMiddleware, metrics=runtime.metrics)
     return app

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 
 import anyio
 import fastapi.routing
@@ -42,7 +43,7 @@ from starlette.exceptions import HTTPException
 from starlette.routing import BaseRoute, compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from vega.api.error_shapes import send_refusal
+from vega.api.error_shapes import Refusal, send_refusal
 
 _DECIMAL = re.compile(r"[0-9]{1,19}")  # str.isdigit() also says yes to "²"
 
@@ -63,6 +64,10 @@ class BodyTooLarge(HTTPException):
     def __init__(self, limit: int) -> None:
         super().__init__(413, too_large(limit))
 
+    @property
+    def refusal(self) -> Refusal:
+        return Refusal(413, "payload_too_large", self.detail)
+
 
 class BodyTimeout(HTTPException):
     """The body stopped arriving; raised from ``receive`` (408)."""
@@ -78,6 +83,10 @@ class BadBody(HTTPException):
 
     def __init__(self, message: str) -> None:
         super().__init__(400, message)
+
+    @property
+    def refusal(self) -> Refusal:
+        return Refusal(400, "bad_request", self.detail)
 
 
 def too_large(limit: int) -> str:
@@ -198,21 +207,30 @@ def _paths_and_routes(routes: Iterable[BaseRoute]) -> Iterator[tuple[str, BaseRo
         yield str(context.path or ""), context.original_route
 
 
+@dataclass(frozen=True)
+class BodyLimits:
+    """How large a request body may be: ``upload_bytes`` on the routes that take a file
+    (``uploads``), ``body_bytes`` on every other."""
+
+    body_bytes: int
+    upload_bytes: int
+    uploads: UploadRoutes
+
+    def for_path(self, path: str) -> int:
+        return self.upload_bytes if path in self.uploads else self.body_bytes
+
+
 class BodyGuardMiddleware:
     def __init__(
         self,
         app: ASGIApp,
         *,
-        max_body_bytes: int,
-        max_upload_bytes: int,
-        uploads: UploadRoutes,
+        limits: BodyLimits,
         body_timeout_s: float = BODY_TIMEOUT_S,
         max_form_parts: int = MAX_FORM_PARTS,
     ) -> None:
         self.app = app
-        self.max_body = max_body_bytes
-        self.max_upload = max_upload_bytes
-        self.uploads = uploads
+        self.limits = limits
         self.body_timeout = body_timeout_s
         self.max_form_parts = max_form_parts
 
@@ -221,16 +239,16 @@ class BodyGuardMiddleware:
             await self.app(scope, receive, send)
             return
         declared, chunked, content_type = _body_headers(scope)
-        limit = self.max_body
+        limit = self.limits.body_bytes
         framing = None
         try:
             if declared is not None or chunked is not None:
-                limit = self.max_upload if scope["path"] in self.uploads else self.max_body
+                limit = self.limits.for_path(scope["path"])
                 _check_framing(declared, chunked, limit)
             if content_type is not None:
                 framing = FormFraming.of(content_type, max_parts=self.max_form_parts)
         except (BadBody, BodyTooLarge) as exc:
-            await send_refusal(send, scope["path"], exc.status_code, _code(exc), exc.detail)
+            await send_refusal(send, scope["path"], exc.refusal)
             return
         if chunked is None and (declared is None or declared.strip("0") == ""):
             await self.app(scope, receive, send)  # no body: nothing to watch
@@ -264,10 +282,6 @@ def _check_framing(declared: str | None, chunked: str | None, limit: int) -> Non
         raise BodyTooLarge(limit)
 
 
-def _code(exc: HTTPException) -> str:
-    return "payload_too_large" if exc.status_code == 413 else "bad_request"
-
-
 class _GuardedRequest:
     """One request whose body is watched as it arrives (the rules above)."""
 
@@ -291,10 +305,9 @@ class _GuardedRequest:
     async def run(self, scope: Scope) -> None:
         try:
             await self._guard.app(scope, self.receive, self.send)
-        except BodyTooLarge:
+        except BodyTooLarge as exc:
             if not self._answered:
-                message = too_large(self._limit)
-                await send_refusal(self._send, scope["path"], 413, "payload_too_large", message)
+                await send_refusal(self._send, scope["path"], exc.refusal)
 
     async def send(self, message: Message) -> None:
         if message["type"] == "http.response.start":

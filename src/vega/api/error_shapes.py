@@ -25,8 +25,8 @@ from __future__ import annotations
 
 import json
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Mapping
-from typing import Any, ClassVar
+from collections.abc import Iterable
+from typing import Any, ClassVar, NamedTuple
 
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -63,6 +63,14 @@ OPENAI_TYPES = {
 }
 
 
+class Refusal(NamedTuple):
+    """An answer given before (or instead of) a route: what any shape renders."""
+
+    status: int
+    code: str
+    message: str
+
+
 class ErrorShape(ABC):
     """One client's rendering of Vega's errors."""
 
@@ -89,7 +97,8 @@ class ErrorShape(ABC):
         if exc.status == 401:
             headers["WWW-Authenticate"] = "Bearer"
         status, code = self._status_and_code(exc)
-        return self._json(status, code, exc.message, headers=headers, extra=exc.details)
+        status = self.status(status)
+        return JSONResponse(self.body(status, code, exc.message, **exc.details), status, headers)
 
     def validation(self, exc: RequestValidationError) -> JSONResponse:
         """A request that does not validate: the first problem in the message, all of
@@ -101,20 +110,18 @@ class ErrorShape(ABC):
         first = problems[0] if problems else {"loc": [], "msg": "invalid request"}
         param = ".".join(first["loc"][1:])  # the field, without "body" or "query"
         message = f"{param or 'body'}: {first['msg']}"
-        return self._json(
-            BadInput.status,
-            BadInput.code,
-            message,
-            param=param or None,
-            extra={"problems": problems},
-        )
+        status = self.status(BadInput.status)
+        body = self.body(status, BadInput.code, message, param=param or None, problems=problems)
+        return JSONResponse(body, status)
 
     def http(self, exc: HTTPException) -> JSONResponse:
         code = HTTP_CODES.get(exc.status_code, "error")
-        return self._json(exc.status_code, code, str(exc.detail), headers=exc.headers)
+        status = self.status(exc.status_code)
+        return JSONResponse(self.body(status, code, str(exc.detail)), status, exc.headers)
 
-    def payload(self, status: int, code: str, message: str) -> bytes:
+    def payload(self, refusal: Refusal) -> bytes:
         """The body of a refusal sent straight over ASGI (before any route runs)."""
+        status, code, message = refusal
         return json.dumps(self.body(self.status(status), code, message)).encode()
 
     def stream_frame(self, exc: VegaError | None) -> dict[str, Any]:
@@ -125,20 +132,6 @@ class ErrorShape(ABC):
 
     def _status_and_code(self, exc: VegaError) -> tuple[int, str]:
         return exc.status, exc.code
-
-    def _json(
-        self,
-        status: int,
-        code: str,
-        message: str,
-        *,
-        param: str | None = None,
-        headers: Mapping[str, str] | None = None,
-        extra: Mapping[str, Any] | None = None,
-    ) -> JSONResponse:
-        status = self.status(status)
-        body = self.body(status, code, message, param=param, **(extra or {}))
-        return JSONResponse(body, status, headers)
 
 
 class NativeShape(ErrorShape):
@@ -222,21 +215,15 @@ def shape_for(path: str) -> ErrorShape:
 
 
 async def send_refusal(
-    send: Send,
-    path: str,
-    status: int,
-    code: str,
-    message: str,
-    *,
-    headers: Iterable[tuple[bytes, bytes]] = (),
+    send: Send, path: str, refusal: Refusal, *, headers: Iterable[tuple[bytes, bytes]] = ()
 ) -> None:
     """Answer over plain ASGI, before a route runs or instead of one, in the shape of
     ``path``. The request's body is left unread, so the connection closes after it."""
-    payload = shape_for(path).payload(status, code, message)
+    payload = shape_for(path).payload(refusal)
     await send(
         {
             "type": "http.response.start",
-            "status": status,
+            "status": refusal.status,
             "headers": [
                 (b"content-type", b"application/json"),
                 (b"content-length", str(len(payload)).encode()),

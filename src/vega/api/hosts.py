@@ -45,11 +45,10 @@ import ipaddress
 import re
 from collections.abc import Iterable
 from contextlib import suppress
-from typing import NamedTuple
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from vega.api.error_shapes import send_refusal, shape_for
+from vega.api.error_shapes import Refusal, send_refusal, shape_for
 from vega.errors import ConfigError
 
 # host [":" port], where host is a name (letters, digits, '-', '_', '.') or a bracketed
@@ -57,12 +56,6 @@ from vega.errors import ConfigError
 _HOST = re.compile(r"(?P<name>[A-Za-z0-9._-]+|\[[0-9A-Fa-f:.]+\])(?::(?P<port>[0-9]{0,5}))?")
 LONGEST_NAME = 253  # RFC 1035, without the trailing dot
 ANY = "*"
-
-
-class Refusal(NamedTuple):
-    status: int
-    code: str
-    message: str
 
 
 def split_host(value: str) -> tuple[str, str | None]:
@@ -194,9 +187,9 @@ async def _refuse(scope: Scope, send: Send, refused: Refusal) -> None:
     path = scope["path"]
     if scope["type"] == "http":
         # The body, if any, is left unread: close the connection rather than read it.
-        await send_refusal(send, path, *refused)
+        await send_refusal(send, path, refused)
     elif "websocket.http.response" in scope.get("extensions", {}):
-        payload = shape_for(path).payload(*refused)
+        payload = shape_for(path).payload(refused)
         headers = [
             (b"content-type", b"application/json"),
             (b"content-length", str(len(payload)).encode()),

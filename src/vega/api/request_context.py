@@ -21,7 +21,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from vega.api.error_shapes import INTERNAL, send_refusal
+from vega.api.error_shapes import INTERNAL, Refusal, send_refusal
 from vega.logs import request_id_var
 from vega.metrics import Metrics
 
@@ -65,7 +65,9 @@ class RequestContextMiddleware:
             if status != 0:
                 raise
             status = 500
-            await send_refusal(send, scope["path"], 500, INTERNAL, BUG, headers=[id_header])
+            await send_refusal(
+                send, scope["path"], Refusal(500, INTERNAL, BUG), headers=[id_header]
+            )
         finally:
             self._record(scope, status, time.perf_counter() - started)
             request_id_var.reset(token)
