@@ -5,24 +5,35 @@ where ``register(plugins: Plugins) -> None`` adds its factories. Vega's built-in
 come in through the same door (``vega.llm.builtin:register`` for backends,
 ``vega.rag.builtin:register`` for embedders and document readers,
 ``vega.dataset.builtin:register`` for dataset loaders).
+
+A backend or embedder factory is called once, by ``vega.runtime.build``, with a
+``BuildContext``: the settings and the runtime's open parts (its database, its table
+of registered models, its metrics), so a plugin shares them instead of opening its
+own. Factories written for the older signature, which took the settings, keep
+working: the context answers the settings' attributes too (with a
+``DeprecationWarning``).
 """
 
 from __future__ import annotations
 
 import logging
+import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
-from typing import TYPE_CHECKING, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from vega.errors import ConfigError
 
 if TYPE_CHECKING:
     from vega.dataset.loaders import Loader
     from vega.llm.base import Backend
+    from vega.llm.local_models import RegisteredModels
+    from vega.metrics import Metrics
     from vega.rag.embed import Embedder
     from vega.rag.readers.base import Extractor
     from vega.settings import Settings
+    from vega.store.db import Database
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -55,8 +66,32 @@ class Registry(Generic[T]):
         return iter(sorted(self._items))
 
 
-BackendFactory = Callable[["Settings"], "Backend"]
-EmbedderFactory = Callable[["Settings"], "Embedder"]
+@dataclass(frozen=True, slots=True)
+class BuildContext:
+    """What a backend or embedder factory is given: use these, open nothing of your own."""
+
+    settings: Settings
+    db: Database
+    models: RegisteredModels  # the local model files the in-process backends serve
+    metrics: Metrics
+
+    if not TYPE_CHECKING:  # for plugins only: typed code reads context.settings
+
+        def __getattr__(self, name: str) -> Any:
+            """A factory written as ``factory(settings)`` reads settings from the context."""
+            if name.startswith("_"):
+                raise AttributeError(name)
+            warnings.warn(
+                f"A plugin factory read `{name}` from its BuildContext: read "
+                f"`context.settings.{name}` (factories get a BuildContext, not Settings).",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+            return getattr(self.settings, name)
+
+
+BackendFactory = Callable[[BuildContext], "Backend"]
+EmbedderFactory = Callable[[BuildContext], "Embedder"]
 
 
 @dataclass

@@ -1,4 +1,9 @@
-"""The composition root: settings in, wired services out. The API and the CLI both use it."""
+"""The composition root: settings in, wired services out. The API and the CLI both use it.
+
+Every service is built here, once per process: routes get them through the typed
+aliases of ``vega.api.deps``, commands from ``vega.cli.context``. Nothing else
+constructs a service or loads the plugins.
+"""
 
 from __future__ import annotations
 
@@ -8,22 +13,29 @@ import threading
 from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass, field
+from functools import partial
 
 import anyio.to_thread
 
 from vega.chat.conversations import ConversationService
 from vega.chat.service import ChatService
+from vega.dataset.curate import CurationService
+from vega.dataset.service import DatasetService
+from vega.dataset.turns import TurnLog
 from vega.errors import ConfigError, EmbedderUnavailable
+from vega.health import HealthService
 from vega.jobs import JobRunner
 from vega.llm.auto import AutoBackend
+from vega.llm.catalog import ModelCatalog
 from vega.llm.gateway import Gateway
 from vega.llm.local import LocalBackend
 from vega.llm.local_models import RegisteredModels
 from vega.metrics import Metrics
-from vega.plugins import Plugins, load_plugins
+from vega.plugins import BuildContext, Plugins, load_plugins
 from vega.private import private_dir
 from vega.rag.documents import DocumentService
 from vega.rag.embed import Embedder
+from vega.rag.embeddings import EmbeddingService
 from vega.rag.extract import Budget, readers_from
 from vega.rag.index import VectorIndexes
 from vega.rag.ingest import IngestService
@@ -35,6 +47,7 @@ from vega.security.ratelimit import RateLimiter
 from vega.settings import Settings
 from vega.store import documents as repo_documents
 from vega.store.db import Database
+from vega.training.jobs import TrainingJob
 
 log = logging.getLogger(__name__)
 RETENTION_EVERY_S = 6 * 3600
@@ -96,6 +109,13 @@ class Runtime:
     documents: DocumentService
     reindexer: Reindexer
     models: RegisteredModels  # local model files for the in-process backends (`vega models`)
+    catalog: ModelCatalog  # the models an OpenAI or Ollama client can pick
+    embeddings: EmbeddingService  # /v1/embeddings and /api/embed
+    health: HealthService  # /readyz and `vega doctor`
+    curation: CurationService  # `vega curate`
+    datasets: DatasetService  # `vega dataset build`, files and logged turns
+    # A new row in the jobs table for a `vega train` run, owned by the primary key.
+    training_job: Callable[[], TrainingJob]
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     async def start(self, *, serving: bool = False) -> None:
@@ -156,6 +176,24 @@ class Runtime:
         self.db.dispose()
 
 
+@dataclass(frozen=True, slots=True)
+class FileTools:
+    """What works without the data dir: the plugins, and datasets built from files only.
+
+    For the one command that must not create a data dir (`vega dataset build` without
+    ``--from-logs``); everything else runs on the full runtime of ``build``.
+    """
+
+    settings: Settings
+    plugins: Plugins
+    datasets: DatasetService
+
+
+def build_file_tools(settings: Settings, *, plugins: Plugins | None = None) -> FileTools:
+    plugins = plugins or load_plugins()
+    return FileTools(settings, plugins, DatasetService(loaders=plugins.loaders))
+
+
 def build(settings: Settings, *, plugins: Plugins | None = None) -> Runtime:
     # 0700 when we create it: conversations and the key file are nobody else's business.
     private_dir(settings.data_dir)
@@ -163,7 +201,10 @@ def build(settings: Settings, *, plugins: Plugins | None = None) -> Runtime:
     db.migrate()
     plugins = plugins or load_plugins()
     metrics = Metrics()
-    backend = plugins.backends.get(settings.llm_backend)(settings)
+    models = RegisteredModels(db)
+    # Plugins share what is open (one engine, one table of models) instead of opening theirs.
+    context = BuildContext(settings=settings, db=db, models=models, metrics=metrics)
+    backend = plugins.backends.get(settings.llm_backend)(context)
     gateway = Gateway(
         backend,
         metrics=metrics,
@@ -175,7 +216,7 @@ def build(settings: Settings, *, plugins: Plugins | None = None) -> Runtime:
     keys = KeyService(db, settings)
     owner = keys.bootstrap()
     embedder_factory = plugins.embedders.get(settings.embedding_backend)  # unknown: fail at start
-    embedder = LazyEmbedder(lambda: embedder_factory(settings))
+    embedder = LazyEmbedder(lambda: embedder_factory(context))
     indexes = VectorIndexes(settings.data_dir / "indexes")
     jobs = JobRunner(db)
     retriever = Retriever(
@@ -196,6 +237,8 @@ def build(settings: Settings, *, plugins: Plugins | None = None) -> Runtime:
         budget=Budget(max_bytes=max_upload, timeout_s=settings.ingest_timeout_s),
         readers=readers_from(plugins.extractors),
     )
+    documents = DocumentService(db=db, data_dir=settings.data_dir)
+    conversations = ConversationService(db)
     mask = None
     if settings.pii_masking:
         from vega.security.pii import mask_pii
@@ -221,13 +264,19 @@ def build(settings: Settings, *, plugins: Plugins | None = None) -> Runtime:
             retriever=retriever,
             replies=caps.replies,
         ),
-        conversations=ConversationService(db),
+        conversations=conversations,
         embedder=embedder,
         indexes=indexes,
         jobs=jobs,
         retriever=retriever,
         ingest=ingest,
-        documents=DocumentService(db=db, data_dir=settings.data_dir),
+        documents=documents,
         reindexer=Reindexer(db=db, embedder=embedder, indexes=indexes),
-        models=RegisteredModels(db),
+        models=models,
+        catalog=ModelCatalog(gateway=gateway, documents=documents, default_model=settings.model),
+        embeddings=EmbeddingService(embedder, max_chars=settings.max_prompt_chars),
+        health=HealthService(settings=settings, db=db, gateway=gateway, embedder=embedder),
+        curation=CurationService(db=db, conversations=conversations),
+        datasets=DatasetService(loaders=plugins.loaders, turns=TurnLog(db)),
+        training_job=partial(TrainingJob, db, owner=owner.key_id),
     )

@@ -6,10 +6,16 @@ import asyncio
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 
+from sqlalchemy import create_engine
+
 from vega.errors import VegaError
 from vega.llm.base import Backend, BackendHealth, Delta, GenerationParams, Message, ModelInfo, Usage
-from vega.plugins import Plugins, load_plugins
+from vega.llm.local_models import RegisteredModels
+from vega.metrics import Metrics
+from vega.plugins import BuildContext, Plugins, load_plugins
 from vega.rag.embed import Embedder
+from vega.settings import Settings
+from vega.store.db import Database
 
 
 @dataclass
@@ -67,3 +73,11 @@ def plugins_with(backend: Backend, embedder: Embedder | None = None) -> Plugins:
     if embedder is not None:
         plugins.embedders.register(embedder.name, lambda _settings: embedder, replace=True)
     return plugins
+
+
+def build_context(settings: Settings, db: Database | None = None) -> BuildContext:
+    """What ``vega.runtime.build`` hands a plugin factory, for calling one directly: on
+    ``db`` (an in-memory database by default, enough for factories that read only the
+    settings)."""
+    db = db or Database(create_engine("sqlite://"))
+    return BuildContext(settings=settings, db=db, models=RegisteredModels(db), metrics=Metrics())

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from tests.fakes.backends import build_context
 from tests.fakes.llm_server import FakeLLM, fake_embedding
 from vega.errors import (
     BackendError,
@@ -275,7 +276,7 @@ def test_the_default_is_the_local_embedder_and_building_it_loads_nothing() -> No
     from vega.rag.embed import SentenceTransformerEmbedder
 
     s = settings()
-    embedder = load_plugins().embedders.get(s.embedding_backend)(s)
+    embedder = load_plugins().embedders.get(s.embedding_backend)(build_context(s))
     assert isinstance(embedder, SentenceTransformerEmbedder)
     assert not embedder.loaded
 
@@ -291,7 +292,7 @@ def test_remote_factories_build_working_embedders_from_settings(
         openai_base_url=fake_llm.openai_url,
         openai_api_key="sk-x",
     )
-    embedder = load_plugins().embedders.get(s.embedding_backend)(s)
+    embedder = load_plugins().embedders.get(s.embedding_backend)(build_context(s))
     assert isinstance(embedder, HTTPEmbedder)
     assert embedder.name == MODEL
     assert embedder.embed_batch(["hello"]).shape == (1, 16)
@@ -302,4 +303,4 @@ def test_remote_factories_build_working_embedders_from_settings(
 def test_the_openai_embedder_needs_a_base_url() -> None:
     s = settings(embedding_backend="openai", embedding_model=MODEL)
     with pytest.raises(ConfigError, match="VEGA_OPENAI_BASE_URL"):
-        load_plugins().embedders.get("openai")(s)
+        load_plugins().embedders.get("openai")(build_context(s))

@@ -18,6 +18,7 @@ import httpx
 import pytest
 import yaml
 
+from tests.fakes.backends import build_context
 from tests.fakes.engines import Recording
 from tests.fakes.tiny_adapter import make_adapter
 from tests.fakes.tiny_model import TINY_CHAT_TEMPLATE, with_chat_template
@@ -283,9 +284,8 @@ async def test_auto_uses_a_registered_model_when_no_server_answers(
     db = Database.from_url(settings.database_url)
     db.migrate()
     await RegisteredModels(db, owns_db=True).add("mine", tiny_model)
-    db.dispose()
 
-    chosen = auto(settings)
+    chosen = auto(build_context(settings, db))
     assert isinstance(chosen, AutoBackend)
     await chosen.refresh()
     assert chosen.name == "transformers"
@@ -294,10 +294,12 @@ async def test_auto_uses_a_registered_model_when_no_server_answers(
 
     # Ollama answers, so it wins: unless VEGA_MODEL names the registered model.
     for model, expected in (("llama3.2", "ollama"), ("mine", "transformers")):
-        chosen = auto(settings.model_copy(update={"ollama_url": fake_llm.url, "model": model}))
+        moved = settings.model_copy(update={"ollama_url": fake_llm.url, "model": model})
+        chosen = auto(build_context(moved, db))
         await chosen.refresh()
         assert chosen.name == expected, model
         await chosen.aclose()
+    db.dispose()
 
 
 def test_stop_scanner_holds_back_a_possible_stop_until_it_knows() -> None:

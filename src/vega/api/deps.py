@@ -1,23 +1,40 @@
-"""Typed dependencies: services come from ``app.state.runtime``, the caller from its key."""
+"""Typed dependencies: each service a route uses, and the caller from its key.
+
+The runtime lives on ``app.state.runtime`` and this module is the one place that reads
+it: a route names the services it uses (``ChatDep``, ``DocumentsDep``, ``HealthDep``,
+...), never the whole runtime. Every dependency takes an ``HTTPConnection``, so the
+service aliases work in WebSocket routes as well as HTTP ones.
+"""
 
 from __future__ import annotations
 
 from functools import partial
 from typing import Annotated
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Header
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from starlette.datastructures import Headers
+from starlette.requests import HTTPConnection
 
 from vega.api.compat.turns import SESSION_HEADER
 from vega.api.streaming import KeyCheck
 from vega.chat.conversations import ConversationService
 from vega.chat.service import ChatService
 from vega.errors import Forbidden
+from vega.health import HealthService
+from vega.jobs import JobRunner
 from vega.llm.catalog import ModelCatalog
+from vega.llm.gateway import Gateway
+from vega.metrics import Metrics
+from vega.rag.documents import DocumentService
 from vega.rag.embeddings import EmbeddingService
+from vega.rag.ingest import IngestService
+from vega.rag.retrieve import Retriever
 from vega.runtime import Runtime
-from vega.security.keys import Principal
+from vega.security.concurrency import KeyCaps
+from vega.security.keys import KeyService, Principal
+from vega.security.ratelimit import RateLimiter
+from vega.settings import Settings
 
 # Declared for the OpenAPI document (so /docs offers both); the value is read by key_from_headers.
 _api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="The API key")
@@ -40,45 +57,131 @@ def key_from_headers(headers: Headers) -> str | None:
 # thread pool, and a thread hop per dependency costs more than the work they do.
 
 
-async def get_runtime(request: Request) -> Runtime:
-    runtime: Runtime = request.app.state.runtime
+def _runtime(conn: HTTPConnection) -> Runtime:
+    runtime: Runtime = conn.app.state.runtime
     return runtime
 
 
-RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+# --- services ----------------------------------------------------------------------
+
+
+async def get_settings(conn: HTTPConnection) -> Settings:
+    return _runtime(conn).settings
+
+
+async def get_keys(conn: HTTPConnection) -> KeyService:
+    return _runtime(conn).keys
+
+
+async def get_limiter(conn: HTTPConnection) -> RateLimiter:
+    return _runtime(conn).limiter
+
+
+async def get_caps(conn: HTTPConnection) -> KeyCaps:
+    return _runtime(conn).caps
+
+
+async def get_chat(conn: HTTPConnection) -> ChatService:
+    return _runtime(conn).chat
+
+
+async def get_conversations(conn: HTTPConnection) -> ConversationService:
+    return _runtime(conn).conversations
+
+
+async def get_ingest(conn: HTTPConnection) -> IngestService:
+    return _runtime(conn).ingest
+
+
+async def get_documents(conn: HTTPConnection) -> DocumentService:
+    return _runtime(conn).documents
+
+
+async def get_retriever(conn: HTTPConnection) -> Retriever:
+    return _runtime(conn).retriever
+
+
+async def get_jobs(conn: HTTPConnection) -> JobRunner:
+    return _runtime(conn).jobs
+
+
+async def get_gateway(conn: HTTPConnection) -> Gateway:
+    return _runtime(conn).gateway
+
+
+async def get_catalog(conn: HTTPConnection) -> ModelCatalog:
+    return _runtime(conn).catalog
+
+
+async def get_embeddings(conn: HTTPConnection) -> EmbeddingService:
+    return _runtime(conn).embeddings
+
+
+async def get_health(conn: HTTPConnection) -> HealthService:
+    return _runtime(conn).health
+
+
+async def get_metrics(conn: HTTPConnection) -> Metrics:
+    return _runtime(conn).metrics
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+KeysDep = Annotated[KeyService, Depends(get_keys)]
+LimiterDep = Annotated[RateLimiter, Depends(get_limiter)]
+KeyCapsDep = Annotated[KeyCaps, Depends(get_caps)]  # per-key caps: replies in progress, sockets
+ChatDep = Annotated[ChatService, Depends(get_chat)]
+ConversationsDep = Annotated[ConversationService, Depends(get_conversations)]
+IngestDep = Annotated[IngestService, Depends(get_ingest)]
+DocumentsDep = Annotated[DocumentService, Depends(get_documents)]
+RetrieverDep = Annotated[Retriever, Depends(get_retriever)]
+JobsDep = Annotated[JobRunner, Depends(get_jobs)]
+GatewayDep = Annotated[Gateway, Depends(get_gateway)]
+CatalogDep = Annotated[ModelCatalog, Depends(get_catalog)]
+EmbeddingsDep = Annotated[EmbeddingService, Depends(get_embeddings)]
+HealthDep = Annotated[HealthService, Depends(get_health)]
+MetricsDep = Annotated[Metrics, Depends(get_metrics)]
+
+
+# --- the caller --------------------------------------------------------------------
+
+
+async def _principal(key: str | None, keys: KeyService, limiter: RateLimiter) -> Principal:
+    """The key's caller (401 for a missing or unknown key), counted by the rate limit."""
+    principal = await keys.authenticate(key)
+    limiter.hit(str(principal.key_id))
+    return principal
 
 
 async def authenticate(
-    request: Request,
-    runtime: RuntimeDep,
+    conn: HTTPConnection,
+    keys: KeysDep,
+    limiter: LimiterDep,
     _key: Annotated[str | None, Depends(_api_key_header)] = None,
     _bearer_token: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)] = None,
 ) -> Principal:
-    principal = await runtime.keys.authenticate(key_from_headers(request.headers))
-    runtime.limiter.hit(str(principal.key_id))
-    return principal
+    return await _principal(key_from_headers(conn.headers), keys, limiter)
 
 
 PrincipalDep = Annotated[Principal, Depends(authenticate)]
 
 
-async def authenticate_if_sent(request: Request, runtime: RuntimeDep) -> Principal | None:
+async def authenticate_if_sent(
+    conn: HTTPConnection, keys: KeysDep, limiter: LimiterDep
+) -> Principal | None:
     """For public routes that show more to a key: None when no key is sent, the caller
     when one is; a key that is sent but not valid is refused (401), not ignored."""
-    key = key_from_headers(request.headers)
+    key = key_from_headers(conn.headers)
     if key is None:
         return None
-    principal = await runtime.keys.authenticate(key)
-    runtime.limiter.hit(str(principal.key_id))
-    return principal
+    return await _principal(key, keys, limiter)
 
 
 MaybePrincipalDep = Annotated[Principal | None, Depends(authenticate_if_sent)]
 
 
-async def key_check(runtime: RuntimeDep, principal: PrincipalDep) -> KeyCheck:
+async def key_check(keys: KeysDep, principal: PrincipalDep) -> KeyCheck:
     """What an open stream asks to learn that its key was revoked."""
-    return partial(runtime.keys.is_live, principal)
+    return partial(keys.is_live, principal)
 
 
 KeyCheckDep = Annotated[KeyCheck, Depends(key_check)]
@@ -93,33 +196,8 @@ async def require_admin(principal: PrincipalDep) -> Principal:
 AdminDep = Annotated[Principal, Depends(require_admin)]
 
 
-async def get_chat(runtime: RuntimeDep) -> ChatService:
-    return runtime.chat
-
-
-async def get_conversations(runtime: RuntimeDep) -> ConversationService:
-    return runtime.conversations
-
-
-ChatDep = Annotated[ChatService, Depends(get_chat)]
-ConversationsDep = Annotated[ConversationService, Depends(get_conversations)]
-
-
 # --- the OpenAI- and Ollama-compatible routes ---------------------------------------
 
-
-async def get_catalog(runtime: RuntimeDep) -> ModelCatalog:
-    return ModelCatalog(
-        gateway=runtime.gateway, documents=runtime.documents, default_model=runtime.settings.model
-    )
-
-
-async def get_embeddings(runtime: RuntimeDep) -> EmbeddingService:
-    return EmbeddingService(runtime.embedder, max_chars=runtime.settings.max_prompt_chars)
-
-
-CatalogDep = Annotated[ModelCatalog, Depends(get_catalog)]
-EmbeddingsDep = Annotated[EmbeddingService, Depends(get_embeddings)]
 VegaSessionDep = Annotated[
     str | None,
     Header(

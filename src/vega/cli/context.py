@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any, TypeVar
 
 from rich.console import Console
 
-from vega.runtime import Runtime, build
+from vega.runtime import FileTools, Runtime, build, build_file_tools
 from vega.settings import Settings, load_settings
 
 T = TypeVar("T")
@@ -45,6 +45,22 @@ def run(fn: Callable[[Runtime], Awaitable[T]], *, start: bool = True) -> T:
             return await fn(rt)
 
     return asyncio.run(main())
+
+
+@contextmanager
+def runtime_sync(settings_: Settings | None = None) -> Iterator[Runtime]:
+    """The runtime, not started, for a command whose work is not async (`vega train`
+    runs in the main thread, where Ctrl-C reaches it)."""
+    rt = build(settings_ or settings())
+    try:
+        yield rt
+    finally:
+        asyncio.run(rt.aclose())
+
+
+def file_tools(settings_: Settings | None = None) -> FileTools:
+    """What works without opening the data dir (and so without creating it)."""
+    return build_file_tools(settings_ or settings())
 
 
 def print_json(data: Any) -> None:

@@ -1,147 +1,104 @@
 """`vega curate`: review logged turns and rate, tag, note and mark them from the terminal.
 
-Three modes: list the turns that match (unreviewed by default), change one reply by its
-id, or work through the list one turn at a time (``--interactive``). Feedback goes
-through the same service call as ``POST /messages/{id}/feedback``.
+``list`` shows the turns that match (unreviewed by default), ``review`` works through
+them one at a time, ``show`` prints one reply and ``set`` changes its feedback through
+the same service call as ``POST /messages/{id}/feedback``.
+
+The form from before the subcommands still works, for scripts and fingers that know
+it: ``vega curate [FILTERS]`` lists, ``vega curate -i [FILTERS]`` reviews, ``vega curate
+ID [CHANGES]`` shows or changes one reply (``old_form`` says which subcommand that is;
+``vega.cli.main`` asks it before Typer parses the arguments).
 """
 
 from __future__ import annotations
 
+from itertools import islice
 from typing import Annotated
 
 import typer
 from rich.prompt import Prompt
 from rich.text import Text
 
-from vega.cli import context
-from vega.dataset.curate import Annotation, CurationService
-from vega.dataset.turns import Turn, TurnFilter, parse_when
+from vega.cli import context, turn_options
+from vega.dataset.curate import Annotation
+from vega.dataset.turns import Turn, TurnFilter
 from vega.errors import BadInput
 from vega.runtime import Runtime
 
 DEFAULT_LIMIT = 20
 
 
-def curate(
-    message_id: Annotated[
-        str | None,
-        typer.Argument(
-            help="A reply's id (as listed): show it, or change it with --rate, --tag, --untag, --note, --reviewed.",
-            metavar="MESSAGE_ID",
-            show_default=False,
-        ),
-    ] = None,
-    rate: Annotated[
-        int | None, typer.Option("--rate", help="Rate the reply, -1 (bad) to 5.")
-    ] = None,
-    tag: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--tag", help="Listing: only turns with this tag (repeatable). With an id: add it."
-        ),
-    ] = None,
-    untag: Annotated[
-        list[str] | None, typer.Option("--untag", help="With an id: remove this tag.")
-    ] = None,
-    note: Annotated[
-        str | None, typer.Option("--note", help='With an id: set the note ("" clears it).')
-    ] = None,
-    reviewed: Annotated[
-        bool | None,
-        typer.Option("--reviewed/--unreviewed", help="With an id: mark it reviewed, or not."),
-    ] = None,
-    rating: Annotated[
-        int | None, typer.Option("--rating", help="Only turns rated exactly this.")
-    ] = None,
-    unrated: Annotated[bool, typer.Option("--unrated", help="Only turns not rated yet.")] = False,
-    since: Annotated[str | None, typer.Option(help="From this date (YYYY-MM-DD, UTC).")] = None,
-    until: Annotated[
-        str | None, typer.Option(help="Up to this date, inclusive (YYYY-MM-DD, UTC).")
-    ] = None,
-    source: Annotated[
-        str | None, typer.Option(help="Only turns from api, cli, ws, openai or ollama.")
-    ] = None,
-    session: Annotated[
-        str | None, typer.Option("--session", help="Only this conversation.")
-    ] = None,
-    all_turns: Annotated[
-        bool, typer.Option("--all", help="Include turns already reviewed.")
-    ] = False,
-    limit: Annotated[
-        int | None,
-        typer.Option(help=f"At most this many turns, oldest first (default {DEFAULT_LIMIT})."),
-    ] = None,
-    interactive: Annotated[
-        bool,
-        typer.Option("--interactive", "-i", help="Review the listed turns one at a time."),
-    ] = False,
-    json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
-) -> None:
-    """Review your logged turns: list them, or rate, tag, note and mark them reviewed."""
-    change = Annotation(
-        rating=rate,
-        add_tags=tuple(tag or ()) if message_id else (),
-        remove_tags=tuple(untag or ()),
-        notes=note,
-        reviewed=reviewed,
-    )
-    listing = {
-        "--rating": rating is not None,
-        "--unrated": unrated,
-        "--since": since is not None,
-        "--until": until is not None,
-        "--source": source is not None,
-        "--session": session is not None,
-        "--all": all_turns,
-        "--limit": limit is not None,
-        "--interactive": interactive,
-    }
-    if message_id is not None:
-        if any(listing.values()):
-            named = ", ".join(name for name, given in listing.items() if given)
-            raise BadInput(f"{named}: only for listing turns; with a MESSAGE_ID, leave them out.")
-        _one(message_id, change, json_out=json_out)
-        return
-    if not change.empty:
-        raise BadInput(
-            "--rate, --untag, --note and --reviewed change one reply: give its MESSAGE_ID "
-            "(`vega curate` lists them)."
-        )
-    where = TurnFilter(
+app = typer.Typer(
+    help="Review your logged turns: list them, go through them, rate, tag and note them.",
+    epilog="Without a subcommand, as before: vega curate [FILTERS] lists, "
+    "vega curate -i [FILTERS] reviews, vega curate ID [--rate N ...] shows or changes one.",
+)
+
+MessageId = Annotated[
+    str, typer.Argument(help="A reply's id, as `vega curate list` shows it.", show_default=False)
+]
+Json = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+All = Annotated[
+    bool,
+    typer.Option(
+        "--all", help="Include turns already reviewed.", rich_help_panel=turn_options.LOGS_PANEL
+    ),
+]
+Limit = Annotated[
+    int | None,
+    typer.Option(help=f"At most this many turns, oldest first (default {DEFAULT_LIMIT})."),
+]
+
+
+def _where(
+    *,
+    rating: int | None,
+    unrated: bool,
+    tag: list[str] | None,
+    since: str | None,
+    until: str | None,
+    source: str | None,
+    session: str | None,
+    all_turns: bool,
+) -> TurnFilter:
+    return TurnFilter.typed(
         rating=rating,
         unrated=unrated,
         reviewed=None if all_turns else False,
         tags=tuple(tag or ()),
-        since=parse_when(since) if since else None,
-        before=parse_when(until, end=True) if until else None,
+        since=since,
+        until=until,
         source=source,
         session_id=session,
     )
-    limit = DEFAULT_LIMIT if limit is None else limit
-    if interactive:
-        if json_out:
-            raise BadInput("--interactive asks questions; it has no --json output.")
-        context.run(lambda rt: _review(rt, where, limit), start=False)
-    else:
-        _list(where, limit, json_out=json_out)
 
 
-def _service(rt: Runtime) -> CurationService:
-    return CurationService(db=rt.db, conversations=rt.conversations)
-
-
-def _one(message_id: str, change: Annotation, *, json_out: bool) -> None:
-    turn = context.run(lambda rt: _service(rt).annotate(rt.owner, message_id, change), start=False)
-    if json_out:
-        context.print_json(turn.as_dict())
-        return
-    _show(turn)
-    if not change.empty:
-        _tell("Saved.")
-
-
-def _list(where: TurnFilter, limit: int, *, json_out: bool) -> None:
-    turns = context.run(lambda rt: _service(rt).queue(rt.owner, where, limit=limit), start=False)
+@app.command("list")
+def list_turns(
+    rating: turn_options.Rating = None,
+    unrated: turn_options.Unrated = False,
+    tag: turn_options.Tags = None,
+    since: turn_options.Since = None,
+    until: turn_options.Until = None,
+    source: turn_options.Source = None,
+    session: turn_options.Session = None,
+    all_turns: All = False,
+    limit: Limit = None,
+    json_out: Json = False,
+) -> None:
+    """List your logged turns, oldest first: the unreviewed ones unless --all."""
+    where = _where(
+        rating=rating,
+        unrated=unrated,
+        tag=tag,
+        since=since,
+        until=until,
+        source=source,
+        session=session,
+        all_turns=all_turns,
+    )
+    wanted = DEFAULT_LIMIT if limit is None else limit
+    turns = context.run(lambda rt: rt.curation.queue(rt.owner, where, limit=wanted), start=False)
     if json_out:
         context.print_json([t.as_dict() for t in turns])
         return
@@ -151,12 +108,149 @@ def _list(where: TurnFilter, limit: int, *, json_out: bool) -> None:
         _say(f"  < {_clip(turn.response, 240)}")
     if not turns:
         _tell("No turns match.")
+        return
+    kind = "turn" if where.reviewed is None else "unreviewed turn"
+    _tell(
+        f"{len(turns)} {kind}{'s' if len(turns) != 1 else ''}, oldest first. Change one: "
+        "vega curate set ID --rate 4 --reviewed; or go through them: vega curate review"
+    )
+
+
+@app.command()
+def review(
+    rating: turn_options.Rating = None,
+    unrated: turn_options.Unrated = False,
+    tag: turn_options.Tags = None,
+    since: turn_options.Since = None,
+    until: turn_options.Until = None,
+    source: turn_options.Source = None,
+    session: turn_options.Session = None,
+    all_turns: All = False,
+    limit: Limit = None,
+) -> None:
+    """Go through the turns `list` shows, one at a time: rate, tag, note, or skip."""
+    where = _where(
+        rating=rating,
+        unrated=unrated,
+        tag=tag,
+        since=since,
+        until=until,
+        source=source,
+        session=session,
+        all_turns=all_turns,
+    )
+    wanted = DEFAULT_LIMIT if limit is None else limit
+    context.run(lambda rt: _review(rt, where, wanted), start=False)
+
+
+@app.command()
+def show(message_id: MessageId, json_out: Json = False) -> None:
+    """Print one reply, the prompt it answered and its feedback."""
+    turn = context.run(lambda rt: rt.curation.turn(rt.owner, message_id), start=False)
+    if json_out:
+        context.print_json(turn.as_dict())
     else:
-        kind = "turn" if where.reviewed is None else "unreviewed turn"
-        _tell(
-            f"{len(turns)} {kind}{'s' if len(turns) != 1 else ''}, oldest first. Change one: vega curate ID --rate 4 --reviewed;"
-            " or go through them: vega curate --interactive"
+        _show(turn)
+
+
+@app.command("set")
+def set_feedback(
+    message_id: MessageId,
+    rate: Annotated[
+        int | None, typer.Option("--rate", help="Rate the reply, -1 (bad) to 5.")
+    ] = None,
+    tag: Annotated[
+        list[str] | None, typer.Option("--tag", help="Add this tag (repeatable).")
+    ] = None,
+    untag: Annotated[
+        list[str] | None, typer.Option("--untag", help="Remove this tag (repeatable).")
+    ] = None,
+    note: Annotated[str | None, typer.Option("--note", help='Set the note ("" clears it).')] = None,
+    reviewed: Annotated[
+        bool | None,
+        typer.Option("--reviewed/--unreviewed", help="Mark it reviewed, or not."),
+    ] = None,
+    json_out: Json = False,
+) -> None:
+    """Change one reply's feedback: what is not named stays as it is."""
+    change = Annotation(
+        rating=rate,
+        add_tags=tuple(tag or ()),
+        remove_tags=tuple(untag or ()),
+        notes=note,
+        reviewed=reviewed,
+    )
+    turn = context.run(lambda rt: rt.curation.annotate(rt.owner, message_id, change), start=False)
+    if json_out:
+        context.print_json(turn.as_dict())
+        return
+    _show(turn)
+    if not change.empty:
+        _tell("Saved.")
+
+
+# --- the form from before the subcommands --------------------------------------------
+
+# The old form's options: those that take a value, and those that only choose turns
+# (in the order its errors name them) or only change one.
+VALUED = {"--rate", "--tag", "--untag", "--note", "--rating", "--since", "--until"}
+VALUED |= {"--source", "--session", "--limit"}
+LISTING = (
+    *("--rating", "--unrated", "--since", "--until", "--source", "--session", "--all"),
+    *("--limit", "--interactive"),
+)
+CHANGING = {"--rate", "--untag", "--note", "--reviewed", "--unreviewed"}
+INTERACTIVE = {"--interactive", "-i"}
+
+
+SUBCOMMANDS = ("list", "review", "show", "set", "--help")
+
+
+def with_old_form(args: list[str]) -> list[str]:
+    """``vega`` arguments with ``vega curate``'s old form, if used, as its subcommand."""
+    subcommand = args[1] if len(args) > 1 else None
+    if args[:1] != ["curate"] or subcommand in SUBCOMMANDS:
+        return args
+    return ["curate", *old_form(args[1:])]
+
+
+def old_form(args: list[str]) -> list[str]:
+    """``vega curate [ID] [OPTIONS]`` as the subcommand it means: ``set ID`` with an id,
+    ``review`` with ``--interactive``, else ``list``. Options are passed on as they are
+    (the subcommand refuses one it does not know); mixing the modes is refused here."""
+    ids: list[str] = []
+    named: set[str] = set()
+    rest: list[str] = []
+    given = iter(args)
+    for arg in given:
+        name = arg.split("=", 1)[0]
+        if arg == "--":
+            ids += given
+        elif not arg.startswith("-") or arg == "-":
+            ids.append(arg)
+        else:
+            named.add("--interactive" if name in INTERACTIVE else name)
+            if name not in INTERACTIVE:
+                rest.append(arg)
+            if name in VALUED and "=" not in arg:
+                rest += islice(given, 1)  # its value, if there is one
+    listing = [option for option in LISTING if option in named]
+    if ids:
+        if listing:
+            raise BadInput(
+                f"{', '.join(listing)}: only for listing turns; with a MESSAGE_ID, leave them out."
+            )
+        return ["set", *ids, *rest]
+    if named & CHANGING:
+        raise BadInput(
+            "--rate, --untag, --note and --reviewed change one reply: give its MESSAGE_ID "
+            "(`vega curate list` lists them)."
         )
+    if "--interactive" in named:
+        if "--json" in named:
+            raise BadInput("--interactive asks questions; it has no --json output.")
+        return ["review", *rest]
+    return ["list", *rest]
 
 
 # --- interactive review ---------------------------------------------------------
@@ -217,7 +311,7 @@ def _ask_change(turn: Turn) -> Annotation | None:
 
 
 async def _review(rt: Runtime, where: TurnFilter, limit: int) -> None:
-    service = _service(rt)
+    service = rt.curation
     turns = await service.queue(rt.owner, where, limit=limit)
     if not turns:
         _tell("No turns to review.")

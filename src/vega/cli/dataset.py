@@ -9,13 +9,11 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from vega.cli import context
+from vega.cli import context, turn_options
 from vega.dataset.build import DEFAULT_OUTPUT, BuildOptions, Report
-from vega.dataset.service import BuildRequest, DatasetService
-from vega.dataset.turns import TurnFilter, TurnLog, parse_when
+from vega.dataset.service import BuildRequest
+from vega.dataset.turns import TurnFilter
 from vega.errors import BadInput
-from vega.plugins import load_plugins
-from vega.runtime import Runtime
 
 app = typer.Typer(
     help="Build fine-tuning datasets from files and logged turns.", no_args_is_help=True
@@ -42,24 +40,25 @@ def build(
         typer.Option("--format", help='pair: {"prompt","response"}; chat: {"messages": [...]}.'),
     ] = "pair",
     from_logs: Annotated[
-        bool, typer.Option("--from-logs", help="Add your logged turns (replies with status ok).")
+        bool,
+        typer.Option(
+            "--from-logs",
+            help="Add your logged turns (replies with status ok), chosen by the options below.",
+            rich_help_panel=turn_options.LOGS_PANEL,
+        ),
     ] = False,
-    min_rating: Annotated[
-        int | None, typer.Option("--min-rating", help="Logged turns rated at least this (-1..5).")
-    ] = None,
+    min_rating: turn_options.MinRating = None,
     reviewed_only: Annotated[
-        bool, typer.Option("--reviewed-only", help="Only logged turns marked reviewed.")
+        bool,
+        typer.Option(
+            "--reviewed-only",
+            help="Only turns marked reviewed.",
+            rich_help_panel=turn_options.LOGS_PANEL,
+        ),
     ] = False,
-    tag: Annotated[
-        list[str] | None,
-        typer.Option("--tag", help="Only logged turns with this tag (repeatable: all of them)."),
-    ] = None,
-    since: Annotated[
-        str | None, typer.Option(help="Logged turns from this date (YYYY-MM-DD, UTC).")
-    ] = None,
-    until: Annotated[
-        str | None, typer.Option(help="Logged turns up to this date, inclusive (UTC).")
-    ] = None,
+    tag: turn_options.Tags = None,
+    since: turn_options.Since = None,
+    until: turn_options.Until = None,
     max_chars: Annotated[
         int, typer.Option("--max-chars", help="Longest prompt or response kept, in characters.")
     ] = 8000,
@@ -98,24 +97,18 @@ def build(
     )
     logs = None
     if from_logs:
-        logs = TurnFilter(
+        logs = TurnFilter.typed(
             min_rating=min_rating,
             reviewed=True if reviewed_only else None,
             tags=tuple(tag or ()),
-            since=parse_when(since) if since else None,
-            before=parse_when(until, end=True) if until else None,
+            since=since,
+            until=until,
         )
     request = BuildRequest(paths=tuple(sources or ()), options=options, logs=logs)
     if from_logs:  # the primary key's turns, from the data dir's database
-
-        async def run(rt: Runtime) -> Report:
-            service = DatasetService(loaders=rt.plugins.loaders, turns=TurnLog(rt.db))
-            return await service.build(request, rt.owner)
-
-        report = context.run(run, start=False)
+        report = context.run(lambda rt: rt.datasets.build(request, rt.owner), start=False)
     else:  # files only: no database is opened (or created)
-        service = DatasetService(loaders=load_plugins().loaders)
-        report = asyncio.run(service.build(request))
+        report = asyncio.run(context.file_tools().datasets.build(request))
     if json_out:
         context.print_json(report.as_dict())
     else:

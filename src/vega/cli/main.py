@@ -34,7 +34,7 @@ app.command("eval")(train.evaluate)
 app.add_typer(keys.app, name="keys")
 app.add_typer(docs.app, name="docs")
 app.add_typer(models.app, name="models")
-app.command()(curate.curate)
+app.add_typer(curate.app, name="curate")
 app.add_typer(dataset.app, name="dataset")
 app.command()(backup.backup)
 app.command()(backup.restore)
@@ -60,7 +60,8 @@ def main(argv: list[str] | None = None) -> None:
     # a second line to every error. `vega serve` sets up real logging itself.
     setup_logging(level="CRITICAL")
     try:
-        result = app(args=argv, standalone_mode=False)
+        args = sys.argv[1:] if argv is None else argv
+        result = app(args=curate.with_old_form(args), standalone_mode=False)
     except VegaError as exc:
         if _debug():
             raise

@@ -8,9 +8,6 @@ The config's relative paths are relative to the current directory.
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -26,7 +23,6 @@ from rich.progress import (
 
 from vega.cli import context, train_export
 from vega.errors import BadInput
-from vega.runtime import Runtime, build
 from vega.training.events import StepLog
 
 EXIT_INTERRUPTED = 130
@@ -63,14 +59,13 @@ def train(
             "vega train needs --config FILE (a training config; see training/config.yaml)"
         )
     from vega.training.config import load_config
-    from vega.training.jobs import TrainingJob
     from vega.training.service import is_main_process
     from vega.training.service import train as run_training
 
     override: bool | Path | None = resume_from or (True if resume else None)
     cfg = load_config(config, resume=override)  # a bad config: one line, exit 1, nothing loaded
-    with _runtime() as rt, _StepConsole() as console:
-        outcome = run_training(cfg, job=TrainingJob(rt.db, owner=rt.owner.key_id), listener=console)
+    with context.runtime_sync() as rt, _StepConsole() as console:
+        outcome = run_training(cfg, job=rt.training_job(), listener=console)
     if not is_main_process():
         return  # under `accelerate launch`, the first process reports for all
     if outcome.stopped:
@@ -111,16 +106,6 @@ def evaluate(
 
 
 app.command("export")(train_export.export)
-
-
-@contextmanager
-def _runtime() -> Iterator[Runtime]:
-    """The same composition root as every command, used synchronously: the job's database."""
-    rt = build(context.settings())
-    try:
-        yield rt
-    finally:
-        asyncio.run(rt.aclose())
 
 
 class _StepConsole:

@@ -67,6 +67,18 @@ class TurnFilter:
         if self.since and self.before and self.since >= self.before:
             raise BadInput("The start date must be before the end date.")
 
+    @classmethod
+    def typed(
+        cls, *, since: str | None = None, until: str | None = None, **fields: Any
+    ) -> TurnFilter:
+        """A filter from what a person typed (`vega curate list`, `vega dataset build
+        --from-logs`): dates as text (``until`` inclusive), the other fields as they are."""
+        return cls(
+            since=parse_when(since) if since else None,
+            before=parse_when(until, end=True) if until else None,
+            **fields,
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class Turn:

@@ -1,4 +1,8 @@
-"""Vega's own backends, registered through the same door as third-party plugins."""
+"""Vega's own backends, registered through the same door as third-party plugins.
+
+Each factory gets the runtime's ``BuildContext``: the in-process backends serve the
+models of the runtime's one ``RegisteredModels``, on the runtime's database engine.
+"""
 
 from __future__ import annotations
 
@@ -10,11 +14,15 @@ from vega.llm.base import Backend
 
 if TYPE_CHECKING:
     from vega.llm.local import LocalBackend
-    from vega.plugins import Plugins
+    from vega.plugins import BuildContext, Plugins
     from vega.settings import Settings
 
 
-def ollama(settings: Settings) -> Backend:
+def ollama(context: BuildContext) -> Backend:
+    return _ollama(context.settings)
+
+
+def _ollama(settings: Settings) -> Backend:
     from vega.llm.ollama import OllamaBackend
 
     return OllamaBackend(
@@ -24,7 +32,11 @@ def ollama(settings: Settings) -> Backend:
     )
 
 
-def openai(settings: Settings) -> Backend:
+def openai(context: BuildContext) -> Backend:
+    return _openai(context.settings)
+
+
+def _openai(settings: Settings) -> Backend:
     from vega.llm.openai import OpenAIBackend
 
     if not settings.openai_base_url:
@@ -39,21 +51,19 @@ def openai(settings: Settings) -> Backend:
     )
 
 
-def none(settings: Settings) -> Backend:
+def none(context: BuildContext) -> Backend:
     from vega.llm.none import NoneBackend
 
     return NoneBackend()
 
 
-def _local(settings: Settings, kind: str | None) -> LocalBackend:
+def _local(context: BuildContext, kind: str | None) -> LocalBackend:
     from vega.llm.local import LocalBackend
-    from vega.llm.local_models import RegisteredModels
 
+    settings = context.settings
     return LocalBackend(
         kind=kind,
-        registry=RegisteredModels.connect(
-            settings.database_url, sqlite_synchronous=settings.sqlite_synchronous
-        ),
+        registry=context.models,
         default_model=settings.model,
         timeout_s=settings.llm_timeout_s,
         template_timeout_s=settings.template_timeout_s,
@@ -61,26 +71,27 @@ def _local(settings: Settings, kind: str | None) -> LocalBackend:
     )
 
 
-def _in_process(kind: str) -> Callable[[Settings], Backend]:
-    def factory(settings: Settings) -> Backend:
+def _in_process(kind: str) -> Callable[[BuildContext], Backend]:
+    def factory(context: BuildContext) -> Backend:
         from vega.llm.local_models import library_missing
 
         # Checked by name only (no import): starting stays fast, and a missing
         # library is a clear error at start instead of a 503 on the first chat.
         if (missing := library_missing(kind)) is not None:
             raise ConfigError(f"VEGA_LLM_BACKEND={kind}: {missing}.")
-        return _local(settings, kind)
+        return _local(context, kind)
 
     return factory
 
 
-def auto(settings: Settings) -> Backend:
+def auto(context: BuildContext) -> Backend:
     from vega.llm.auto import AutoBackend, Candidate
 
-    local = _local(settings, None)
-    candidates = [Candidate(ollama(settings), probe=True)]
+    settings = context.settings
+    local = _local(context, None)
+    candidates = [Candidate(_ollama(settings), probe=True)]
     if settings.openai_base_url:
-        candidates.append(Candidate(openai(settings), probe=False))
+        candidates.append(Candidate(_openai(settings), probe=False))
     candidates.append(Candidate(local, check=local.has_models))
     # VEGA_MODEL naming a registered model is an explicit choice: no server's model
     # has that name, so asking Ollama for it would only fail.

@@ -253,20 +253,12 @@ def _model(row: RegisteredModel) -> LocalModel:
 
 
 class RegisteredModels:
-    """The registered models: add, list, remove, look up. The CLI and the backends share it."""
+    """The registered models: add, list, remove, look up. The CLI and the backends share
+    the runtime's one (``vega.plugins.BuildContext``)."""
 
     def __init__(self, db: Database, *, owns_db: bool = False) -> None:
         self._db = db
-        self._owns_db = owns_db  # a backend's own connection pool, closed with it
-
-    @classmethod
-    def connect(cls, database_url: str, *, sqlite_synchronous: str = "NORMAL") -> RegisteredModels:
-        """A registry with its own engine, for backends (their factories get only settings).
-
-        Creating an engine opens no connection: the first lookup does.
-        """
-        db = Database.from_url(database_url, sqlite_synchronous=sqlite_synchronous)
-        return cls(db, owns_db=True)
+        self._owns_db = owns_db  # a database opened for it alone (tests, scripts): closed with it
 
     async def add(
         self, name: str, path: Path, *, adapter: Path | None = None, backend: str | None = None

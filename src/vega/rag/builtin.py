@@ -1,6 +1,7 @@
 """Vega's own embedders and extractors, registered through the same door as third-party plugins.
 
-Each factory imports its embedder when called, so loading the plugins never
+Each factory gets the runtime's ``BuildContext`` (the embedders read only its
+settings) and imports its embedder when called, so loading the plugins never
 imports numpy, torch or sentence-transformers. Extractors are registered once per
 kind they read; their parsing libraries (pypdf, python-docx) load on first use.
 """
@@ -12,20 +13,20 @@ from typing import TYPE_CHECKING
 from vega.errors import ConfigError
 
 if TYPE_CHECKING:
-    from vega.plugins import Plugins
+    from vega.plugins import BuildContext, Plugins
     from vega.rag.embed import Embedder
-    from vega.settings import Settings
 
 
-def local(settings: Settings) -> Embedder:
+def local(context: BuildContext) -> Embedder:
     from vega.rag.embed import SentenceTransformerEmbedder
 
-    return SentenceTransformerEmbedder(settings.embedding_model)
+    return SentenceTransformerEmbedder(context.settings.embedding_model)
 
 
-def ollama(settings: Settings) -> Embedder:
+def ollama(context: BuildContext) -> Embedder:
     from vega.rag.embed_http import OllamaEmbedder
 
+    settings = context.settings
     return OllamaEmbedder(
         settings.ollama_url,
         settings.embedding_model,
@@ -34,9 +35,10 @@ def ollama(settings: Settings) -> Embedder:
     )
 
 
-def openai(settings: Settings) -> Embedder:
+def openai(context: BuildContext) -> Embedder:
     from vega.rag.embed_http import OpenAIEmbedder
 
+    settings = context.settings
     if not settings.openai_base_url:
         raise ConfigError(
             "VEGA_EMBEDDING_BACKEND=openai needs VEGA_OPENAI_BASE_URL (e.g. http://127.0.0.1:8080/v1)."

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Query, Response, UploadFile
 
-from vega.api.deps import PrincipalDep, RuntimeDep
+from vega.api.deps import DocumentsDep, IngestDep, JobsDep, PrincipalDep, RetrieverDep
 from vega.api.errors import NOT_FOUND, ErrorOut
 from vega.api.schemas.base import Offset
 from vega.api.schemas.collections import CollectionName
@@ -39,14 +39,14 @@ UPLOAD_RESPONSES: dict[int | str, dict[str, Any]] = {
 async def upload(
     response: Response,
     principal: PrincipalDep,
-    runtime: RuntimeDep,
+    ingest: IngestDep,
     file: Annotated[UploadFile, File(description="The file; its name is metadata only.")],
     collection: Annotated[CollectionName, Form()] = "default",
     background: Annotated[
         bool | None, Form(description="Force (true) or refuse (false) a background job.")
     ] = None,
 ) -> UploadOut:
-    outcome = await runtime.ingest.add(
+    outcome = await ingest.add(
         owner=principal.key_id,
         source=file.file,
         filename=file.filename or "upload",
@@ -63,12 +63,12 @@ async def upload(
 @router.get("/documents", response_model=list[DocumentOut])
 async def list_documents(
     principal: PrincipalDep,
-    runtime: RuntimeDep,
+    documents: DocumentsDep,
     collection: Annotated[CollectionName | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Offset = 0,
 ) -> list[DocumentOut]:
-    views = await runtime.documents.list_documents(
+    views = await documents.list_documents(
         owner=principal.key_id, collection=collection, limit=limit, offset=offset
     )
     return [DocumentOut.model_validate(v) for v in views]
@@ -76,29 +76,29 @@ async def list_documents(
 
 @router.get("/documents/{document_id}", response_model=DocumentOut, responses=NOT_FOUND)
 async def get_document(
-    document_id: str, principal: PrincipalDep, runtime: RuntimeDep
+    document_id: str, principal: PrincipalDep, documents: DocumentsDep
 ) -> DocumentOut:
-    view = await runtime.documents.get(owner=principal.key_id, document_id=document_id)
+    view = await documents.get(owner=principal.key_id, document_id=document_id)
     return DocumentOut.model_validate(view)
 
 
 @router.delete("/documents/{document_id}", status_code=204, responses=NOT_FOUND)
 async def delete_document(
-    document_id: str, principal: PrincipalDep, runtime: RuntimeDep
+    document_id: str, principal: PrincipalDep, documents: DocumentsDep
 ) -> Response:
-    await runtime.documents.delete(owner=principal.key_id, document_id=document_id)
+    await documents.delete(owner=principal.key_id, document_id=document_id)
     return Response(status_code=204)
 
 
 @router.get("/collections", response_model=list[CollectionOut])
-async def list_collections(principal: PrincipalDep, runtime: RuntimeDep) -> list[CollectionOut]:
-    views = await runtime.documents.collections(owner=principal.key_id)
+async def list_collections(principal: PrincipalDep, documents: DocumentsDep) -> list[CollectionOut]:
+    views = await documents.collections(owner=principal.key_id)
     return [CollectionOut.model_validate(v) for v in views]
 
 
 @router.post("/search", response_model=SearchOut, responses=NOT_FOUND)  # no such collection
-async def search(body: SearchIn, principal: PrincipalDep, runtime: RuntimeDep) -> SearchOut:
-    result = await runtime.retriever.search(
+async def search(body: SearchIn, principal: PrincipalDep, retriever: RetrieverDep) -> SearchOut:
+    result = await retriever.search(
         owner=principal.key_id,
         query=body.query,
         collection=body.collection,
@@ -114,5 +114,5 @@ async def search(body: SearchIn, principal: PrincipalDep, runtime: RuntimeDep) -
 
 
 @router.get("/jobs/{job_id}", response_model=JobOut, responses=NOT_FOUND)
-async def get_job(job_id: str, principal: PrincipalDep, runtime: RuntimeDep) -> JobOut:
-    return JobOut.model_validate(await runtime.jobs.get(owner=principal.key_id, job_id=job_id))
+async def get_job(job_id: str, principal: PrincipalDep, jobs: JobsDep) -> JobOut:
+    return JobOut.model_validate(await jobs.get(owner=principal.key_id, job_id=job_id))

@@ -6,7 +6,7 @@ import logging
 
 from fastapi import APIRouter
 
-from vega.api.deps import PrincipalDep, RuntimeDep
+from vega.api.deps import GatewayDep, PrincipalDep, SettingsDep
 from vega.api.schemas.models import ModelOut, ModelsOut
 from vega.errors import VegaError
 
@@ -15,17 +15,16 @@ log = logging.getLogger(__name__)
 
 
 @router.get("/models", response_model=ModelsOut)
-async def list_models(_: PrincipalDep, runtime: RuntimeDep) -> ModelsOut:
+async def list_models(_: PrincipalDep, gateway: GatewayDep, settings: SettingsDep) -> ModelsOut:
     """The backend's models; an empty list (``ok: false``) while it cannot be reached."""
-    gateway = runtime.gateway
     try:
         models = await gateway.models()
     except VegaError as exc:
         log.info("model list unavailable: %s", exc.message)
-        return ModelsOut(backend=gateway.backend_name, default=runtime.settings.model, ok=False)
+        return ModelsOut(backend=gateway.backend_name, default=settings.model, ok=False)
     return ModelsOut(
         backend=gateway.backend_name,
-        default=runtime.settings.model,
+        default=settings.model,
         ok=True,
         models=[ModelOut(name=m.name, details=m.details) for m in models],
     )
