@@ -218,22 +218,7 @@ def old_form(args: list[str]) -> list[str]:
     """``vega curate [ID] [OPTIONS]`` as the subcommand it means: ``set ID`` with an id,
     ``review`` with ``--interactive``, else ``list``. Options are passed on as they are
     (the subcommand refuses one it does not know); mixing the modes is refused here."""
-    ids: list[str] = []
-    named: set[str] = set()
-    rest: list[str] = []
-    given = iter(args)
-    for arg in given:
-        name = arg.split("=", 1)[0]
-        if arg == "--":
-            ids += given
-        elif not arg.startswith("-") or arg == "-":
-            ids.append(arg)
-        else:
-            named.add("--interactive" if name in INTERACTIVE else name)
-            if name not in INTERACTIVE:
-                rest.append(arg)
-            if name in VALUED and "=" not in arg:
-                rest += islice(given, 1)  # its value, if there is one
+    ids, named, rest = _split(args)
     listing = [option for option in LISTING if option in named]
     if ids:
         if listing:
@@ -251,6 +236,29 @@ def old_form(args: list[str]) -> list[str]:
             raise BadInput("--interactive asks questions; it has no --json output.")
         return ["review", *rest]
     return ["list", *rest]
+
+
+def _split(args: list[str]) -> tuple[list[str], set[str], list[str]]:
+    """The positional arguments (ids), the options named, and the arguments to pass on
+    (every option with its value, but ``--interactive``, which names the subcommand)."""
+    ids: list[str] = []
+    named: set[str] = set()
+    rest: list[str] = []
+    given = iter(args)
+    for arg in given:
+        name = arg.split("=", 1)[0]
+        if arg == "--":
+            ids += given
+        elif not arg.startswith("-") or arg == "-":
+            ids.append(arg)
+        elif name in INTERACTIVE:
+            named.add("--interactive")
+        else:
+            named.add(name)
+            rest.append(arg)
+            if name in VALUED and "=" not in arg:
+                rest += islice(given, 1)  # its value, if there is one
+    return ids, named, rest
 
 
 # --- interactive review ---------------------------------------------------------
