@@ -27,6 +27,7 @@ from typing import Any, TypeVar
 
 import httpx
 import psutil
+
 from tests.support.server import free_port
 
 ROOT = Path(__file__).resolve().parent.parent

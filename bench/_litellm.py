@@ -21,9 +21,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-from tests.support.server import free_port
 
 from bench._common import log
+from tests.support.server import free_port
 
 VENV = Path(tempfile.gettempdir()) / "vega-bench-litellm"
 REQUIREMENT = "litellm[proxy]"

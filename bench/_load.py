@@ -24,9 +24,9 @@ from pathlib import Path
 from typing import Any
 
 import psutil
-from tests.support.server import VegaServer, start_vega
 
 from bench._common import ROOT, FakeLLMProcess, cpu_seconds, run, summary_ms
+from tests.support.server import VegaServer, start_vega
 
 # --- sustained streaming load (bench/load.py, tests/integration/test_load.py) ----------
 #

@@ -30,9 +30,9 @@ from typing import Any
 
 import httpx
 import psutil
-from tests.support.server import PRIMARY_KEY, free_port, vega_env
 
 from bench._common import FakeLLMProcess, emit, environment, log, scratch_dir, tail
+from tests.support.server import PRIMARY_KEY, free_port, vega_env
 
 TARGET_STARTUP_S = 2.0
 TARGET_IDLE_RSS_MB = 150.0

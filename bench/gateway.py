@@ -44,7 +44,6 @@ from typing import Any
 
 import httpx
 import psutil
-from tests.support.server import VegaServer, start_vega
 
 from bench._common import (
     FakeLLMProcess,
@@ -58,6 +57,7 @@ from bench._common import (
     tail,
 )
 from bench._litellm import LiteLLMProxy, LiteLLMUnavailable
+from tests.support.server import VegaServer, start_vega
 
 MODEL = "llama3.2"
 SYSTEM = "You are Vega, a helpful assistant running on the user's own machine."

@@ -31,9 +31,9 @@ from typing import Any
 
 import httpx
 import numpy as np
-from tests.support.server import PRIMARY_KEY, start_vega
 
 from bench._common import emit, environment, log, percentile, scratch_dir, summary_ms, tail
+from tests.support.server import PRIMARY_KEY, start_vega
 
 TARGET_NDCG = 0.70
 TARGET_RATIO = 1.2

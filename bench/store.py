@@ -29,7 +29,6 @@ from typing import Any
 
 import httpx
 import psutil
-from tests.support.server import start_vega
 
 from bench._common import (
     FakeLLMProcess,
@@ -42,6 +41,7 @@ from bench._common import (
     summary_ms,
     tail,
 )
+from tests.support.server import start_vega
 
 TARGET_TURNS_PER_S = 300.0
 REPLY = "OK, noted."

@@ -32,9 +32,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from tests.support.server import vega_env
-
 from bench._common import ROOT, emit, environment, log, scratch_dir, tail
+from tests.support.server import vega_env
 
 TARGET_RATIO = 0.9
 

@@ -61,8 +61,8 @@ from tests.fakes.hostile_files import (
     zip_slip,
 )
 from tests.fakes.llm_server import FakeLLM
-from tests.support.server import VegaServer, start_vega
 from tests.helpers import assert_still_serving, db_rows, table_counts
+from tests.support.server import VegaServer, start_vega
 from vega.api.app import create_app
 from vega.api.body_guard import (
     FORM_SLACK_BYTES,

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import psutil
 import pytest
+
 from bench._load import SSELoad, echo_target, run_sse_load, stored_replies
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration]

@@ -74,7 +74,7 @@ def _where(
 
 
 @app.command("list")
-def list_turns(
+def list_turns(  # noqa: PLR0913 - a Typer command's parameters are its options (declared once in cli/turn_options.py)
     rating: turn_options.Rating = None,
     unrated: turn_options.Unrated = False,
     tag: turn_options.Tags = None,
@@ -117,7 +117,7 @@ def list_turns(
 
 
 @app.command()
-def review(
+def review(  # noqa: PLR0913 - a Typer command's parameters are its options (declared once in cli/turn_options.py)
     rating: turn_options.Rating = None,
     unrated: turn_options.Unrated = False,
     tag: turn_options.Tags = None,

@@ -23,7 +23,7 @@ SHOWN_PROBLEMS = 20
 
 
 @app.command()
-def build(
+def build(  # noqa: PLR0913 - a Typer command's parameters are its options (declared once in cli/turn_options.py)
     sources: Annotated[
         list[Path] | None,
         typer.Argument(

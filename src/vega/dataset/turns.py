@@ -156,15 +156,17 @@ class TurnLog:
             rows = repo.turns(
                 session,
                 owner=principal.key_id,
-                rating=where.rating,
-                unrated=where.unrated,
-                min_rating=where.min_rating,
-                reviewed=where.reviewed,
-                tags=[t.strip() for t in where.tags if t.strip()],
-                since=where.since,
-                before=where.before,
-                source=where.source,
                 conversation_id=where.session_id,
+                where=repo.ReplyFilter(
+                    source=where.source,
+                    rating=where.rating,
+                    unrated=where.unrated,
+                    min_rating=where.min_rating,
+                    reviewed=where.reviewed,
+                    tags=[t.strip() for t in where.tags if t.strip()],
+                    since=where.since,
+                    before=where.before,
+                ),
                 limit=limit,
             )
             return [Turn.of(prompt, reply) for prompt, reply in rows]

@@ -14,7 +14,7 @@ import logging
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from contextlib import aclosing
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from cachetools import TTLCache
 
@@ -44,6 +44,15 @@ class CachedReply:
     chunks: tuple[str, ...]
     usage: Usage | None
     finish_reason: str | None
+
+
+@dataclass(slots=True)
+class _Reply:
+    """What one backend call said, kept as it streams by (for the cache and the metrics)."""
+
+    backend: str = ""
+    chunks: list[str] = field(default_factory=list)
+    final: Delta | None = None
 
 
 class Gateway:
@@ -115,23 +124,39 @@ class Gateway:
                 return
             self._metrics.cache_misses.inc()
 
+        reply = _Reply()
+        async with aclosing(self._call(messages, params, reply)) as deltas:
+            async for delta in deltas:
+                yield delta
+        final = reply.final
+        if final is not None and final.usage is not None:
+            tokens = self._metrics.llm_tokens
+            tokens.labels(backend=reply.backend, kind="prompt").inc(final.usage.prompt_tokens)
+            tokens.labels(backend=reply.backend, kind="completion").inc(
+                final.usage.completion_tokens
+            )
+        if cache is not None and final is not None:
+            cache[key] = CachedReply(tuple(reply.chunks), final.usage, final.finish_reason)
+
+    async def _call(
+        self, messages: Sequence[Message], params: GenerationParams, reply: _Reply
+    ) -> AsyncGenerator[Delta, None]:
+        """The backend's reply through the breaker, timed; what was said is kept in ``reply``."""
         if self.breaker.before_call(self.backend.name):
             await self.backend.refresh()  # half-open probe: auto may pick another server now
-        backend = self.backend.name
+        backend = reply.backend = self.backend.name
         started = time.perf_counter()
-        chunks: list[str] = []
-        final: Delta | None = None
         verdict = "cancelled"
         try:
             async with aclosing(self._with_connect_retries(messages, params)) as deltas:
                 async for delta in deltas:
-                    if not chunks and delta.text:
-                        elapsed = time.perf_counter() - started
-                        self._metrics.llm_ttft.labels(backend=backend).observe(elapsed)
                     if delta.text:
-                        chunks.append(delta.text)
+                        if not reply.chunks:
+                            elapsed = time.perf_counter() - started
+                            self._metrics.llm_ttft.labels(backend=backend).observe(elapsed)
+                        reply.chunks.append(delta.text)
                     if delta.done:
-                        final = delta
+                        reply.final = delta
                     yield delta
             verdict = "ok"
         except BACKEND_FAILURES as exc:
@@ -150,15 +175,6 @@ class Gateway:
                 self.breaker.record_success()
             elif verdict != "error":
                 self.breaker.release_probe()
-
-        usage = final.usage if final else None
-        if usage is not None:
-            self._metrics.llm_tokens.labels(backend=backend, kind="prompt").inc(usage.prompt_tokens)
-            self._metrics.llm_tokens.labels(backend=backend, kind="completion").inc(
-                usage.completion_tokens
-            )
-        if cache is not None and final is not None:
-            cache[key] = CachedReply(tuple(chunks), usage, final.finish_reason)
 
     async def _with_connect_retries(
         self, messages: Sequence[Message], params: GenerationParams

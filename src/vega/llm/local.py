@@ -17,11 +17,12 @@ import logging
 import threading
 import time
 from abc import ABC, abstractmethod
-from collections.abc import AsyncGenerator, Callable, Mapping, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
+from typing import TypeVar
 
 from vega.errors import (
     BackendBusy,
@@ -44,6 +45,7 @@ from vega.llm.local_models import (
 from vega.llm.template_renderer import DEFAULT_TEMPLATE_TIMEOUT_S
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # How long closing waits for a running generation to notice it must stop (and the
 # model to unload); past that the server exits without it (the worker is a daemon).
@@ -423,31 +425,19 @@ class LocalBackend(Backend):
         stopped_by_string = False
         try:
             await self._wait_for_turn(channel, model)
-            while True:
-                # Once the job runs (loading included), each piece must come in time.
-                try:
-                    piece = await asyncio.wait_for(channel.queue.get(), self._timeout_s)
-                except TimeoutError:
-                    raise BackendTimeout(
-                        f"The {model.backend} model produced nothing for {self._timeout_s:g} s.",
-                        backend=model.backend,
-                    ) from None
-                if piece is _FINISHED:
-                    break
+            # Once the job runs (loading included), each piece must come in time.
+            while (
+                piece := await self._in_time(channel.queue.get(), model, "produced nothing for")
+            ) is not _FINISHED:
                 text, stopped_by_string = stops.feed(str(piece))
                 if text:
                     yield Delta(text=text)
                 if stopped_by_string:
                     channel.stop()
                     break
-            try:  # the worker's error, if any, is raised here
-                # Done already, unless a stop string ended the reply: then within a token.
-                outcome = await asyncio.wait_for(job, self._timeout_s)
-            except TimeoutError:
-                raise BackendTimeout(
-                    f"The {model.backend} model did not stop within {self._timeout_s:g} s.",
-                    backend=model.backend,
-                ) from None
+            # The worker's error, if any, is raised here. Done already, unless a stop
+            # string ended the reply: then within a token.
+            outcome = await self._in_time(job, model, "did not stop within")
             if not stopped_by_string and (tail := stops.flush()):
                 yield Delta(text=tail)
         finally:
@@ -461,6 +451,17 @@ class LocalBackend(Backend):
             usage=Usage(outcome.prompt_tokens, outcome.completion_tokens),
             finish_reason="stop" if stopped_by_string else outcome.finish_reason,
         )
+
+    async def _in_time(self, waiting: Awaitable[T], model: LocalModel, failure: str) -> T:
+        """What ``waiting`` gives within VEGA_LLM_TIMEOUT_S, or a timeout saying what the
+        model did not do in that time (``failure``: "produced nothing for", ...)."""
+        try:
+            return await asyncio.wait_for(waiting, self._timeout_s)
+        except TimeoutError:
+            raise BackendTimeout(
+                f"The {model.backend} model {failure} {self._timeout_s:g} s.",
+                backend=model.backend,
+            ) from None
 
     async def _wait_for_turn(self, channel: _Channel, model: LocalModel) -> None:
         """Until the worker takes this job: at most VEGA_ENGINE_WAIT_S, and no longer once

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -402,27 +403,49 @@ def _has_tag(tag: str) -> Any:
     return cast(Message.tags, String).like(f"%{element}%", escape="\\")
 
 
+@dataclass(frozen=True, slots=True)
+class ReplyFilter:
+    """Which replies ``turns`` keeps; every condition is on the reply, which is what
+    feedback is given on: ``rating`` exactly, ``min_rating`` at least (unrated replies
+    never pass it), ``tags`` all of them, ``since`` inclusive and ``before`` exclusive."""
+
+    source: str | None = None
+    rating: int | None = None
+    unrated: bool = False
+    min_rating: int | None = None
+    reviewed: bool | None = None
+    tags: Sequence[str] = ()
+    since: datetime | None = None
+    before: datetime | None = None
+
+    def conditions(self) -> list[Any]:
+        found: list[Any] = [_has_tag(tag) for tag in self.tags]
+        if self.source is not None:
+            found.append(Message.source == self.source)
+        if self.rating is not None:
+            found.append(Message.rating == self.rating)
+        if self.unrated:
+            found.append(Message.rating.is_(None))
+        if self.min_rating is not None:
+            found.append(Message.rating >= self.min_rating)
+        if self.reviewed is not None:
+            found.append(Message.reviewed == self.reviewed)
+        if self.since is not None:
+            found.append(Message.created >= self.since)
+        if self.before is not None:
+            found.append(Message.created < self.before)
+        return found
+
+
 def turns(
     session: Session,
     *,
     owner: int,
     conversation_id: str | None = None,
-    source: str | None = None,
-    rating: int | None = None,
-    unrated: bool = False,
-    min_rating: int | None = None,
-    reviewed: bool | None = None,
-    tags: Sequence[str] = (),
-    since: datetime | None = None,
-    before: datetime | None = None,
+    where: ReplyFilter | None = None,
     limit: int | None = None,
 ) -> list[tuple[Message, Message]]:
-    """(prompt, reply) for the owner's live, successful replies that match, oldest first.
-
-    Every filter is on the reply, which is what feedback is given on: ``rating`` exactly,
-    ``min_rating`` at least (unrated replies never pass it), ``tags`` all of them,
-    ``since`` inclusive and ``before`` exclusive.
-    """
+    """(prompt, reply) for the owner's live, successful replies that match, oldest first."""
     prompt = aliased(Message)
     query = (
         select(prompt, Message)
@@ -434,27 +457,12 @@ def turns(
             Message.deleted_at.is_(None),
             Message.role == "assistant",
             Message.status == "ok",
+            *(where or ReplyFilter()).conditions(),
         )
         .order_by(Message.created, Message.id)
     )
     if conversation_id is not None:
         query = query.where(_in(owner, conversation_id))
-    if source is not None:
-        query = query.where(Message.source == source)
-    if rating is not None:
-        query = query.where(Message.rating == rating)
-    if unrated:
-        query = query.where(Message.rating.is_(None))
-    if min_rating is not None:
-        query = query.where(Message.rating >= min_rating)
-    if reviewed is not None:
-        query = query.where(Message.reviewed == reviewed)
-    if since is not None:
-        query = query.where(Message.created >= since)
-    if before is not None:
-        query = query.where(Message.created < before)
-    for tag in tags:
-        query = query.where(_has_tag(tag))
     if limit is not None:
         query = query.limit(limit)
     return [(p, r) for p, r in session.execute(query)]

@@ -216,6 +216,17 @@ def _checkpointing(enabled: bool) -> dict[str, Any]:
     return {key: enabled, f"{key}_kwargs": {"use_reentrant": False}}
 
 
+@dataclass(frozen=True, slots=True)
+class Watchers:
+    """Who follows a run and who may end it: the listener (bar, log), the job row's
+    progress, the stop request (Ctrl-C, a signal) and any extra trainer callbacks."""
+
+    listener: Listener
+    progress: Callable[[float], None]
+    stop: StopRequest
+    callbacks: Sequence[TrainerCallback] = ()
+
+
 def fit(
     model: Any,
     tokenizer: Any,
@@ -224,19 +235,16 @@ def fit(
     *,
     use_cpu: bool,
     resume_from: Path | None,
-    listener: Listener,
-    progress: Callable[[float], None],
-    stop: StopRequest,
-    callbacks: Sequence[TrainerCallback] = (),
+    watchers: Watchers,
 ) -> FitResult:
-    report = StepReporter(listener, progress)
+    report = StepReporter(watchers.listener, watchers.progress)
     trainer = Trainer(
         model=model,
         args=arguments(config, use_cpu=use_cpu),
         train_dataset=list(items),
         data_collator=partial(collate, pad_id=int(tokenizer.pad_token_id)),
         processing_class=tokenizer,  # saved with each checkpoint, so one is self-contained
-        callbacks=[*callbacks, StopOnRequest(stop), report],
+        callbacks=[*watchers.callbacks, StopOnRequest(watchers.stop), report],
     )
     # The loop's own printing (a tqdm bar or dicts on stdout) is replaced by ours.
     trainer.remove_callback(PrinterCallback)

@@ -166,10 +166,12 @@ def _run(
             config,
             use_cpu=not lora.cuda_available(),
             resume_from=resume_from,
-            listener=_WithLogFile(listener, config.output_dir / LOG_FILE),
-            progress=job.progress,
-            stop=stop,
-            callbacks=callbacks,
+            watchers=hf_loop.Watchers(
+                listener=_WithLogFile(listener, config.output_dir / LOG_FILE),
+                progress=job.progress,
+                stop=stop,
+                callbacks=callbacks,
+            ),
         )
     if fit.stopped:
         job.cancelled({"checkpoint": str(fit.checkpoint), "steps": fit.steps})
