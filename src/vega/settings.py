@@ -157,6 +157,44 @@ class Settings(BaseSettings):
         gt=0,
         description="Longest time reading one file (PDF, DOCX, HTML, archive) may take before it is marked failed.",
     )
+    # Postgres (docs/operations.md, "Running on Postgres").
+    vector_index: str = Field(
+        "auto",
+        pattern="^(auto|faiss|pgvector)$",
+        description="Where vector search runs: auto (pgvector on Postgres, FAISS on SQLite), faiss (index files derived from the database, per process), pgvector (in Postgres, shared by every worker).",
+    )
+    hnsw_m: int = Field(
+        16,
+        ge=2,
+        le=100,
+        description="pgvector HNSW: links per node (more: better recall, a bigger, slower-to-build index).",
+    )
+    hnsw_ef_construction: int = Field(
+        64,
+        ge=4,
+        le=1000,
+        description="pgvector HNSW: candidates kept while building (more: better recall, slower builds).",
+    )
+    hnsw_ef_search: int = Field(
+        100,
+        ge=1,
+        le=1000,
+        description="pgvector HNSW: candidates kept while searching (more: better recall, slower searches).",
+    )
+    pg_bin_dir: str = Field(
+        "",
+        description="Folder with pg_dump and pg_restore of the server's major version, for `vega backup` on Postgres; empty: PATH, then the ones the pgserver package ships.",
+    )
+    db_connect_timeout_s: float = Field(
+        5.0, gt=0, le=300, description="Longest wait to connect to Postgres."
+    )
+    db_statement_timeout_s: float = Field(
+        30.0,
+        gt=0,
+        le=3600,
+        description="Longest one Postgres statement may run before it is cancelled.",
+    )
+
     # Connection limits (docs/security.md, "Hostile requests").
     head_timeout_s: float = Field(
         10.0,
