@@ -147,3 +147,16 @@ class EmbedderUnavailable(ServiceError):
 class StorageError(ServiceError):
     code = "storage_error"
     status = 503
+
+
+class DatabaseUnavailable(StorageError):
+    """The database server cannot be reached (stopped, restarting, unreachable): Vega
+    reconnects by itself once it answers again."""
+
+    code = "database_unavailable"
+
+
+class DatabaseTimeout(StorageError):
+    """A statement ran past VEGA_DB_STATEMENT_TIMEOUT_S and the database cancelled it."""
+
+    code = "database_timeout"

@@ -18,7 +18,7 @@ from typing import Protocol
 
 import anyio.to_thread
 
-from vega.errors import VegaError
+from vega.errors import ConfigError, VegaError
 from vega.llm.gateway import Gateway
 from vega.private import private_dir
 from vega.rag.embed import Embedder
@@ -66,6 +66,9 @@ class Check:
     detail: str
     fix: str = ""
     warn_only: bool = False
+    # The person running Vega fixes it in the settings (exit 1), not a service that is
+    # down (exit 2).
+    users_to_fix: bool = False
 
     @property
     def failed(self) -> bool:
@@ -194,7 +197,10 @@ def preflight(settings: Settings) -> list[Check]:
 
 
 def not_built(exc: Exception) -> Check:
-    """The runtime could not be built: nearly always the database."""
+    """The runtime could not be built: nearly always the database. A ``ConfigError``
+    already says what to do (``vega.store.postgres``): no second, vaguer fix under it."""
+    if isinstance(exc, ConfigError):
+        return Check("database", False, exc.message, users_to_fix=True)
     message = exc.message if isinstance(exc, VegaError) else exc.__class__.__name__
     return Check(
         "database", False, message, "Check VEGA_DATABASE_URL and that the database server runs."

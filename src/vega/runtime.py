@@ -197,7 +197,7 @@ def build_file_tools(settings: Settings, *, plugins: Plugins | None = None) -> F
 def build(settings: Settings, *, plugins: Plugins | None = None) -> Runtime:
     # 0700 when we create it: conversations and the key file are nobody else's business.
     private_dir(settings.data_dir)
-    db = Database.from_url(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
+    db = Database.for_settings(settings)
     db.migrate()
     plugins = plugins or load_plugins()
     metrics = Metrics()

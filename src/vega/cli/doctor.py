@@ -37,8 +37,12 @@ def doctor() -> None:
     for check in checks:
         mark = "[green]✓[/]" if check.ok else ("[yellow]![/]" if check.warn_only else "[red]✗[/]")
         context.out.print(f"{mark} [bold]{check.name}[/]: ", end="")
-        context.out.print(check.detail, markup=False)
+        # One line per check, however narrow the terminal: people grep and paste it.
+        context.out.print(check.detail, markup=False, soft_wrap=True)
         if not check.ok and check.fix:
             context.out.print(f"    fix: {check.fix}", markup=False, style="dim")
-    if any(check.failed for check in checks):
-        raise typer.Exit(2)
+    failed = [check for check in checks if check.failed]
+    if failed:
+        # Exit 1 when all that fails is the settings' (a database URL that cannot work),
+        # as for any user error; 2 when a service is down or broken.
+        raise typer.Exit(1 if all(check.users_to_fix for check in failed) else 2)

@@ -13,6 +13,13 @@ on disk:
 ``session()`` and ``call()`` hand out a plain session whose commit is the caller's: for
 tests, scripts and migrations, never for services (``tests/unit/test_units_of_work.py``
 checks that nothing under ``src/vega`` commits by hand).
+
+On Postgres (``vega.store.postgres``) each worker keeps ``pool_size(VEGA_WORKERS)``
+connections, checked before use (a server that restarted is reconnected to, not
+failed on), every connection carries the connect and statement timeouts, and async
+units of work queue for a connection in a limiter of their own rather than in threads.
+A failure is a ``StorageError``: ``DatabaseUnavailable`` when the server cannot be
+reached, ``DatabaseTimeout`` for a statement past its limit; at start, what to fix.
 """
 
 from __future__ import annotations
@@ -22,16 +29,20 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import anyio
 import anyio.to_thread
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, NullPool, create_engine, event, text
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from vega.errors import StorageError
+from vega.errors import ConfigError, StorageError, VegaError
 from vega.private import private_file
+from vega.store import postgres
+
+if TYPE_CHECKING:
+    from vega.settings import Settings
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -40,7 +51,20 @@ SQLITE_BUSY_TIMEOUT_MS = 10_000
 SQLITE_MMAP_BYTES = 1 << 30  # address space, not memory
 
 
-def make_engine(url: str, *, sqlite_synchronous: str = "NORMAL") -> Engine:
+DEFAULT_CONNECT_TIMEOUT_S = 5.0
+DEFAULT_STATEMENT_TIMEOUT_S = 30.0
+
+
+def make_engine(
+    url: str,
+    *,
+    sqlite_synchronous: str = "NORMAL",
+    connect_timeout_s: float = DEFAULT_CONNECT_TIMEOUT_S,
+    statement_timeout_s: float | None = DEFAULT_STATEMENT_TIMEOUT_S,
+    workers: int = 1,
+) -> Engine:
+    """The engine for ``url``; the timeouts and ``workers`` (the pool's size) are
+    Postgres's (``vega.store.postgres``). A URL that cannot work is a ``ConfigError``."""
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
@@ -55,7 +79,27 @@ def make_engine(url: str, *, sqlite_synchronous: str = "NORMAL") -> Engine:
         )
         _install_sqlite_pragmas(engine, sqlite_synchronous)
         return engine
-    return create_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+    checked = postgres.postgres_url(url)
+    args = postgres.connect_args(
+        checked, connect_timeout_s=connect_timeout_s, statement_timeout_s=statement_timeout_s
+    )
+    try:
+        return create_engine(
+            checked,
+            connect_args=args,
+            # A hard cap (no overflow): the workers' pools together stay within what the
+            # server allows (vega.store.postgres.CONNECTION_BUDGET).
+            pool_size=postgres.pool_size(workers),
+            max_overflow=0,
+            # Each checkout is pinged first: after a restart of Postgres the dead
+            # connections are replaced instead of failing the requests that draw them.
+            pool_pre_ping=True,
+        )
+    except ImportError:
+        raise ConfigError(
+            "VEGA_DATABASE_URL is a Postgres URL but psycopg is not installed: "
+            "pip install -e '.[postgres]'."
+        ) from None
 
 
 def _install_sqlite_pragmas(engine: Engine, synchronous: str) -> None:
@@ -97,10 +141,50 @@ class Database:
         # async or not, holds the lock from its first statement to its commit.
         self._writer: anyio.CapacityLimiter | None = None
         self._write_lock = threading.Lock()
+        # Postgres: async units of work wait here for one of the pool's connections, for
+        # the same reason (a thread blocked on an empty pool is a thread nothing else
+        # gets). The pool's last connections are left to code already in a thread.
+        self._slots = (
+            None if self._one_writer else postgres.async_slots(getattr(engine.pool, "size", int)())
+        )
+        self._unit_limiter: anyio.CapacityLimiter | None = None
+        # For the start-up translation of failures (and the migration's own engine).
+        self._url = engine.url
+        self._connect_timeout_s = DEFAULT_CONNECT_TIMEOUT_S
 
     @classmethod
-    def from_url(cls, url: str, *, sqlite_synchronous: str = "NORMAL") -> Database:
-        return cls(make_engine(url, sqlite_synchronous=sqlite_synchronous))
+    def from_url(
+        cls,
+        url: str,
+        *,
+        sqlite_synchronous: str = "NORMAL",
+        connect_timeout_s: float = DEFAULT_CONNECT_TIMEOUT_S,
+        statement_timeout_s: float | None = DEFAULT_STATEMENT_TIMEOUT_S,
+        workers: int = 1,
+    ) -> Database:
+        database = cls(
+            make_engine(
+                url,
+                sqlite_synchronous=sqlite_synchronous,
+                connect_timeout_s=connect_timeout_s,
+                statement_timeout_s=statement_timeout_s,
+                workers=workers,
+            )
+        )
+        database._connect_timeout_s = connect_timeout_s
+        return database
+
+    @classmethod
+    def for_settings(cls, settings: Settings) -> Database:
+        """The database the settings describe: URL, SQLite durability, Postgres timeouts,
+        and a pool sized from VEGA_WORKERS."""
+        return cls.from_url(
+            settings.database_url,
+            sqlite_synchronous=settings.sqlite_synchronous,
+            connect_timeout_s=settings.db_connect_timeout_s,
+            statement_timeout_s=settings.db_statement_timeout_s,
+            workers=settings.workers,
+        )
 
     @property
     def dialect(self) -> str:
@@ -117,9 +201,18 @@ class Database:
         with self.session() as session:
             return fn(session)
 
+    def _units(self) -> anyio.CapacityLimiter | None:
+        """Postgres: the limiter async units of work take a connection through (None on
+        SQLite: reads use anyio's default pool)."""
+        if self._slots is None:
+            return None
+        if self._unit_limiter is None:
+            self._unit_limiter = anyio.CapacityLimiter(self._slots)
+        return self._unit_limiter
+
     async def run(self, fn: Callable[[Session], T]) -> T:
         """Read: ``fn(session)`` in a worker thread, on a session that cannot commit."""
-        return await anyio.to_thread.run_sync(self.read_sync, fn)
+        return await anyio.to_thread.run_sync(self.read_sync, fn, limiter=self._units())
 
     def read_sync(self, fn: Callable[[Session], T]) -> T:
         """``run`` for code already off the event loop."""
@@ -133,7 +226,7 @@ class Database:
         generated values; it never commits.
         """
         if not self._one_writer:
-            return await anyio.to_thread.run_sync(self.write_sync, fn)
+            return await anyio.to_thread.run_sync(self.write_sync, fn, limiter=self._units())
         if self._writer is None:
             self._writer = anyio.CapacityLimiter(1)
         return await anyio.to_thread.run_sync(self.write_sync, fn, limiter=self._writer)
@@ -161,9 +254,35 @@ class Database:
             return False
 
     def migrate(self) -> None:
+        """Bring the schema to head. On Postgres this is the first connection Vega makes, so
+        its failures are said as what to fix (``ConfigError``)."""
         from vega.store.migrate import upgrade_to_head
 
-        upgrade_to_head(self.engine)
+        if self.dialect == "sqlite":
+            upgrade_to_head(self.engine)
+            return
+        # A migration may build an index over every row: no statement timeout for it, on
+        # a connection of its own.
+        engine = create_engine(
+            self._url,
+            poolclass=NullPool,
+            connect_args=postgres.connect_args(
+                self._url, connect_timeout_s=self._connect_timeout_s, statement_timeout_s=None
+            ),
+        )
+        try:
+            upgrade_to_head(engine)
+        except VegaError:
+            raise
+        except SQLAlchemyError as exc:
+            problem = postgres.startup_error(
+                exc, self._url, connect_timeout_s=self._connect_timeout_s
+            )
+            if problem is None:
+                raise
+            raise problem from exc
+        finally:
+            engine.dispose()
 
     def dispose(self) -> None:
         self.engine.dispose()
@@ -180,6 +299,14 @@ def _storage_errors(session: Session) -> Iterator[None]:
 
 
 def _storage_error(exc: SQLAlchemyError) -> StorageError:
+    if (problem := postgres.serving_error(exc)) is not None:
+        log.warning("database: %s (%s)", problem.code, _first_line(exc))
+        return problem
     if isinstance(exc, OperationalError) and "locked" in str(exc):
         return StorageError("The database is busy; try again in a moment.")
     return StorageError("The database could not complete the request.")
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(getattr(exc, "orig", None) or exc).strip()
+    return text.splitlines()[0] if text else exc.__class__.__name__

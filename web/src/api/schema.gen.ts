@@ -1045,7 +1045,7 @@ export interface components {
          * ErrorCode
          * @enum {string}
          */
-        ErrorCode: "bad_input" | "bad_request" | "unauthorized" | "forbidden" | "not_found" | "model_not_found" | "method_not_allowed" | "request_timeout" | "conflict" | "embedding_mismatch" | "misdirected_request" | "payload_too_large" | "unsupported_media_type" | "unreadable_document" | "rate_limited" | "backend_rejected" | "config_error" | "internal_error" | "backend_unavailable" | "backend_busy" | "backend_timeout" | "backend_error" | "embedder_unavailable" | "storage_error" | "error";
+        ErrorCode: "bad_input" | "bad_request" | "unauthorized" | "forbidden" | "not_found" | "model_not_found" | "method_not_allowed" | "request_timeout" | "conflict" | "embedding_mismatch" | "misdirected_request" | "payload_too_large" | "unsupported_media_type" | "unreadable_document" | "rate_limited" | "backend_rejected" | "config_error" | "internal_error" | "backend_unavailable" | "backend_busy" | "backend_timeout" | "backend_error" | "embedder_unavailable" | "storage_error" | "database_unavailable" | "database_timeout" | "error";
         /** ErrorDetail */
         ErrorDetail: {
             /** @description Stable and machine-readable (`ErrorCode` lists them). */
@@ -5380,6 +5380,8 @@ export const componentSchemas: Record<string, unknown> = {
       "backend_error",
       "embedder_unavailable",
       "storage_error",
+      "database_unavailable",
+      "database_timeout",
       "error"
     ],
     "type": "string"

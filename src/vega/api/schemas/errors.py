@@ -39,4 +39,6 @@ class ErrorCode(StrEnum):
     BACKEND_ERROR = "backend_error"
     EMBEDDER_UNAVAILABLE = "embedder_unavailable"
     STORAGE_ERROR = "storage_error"
+    DATABASE_UNAVAILABLE = "database_unavailable"  # the database server cannot be reached
+    DATABASE_TIMEOUT = "database_timeout"  # a statement ran past VEGA_DB_STATEMENT_TIMEOUT_S
     ERROR = "error"  # an HTTP error with no code of its own
