@@ -1,9 +1,11 @@
 """`vega backup` while a real `vega serve` keeps writing chat turns, then `vega restore`
-into an empty data dir and a second `vega serve` on it.
+into an empty data dir (and, on Postgres, an empty database) and a second `vega serve`
+on it, on each store.
 
-The promise under test: the restored database passes `PRAGMA integrity_check` and holds
-every turn acknowledged (HTTP 200 received) before the backup command started, with the
-uploads it refers to. One server and one backup are shared by the module.
+The promise under test: the restored database holds every turn acknowledged (HTTP 200
+received) before the backup command started, with the uploads it refers to (and on
+SQLite passes `PRAGMA integrity_check`). One server and one backup are shared by the
+module, per store.
 """
 
 from __future__ import annotations
@@ -23,7 +25,8 @@ import httpx
 import pytest
 
 from tests.fakes.llm_server import FakeLLM
-from tests.helpers import assert_still_serving, db_rows, unique
+from tests.helpers import assert_still_serving, unique
+from tests.support.backups import Databases, query
 from tests.support.server import VegaServer, run_cli, start_vega, vega_env
 
 NOTES = (
@@ -105,6 +108,46 @@ class Backup:
     def acked_before_start(self) -> list[Turn]:
         return [t for t in self.turns if t.acked < self.started]
 
+    @property
+    def database_url(self) -> str:
+        return self.server.env.get("VEGA_DATABASE_URL", "")
+
+    @property
+    def on_postgres(self) -> bool:
+        return self.database_url.startswith("postgresql")
+
+    @property
+    def database_file(self) -> str:
+        return "vega.pgdump" if self.on_postgres else "vega.db"
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where a test restores: a new data dir, and on Postgres a new empty database."""
+
+    data_dir: Path
+    database_url: str  # empty: the data dir's own SQLite file
+    env: dict[str, str]
+
+    def rows(self, sql: str, **params: Any) -> list[tuple[Any, ...]]:
+        return query(self.database_url or f"sqlite:///{self.data_dir / 'vega.db'}", sql, **params)
+
+    def settings(self, fake: FakeLLM) -> dict[str, Any]:
+        return settings(fake) | ({"database_url": self.database_url} if self.database_url else {})
+
+
+def restore_target(
+    b: Backup, data_dir: Path, fake: FakeLLM, request: pytest.FixtureRequest
+) -> Target:
+    url = ""
+    if b.on_postgres:
+        databases = Databases(request.getfixturevalue("postgres_databases"))
+        request.addfinalizer(databases.drop_all)
+        url = databases.new()
+    data_dir.mkdir()
+    on = {"database_url": url} if url else {}
+    return Target(data_dir, url, vega_env(data_dir, **settings(fake), **on))
+
 
 @pytest.fixture(scope="module")
 def backed_up(
@@ -164,47 +207,50 @@ def test_backup_runs_while_turns_are_written(backed_up: Backup) -> None:
     # At least every turn acknowledged before it started, each a user + an assistant message.
     assert b.summary["counts"]["messages"] >= 2 * len(b.acked_before_start())
     assert stat.S_IMODE(b.path.stat().st_mode) == 0o700
+    assert b.summary["store"] == ("postgres" if b.on_postgres else "sqlite")
     files = sorted(str(p.relative_to(b.path)) for p in b.path.rglob("*") if p.is_file())
     assert files == sorted(
-        ["api_key", "manifest.json", "vega.db", f"uploads/{b.document_id}/original.md"]
+        ["api_key", "manifest.json", b.database_file, f"uploads/{b.document_id}/original.md"]
     )
     assert stat.S_IMODE((b.path / "api_key").stat().st_mode) == 0o600
-    assert (b.server.data_dir / "indexes").is_dir()  # derived data exists, and is not copied
+    if not b.on_postgres:  # derived data exists, and is not copied (pgvector has none)
+        assert (b.server.data_dir / "indexes").is_dir()
 
 
 def test_restore_into_an_empty_data_dir_has_every_acknowledged_turn(
-    backed_up: Backup, tmp_path: Path, fake_llm: FakeLLM
+    backed_up: Backup, tmp_path: Path, fake_llm: FakeLLM, request: pytest.FixtureRequest
 ) -> None:
     b = backed_up
-    target = tmp_path / "restored"
-    target.mkdir()
-    env = vega_env(target, **settings(fake_llm))
-    result = run_cli(["restore", str(b.path)], env)
+    target = restore_target(b, tmp_path / "restored", fake_llm, request)
+    result = run_cli(["restore", str(b.path)], target.env)
     assert result.returncode == 0, result.stderr
-    assert "Restored" in result.stderr and str(target / "vega.db") in result.stderr
+    assert "Restored" in result.stderr
+    if b.on_postgres:
+        name = target.database_url.split("?")[0].rsplit("/", 1)[1]
+        assert f"into {name} on " in result.stderr
+    else:
+        assert str(target.data_dir / "vega.db") in result.stderr
+        assert target.rows("PRAGMA integrity_check") == [("ok",)]
 
-    assert db_rows(target, "PRAGMA integrity_check") == [{"integrity_check": "ok"}]
     messages = {
-        m["id"]: m
-        for m in db_rows(target, "SELECT id, conversation_id, role, content FROM messages")
+        m[0]: m for m in target.rows("SELECT id, conversation_id, role, content FROM messages")
     }
-    questions = {
-        (m["conversation_id"], m["content"]) for m in messages.values() if m["role"] == "user"
-    }
+    questions = {(m[1], m[3]) for m in messages.values() if m[2] == "user"}
     acked = b.acked_before_start()
     for turn in acked:
         assert (turn.session_id, turn.prompt) in questions, f"lost the question of {turn}"
         answer = messages.get(turn.message_id)
         assert answer is not None, f"lost the answer of {turn}"
-        assert (answer["conversation_id"], answer["role"]) == (turn.session_id, "assistant")
-    original = target / "uploads" / b.document_id / "original.md"
+        assert (answer[1], answer[2]) == (turn.session_id, "assistant")
+    original = target.data_dir / "uploads" / b.document_id / "original.md"
     assert original.read_bytes() == NOTES
-    assert (target / "api_key").read_text() == (b.server.data_dir / "api_key").read_text()
-    assert stat.S_IMODE((target / "api_key").stat().st_mode) == 0o600
+    key = (b.server.data_dir / "api_key").read_text()
+    assert (target.data_dir / "api_key").read_text() == key
+    assert stat.S_IMODE((target.data_dir / "api_key").stat().st_mode) == 0o600
 
     # A server on the restored data dir: same key, the turns and the document are there,
     # and search works (its index is rebuilt from the passages in the database).
-    restored = start_vega(target, **settings(fake_llm))
+    restored = start_vega(target.data_dir, **target.settings(fake_llm))
     try:
         last = acked[-1]
         conv = httpx.get(
@@ -229,38 +275,44 @@ def test_restore_into_an_empty_data_dir_has_every_acknowledged_turn(
 
 def test_restore_refuses_a_data_dir_that_holds_data_or_is_in_use(backed_up: Backup) -> None:
     b = backed_up
-    before = (b.server.data_dir / "vega.db").stat().st_ino
+    url = b.database_url or f"sqlite:///{b.server.data_dir / 'vega.db'}"
+    count = "SELECT count(*) FROM messages"
+    before = (b.server.data_dir / "api_key").stat().st_ino, query(url, count)
     line = assert_one_error_line(run_cli(["restore", str(b.path)], b.server.env), 1)
     assert "already holds Vega data" in line and "--force" in line
-    # --force moves data aside, but not from under a running server.
+    # --force replaces data, but not from under a running server.
     line = assert_one_error_line(run_cli(["restore", str(b.path), "--force"], b.server.env), 1)
-    assert "open in another process" in line
-    assert (b.server.data_dir / "vega.db").stat().st_ino == before
+    assert ("in use by" if b.on_postgres else "open in another process") in line
+    assert "vega serve" in line
+    assert ((b.server.data_dir / "api_key").stat().st_ino, query(url, count)) == before
     assert not list(b.server.data_dir.glob("pre-restore-*"))
     assert not list(b.server.data_dir.glob(".restore-*"))
     assert_still_serving(b.server, chat_works=False)
 
 
 def test_restore_refuses_a_corrupted_backup(
-    backed_up: Backup, tmp_path: Path, fake_llm: FakeLLM
+    backed_up: Backup, tmp_path: Path, fake_llm: FakeLLM, request: pytest.FixtureRequest
 ) -> None:
     damaged = tmp_path / "damaged"
     shutil.copytree(backed_up.path, damaged)
     original = damaged / "uploads" / backed_up.document_id / "original.md"
     original.write_bytes(original.read_bytes().replace(b"waggle", b"wiggle"))
-    target = tmp_path / "target"
-    target.mkdir()
-    env = vega_env(target, **settings(fake_llm))
-    line = assert_one_error_line(run_cli(["restore", str(damaged)], env), 1)
+    target = restore_target(backed_up, tmp_path / "target", fake_llm, request)
+    line = assert_one_error_line(run_cli(["restore", str(damaged)], target.env), 1)
     assert "is damaged" in line and "original.md" in line and "checksum" in line
-    assert list(target.iterdir()) == []  # nothing half-written
+    assert list(target.data_dir.iterdir()) == []  # nothing half-written
+    if backed_up.on_postgres:
+        tables = "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'"
+        assert target.rows(tables) == []
 
 
-def test_backup_refuses_an_existing_destination_and_postgres(backed_up: Backup) -> None:
+def test_backup_refuses_an_existing_destination_and_an_unreachable_database(
+    backed_up: Backup,
+) -> None:
     b = backed_up
     line = assert_one_error_line(run_cli(["backup", str(b.path)], b.server.env), 1)
     assert "exists and is not empty" in line
     pg = b.server.env | {"VEGA_DATABASE_URL": "postgresql+psycopg://vega@127.0.0.1:1/vega"}
     line = assert_one_error_line(run_cli(["backup", str(b.path.parent / "pg")], pg), 1)
-    assert "pg_dump" in line
+    assert "Could not connect to Postgres (vega on 127.0.0.1:1)" in line
     assert not (b.path.parent / "pg").exists()

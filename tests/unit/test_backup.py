@@ -1,7 +1,11 @@
-"""`vega backup` / `vega restore` as services, on real SQLite files and real folders.
+"""`vega backup` / `vega restore` as services, on real databases (a SQLite file, a
+Postgres database from the session's server) and real folders.
 
-The end-to-end run (a live `vega serve` writing turns during the backup, the CLI, a
-server on the restored data dir) is in tests/integration/test_backup_cli.py.
+Each test runs on both stores; a backup and its restore use two databases. What only
+one store has (SQLite's file format, Postgres's --force) is tested on that store here
+and in tests/unit/test_backup_postgres.py. The end-to-end run (a live `vega serve`
+writing turns during the backup, the CLI, a server on the restored data dir) is in
+tests/integration/test_backup_cli.py.
 """
 
 from __future__ import annotations
@@ -9,123 +13,62 @@ from __future__ import annotations
 import json
 import sqlite3
 import stat
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import closing
 from pathlib import Path
 from typing import Any
 
 import pytest
-from alembic import command
-from sqlalchemy import text
-from sqlalchemy.orm import Session
 
-from vega.errors import BadInput, Conflict, NotFound
+from tests.support.backups import Databases, query, seed, settings_on
+from vega.errors import BadInput, ConfigError, Conflict, NotFound
 from vega.settings import Settings
-from vega.store import conversations as conv_repo
-from vega.store import documents as doc_repo
-from vega.store import keys as key_repo
 from vega.store import turns_digest
 from vega.store.backup import create_backup
 from vega.store.backup_format import MANIFEST, hash_file, is_backup_path
 from vega.store.db import Database
-from vega.store.migrate import alembic_config, head_revision
+from vega.store.migrate import head_revision
 from vega.store.restore import restore_backup
 
 SettingsFor = Callable[[Path], Settings]
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def backup_store(request: pytest.FixtureRequest) -> str:
+    name: str = request.param
+    return name
+
+
 @pytest.fixture
-def settings_for(make_settings: Callable[..., Settings]) -> SettingsFor:
-    return lambda data_dir: make_settings(data_dir=data_dir)
+def settings_for(backup_store: str, request: pytest.FixtureRequest) -> Iterator[SettingsFor]:
+    """``settings_for(data_dir)``: a Vega on the store under test, with a database of its
+    own per data dir (its SQLite file, or a new empty Postgres database)."""
+    if backup_store == "sqlite":
+        yield settings_on
+        return
+    databases = Databases(request.getfixturevalue("postgres_databases"))
+    urls: dict[Path, str] = {}
+
+    def make(data_dir: Path) -> Settings:
+        if data_dir not in urls:
+            urls[data_dir] = databases.new()
+        return settings_on(data_dir, urls[data_dir])
+
+    yield make
+    databases.drop_all()
 
 
-def rows(db_file: Path, sql: str, *params: Any) -> list[tuple[Any, ...]]:
+def rows(settings: Settings, sql: str, **params: Any) -> list[tuple[Any, ...]]:
+    return query(settings.database_url, sql, **params)
+
+
+def sqlite_rows(db_file: Path, sql: str) -> list[tuple[Any, ...]]:
     with closing(sqlite3.connect(db_file)) as conn:
-        return list(conn.execute(sql, params))
+        return list(conn.execute(sql))
 
 
-def seed(settings: Settings, *, revision: str | None = None) -> dict[str, Any]:
-    """A data dir with a key, a conversation of two messages, and two documents (one
-    deleted) with their originals; migrated to ``revision`` (default: the latest)."""
-    db = Database.from_url(settings.database_url)
-    if revision is None:
-        db.migrate()
-    else:
-        command.upgrade(alembic_config(db.engine), revision)
-    data_dir = settings.data_dir
-    files = {"live": b"Glaciers carve valleys.\n", "gone": b"Deleted notes.\n"}
-
-    def write(session: Session) -> dict[str, Any]:
-        owner = key_repo.add(session, name="primary", key_hash="h" * 64, prefix="vega-", admin=True)
-        session.flush()
-        if revision is None:
-            cid = conv_repo.create(session, owner=owner.id, title="t")
-            mine = {"owner": owner.id, "conversation_id": cid}
-            conv_repo.add_message(session, role="user", content="q?", **mine)
-            mid = conv_repo.add_message(session, role="assistant", content="a.", **mine)
-        else:
-            cid, mid = old_conversation(session, owner.id)
-        coll = doc_repo.create_collection(
-            session, owner=owner.id, name="default", embedding_model="m", dim=4
-        )
-        docs: dict[str, str] = {}
-        for name, body in files.items():
-            doc_id = f"00000000-0000-0000-0000-00000000000{len(docs)}"
-            stored = f"uploads/{doc_id}/original.txt"
-            (data_dir / stored).parent.mkdir(parents=True)
-            (data_dir / stored).write_bytes(body)
-            doc = doc_repo.add_document(
-                session,
-                id=doc_id,
-                collection_id=coll.id,
-                title=name,
-                source_name=f"{name}.txt",
-                content_type="text",
-                sha256="0" * 64,
-                size=len(body),
-                stored_path=stored,
-                status="ready",
-            )
-            docs[name] = stored
-            if name == "gone":
-                doc_repo.soft_delete_document(session, document=doc)
-        session.commit()
-        return {"conversation": cid, "message": mid, "docs": docs}
-
-    seeded = db.call(write)
-    db.dispose()
-    (data_dir / seeded["docs"]["gone"]).unlink()  # as DocumentService.delete does
-    (data_dir / "indexes").mkdir()
-    (data_dir / "indexes" / "x.faiss").write_bytes(b"derived")
-    settings.key_file.write_text("vega-secret\n")
-    settings.key_file.chmod(0o600)
-    return seeded | {"files": files}
-
-
-def old_conversation(session: Session, owner: int) -> tuple[str, str]:
-    """A conversation of two messages, as schemas before 0004 stored them (no owner on
-    messages, no digests): written in SQL, as the repository writes today's schema."""
-    cid, mid = "old-conversation", "00000000-0000-0000-0000-0000000000aa"
-    now = "2026-11-20 10:00:00"
-    session.execute(
-        text(
-            "INSERT INTO conversations (id, owner, title, created, updated) "
-            "VALUES (:cid, :owner, 't', :now, :now)"
-        ),
-        {"cid": cid, "owner": owner, "now": now},
-    )
-    for message_id, role, content, at in (
-        ("q-id", "user", "q?", now),
-        (mid, "assistant", "a.", "2026-11-20 10:00:01"),
-    ):
-        session.execute(
-            text(
-                "INSERT INTO messages (id, conversation_id, role, content, created, status, "
-                "source, reviewed) VALUES (:id, :cid, :role, :content, :at, 'ok', 'api', 0)"
-            ),
-            {"id": message_id, "cid": cid, "role": role, "content": content, "at": at},
-        )
-    return cid, mid
+def database_file(settings: Settings) -> str:
+    return "vega.db" if settings.is_sqlite else "vega.pgdump"
 
 
 # --- backup --------------------------------------------------------------------
@@ -139,11 +82,19 @@ def test_backup_then_restore_gives_the_same_data(settings_for: SettingsFor, tmp_
     assert folder == tmp_path / "bk"
     assert stat.S_IMODE(folder.stat().st_mode) == 0o700
     names = sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file())
-    assert names == sorted(["api_key", MANIFEST, "vega.db", seeded["docs"]["live"]])
+    db_name = database_file(source)
+    assert names == sorted(["api_key", MANIFEST, db_name, seeded["docs"]["live"]])
     for name in names:  # conversations and the key: nobody else's business
         assert stat.S_IMODE((folder / name).stat().st_mode) == 0o600, name
     manifest = json.loads((folder / MANIFEST).read_text())
-    assert manifest["format"] == "vega-backup" and manifest["format_version"] == 1
+    assert manifest["format"] == "vega-backup"
+    # An older Vega reads a SQLite backup (format 1); a Postgres one says "upgrade" (2).
+    assert manifest["format_version"] == (1 if source.is_sqlite else 2)
+    assert manifest["store"] == ("sqlite" if source.is_sqlite else "postgres")
+    assert manifest["server_version"] == (
+        sqlite3.sqlite_version if source.is_sqlite else rows(source, "SHOW server_version")[0][0]
+    )
+    assert manifest["files"][0]["path"] == db_name
     assert manifest["schema_revision"] == head_revision(
         Database.from_url(source.database_url).engine
     )
@@ -151,16 +102,18 @@ def test_backup_then_restore_gives_the_same_data(settings_for: SettingsFor, tmp_
     assert manifest["missing_uploads"] == []  # the deleted document's file is not wanted
     for entry in manifest["files"]:
         assert hash_file(folder / entry["path"]) == (entry["size"], entry["sha256"])
-    assert rows(folder / "vega.db", "PRAGMA journal_mode") == [("delete",)]  # one file, no -wal
+    if source.is_sqlite:  # one file, no -wal
+        assert sqlite_rows(folder / "vega.db", "PRAGMA journal_mode") == [("delete",)]
 
     target = settings_for(tmp_path / "restored")
     restored = restore_backup(target, folder)
     assert restored.migrated_from is None and restored.moved_aside is None
-    db_file = tmp_path / "restored" / "vega.db"
-    assert rows(db_file, "PRAGMA integrity_check") == [("ok",)]
-    assert rows(db_file, "SELECT content FROM messages WHERE id = ?", seeded["message"]) == [
+    if target.is_sqlite:
+        assert sqlite_rows(tmp_path / "restored" / "vega.db", "PRAGMA integrity_check") == [("ok",)]
+    assert rows(target, "SELECT content FROM messages WHERE id = :id", id=seeded["message"]) == [
         ("a.",)
     ]
+    assert rows(target, "SELECT count(*) FROM documents") == [(2,)]
     live = tmp_path / "restored" / seeded["docs"]["live"]
     assert live.read_bytes() == seeded["files"]["live"]
     assert (tmp_path / "restored" / "api_key").read_text() == "vega-secret\n"
@@ -212,17 +165,14 @@ def test_backup_refuses_a_destination_that_holds_something(
     assert [p.name for p in tmp_path.iterdir() if ".partial-" in p.name] == []
 
 
-def test_backup_needs_a_database_and_refuses_postgres(
-    make_settings: Callable[..., Settings], tmp_path: Path
-) -> None:
+def test_backup_needs_a_database_it_can_reach(tmp_path: Path) -> None:
     with pytest.raises(NotFound, match="nothing to back up"):
-        create_backup(make_settings(data_dir=tmp_path / "none"), tmp_path / "bk")
-    pg = make_settings(database_url="postgresql+psycopg://vega@127.0.0.1/vega")
-    with pytest.raises(BadInput, match="pg_dump"):
+        create_backup(settings_on(tmp_path / "none"), tmp_path / "bk")
+    # Port 1: nothing listens there. Said in one line, before any folder is made.
+    pg = settings_on(tmp_path / "pg", "postgresql+psycopg://vega@127.0.0.1:1/vega")
+    with pytest.raises(ConfigError, match=r"Could not connect to Postgres \(vega on 127.0.0.1:1\)"):
         create_backup(pg, tmp_path / "bk")
-    with pytest.raises(BadInput, match="pg_restore"):
-        restore_backup(pg, tmp_path / "bk")
-    assert not (tmp_path / "bk").exists()
+    assert not (tmp_path / "bk").exists() and not (tmp_path / "pg").exists()
 
 
 # --- restore: refusals ------------------------------------------------------------
@@ -235,9 +185,24 @@ def backup_dir(settings_for: SettingsFor, tmp_path: Path) -> Path:
     return create_backup(source, tmp_path / "bk").path
 
 
-def assert_untouched(data_dir: Path) -> None:
+@pytest.fixture
+def sqlite_backup_dir(tmp_path: Path) -> Path:
+    source = settings_on(tmp_path / "data")
+    seed(source)
+    return create_backup(source, tmp_path / "bk").path
+
+
+def assert_untouched(target: Settings) -> None:
+    """Nothing in the data dir, and (Postgres) no table in the database."""
+    data_dir = target.data_dir
     left = sorted(p.name for p in data_dir.iterdir()) if data_dir.exists() else []
     assert left == [], f"restore left {left} in {data_dir}"
+    if not target.is_sqlite:
+        tables = rows(
+            target,
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'",
+        )
+        assert tables == [], f"restore left {tables} in the database"
 
 
 def test_restore_refuses_a_damaged_backup(
@@ -248,11 +213,11 @@ def test_restore_refuses_a_damaged_backup(
     target = settings_for(tmp_path / "t")
     with pytest.raises(BadInput, match=r"is damaged: uploads/.* does not match its checksum"):
         restore_backup(target, backup_dir)
-    assert_untouched(target.data_dir)
+    assert_untouched(target)
     upload.unlink()
     with pytest.raises(BadInput, match=r"is damaged: uploads/.* is missing"):
         restore_backup(target, backup_dir)
-    assert_untouched(target.data_dir)
+    assert_untouched(target)
 
 
 def test_restore_refuses_what_is_not_a_backup(
@@ -276,23 +241,26 @@ def test_restore_refuses_what_is_not_a_backup(
         with pytest.raises(BadInput) as raised:
             restore_backup(target, backup_dir)
         assert name != "newer" or "newer Vega" in raised.value.message
-        assert_untouched(target.data_dir)
+        assert_untouched(target)
     manifest.write_text("{not json")
     with pytest.raises(BadInput, match="not a valid Vega backup manifest"):
         restore_backup(target, backup_dir)
 
 
 def test_paths_a_backup_may_hold() -> None:
-    assert is_backup_path("vega.db") and is_backup_path("api_key")
+    assert is_backup_path("vega.db") and is_backup_path("vega.pgdump")
+    assert is_backup_path("api_key")
     assert is_backup_path("uploads/0f3a/original.pdf")
     for bad in ("uploads", "uploads/", "uploads//x", "uploads/../x", "/uploads/x", "x/y", ".env"):
         assert not is_backup_path(bad), bad
 
 
-def test_restore_refuses_a_data_dir_with_data_unless_forced(
-    backup_dir: Path, settings_for: SettingsFor, tmp_path: Path
+def test_restore_on_sqlite_refuses_a_data_dir_with_data_unless_forced(
+    sqlite_backup_dir: Path, tmp_path: Path
 ) -> None:
-    target = settings_for(tmp_path / "t")
+    """(Postgres: tests/unit/test_backup_postgres.py.)"""
+    backup_dir = sqlite_backup_dir
+    target = settings_on(tmp_path / "t")
     other = seed(target)  # different data: its own database, uploads and key
     before = hash_file(tmp_path / "t" / "vega.db")
     with pytest.raises(Conflict, match=r"already holds Vega data .*--force"):
@@ -315,7 +283,7 @@ def test_restore_refuses_a_data_dir_with_data_unless_forced(
     assert {"vega.db", "api_key", "uploads", "indexes"} <= moved
     assert hash_file(aside / "vega.db") == before  # moved, not deleted, not changed
     assert (aside / other["docs"]["live"]).read_bytes() == other["files"]["live"]
-    assert rows(tmp_path / "t" / "vega.db", "PRAGMA integrity_check") == [("ok",)]
+    assert sqlite_rows(tmp_path / "t" / "vega.db", "PRAGMA integrity_check") == [("ok",)]
 
 
 # --- restore: schema ---------------------------------------------------------------
@@ -326,29 +294,34 @@ def test_restore_migrates_an_older_schema(settings_for: SettingsFor, tmp_path: P
     seeded = seed(source, revision="0002")
     bk = create_backup(source, tmp_path / "bk")
     assert bk.manifest.schema_revision == "0002"
-    report = restore_backup(settings_for(tmp_path / "t"), bk.path)
-    db_file = tmp_path / "t" / "vega.db"
-    head = head_revision(Database.from_url(f"sqlite:///{db_file}").engine)
+    target = settings_for(tmp_path / "t")
+    report = restore_backup(target, bk.path)
+    head = head_revision(Database.from_url(target.database_url).engine)
     assert report.migrated_from == "0002" and report.schema_revision == head
-    assert rows(db_file, "SELECT version_num FROM alembic_version") == [(head,)]
-    assert rows(db_file, "SELECT count(*) FROM models") == [(0,)]  # the table 0003 adds
-    assert rows(db_file, "SELECT role FROM messages WHERE id = ?", seeded["message"]) == [
+    assert rows(target, "SELECT version_num FROM alembic_version") == [(head,)]
+    assert rows(target, "SELECT count(*) FROM models") == [(0,)]  # the table 0003 adds
+    assert rows(target, "SELECT role FROM messages WHERE id = :id", id=seeded["message"]) == [
         ("assistant",)
     ]
     # 0004: messages carry their conversation's owner, the conversation its turns' digest.
-    [(owner, digest)] = rows(db_file, "SELECT owner, turns_digest FROM conversations")
-    assert rows(db_file, "SELECT DISTINCT owner, conversation_id FROM messages") == [
+    [(owner, digest)] = rows(target, "SELECT owner, turns_digest FROM conversations")
+    assert rows(target, "SELECT DISTINCT owner, conversation_id FROM messages") == [
         (owner, seeded["conversation"])
     ]
     assert digest == turns_digest.of_exchange(turns_digest.EMPTY, "q?", "a.")
-    assert rows(db_file, "PRAGMA integrity_check") == [("ok",)]
-    assert rows(db_file, "PRAGMA foreign_key_check") == []
-    assert not db_file.with_name("vega.db-wal").exists()
+    if target.is_sqlite:
+        db_file = tmp_path / "t" / "vega.db"
+        assert sqlite_rows(db_file, "PRAGMA integrity_check") == [("ok",)]
+        assert sqlite_rows(db_file, "PRAGMA foreign_key_check") == []
+        assert not db_file.with_name("vega.db-wal").exists()
 
 
-def test_restore_refuses_a_backup_from_a_newer_vega(
-    backup_dir: Path, settings_for: SettingsFor, tmp_path: Path
+def test_restore_on_sqlite_refuses_a_backup_from_a_newer_vega(
+    sqlite_backup_dir: Path, tmp_path: Path
 ) -> None:
+    """The schema in the database file decides (Postgres: the manifest's, checked before
+    anything changes, in tests/unit/test_backup_postgres.py)."""
+    backup_dir = sqlite_backup_dir
     db_file = backup_dir / "vega.db"
     with closing(sqlite3.connect(db_file)) as conn:
         conn.execute("UPDATE alembic_version SET version_num = '9999'")
@@ -357,15 +330,16 @@ def test_restore_refuses_a_backup_from_a_newer_vega(
     size, digest = hash_file(db_file)
     manifest["files"][0] = {"path": "vega.db", "size": size, "sha256": digest}
     (backup_dir / MANIFEST).write_text(json.dumps(manifest))
-    target = settings_for(tmp_path / "t")
+    target = settings_on(tmp_path / "t")
     with pytest.raises(BadInput, match=r"newer Vega .*schema 9999"):
         restore_backup(target, backup_dir)
-    assert_untouched(target.data_dir)
+    assert_untouched(target)
 
 
-def test_restore_refuses_a_database_that_fails_integrity_check(
-    backup_dir: Path, settings_for: SettingsFor, tmp_path: Path
+def test_restore_on_sqlite_refuses_a_database_that_fails_integrity_check(
+    sqlite_backup_dir: Path, tmp_path: Path
 ) -> None:
+    backup_dir = sqlite_backup_dir
     db_file = backup_dir / "vega.db"
     data = bytearray(db_file.read_bytes())
     data[4096 : 4096 * 3] = b"\xff" * (4096 * 2)  # clobber two b-tree pages
@@ -374,7 +348,7 @@ def test_restore_refuses_a_database_that_fails_integrity_check(
     size, digest = hash_file(db_file)
     manifest["files"][0] = {"path": "vega.db", "size": size, "sha256": digest}
     (backup_dir / MANIFEST).write_text(json.dumps(manifest))
-    target = settings_for(tmp_path / "t")
+    target = settings_on(tmp_path / "t")
     with pytest.raises(BadInput, match="integrity_check"):
         restore_backup(target, backup_dir)
-    assert_untouched(target.data_dir)
+    assert_untouched(target)

@@ -50,19 +50,24 @@ def restore(
     force: Annotated[
         bool,
         typer.Option(
-            "--force", help="Move the data dir's current data into pre-restore-<UTC>/ first."
+            "--force",
+            help=(
+                "Replace the current data: moved into <data dir>/pre-restore-<UTC>/ first "
+                "(on Postgres the database is backed up there, then emptied)."
+            ),
         ),
     ] = False,
     json_out: JsonOpt = False,
 ) -> None:
-    """Restore a backup into the data dir (VEGA_DATA_DIR), which must hold no data."""
+    """Restore a backup into the data dir and database (VEGA_DATA_DIR, VEGA_DATABASE_URL),
+    which must hold no data."""
     report = restore_backup(context.settings(), src, force=force)
     m = report.manifest
     if json_out:
         context.print_json(
             {
                 "source": str(report.source),
-                "database": str(report.database),
+                "database": report.database,
                 **_summary(m),
                 "schema_revision": report.schema_revision,
                 "migrated_from": report.migrated_from,
@@ -72,7 +77,12 @@ def restore(
         )
     else:
         if report.moved_aside is not None:
-            context.err.print(f"Moved the previous data to {report.moved_aside}.", markup=False)
+            previous = (
+                "Backed up the previous database and moved the data dir's files"
+                if m.store == "postgres"
+                else "Moved the previous data"
+            )
+            context.err.print(f"{previous} to {report.moved_aside}.", markup=False)
         migrated = (
             f", migrated from schema {report.migrated_from} to {report.schema_revision}"
             if report.migrated_from
@@ -80,8 +90,8 @@ def restore(
         )
         context.err.print(
             f"Restored {_counts(m)} ({len(m.files)} files, {_size(m.total_bytes)}) from the "
-            f"backup of {m.created:%Y-%m-%d %H:%M:%S} UTC into {report.database}{migrated}. "
-            "Search indexes are rebuilt on first use.",
+            f"backup of {m.created:%Y-%m-%d %H:%M:%S} UTC into {report.database}{migrated}."
+            + (" Search indexes are rebuilt on first use." if m.store == "sqlite" else ""),
             markup=False,
             soft_wrap=True,
         )
@@ -92,6 +102,8 @@ def _summary(m: Manifest) -> dict[str, Any]:
     return {
         "created": m.created.isoformat(),
         "vega_version": m.vega_version,
+        "store": m.store,
+        "server_version": m.server_version,
         "schema_revision": m.schema_revision,
         "counts": m.counts,
         "files": len(m.files),

@@ -3,7 +3,9 @@ taken while a server keeps writing.
 
 Order matters:
 
-1. The database is copied first, with SQLite's online backup API in a single step.
+1. The database is copied first. On Postgres, ``pg_dump`` reads one snapshot taken when
+   the command starts (see ``vega.store.postgres_backup``). On SQLite, with SQLite's
+   online backup API in a single step.
    That step runs inside one read transaction, so the copy is the database exactly as
    it was at one instant, which includes every transaction committed before the
    command started. In WAL mode (how Vega opens its database) a reader never blocks
@@ -27,12 +29,14 @@ from __future__ import annotations
 
 import os
 import shutil
+import sqlite3
 import tempfile
 import time
 from contextlib import closing
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Protocol
 
 from vega import __version__
 from vega.errors import Conflict, NotFound, StorageError
@@ -41,27 +45,23 @@ from vega.settings import Settings
 from vega.store.backup_format import (
     DB_NAME,
     KEY_NAME,
+    STORE_FORMAT,
+    DatabaseCopy,
     FileEntry,
     Manifest,
+    Store,
     connect,
     copy_hashed,
     fsync_dir,
     hash_file,
     integrity_problems,
     is_backup_path,
-    live_uploads,
     os_error,
-    row_counts,
-    schema_revision,
+    sqlite_contents,
     sqlite_path,
     unused,
     utc_stamp,
     write_manifest,
-)
-
-POSTGRES_HINT = (
-    "vega backup copies SQLite databases only. Back up Postgres with pg_dump, and copy "
-    "<data_dir>/uploads and the key file yourself (see docs/operations.md#backups)."
 )
 
 
@@ -72,11 +72,27 @@ class BackupReport:
     seconds: float
 
 
+class DatabaseSource(Protocol):
+    """Where the database of a backup comes from: checked when built (before any folder
+    is made), copied into the backup folder by ``copy_into``."""
+
+    store: Store
+
+    def copy_into(self, work: Path) -> DatabaseCopy: ...
+
+
+def database_source(settings: Settings) -> DatabaseSource:
+    if settings.is_sqlite:
+        return SqliteSource(settings)
+    # psycopg is the postgres extra's: loaded only for a Postgres URL.
+    from vega.store.postgres_backup import PostgresSource
+
+    return PostgresSource(settings)
+
+
 def create_backup(settings: Settings, dest: Path | None = None) -> BackupReport:
     started = time.monotonic()
-    db_path = sqlite_path(settings, postgres_hint=POSTGRES_HINT)
-    if not db_path.is_file():
-        raise NotFound(f"No database at {db_path}: nothing to back up.")
+    source = database_source(settings)
     try:
         target = destination(settings.data_dir, dest)
         private_dir(target.parent)
@@ -85,7 +101,7 @@ def create_backup(settings: Settings, dest: Path | None = None) -> BackupReport:
     except OSError as exc:
         raise os_error(exc, f"create the backup folder {dest or ''}".rstrip()) from exc
     try:
-        manifest = _write(settings, db_path, work)
+        manifest = _write(settings, source, work)
         _publish(work, target)
     except OSError as exc:
         raise os_error(exc, f"write the backup to {target}") from exc
@@ -109,21 +125,12 @@ def destination(data_dir: Path, dest: Path | None) -> Path:
     return dest
 
 
-def _write(settings: Settings, db_path: Path, work: Path) -> Manifest:
+def _write(settings: Settings, source: DatabaseSource, work: Path) -> Manifest:
     created = datetime.now(UTC)
-    copy = work / DB_NAME
-    _snapshot(db_path, copy)
-    if problems := integrity_problems(copy):
-        raise StorageError(
-            f"The copy of {db_path} fails PRAGMA integrity_check ({problems[0]}); "
-            "the database itself may be damaged. No backup was written."
-        )
-    with closing(connect(copy)) as conn:
-        revision, counts, stored = schema_revision(conn), row_counts(conn), live_uploads(conn)
-    size, digest = hash_file(copy)
-    files = [FileEntry(path=DB_NAME, size=size, sha256=digest)]
+    copy = source.copy_into(work)
+    files = [copy.file]
     missing: list[str] = []
-    for rel in stored:
+    for rel in copy.contents.uploads:
         entry = _copy_upload(settings.data_dir, rel, work)
         if entry is None:
             missing.append(rel)
@@ -133,16 +140,43 @@ def _write(settings: Settings, db_path: Path, work: Path) -> Manifest:
         size, digest = copy_hashed(settings.key_file, work / KEY_NAME)
         files.append(FileEntry(path=KEY_NAME, size=size, sha256=digest))
     manifest = Manifest(
+        format_version=STORE_FORMAT[source.store],
         vega_version=__version__,
         created=created,
-        schema_revision=revision,
-        counts=counts,
+        store=source.store,
+        server_version=copy.server_version,
+        schema_revision=copy.contents.revision,
+        counts=copy.contents.counts,
         files=files,
         missing_uploads=missing,
     )
     write_manifest(work, manifest)
     fsync_dir(work)
     return manifest
+
+
+class SqliteSource:
+    store: Store = "sqlite"
+
+    def __init__(self, settings: Settings) -> None:
+        self.db_path = sqlite_path(settings)
+        if not self.db_path.is_file():
+            raise NotFound(f"No database at {self.db_path}: nothing to back up.")
+
+    def copy_into(self, work: Path) -> DatabaseCopy:
+        copy = work / DB_NAME
+        _snapshot(self.db_path, copy)
+        if problems := integrity_problems(copy):
+            raise StorageError(
+                f"The copy of {self.db_path} fails PRAGMA integrity_check ({problems[0]}); "
+                "the database itself may be damaged. No backup was written."
+            )
+        with closing(connect(copy)) as conn:
+            held = sqlite_contents(conn)
+        size, digest = hash_file(copy)
+        return DatabaseCopy(
+            FileEntry(path=DB_NAME, size=size, sha256=digest), held, sqlite3.sqlite_version
+        )
 
 
 def _snapshot(db_path: Path, copy: Path) -> None:

@@ -2,39 +2,56 @@
 
 A backup is a folder::
 
-    vega.db         the database (one self-contained SQLite file, no -wal)
+    vega.db         the database, on SQLite (one self-contained SQLite file, no -wal)
+    vega.pgdump     or, on Postgres, ``pg_dump``'s custom-format archive of it
     api_key         the generated primary key, mode 0600 (when the data dir had one)
     uploads/        <document id>/original.ext: the originals the database refers to
-    manifest.json   what is here: format, Vega version, schema revision, row counts,
-                    and the size and sha256 of every file above
+    manifest.json   what is here: format, Vega version, store (sqlite | postgres) and
+                    its server version, schema revision, row counts, and the size and
+                    sha256 of every file above
 
 The manifest is written last, so a folder without one is never a finished backup,
 and its checksums let restore refuse a damaged or edited copy before it touches the
 target. Search indexes are not part of it: they are derived from the database.
+
+``format_version`` is the oldest format that describes the folder: 1 for SQLite (as
+every Vega before Postgres backups wrote, so an older Vega still restores them; it
+ignores the fields it does not know), 2 for Postgres (a folder without ``vega.db``,
+which an older Vega would misread: it says "upgrade Vega" instead).
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import closing
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
-from typing import Final, Literal
+from typing import Any, Final, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from sqlalchemy.engine import make_url
 
 from vega.errors import BadInput, NotFound, StorageError, VegaError
 from vega.settings import Settings
 
 FORMAT: Final = "vega-backup"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # the newest this Vega reads
 MANIFEST = "manifest.json"
 DB_NAME = "vega.db"
+DUMP_NAME = "vega.pgdump"
 KEY_NAME = "api_key"
 UPLOADS = "uploads"
 COPY_CHUNK = 1 << 20
@@ -52,6 +69,11 @@ COUNTED = (
     "audit_log",
 )
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+Store = Literal["sqlite", "postgres"]
+DATABASE_FILE: Final[dict[str, str]] = {"sqlite": DB_NAME, "postgres": DUMP_NAME}
+# The format each store's folder needs (see the module docstring).
+STORE_FORMAT: Final[dict[str, int]] = {"sqlite": 1, "postgres": 2}
 
 
 class FileEntry(BaseModel):
@@ -83,6 +105,9 @@ class Manifest(BaseModel):
     format_version: int = FORMAT_VERSION
     vega_version: str
     created: datetime
+    # Absent from the backups of Vegas before Postgres backups: those are all SQLite.
+    store: Store = "sqlite"
+    server_version: str | None = None  # SQLite's library version, or the Postgres server's
     schema_revision: str | None
     counts: dict[str, int]
     files: list[FileEntry]
@@ -90,8 +115,18 @@ class Manifest(BaseModel):
     # copied (deleted right after the snapshot): the backup holds their passages only.
     missing_uploads: list[str] = Field(default_factory=list)
 
+    @model_validator(mode="after")
+    def _database_listed(self) -> Manifest:
+        if self.entry(self.database_file) is None:
+            raise ValueError(f"a {self.store} backup lists {self.database_file} among its files")
+        return self
+
     def entry(self, path: str) -> FileEntry | None:
         return next((f for f in self.files if f.path == path), None)
+
+    @property
+    def database_file(self) -> str:
+        return DATABASE_FILE[self.store]
 
     @property
     def total_bytes(self) -> int:
@@ -103,9 +138,10 @@ class Manifest(BaseModel):
 
 
 def is_backup_path(value: str) -> bool:
-    """``vega.db``, ``api_key`` or a plain relative path under ``uploads/``: nothing a
-    tampered manifest could use to write outside the folder it is restored into."""
-    if value in (DB_NAME, KEY_NAME):
+    """``vega.db``, ``vega.pgdump``, ``api_key`` or a plain relative path under
+    ``uploads/``: nothing a tampered manifest could use to write outside the folder it
+    is restored into."""
+    if value in (DB_NAME, DUMP_NAME, KEY_NAME):
         return True
     if "\\" in value or "\x00" in value:
         return False
@@ -129,6 +165,7 @@ def read_manifest(source: Path) -> Manifest:
         raise BadInput(f"{source} is not a Vega backup: it has no {MANIFEST}.")
     try:
         raw = path.read_bytes()
+        _refuse_newer(source, raw)
         version = Manifest.model_validate_json(raw, strict=False)
     except ValidationError as exc:
         first = exc.errors()[0]
@@ -138,14 +175,21 @@ def read_manifest(source: Path) -> Manifest:
         ) from None
     except OSError as exc:
         raise BadInput(f"{path}: {exc.strerror}.") from None
-    if version.format_version > FORMAT_VERSION:
+    return version
+
+
+def _refuse_newer(source: Path, raw: bytes) -> None:
+    """Before validating: a newer format may hold fields (or a store) this Vega would
+    call invalid, and the true reason is its age."""
+    try:
+        found = json.loads(raw).get("format_version")
+    except (ValueError, AttributeError):
+        return  # not a JSON object: validation says so
+    if isinstance(found, int) and found > FORMAT_VERSION:
         raise BadInput(
-            f"{source} was written by a newer Vega (backup format {version.format_version}); "
+            f"{source} was written by a newer Vega (backup format {found}); "
             "upgrade Vega to restore it."
         )
-    if version.entry(DB_NAME) is None:
-        raise BadInput(f"{source} is not a Vega backup: its manifest lists no {DB_NAME}.")
-    return version
 
 
 def write_manifest(folder: Path, manifest: Manifest) -> None:
@@ -210,10 +254,8 @@ def unused(folder: Path, name: str) -> Path:
 # --- the database file ---------------------------------------------------------
 
 
-def sqlite_path(settings: Settings, *, postgres_hint: str) -> Path:
-    """The SQLite file behind VEGA_DATABASE_URL; Postgres is refused with ``postgres_hint``."""
-    if not settings.is_sqlite:
-        raise BadInput(f"VEGA_DATABASE_URL points at Postgres: {postgres_hint}")
+def sqlite_path(settings: Settings) -> Path:
+    """The SQLite file behind VEGA_DATABASE_URL (a SQLite URL)."""
     database = make_url(settings.database_url).database
     if not database or database == ":memory:":
         raise BadInput("VEGA_DATABASE_URL is an in-memory SQLite database: there is no file.")
@@ -243,29 +285,55 @@ def tables(conn: sqlite3.Connection) -> set[str]:
     return {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
 
 
-def schema_revision(conn: sqlite3.Connection) -> str | None:
-    if "alembic_version" not in tables(conn):
-        return None
-    row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
-    return str(row[0]) if row else None
+# --- what a database holds, on either store -------------------------------------
+
+Query = Callable[[str], Sequence[Sequence[Any]]]
 
 
-def row_counts(conn: sqlite3.Connection) -> dict[str, int]:
-    present = tables(conn)
-    return {
+@dataclass(frozen=True, slots=True)
+class Contents:
+    """What the manifest says about a database: read from the copy (SQLite) or from the
+    very snapshot ``pg_dump`` reads (Postgres), so it describes exactly what is backed up."""
+
+    revision: str | None
+    counts: dict[str, int]
+    uploads: list[str]  # stored paths of documents not deleted (failed ones keep theirs too)
+
+
+def contents(query: Query, present: set[str]) -> Contents:
+    """``query`` runs SQL on the database, whose tables are ``present``."""
+    revision = None
+    if "alembic_version" in present:
+        rows = query("SELECT version_num FROM alembic_version")
+        revision = str(rows[0][0]) if rows else None
+    counts = {
         # Table names come from COUNTED above, never from input.
-        name: int(conn.execute(f"SELECT count(*) FROM {name}").fetchone()[0])  # noqa: S608  # names from COUNTED  # nosec B608
+        name: int(query(f"SELECT count(*) FROM {name}")[0][0])  # noqa: S608  # names from COUNTED  # nosec B608
         for name in COUNTED
         if name in present
     }
+    uploads: list[str] = []
+    if "documents" in present:
+        rows = query("SELECT stored_path FROM documents WHERE deleted_at IS NULL ORDER BY id")
+        uploads = sorted({str(r[0]) for r in rows})
+    return Contents(revision, counts, uploads)
 
 
-def live_uploads(conn: sqlite3.Connection) -> list[str]:
-    """Stored paths of documents not deleted (failed ones keep their file too)."""
-    if "documents" not in tables(conn):
-        return []
-    rows = conn.execute("SELECT stored_path FROM documents WHERE deleted_at IS NULL ORDER BY id")
-    return sorted({str(r[0]) for r in rows})
+@dataclass(frozen=True, slots=True)
+class DatabaseCopy:
+    """The database's file in a backup folder, and what it holds."""
+
+    file: FileEntry
+    contents: Contents
+    server_version: str
+
+
+def sqlite_contents(conn: sqlite3.Connection) -> Contents:
+    return contents(lambda sql: conn.execute(sql).fetchall(), tables(conn))
+
+
+def schema_revision(conn: sqlite3.Connection) -> str | None:
+    return sqlite_contents(conn).revision
 
 
 def describe(paths: Iterable[Path]) -> str:

@@ -1,5 +1,10 @@
 """`vega restore`: a backup folder back into a data dir, all or nothing.
 
+A backup restores into the store it was taken from (VEGA_DATABASE_URL must be of the
+same kind): a SQLite backup into a SQLite data dir, a Postgres one into a Postgres
+database (``vega.store.postgres_restore``). Across stores, `vega db copy` moves a
+restored SQLite data dir into Postgres. On SQLite:
+
 1. The manifest is read and the target checked: a data dir that already holds a
    database, a key file, uploads or indexes is refused, unless ``force``, which moves
    them into ``<data_dir>/pre-restore-<UTC>/`` (never deletes them), and only when no
@@ -15,26 +20,19 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import sqlite3
 import tempfile
 import time
 from contextlib import closing
-from dataclasses import dataclass
 from pathlib import Path
-
-from sqlalchemy import Engine
 
 from vega.errors import BadInput, Conflict, StorageError
 from vega.settings import Settings
 from vega.store.backup_format import (
     DB_NAME,
-    KEY_NAME,
-    UPLOADS,
     Manifest,
     connect,
-    copy_hashed,
     describe,
     fsync_dir,
     integrity_problems,
@@ -43,33 +41,54 @@ from vega.store.backup_format import (
     schema_revision,
     sidecars,
     sqlite_path,
-    unused,
-    utc_stamp,
+)
+from vega.store.restore_steps import (
+    RestoreReport,
+    aside_folder,
+    holding_files,
+    install_files,
+    move_aside,
+    refuse_newer_schema,
+    stage,
 )
 
-POSTGRES_HINT = (
-    "vega restore writes SQLite databases only. Restore Postgres with pg_restore (or psql "
-    "for a plain dump), and copy the backup's uploads/ into the data dir."
-)
-DERIVED = "indexes"
-STAGING = ".staging"  # uploads being received: never data
-
-
-@dataclass(frozen=True, slots=True)
-class RestoreReport:
-    source: Path
-    database: Path
-    manifest: Manifest
-    schema_revision: str | None
-    migrated_from: str | None
-    moved_aside: Path | None
-    seconds: float
+__all__ = ["RestoreReport", "restore_backup"]
 
 
 def restore_backup(settings: Settings, source: Path, *, force: bool = False) -> RestoreReport:
-    started = time.monotonic()
-    db_path = sqlite_path(settings, postgres_hint=POSTGRES_HINT)
     manifest = read_manifest(source)
+    refuse_other_store(settings, source, manifest)
+    if manifest.store == "postgres":
+        # psycopg is the postgres extra's: loaded only for a Postgres URL.
+        from vega.store.postgres_restore import restore_postgres
+
+        return restore_postgres(settings, source, manifest, force=force)
+    return _restore_sqlite(settings, source, manifest, force=force)
+
+
+def refuse_other_store(settings: Settings, source: Path, manifest: Manifest) -> None:
+    target = "sqlite" if settings.is_sqlite else "postgres"
+    if manifest.store == target:
+        return
+    if manifest.store == "sqlite":
+        raise BadInput(
+            f"{source} holds a SQLite database and VEGA_DATABASE_URL points at Postgres: "
+            "restore it into a SQLite data dir (VEGA_DATABASE_URL unset), then move that "
+            "into Postgres with `vega db copy --to URL`."
+        )
+    raise BadInput(
+        f"{source} holds a Postgres database ({manifest.server_version or 'a pg_dump'}) and "
+        "VEGA_DATABASE_URL is SQLite: restore it into an empty Postgres database "
+        "(VEGA_DATABASE_URL=postgresql+psycopg://...); `vega db copy` moves SQLite data "
+        "into Postgres, not back."
+    )
+
+
+def _restore_sqlite(
+    settings: Settings, source: Path, manifest: Manifest, *, force: bool
+) -> RestoreReport:
+    started = time.monotonic()
+    db_path = sqlite_path(settings)
     data_dir = settings.data_dir
     existing = holding_data(data_dir, db_path, settings.key_file)
     if existing and not force:
@@ -85,10 +104,13 @@ def restore_backup(settings: Settings, source: Path, *, force: bool = False) -> 
     except OSError as exc:
         raise os_error(exc, f"create {data_dir}") from exc
     try:
-        _stage(source, manifest, work)
+        stage(source, manifest, work)
         staged = work / DB_NAME
         migrated_from, revision = _upgrade(staged, source)
-        aside = _move_aside(existing, data_dir) if existing else None
+        aside = None
+        if existing:
+            aside = aside_folder(data_dir)
+            move_aside(existing, aside)
         _install(work, data_dir, db_path, settings.key_file)
     except OSError as exc:
         raise os_error(exc, f"restore into {data_dir}") from exc
@@ -96,7 +118,7 @@ def restore_backup(settings: Settings, source: Path, *, force: bool = False) -> 
         shutil.rmtree(work, ignore_errors=True)
     return RestoreReport(
         source=source,
-        database=db_path,
+        database=str(db_path),
         manifest=manifest,
         schema_revision=revision,
         migrated_from=migrated_from,
@@ -106,16 +128,8 @@ def restore_backup(settings: Settings, source: Path, *, force: bool = False) -> 
 
 
 def holding_data(data_dir: Path, db_path: Path, key_file: Path) -> list[Path]:
-    """What a restore would replace: database (and its -wal), key file, uploads, indexes.
-
-    Indexes count although they are derived: left beside another database they would
-    describe passages it does not have.
-    """
-    found = [p for p in (db_path, *sidecars(db_path), key_file) if p.exists()]
-    for folder in (data_dir / UPLOADS, data_dir / DERIVED):
-        if folder.is_dir() and any(p.name != STAGING for p in folder.iterdir()):
-            found.append(folder)
-    return found
+    """What a restore would replace: database (and its -wal), key file, uploads, indexes."""
+    return holding_files(data_dir, key_file, db_path, *sidecars(db_path))
 
 
 def refuse_if_open(db_path: Path) -> None:
@@ -141,19 +155,6 @@ def refuse_if_open(db_path: Path) -> None:
         pass  # not a database (damaged, or something else): nobody is using it as one
 
 
-def _stage(source: Path, manifest: Manifest, work: Path) -> None:
-    """Copy every file the manifest lists into ``work``, checking each on the way."""
-    for entry in manifest.files:
-        src = source / entry.path
-        if src.is_symlink() or not src.is_file():
-            raise BadInput(f"{source} is damaged: {entry.path} is missing.")
-        size, digest = copy_hashed(src, work / entry.path)
-        if (size, digest) != (entry.size, entry.sha256):
-            raise BadInput(
-                f"{source} is damaged: {entry.path} does not match its checksum in the manifest."
-            )
-
-
 def _upgrade(staged: Path, source: Path) -> tuple[str | None, str | None]:
     """Check the staged database and migrate it to this Vega's schema.
 
@@ -167,14 +168,9 @@ def _upgrade(staged: Path, source: Path) -> tuple[str | None, str | None]:
 
     db = Database.from_url(f"sqlite:///{staged}")
     try:
-        head, known = _revisions(db.engine)
+        head = refuse_newer_schema(source, before, db.engine)
         if before == head:
             return None, before
-        if before is not None and before not in known:
-            raise BadInput(
-                f"{source} was made by a newer Vega (schema {before}; this one knows up to "
-                f"{head}). Upgrade Vega, then restore."
-            )
         try:
             db.migrate()
         except Exception as exc:  # Alembic and SQLAlchemy errors: say which step failed
@@ -190,35 +186,8 @@ def _upgrade(staged: Path, source: Path) -> tuple[str | None, str | None]:
     return before or "none", head
 
 
-def _revisions(engine: Engine) -> tuple[str | None, set[str]]:
-    from alembic.script import ScriptDirectory
-
-    from vega.store.migrate import alembic_config
-
-    script = ScriptDirectory.from_config(alembic_config(engine))
-    return script.get_current_head(), {s.revision for s in script.walk_revisions()}
-
-
-def _move_aside(existing: list[Path], data_dir: Path) -> Path:
-    aside = unused(data_dir, f"pre-restore-{utc_stamp()}")
-    aside.mkdir(mode=0o700)
-    for path in existing:
-        if path.exists():  # the in-use probe may have folded the -wal away meanwhile
-            shutil.move(path, aside / path.name)
-    fsync_dir(data_dir)
-    return aside
-
-
 def _install(work: Path, data_dir: Path, db_path: Path, key_file: Path) -> None:
-    staged_uploads = work / UPLOADS
-    if staged_uploads.is_dir():
-        uploads = data_dir / UPLOADS
-        uploads.mkdir(mode=0o700, exist_ok=True)
-        for folder in sorted(staged_uploads.iterdir()):
-            os.replace(folder, uploads / folder.name)
-        fsync_dir(uploads)
-    if (work / KEY_NAME).is_file():
-        os.replace(work / KEY_NAME, key_file)
+    install_files(work, data_dir, key_file)
     db_path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     shutil.move(work / DB_NAME, db_path)  # a rename when on the same file system
     fsync_dir(db_path.parent)
