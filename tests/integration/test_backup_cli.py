@@ -314,5 +314,5 @@ def test_backup_refuses_an_existing_destination_and_an_unreachable_database(
     assert "exists and is not empty" in line
     pg = b.server.env | {"VEGA_DATABASE_URL": "postgresql+psycopg://vega@127.0.0.1:1/vega"}
     line = assert_one_error_line(run_cli(["backup", str(b.path.parent / "pg")], pg), 1)
-    assert "Could not connect to Postgres (vega on 127.0.0.1:1)" in line
+    assert "Cannot connect to Postgres at 127.0.0.1:1" in line
     assert not (b.path.parent / "pg").exists()

@@ -170,8 +170,11 @@ def test_backup_needs_a_database_it_can_reach(tmp_path: Path) -> None:
         create_backup(settings_on(tmp_path / "none"), tmp_path / "bk")
     # Port 1: nothing listens there. Said in one line, before any folder is made.
     pg = settings_on(tmp_path / "pg", "postgresql+psycopg://vega@127.0.0.1:1/vega")
-    with pytest.raises(ConfigError, match=r"Could not connect to Postgres \(vega on 127.0.0.1:1\)"):
+    with pytest.raises(ConfigError, match=r"Cannot connect to Postgres at 127.0.0.1:1"):
         create_backup(pg, tmp_path / "bk")
+    bad = settings_on(tmp_path / "pg", "postgresql+psycopg://vega@db:port/vega")
+    with pytest.raises(ConfigError, match="not a valid URL"):
+        create_backup(bad, tmp_path / "bk")
     assert not (tmp_path / "bk").exists() and not (tmp_path / "pg").exists()
 
 

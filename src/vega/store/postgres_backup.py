@@ -24,13 +24,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import Connection, create_engine
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
 from vega.errors import ConfigError, StorageError
 from vega.settings import Settings
-from vega.store import pg_tools
+from vega.store import pg_tools, postgres
 from vega.store.backup_format import (
     DUMP_NAME,
     Contents,
@@ -52,7 +52,7 @@ class ServerInfo:
         return self.version_num // 10000
 
 
-def where(url: str) -> str:
+def where(url: str | URL) -> str:
     """The database a URL names, for messages: no password, no driver."""
     parsed = make_url(url)
     host = parsed.host or parsed.query.get("host") or "localhost"
@@ -62,19 +62,21 @@ def where(url: str) -> str:
 
 @contextmanager
 def connect(settings: Settings, *, snapshot: bool = False) -> Iterator[Connection]:
-    """One connection to VEGA_DATABASE_URL, outside any pool; ``snapshot``: in a
-    repeatable-read, read-only transaction (one snapshot for every statement)."""
-    timeout = max(1, round(settings.db_connect_timeout_s))
-    engine = create_engine(
-        settings.database_url, poolclass=NullPool, connect_args={"connect_timeout": timeout}
-    )
+    """One connection to VEGA_DATABASE_URL, outside any pool and without the statement
+    timeout (a restore's statements may run long); ``snapshot``: in a repeatable-read,
+    read-only transaction (one snapshot for every statement). A URL that cannot work or
+    a server that cannot be reached is one line saying what to fix (``ConfigError``)."""
+    url = postgres.postgres_url(settings.database_url)
+    timeout = settings.db_connect_timeout_s
+    args = postgres.connect_args(url, connect_timeout_s=timeout, statement_timeout_s=None)
+    engine = create_engine(url, poolclass=NullPool, connect_args=args)
     try:
         try:
             conn = engine.connect()
         except SQLAlchemyError as exc:
-            raise ConfigError(
-                f"Could not connect to Postgres ({where(settings.database_url)}): "
-                f"{reason(exc)}. Check VEGA_DATABASE_URL and that the server is running."
+            raise (
+                postgres.startup_error(exc, url, connect_timeout_s=timeout)
+                or ConfigError(f"Could not connect to Postgres ({where(url)}): {reason(exc)}.")
             ) from None
         with conn:
             if snapshot:
