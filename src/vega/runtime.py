@@ -37,7 +37,7 @@ from vega.rag.documents import DocumentService
 from vega.rag.embed import Embedder
 from vega.rag.embeddings import EmbeddingService
 from vega.rag.extract import Budget, readers_from
-from vega.rag.index import VectorIndexes
+from vega.rag.index import CollectionIndexes, VectorIndexes
 from vega.rag.ingest import IngestService
 from vega.rag.reindex import Reindexer
 from vega.rag.retrieve import Retriever
@@ -102,7 +102,7 @@ class Runtime:
     chat: ChatService
     conversations: ConversationService
     embedder: LazyEmbedder
-    indexes: VectorIndexes
+    indexes: CollectionIndexes  # FAISS files or pgvector (VEGA_VECTOR_INDEX)
     jobs: JobRunner
     retriever: Retriever
     ingest: IngestService
@@ -194,6 +194,24 @@ def build_file_tools(settings: Settings, *, plugins: Plugins | None = None) -> F
     return FileTools(settings, plugins, DatasetService(loaders=plugins.loaders))
 
 
+def vector_indexes(settings: Settings, db: Database) -> CollectionIndexes:
+    """VEGA_VECTOR_INDEX: ``auto`` is pgvector on Postgres (one index all workers share, no
+    FAISS file anywhere) and FAISS on SQLite."""
+    choice = settings.vector_index
+    if choice == "auto":
+        choice = "pgvector" if db.dialect == "postgresql" else "faiss"
+    if choice == "faiss":
+        return VectorIndexes(settings.data_dir / "indexes")
+    if db.dialect != "postgresql":
+        raise ConfigError(
+            "VEGA_VECTOR_INDEX=pgvector needs Postgres (VEGA_DATABASE_URL=postgresql+psycopg://...); "
+            "on SQLite set it to auto or faiss."
+        )
+    from vega.rag.pgvector_index import HnswParams, PgvectorIndexes
+
+    return PgvectorIndexes(db, HnswParams.from_settings(settings))
+
+
 def build(settings: Settings, *, plugins: Plugins | None = None) -> Runtime:
     # 0700 when we create it: conversations and the key file are nobody else's business.
     private_dir(settings.data_dir)
@@ -217,7 +235,7 @@ def build(settings: Settings, *, plugins: Plugins | None = None) -> Runtime:
     owner = keys.bootstrap()
     embedder_factory = plugins.embedders.get(settings.embedding_backend)  # unknown: fail at start
     embedder = LazyEmbedder(lambda: embedder_factory(context))
-    indexes = VectorIndexes(settings.data_dir / "indexes")
+    indexes = vector_indexes(settings, db)
     jobs = JobRunner(db)
     retriever = Retriever(
         db=db,

@@ -1,12 +1,21 @@
-"""Vector indexes: a derived cache over the vectors stored with each chunk.
+"""Vector indexes: how a process searches each collection's vectors.
 
-The database is the source of truth (DESIGN.md principle 1). ``VectorIndexes``
-keeps one index per collection in memory and in ``<data_dir>/indexes/``, and
-before each use compares the collection's ``version`` (bumped with every change
-to its chunks, by any process) with the version the index covers. When they
-differ it diffs chunk labels against the database and adds or removes only what
-changed, so a document added by the CLI is searchable in the server on its next
-query, and a deleted or half-written index file costs a rebuild, never data.
+The database is the source of truth (DESIGN.md principle 1): every chunk row holds its
+vector. ``CollectionIndexes`` is the one contract the retriever, the ingest and
+``vega reindex`` use, whatever does the searching; ``vega.runtime.build`` picks one by
+``VEGA_VECTOR_INDEX`` (``auto``: pgvector on Postgres, FAISS on SQLite):
+
+- ``VectorIndexes`` (here): FAISS, a derived cache per process, in memory and in
+  ``<data_dir>/indexes/``, caught up from the database before each use;
+- ``PgvectorIndexes`` (``vega.rag.pgvector_index``): HNSW indexes inside Postgres,
+  which every worker and host shares; nothing to catch up, no file.
+
+The FAISS cache keeps one index per collection and, before each use, compares the
+collection's ``version`` (bumped with every change to its chunks, by any process) with
+the version the index covers. When they differ it diffs chunk labels against the
+database and adds or removes only what changed, so a document added by the CLI is
+searchable in the server on its next query, and a deleted or half-written index file
+costs a rebuild, never data.
 
 A label is a chunk id with a fingerprint of the chunk's document above it (see
 ``label_of``). SQLite hands a deleted row's id to the next insert when that row had
@@ -36,6 +45,8 @@ from sqlalchemy.orm import Session
 
 from vega.private import FILE_MODE, private_dir
 from vega.store import documents as repo
+from vega.store.db import Database
+from vega.store.tables import Collection
 
 if TYPE_CHECKING:
     import numpy as np
@@ -66,29 +77,15 @@ def label_of(chunk_id: int, document_id: str) -> int:
 
 
 class VectorIndex(ABC):
-    """Nearest neighbours by inner product over unit vectors, labelled by ``label_of``.
-
-    ``add`` and ``remove`` take labels; ``search`` and ``ids`` answer chunk ids.
-    """
-
-    @abstractmethod
-    def add(self, labels: Ids, vectors: Vectors) -> None: ...
+    """One collection's vectors: nearest neighbours by cosine similarity (unit vectors)."""
 
     @abstractmethod
     def search(self, vector: Vectors, k: int) -> list[tuple[int, float]]:
         """The ``k`` best ``(chunk_id, cosine similarity)``, best first."""
 
     @abstractmethod
-    def remove(self, labels: Ids) -> None: ...
-
-    @abstractmethod
-    def labels(self) -> Ids: ...
-
-    def ids(self) -> Ids:
-        return self.labels() & ID_MASK
-
     def count(self) -> int:
-        return len(self.labels())
+        """How many vectors the index holds."""
 
 
 class FaissIndex(VectorIndex):
@@ -145,6 +142,10 @@ class FaissIndex(VectorIndex):
             with self._lock:
                 self._index.remove_ids(labels)
 
+    def ids(self) -> Ids:
+        """The chunk ids held (labels without their document fingerprint)."""
+        return self.labels() & ID_MASK
+
     def labels(self) -> Ids:
         import faiss
         import numpy as np
@@ -190,7 +191,49 @@ class CollectionState:
     version: int
 
 
-class VectorIndexes:
+class CollectionIndexes(ABC):
+    """Where a process finds each collection's vector index, and what keeps it current.
+
+    The hooks around writes let an implementation prepare for them (pgvector drops a
+    graph that a big write would make slow, or that new vectors of another size would
+    not fit); FAISS needs none of them: it catches up by itself before each use.
+    """
+
+    @abstractmethod
+    def current(self, session: Session, state: CollectionState) -> VectorIndex:
+        """The collection's index, ready to search (call from a worker thread)."""
+
+    @abstractmethod
+    def refresh(self, db: Database, collection_id: str) -> None:
+        """After the collection's chunks changed here: bring its index up to date, keep it."""
+
+    @abstractmethod
+    def rebuild(self, db: Database, collection_id: str) -> int:
+        """`vega reindex`: the index built again from the stored vectors; how many it holds."""
+
+    @abstractmethod
+    def before_write(self, db: Database, collection_id: str, chunks: int) -> None:
+        """About to add ``chunks`` chunks to the collection (outside any transaction)."""
+
+    @abstractmethod
+    def before_reembed(self, db: Database, collection_id: str) -> None:
+        """About to replace every vector of the collection (outside any transaction)."""
+
+    @abstractmethod
+    def reembedding(self, session: Session, collection_id: str) -> None:
+        """Inside the transaction that replaces every vector of the collection."""
+
+    def reconcile(self, db: Database, collection_ids: Sequence[str]) -> None:
+        """At a server's start: every collection's index up to date."""
+        for collection_id in collection_ids:
+            self.refresh(db, collection_id)
+
+    @abstractmethod
+    def flush(self, collection_ids: Sequence[str] | None = None) -> None:
+        """Write what is held in memory to disk (at shutdown)."""
+
+
+class VectorIndexes(CollectionIndexes):
     """One FAISS index per collection, kept in step with the database."""
 
     def __init__(self, directory: Path) -> None:
@@ -206,7 +249,7 @@ class VectorIndexes:
     def _paths(self, collection_id: str) -> tuple[Path, Path]:
         return self._dir / f"{collection_id}.faiss", self._dir / f"{collection_id}.json"
 
-    def current(self, session: Session, state: CollectionState) -> VectorIndex:
+    def current(self, session: Session, state: CollectionState) -> FaissIndex:
         """The collection's index, caught up with the database (call from a worker thread)."""
         with self._lock(state.id):
             slot = self._slots.get(state.id)
@@ -285,6 +328,37 @@ class VectorIndexes:
                 _atomic_write(data, slot.index.save)
                 _atomic_write(meta, partial(_write_json, data=info))
                 slot.dirty = False
+
+    def refresh(self, db: Database, collection_id: str) -> None:
+        """Catch up and save, so a restart loads the index warm."""
+        self._catch_up_from(db, collection_id)
+        self.flush([collection_id])
+
+    def rebuild(self, db: Database, collection_id: str) -> int:
+        """Drop the file and the memory copy, then build from the stored vectors."""
+        self.forget(collection_id)
+        index = self._catch_up_from(db, collection_id)
+        self.flush([collection_id])
+        return index.count() if index is not None else 0
+
+    def _catch_up_from(self, db: Database, collection_id: str) -> FaissIndex | None:
+        def catch_up(session: Session) -> FaissIndex | None:
+            coll = session.get(Collection, collection_id)
+            if coll is None:
+                return None
+            state = CollectionState(coll.id, coll.embedding_model, coll.dim, coll.version)
+            return self.current(session, state)
+
+        return db.read_sync(catch_up)
+
+    def before_write(self, db: Database, collection_id: str, chunks: int) -> None:
+        return None  # the next catch-up adds whatever was written
+
+    def before_reembed(self, db: Database, collection_id: str) -> None:
+        return None  # rebuild() builds the index again, for the new dimension
+
+    def reembedding(self, session: Session, collection_id: str) -> None:
+        return None
 
     def forget(self, collection_id: str) -> None:
         """Drop the cached index (memory and disk); the next use rebuilds it from the database."""

@@ -31,8 +31,8 @@ from vega.rag import lexical
 from vega.rag.chunk import Piece, chunk_text
 from vega.rag.embed import Embedder
 from vega.rag.extract import Budget, Extractor, Segment, extract_isolated, kind_of
-from vega.rag.index import VectorIndexes
-from vega.rag.retrieve import check_collection_name, check_model, check_model_named, state_of
+from vega.rag.index import CollectionIndexes
+from vega.rag.retrieve import check_collection_name, check_model, check_model_named
 from vega.rag.staging import Staged, stage, stored_path
 from vega.rag.views import DocumentView
 from vega.store import documents as repo
@@ -119,7 +119,7 @@ class IngestService:
         *,
         db: Database,
         embedder: Callable[[], Embedder],
-        indexes: VectorIndexes,
+        indexes: CollectionIndexes,
         jobs: JobRunner,
         data_dir: Path,
         max_upload_bytes: int,
@@ -174,6 +174,7 @@ class IngestService:
             reason = exc.message
             await self._db.write(lambda s: _fail(s, document_id, reason))
             raise UnreadableDocument(reason, document_id=document_id) from None
+        await self._before_write(coll.id, len(prepared.chunks))
         view = await self._db.write(lambda s: _store(s, document_id, prepared))
         await anyio.to_thread.run_sync(self._refresh_index, coll.id)
         return view
@@ -207,11 +208,11 @@ class IngestService:
         until the next ingest or clean stop, and every restart paid the same diff.
         """
         collections = await self._db.run(repo.list_collections)
-        for coll in collections:
-            try:
-                await anyio.to_thread.run_sync(self._refresh_index, coll.id)
-            except Exception:  # housekeeping: the first search catches up instead
-                log.exception("could not bring the index of collection %s up to date", coll.id)
+        ids = [coll.id for coll in collections]
+        try:
+            await anyio.to_thread.run_sync(self._indexes.reconcile, self._db, ids)
+        except Exception:  # housekeeping: the first search catches up (or scans) instead
+            log.exception("could not bring the vector indexes up to date")
 
     # -- steps -------------------------------------------------------------------
 
@@ -259,11 +260,10 @@ class IngestService:
         model: str,
         dim: int,
     ) -> list[tuple[DocumentView, bool]]:
-        coll = repo.get_collection(session, owner=owner, name=name)
-        if coll is None:
-            coll = repo.create_collection(
-                session, owner=owner, name=name, embedding_model=model, dim=dim
-            )
+        coll, created = repo.claim_collection(
+            session, owner=owner, name=name, embedding_model=model, dim=dim
+        )
+        if created:
             lexical.create(session, collection_id=coll.id)
         else:  # refuse before recording a document that could never be processed
             check_model_named(coll, name=model, dim=dim)
@@ -392,6 +392,7 @@ class IngestService:
         if todo:
             ids = [doc_id for _, doc_id in todo]
             prepared = await anyio.to_thread.run_sync(self._prepare_many, ids)
+            await self._before_write_many(prepared)
             views = await self._db.write(lambda s: _store_many(s, prepared))
             for path, doc_id in todo:
                 outcome = views[doc_id]
@@ -432,15 +433,23 @@ class IngestService:
         return {"document_id": view.id, "chunks": view.chunks, "status": view.status}
 
     def _refresh_index(self, collection_id: str) -> None:
-        """Bring this process's index up to date and save it, so a restart loads it warm."""
+        """Bring the collection's vector index up to date (FAISS: and save it, so a restart
+        loads it warm; pgvector: build it if the collection has none)."""
+        self._indexes.refresh(self._db, collection_id)
 
-        def catch_up(session: Session) -> None:
-            coll = session.get(Collection, collection_id)
-            if coll is not None:
-                self._indexes.current(session, state_of(coll))
+    async def _before_write(self, collection_id: str, chunks: int) -> None:
+        """Tell the vector index how much is coming (pgvector may rebuild rather than insert)."""
+        await anyio.to_thread.run_sync(self._indexes.before_write, self._db, collection_id, chunks)
 
-        self._db.read_sync(catch_up)
-        self._indexes.flush([collection_id])
+    async def _before_write_many(
+        self, prepared: dict[str, tuple[Document, Prepared | UnreadableDocument]]
+    ) -> None:
+        counts: dict[str, int] = {}
+        for doc, item in prepared.values():
+            if isinstance(item, Prepared):
+                counts[doc.collection_id] = counts.get(doc.collection_id, 0) + len(item.chunks)
+        for collection_id, chunks in counts.items():
+            await self._before_write(collection_id, chunks)
 
     @staticmethod
     def _attach_job(session: Session, document_id: str, job_id: str) -> None:

@@ -3,6 +3,11 @@
 Re-embedding computes every new vector first and writes them, with the
 collection's new model and dimension, in one transaction: a crash midway leaves
 the collection as it was, never half in one vector space and half in another.
+
+The vector index is rebuilt by whichever ``CollectionIndexes`` the runtime uses: FAISS
+drops its file and builds it again from the stored vectors; pgvector drops the
+collection's HNSW index and builds it again, with the current HNSW settings (and,
+after re-embedding, for the new dimension).
 """
 
 from __future__ import annotations
@@ -17,8 +22,8 @@ from sqlalchemy.orm import Session
 from vega.jobs import Progress
 from vega.rag import lexical
 from vega.rag.embed import Embedder
-from vega.rag.index import VectorIndex, VectorIndexes
-from vega.rag.retrieve import owned_collection, state_of
+from vega.rag.index import CollectionIndexes
+from vega.rag.retrieve import owned_collection
 from vega.store import documents as repo
 from vega.store.db import Database
 from vega.store.tables import Collection
@@ -36,7 +41,7 @@ class ReindexReport:
 
 class Reindexer:
     def __init__(
-        self, *, db: Database, embedder: Callable[[], Embedder], indexes: VectorIndexes
+        self, *, db: Database, embedder: Callable[[], Embedder], indexes: CollectionIndexes
     ) -> None:
         self._db = db
         self._embedder = embedder
@@ -67,18 +72,10 @@ class Reindexer:
         if reembed:
             self._reembed(coll, embedder)
         self._db.write_sync(lambda session: lexical.rebuild(session, collection_id=coll.id))
-        self._indexes.forget(coll.id)
-
-        def current(session: Session) -> VectorIndex:
-            fresh = session.get(Collection, coll.id)
-            assert fresh is not None
-            return self._indexes.current(session, state_of(fresh))
-
-        index = self._db.read_sync(current)
-        self._indexes.flush([coll.id])
+        chunks = self._indexes.rebuild(self._db, coll.id)
         return ReindexReport(
             collection=coll.name,
-            chunks=index.count(),
+            chunks=chunks,
             reembedded=reembed,
             seconds=round(time.perf_counter() - started, 3),
         )
@@ -97,10 +94,13 @@ class Reindexer:
             after = page[-1][0]
 
         def write(session: Session) -> None:
+            self._indexes.reembedding(session, coll.id)
             repo.set_embeddings(session, vectors=vectors)
             fresh = session.get(Collection, coll.id)
             assert fresh is not None
             fresh.embedding_model, fresh.dim = embedder.name, embedder.dim
             repo.bump_version(session, collection_id=coll.id)
 
+        # The old size's HNSW index would refuse the new vectors: gone first (pgvector).
+        self._indexes.before_reembed(self._db, coll.id)
         self._db.write_sync(write)

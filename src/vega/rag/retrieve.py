@@ -1,5 +1,9 @@
 """Retrieval: dense (vector index), lexical (BM25) and hybrid (reciprocal-rank fusion).
 
+The vector index is whichever ``CollectionIndexes`` the runtime chose (FAISS files per
+process, or pgvector inside Postgres): the retriever asks it for the collection's
+index and merges what it answers the same way on either store.
+
 Every result is read back from the chunks table of a live document in the
 caller's own collection, so neither a stale index nor another key's name for a
 collection can surface a passage the caller should not see.
@@ -19,7 +23,7 @@ from sqlalchemy.orm import Session
 from vega.errors import BadInput, Conflict, NotFound
 from vega.rag import lexical
 from vega.rag.embed import Embedder
-from vega.rag.index import CollectionState, VectorIndexes
+from vega.rag.index import CollectionIndexes, CollectionState
 from vega.store import documents as repo
 from vega.store.db import Database
 from vega.store.tables import Collection
@@ -118,7 +122,7 @@ class Retriever:
         *,
         db: Database,
         embedder: Callable[[], Embedder],
-        indexes: VectorIndexes,
+        indexes: CollectionIndexes,
         default_top_k: int,
         max_query_chars: int,
         max_top_k: int = MAX_TOP_K,
@@ -166,9 +170,10 @@ class Retriever:
                 embedder = self._embedder()
                 check_model(coll, embedder)
                 index = self._indexes.current(session, state_of(coll))
-                # The model, FAISS and SQLite all let go of the GIL: embed the query and
-                # search the vectors while the lexical search runs, so a hybrid search
-                # costs the slower of the two, not their sum.
+                # The model, FAISS and the database all let go of the GIL: embed the query
+                # and search the vectors while the lexical search runs, so a hybrid search
+                # costs the slower of the two, not their sum. (pgvector searches on a
+                # connection of its own, beside this session's.)
                 pending = self._pool.submit(
                     lambda: index.search(embedder.embed_batch([query])[0], depth)
                 )

@@ -12,12 +12,13 @@ from sqlalchemy import Engine
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 # Lexical indexes live outside the models (an FTS5 table and its shadow tables on
-# SQLite, an expression index on Postgres): the migrations own them.
-DERIVED_PREFIXES = ("chunks_fts", "ix_chunks_text_fts")
+# SQLite, an expression index on Postgres): the migrations own them. So do the
+# per-collection HNSW indexes on Postgres (vega.rag.pgvector_index).
+DERIVED_PREFIXES = ("chunks_fts", "ix_chunks_text_fts", "chunks_hnsw")
 
 
 def not_derived(name: str | None, _type: str, _parent: object) -> bool:
-    """Alembic ``include_name`` hook: skip the lexical index when comparing schemas."""
+    """Alembic ``include_name`` hook: skip the derived indexes when comparing schemas."""
     return not (name or "").startswith(DERIVED_PREFIXES)
 
 

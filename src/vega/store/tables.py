@@ -20,7 +20,6 @@ from sqlalchemy import (
     ForeignKeyConstraint,
     Index,
     Integer,
-    LargeBinary,
     MetaData,
     PrimaryKeyConstraint,
     String,
@@ -30,6 +29,8 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
+
+from vega.store.vector_column import Embedding
 
 # Named constraints so that migrations can alter them on both SQLite and Postgres.
 NAMING = {
@@ -222,7 +223,8 @@ class Chunk(Base):
     char_start: Mapped[int] = mapped_column(Integer)
     char_end: Mapped[int] = mapped_column(Integer)
     location: Mapped[str | None] = mapped_column(String(300), default=None)
-    embedding: Mapped[bytes] = mapped_column(LargeBinary)  # float32, unit length
+    # float32, unit length: a BLOB on SQLite, a pgvector ``vector`` on Postgres (bytes either way)
+    embedding: Mapped[bytes] = mapped_column(Embedding())
 
 
 class MessageSource(Base):
