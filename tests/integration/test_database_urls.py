@@ -192,11 +192,6 @@ def test_a_database_that_does_not_exist_says_how_to_create_it(
     assert "has no database 'no_such_db': create it (createdb no_such_db)" in line, line
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="needs pgvector in the database (migration 0005 creates the vector extension), "
-    "another part of issue 15",
-)
 @pytest.mark.parametrize("command", COMMANDS)
 def test_a_missing_vector_extension_the_user_may_not_create_says_who_must_create_it(
     tmp_path: Path, command: list[str], own_postgres: OwnPostgres
