@@ -28,6 +28,7 @@ from vega.rag.pgvector_index import (
     HnswParams,
     PgvectorIndex,
     PgvectorIndexes,
+    build_indexes,
     built_indexes,
     index_name,
     search_sql,
@@ -288,6 +289,21 @@ def test_an_invalid_or_missized_index_is_replaced_and_orphans_are_dropped(pg: Da
     assert not pg.call(built_indexes)[state.id.replace("-", "")].valid
     indexes.refresh(pg, state.id)
     assert pg.call(built_indexes)[state.id.replace("-", "")].valid
+
+
+@pytest.mark.postgres
+def test_rows_that_arrived_without_an_ingest_get_their_indexes(pg: Database) -> None:
+    """What `vega db copy` hands in as its derived step, after the rows."""
+    owner = _owner(pg)
+    states = [add_collection(pg, owner, f"c{d}", unit_vectors(30, d, seed=d)) for d in (8, 12)]
+    assert pg.call(built_indexes) == {}
+
+    build_indexes(pg, HnswParams(m=8))
+
+    built = pg.call(built_indexes)
+    assert {hex_id: (b.dim, b.valid) for hex_id, b in built.items()} == {
+        s.id.replace("-", ""): (s.dim, True) for s in states
+    }
 
 
 # --- through the runtime ------------------------------------------------------------

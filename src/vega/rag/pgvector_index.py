@@ -337,3 +337,10 @@ def create_all(conn: Connection, params: HnswParams) -> None:
     rows: Any = conn.execute(text("SELECT id, dim FROM collections"))
     for collection_id, dim in rows:
         conn.execute(text(create_sql(collection_id, dim, params)))
+
+
+def build_indexes(db: Database, params: HnswParams) -> None:
+    """Every collection's index, built where missing, and those of gone collections
+    dropped: for rows that arrived without Vega's ingest (`vega db copy`), after them."""
+    collections = db.read_sync(repo.list_collections)
+    PgvectorIndexes(db, params).reconcile(db, [c.id for c in collections])
