@@ -146,7 +146,11 @@ class PostgresSource:
             # The transaction stays open until pg_dump is done: its snapshot lives as long.
             pg_tools.run(
                 self.tools.pg_dump,
-                ["--format=custom", f"--file={dump}", f"--snapshot={snapshot}"],
+                # gzip level 1: measured on 20,000 passages (384 dimensions, written
+                # as text by COPY), 45 MB in 3.6 s, against pg_dump's default level's
+                # 40 MB in 13.9 s, and 106 MB in 1.0 s uncompressed. The snapshot (and
+                # so vacuum's horizon) is held as long as the dump runs.
+                ["--format=custom", "--compress=1", f"--file={dump}", f"--snapshot={snapshot}"],
                 self.conn,
                 doing=f"dump {where(self.settings.database_url)} with {self.tools.pg_dump.path}",
             )
