@@ -229,3 +229,36 @@ def test_the_dump_is_private_and_checksummed(source: Settings, tmp_path: Path) -
     entry = report.manifest.entry("vega.pgdump")
     assert entry is not None and hash_file(dump) == (entry.size, entry.sha256)
     assert report.manifest.counts["messages"] == 2 and report.manifest.counts["documents"] == 2
+
+
+def test_what_counts_as_data_and_what_force_drops(
+    source: Settings, databases: Databases, tmp_path: Path
+) -> None:
+    """Not only tables: a function or a type left in the target would break the restore
+    too, so they count as data and --force drops them. An empty schema an administrator
+    made (for objects the dump brings into it) is no data, and is kept."""
+    query(source.database_url, "CREATE SCHEMA extra")
+    query(source.database_url, "CREATE TABLE extra.notes (body text)")
+    query(source.database_url, "INSERT INTO extra.notes VALUES ('kept')")
+    backup = create_backup(source, tmp_path / "bk").path
+
+    target = settings_on(tmp_path / "t", databases.new())
+    query(target.database_url, "CREATE SCHEMA extra")  # empty: restore goes ahead
+    restore_backup(target, backup)
+    assert query(target.database_url, "SELECT body FROM extra.notes") == [("kept",)]
+
+    other = settings_on(tmp_path / "o", databases.new())
+    query(other.database_url, "CREATE TYPE mood AS ENUM ('calm')")
+    query(other.database_url, "CREATE FUNCTION answer() RETURNS int LANGUAGE sql AS 'SELECT 42'")
+    with pytest.raises(Conflict, match=r"has 2 objects \(function, type\)"):
+        restore_backup(other, backup)
+    restore_backup(other, backup, force=True)
+    leftovers = query(
+        other.database_url,
+        "SELECT (SELECT count(*) FROM pg_type WHERE typname = 'mood') + "
+        "(SELECT count(*) FROM pg_proc WHERE proname = 'answer')",
+    )
+    assert leftovers == [(0,)]
+    assert messages(other) == [("a.",), ("q?",)]
+    [aside] = other.data_dir.glob("pre-restore-*")  # what was there, backed up first
+    assert read_manifest(aside / "backup").counts == {}  # none of Vega's tables
