@@ -21,7 +21,7 @@ from pathlib import Path
 from cachetools import TTLCache
 from sqlalchemy.orm import Session
 
-from vega.errors import BadInput, ConfigError, Conflict, NotFound, Unauthorized
+from vega.errors import BadInput, ConfigError, Conflict, NotFound, StorageError, Unauthorized
 from vega.private import private_dir
 from vega.settings import Settings
 from vega.store import audit
@@ -177,12 +177,20 @@ class KeyService:
 
     async def is_live(self, principal: Principal) -> bool:
         """Whether the key behind ``principal`` is still valid (not revoked or removed):
-        what a long-running stream asks while it is open."""
+        what a long-running stream asks while it is open.
+
+        While the database cannot answer, the key stands: revoking it is a write to that
+        same database, so nothing was revoked meanwhile, and the first check after the
+        database is back sees any revocation. (A stream is not cut for an outage it may
+        well outlive.)"""
         try:
             return self._live[principal.key_id]
         except KeyError:
             pass
-        live = await self._db.run(lambda s: key_repo.is_live(s, key_id=principal.key_id))
+        try:
+            live = await self._db.run(lambda s: key_repo.is_live(s, key_id=principal.key_id))
+        except StorageError:
+            return True
         self._live[principal.key_id] = live
         return live
 

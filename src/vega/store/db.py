@@ -144,9 +144,8 @@ class Database:
         # Postgres: async units of work wait here for one of the pool's connections, for
         # the same reason (a thread blocked on an empty pool is a thread nothing else
         # gets). The pool's last connections are left to code already in a thread.
-        self._slots = (
-            None if self._one_writer else postgres.async_slots(getattr(engine.pool, "size", int)())
-        )
+        size = getattr(engine.pool, "size", None)  # a pool without a size has no cap either
+        self._slots = None if self._one_writer or size is None else postgres.async_slots(size())
         self._unit_limiter: anyio.CapacityLimiter | None = None
         # For the start-up translation of failures (and the migration's own engine).
         self._url = engine.url
@@ -304,6 +303,9 @@ def _storage_error(exc: SQLAlchemyError) -> StorageError:
         return problem
     if isinstance(exc, OperationalError) and "locked" in str(exc):
         return StorageError("The database is busy; try again in a moment.")
+    # The driver's own first line (never the statement or its parameters): what an
+    # operator needs to find the cause of a 503 the client only sees as storage_error.
+    log.warning("database error: %s: %s", exc.__class__.__name__, _first_line(exc))
     return StorageError("The database could not complete the request.")
 
 

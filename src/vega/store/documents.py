@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from vega.store.tables import Chunk, Collection, Document, MessageSource, new_id, utcnow
@@ -34,6 +35,31 @@ def create_collection(
     session.add(collection)
     session.flush()
     return collection
+
+
+def claim_collection(
+    session: Session, *, owner: int, name: str, embedding_model: str, dim: int
+) -> tuple[Collection, bool]:
+    """The owner's collection ``name``, created when missing; True if this call created it.
+
+    Two first uploads into one new collection can run side by side on Postgres (SQLite's
+    one writer never lets them): the second insert then meets the first one's row (one
+    name per owner) and takes that row instead of failing the upload.
+    """
+    found = get_collection(session, owner=owner, name=name)
+    if found is not None:
+        return found, False
+    try:
+        with session.begin_nested():  # a savepoint: only the insert is undone
+            made = create_collection(
+                session, owner=owner, name=name, embedding_model=embedding_model, dim=dim
+            )
+        return made, True
+    except IntegrityError:
+        found = get_collection(session, owner=owner, name=name)  # committed meanwhile
+        if found is None:
+            raise
+        return found, False
 
 
 def list_collections(session: Session, *, owner: int | None = None) -> list[Collection]:
