@@ -66,3 +66,10 @@ def test_tools_of_another_version_or_none_are_one_clear_line(
     assert "is version 15.20" in line and "Postgres 16." in line
     assert query(target_url, TABLES) == []
     assert list((tmp_path / "target").iterdir()) == []
+
+    # --force over the database it came from (no server on it): says what it did.
+    forced = run_cli(["restore", str(dest), "--force"], env)
+    assert forced.returncode == 0, forced.stderr
+    first, second = forced.stderr.strip().splitlines()
+    assert first.startswith("Backed up the previous database and moved the data dir's files to")
+    assert "pre-restore-" in first and second.startswith("Restored ")

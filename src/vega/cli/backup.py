@@ -82,7 +82,7 @@ def restore(
                 if m.store == "postgres"
                 else "Moved the previous data"
             )
-            context.err.print(f"{previous} to {report.moved_aside}.", markup=False)
+            context.err.print(f"{previous} to {report.moved_aside}.", markup=False, soft_wrap=True)
         migrated = (
             f", migrated from schema {report.migrated_from} to {report.schema_revision}"
             if report.migrated_from
