@@ -94,6 +94,7 @@ _EXTENSION = re.compile(r"^\d+;\s+\d+\s+\d+\s+EXTENSION\s+-\s+(\S+)")
 _EXTENSION_COMMENT = re.compile(r"^\d+;\s+\d+\s+\d+\s+COMMENT\s+-\s+EXTENSION\s")
 _SCHEMA = re.compile(r"^\d+;\s+\d+\s+\d+\s+SCHEMA\s+-\s+(\S+)")
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_MAJOR = re.compile(r"^(\d{1,4})\b")
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,10 +168,11 @@ def _inspect(settings: Settings, source: Path, manifest: Manifest) -> Target:
         objects = user_objects(conn)
         others = int(conn.exec_driver_sql(OTHER_SESSIONS).scalar_one()) if objects else 0
     made_on = manifest.server_version or ""
-    if made_on and int(made_on.split(".")[0]) > server.major:
+    major = _MAJOR.match(made_on)
+    if major and int(major[1]) > server.major:
         raise BadInput(
             f"{source} was dumped from Postgres {made_on}, and {where(settings.database_url)} "
-            f"runs {server.version}: restore it into Postgres {made_on.split('.')[0]} or newer."
+            f"runs {server.version}: restore it into Postgres {major[1]} or newer."
         )
     return Target(server, objects, others)
 
