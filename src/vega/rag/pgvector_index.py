@@ -138,7 +138,7 @@ def search_sql(collection_id: str, dim: int) -> TextClause:
     """Nearest chunks of one collection by cosine distance, on its index's expression."""
     cid, d = _checked(collection_id), int(dim)
     return text(
-        f"SELECT id, (embedding::vector({d})) <=> CAST(:query AS vector({d})) AS distance "  # noqa: S608 (a checked id and an int)
+        f"SELECT id, (embedding::vector({d})) <=> CAST(:query AS vector({d})) AS distance "  # noqa: S608  # nosec B608 (a checked id and an int)
         f"FROM chunks WHERE collection_id = '{cid}' ORDER BY distance LIMIT :k"
     )
 
