@@ -18,8 +18,10 @@ in both databases.
 from __future__ import annotations
 
 import argparse
+import atexit
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -137,7 +139,8 @@ def per_s(rows: int, seconds: float) -> float | None:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     spec = BulkSpec(chunks=args.chunks)
-    with ExitStack() as stack, scratch_dir("vega-bench-dbcopy-", keep=args.keep) as work:
+    # The server is stopped (the stack) before its folder goes (the scratch dir).
+    with scratch_dir("vega-bench-dbcopy-", keep=args.keep) as work, ExitStack() as stack:
         data = work / "vega"
         log(f"writing a {spec.chunks}-chunk data dir into {data / 'vega.db'}")
         started = time.perf_counter()
@@ -149,6 +152,11 @@ def main(argv: list[str] | None = None) -> int:
         log(f"built in {build_s:.1f} s ({sqlite_mb:.0f} MB); starting Postgres")
 
         started = time.perf_counter()
+        if not args.keep:
+            # pgserver's exit handler takes its lock file under XDG_RUNTIME_DIR, which
+            # OwnPostgres puts in its folder (when unset), and so makes that folder again
+            # after it was removed. Registered before it, this runs after it.
+            atexit.register(shutil.rmtree, work, ignore_errors=True)
         (work / "pg").mkdir()  # a short path: the server's socket lives in there
         server = OwnPostgres(work / "pg")
         stack.callback(server.stop if args.keep else server.close)
