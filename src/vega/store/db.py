@@ -294,7 +294,7 @@ def _storage_errors(session: Session) -> Iterator[None]:
         yield
     except SQLAlchemyError as exc:
         session.rollback()
-        raise _storage_error(exc) from exc
+        raise (postgres.refused_text(exc) or _storage_error(exc)) from exc
 
 
 def _storage_error(exc: SQLAlchemyError) -> StorageError:

@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import (
     ArgumentError,
+    DataError,
     DBAPIError,
     InterfaceError,
     OperationalError,
@@ -29,7 +30,13 @@ from sqlalchemy.exc import (
 )
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from vega.errors import ConfigError, DatabaseTimeout, DatabaseUnavailable, StorageError
+from vega.errors import (
+    BadInput,
+    ConfigError,
+    DatabaseTimeout,
+    DatabaseUnavailable,
+    StorageError,
+)
 
 DRIVER = "postgresql+psycopg"
 URL_SHAPE = "postgresql+psycopg://USER:PASSWORD@HOST:5432/DATABASE"
@@ -58,6 +65,7 @@ TIMED_OUT = (
     "request; try again in a moment."
 )
 POOL_BUSY = "The database is busy (every connection in use); try again in a moment."
+NUL_IN_TEXT = "Postgres text cannot hold the NUL character (U+0000): leave it out."
 
 
 def pool_size(workers: int) -> int:
@@ -142,6 +150,15 @@ def is_unreachable(exc: SQLAlchemyError) -> bool:
     return isinstance(exc, OperationalError) and (
         state is None or state.startswith("08") or state in SHUTTING_DOWN
     )
+
+
+def refused_text(exc: SQLAlchemyError) -> BadInput | None:
+    """A NUL character in a text value: Postgres text cannot hold one, and psycopg
+    refuses it before sending anything. The input's fault, so a 422 that says so (SQLite
+    stores it), never the 503 of a database failure."""
+    if isinstance(exc, DataError) and is_psycopg(exc) and "NUL (0x00)" in str(exc.orig):
+        return BadInput(NUL_IN_TEXT)
+    return None
 
 
 def serving_error(exc: SQLAlchemyError) -> StorageError | None:
