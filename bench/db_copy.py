@@ -18,10 +18,8 @@ in both databases.
 from __future__ import annotations
 
 import argparse
-import atexit
 import json
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -30,16 +28,16 @@ from pathlib import Path
 from typing import Any
 
 import psutil
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
 
 from bench._common import ROOT, emit, environment, log, scratch_dir, tail
 from tests.support.bulk_data import BulkSpec, build_bulk_data_dir
 from tests.support.own_postgres import OwnPostgres
 from tests.support.server import vega_env
+from tests.support.stored import row_counts
 from vega.rag.pgvector_index import HnswParams, built_indexes
 from vega.store.copy import BATCH_ROWS
-from vega.store.tables import Base
 
 VEGA = ROOT / ".venv" / "bin" / "vega"
 
@@ -54,19 +52,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--keep", action="store_true", help="keep the data dir and the (stopped) Postgres folder"
     )
     return parser.parse_args(argv)
-
-
-def count_rows(url: str) -> dict[str, int]:
-    """Rows of each of Vega's tables, read from outside the copy."""
-    engine = create_engine(url, poolclass=NullPool)
-    try:
-        with engine.connect() as conn:
-            return {
-                t.name: int(conn.scalar(select(func.count()).select_from(t)) or 0)
-                for t in Base.metadata.sorted_tables
-            }
-    finally:
-        engine.dispose()
 
 
 def postgres_facts(url: str) -> dict[str, Any]:
@@ -147,16 +132,11 @@ def main(argv: list[str] | None = None) -> int:
         built = build_bulk_data_dir(data, spec)
         build_s = time.perf_counter() - started
         sqlite_url = f"sqlite:///{data / 'vega.db'}"
-        source_rows = count_rows(sqlite_url)
+        source_rows = row_counts(sqlite_url)
         sqlite_mb = (data / "vega.db").stat().st_size / 2**20
         log(f"built in {build_s:.1f} s ({sqlite_mb:.0f} MB); starting Postgres")
 
         started = time.perf_counter()
-        if not args.keep:
-            # pgserver's exit handler takes its lock file under XDG_RUNTIME_DIR, which
-            # OwnPostgres puts in its folder (when unset), and so makes that folder again
-            # after it was removed. Registered before it, this runs after it.
-            atexit.register(shutil.rmtree, work, ignore_errors=True)
         (work / "pg").mkdir()  # a short path: the server's socket lives in there
         server = OwnPostgres(work / "pg")
         stack.callback(server.stop if args.keep else server.close)
@@ -170,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
         report, command_s, copy_cpu, peak_rss_mb = run_copy(cmd, env, work)
         pg_cpu, busy = postmaster_cpu_s(server) - pg_cpu, machine_busy_s() - busy
 
-        target_rows = count_rows(url)
+        target_rows = row_counts(url)
         facts = postgres_facts(url)
 
     rows = int(report["rows"])

@@ -5,12 +5,16 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
-from typing import Any, TypeVar
+from functools import partial
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from rich.console import Console
 
 from vega.runtime import FileTools, Runtime, build, build_file_tools
 from vega.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from vega.store.copy import DatabaseCopy
 
 T = TypeVar("T")
 
@@ -61,6 +65,22 @@ def runtime_sync(settings_: Settings | None = None) -> Iterator[Runtime]:
 def file_tools(settings_: Settings | None = None) -> FileTools:
     """What works without opening the data dir (and so without creating it)."""
     return build_file_tools(settings_ or settings())
+
+
+def database_copy(to: str, *, force: bool = False, batch_rows: int) -> DatabaseCopy:
+    """`vega db copy`: the data dir's database into the Postgres at ``to``. No runtime:
+    building one would migrate and write to the source and create a missing data dir.
+    After the rows, each collection's pgvector index is built, as a collection made on
+    Postgres has (unless VEGA_VECTOR_INDEX=faiss: FAISS files are built on first use)."""
+    from vega.store.copy import DatabaseCopy
+
+    current = settings()
+    derived = None
+    if current.vector_index != "faiss":
+        from vega.rag.pgvector_index import HnswParams, build_indexes
+
+        derived = partial(build_indexes, params=HnswParams.from_settings(current))
+    return DatabaseCopy(current, to, force=force, batch_rows=batch_rows, derived=derived)
 
 
 def print_json(data: Any) -> None:

@@ -9,7 +9,7 @@ import sys
 
 import typer
 
-from vega.cli import backup, chat, curate, dataset, docs, doctor, keys, models, serve, train
+from vega.cli import backup, chat, curate, dataset, db, docs, doctor, keys, models, serve, train
 from vega.errors import VegaError
 from vega.logs import setup_logging
 from vega.private import use_private_umask
@@ -38,6 +38,7 @@ app.add_typer(curate.app, name="curate")
 app.add_typer(dataset.app, name="dataset")
 app.command()(backup.backup)
 app.command()(backup.restore)
+app.add_typer(db.app, name="db")
 
 EXIT_INTERRUPTED = 130
 

@@ -1,0 +1,152 @@
+"""`vega db copy --to URL`: move the data dir's SQLite database into Postgres
+(vega.store.copy does the work; this draws the progress and the result)."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Annotated, Any
+
+import typer
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
+
+from vega.cli import context
+from vega.store.copy import BATCH_ROWS, CopyReport
+
+EXIT_INTERRUPTED = 130
+
+app = typer.Typer(help="The database: move a data dir to Postgres.", no_args_is_help=True)
+
+
+@app.command("copy")
+def copy(
+    to: Annotated[
+        str,
+        typer.Option(
+            "--to",
+            help="The Postgres database to fill: postgresql+psycopg://USER:PASSWORD@HOST/DB.",
+            show_default=False,
+        ),
+    ],
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="Empty every Vega table of a non-empty target first (its rows are deleted).",
+        ),
+    ] = False,
+    batch: Annotated[
+        int, typer.Option("--batch", min=1, max=100_000, help="Rows per transaction.")
+    ] = BATCH_ROWS,
+    json_out: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+) -> None:
+    """Copy the data dir's database (every table) into an empty Postgres, then check it.
+
+    Interrupted (Ctrl-C, a kill), the same command continues where it stopped.
+    """
+    copier = context.database_copy(to, force=force, batch_rows=batch)
+    try:
+        with _Bars(transient=json_out) as bars:
+            report = copier.run(bars)
+    except KeyboardInterrupt:
+        context.err.print(
+            "Interrupted: the batches copied so far are kept; run the same command again "
+            "to continue.",
+            markup=False,
+            soft_wrap=True,
+        )
+        raise typer.Exit(EXIT_INTERRUPTED) from None
+    if json_out:
+        context.print_json(_as_json(report))
+        return
+    context.err.print(_summary(report, copier.target_display), markup=False, soft_wrap=True)
+
+
+class _Bars:
+    """A Rich progress bar per step, on stderr (``CopyProgress``)."""
+
+    def __init__(self, *, transient: bool) -> None:
+        self._progress = Progress(
+            TextColumn("{task.description:<16}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=context.err,
+            transient=transient,
+        )
+        self._task: TaskID | None = None
+
+    def __enter__(self) -> _Bars:
+        return self
+
+    def __exit__(
+        self,
+        _type: type[BaseException] | None,
+        _exc: BaseException | None,
+        _tb: TracebackType | None,
+    ) -> None:
+        if self._task is not None:
+            self._progress.stop()
+
+    def start(self, what: str, total: int) -> None:
+        if self._task is None:  # drawn from the first step: a refusal before it prints one line
+            self._progress.start()
+        self._task = self._progress.add_task(what, total=total)
+
+    def advance(self, n: int) -> None:
+        if self._task is not None and n:
+            self._progress.advance(self._task, n)
+
+
+def _summary(report: CopyReport, target: str) -> str:
+    rate = report.copied / report.copy_seconds if report.copy_seconds else 0.0
+    lines = [
+        f"Copied {report.copied} rows ({report.rows} in all, {len(report.tables)} tables) from "
+        f"{report.source} to {target} in {report.seconds:.1f} s ({rate:,.0f} rows/s); "
+        "row counts and content hashes match.",
+    ]
+    if report.resumed:
+        lines.append("Continued an interrupted copy.")
+    if report.cleared:
+        lines.append("--force: the target's previous rows were deleted first.")
+    if report.source_migrated_from:
+        lines.append(f"The source was upgraded from schema {report.source_migrated_from} first.")
+    lines.append(
+        f"Serve it: VEGA_DATABASE_URL='{target}' with the same VEGA_DATA_DIR (uploads and "
+        "the key file stay there)."
+    )
+    return "\n".join(lines)
+
+
+def _as_json(report: CopyReport) -> dict[str, Any]:
+    return {
+        "source": str(report.source),
+        "target": report.target,
+        "ok": report.ok,
+        "rows": report.rows,
+        "copied": report.copied,
+        "seconds": round(report.seconds, 3),
+        "copy_seconds": round(report.copy_seconds, 3),
+        "index_seconds": round(report.index_seconds, 3),
+        "check_seconds": round(report.check_seconds, 3),
+        "resumed": report.resumed,
+        "cleared": report.cleared,
+        "source_migrated_from": report.source_migrated_from,
+        "tables": {
+            t.name: {
+                "rows": t.rows,
+                "copied": t.copied,
+                "seconds": round(t.seconds, 3),
+                "sha256": t.source_sha256,
+                "target_sha256": t.target_sha256,
+                "ok": t.ok,
+            }
+            for t in report.tables
+        },
+    }
