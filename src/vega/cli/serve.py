@@ -36,15 +36,16 @@ def serve(
     )
     runtime = build(settings)
     url = f"http://{settings.host}:{settings.port}"
-    context.err.print(f"Vega {url}  (API docs: {url}/docs)", markup=False)
+    # soft_wrap: lines with a URL, a path or a key are never broken (copied whole).
+    context.err.print(f"Vega {url}  (API docs: {url}/docs)", markup=False, soft_wrap=True)
     if runtime.keys.generated_secret:
         context.err.print(
             f"Your API key (shown once, saved in {settings.key_file}): {runtime.keys.generated_secret}",
             markup=False,
-            soft_wrap=True,  # never break the key across lines
+            soft_wrap=True,
         )
     elif not settings.api_key:
-        context.err.print(f"API key: in {settings.key_file}", markup=False)
+        context.err.print(f"API key: in {settings.key_file}", markup=False, soft_wrap=True)
     if settings.workers > 1:
         runtime.db.dispose()  # each worker builds its own runtime (and freezes its heap)
         uvicorn.run(
