@@ -24,8 +24,12 @@ install: $(STAMP)
 run: install  ## set up and start the server on 127.0.0.1:8000 (key printed on first start)
 	$(BIN)/vega serve
 
+# Two processes (pytest-xdist), a test file each at a time: the suite mostly waits on
+# `vega serve` and CLI subprocesses, so two keep this 2-core machine busy (25 min in
+# one process, 15 in two). A file's tests share its module fixtures (one server per file).
+TEST_WORKERS ?= 2
 test: install ui-check  ## the whole suite
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadfile
 
 # The browser UI is committed built (src/vega/web), so `make run` needs no Node. Its
 # build first generates web/src/api/schema.gen.ts from docs/openapi.json (`npm run gen:api`).

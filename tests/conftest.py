@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import text
 
 from tests.fakes.backends import ScriptedBackend, plugins_with
 from tests.fakes.embedders import HashingEmbedder
@@ -19,7 +20,12 @@ from vega.runtime import Runtime, build
 from vega.settings import Settings, load_settings
 from vega.store.db import Database
 
-pytest_plugins = ["tests.fakes.fixtures", "tests.support.server", "tests.support.postgres"]
+pytest_plugins = [
+    "tests.fakes.fixtures",
+    "tests.support.server",
+    "tests.support.postgres",
+    "tests.support.stores",
+]
 
 TEST_KEY = "vega-test-primary-key-0123456789abcdef"
 
@@ -33,10 +39,14 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def make_settings(tmp_path: Path) -> Callable[..., Settings]:
+def make_settings(tmp_path: Path, store_settings: dict[str, str]) -> Callable[..., Settings]:
+    """Settings for a Vega in this test, on the store under test (one Postgres database
+    per test, whatever data dirs it makes)."""
+
     def make(**overrides: Any) -> Settings:
         values: dict[str, Any] = {
             "data_dir": tmp_path / "data",
+            **store_settings,
             "api_key": TEST_KEY,
             "llm_backend": "none",
             "rate_limit": "0",
@@ -63,13 +73,24 @@ class Api:
     def auth(self, key: str | None = None) -> dict[str, str]:
         return {"X-API-Key": key or self.key}
 
+    def sql(self, statement: str, **params: Any) -> list[tuple[Any, ...]]:
+        """``statement`` (``:name`` parameters) on the app's own database, whichever the
+        store, committed; its rows, if it returns any."""
+        with self.runtime.db.engine.begin() as conn:
+            result = conn.execute(text(statement), params)
+            return [tuple(row) for row in result] if result.returns_rows else []
+
     async def new_key(self, name: str, *, admin: bool = False) -> str:
         return (await self.runtime.keys.create(name, admin=admin)).secret
 
 
 @pytest.fixture
-async def make_api(make_settings: Callable[..., Settings]) -> AsyncIterator[Callable[..., Any]]:
-    """Build an app on a scripted in-process backend and talk to it over ASGI."""
+async def make_api(
+    make_settings: Callable[..., Settings], fresh_db: Callable[[Settings], None]
+) -> AsyncIterator[Callable[..., Any]]:
+    """Build an app on a scripted in-process backend and talk to it over ASGI, on the
+    store under test (a copy of a migrated database: migrating each time costs more than
+    most of these tests)."""
     opened: list[Api] = []
 
     async def make(*, embedder: Embedder | None = None, **overrides: Any) -> Api:
@@ -80,6 +101,7 @@ async def make_api(make_settings: Callable[..., Settings]) -> AsyncIterator[Call
         overrides.setdefault("llm_backend", "scripted")
         overrides.setdefault("embedding_backend", embedder.name)
         settings = make_settings(**overrides)
+        fresh_db(settings)
         runtime = build(settings, plugins=plugins_with(backend, embedder))
         await runtime.start()
         app = create_app(runtime)
@@ -107,12 +129,16 @@ def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'test.db'}"
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def db(request: pytest.FixtureRequest, sqlite_url: str) -> Iterator[Database]:
-    """A migrated database: a fresh SQLite file, and a fresh Postgres database where one runs."""
-    url = sqlite_url if request.param == "sqlite" else request.getfixturevalue("postgres_url")
-    database = Database.from_url(url)
-    database.migrate()
+@pytest.fixture
+def db(
+    make_settings: Callable[..., Settings], fresh_db: Callable[[Settings], None]
+) -> Iterator[Database]:
+    """A database at head on the store under test: a fresh SQLite file, or a fresh
+    Postgres database."""
+    settings = make_settings()
+    fresh_db(settings)
+    database = Database.from_url(settings.database_url)
+    database.migrate()  # at head already: checks it, in no time
     yield database
     database.dispose()
 

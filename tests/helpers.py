@@ -1,19 +1,20 @@
 """Helpers shared by the tests that drive a real `vega serve` (tests/integration).
 
-What a server stored is read straight from its SQLite file, by another process (us),
-read-only: pass the server's ``data_dir`` (``VegaServer.data_dir``).
+What a server stored is read straight from its database (its SQLite file, or its
+Postgres database), by another process (us), read-only: pass the server's ``data_dir``
+(``VegaServer.data_dir``).
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
 import uuid
-from contextlib import closing
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import httpx
+
+from tests.support.stored import database_url_of, read_rows
 
 if TYPE_CHECKING:
     from tests.fakes.llm_server import FakeLLM
@@ -24,11 +25,10 @@ if TYPE_CHECKING:
 
 
 def db_rows(data_dir: Path, sql: str, *params: Any) -> list[dict[str, Any]]:
-    """Rows from the server's own database file (``<data_dir>/vega.db``), read-only."""
-    uri = f"file:{Path(data_dir) / 'vega.db'}?mode=ro"
-    with closing(sqlite3.connect(uri, uri=True, timeout=5)) as conn:
-        conn.row_factory = sqlite3.Row
-        return [dict(row) for row in conn.execute(sql, params)]
+    """Rows from the server's own database, read-only: its SQLite file
+    (``<data_dir>/vega.db``) or the Postgres database `start_vega` gave it, as SQLite
+    gives them (``tests/support/stores.py``)."""
+    return read_rows(database_url_of(data_dir), sql, params)
 
 
 def table_counts(data_dir: Path) -> dict[str, int]:

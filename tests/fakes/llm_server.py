@@ -904,6 +904,17 @@ class FakeLLM:
     def reset(self) -> None:
         self.state.reset()
 
+    def ollama_settings(self) -> dict[str, Any]:
+        """Settings for a Vega that chats and embeds through this server's Ollama API,
+        with no answer cache (so every turn reaches the server)."""
+        return {
+            "llm_backend": "ollama",
+            "ollama_url": self.url,
+            "embedding_backend": "ollama",
+            "embedding_model": "fake-embed",
+            "cache_ttl_s": 0,
+        }
+
 
 class _FakeServer(uvicorn.Server):
     """Tells hanging and slow responses to finish as soon as shutdown starts, since

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from typing import Any
 
 import pytest
@@ -25,9 +24,7 @@ BAD_KEYS = ["", "nope", "' OR 1=1; --", "vega-" + "x" * 43, "k" * 600]
 
 
 def count_messages(api: Api) -> int:
-    path = api.runtime.settings.database_url.split("///", 1)[1]
-    with sqlite3.connect(path) as conn:
-        return int(conn.execute("SELECT count(*) FROM messages").fetchone()[0])
+    return int(api.sql("SELECT count(*) FROM messages")[0][0])
 
 
 def routes(api: Api) -> list[tuple[str, str]]:
@@ -284,10 +281,8 @@ async def test_delete_is_soft_and_export_is_json(api: Api) -> None:
     assert (await api.client.delete(f"/conversations/{sid}", headers=api.auth())).status_code == 204
     assert (await api.client.get(f"/conversations/{sid}", headers=api.auth())).status_code == 404
     assert (await api.client.delete(f"/conversations/{sid}", headers=api.auth())).status_code == 404
-    path = api.runtime.settings.database_url.split("///", 1)[1]
-    with sqlite3.connect(path) as conn:
-        row = conn.execute("SELECT deleted_at FROM conversations WHERE id = ?", (sid,)).fetchone()
-        audit = conn.execute("SELECT action, target FROM audit_log").fetchall()
+    (row,) = api.sql("SELECT deleted_at FROM conversations WHERE id = :sid", sid=sid)
+    audit = api.sql("SELECT action, target FROM audit_log")
     assert row[0] is not None
     assert ("conversation.delete", sid) in audit
 
@@ -424,12 +419,10 @@ async def test_retention_purges_old_and_deleted_conversations(make_api: Any) -> 
 
     api.runtime.db.call(age)
     assert await api.runtime.conversations.purge(retention_days=30) == 2
-    path = api.runtime.settings.database_url.split("///", 1)[1]
-    with sqlite3.connect(path) as conn:
-        left = {r[0] for r in conn.execute("SELECT id FROM conversations")}
-        orphans = conn.execute(
-            "SELECT count(*) FROM messages WHERE conversation_id NOT IN (SELECT id FROM conversations)"
-        ).fetchone()[0]
+    left = {r[0] for r in api.sql("SELECT id FROM conversations")}
+    orphans = api.sql(
+        "SELECT count(*) FROM messages WHERE conversation_id NOT IN (SELECT id FROM conversations)"
+    )[0][0]
     assert left == {fresh}
     assert orphans == 0
     assert await api.runtime.conversations.purge(retention_days=0) == 0

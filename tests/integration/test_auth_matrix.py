@@ -76,7 +76,9 @@ def app_routes(tmp: Path) -> set[tuple[str, str]]:
 
 @pytest.fixture(scope="module")
 def server(
-    tmp_path_factory: pytest.TempPathFactory, fake_llm_server: FakeLLM
+    tmp_path_factory: pytest.TempPathFactory,
+    fake_llm_server: FakeLLM,
+    module_store_settings: dict[str, str],
 ) -> Iterator[VegaServer]:
     srv = start_vega(
         tmp_path_factory.mktemp("auth-matrix") / "data",
@@ -86,6 +88,7 @@ def server(
         embedding_model="fake-embed",
         cache_ttl_s=0,
         breaker_failures=1000,
+        **module_store_settings,
     )
     yield srv
     srv.stop()

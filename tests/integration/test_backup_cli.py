@@ -47,14 +47,7 @@ def assert_one_error_line(result: subprocess.CompletedProcess[str], exit_code: i
 
 def settings(fake: FakeLLM) -> dict[str, Any]:
     """No VEGA_API_KEY: the server generates its key file, which the backup must carry."""
-    return {
-        "api_key": None,
-        "llm_backend": "ollama",
-        "ollama_url": fake.url,
-        "embedding_backend": "ollama",
-        "embedding_model": "fake-embed",
-        "cache_ttl_s": 0,
-    }
+    return {**fake.ollama_settings(), "api_key": None}
 
 
 @dataclass(frozen=True)
@@ -151,10 +144,16 @@ def restore_target(
 
 @pytest.fixture(scope="module")
 def backed_up(
-    tmp_path_factory: pytest.TempPathFactory, fake_llm_server: FakeLLM
+    tmp_path_factory: pytest.TempPathFactory,
+    fake_llm_server: FakeLLM,
+    module_store_settings: dict[str, str],
 ) -> Iterator[Backup]:
     fake_llm_server.reset()
-    server = start_vega(tmp_path_factory.mktemp("backup") / "data", **settings(fake_llm_server))
+    server = start_vega(
+        tmp_path_factory.mktemp("backup") / "data",
+        **settings(fake_llm_server),
+        **module_store_settings,
+    )
     headers = {"X-API-Key": (server.data_dir / "api_key").read_text().strip()}
     upload = httpx.post(
         server.url + "/documents",

@@ -37,9 +37,15 @@ CONTENT_TYPES = [
 
 @pytest.fixture(scope="module")
 def server(
-    tmp_path_factory: pytest.TempPathFactory, fake_llm_server: FakeLLM
+    tmp_path_factory: pytest.TempPathFactory,
+    fake_llm_server: FakeLLM,
+    module_store_settings: dict[str, str],
 ) -> Iterator[VegaServer]:
-    srv = serve_with_notes(tmp_path_factory.mktemp("content-types") / "data", fake_llm_server.url)
+    srv = serve_with_notes(
+        tmp_path_factory.mktemp("content-types") / "data",
+        fake_llm_server.url,
+        **module_store_settings,
+    )
     yield srv
     srv.stop()
 

@@ -29,13 +29,16 @@ SYSTEM = {"role": "system", "content": "You answer briefly."}
 
 @pytest.fixture(scope="module")
 def server(
-    tmp_path_factory: pytest.TempPathFactory, fake_llm_server: FakeLLM
+    tmp_path_factory: pytest.TempPathFactory,
+    fake_llm_server: FakeLLM,
+    module_store_settings: dict[str, str],
 ) -> Iterator[VegaServer]:
     srv = start_vega(
         tmp_path_factory.mktemp("compat-history") / "data",
         llm_backend="ollama",
         ollama_url=fake_llm_server.url,
         cache_ttl_s=0,
+        **module_store_settings,
     )
     yield srv
     srv.stop()

@@ -3,8 +3,6 @@ export, the model list and the system prompt over the WebSocket."""
 
 from __future__ import annotations
 
-import sqlite3
-
 from tests.conftest import Api
 from tests.fakes.backends import Step
 from vega.errors import BackendUnavailable
@@ -27,9 +25,7 @@ async def test_rename_changes_the_title_and_is_audited(api: Api) -> None:
     assert r.json()["message_count"] == 2
     listed = (await api.client.get("/conversations", headers=api.auth())).json()
     assert listed[0]["title"] == "Trip planning"
-    path = api.runtime.settings.database_url.split("///", 1)[1]
-    with sqlite3.connect(path) as conn:
-        audit = conn.execute("SELECT action, target FROM audit_log").fetchall()
+    audit = api.sql("SELECT action, target FROM audit_log")
     assert ("conversation.rename", sid) in audit
 
 
@@ -71,11 +67,8 @@ async def test_restore_undoes_a_delete_with_every_message(api: Api) -> None:
 async def test_restore_keeps_messages_deleted_earlier_deleted(api: Api) -> None:
     sid = str((await chat(api, "keep"))["session_id"])
     await chat(api, "drop", session_id=sid)
-    path = api.runtime.settings.database_url.split("///", 1)[1]
-    with sqlite3.connect(path) as conn:  # a message deleted on its own, before the delete
-        conn.execute(
-            "UPDATE messages SET deleted_at = '2020-01-01 00:00:00' WHERE content = 'drop'"
-        )
+    # A message deleted on its own, before the delete.
+    api.sql("UPDATE messages SET deleted_at = '2020-01-01 00:00:00' WHERE content = 'drop'")
     await api.client.delete(f"/conversations/{sid}", headers=api.auth())
     r = await api.client.post(f"/conversations/{sid}/restore", headers=api.auth())
     assert r.json()["message_count"] == 3
@@ -168,12 +161,10 @@ async def test_regenerate_answers_the_last_prompt_again_in_place(api: Api) -> No
         ("user", "two"),
         ("assistant", "better answer"),
     ]
-    path = api.runtime.settings.database_url.split("///", 1)[1]
-    with sqlite3.connect(path) as conn:  # the superseded answer is kept, soft-deleted
-        kept = conn.execute(
-            "SELECT count(*) FROM messages WHERE conversation_id = ? AND deleted_at IS NOT NULL",
-            (sid,),
-        ).fetchone()[0]
+    kept = api.sql(  # the superseded answer is kept, soft-deleted
+        "SELECT count(*) FROM messages WHERE conversation_id = :sid AND deleted_at IS NOT NULL",
+        sid=sid,
+    )[0][0]
     assert kept == 1
 
 

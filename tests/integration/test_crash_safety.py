@@ -9,10 +9,13 @@ also lives through every earlier crash):
 - a large ingest (a background job for a big file beside synchronous uploads), with a
   document deleted first so that the chunk ids SQLite frees are reused.
 
-After each restart the database passes ``PRAGMA integrity_check``, what the client was
-told is stored, nothing is orphaned or duplicated, the FAISS file agrees with the
-database (ids and vectors), and the interrupted work can be finished. The seed of an
-iteration is in every assertion message; rerun one with ``-k <seed>``.
+Both run on each store. After each restart the database is sound (SQLite: ``PRAGMA
+integrity_check``, foreign keys and the FTS5 index; Postgres: every foreign key and
+index valid, so no index build was left half-done by the kill), what the client was
+told is stored, nothing is orphaned or duplicated, the vector index agrees with the
+database (SQLite: the FAISS file, ids and vectors; Postgres: no FAISS file anywhere, and
+the collection's HNSW index in place), and the interrupted work can be finished. The
+seed of an iteration is in every assertion message; rerun one with ``-k <seed>``.
 """
 
 from __future__ import annotations
@@ -33,10 +36,13 @@ from typing import Any
 import httpx
 import numpy as np
 import pytest
+from sqlalchemy import create_engine
+from sqlalchemy.pool import NullPool
 
 from tests.fakes.llm_server import FakeLLM
 from tests.helpers import db_rows, messages_of
 from tests.support.server import VegaServer, run_cli, start_vega
+from tests.support.stored import database_url_of
 from vega.rag.index import ID_MASK
 
 TURN_SEEDS = [11, 23, 37, 41, 59, 67]
@@ -91,11 +97,18 @@ class Crashable:
 
 @pytest.fixture(scope="module")
 def chat_server(
-    tmp_path_factory: pytest.TempPathFactory, fake_llm_server: FakeLLM
+    tmp_path_factory: pytest.TempPathFactory,
+    fake_llm_server: FakeLLM,
+    module_store_settings: dict[str, str],
 ) -> Iterator[Crashable]:
     crashable = Crashable(
         tmp_path_factory.mktemp("crash-turns") / "data",
-        {"llm_backend": "ollama", "ollama_url": fake_llm_server.url, "cache_ttl_s": 0},
+        {
+            "llm_backend": "ollama",
+            "ollama_url": fake_llm_server.url,
+            "cache_ttl_s": 0,
+            **module_store_settings,
+        },
     )
     yield crashable
     crashable.close()
@@ -103,27 +116,46 @@ def chat_server(
 
 @pytest.fixture(scope="module")
 def ingest_server(
-    tmp_path_factory: pytest.TempPathFactory, fake_llm_server: FakeLLM
+    tmp_path_factory: pytest.TempPathFactory,
+    fake_llm_server: FakeLLM,
+    module_store_settings: dict[str, str],
 ) -> Iterator[Crashable]:
     crashable = Crashable(
         tmp_path_factory.mktemp("crash-ingest") / "data",
-        {
-            "llm_backend": "ollama",
-            "ollama_url": fake_llm_server.url,
-            "embedding_backend": "ollama",
-            "embedding_model": "fake-embed",
-            "cache_ttl_s": 0,
-        },
+        {**fake_llm_server.ollama_settings(), **module_store_settings},
     )
     yield crashable
     crashable.close()
 
 
-# --- checks on the database file ---------------------------------------------------
+# --- checks on the database ---------------------------------------------------------
+
+
+def on_postgres(data_dir: Path) -> bool:
+    return not database_url_of(data_dir).startswith("sqlite")
+
+
+def execute(data_dir: Path, *statements: tuple[str, tuple[Any, ...]]) -> None:
+    """Write to the server's database behind its back (SQLite's ``?`` placeholders), in
+    one transaction: the state a kill at an exact point would have left."""
+    url = database_url_of(data_dir)
+    engine = create_engine(url, poolclass=NullPool)
+    try:
+        with engine.begin() as conn:
+            for sql, params in statements:
+                conn.exec_driver_sql(
+                    sql if url.startswith("sqlite") else sql.replace("?", "%s"), params
+                )
+    finally:
+        engine.dispose()
 
 
 def assert_database_sound(data_dir: Path, context: str) -> None:
-    """Page-level integrity, foreign keys, and every collection's FTS5 index."""
+    """Page-level integrity, foreign keys, and every collection's FTS5 index (SQLite);
+    every constraint and index valid (Postgres)."""
+    if on_postgres(data_dir):
+        assert_postgres_sound(data_dir, context)
+        return
     assert db_rows(data_dir, "PRAGMA integrity_check") == [{"integrity_check": "ok"}], context
     assert db_rows(data_dir, "PRAGMA foreign_key_check") == [], context
     fts = db_rows(
@@ -136,6 +168,25 @@ def assert_database_sound(data_dir: Path, context: str) -> None:
             # content too); raises "database disk image is malformed" if they differ.
             check = f"INSERT INTO {table}({table}, rank) VALUES ('integrity-check', 1)"  # noqa: S608
             conn.execute(check)
+
+
+def assert_postgres_sound(data_dir: Path, context: str) -> None:
+    """Postgres survives a client's death by itself (what a killed Vega had not committed
+    is rolled back); what Vega could still leave behind is a constraint not validated or
+    an index whose concurrent build the kill interrupted (invalid: never used, never
+    finished). Neither may stay after a restart."""
+    unvalidated = db_rows(
+        data_dir,
+        "SELECT conname FROM pg_constraint WHERE connamespace = 'public'::regnamespace "
+        "AND NOT convalidated",
+    )
+    assert unvalidated == [], f"{context}: constraints not validated {unvalidated}"
+    invalid = db_rows(
+        data_dir,
+        "SELECT c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+        "WHERE c.relnamespace = 'public'::regnamespace AND NOT (i.indisvalid AND i.indisready)",
+    )
+    assert invalid == [], f"{context}: indexes left half-built {invalid}"
 
 
 def wait_until(predicate: Callable[[], bool], timeout: float, what: str) -> None:
@@ -420,7 +471,21 @@ def faiss_file(data_dir: Path, collection_id: str) -> tuple[Any, Any]:
 
 
 def index_matches_database(data_dir: Path, collection_id: str) -> bool:
-    """The on-disk index holds exactly the collection's chunks, each with its own vector."""
+    """The on-disk index holds exactly the collection's chunks, each with its own vector.
+
+    On Postgres the index is pgvector's HNSW index of the collection, inside the
+    database and written in the chunks' own transactions: it is there, and no process
+    keeps a FAISS copy (``assert_postgres_sound`` checks it is valid; ``assert_searchable``
+    that it finds each chunk by its own vector)."""
+    if on_postgres(data_dir):
+        faiss_files = list((data_dir / "indexes").glob("*.faiss"))
+        assert faiss_files == [], faiss_files
+        hnsw = db_rows(
+            data_dir,
+            "SELECT indexname FROM pg_indexes WHERE tablename = 'chunks' AND indexname = ?",
+            "chunks_hnsw_" + collection_id.replace("-", ""),
+        )
+        return len(hnsw) == 1
     if not (data_dir / "indexes" / f"{collection_id}.faiss").exists():
         return False
     chunks = db_rows(
@@ -451,7 +516,7 @@ def audit_documents(data_dir: Path, context: str) -> None:
     duplicates = db_rows(
         data_dir,
         'SELECT document_id, "index", count(*) AS n FROM chunks '
-        'GROUP BY document_id, "index" HAVING n > 1 LIMIT 5',
+        'GROUP BY document_id, "index" HAVING count(*) > 1 LIMIT 5',
     )
     assert duplicates == [], f"{context}: duplicate chunks {duplicates}"
     counts = db_rows(
@@ -463,16 +528,20 @@ def audit_documents(data_dir: Path, context: str) -> None:
     for row in counts:
         assert row["n"] == row["chunk_count"] > 0, f"{context}: {row}"
         assert row["top"] == row["n"] - 1, f"{context}: chunk indexes have gaps: {row}"
+    # A float32 blob of EMBED_DIM values (SQLite), or a vector of that many (pgvector).
+    size, expected = (
+        ("vector_dims", EMBED_DIM) if on_postgres(data_dir) else ("length", EMBED_DIM * 4)
+    )
     bad_vectors = db_rows(
         data_dir,
-        "SELECT id FROM chunks WHERE embedding IS NULL OR length(embedding) != ? LIMIT 5",
-        EMBED_DIM * 4,
+        f"SELECT id FROM chunks WHERE embedding IS NULL OR {size}(embedding) != ? LIMIT 5",  # noqa: S608
+        expected,
     )
     assert bad_vectors == [], f"{context}: chunks without their embedding {bad_vectors}"
     twins = db_rows(
         data_dir,
         "SELECT collection_id, sha256, count(*) AS n FROM documents WHERE deleted_at IS NULL "
-        "GROUP BY collection_id, sha256 HAVING n > 1",
+        "GROUP BY collection_id, sha256 HAVING count(*) > 1",
     )
     assert twins == [], f"{context}: duplicate documents {twins}"
     stuck = db_rows(data_dir, "SELECT * FROM documents WHERE status != 'ready'")
@@ -609,6 +678,9 @@ def small_upload(server: VegaServer, tag: str) -> Upload:
     return item
 
 
+# FAISS files only: pgvector's index is in the database, updated in the chunks' own
+# transactions, so it cannot fall behind them.
+@pytest.mark.stores("sqlite")
 def test_restart_brings_a_saved_index_that_fell_behind_up_to_date(
     ingest_server: Crashable, fake_llm: FakeLLM
 ) -> None:
@@ -646,11 +718,13 @@ def test_restart_finishes_an_ingest_killed_before_its_job_was_attached(
     assert item.status == 202 and item.answer is not None, (item.answer, item.failure)
     document_id, job_id = item.answer["document_id"], item.answer["job_id"]
     ingest_server.kill()  # the job has only just started
-    with closing(sqlite3.connect(data_dir / "vega.db")) as conn, conn:
-        status = conn.execute("SELECT status FROM documents WHERE id = ?", (document_id,))
-        assert status.fetchone() == ("processing",)
-        conn.execute("UPDATE documents SET job_id = NULL WHERE id = ?", (document_id,))
-        conn.execute("UPDATE jobs SET status = 'queued' WHERE id = ?", (job_id,))
+    status = db_rows(data_dir, "SELECT status FROM documents WHERE id = ?", document_id)
+    assert status == [{"status": "processing"}]
+    execute(
+        data_dir,
+        ("UPDATE documents SET job_id = NULL WHERE id = ?", (document_id,)),
+        ("UPDATE jobs SET status = 'queued' WHERE id = ?", (job_id,)),
+    )
 
     server = ingest_server.restart()
     wait_until(lambda: settled(data_dir), RECOVERY_S, "the job to finish")

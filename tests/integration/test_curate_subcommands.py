@@ -21,9 +21,12 @@ DAY = timedelta(days=1)
 
 @pytest.fixture
 def vega(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    store_settings: dict[str, str],
 ) -> Vega:
-    return in_process_vega(monkeypatch, capsys, tmp_path, KEY)
+    return in_process_vega(monkeypatch, capsys, tmp_path, KEY, **store_settings)
 
 
 @pytest.fixture

@@ -167,6 +167,9 @@ def test_a_wrong_password_says_to_fix_the_user_and_password(
     role = f"vega_pw_{command[0]}"
     own_postgres.require_password(role, "right-horse-battery")
     database = own_postgres.create_database(owner=role)
+    # As an operator would: pgvector's extension is created once by a superuser, so a
+    # role that owns the database but is no superuser can run every migration.
+    own_postgres.sql("CREATE EXTENSION vector", database=database)
     url = own_postgres.url(database, user=role, password="wrong-staple")
 
     line = the_one_line(run_with(tmp_path, command, url), command)

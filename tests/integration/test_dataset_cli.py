@@ -24,9 +24,12 @@ KEY = "vega-dataset-cli-key-0123456789abcdef"
 
 @pytest.fixture
 def vega(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    store_settings: dict[str, str],
 ) -> Vega:
-    return in_process_vega(monkeypatch, capsys, tmp_path, KEY)
+    return in_process_vega(monkeypatch, capsys, tmp_path, KEY, **store_settings)
 
 
 def seed(*conversations: list[Logged], other_owner: list[Logged] | None = None) -> list[str]:

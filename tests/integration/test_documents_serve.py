@@ -27,7 +27,9 @@ NOTES = (
 
 @pytest.fixture(scope="module")
 def server(
-    tmp_path_factory: pytest.TempPathFactory, fake_llm_server: FakeLLM
+    tmp_path_factory: pytest.TempPathFactory,
+    fake_llm_server: FakeLLM,
+    module_store_settings: dict[str, str],
 ) -> Iterator[VegaServer]:
     srv = start_vega(
         tmp_path_factory.mktemp("serve-docs") / "data",
@@ -36,6 +38,7 @@ def server(
         embedding_backend="ollama",
         embedding_model="fake-embed",
         cache_ttl_s=0,
+        **module_store_settings,
     )
     upload = httpx.post(
         srv.url + "/documents",

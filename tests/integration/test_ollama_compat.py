@@ -30,11 +30,17 @@ DURATIONS = ("total_duration", "load_duration", "prompt_eval_duration", "eval_du
 
 @pytest.fixture(scope="module")
 def server(
-    tmp_path_factory: pytest.TempPathFactory, fake_llm_server: FakeLLM
+    tmp_path_factory: pytest.TempPathFactory,
+    fake_llm_server: FakeLLM,
+    module_store_settings: dict[str, str],
 ) -> Iterator[VegaServer]:
     """`vega serve` on the fake, embedding through the fake, one collection ("notes"),
     no rate limit."""
-    srv = serve_with_notes(tmp_path_factory.mktemp("ollama-compat") / "data", fake_llm_server.url)
+    srv = serve_with_notes(
+        tmp_path_factory.mktemp("ollama-compat") / "data",
+        fake_llm_server.url,
+        **module_store_settings,
+    )
     yield srv
     srv.stop()
 

@@ -43,11 +43,17 @@ LIMITED_KEY = "vega-limited-extra-key-0123456789abcdef"
 
 @pytest.fixture(scope="module")
 def server(
-    tmp_path_factory: pytest.TempPathFactory, fake_llm_server: FakeLLM
+    tmp_path_factory: pytest.TempPathFactory,
+    fake_llm_server: FakeLLM,
+    module_store_settings: dict[str, str],
 ) -> Iterator[VegaServer]:
     """`vega serve` on the fake (Ollama protocol), embedding through the fake too, with
     one collection ("notes") for the primary key."""
-    srv = serve_with_notes(tmp_path_factory.mktemp("openai-compat") / "data", fake_llm_server.url)
+    srv = serve_with_notes(
+        tmp_path_factory.mktemp("openai-compat") / "data",
+        fake_llm_server.url,
+        **module_store_settings,
+    )
     yield srv
     srv.stop()
 

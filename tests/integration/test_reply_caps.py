@@ -11,7 +11,6 @@ hanging up, and the WebSocket, are in ``test_ws_limits.py`` against a real serve
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 import time
 import uuid
 from collections.abc import Callable
@@ -33,10 +32,8 @@ def held(api: Api, key_id: int | None = None) -> int:
 
 
 def stored(api: Api, content: str) -> int:
-    path = api.runtime.settings.database_url.split("///", 1)[1]
-    with sqlite3.connect(path) as conn:
-        row = conn.execute("SELECT count(*) FROM messages WHERE content = ?", (content,))
-        return int(row.fetchone()[0])
+    (row,) = api.sql("SELECT count(*) FROM messages WHERE content = :c", c=content)
+    return int(row[0])
 
 
 async def wait_until(check: Callable[[], bool], what: str, timeout: float = 10.0) -> None:

@@ -74,7 +74,9 @@ def metric(text: str, sample_name: str, **labels: str) -> float:
 
 @pytest.fixture(scope="module")
 def server(
-    tmp_path_factory: pytest.TempPathFactory, fake_llm_server: FakeLLM
+    tmp_path_factory: pytest.TempPathFactory,
+    fake_llm_server: FakeLLM,
+    module_store_settings: dict[str, str],
 ) -> Iterator[VegaServer]:
     srv = start_vega(
         tmp_path_factory.mktemp("serve-chat") / "data",
@@ -82,6 +84,7 @@ def server(
         ollama_url=fake_llm_server.url,
         cache_ttl_s=0,
         history_turns=HISTORY_TURNS,
+        **module_store_settings,
     )
     yield srv
     srv.stop()

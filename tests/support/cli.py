@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from tests.support.stored import database_url_file
 from vega.cli import main as cli_main
 
 
@@ -38,11 +39,21 @@ Vega = Callable[..., Run]
 
 
 def in_process_vega(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path, key: str
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    key: str,
+    *,
+    database_url: str = "",
 ) -> Vega:
-    """A function running `vega *args` (stdin as given) with no model and the given key."""
+    """A function running `vega *args` (stdin as given) with no model and the given key,
+    on ``database_url`` (default: the data dir's SQLite file; pass ``**store_settings``)."""
     monkeypatch.chdir(tmp_path)  # relative outputs land here; no stray .env is read
     monkeypatch.setenv("VEGA_DATA_DIR", str(tmp_path / "data"))
+    if database_url:
+        monkeypatch.setenv("VEGA_DATABASE_URL", database_url)
+        # So that the readers of tests/support/stored.py (db_rows) find it too.
+        database_url_file(tmp_path / "data").write_text(database_url)
     monkeypatch.setenv("VEGA_API_KEY", key)
     monkeypatch.setenv("VEGA_LLM_BACKEND", "none")
     # main() points the root logger at stderr for CLI use; keep pytest's logging as it is.

@@ -22,9 +22,10 @@ NOTES = (
 SLOW_TOKENS = [f" tok{i}" for i in range(40)]
 
 
-def serve_with_notes(data_dir: Path, fake_url: str) -> VegaServer:
+def serve_with_notes(data_dir: Path, fake_url: str, **settings: Any) -> VegaServer:
     """`vega serve` on the fake (Ollama protocol), embedding through the fake too, with
-    one collection ("notes") for the primary key; no cache, a small prompt limit."""
+    one collection ("notes") for the primary key; no cache, a small prompt limit (and
+    ``settings``: the store's, say)."""
     server = start_vega(
         data_dir,
         llm_backend="ollama",
@@ -33,6 +34,7 @@ def serve_with_notes(data_dir: Path, fake_url: str) -> VegaServer:
         embedding_model="fake-embed",
         cache_ttl_s=0,
         max_prompt_chars=MAX_PROMPT,
+        **settings,
     )
     upload = httpx.post(
         server.url + "/documents",

@@ -8,6 +8,7 @@ data and the URLs stay the same across an outage.
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 import tempfile
@@ -21,11 +22,22 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
 
+def _runtime_dir() -> None:
+    """pgserver takes an inter-process lock in XDG_RUNTIME_DIR (platformdirs warns, and
+    falls back to /tmp/runtime-<uid>, when it is unset), a path fixed when pgserver is
+    first imported and used again at exit. So it is one lasting folder per user, never a
+    server's own folder: that is removed on close, and the lock would make it again."""
+    if not os.environ.get("XDG_RUNTIME_DIR"):
+        runtime = Path(tempfile.gettempdir()) / f"vega-pgserver-{os.getuid()}"
+        runtime.mkdir(mode=0o700, exist_ok=True)
+        os.environ["XDG_RUNTIME_DIR"] = str(runtime)
+
+
 class OwnPostgres:
     def __init__(self, folder: Path | None = None) -> None:
         # A short path: the socket lives in the data folder (~100 characters at most).
         self.folder = folder or Path(tempfile.mkdtemp(prefix="vega-own-pg-"))
-        os.environ.setdefault("XDG_RUNTIME_DIR", str(self.folder / "run"))
+        _runtime_dir()
         import pgserver
 
         self.data = self.folder / "data"
@@ -95,4 +107,8 @@ class OwnPostgres:
     def close(self) -> None:
         if self.running:
             self.stop()
+        # pgserver's own exit handler, run now: with the server stopped it only forgets
+        # it, and at exit it would find nothing left.
+        self._server.cleanup()
+        atexit.unregister(self._server._cleanup)
         shutil.rmtree(self.folder, ignore_errors=True)

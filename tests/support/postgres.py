@@ -17,24 +17,16 @@ dropped afterwards.
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
+from tests.support.own_postgres import OwnPostgres
 from vega.store.db import Database
-
-
-def _admin_url_of(server: object) -> str:
-    """pgserver's URI as a SQLAlchemy URL for psycopg (it connects over its socket)."""
-    uri: str = server.get_uri()  # type: ignore[attr-defined]
-    return uri.replace("postgresql://", "postgresql+psycopg://", 1)
 
 
 def database_url(admin_url: str, name: str) -> str:
@@ -106,20 +98,11 @@ def postgres_server_url() -> Iterator[str]:
     if configured:
         yield configured
         return
-    # pgserver keeps its socket in its data folder, so that folder's path must be short
-    # (sockets have a ~100 character limit) and private to this session. Its lock file
-    # goes to XDG_RUNTIME_DIR (platformdirs warns when it is unset), which must not be
-    # the data folder: initdb refuses a folder that is not empty.
-    folder = Path(tempfile.mkdtemp(prefix="vega-pg-"))
-    os.environ.setdefault("XDG_RUNTIME_DIR", str(folder / "run"))
-    import pgserver
-
-    server = pgserver.get_server(folder / "data", cleanup_mode="stop")
+    server = OwnPostgres()  # pgserver's, in a short temporary folder of its own
     try:
-        yield _admin_url_of(server)
+        yield server.admin_url
     finally:
-        server.cleanup()
-        shutil.rmtree(folder, ignore_errors=True)
+        server.close()
 
 
 @pytest.fixture(scope="session")

@@ -18,6 +18,8 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.support.stored import database_url_file
+
 PRIMARY_KEY = "vega-serve-primary-key-0123456789abcdef"
 
 
@@ -32,9 +34,14 @@ def vega_env(
     data_dir: Path, *, api_key: str | None = PRIMARY_KEY, **settings: Any
 ) -> dict[str, str]:
     """The environment of a `vega` process; ``api_key=None`` sets no VEGA_API_KEY (so
-    `vega serve` generates a key into the data dir)."""
+    `vega serve` generates a key into the data dir). A data dir that a test put on
+    Postgres (noted beside it: ``tests/support/stored.py``) keeps its database unless
+    ``database_url`` says otherwise."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("VEGA_")}
     env.update({"VEGA_DATA_DIR": str(data_dir), "VEGA_RATE_LIMIT": "0"})
+    noted = database_url_file(data_dir)
+    if "database_url" not in settings and noted.exists():
+        env["VEGA_DATABASE_URL"] = noted.read_text().strip()
     if api_key is not None:
         env["VEGA_API_KEY"] = api_key
     env.update({f"VEGA_{k.upper()}": str(v) for k, v in settings.items()})
@@ -93,6 +100,12 @@ def start_vega(
     # directory sit beside it.
     data_dir.parent.mkdir(parents=True, exist_ok=True)
     env = vega_env(data_dir, api_key=api_key, **settings)
+    # Where the tests' readers (tests.helpers.db_rows) find what this server stores.
+    noted = database_url_file(data_dir)
+    if settings.get("database_url"):
+        noted.write_text(str(settings["database_url"]))
+    else:
+        noted.unlink(missing_ok=True)
     log_path = data_dir.with_name(data_dir.name + ".serve.log")
     with log_path.open("wb") as log:
         proc = subprocess.Popen(

@@ -2,17 +2,16 @@
 
 ``make_services`` builds a runtime with ``vega.runtime.build`` on a scripted backend and
 the hashing embedder (both registered through the real plugin registries) over a real
-SQLite file. Migrating a database takes longer than most of these tests, so one file
-is migrated per session and each test gets a copy of it.
+database on the store under test (a SQLite file, or a Postgres database: see
+``tests/support/stores.py``). Migrating a database takes longer than most of these tests,
+so one is migrated per session and each test gets a copy of it.
 """
 
 from __future__ import annotations
 
 import io
-import shutil
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,35 +21,11 @@ from tests.fakes.embedders import HashingEmbedder
 from vega.chat.conversations import ConversationService
 from vega.chat.service import ChatRequest, ChatService, TurnDone
 from vega.chat.views import ConversationDetail
-from vega.private import private_dir
 from vega.rag.retrieve import Retriever
 from vega.rag.views import DocumentView
 from vega.runtime import Runtime, build
 from vega.security.keys import KeyService, Principal
 from vega.settings import Settings
-from vega.store.db import Database
-
-
-@pytest.fixture(scope="session")
-def migrated_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A SQLite file migrated to head, once per session: copy it, never open it."""
-    path = tmp_path_factory.mktemp("migrated") / "vega.db"
-    database = Database.from_url(f"sqlite:///{path}")
-    database.migrate()
-    database.dispose()  # the last connection closing folds the WAL into the file
-    return path
-
-
-@pytest.fixture
-def fresh_db(migrated_db: Path) -> Callable[[Settings], None]:
-    """Put a copy of the migrated database where ``settings`` will look for it."""
-
-    def place(settings: Settings) -> None:
-        target = Path(settings.database_url.split("///", 1)[1])
-        private_dir(target.parent)
-        shutil.copyfile(migrated_db, target)
-
-    return place
 
 
 @dataclass
