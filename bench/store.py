@@ -1,17 +1,20 @@
 """Store throughput: concurrent non-streamed chat turns, and proof that none was lost.
 
-`vega serve` (SQLite, Ollama backend pointed at the fake LLM server with zero delay
-and a short reply, no cache, no rate limit) takes ``POST /chat`` turns from
-``--concurrency`` clients in a closed loop, for ``--turns`` turns or ``--duration``
-seconds. Every turn writes two transactions (the user's message before the model is
-asked, the reply after). Reported: turns/s, latency percentiles, CPU per turn.
+`vega serve` (``--store sqlite``, the default, or ``--store postgres``: a Postgres 16
+from the ``pgserver`` package, started by the bench in a temporary folder; Ollama
+backend pointed at the fake LLM server with zero delay and a short reply, no cache, no
+rate limit) takes ``POST /chat`` turns from ``--concurrency`` clients in a closed loop,
+for ``--turns`` turns or ``--duration`` seconds. Every turn writes two transactions
+(the user's message before the model is asked, the reply after). Reported: turns/s,
+latency percentiles, CPU per turn (Postgres's own processes under ``postgres``).
 
 Then the server is stopped (SIGTERM by default; ``--stop-signal kill`` for SIGKILL, a
-crash) and the database is opened with sqlite3: every acknowledged turn (HTTP 200)
-must have its assistant message (the ``message_id`` returned) and the user message of
-its conversation on disk.
+crash) and the database is read from outside: every acknowledged turn (HTTP 200) must
+have its assistant message (the ``message_id`` returned) and the user message of its
+conversation stored.
 
-    .venv/bin/python -m bench.store [--concurrency 16] [--turns 3000 | --duration 10]
+    .venv/bin/python -m bench.store [--store sqlite|postgres] [--concurrency 16]
+                                    [--turns 3000 | --duration 10]
 """
 
 from __future__ import annotations
@@ -19,16 +22,19 @@ from __future__ import annotations
 import argparse
 import asyncio
 import signal
-import sqlite3
 import sys
 import time
-from contextlib import ExitStack
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import httpx
 import psutil
+from sqlalchemy import create_engine, func, select
+from sqlalchemy.pool import NullPool
 
 from bench._common import (
     FakeLLMProcess,
@@ -42,6 +48,7 @@ from bench._common import (
     tail,
 )
 from tests.support.server import start_vega
+from vega.store.tables import Message
 
 TARGET_TURNS_PER_S = 300.0
 REPLY = "OK, noted."
@@ -121,32 +128,34 @@ async def drive(
     return load
 
 
-def check_integrity(db_path: Path, turns: list[Turn]) -> dict[str, Any]:
+def check_integrity(database_url: str, turns: list[Turn]) -> dict[str, Any]:
     """Every acknowledged turn: its assistant message, in its conversation, with the
-    user message that started it."""
-    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    user message that started it. Read from outside the server, after it stopped."""
+    engine = create_engine(database_url, poolclass=NullPool)
     try:
         assistant: dict[str, tuple[str, str, str]] = {}
         users: set[str] = set()
         ids = [t.message_id for t in turns]
         sessions = sorted({t.session_id for t in turns})
-        for i in range(0, len(ids), 500):
-            chunk = ids[i : i + 500]
-            marks = ",".join("?" * len(chunk))
-            query = f"SELECT id, role, status, conversation_id FROM messages WHERE id IN ({marks})"  # noqa: S608
-            for mid, role, status, conv in conn.execute(query, chunk):
-                assistant[mid] = (role, status, conv)
-        for i in range(0, len(sessions), 500):
-            chunk = sessions[i : i + 500]
-            marks = ",".join("?" * len(chunk))
-            query = (
-                "SELECT DISTINCT conversation_id FROM messages "  # noqa: S608
-                f"WHERE role = 'user' AND conversation_id IN ({marks})"
-            )
-            users.update(row[0] for row in conn.execute(query, chunk))
-        total_rows = conn.execute("SELECT COUNT(*) FROM messages").fetchone()[0]
+        with engine.connect() as conn:
+            for i in range(0, len(ids), 500):
+                query = select(
+                    Message.id, Message.role, Message.status, Message.conversation_id
+                ).where(Message.id.in_(ids[i : i + 500]))
+                for mid, role, status, conv in conn.execute(query):
+                    assistant[mid] = (role, status, conv)
+            for i in range(0, len(sessions), 500):
+                query = (
+                    select(Message.conversation_id)
+                    .distinct()
+                    .where(
+                        Message.role == "user", Message.conversation_id.in_(sessions[i : i + 500])
+                    )
+                )
+                users.update(row[0] for row in conn.execute(query))
+            total_rows = conn.execute(select(func.count()).select_from(Message)).scalar_one()
     finally:
-        conn.close()
+        engine.dispose()
     found = missing_reply = missing_user = wrong = 0
     statuses: dict[str, int] = {}
     for turn in turns:
@@ -174,8 +183,45 @@ def check_integrity(db_path: Path, turns: list[Turn]) -> dict[str, Any]:
     }
 
 
+class ProcessTree:
+    """A process with its children, counted as one by ``cpu_seconds``: Postgres serves
+    each connection from a backend process of its own."""
+
+    def __init__(self, root: psutil.Process) -> None:
+        self.root = root
+
+    def cpu_times(self) -> SimpleNamespace:
+        user = system = 0.0
+        for proc in [self.root, *self.root.children(recursive=True)]:
+            try:
+                times = proc.cpu_times()
+            except psutil.NoSuchProcess:
+                continue
+            user, system = user + times.user, system + times.system
+        return SimpleNamespace(user=user, system=system)
+
+
+@contextmanager
+def store_url(store: str, data: Path) -> Iterator[tuple[str | None, ProcessTree | None]]:
+    """The database of the run (None: SQLite in the data dir) and, on Postgres, its
+    processes (counted as ``postgres``)."""
+    if store == "sqlite":
+        yield None, None
+        return
+    from tests.support.own_postgres import OwnPostgres
+
+    server = OwnPostgres()
+    try:
+        database = server.create_database("vega_bench_store")
+        pid = int((server.data / "postmaster.pid").read_text().split()[0])
+        yield server.url(database), ProcessTree(psutil.Process(pid))
+    finally:
+        server.close()
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--store", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--turns", type=int, default=3000, help="measured turns (fixed count)")
     parser.add_argument(
@@ -194,24 +240,33 @@ def main(argv: list[str] | None = None) -> int:
     if args.sqlite_synchronous:
         settings["sqlite_synchronous"] = args.sqlite_synchronous
     with ExitStack() as stack, scratch_dir("vega-bench-store-", keep=args.keep) as data:
+        database_url, postmaster = stack.enter_context(store_url(args.store, data))
+        if database_url is not None:
+            settings["database_url"] = database_url
         fake = FakeLLMProcess.start()
         stack.callback(fake.stop)
         fake.control(reset=True, reply=REPLY)
         vega = start_vega(data / "vega", ollama_url=fake.url, **settings)
         stack.callback(vega.stop)
-        procs = {
+        procs: dict[str, Any] = {
             "client": psutil.Process(),
             "vega": psutil.Process(vega.proc.pid),
             "fake": psutil.Process(fake.proc.pid),
         }
-        log(f"vega at {vega.url}, fake at {fake.url}; concurrency {args.concurrency}")
+        if postmaster is not None:
+            procs["postgres"] = postmaster
+        log(
+            f"vega at {vega.url} on {args.store}, fake at {fake.url}; concurrency {args.concurrency}"
+        )
         try:
             load = run(lambda: drive(vega.url, vega.headers, args, procs))
         except Exception:
             log("vega serve log (tail):\n" + tail(vega.log()))
             raise
         vega.stop(signal.SIGKILL if args.stop_signal == "kill" else signal.SIGTERM)
-        integrity = check_integrity(data / "vega" / "vega.db", load.acknowledged)
+        integrity = check_integrity(
+            database_url or f"sqlite:///{data / 'vega' / 'vega.db'}", load.acknowledged
+        )
         if load.errors:
             log("vega serve log (tail):\n" + tail(vega.log()))
     turns = len(load.latencies)
@@ -221,13 +276,16 @@ def main(argv: list[str] | None = None) -> int:
         {
             "benchmark": "store",
             "config": {
+                "store": args.store,
                 "concurrency": args.concurrency,
                 "turns": None if args.duration else args.turns,
                 "duration_s": args.duration,
                 "warmup": args.warmup,
                 "reply": REPLY,
                 "stop_signal": args.stop_signal,
-                "sqlite_synchronous": args.sqlite_synchronous or "NORMAL (default)",
+                "sqlite_synchronous": (args.sqlite_synchronous or "NORMAL (default)")
+                if args.store == "sqlite"
+                else None,
                 **environment(),
             },
             "turns": turns,
