@@ -343,6 +343,8 @@ def sweep(rt: Any, vectors: np.ndarray, names: list[str]) -> list[dict[str, Any]
         for name in names:
             for m in SWEEP_M:
                 for ef_construction in SWEEP_EF_CONSTRUCTION:
+                    if ef_construction < 2 * m:
+                        continue  # pgvector builds no such index (nor do Vega's settings)
                     rt.indexes.params = HnswParams(m, ef_construction, original.ef_search)
                     build_s = timed_rebuild(rt, name)
                     base = collection_index(rt, name)

@@ -173,7 +173,7 @@ class Settings(BaseSettings):
         64,
         ge=4,
         le=1000,
-        description="pgvector HNSW: candidates kept while building (more: better recall, slower builds).",
+        description="pgvector HNSW: candidates kept while building, at least twice VEGA_HNSW_M (more: better recall, slower builds).",
     )
     hnsw_ef_search: int = Field(
         100,
@@ -294,6 +294,12 @@ class Settings(BaseSettings):
             self.database_url.startswith("sqlite") or self.database_url.startswith("postgresql")
         ):
             raise ValueError("database_url must be a sqlite:/// or postgresql+psycopg:// URL")
+        if self.hnsw_ef_construction < 2 * self.hnsw_m:
+            # pgvector refuses such an index, and the collection would be left without one.
+            raise ValueError(
+                f"VEGA_HNSW_EF_CONSTRUCTION ({self.hnsw_ef_construction}) must be at least "
+                f"twice VEGA_HNSW_M ({self.hnsw_m}): pgvector builds no index otherwise"
+            )
         return self
 
     # -- derived ------------------------------------------------------------

@@ -60,6 +60,7 @@ def test_settings_are_not_read_at_import_time() -> None:
         ({"VEGA_RATE_LIMIT": "lots"}, "VEGA_RATE_LIMIT"),
         ({"VEGA_DATABASE_URL": "mysql://x"}, "sqlite"),
         ({"VEGA_LOG_FORMAT": "xml"}, "VEGA_LOG_FORMAT"),
+        ({"VEGA_HNSW_M": "24", "VEGA_HNSW_EF_CONSTRUCTION": "32"}, "at least twice VEGA_HNSW_M"),
     ],
 )
 def test_invalid_settings_fail_with_one_clear_message(
