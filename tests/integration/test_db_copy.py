@@ -40,7 +40,10 @@ from vega.store.copy import STATE, STATE_TABLE
 from vega.store.table_digest import table_digest
 from vega.store.tables import Base
 
-pytestmark = pytest.mark.postgres
+# The module's fixture fills a data dir through a real server, copies it and starts a
+# second server on the copy (about 30 s on a quiet 2-core machine): more than the
+# suite's 120 s per test when the machine is shared.
+pytestmark = [pytest.mark.postgres, pytest.mark.timeout(360)]
 
 ALPHA = {
     "glaciers.md": b"Glaciers carve U-shaped valleys as they grind downhill under their own weight.",
