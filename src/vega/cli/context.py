@@ -9,6 +9,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from vega.runtime import FileTools, Runtime, build, build_file_tools
 from vega.settings import Settings, load_settings
@@ -81,6 +82,14 @@ def database_copy(to: str, *, force: bool = False, batch_rows: int) -> DatabaseC
 
         derived = partial(build_indexes, params=HnswParams.from_settings(current))
     return DatabaseCopy(current, to, force=force, batch_rows=batch_rows, derived=derived)
+
+
+def progress_bar(
+    description: str = "{task.description}", *, disable: bool = False, transient: bool = True
+) -> Progress:
+    """The CLI's progress bar on stderr: what, bar, done/total, time so far."""
+    columns = (TextColumn(description), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    return Progress(*columns, console=err, disable=disable, transient=transient)
 
 
 def print_json(data: Any) -> None:

@@ -8,12 +8,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
     TaskID,
-    TextColumn,
-    TimeElapsedColumn,
 )
 
 from vega.cli import context
@@ -72,14 +67,7 @@ class _Bars:
     """A Rich progress bar per step, on stderr (``CopyProgress``)."""
 
     def __init__(self, *, transient: bool) -> None:
-        self._progress = Progress(
-            TextColumn("{task.description:<16}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=context.err,
-            transient=transient,
-        )
+        self._progress = context.progress_bar("{task.description:<16}", transient=transient)
         self._task: TaskID | None = None
 
     def __enter__(self) -> _Bars:

@@ -12,7 +12,6 @@ from typing import Annotated, Any, cast
 
 import anyio.to_thread
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from vega.cli import context
@@ -49,15 +48,9 @@ async def _add(
 ) -> list[dict[str, Any]]:
     skipped = [path for path, named in files if not named and not rt.ingest.reads(path.name)]
     wanted = [path for path, named in files if named or rt.ingest.reads(path.name)]
-    columns = (
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-    )
     # A bar only on a terminal: piped or logged, it would be a stray blank line on stderr.
     disable = quiet or not context.err.is_terminal
-    with Progress(*columns, console=context.err, disable=disable, transient=True) as bar:
+    with context.progress_bar(disable=disable) as bar:
         task = bar.add_task("documents", total=len(wanted))
         outcomes = await rt.ingest.add_files(
             owner=rt.owner.key_id,
