@@ -5,8 +5,8 @@ triggers that fire in the same transaction as the chunk rows. One table per
 collection means BM25 is computed only over the collection's own matches (with
 one shared table, a query in a small collection paid for every match in every
 other one) and needs no join back to ``chunks``. The tables use ``chunks`` as
-external content, so the text is stored once. Postgres uses one expression index
-over ``to_tsvector('english', text)`` (migration 0002).
+external content, so the text is stored once. Postgres ranks by the same BM25 from
+postings tables its triggers keep (``vega.rag.lexical_postgres``).
 
 Queries are built from word characters only, so no user text reaches the query
 syntax of either engine.
@@ -18,6 +18,8 @@ import re
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
+
+from vega.rag import lexical_postgres
 
 MAX_TERMS = 32
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -34,13 +36,6 @@ STOPWORDS = frozenset(
     yourselves""".split()  # noqa: SIM905 (a word list reads better as text)
 )
 TOKENIZER = "porter unicode61 remove_diacritics 2"
-
-_POSTGRES = text(
-    "SELECT id, ts_rank_cd(to_tsvector('english', text), q) AS rank "
-    "FROM chunks, to_tsquery('english', :query) AS q "
-    "WHERE collection_id = :collection AND to_tsvector('english', text) @@ q "
-    "ORDER BY rank DESC LIMIT :limit"
-)
 
 
 def terms(query: str) -> list[str]:
@@ -65,7 +60,8 @@ def table_for(collection_id: str) -> str:
 
 
 def create(session: Session, *, collection_id: str) -> None:
-    """Create the collection's lexical index (SQLite), filled with its current chunks."""
+    """Create the collection's lexical index (SQLite), filled with its current chunks;
+    Postgres's follows every collection's rows by itself."""
     if not _sqlite(session):
         return
     table = table_for(collection_id)  # also checks the id: it is formatted into the DDL
@@ -114,8 +110,9 @@ def search(
     if not words or limit <= 0:
         return []
     if not _sqlite(session):
-        params = {"collection": collection_id, "limit": limit, "query": " | ".join(words)}
-        return [(int(i), float(r)) for i, r in session.execute(_POSTGRES, params)]
+        return lexical_postgres.search(
+            session, collection_id=collection_id, words=words, limit=limit
+        )
     table = table_for(collection_id)
     if not _exists(session, table):
         return []  # no chunk was ever added to this collection

@@ -23,11 +23,11 @@ What it promises, and how:
   refused unless ``force``, which empties every Vega table in it first (``TRUNCATE``),
   whatever it held. The checks run before anything is written, to either side.
 
-Search indexes are derived data: the lexical index follows the rows by itself on
-Postgres, and whatever a collection needs besides (the pgvector indexes) is built after
-the rows by the ``derived`` step the caller hands in. The data dir's files (uploads,
-the key file) stay where they are: a server pointed at the same data dir with
-``VEGA_DATABASE_URL`` set to the target uses them.
+Search indexes are derived data: the lexical postings and counts follow the rows by
+themselves on Postgres (triggers), and whatever a collection needs besides (the
+pgvector indexes) is built after the rows by the ``derived`` step the caller hands
+in. The data dir's files (uploads, the key file) stay where they are: a server pointed
+at the same data dir with ``VEGA_DATABASE_URL`` set to the target uses them.
 """
 
 from __future__ import annotations
@@ -69,7 +69,7 @@ from sqlalchemy.pool import NullPool
 from vega.errors import BadInput, Conflict, NotFound, StorageError
 from vega.settings import Settings
 from vega.store.db import Database
-from vega.store.migrate import MIGRATIONS, current_revision, head_revision
+from vega.store.migrate import DERIVED_TABLES, MIGRATIONS, current_revision, head_revision
 from vega.store.table_digest import TableDigest, table_digest
 from vega.store.tables import Base
 
@@ -470,7 +470,10 @@ def _clear(engine: Engine) -> None:
     with engine.begin() as conn:
         present = set(inspect(conn).get_table_names())
         quote = conn.dialect.identifier_preparer.quote
-        names = [quote(t.name) for t in tables() if t.name in present]
+        # The lexical postings too: TRUNCATE fires no trigger, so they would outlive
+        # the chunks they index (and clash with the rows copied next).
+        wanted = [t.name for t in tables()] + list(DERIVED_TABLES)
+        names = [quote(name) for name in wanted if name in present]
         if names:
             # Names come from Vega's own metadata, quoted; TRUNCATE takes no parameters.
             conn.execute(text(f"TRUNCATE TABLE {', '.join(names)} RESTART IDENTITY CASCADE"))

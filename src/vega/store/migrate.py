@@ -12,13 +12,16 @@ from sqlalchemy import Engine
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 # Lexical indexes live outside the models (an FTS5 table and its shadow tables on
-# SQLite, an expression index on Postgres): the migrations own them. So do the
-# per-collection HNSW indexes on Postgres (vega.rag.pgvector_index).
-DERIVED_PREFIXES = ("chunks_fts", "ix_chunks_text_fts", "chunks_hnsw")
+# SQLite; on Postgres the postings and counts of vega.rag.lexical_postgres): the
+# migrations own them. So do the per-collection HNSW
+# indexes on Postgres (vega.rag.pgvector_index).
+DERIVED_PREFIXES = ("chunks_fts", "ix_chunks_text_fts", "chunks_hnsw", "chunks_lex")
+# Derived tables that hold rows of their own on Postgres (emptied with the chunks).
+DERIVED_TABLES = ("chunks_lex_postings", "chunks_lex_stats")
 
 
 def not_derived(name: str | None, _type: str, _parent: object) -> bool:
-    """Alembic ``include_name`` hook: skip the derived indexes when comparing schemas."""
+    """Alembic ``include_name`` hook: skip the derived objects when comparing schemas."""
     return not (name or "").startswith(DERIVED_PREFIXES)
 
 
