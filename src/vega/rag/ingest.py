@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
 import anyio.to_thread
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from vega.errors import UnreadableDocument, VegaError
@@ -406,7 +407,7 @@ class IngestService:
     def _prepare_many(
         self, document_ids: list[str]
     ) -> dict[str, tuple[Document, Prepared | UnreadableDocument]]:
-        loaded = [self._db.read_sync(partial(_load, document_id=i)) for i in document_ids]
+        loaded = self._db.read_sync(lambda s: [_load(s, document_id=i) for i in document_ids])
         chunked: dict[str, _Chunked | UnreadableDocument] = {}
         for doc, coll in loaded:
             try:
@@ -495,15 +496,28 @@ def _store_many(
     session: Session, prepared: dict[str, tuple[Document, Prepared | UnreadableDocument]]
 ) -> dict[str, DocumentView | VegaError]:
     """A group of documents in one transaction: ready ones with their chunks, failed ones marked."""
+    docs = {d.id: d for d in session.scalars(select(Document).where(Document.id.in_(prepared)))}
     out: dict[str, DocumentView | VegaError] = {}
+    ready: list[tuple[Document, Prepared]] = []
     for document_id, (_, item) in prepared.items():
+        doc = docs.get(document_id)
         if isinstance(item, UnreadableDocument):
-            doc = session.get(Document, document_id)
             if doc is not None:
                 repo.set_status(session, document=doc, status="failed", error=item.message)
             out[document_id] = item
-        else:
-            out[document_id] = _store(session, document_id, item)
+        elif doc is not None and doc.deleted_at is None:
+            ready.append((doc, item))
+        # else: deleted while we worked (or gone): keep it so, reported below
+    repo.replace_chunks_of(session, [(doc, item.chunks) for doc, item in ready])
+    for doc, _ in ready:
+        repo.set_status(session, document=doc, status="ready")
+    for document_id, (_, item) in prepared.items():
+        if isinstance(item, Prepared):
+            doc = docs[document_id]
+            coll = session.get(Collection, doc.collection_id)
+            assert coll is not None
+            excerpt = item.excerpt if doc.deleted_at is None else None
+            out[document_id] = DocumentView.of(doc, coll, excerpt=excerpt)
     return out
 
 

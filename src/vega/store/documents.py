@@ -175,7 +175,17 @@ _INSERT_CHUNK = insert(Chunk.__table__)  # type: ignore[arg-type]
 
 def replace_chunks(session: Session, *, document: Document, chunks: Sequence[NewChunk]) -> None:
     """The document's chunks, all at once; re-running an ingest never duplicates them."""
-    session.execute(delete(Chunk).where(Chunk.document_id == document.id))
+    replace_chunks_of(session, [(document, chunks)])
+
+
+def replace_chunks_of(
+    session: Session, items: Sequence[tuple[Document, Sequence[NewChunk]]]
+) -> None:
+    """Several documents' chunks: one delete, one batched insert, one version bump per
+    collection (a folder's group of small files costs a few statements, not a few each)."""
+    if not items:
+        return
+    session.execute(delete(Chunk).where(Chunk.document_id.in_([d.id for d, _ in items])))
     rows = [
         {
             "document_id": document.id,
@@ -187,12 +197,15 @@ def replace_chunks(session: Session, *, document: Document, chunks: Sequence[New
             "location": c.location,
             "embedding": c.embedding,
         }
+        for document, chunks in items
         for i, c in enumerate(chunks)
     ]
     if rows:
         session.execute(_INSERT_CHUNK, rows)
-    document.chunk_count = len(rows)
-    bump_version(session, collection_id=document.collection_id)
+    for document, chunks in items:
+        document.chunk_count = len(chunks)
+    for collection_id in sorted({d.collection_id for d, _ in items}):
+        bump_version(session, collection_id=collection_id)
 
 
 def chunk_ids(session: Session, *, collection_id: str) -> list[int]:
