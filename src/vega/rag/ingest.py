@@ -176,7 +176,7 @@ class IngestService:
             await self._db.write(lambda s: _fail(s, document_id, reason))
             raise UnreadableDocument(reason, document_id=document_id) from None
         await self._before_write(coll.id, len(prepared.chunks))
-        view = await self._db.write(lambda s: _store(s, document_id, prepared))
+        view = await self._db.write(lambda s: _store(s, doc, prepared))
         await anyio.to_thread.run_sync(self._refresh_index, coll.id)
         return view
 
@@ -521,10 +521,8 @@ def _store_many(
     return out
 
 
-def _store(session: Session, document_id: str, prepared: Prepared) -> DocumentView:
-    doc, coll = _load(session, document_id=document_id)
-    if doc.deleted_at is not None:  # deleted while we worked: keep it deleted
-        return DocumentView.of(doc, coll)
-    repo.replace_chunks(session, document=doc, chunks=prepared.chunks)
-    repo.set_status(session, document=doc, status="ready")
-    return DocumentView.of(doc, coll, excerpt=prepared.excerpt)
+def _store(session: Session, document: Document, prepared: Prepared) -> DocumentView:
+    """One document's chunks, as ``_store_many`` stores a group's."""
+    view = _store_many(session, {document.id: (document, prepared)})[document.id]
+    assert isinstance(view, DocumentView)  # a Prepared item is never reported as an error
+    return view

@@ -13,8 +13,8 @@ from sqlalchemy import Engine
 MIGRATIONS = Path(__file__).with_name("migrations")
 # Lexical indexes live outside the models (an FTS5 table and its shadow tables on
 # SQLite; on Postgres the postings and counts of vega.rag.lexical_postgres): the
-# migrations own them. So do the per-collection HNSW
-# indexes on Postgres (vega.rag.pgvector_index).
+# migrations own them. So do the per-collection HNSW indexes on Postgres
+# (vega.rag.pgvector_index).
 DERIVED_PREFIXES = ("chunks_fts", "ix_chunks_text_fts", "chunks_hnsw", "chunks_lex")
 # Derived tables that hold rows of their own on Postgres (emptied with the chunks).
 DERIVED_TABLES = ("chunks_lex_postings", "chunks_lex_stats")

@@ -22,16 +22,15 @@ depends_on = None
 
 
 def upgrade() -> None:
-    bind = op.get_bind()
-    if bind.dialect.name != "postgresql":
-        return
-    for statement in lexical_postgres.SCHEMA:
-        op.execute(statement)
+    _on_postgres(lexical_postgres.SCHEMA)
 
 
 def downgrade() -> None:
-    bind = op.get_bind()
-    if bind.dialect.name != "postgresql":
+    _on_postgres(lexical_postgres.UNDO)
+
+
+def _on_postgres(statements: tuple[str, ...]) -> None:
+    if op.get_bind().dialect.name != "postgresql":
         return
-    for statement in lexical_postgres.UNDO:
+    for statement in statements:
         op.execute(statement)
