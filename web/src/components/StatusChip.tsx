@@ -3,41 +3,50 @@
 // how to fix it.
 
 import { useEffect, useRef, useState, useSyncExternalStore } from 'react';
-import { api } from '../api/client';
+import { api, auth } from '../api/client';
 import type { Readiness } from '../api/types';
 import { CodeText } from './CodeText';
 import { Icon } from './Icon';
 
 type Status = { state: 'checking' } | { state: 'ok'; body: Readiness } | { state: 'down'; body: Readiness | null; message: string };
 
-let status: Status = { state: 'checking' };
+// The answer depends on the key it was asked with (names come only with one), so an
+// answer is kept with its key: after signing in, an answer from before the key
+// (states only) is not shown as if it were the key's.
+let status: { key: string | null; value: Status } = { key: null, value: { state: 'checking' } };
 const listeners = new Set<() => void>();
-let inflight: Promise<void> | null = null;
+let inflight: { key: string | null; done: Promise<void> } | null = null;
 
 export function refreshReadiness(): Promise<void> {
-  inflight ??= api
+  const key = auth.key;
+  if (inflight?.key === key) return inflight.done;
+  const done = api
     .readiness()
-    .then((body) => {
-      status = body.backend.ok && body.database ? { state: 'ok', body } : { state: 'down', body, message: body.backend.detail ?? '' };
-    })
-    .catch(() => {
-      status = { state: 'down', body: null, message: 'The Vega server does not answer.' };
+    .then((body): Status => (body.backend.ok && body.database ? { state: 'ok', body } : { state: 'down', body, message: body.backend.detail ?? '' }))
+    .catch((): Status => ({ state: 'down', body: null, message: 'The Vega server does not answer.' }))
+    .then((value) => {
+      if (auth.key !== key) return;
+      status = { key, value };
+      for (const listener of listeners) listener();
     })
     .finally(() => {
-      inflight = null;
-      for (const listener of listeners) listener();
+      if (inflight?.done === done) inflight = null;
     });
-  return inflight;
+  inflight = { key, done };
+  return done;
 }
 
+const checking: Status = { state: 'checking' };
+
 export function useReadiness(): Status {
-  return useSyncExternalStore(
+  const current = useSyncExternalStore(
     (listener) => {
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
     () => status,
   );
+  return current.key === auth.key ? current.value : checking;
 }
 
 function fixFor(body: Readiness | null): string {
