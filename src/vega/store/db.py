@@ -15,9 +15,10 @@ tests, scripts and migrations, never for services (``tests/unit/test_units_of_wo
 checks that nothing under ``src/vega`` commits by hand).
 
 On Postgres (``vega.store.postgres``) each worker keeps ``pool_size(VEGA_WORKERS)``
-connections, checked before use (a server that restarted is reconnected to, not
-failed on), every connection carries the connect and statement timeouts, and async
-units of work queue for a connection in a limiter of their own rather than in threads.
+connections, pinged before use when they sat idle (a server that restarted is
+reconnected to, not failed on), every connection carries the connect and statement
+timeouts, and async units of work queue for a connection in a limiter of their own
+rather than in threads.
 A failure is a ``StorageError``: ``DatabaseUnavailable`` when the server cannot be
 reached, ``DatabaseTimeout`` for a statement past its limit; at start, what to fix.
 """
@@ -84,22 +85,21 @@ def make_engine(
         checked, connect_timeout_s=connect_timeout_s, statement_timeout_s=statement_timeout_s
     )
     try:
-        return create_engine(
+        engine = create_engine(
             checked,
             connect_args=args,
             # A hard cap (no overflow): the workers' pools together stay within what the
             # server allows (vega.store.postgres.CONNECTION_BUDGET).
             pool_size=postgres.pool_size(workers),
             max_overflow=0,
-            # Each checkout is pinged first: after a restart of Postgres the dead
-            # connections are replaced instead of failing the requests that draw them.
-            pool_pre_ping=True,
         )
     except ImportError:
         raise ConfigError(
             "VEGA_DATABASE_URL is a Postgres URL but psycopg is not installed: "
             "pip install -e '.[postgres]'."
         ) from None
+    postgres.ping_idle_connections(engine)
+    return engine
 
 
 def _install_sqlite_pragmas(engine: Engine, synchronous: str) -> None:
