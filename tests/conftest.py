@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -92,10 +94,14 @@ async def make_api(
     store under test (a copy of a migrated database: migrating each time costs more than
     most of these tests)."""
     opened: list[Api] = []
+    workers: list[asyncio.Task[None]] = []
 
-    async def make(*, embedder: Embedder | None = None, **overrides: Any) -> Api:
+    async def make(
+        *, embedder: Embedder | None = None, worker: bool = True, **overrides: Any
+    ) -> Api:
         """``embedder`` (default: a fresh ``HashingEmbedder``) is registered by its name and
-        used unless ``embedding_backend`` is overridden."""
+        used unless ``embedding_backend`` is overridden. ``worker=False``: on Postgres, no
+        worker runs the queue for this app (a server that stopped before its jobs ran)."""
         backend = ScriptedBackend()
         embedder = embedder or HashingEmbedder()
         overrides.setdefault("llm_backend", "scripted")
@@ -104,6 +110,8 @@ async def make_api(
         fresh_db(settings)
         runtime = build(settings, plugins=plugins_with(backend, embedder))
         await runtime.start()
+        if worker and runtime.jobs.queued:  # Postgres: a worker runs the queue, as in serve
+            workers.append(asyncio.create_task(runtime.jobs.work(concurrency=2)))
         app = create_app(runtime)
         client = httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app), base_url="http://vega.test"
@@ -113,6 +121,10 @@ async def make_api(
         return api
 
     yield make
+    for worker in workers:
+        worker.cancel()
+        with suppress(asyncio.CancelledError):
+            await worker
     for api in opened:
         await api.client.aclose()
         await api.runtime.aclose()

@@ -24,7 +24,7 @@ from vega.dataset.service import DatasetService
 from vega.dataset.turns import TurnLog
 from vega.errors import ConfigError, EmbedderUnavailable
 from vega.health import HealthService
-from vega.jobs import JobRunner
+from vega.jobs import JobRunner, runner_for
 from vega.llm.auto import AutoBackend
 from vega.llm.catalog import ModelCatalog
 from vega.llm.gateway import Gateway
@@ -38,6 +38,7 @@ from vega.rag.embed import Embedder
 from vega.rag.embeddings import EmbeddingService
 from vega.rag.extract import Budget, readers_from
 from vega.rag.index import CollectionIndexes, VectorIndexes
+from vega.rag.ingest import JOB_KIND as INGEST_JOB
 from vega.rag.ingest import IngestService
 from vega.rag.reindex import Reindexer
 from vega.rag.retrieve import Retriever
@@ -51,6 +52,9 @@ from vega.training.jobs import TrainingJob
 
 log = logging.getLogger(__name__)
 RETENTION_EVERY_S = 6 * 3600
+# Jobs the worker in each `vega serve` runs at once: ingests embed on the same cores
+# that answer requests, so one at a time; `vega worker --concurrency` for more.
+EMBEDDED_WORKER_CONCURRENCY = 1
 
 
 class LazyEmbedder:
@@ -131,6 +135,17 @@ class Runtime:
         if serving:
             self._tasks.append(asyncio.create_task(self._documents_start()))
             self._tasks.append(asyncio.create_task(self._warm_model()))
+            if self.settings.embedded_worker and self.jobs.queued:
+                self._tasks.append(asyncio.create_task(self._embedded_worker()))
+
+    async def _embedded_worker(self) -> None:
+        """The queue's worker inside `vega serve` (VEGA_EMBEDDED_WORKER), one per process."""
+        try:
+            await self.jobs.work(concurrency=EMBEDDED_WORKER_CONCURRENCY)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # the server goes on serving; `vega worker` can run the jobs
+            log.exception("the embedded job worker stopped")
 
     async def _warm_model(self) -> None:
         """Load an in-process model now, so the first chat does not wait for it."""
@@ -236,7 +251,7 @@ def build(settings: Settings, *, plugins: Plugins | None = None) -> Runtime:
     embedder_factory = plugins.embedders.get(settings.embedding_backend)  # unknown: fail at start
     embedder = LazyEmbedder(lambda: embedder_factory(context))
     indexes = vector_indexes(settings, db)
-    jobs = JobRunner(db)
+    jobs = runner_for(settings, db)
     retriever = Retriever(
         db=db,
         embedder=embedder,
@@ -255,6 +270,7 @@ def build(settings: Settings, *, plugins: Plugins | None = None) -> Runtime:
         budget=Budget(max_bytes=max_upload, timeout_s=settings.ingest_timeout_s),
         readers=readers_from(plugins.extractors),
     )
+    jobs.handle(INGEST_JOB, ingest.run_job)
     documents = DocumentService(db=db, data_dir=settings.data_dir)
     conversations = ConversationService(db)
     mask = None

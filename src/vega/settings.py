@@ -135,6 +135,18 @@ class Settings(BaseSettings):
         False,
         description="Mask emails, phone numbers, card numbers and secrets in stored messages.",
     )
+    embedded_worker: bool = Field(
+        True,
+        description="On Postgres, `vega serve` also runs queued jobs (a `vega worker` in each "
+        "server process); false: only `vega worker` processes do.",
+    )
+    job_heartbeat_s: float = Field(
+        10.0,
+        gt=0,
+        le=300,
+        description="On Postgres, how often a worker says it is alive; a job whose worker "
+        "was silent three times as long is queued again (or failed after 3 runs).",
+    )
     retention_days: int = Field(
         0,
         ge=0,

@@ -73,6 +73,7 @@ class Behaviour:
     strict_models: bool = False  # unknown model -> 404 in the protocol's error shape
     embedding_dim: int = 16
     embed_body: str | None = None  # embedding routes answer 200 with this body, verbatim
+    embed_delay_s: float = 0.0  # each embedding request takes this long (a slow ingest)
     # What the servers say about their models: the trained context (Ollama's model_info,
     # llama.cpp's meta.n_ctx_train, vLLM's max_model_len), Ollama's Modelfile num_ctx, and
     # which OpenAI-compatible server /v1/models imitates ("openai", "llamacpp", "vllm").
@@ -634,6 +635,8 @@ async def ollama_embed(request: Request) -> Response:
         return _ollama_error(404, f"model '{model}' not found, try pulling it first")
     if b.embed_body is not None:
         return Response(b.embed_body, media_type="application/json")
+    if b.embed_delay_s > 0:
+        await anyio.sleep(b.embed_delay_s)
     raw = body.get("input", "")
     texts = [raw] if isinstance(raw, str) else [str(t) for t in raw]
     dim = int(body.get("dimensions") or b.embedding_dim)
@@ -800,6 +803,8 @@ async def openai_embeddings(request: Request) -> Response:
         return _openai_error(404, f"The model `{model}` does not exist.", code="model_not_found")
     if b.embed_body is not None:
         return Response(b.embed_body, media_type="application/json")
+    if b.embed_delay_s > 0:
+        await anyio.sleep(b.embed_delay_s)
     raw = body.get("input", "")
     texts = [raw] if isinstance(raw, str) else [str(t) for t in raw]
     dim = int(body.get("dimensions") or b.embedding_dim)

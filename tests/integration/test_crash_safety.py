@@ -122,7 +122,9 @@ def ingest_server(
 ) -> Iterator[Crashable]:
     crashable = Crashable(
         tmp_path_factory.mktemp("crash-ingest") / "data",
-        {**fake_llm_server.ollama_settings(), **module_store_settings},
+        # On Postgres the job of a killed server is found by its silent heartbeat: 1 s
+        # here (stalled after 3), so recovery fits the test's wait (default 10 s).
+        {**fake_llm_server.ollama_settings(), **module_store_settings, "job_heartbeat_s": "1"},
     )
     yield crashable
     crashable.close()

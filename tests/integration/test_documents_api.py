@@ -787,8 +787,8 @@ async def test_upload_into_a_collection_of_another_model_is_409_and_leaves_nothi
 async def test_resume_finishes_a_job_a_stopped_server_never_ran(
     make_api: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    stopped: Api = await make_api()
-    monkeypatch.setattr(stopped.runtime.jobs, "spawn", lambda job_id, work: None)  # killed
+    stopped: Api = await make_api(worker=False)  # killed before its job ran
+    monkeypatch.setattr(stopped.runtime.jobs, "_started", lambda job_id, kind, params: None)
     r = await upload(stopped, "atlas.md", corpus(), background=True)
     assert r.status_code == 202, r.text
     doc_id, job_id = r.json()["document_id"], r.json()["job_id"]
@@ -809,8 +809,8 @@ async def test_resume_finishes_a_job_a_stopped_server_never_ran(
 async def test_resume_closes_a_job_whose_document_finished_before_the_crash(
     make_api: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    stopped: Api = await make_api()
-    monkeypatch.setattr(stopped.runtime.jobs, "spawn", lambda job_id, work: None)
+    stopped: Api = await make_api(worker=False)  # killed before its job ran
+    monkeypatch.setattr(stopped.runtime.jobs, "_started", lambda job_id, kind, params: None)
     r = await upload(stopped, "atlas.md", corpus(), background=True)
     doc_id, job_id = r.json()["document_id"], r.json()["job_id"]
     await stopped.runtime.ingest.process(doc_id)  # committed; the job row never heard of it

@@ -157,3 +157,38 @@ def vega_server_factory(tmp_path: Path) -> Iterator[Callable[..., VegaServer]]:
 def vega_server(vega_server_factory: Callable[..., VegaServer], fake_llm: Any) -> VegaServer:
     """`vega serve` in front of the fake LLM (Ollama protocol), no cache, no rate limit."""
     return vega_server_factory(llm_backend="ollama", ollama_url=fake_llm.url, cache_ttl_s=0)
+
+
+@dataclass
+class VegaWorker:
+    """A `vega worker` process (Postgres): runs queued jobs until stopped."""
+
+    proc: subprocess.Popen[bytes]
+    log_path: Path
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def stop(self, sig: int = signal.SIGTERM) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+
+
+def start_worker(env: dict[str, str], *args: str, name: str = "worker") -> VegaWorker:
+    """`vega worker ARGS` with a server's environment (its data dir and database)."""
+    data_dir = Path(env["VEGA_DATA_DIR"])
+    log_path = data_dir.with_name(f"{data_dir.name}.{name}.log")
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "vega", "worker", *args],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=data_dir.parent,
+        )
+    return VegaWorker(proc, log_path)

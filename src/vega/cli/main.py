@@ -9,7 +9,20 @@ import sys
 
 import typer
 
-from vega.cli import backup, chat, curate, dataset, db, docs, doctor, keys, models, serve, train
+from vega.cli import (
+    backup,
+    chat,
+    curate,
+    dataset,
+    db,
+    docs,
+    doctor,
+    jobs,
+    keys,
+    models,
+    serve,
+    train,
+)
 from vega.errors import VegaError
 from vega.logs import setup_logging
 from vega.private import use_private_umask
@@ -39,6 +52,8 @@ app.add_typer(dataset.app, name="dataset")
 app.command()(backup.backup)
 app.command()(backup.restore)
 app.add_typer(db.app, name="db")
+app.command()(jobs.worker)
+app.add_typer(jobs.app, name="jobs")
 
 EXIT_INTERRUPTED = 130
 

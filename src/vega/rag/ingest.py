@@ -19,13 +19,13 @@ from contextlib import suppress
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import anyio.to_thread
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from vega.errors import UnreadableDocument, VegaError
+from vega.errors import NotFound, UnreadableDocument, VegaError
 from vega.jobs import JobRunner, Progress
 from vega.private import private_dir
 from vega.rag import lexical
@@ -47,6 +47,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 BACKGROUND_ABOVE_BYTES = 1 << 20  # larger uploads are answered at once with a job id
+JOB_KIND = "ingest"
 EMBED_BATCH = 64  # also how often a job's progress moves
 GROUP_FILES = 256  # documents per shared embedding pass and per transaction
 OVERLAP_TOKENS = 32
@@ -159,11 +160,14 @@ class IngestService:
             background = staged.size > BACKGROUND_ABOVE_BYTES
         if not background:
             return IngestOutcome(await self.process(document.id, progress=progress))
-        job_id = await self._jobs.create(
-            owner=owner, kind="ingest", result={"document_id": document.id}
+        # The job, its link from the document and (on Postgres) its place in the queue
+        # commit together: a crash leaves either all three or none.
+        job_id = await self._jobs.submit(
+            owner=owner,
+            kind=JOB_KIND,
+            params={"document_id": document.id},
+            alongside=partial(self._attach_job, document_id=document.id),
         )
-        await self._db.write(lambda s: self._attach_job(s, document.id, job_id))
-        self._jobs.spawn(job_id, partial(self._job, document.id))
         return IngestOutcome(document, job_id=job_id)
 
     async def process(self, document_id: str, *, progress: Progress | None = None) -> DocumentView:
@@ -190,7 +194,7 @@ class IngestService:
         for doc in pending:
             log.info("resuming the ingest of document %s", doc.id)
             if doc.job_id:
-                self._jobs.spawn(doc.job_id, partial(self._job, doc.id))
+                await self._jobs.resume(doc.job_id, JOB_KIND, {"document_id": doc.id})
             else:
                 try:
                     with suppress(UnreadableDocument):  # recorded as failed
@@ -429,7 +433,13 @@ class IngestService:
                 out[doc.id] = (doc, item)
         return out
 
-    async def _job(self, document_id: str, report: Progress) -> dict[str, object]:
+    async def run_job(self, params: dict[str, Any], report: Progress) -> dict[str, Any]:
+        """The handler of ``ingest`` jobs. Run again (a retried or resumed job), a document
+        that is already finished is reported, not ingested twice."""
+        document_id = str(params["document_id"])
+        done = await self._db.run(lambda s: _finished(s, document_id))
+        if done is not None:
+            return done
         view = await self.process(document_id, progress=report)
         return {"document_id": view.id, "chunks": view.chunks, "status": view.status}
 
@@ -453,7 +463,7 @@ class IngestService:
             await self._before_write(collection_id, chunks)
 
     @staticmethod
-    def _attach_job(session: Session, document_id: str, job_id: str) -> None:
+    def _attach_job(session: Session, job_id: str, *, document_id: str) -> None:
         doc = session.get(Document, document_id)
         if doc is not None:
             doc.job_id = job_id
@@ -465,6 +475,18 @@ def _load(session: Session, *, document_id: str) -> tuple[Document, Collection]:
     coll = session.get(Collection, doc.collection_id)
     assert coll is not None
     return doc, coll
+
+
+def _finished(session: Session, document_id: str) -> dict[str, Any] | None:
+    """An ingest job's result when its document needs no more work; None when it does."""
+    doc = session.get(Document, document_id)
+    if doc is None or doc.deleted_at is not None:
+        raise NotFound("the document is gone")
+    if doc.status == "ready":
+        return {"document_id": doc.id, "chunks": doc.chunk_count, "status": doc.status}
+    if doc.status == "failed":
+        raise UnreadableDocument(doc.error or "failed", document_id=doc.id)
+    return None
 
 
 def _settle_jobs(session: Session) -> None:

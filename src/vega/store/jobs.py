@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from vega.store.tables import Job, new_id, utcnow
@@ -49,3 +49,20 @@ def update(
     if result is not None:
         job.result = {**(job.result or {}), **result}
     job.updated = utcnow()
+
+
+def newest(
+    session: Session, *, owner: int | None, status: str | None = None, limit: int = 50
+) -> list[Job]:
+    """Newest first; ``owner=None``: every owner's."""
+    query = select(Job)
+    if owner is not None:
+        query = query.where(Job.owner == owner)
+    if status is not None:
+        query = query.where(Job.status == status)
+    return list(session.scalars(query.order_by(Job.created.desc(), Job.id).limit(limit)))
+
+
+def count_unfinished(session: Session) -> int:
+    query = select(func.count()).select_from(Job).where(Job.status.in_(("queued", "running")))
+    return int(session.scalar(query) or 0)

@@ -20,9 +20,15 @@ DERIVED_PREFIXES = ("chunks_fts", "ix_chunks_text_fts", "chunks_hnsw", "chunks_l
 DERIVED_TABLES = ("chunks_lex_postings", "chunks_lex_stats")
 
 
+# The job queue's own tables on Postgres (vega.jobs.queue): procrastinate's schema, not Vega's
+# models.
+QUEUE_PREFIX = "procrastinate_"
+
+
 def not_derived(name: str | None, _type: str, _parent: object) -> bool:
-    """Alembic ``include_name`` hook: skip the derived objects when comparing schemas."""
-    return not (name or "").startswith(DERIVED_PREFIXES)
+    """Alembic ``include_name`` hook: skip the derived objects and the queue's tables when
+    comparing schemas."""
+    return not (name or "").startswith((*DERIVED_PREFIXES, QUEUE_PREFIX))
 
 
 def alembic_config(engine: Engine) -> Config:

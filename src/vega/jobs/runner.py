@@ -1,0 +1,240 @@
+"""Background jobs: long work (large ingests) tracked in the ``jobs`` table.
+
+A job is a row (kind, owner, status, progress, result, error) that any client follows
+with ``GET /jobs/{id}`` or `vega jobs list`, whichever process ran it, and a *kind*
+whose handler does the work from the job's parameters. Where the work runs is the
+runner's business:
+
+- ``JobRunner`` (SQLite, one box): an asyncio task in the server process;
+- ``vega.jobs.queue.QueuedJobs`` (Postgres): a procrastinate job in the same database,
+  deferred in the transaction that creates the row, run by any `vega worker` (or the
+  one `vega serve` embeds).
+
+Work a job does must be safe to run again: after a crash, unfinished work is resumed
+from the database (see ``IngestService.resume``), not from a runner's memory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from contextlib import suppress
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.orm import Session
+
+from vega.errors import ConfigError, NotFound, VegaError
+from vega.store import jobs as repo
+from vega.store.db import Database
+from vega.store.tables import Job
+
+if TYPE_CHECKING:
+    from vega.settings import Settings
+
+log = logging.getLogger(__name__)
+PROGRESS_EVERY_S = 0.5
+DRAIN_POLL_S = 0.05
+
+Progress = Callable[[float], None]  # reports a job's progress, 0 to 1
+# A kind's work: the job's parameters and a progress callback in, its result out.
+Handler = Callable[[dict[str, Any], Progress], Awaitable[dict[str, Any]]]
+# Writes that belong in the transaction that creates the job (the row's id given).
+Alongside = Callable[[Session, str], None]
+
+
+@dataclass(frozen=True, slots=True)
+class JobView:
+    id: str
+    kind: str
+    status: str
+    progress: float
+    result: dict[str, Any]
+    error: str | None
+    created: datetime
+    updated: datetime
+
+    @classmethod
+    def of(cls, job: Job) -> JobView:
+        return cls(
+            id=job.id,
+            kind=job.kind,
+            status=job.status,
+            progress=round(job.progress, 4),
+            result=dict(job.result or {}),
+            error=job.error,
+            created=job.created,
+            updated=job.updated,
+        )
+
+
+class JobRunner:
+    """Jobs run as tasks of this process (SQLite). ``vega.jobs.queue.QueuedJobs`` keeps the
+    same interface and hands the work to procrastinate."""
+
+    queued = False  # whether the work outlives this process in a queue
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self._handlers: dict[str, Handler] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def handle(self, kind: str, handler: Handler) -> None:
+        """Register the handler of a kind (the composition root does, for every kind)."""
+        self._handlers[kind] = handler
+
+    async def submit(
+        self,
+        *,
+        owner: int | None,
+        kind: str,
+        params: dict[str, Any],
+        alongside: Alongside | None = None,
+    ) -> str:
+        """Create the job's row (with ``alongside`` in the same transaction) and start
+        its work; returns the job's id."""
+        if kind not in self._handlers:
+            raise KeyError(f"no handler for jobs of kind {kind!r}")
+
+        def create(session: Session) -> str:
+            job_id = repo.create(session, owner=owner, kind=kind, result=dict(params)).id
+            if alongside is not None:
+                alongside(session, job_id)
+            self._enqueue_in(session, job_id, kind, params)
+            return job_id
+
+        job_id = await self._db.write(create)
+        self._started(job_id, kind, params)
+        return job_id
+
+    async def resume(self, job_id: str, kind: str, params: dict[str, Any]) -> None:
+        """Run again a job a stopped process left unfinished (its work is idempotent)."""
+        self._started(job_id, kind, params)
+
+    # -- where the work runs: here, as a task --------------------------------------
+
+    def _enqueue_in(self, session: Session, job_id: str, kind: str, params: dict[str, Any]) -> None:
+        """Queue the work inside the creating transaction (nothing to do in-process)."""
+
+    def _started(self, job_id: str, kind: str, params: dict[str, Any]) -> None:
+        task = asyncio.create_task(self.execute(job_id, kind, params), name=f"job-{job_id}")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    # -- running one job, whoever runs it ----------------------------------------
+
+    async def execute(self, job_id: str, kind: str, params: dict[str, Any]) -> None:
+        """Run a job's handler and record what happened: ``running``, then ``done`` with
+        its result, or ``failed`` with the reason (a bug's type only; the log has the rest)."""
+        handler = self._handlers.get(kind)
+        if handler is None:
+            await self._update(job_id, status="failed", error=f"no handler for {kind!r} jobs")
+            return
+        await self._update(job_id, status="running")
+        log.info("job %s (%s) started", job_id, kind)
+        started = time.monotonic()
+        last = 0.0
+
+        def report(progress: float) -> None:
+            # Called from worker threads; a row write per batch would be noise.
+            nonlocal last
+            now = time.monotonic()
+            if now - last >= PROGRESS_EVERY_S:
+                last = now
+                self._db.write_sync(lambda s: self._write(s, job_id, progress=min(progress, 0.99)))
+
+        try:
+            result = await handler(params, report)
+        except asyncio.CancelledError:
+            # Shutting down: the work runs again (resumed at the next start, or retried
+            # from the queue), so the row says it waits rather than that it runs.
+            with suppress(Exception):
+                await asyncio.shield(self._update(job_id, status="queued"))
+            raise
+        except VegaError as exc:
+            log.info("job %s (%s) failed: %s", job_id, kind, exc.message)
+            await self._update(job_id, status="failed", error=exc.message)
+        except Exception as exc:
+            log.exception("job %s failed", job_id)
+            await self._update(
+                job_id, status="failed", error=f"internal error: {type(exc).__name__}"
+            )
+        else:
+            log.info("job %s (%s) done in %.1f s", job_id, kind, time.monotonic() - started)
+            await self._update(job_id, status="done", progress=1.0, result=result)
+
+    async def fail(self, job_id: str, error: str) -> None:
+        await self._update(job_id, status="failed", error=error)
+
+    async def _update(self, job_id: str, **fields: Any) -> None:
+        await self._db.write(lambda s: self._write(s, job_id, **fields))
+
+    @staticmethod
+    def _write(session: Session, job_id: str, **fields: Any) -> None:
+        job = repo.get(session, job_id=job_id)
+        if job is not None:
+            repo.update(session, job=job, **fields)
+
+    # -- reading -------------------------------------------------------------------
+
+    async def get(self, *, owner: int, job_id: str) -> JobView:
+        def get(session: Session) -> JobView:
+            job = repo.get_owned(session, job_id=job_id, owner=owner)
+            if job is None:
+                raise NotFound(f"No job '{job_id}'.")
+            return JobView.of(job)
+
+        return await self._db.run(get)
+
+    async def newest(
+        self, *, owner: int | None, status: str | None = None, limit: int = 50
+    ) -> list[JobView]:
+        """Newest first; ``owner=None``: everyone's (the CLI, as the operator)."""
+
+        def read(session: Session) -> list[JobView]:
+            rows = repo.newest(session, owner=owner, status=status, limit=limit)
+            return [JobView.of(job) for job in rows]
+
+        return await self._db.run(read)
+
+    # -- lifecycle -----------------------------------------------------------------
+
+    async def work(
+        self, *, concurrency: int = 1, queues: list[str] | None = None, name: str | None = None
+    ) -> None:
+        """Run queued jobs until cancelled (`vega worker`): only where there is a queue."""
+        raise ConfigError(
+            "`vega worker` runs jobs from the queue on Postgres (VEGA_DATABASE_URL="
+            "postgresql+psycopg://...); on SQLite, `vega serve` runs jobs itself."
+        )
+
+    async def drain(self) -> None:
+        """Wait until every job is finished (tests and the CLI use this)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    async def aclose(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        for task in list(self._tasks):
+            with suppress(asyncio.CancelledError):
+                await task
+
+
+async def wait_until_settled(db: Database, *, poll_s: float = DRAIN_POLL_S) -> None:
+    """Until no job is ``queued`` or ``running`` in the database (whoever runs them)."""
+    while await db.run(lambda s: repo.count_unfinished(s)):  # noqa: ASYNC110 (another process)
+        await asyncio.sleep(poll_s)
+
+
+def runner_for(settings: Settings, db: Database) -> JobRunner:
+    """The queue on Postgres (``vega.jobs.queue``: procrastinate, imported only there), this
+    process's tasks on SQLite."""
+    if db.dialect != "postgresql":
+        return JobRunner(db)
+    from vega.jobs.queue import QueuedJobs
+
+    return QueuedJobs(db, heartbeat_s=settings.job_heartbeat_s)
