@@ -25,6 +25,7 @@ from vega.dataset.turns import TurnLog
 from vega.errors import ConfigError, EmbedderUnavailable
 from vega.health import HealthService
 from vega.jobs import JobRunner, runner_for
+from vega.jobs.processes import background_processes
 from vega.llm.auto import AutoBackend
 from vega.llm.catalog import ModelCatalog
 from vega.llm.gateway import Gateway
@@ -51,7 +52,6 @@ from vega.store.db import Database
 from vega.training.jobs import TrainingJob
 
 log = logging.getLogger(__name__)
-RETENTION_EVERY_S = 6 * 3600
 # Jobs the worker in each `vega serve` runs at once: ingests embed on the same cores
 # that answer requests, so one at a time; `vega worker --concurrency` for more.
 EMBEDDED_WORKER_CONCURRENCY = 1
@@ -130,12 +130,12 @@ class Runtime:
         """
         await self.gateway.backend.refresh()
         log.info("backend: %s", self.gateway.describe())
-        if self.settings.retention_days > 0:
-            self._tasks.append(asyncio.create_task(self._retention_loop()))
         if serving:
             self._tasks.append(asyncio.create_task(self._documents_start()))
             self._tasks.append(asyncio.create_task(self._warm_model()))
-            if self.settings.embedded_worker and self.jobs.queued:
+            if not self.jobs.queued:  # SQLite: the schedules run here (Postgres: workers)
+                self._tasks.append(asyncio.create_task(self.jobs.run_schedules()))
+            elif self.settings.embedded_worker:
                 self._tasks.append(asyncio.create_task(self._embedded_worker()))
 
     async def _embedded_worker(self) -> None:
@@ -167,16 +167,6 @@ class Runtime:
                 await self.ingest.resume()
         except Exception:  # housekeeping must never take the server down
             log.exception("document start-up work failed")
-
-    async def _retention_loop(self) -> None:
-        while True:
-            try:
-                purged = await self.conversations.purge(retention_days=self.settings.retention_days)
-                if purged:
-                    log.info("retention: purged %d conversations", purged)
-            except Exception:  # housekeeping must never take the server down
-                log.exception("retention purge failed")
-            await asyncio.sleep(RETENTION_EVERY_S)
 
     async def aclose(self) -> None:
         for task in self._tasks:
@@ -273,6 +263,7 @@ def build(settings: Settings, *, plugins: Plugins | None = None) -> Runtime:
     jobs.handle(INGEST_JOB, ingest.run_job)
     documents = DocumentService(db=db, data_dir=settings.data_dir)
     conversations = ConversationService(db)
+    jobs.schedule(background_processes(settings, db, conversations))
     mask = None
     if settings.pii_masking:
         from vega.security.pii import mask_pii

@@ -147,6 +147,32 @@ class Settings(BaseSettings):
         description="On Postgres, how often a worker says it is alive; a job whose worker "
         "was silent three times as long is queued again (or failed after 3 runs).",
     )
+    retention_schedule: str = Field(
+        "17 * * * *",
+        description="When the retention purge runs (cron, UTC; with VEGA_RETENTION_DAYS > 0); "
+        "empty: never.",
+    )
+    uploads_cleanup_schedule: str = Field(
+        "30 3 * * *",
+        description="When uploads no document refers to (older than an hour) are removed "
+        "(cron, UTC); empty: never.",
+    )
+    maintenance_schedule: str = Field(
+        "45 3 * * *",
+        description="When the database is maintained (SQLite: PRAGMA optimize and a WAL "
+        "checkpoint; Postgres: ANALYZE) (cron, UTC); empty: never.",
+    )
+    backup_schedule: str = Field(
+        "",
+        description="When `vega backup` runs by itself (cron, UTC, e.g. '0 2 * * *'); empty: "
+        "never.",
+    )
+    backup_dir: Path | None = Field(
+        None, description="Where scheduled backups go; empty: <data_dir>/backups."
+    )
+    backup_keep: int = Field(
+        7, ge=1, le=1000, description="Scheduled backups kept (the newest); older ones are removed."
+    )
     retention_days: int = Field(
         0,
         ge=0,
@@ -269,10 +295,11 @@ class Settings(BaseSettings):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
 
-    @field_validator("metrics_public", mode="before")
+    @field_validator("metrics_public", "backup_dir", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: Any) -> Any:
-        # `VEGA_METRICS_PUBLIC=` (as .env.example has it) means "decide by VEGA_HOST".
+        # `VEGA_METRICS_PUBLIC=` (as .env.example has it) means "decide by VEGA_HOST";
+        # `VEGA_BACKUP_DIR=`, the default folder.
         return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("llm_backend", "embedding_backend", mode="before")
@@ -284,6 +311,15 @@ class Settings(BaseSettings):
     @classmethod
     def _upper(cls, value: Any) -> Any:
         return value.upper() if isinstance(value, str) else value
+
+    @field_validator(
+        "retention_schedule", "uploads_cleanup_schedule", "maintenance_schedule", "backup_schedule"
+    )
+    @classmethod
+    def _check_schedule(cls, value: str, info: Any) -> str:
+        from vega.jobs.schedule import check_cron
+
+        return check_cron(value, f"VEGA_{str(info.field_name).upper()}")
 
     @field_validator("rate_limit")
     @classmethod

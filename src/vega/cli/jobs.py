@@ -9,14 +9,18 @@ import signal
 import socket
 from contextlib import suppress
 from dataclasses import asdict
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 
 from vega.cli import context
 from vega.errors import BadInput
+from vega.jobs.schedule import now_utc
 from vega.logs import setup_logging
+
+if TYPE_CHECKING:
+    from vega.runtime import Runtime
 
 STATES = ("queued", "running", "done", "failed")
 app = typer.Typer(help="Background jobs (ingests of large files).", no_args_is_help=True)
@@ -94,5 +98,50 @@ def list_jobs(
             job.created.strftime("%Y-%m-%d %H:%M:%S"),
             job.updated.strftime("%Y-%m-%d %H:%M:%S"),
             job.error or "",
+        )
+    context.out.print(table)
+
+
+@app.command("schedule")
+def schedule(
+    json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """The background processes: their schedule (cron, UTC), next run and last run."""
+
+    async def read(rt: Runtime) -> list[dict[str, Any]]:
+        now = now_utc()
+        rows = []
+        for item in rt.jobs.schedules:
+            last = await rt.jobs.newest(owner=None, kind=item.name, limit=1)
+            rows.append(
+                {
+                    "name": item.name,
+                    "schedule": item.cron,
+                    "enabled": item.enabled,
+                    "off_because": None
+                    if item.enabled
+                    else (item.off_because or "no schedule set"),
+                    "next_run": item.next_after(now).isoformat() if item.enabled else None,
+                    "last_run": asdict(last[0]) if last else None,
+                    "what": item.what,
+                }
+            )
+        return rows
+
+    rows = context.run(read, start=False)
+    if json_out:
+        context.print_json(rows)
+        return
+    table = Table("process", "schedule (UTC)", "next run", "last run", "what")
+    for row in rows:
+        last = row["last_run"]
+        table.add_row(
+            row["name"],
+            row["schedule"] or "-",
+            row["next_run"][:16].replace("T", " ")
+            if row["next_run"]
+            else f"off: {row['off_because']}",
+            f"{last['updated']:%Y-%m-%d %H:%M} {last['status']}" if last else "never",
+            row["what"],
         )
     context.out.print(table)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from contextlib import suppress
+from datetime import UTC, datetime
 from typing import Any
 
 from procrastinate import App, PsycopgConnector, RetryStrategy, SyncPsycopgConnector
@@ -34,11 +35,14 @@ from sqlalchemy.engine import URL
 from sqlalchemy.orm import Session
 
 from vega.jobs.runner import JobRunner, wait_until_settled
+from vega.jobs.schedule import Scheduled
 from vega.store.db import Database
 
 log = logging.getLogger(__name__)
 
 TASK = "vega.job"
+SCHEDULE_TASK = "vega.schedule"
+SCHEDULE_QUEUE = "schedules"
 MAX_ATTEMPTS = 3
 
 
@@ -127,8 +131,20 @@ class QueuedJobs(JobRunner):
             async def run(job_id: str, kind: str, params: dict[str, Any]) -> None:
                 await self.execute(job_id, kind, params)
 
+            for item in self.schedules:
+                if item.enabled:
+                    self._periodic(app, item)
             self._app = app
         return self._app
+
+    def _periodic(self, app: App, item: Scheduled) -> None:
+        """``item`` as a periodic task: deferred once per slot across all workers."""
+
+        async def fire(timestamp: int) -> None:
+            await self.run_scheduled(item, datetime.fromtimestamp(timestamp, UTC))
+
+        task = app.task(name=f"{SCHEDULE_TASK}.{item.name}", queue=SCHEDULE_QUEUE)(fire)
+        app.periodic(cron=item.cron, periodic_id=item.name)(task)
 
     async def work(
         self, *, concurrency: int = 1, queues: list[str] | None = None, name: str | None = None

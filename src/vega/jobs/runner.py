@@ -19,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime
@@ -28,6 +27,8 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.orm import Session
 
 from vega.errors import ConfigError, NotFound, VegaError
+from vega.jobs.schedule import Scheduled, now_utc, slot_id
+from vega.jobs.types import Alongside, Handler
 from vega.store import jobs as repo
 from vega.store.db import Database
 from vega.store.tables import Job
@@ -38,12 +39,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 PROGRESS_EVERY_S = 0.5
 DRAIN_POLL_S = 0.05
-
-Progress = Callable[[float], None]  # reports a job's progress, 0 to 1
-# A kind's work: the job's parameters and a progress callback in, its result out.
-Handler = Callable[[dict[str, Any], Progress], Awaitable[dict[str, Any]]]
-# Writes that belong in the transaction that creates the job (the row's id given).
-Alongside = Callable[[Session, str], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +76,7 @@ class JobRunner:
         self._db = db
         self._handlers: dict[str, Handler] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        self.schedules: list[Scheduled] = []
 
     def handle(self, kind: str, handler: Handler) -> None:
         """Register the handler of a kind (the composition root does, for every kind)."""
@@ -113,6 +109,46 @@ class JobRunner:
     async def resume(self, job_id: str, kind: str, params: dict[str, Any]) -> None:
         """Run again a job a stopped process left unfinished (its work is idempotent)."""
         self._started(job_id, kind, params)
+
+    def schedule(self, items: list[Scheduled]) -> None:
+        """The background processes (the composition root gives them all, on or off)."""
+        self.schedules = list(items)
+        for item in items:
+            self.handle(item.name, item.handler)
+
+    async def run_scheduled(self, item: Scheduled, slot: datetime) -> str | None:
+        """Run ``item``'s slot here, unless a run of that slot is already recorded (another
+        process got there first): the row's id is the slot's. Returns the run's id."""
+        job_id = slot_id(item.name, slot)
+
+        def claim(session: Session) -> bool:
+            if repo.get(session, job_id=job_id) is not None:
+                return False
+            repo.create(session, owner=None, kind=item.name, result={}, job_id=job_id)
+            return True
+
+        if not await self._db.write(claim):
+            return None
+        await self.execute(job_id, item.name, {})
+        return job_id
+
+    async def run_schedules(self) -> None:
+        """SQLite: run the enabled schedules from this process until cancelled (`vega
+        serve`). The queue runs them on Postgres."""
+        enabled = [item for item in self.schedules if item.enabled]
+        if not enabled:
+            return
+        due = {item.name: item.next_after(now_utc()) for item in enabled}
+        while True:
+            soonest = min(due.values())
+            await asyncio.sleep(max(0.0, (soonest - now_utc()).total_seconds()))
+            for item in enabled:
+                if due[item.name] <= now_utc():
+                    slot, due[item.name] = due[item.name], item.next_after(now_utc())
+                    try:
+                        await self.run_scheduled(item, slot)
+                    except Exception:  # housekeeping never stops the server
+                        log.exception("scheduled %s failed", item.name)
 
     # -- where the work runs: here, as a task --------------------------------------
 
@@ -190,12 +226,17 @@ class JobRunner:
         return await self._db.run(get)
 
     async def newest(
-        self, *, owner: int | None, status: str | None = None, limit: int = 50
+        self,
+        *,
+        owner: int | None,
+        status: str | None = None,
+        kind: str | None = None,
+        limit: int = 50,
     ) -> list[JobView]:
         """Newest first; ``owner=None``: everyone's (the CLI, as the operator)."""
 
         def read(session: Session) -> list[JobView]:
-            rows = repo.newest(session, owner=owner, status=status, limit=limit)
+            rows = repo.newest(session, owner=owner, status=status, kind=kind, limit=limit)
             return [JobView.of(job) for job in rows]
 
         return await self._db.run(read)

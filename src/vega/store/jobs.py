@@ -10,8 +10,22 @@ from sqlalchemy.orm import Session
 from vega.store.tables import Job, new_id, utcnow
 
 
-def create(session: Session, *, owner: int | None, kind: str, result: dict[str, Any]) -> Job:
-    job = Job(id=new_id(), owner=owner, kind=kind, status="queued", progress=0.0, result=result)
+def create(
+    session: Session,
+    *,
+    owner: int | None,
+    kind: str,
+    result: dict[str, Any],
+    job_id: str | None = None,
+) -> Job:
+    job = Job(
+        id=job_id or new_id(),
+        owner=owner,
+        kind=kind,
+        status="queued",
+        progress=0.0,
+        result=result,
+    )
     session.add(job)
     session.flush()
     return job
@@ -52,12 +66,19 @@ def update(
 
 
 def newest(
-    session: Session, *, owner: int | None, status: str | None = None, limit: int = 50
+    session: Session,
+    *,
+    owner: int | None,
+    status: str | None = None,
+    kind: str | None = None,
+    limit: int = 50,
 ) -> list[Job]:
     """Newest first; ``owner=None``: every owner's."""
     query = select(Job)
     if owner is not None:
         query = query.where(Job.owner == owner)
+    if kind is not None:
+        query = query.where(Job.kind == kind)
     if status is not None:
         query = query.where(Job.status == status)
     return list(session.scalars(query.order_by(Job.created.desc(), Job.id).limit(limit)))
