@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import stat
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import anyio.to_thread
 
@@ -25,6 +25,9 @@ from vega.rag.embed import Embedder
 from vega.settings import BackendName, Settings
 from vega.store import documents as repo_documents
 from vega.store.db import Database
+
+if TYPE_CHECKING:
+    from vega.shared_state import RedisLink
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +52,7 @@ class Readiness:
     database: bool
     backend: BackendState
     embedder: EmbedderState
+    redis: bool | None = None  # None: no VEGA_REDIS_URL; never a reason to be unready
 
     @property
     def ready(self) -> bool:
@@ -89,16 +93,24 @@ EMBEDDER_FIX = "pip install -e '.[rag]' (make install does), or set VEGA_EMBEDDI
 
 class HealthService:
     def __init__(
-        self, *, settings: Settings, db: Database, gateway: Gateway, embedder: EmbedderSlot
+        self,
+        *,
+        settings: Settings,
+        db: Database,
+        gateway: Gateway,
+        embedder: EmbedderSlot,
+        redis: RedisLink | None = None,
     ) -> None:
         self._settings = settings
         self._db = db
         self._gateway = gateway
         self._embedder = embedder
+        self._redis = redis
 
     async def readiness(self) -> Readiness:
         database = await anyio.to_thread.run_sync(self._db.ping)
         health = await self._gateway.health()
+        redis = await self._redis.ping() if self._redis is not None else None
         settings = self._settings
         return Readiness(
             database=database,
@@ -115,6 +127,7 @@ class HealthService:
                 backend=settings.embedding_backend,
                 loaded=self._embedder.loaded,
             ),
+            redis=redis,
         )
 
     async def checkup(self) -> list[Check]:
@@ -122,9 +135,25 @@ class HealthService:
         embedder and asks the backend for its models)."""
         state = await self.readiness()
         checks = [Check("database", state.database, f"{self._db.dialect}, schema up to date")]
+        if self._redis is not None:
+            checks.append(self._redis_check(state.redis))
         checks += await self._backend(state.backend)
         checks += await anyio.to_thread.run_sync(self._embedder_checks)
         return checks
+
+    def _redis_check(self, up: bool | None) -> Check:
+        assert self._redis is not None
+        where = self._redis.display
+        if up:
+            return Check("redis", True, f"{where}: limits and the reply cache are shared")
+        # Safe to run without (each process on its own), so a warning, not a failure.
+        return Check(
+            "redis",
+            False,
+            f"{where} does not answer: limits and the reply cache are per process",
+            fix="start Redis, or correct VEGA_REDIS_URL (empty: run without it)",
+            warn_only=True,
+        )
 
     async def _backend(self, state: BackendState) -> list[Check]:
         settings = self._settings

@@ -48,6 +48,17 @@ class Metrics:
         self.cache_misses = Counter(
             "vega_cache_misses", "Identical-request cache misses", registry=r
         )
+        self.redis_up = Gauge(
+            "vega_redis_up",
+            "1 while Redis (VEGA_REDIS_URL) answers, 0 when it does not",
+            registry=r,
+        )
+        self.redis_fallbacks = Counter(
+            "vega_redis_fallbacks",
+            "Times a concern (limits, cache, signals) went on without Redis",
+            ["what"],
+            registry=r,
+        )
         self.chat_turns = Counter(
             "vega_chat_turns", "Chat turns by outcome", ["source", "status"], registry=r
         )

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass, field
 from functools import partial
+from typing import TYPE_CHECKING
 
 import anyio.to_thread
 
@@ -50,6 +51,9 @@ from vega.settings import Settings
 from vega.store import documents as repo_documents
 from vega.store.db import Database
 from vega.training.jobs import TrainingJob
+
+if TYPE_CHECKING:
+    from vega.shared_state import RedisLink
 
 log = logging.getLogger(__name__)
 # Jobs the worker in each `vega serve` runs at once: ingests embed on the same cores
@@ -120,6 +124,7 @@ class Runtime:
     datasets: DatasetService  # `vega dataset build`, files and logged turns
     # A new row in the jobs table for a `vega train` run, owned by the primary key.
     training_job: Callable[[], TrainingJob]
+    redis: RedisLink | None = None  # VEGA_REDIS_URL: what the processes share
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     async def start(self, *, serving: bool = False) -> None:
@@ -130,6 +135,14 @@ class Runtime:
         """
         await self.gateway.backend.refresh()
         log.info("backend: %s", self.gateway.describe())
+        if self.redis is not None:
+            if not await self.redis.ping():
+                log.warning(
+                    "Redis at %s does not answer: serving without it (limits per process, "
+                    "no shared cache) until it does; /readyz says degraded",
+                    self.redis.display,
+                )
+            self.redis.start()
         if serving:
             self._tasks.append(asyncio.create_task(self._documents_start()))
             self._tasks.append(asyncio.create_task(self._warm_model()))
@@ -174,6 +187,8 @@ class Runtime:
             with suppress(asyncio.CancelledError):
                 await task
         await self.jobs.aclose()
+        if self.redis is not None:
+            await self.redis.aclose()
         await self.gateway.aclose()
         await anyio.to_thread.run_sync(self.indexes.flush)
         self.retriever.close()
@@ -197,6 +212,20 @@ class FileTools:
 def build_file_tools(settings: Settings, *, plugins: Plugins | None = None) -> FileTools:
     plugins = plugins or load_plugins()
     return FileTools(settings, plugins, DatasetService(loaders=plugins.loaders))
+
+
+def shared_state(settings: Settings, metrics: Metrics) -> RedisLink | None:
+    """Redis when VEGA_REDIS_URL is set (``vega.shared_state``), else nothing."""
+    if not settings.redis_url:
+        return None
+    try:
+        from vega.shared_state import RedisLink
+    except ImportError:
+        raise ConfigError(
+            "VEGA_REDIS_URL is set but the redis package is not installed: "
+            "pip install -e '.[redis]' (included in '.[all]')."
+        ) from None
+    return RedisLink(settings.redis_url, prefix=settings.redis_prefix, metrics=metrics)
 
 
 def vector_indexes(settings: Settings, db: Database) -> CollectionIndexes:
@@ -224,6 +253,7 @@ def build(settings: Settings, *, plugins: Plugins | None = None) -> Runtime:
     db.migrate()
     plugins = plugins or load_plugins()
     metrics = Metrics()
+    redis = shared_state(settings, metrics)
     models = RegisteredModels(db)
     # Plugins share what is open (one engine, one table of models) instead of opening theirs.
     context = BuildContext(settings=settings, db=db, models=models, metrics=metrics)
@@ -235,8 +265,9 @@ def build(settings: Settings, *, plugins: Plugins | None = None) -> Runtime:
         breaker_reset_s=settings.breaker_reset_s,
         cache_ttl_s=settings.cache_ttl_s,
         cache_size=settings.cache_size,
+        redis=redis,
     )
-    keys = KeyService(db, settings)
+    keys = KeyService(db, settings, redis=redis)
     owner = keys.bootstrap()
     embedder_factory = plugins.embedders.get(settings.embedding_backend)  # unknown: fail at start
     embedder = LazyEmbedder(lambda: embedder_factory(context))
@@ -278,7 +309,7 @@ def build(settings: Settings, *, plugins: Plugins | None = None) -> Runtime:
         gateway=gateway,
         keys=keys,
         owner=owner,
-        limiter=RateLimiter(settings.rate_limit),
+        limiter=RateLimiter(settings.rate_limit, redis=redis),
         caps=caps,
         chat=ChatService(
             db=db,
@@ -300,8 +331,11 @@ def build(settings: Settings, *, plugins: Plugins | None = None) -> Runtime:
         models=models,
         catalog=ModelCatalog(gateway=gateway, documents=documents, default_model=settings.model),
         embeddings=EmbeddingService(embedder, max_chars=settings.max_prompt_chars),
-        health=HealthService(settings=settings, db=db, gateway=gateway, embedder=embedder),
+        health=HealthService(
+            settings=settings, db=db, gateway=gateway, embedder=embedder, redis=redis
+        ),
         curation=CurationService(db=db, conversations=conversations),
         datasets=DatasetService(loaders=plugins.loaders, turns=TurnLog(db)),
         training_job=partial(TrainingJob, db, owner=owner.key_id),
+        redis=redis,
     )

@@ -135,6 +135,18 @@ class Settings(BaseSettings):
         False,
         description="Mask emails, phone numbers, card numbers and secrets in stored messages.",
     )
+    redis_url: str = Field(
+        "",
+        description="Redis shared by every process (redis://HOST:6379/0): rate limits counted "
+        "once, the reply cache shared, revocations told at once; empty: each process alone.",
+    )
+    redis_prefix: str = Field(
+        "vega:",
+        min_length=1,
+        max_length=64,
+        description="Prefix of every Redis key and channel Vega uses (several Vegas can share "
+        "one Redis).",
+    )
     embedded_worker: bool = Field(
         True,
         description="On Postgres, `vega serve` also runs queued jobs (a `vega worker` in each "
@@ -320,6 +332,14 @@ class Settings(BaseSettings):
         from vega.jobs.schedule import check_cron
 
         return check_cron(value, f"VEGA_{str(info.field_name).upper()}")
+
+    @field_validator("redis_url")
+    @classmethod
+    def _check_redis_url(cls, value: str) -> str:
+        value = value.strip()
+        if value and not value.startswith(("redis://", "rediss://")):
+            raise ValueError("a redis:// or rediss:// URL (e.g. redis://127.0.0.1:6379/0)")
+        return value
 
     @field_validator("rate_limit")
     @classmethod

@@ -39,6 +39,7 @@ async def test_readyz_is_the_services_readiness(api: Api) -> None:
     assert keyed.json() == {
         "status": "ok",
         "database": True,
+        "redis": None,  # no VEGA_REDIS_URL here
         "backend": asdict(state.backend),
         "embedder": asdict(state.embedder),
     }
@@ -48,6 +49,7 @@ async def test_readyz_is_the_services_readiness(api: Api) -> None:
     assert public == {
         "status": "ok",
         "database": True,
+        "redis": None,
         "backend": {"ok": True, "ready": True, "breaker": "closed"},
         "embedder": {"loaded": state.embedder.loaded},
     }

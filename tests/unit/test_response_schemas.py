@@ -48,6 +48,7 @@ def test_readiness_without_a_key_leaves_the_names_out_rather_than_null() -> None
     assert readiness().states_only().model_dump() == {
         "status": "ok",
         "database": True,
+        "redis": None,  # a state, not a name: null says Vega runs without Redis
         "backend": {"ok": True, "ready": True, "breaker": "closed"},
         "embedder": {"loaded": False},
     }

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import asyncio
+
 from pathlib import Path
 
 import pytest
@@ -94,8 +96,12 @@ def test_rate_limit_zero_disables(tmp_path: Path) -> None:
     assert s.rate_limit == "0"
     limiter = RateLimiter(s.rate_limit)
     assert not limiter.enabled
-    for _ in range(1000):
-        limiter.hit("k")  # never raises
+
+    async def many() -> None:
+        for _ in range(1000):
+            await limiter.hit("k")  # never raises
+
+    asyncio.run(many())
 
 
 def test_unknown_backend_is_refused_at_start_with_the_choices(tmp_path: Path) -> None:

@@ -148,7 +148,7 @@ MetricsDep = Annotated[Metrics, Depends(get_metrics)]
 async def _principal(key: str | None, keys: KeyService, limiter: RateLimiter) -> Principal:
     """The key's caller (401 for a missing or unknown key), counted by the rate limit."""
     principal = await keys.authenticate(key)
-    limiter.hit(str(principal.key_id))
+    await limiter.hit(str(principal.key_id))
     return principal
 
 

@@ -15,8 +15,7 @@ import time
 from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass, field
-
-from cachetools import TTLCache
+from typing import TYPE_CHECKING
 
 from vega.errors import BackendError, BackendTimeout, BackendUnavailable, VegaError
 from vega.llm.base import (
@@ -27,23 +26,19 @@ from vega.llm.base import (
     Message,
     ModelCard,
     ModelInfo,
-    Usage,
 )
 from vega.llm.breaker import CircuitBreaker, State
+from vega.llm.reply_cache import CachedReply, ReplyCache, reply_cache
 from vega.metrics import Metrics
+
+if TYPE_CHECKING:
+    from vega.shared_state import RedisLink
 
 log = logging.getLogger(__name__)
 
 CONNECT_RETRIES = 2
 RETRY_BACKOFF_S = 0.1
 BACKEND_FAILURES = (BackendUnavailable, BackendTimeout, BackendError)
-
-
-@dataclass(frozen=True, slots=True)
-class CachedReply:
-    chunks: tuple[str, ...]
-    usage: Usage | None
-    finish_reason: str | None
 
 
 @dataclass(slots=True)
@@ -65,14 +60,15 @@ class Gateway:
         breaker_reset_s: float,
         cache_ttl_s: float,
         cache_size: int = 512,
+        redis: RedisLink | None = None,
     ) -> None:
         self.backend = backend
         self._metrics = metrics
         self.breaker = CircuitBreaker(
             failures=breaker_failures, reset_s=breaker_reset_s, on_change=self._breaker_changed
         )
-        self._cache: TTLCache[str, CachedReply] | None = (
-            TTLCache(maxsize=cache_size, ttl=cache_ttl_s) if cache_ttl_s > 0 else None
+        self._cache: ReplyCache | None = reply_cache(
+            ttl_s=cache_ttl_s, size=cache_size, redis=redis
         )
         metrics.breaker_state.labels(backend=backend.name).set(State.CLOSED)
 
@@ -115,7 +111,7 @@ class Gateway:
             self._cache_key(scope, self.backend.name, messages, params) if cache is not None else ""
         )
         if cache is not None and not fresh:
-            cached = cache.get(key)
+            cached = await cache.get(key)
             if cached is not None:
                 self._metrics.cache_hits.inc()
                 for chunk in cached.chunks:
@@ -136,7 +132,7 @@ class Gateway:
                 final.usage.completion_tokens
             )
         if cache is not None and final is not None:
-            cache[key] = CachedReply(tuple(reply.chunks), final.usage, final.finish_reason)
+            await cache.put(key, CachedReply(tuple(reply.chunks), final.usage, final.finish_reason))
 
     async def _call(
         self, messages: Sequence[Message], params: GenerationParams, reply: _Reply

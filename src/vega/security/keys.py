@@ -17,6 +17,7 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from cachetools import TTLCache
 from sqlalchemy.orm import Session
@@ -29,6 +30,9 @@ from vega.store import keys as key_repo
 from vega.store.db import Database
 from vega.store.tables import ApiKey, utcnow
 
+if TYPE_CHECKING:
+    from vega.shared_state import RedisLink
+
 log = logging.getLogger(__name__)
 
 PRIMARY = "primary"
@@ -39,6 +43,7 @@ AUTH_CACHE_TTL_S = 2.0
 # Open streams ask whether their key still stands this often; with the cache below a
 # revocation (from this process or another) ends them within about two periods.
 KEY_RECHECK_S = 2.0
+KEY_REVOKED = "key-revoked"  # the signal (vega.shared_state) a revocation sends
 LAST_USED_EVERY = timedelta(minutes=1)
 
 
@@ -105,9 +110,14 @@ def load_or_create_key_file(path: Path) -> tuple[str, bool]:
 
 
 class KeyService:
-    def __init__(self, db: Database, settings: Settings) -> None:
+    def __init__(self, db: Database, settings: Settings, *, redis: RedisLink | None = None) -> None:
         self._db = db
         self._settings = settings
+        # Several processes: a revocation is told to all of them at once over Redis; the
+        # database recheck below stays the backstop (and the only way without Redis).
+        self._redis = redis
+        if redis is not None:
+            redis.on(KEY_REVOKED, self._revoked_elsewhere)
         self._cache: TTLCache[str, Principal | None] = TTLCache(maxsize=4096, ttl=AUTH_CACHE_TTL_S)
         self._touched: dict[int, datetime] = {}
         # One answer per key per period, however many streams of that key are open.
@@ -255,7 +265,7 @@ class KeyService:
     async def revoke(
         self, name: str, *, by: Principal | None = None, request_id: str | None = None
     ) -> KeyView:
-        def mark(session: Session) -> KeyView:
+        def mark(session: Session) -> tuple[KeyView, int]:
             key = key_repo.by_name(session, name=name)
             if key is None:
                 raise NotFound(f"No key named '{name}'.")
@@ -273,9 +283,17 @@ class KeyService:
                 request_id=request_id,
             )
             session.flush()
-            return _view(key)
+            return _view(key), key.id
 
-        view = await self._db.write(mark)
+        view, key_id = await self._db.write(mark)
         self._cache.clear()
         self._live.clear()
+        if self._redis is not None:
+            await self._redis.publish(KEY_REVOKED, {"key_id": key_id})
         return view
+
+    def _revoked_elsewhere(self, message: dict[str, Any]) -> None:
+        """Another process revoked a key: refuse it here now, and end its open streams at
+        their next check."""
+        self._cache.clear()
+        self._live[int(message["key_id"])] = False

@@ -1522,10 +1522,16 @@ export interface components {
             database: boolean;
             embedder: components["schemas"]["EmbedderState"];
             /**
+             * Redis
+             * @description Redis answers; null when Vega runs without it (one box).
+             */
+            redis?: boolean | null;
+            /**
              * Status
+             * @description `degraded`: serving, but Redis (VEGA_REDIS_URL) does not answer, so limits and the cache are per process meanwhile.
              * @enum {string}
              */
-            status: "ok" | "unavailable";
+            status: "ok" | "degraded" | "unavailable";
         };
         /** SearchIn */
         SearchIn: {
@@ -6128,9 +6134,20 @@ export const componentSchemas: Record<string, unknown> = {
       "embedder": {
         "$ref": "#/components/schemas/EmbedderState"
       },
+      "redis": {
+        "anyOf": [
+          {
+            "type": "boolean"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      },
       "status": {
         "enum": [
           "ok",
+          "degraded",
           "unavailable"
         ],
         "type": "string"

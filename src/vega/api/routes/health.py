@@ -44,9 +44,13 @@ async def readyz(health: HealthDep, principal: MaybePrincipalDep) -> JSONRespons
     detail and model and the embedder's name and backend. A key that is sent must be
     valid (401)."""
     state = await health.readiness()
+    status = "ok" if state.ready else "unavailable"
+    if state.ready and state.redis is False:
+        status = "degraded"  # served, and said: limits and cache are per process for now
     body = Readiness(
-        status="ok" if state.ready else "unavailable",
+        status=status,
         database=state.database,
+        redis=state.redis,
         backend=BackendState(**asdict(state.backend)),
         embedder=EmbedderState(**asdict(state.embedder)),
     )

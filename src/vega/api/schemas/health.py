@@ -37,8 +37,14 @@ class EmbedderState(BaseModel):
 
 
 class Readiness(BaseModel):
-    status: Literal["ok", "unavailable"]
+    status: Literal["ok", "degraded", "unavailable"] = Field(
+        description="`degraded`: serving, but Redis (VEGA_REDIS_URL) does not answer, so "
+        "limits and the cache are per process meanwhile."
+    )
     database: bool
+    redis: bool | None = Field(
+        None, description="Redis answers; null when Vega runs without it (one box)."
+    )
     backend: BackendState
     embedder: EmbedderState
 

@@ -161,7 +161,7 @@ class WsSession:
         ``RateLimited`` when over either."""
         identity = str(principal.key_id)
         if count:
-            self._limiter.hit(identity)
+            await self._limiter.hit(identity)
         await held.enter_async_context(self._sockets.hold(identity))
 
     # -- the conversation --------------------------------------------------------
@@ -218,7 +218,7 @@ class WsSession:
             await self._channel.send(error_frame(busy, frame.conversation_id))
         else:
             try:
-                self._limiter.hit(str(principal.key_id))
+                await self._limiter.hit(str(principal.key_id))
             except RateLimited as exc:
                 await self._channel.send(error_frame(exc, frame.conversation_id))
                 return
