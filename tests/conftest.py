@@ -27,6 +27,7 @@ pytest_plugins = [
     "tests.support.server",
     "tests.support.postgres",
     "tests.support.stores",
+    "tests.support.redis_server",
 ]
 
 TEST_KEY = "vega-test-primary-key-0123456789abcdef"

@@ -1,4 +1,4 @@
-"""Two Vega processes that share Redis (the machine's, on 127.0.0.1:6379) behave as one
+"""Two Vega processes that share Redis (`tests/support/redis_server.py`) behave as one
 (issue 16, item 3): a rate limit is counted once across both, a revocation through one
 is refused by the other at once (pub/sub, before any recheck), and a reply cached
 through one is served by the other. Redis down: every request is still served, limits
@@ -15,35 +15,12 @@ import asyncio
 import logging
 import socket
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import redis
 
 from tests.conftest import Api
 from tests.support.server import free_port, run_cli, vega_env
-
-REDIS = "redis://127.0.0.1:6379/0"
-
-
-def redis_answers() -> bool:
-    try:
-        return bool(redis.Redis.from_url(REDIS, socket_connect_timeout=1).ping())
-    except redis.RedisError:
-        return False
-
-
-@pytest.fixture
-def shared(request: pytest.FixtureRequest) -> Iterator[dict[str, str]]:
-    """Settings for apps that share Redis under a prefix of this test's own."""
-    assert redis_answers(), "Redis must answer on 127.0.0.1:6379 (.ci/run starts it)"
-    prefix = f"vega-test-{uuid.uuid4().hex[:12]}:"
-    yield {"redis_url": REDIS, "redis_prefix": prefix}
-    client = redis.Redis.from_url(REDIS)
-    for key in client.scan_iter(match=prefix + "*"):
-        client.delete(key)
-    client.close()
 
 
 def dead_redis() -> str:
@@ -67,9 +44,9 @@ async def two(make_api: Any, **settings: Any) -> tuple[Api, Api]:
 
 
 async def test_a_limit_is_counted_once_across_two_processes(
-    make_api: Any, shared: dict[str, str]
+    make_api: Any, shared_redis: dict[str, str]
 ) -> None:
-    a, b = await two(make_api, rate_limit="6/minute", **shared)
+    a, b = await two(make_api, rate_limit="6/minute", **shared_redis)
     seen = []
     for _ in range(4):
         seen += await statuses(a, 1) + await statuses(b, 1)
@@ -84,9 +61,9 @@ async def test_without_redis_each_process_counts_alone(make_api: Any) -> None:
 
 
 async def test_a_revocation_through_one_process_is_refused_by_the_other_at_once(
-    make_api: Any, shared: dict[str, str]
+    make_api: Any, shared_redis: dict[str, str]
 ) -> None:
-    a, b = await two(make_api, **shared)
+    a, b = await two(make_api, **shared_redis)
     secret = await a.new_key("student")
     assert (await b.client.get("/conversations", headers=b.auth(secret))).status_code == 200
     principal = await b.runtime.keys.authenticate(secret)
@@ -104,9 +81,9 @@ async def test_a_revocation_through_one_process_is_refused_by_the_other_at_once(
 
 
 async def test_a_reply_cached_through_one_process_is_served_by_the_other(
-    make_api: Any, shared: dict[str, str]
+    make_api: Any, shared_redis: dict[str, str]
 ) -> None:
-    a, b = await two(make_api, llm_backend="scripted", cache_ttl_s=60, **shared)
+    a, b = await two(make_api, llm_backend="scripted", cache_ttl_s=60, **shared_redis)
     body = {"prompt": f"Name a prime number {uuid.uuid4().hex}", "temperature": 0}
     first = await a.client.post("/chat", json=body, headers=a.auth())
     assert first.status_code == 200, first.text
