@@ -272,13 +272,14 @@ def build(settings: Settings, *, plugins: Plugins | None = None) -> Runtime:
     embedder_factory = plugins.embedders.get(settings.embedding_backend)  # unknown: fail at start
     embedder = LazyEmbedder(lambda: embedder_factory(context))
     indexes = vector_indexes(settings, db)
-    jobs = runner_for(settings, db)
+    jobs = runner_for(settings, db, metrics)
     retriever = Retriever(
         db=db,
         embedder=embedder,
         indexes=indexes,
         default_top_k=settings.top_k,
         max_query_chars=settings.max_prompt_chars,
+        metrics=metrics,
     )
     max_upload = settings.max_upload_mb << 20
     ingest = IngestService(

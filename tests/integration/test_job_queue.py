@@ -24,7 +24,14 @@ from sqlalchemy import text
 from tests.fakes.llm_server import FakeLLM
 from tests.helpers import db_rows
 from tests.integration.test_crash_safety import document_text
-from tests.support.server import VegaServer, run_cli, start_vega, start_worker, vega_env
+from tests.support.server import (
+    VegaServer,
+    free_port,
+    run_cli,
+    start_vega,
+    start_worker,
+    vega_env,
+)
 from vega.jobs.queue import MAX_ATTEMPTS, QueuedJobs
 from vega.store.db import Database
 
@@ -99,11 +106,14 @@ def test_a_job_waits_in_the_queue_until_a_worker_in_another_process_runs_it(
     assert listed.returncode == 0, listed.stderr
     assert [(j["id"], j["kind"]) for j in json.loads(listed.stdout)] == [(job_id, "ingest")]
 
-    worker = start_worker(served.env, "--concurrency", "2")
+    port = free_port()
+    worker = start_worker(served.env, "--concurrency", "2", "--metrics-port", str(port))
     try:
         wait_for(lambda: job_of(served, job_id)["status"] == "done", 60, "the worker to run it")
+        metrics = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text
     finally:
         worker.stop()
+    assert 'vega_job_duration_seconds_count{kind="ingest",status="done"} 1.0' in metrics
     job = job_of(served, job_id)
     assert job["progress"] == 1.0 and job["result"]["document_id"] == answer["document_id"]
     assert job["result"]["chunks"] > 100

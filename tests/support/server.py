@@ -90,6 +90,7 @@ def start_vega(
     *,
     api_key: str | None = PRIMARY_KEY,
     umask: int | None = None,
+    log_name: str = "serve",
     **settings: Any,
 ) -> VegaServer:
     """Start `vega serve` on a free port and wait for /healthz. With ``api_key=None``
@@ -106,7 +107,8 @@ def start_vega(
         noted.write_text(str(settings["database_url"]))
     else:
         noted.unlink(missing_ok=True)
-    log_path = data_dir.with_name(data_dir.name + ".serve.log")
+    # ``log_name``: several servers on one data dir (ports of one host) log apart.
+    log_path = data_dir.with_name(f"{data_dir.name}.{log_name}.log")
     with log_path.open("wb") as log:
         proc = subprocess.Popen(
             [sys.executable, "-m", "vega", "serve", "--port", str(port)],

@@ -34,6 +34,15 @@ def worker(
         list[str] | None,
         typer.Option("--queue", "-q", help="Only this queue (a job kind, e.g. ingest); repeat."),
     ] = None,
+    metrics_port: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            max=65535,
+            help="Serve this worker's metrics (job durations, ...) for Prometheus on "
+            "VEGA_HOST:PORT/metrics.",
+        ),
+    ] = None,
 ) -> None:
     """Run queued jobs until stopped (Ctrl-C or SIGTERM: running jobs get a grace period,
     then go back in the queue). Needs Postgres; any number of workers on any host."""
@@ -54,6 +63,10 @@ def worker(
                 f"{', '.join(queue) if queue else 'all'}",
                 markup=False,
             )
+            if metrics_port is not None:
+                from prometheus_client import start_http_server
+
+                start_http_server(metrics_port, addr=settings.host, registry=rt.metrics.registry)
             work = asyncio.create_task(
                 rt.jobs.work(concurrency=concurrency, queues=queue or None, name=name)
             )

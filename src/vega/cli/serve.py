@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from vega.cli import context
+from vega.metrics import MULTIPROC_ENV
+from vega.private import private_dir
 
 
 def serve(
@@ -48,6 +53,9 @@ def serve(
         context.err.print(f"API key: in {settings.key_file}", markup=False, soft_wrap=True)
     if settings.workers > 1:
         runtime.db.dispose()  # each worker builds its own runtime (and freezes its heap)
+        # The workers' metrics, added up by whichever answers /metrics (vega.metrics):
+        # set before they start, so each one's prometheus-client writes there.
+        os.environ[MULTIPROC_ENV] = str(fresh_metrics_dir(settings.data_dir))
         uvicorn.run(
             "vega.api.asgi:app",
             factory=True,
@@ -74,3 +82,12 @@ def serve(
         ws=ws,
         http=http,
     )
+
+
+def fresh_metrics_dir(data_dir: Path) -> Path:
+    """``<data_dir>/run/metrics``, emptied: the files of a previous run's processes would
+    be counted as this run's."""
+    folder = data_dir / "run" / "metrics"
+    shutil.rmtree(folder, ignore_errors=True)
+    private_dir(folder)
+    return folder

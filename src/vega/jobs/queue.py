@@ -36,6 +36,7 @@ from sqlalchemy.orm import Session
 
 from vega.jobs.runner import JobRunner, wait_until_settled
 from vega.jobs.schedule import Scheduled
+from vega.metrics import Metrics
 from vega.store.db import Database
 
 log = logging.getLogger(__name__)
@@ -78,8 +79,10 @@ class QueuedJobs(JobRunner):
 
     queued = True
 
-    def __init__(self, db: Database, *, heartbeat_s: float = 10.0) -> None:
-        super().__init__(db)
+    def __init__(
+        self, db: Database, *, heartbeat_s: float = 10.0, metrics: Metrics | None = None
+    ) -> None:
+        super().__init__(db, metrics=metrics)
         self._conninfo = conninfo(db.engine.url)
         self._heartbeat_s = heartbeat_s
         # Deferring only ever uses the connection of the transaction it joins: this

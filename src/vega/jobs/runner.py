@@ -34,6 +34,7 @@ from vega.store.db import Database
 from vega.store.tables import Job
 
 if TYPE_CHECKING:
+    from vega.metrics import Metrics
     from vega.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -72,8 +73,9 @@ class JobRunner:
 
     queued = False  # whether the work outlives this process in a queue
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, *, metrics: Metrics | None = None) -> None:
         self._db = db
+        self._metrics = metrics
         self._handlers: dict[str, Handler] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self.schedules: list[Scheduled] = []
@@ -182,9 +184,12 @@ class JobRunner:
                 last = now
                 self._db.write_sync(lambda s: self._write(s, job_id, progress=min(progress, 0.99)))
 
+        outcome = "failed"
         try:
             result = await handler(params, report)
+            outcome = "done"
         except asyncio.CancelledError:
+            outcome = "stopped"
             # Shutting down: the work runs again (resumed at the next start, or retried
             # from the queue), so the row says it waits rather than that it runs.
             with suppress(Exception):
@@ -201,6 +206,10 @@ class JobRunner:
         else:
             log.info("job %s (%s) done in %.1f s", job_id, kind, time.monotonic() - started)
             await self._update(job_id, status="done", progress=1.0, result=result)
+        finally:
+            if self._metrics is not None:
+                seconds = time.monotonic() - started
+                self._metrics.job_duration.labels(kind=kind, status=outcome).observe(seconds)
 
     async def fail(self, job_id: str, error: str) -> None:
         await self._update(job_id, status="failed", error=error)
@@ -224,6 +233,10 @@ class JobRunner:
             return JobView.of(job)
 
         return await self._db.run(get)
+
+    async def counts(self) -> dict[str, int]:
+        """Jobs by status, every owner's (the queue's depth for ``/metrics``)."""
+        return await self._db.run(repo.count_by_status)
 
     async def newest(
         self,
@@ -271,11 +284,11 @@ async def wait_until_settled(db: Database, *, poll_s: float = DRAIN_POLL_S) -> N
         await asyncio.sleep(poll_s)
 
 
-def runner_for(settings: Settings, db: Database) -> JobRunner:
+def runner_for(settings: Settings, db: Database, metrics: Metrics | None = None) -> JobRunner:
     """The queue on Postgres (``vega.jobs.queue``: procrastinate, imported only there), this
     process's tasks on SQLite."""
     if db.dialect != "postgresql":
-        return JobRunner(db)
+        return JobRunner(db, metrics=metrics)
     from vega.jobs.queue import QueuedJobs
 
-    return QueuedJobs(db, heartbeat_s=settings.job_heartbeat_s)
+    return QueuedJobs(db, heartbeat_s=settings.job_heartbeat_s, metrics=metrics)

@@ -12,10 +12,11 @@ collection can surface a passage the caller should not see.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import anyio.to_thread
 from sqlalchemy.orm import Session
@@ -27,6 +28,9 @@ from vega.rag.index import CollectionIndexes, CollectionState
 from vega.store import documents as repo
 from vega.store.db import Database
 from vega.store.tables import Collection
+
+if TYPE_CHECKING:
+    from vega.metrics import Metrics
 
 SearchMode = Literal["dense", "lexical", "hybrid"]
 SEARCH_MODES: tuple[SearchMode, ...] = ("dense", "lexical", "hybrid")
@@ -126,7 +130,9 @@ class Retriever:
         default_top_k: int,
         max_query_chars: int,
         max_top_k: int = MAX_TOP_K,
+        metrics: Metrics | None = None,
     ) -> None:
+        self._metrics = metrics
         self._max_top_k = max_top_k
         self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="vega-dense-search")
         self._db = db
@@ -161,6 +167,7 @@ class Retriever:
     ) -> SearchResult:
         name = collection or DEFAULT_COLLECTION
         k = self._check(query, top_k, mode)
+        started = time.perf_counter()
         depth = max(MIN_DEPTH, 2 * k)
         with self._db.session() as session:
             # The collection first: an unknown one must not cost a model load.
@@ -175,7 +182,7 @@ class Retriever:
                 # costs the slower of the two, not their sum. (pgvector searches on a
                 # connection of its own, beside this session's.)
                 pending = self._pool.submit(
-                    lambda: index.search(embedder.embed_batch([query])[0], depth)
+                    lambda: index.search(self._embed(embedder, query), depth)
                 )
             lex: list[tuple[int, float]] = []
             if mode != "dense":
@@ -183,7 +190,16 @@ class Retriever:
             dense = pending.result() if pending is not None else []
             ranked = dense if mode == "dense" else lex if mode == "lexical" else fuse([dense, lex])
             hits = _hits(session, coll.id, ranked, k, dict(dense), dict(lex))
+        if self._metrics is not None:
+            self._metrics.retrieval_latency.labels(mode=mode).observe(time.perf_counter() - started)
         return SearchResult(query=query, collection=name, mode=mode, hits=hits)
+
+    def _embed(self, embedder: Embedder, query: str) -> Any:
+        started = time.perf_counter()
+        vector = embedder.embed_batch([query])[0]
+        if self._metrics is not None:
+            self._metrics.embedding_latency.observe(time.perf_counter() - started)
+        return vector
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)

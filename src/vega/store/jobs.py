@@ -87,3 +87,8 @@ def newest(
 def count_unfinished(session: Session) -> int:
     query = select(func.count()).select_from(Job).where(Job.status.in_(("queued", "running")))
     return int(session.scalar(query) or 0)
+
+
+def count_by_status(session: Session) -> dict[str, int]:
+    rows = session.execute(select(Job.status, func.count()).group_by(Job.status))
+    return {str(status): int(n) for status, n in rows}

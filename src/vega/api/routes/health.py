@@ -17,11 +17,12 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST
 
-from vega.api.deps import HealthDep, MaybePrincipalDep, MetricsDep, SettingsDep
+from vega.api.deps import HealthDep, JobsDep, MaybePrincipalDep, MetricsDep, SettingsDep
 from vega.api.errors import error_responses
 from vega.api.hosts import is_loopback
 from vega.api.schemas.health import BackendState, EmbedderState, Health, Readiness
-from vega.errors import Forbidden, Unauthorized
+from vega.errors import Forbidden, StorageError, Unauthorized
+from vega.metrics import JobQueueDepth
 from vega.settings import Settings
 
 router = APIRouter(tags=["health"])
@@ -67,7 +68,7 @@ def metrics_are_public(settings: Settings) -> bool:
 
 @router.get("/metrics", include_in_schema=False)
 async def metrics(
-    metrics: MetricsDep, settings: SettingsDep, principal: MaybePrincipalDep
+    metrics: MetricsDep, settings: SettingsDep, principal: MaybePrincipalDep, jobs: JobsDep
 ) -> Response:
     if not metrics_are_public(settings):
         if principal is None:
@@ -78,4 +79,8 @@ async def metrics(
             )
         if not principal.admin:
             raise Forbidden("/metrics needs an admin key.")
-    return Response(metrics.render(), media_type=CONTENT_TYPE_LATEST)
+    try:
+        scraped = [JobQueueDepth(await jobs.counts())]
+    except StorageError:  # the database is down: the rest still says what happened
+        scraped = []
+    return Response(metrics.render(scraped), media_type=CONTENT_TYPE_LATEST)
