@@ -98,11 +98,12 @@ async def make_api(
     workers: list[asyncio.Task[None]] = []
 
     async def make(
-        *, embedder: Embedder | None = None, worker: bool = True, **overrides: Any
+        *, embedder: Embedder | None = None, worker: bool = False, **overrides: Any
     ) -> Api:
         """``embedder`` (default: a fresh ``HashingEmbedder``) is registered by its name and
-        used unless ``embedding_backend`` is overridden. ``worker=False``: on Postgres, no
-        worker runs the queue for this app (a server that stopped before its jobs ran)."""
+        used unless ``embedding_backend`` is overridden. On Postgres, queued jobs run when
+        a test drains the queue (``runtime.jobs.drain()``); ``worker=True`` runs a worker
+        beside the app all along, as `vega serve` does."""
         backend = ScriptedBackend()
         embedder = embedder or HashingEmbedder()
         overrides.setdefault("llm_backend", "scripted")

@@ -22,7 +22,7 @@ from vega.jobs.schedule import Scheduled, remove_orphan_uploads, slot_id
 from vega.store.tables import Job
 
 SLOT = datetime(2026, 12, 7, 3, 30, tzinfo=UTC)
-# make_api(worker=False) throughout but one test: on Postgres a running worker defers the
+# make_api() throughout but one test: on Postgres a running worker defers the
 # schedules' latest slots itself (as it should), which would add runs to those counted.
 
 
@@ -44,7 +44,7 @@ def age(path: Path, hours: float) -> None:
 
 
 async def test_a_slot_runs_once_however_often_it_is_reached(make_api: Any) -> None:
-    api: Api = await make_api(retention_days=30, worker=False)
+    api: Api = await make_api(retention_days=30)
     retention = item(api, "retention")
     assert retention.enabled
     first = await api.runtime.jobs.run_scheduled(retention, SLOT)
@@ -58,13 +58,13 @@ async def test_a_slot_runs_once_however_often_it_is_reached(make_api: Any) -> No
 
 
 async def test_retention_is_off_without_retention_days(make_api: Any) -> None:
-    api: Api = await make_api(worker=False)
+    api: Api = await make_api()
     retention = item(api, "retention")
     assert not retention.enabled and "VEGA_RETENTION_DAYS" in (retention.off_because or "")
 
 
 async def test_upload_cleanup_removes_only_old_unreferenced_uploads(make_api: Any) -> None:
-    api: Api = await make_api(worker=False)
+    api: Api = await make_api()
     kept = await ingest(api, "kept.md", corpus("violins"))
     uploads = data_dir(api) / "uploads"
     live = uploads / kept["document_id"]
@@ -96,7 +96,7 @@ async def test_upload_cleanup_removes_only_old_unreferenced_uploads(make_api: An
 
 
 async def test_maintenance_runs_on_the_store(make_api: Any, store: str) -> None:
-    api: Api = await make_api(worker=False)
+    api: Api = await make_api()
     assert await api.runtime.jobs.run_scheduled(item(api, "maintenance"), SLOT)
     (row,) = job_rows(api, "maintenance")
     assert row.status == "done", row.error
@@ -105,9 +105,7 @@ async def test_maintenance_runs_on_the_store(make_api: Any, store: str) -> None:
 
 async def test_scheduled_backups_keep_the_newest(make_api: Any, tmp_path: Path) -> None:
     target = tmp_path / "backups"
-    api: Api = await make_api(
-        backup_schedule="0 2 * * *", backup_dir=target, backup_keep=2, worker=False
-    )
+    api: Api = await make_api(backup_schedule="0 2 * * *", backup_dir=target, backup_keep=2)
     await ingest(api, "atlas.md", corpus("volcanoes"))
     backup = item(api, "backup")
     assert backup.enabled
@@ -124,7 +122,7 @@ async def test_scheduled_backups_keep_the_newest(make_api: Any, tmp_path: Path) 
 
 @pytest.mark.stores("sqlite")  # on Postgres the queue's workers run them (below)
 async def test_sqlite_runs_the_schedules_from_the_server_loop(make_api: Any) -> None:
-    api: Api = await make_api(worker=False)
+    api: Api = await make_api()
     every_second = Scheduled(
         "probe", "* * * * * *", "a probe", item(api, "maintenance").handler
     )  # croniter's seconds field; settings only take five fields
@@ -142,7 +140,7 @@ async def test_sqlite_runs_the_schedules_from_the_server_loop(make_api: Any) -> 
 
 @pytest.mark.stores("postgres")
 async def test_two_workers_defer_a_slot_once(make_api: Any) -> None:
-    api: Api = await make_api(maintenance_schedule="* * * * *", worker=False)
+    api: Api = await make_api(maintenance_schedule="* * * * *")
     # Two workers, each with its own procrastinate app, as two hosts would have: at start
     # each defers the last minute's slot (procrastinate's periodic deferrer), once.
     from vega.jobs.queue import QueuedJobs

@@ -218,7 +218,16 @@ class QueuedJobs(JobRunner):
         return found
 
     async def drain(self) -> None:
-        """Until no job is queued or running (tests): whichever worker runs them."""
+        """Run what the queue holds, here, until it is empty (tests and the CLI; a worker
+        elsewhere may take some of it), then wait for what others still run."""
+        app = self.app()
+        async with app.open_async():
+            await app.run_worker_async(
+                wait=False,
+                install_signal_handlers=False,
+                delete_jobs="successful",
+                queues=sorted(self._handlers),
+            )
         await wait_until_settled(self._db)
 
 

@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 PROGRESS_EVERY_S = 0.5
+FINISHED = ("done", "failed")
 DRAIN_POLL_S = 0.05
 
 
@@ -171,7 +172,11 @@ class JobRunner:
         if handler is None:
             await self._update(job_id, status="failed", error=f"no handler for {kind!r} jobs")
             return
-        await self._update(job_id, status="running")
+        if not await self._db.write(lambda s: _begin(s, job_id)):
+            # Delivered again after it finished (a resumed or retried queue entry): the
+            # outcome stands, and the work is not done twice.
+            log.info("job %s (%s) already finished; not run again", job_id, kind)
+            return
         log.info("job %s (%s) started", job_id, kind)
         started = time.monotonic()
         last = 0.0
@@ -276,6 +281,15 @@ class JobRunner:
         for task in list(self._tasks):
             with suppress(asyncio.CancelledError):
                 await task
+
+
+def _begin(session: Session, job_id: str) -> bool:
+    """Mark the job ``running``, unless it is gone or already finished (False)."""
+    job = repo.get(session, job_id=job_id)
+    if job is None or job.status in FINISHED:
+        return False
+    repo.update(session, job=job, status="running")
+    return True
 
 
 async def wait_until_settled(db: Database, *, poll_s: float = DRAIN_POLL_S) -> None:
