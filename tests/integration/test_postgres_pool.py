@@ -5,6 +5,7 @@ trips)."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -12,7 +13,8 @@ import pytest
 from sqlalchemy import Engine, NullPool, create_engine, text
 
 from vega.store import postgres
-from vega.store.db import make_engine
+from vega.store.db import Database, make_engine
+from vega.store.migrate import current_revision, head_revision
 
 pytestmark = pytest.mark.postgres
 
@@ -73,3 +75,34 @@ def test_an_idle_connection_that_died_is_replaced_before_it_is_used(
     assert pings, "the idle connection was not pinged"
     # And the fresh one is in use from then on.
     assert backend_pid(engine) == fresh
+
+
+def test_processes_starting_together_migrate_once_and_all_start(
+    postgres_databases: Any,
+) -> None:
+    """Four processes' start-ups race on an empty database: one migrates under the
+    advisory lock, the others wait and find it at head; none fails."""
+    url = postgres_databases.create(migrated=False)
+    errors: list[BaseException] = []
+
+    def start() -> None:
+        db = Database.from_url(url)
+        try:
+            db.migrate()
+        except BaseException as exc:  # collected, asserted below
+            errors.append(exc)
+        finally:
+            db.dispose()
+
+    threads = [threading.Thread(target=start) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    assert errors == []
+    check = Database.from_url(url)
+    try:
+        assert current_revision(check.engine) == head_revision(check.engine)
+    finally:
+        check.dispose()
+    postgres_databases.drop(url)

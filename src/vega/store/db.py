@@ -52,6 +52,8 @@ SQLITE_BUSY_TIMEOUT_MS = 10_000
 SQLITE_MMAP_BYTES = 1 << 30  # address space, not memory
 
 
+# The advisory lock migrations hold on Postgres (any constant of Vega's own).
+MIGRATION_LOCK = 0x5645_4741  # "VEGA"
 DEFAULT_CONNECT_TIMEOUT_S = 5.0
 DEFAULT_STATEMENT_TIMEOUT_S = 30.0
 
@@ -270,7 +272,14 @@ class Database:
             ),
         )
         try:
-            upgrade_to_head(engine)
+            # Several processes or hosts starting at once: one migrates, the others wait
+            # for it (a session-level advisory lock), then find the schema at head.
+            with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as lock:
+                lock.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK})
+                try:
+                    upgrade_to_head(engine)
+                finally:
+                    lock.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK})
         except VegaError:
             raise
         except SQLAlchemyError as exc:
