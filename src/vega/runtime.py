@@ -157,7 +157,7 @@ class Runtime:
             await self.jobs.work(concurrency=EMBEDDED_WORKER_CONCURRENCY)
         except asyncio.CancelledError:
             raise
-        except Exception:  # the server goes on serving; `vega worker` can run the jobs
+        except Exception:  # a bug (outages restart it inside): the server goes on serving
             log.exception("the embedded job worker stopped")
 
     async def _warm_model(self) -> None:

@@ -224,6 +224,23 @@ def test_a_stopped_postgres_is_503_everywhere_then_vega_recovers_by_itself_losin
     # What was refused during the outage was not half-stored.
     assert user_rows(own_postgres, database, "during the outage") == []
 
+    # The job worker inside the server lost the database too: it started again, and
+    # runs a job queued now.
+    upload = httpx.post(
+        server.url + "/documents",
+        files={"file": ("after.md", ("After the outage. " * 40).encode(), "text/markdown")},
+        data={"background": "true"},
+        headers=server.headers,
+        timeout=30,
+    )
+    assert upload.status_code == 202, upload.text
+    job_url = f"{server.url}/jobs/{upload.json()['job_id']}"
+    deadline = time.monotonic() + 60
+    while httpx.get(job_url, headers=server.headers, timeout=10).json()["status"] != "done":
+        assert time.monotonic() < deadline, "the embedded worker never ran the job"
+        time.sleep(0.2)
+    assert "Traceback" not in server.log()
+
 
 def test_postgres_stopped_mid_stream_ends_the_stream_with_an_error_frame_not_a_done(
     server: VegaServer,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 import os
 import signal
 import socket
@@ -51,8 +50,6 @@ def worker(
     settings = context.settings()
     # A long-running process, logged as `vega serve` is (each job's start and outcome).
     setup_logging(fmt=settings.log_format, level=settings.log_level, secrets=settings.secrets)
-    if settings.log_level != "DEBUG":  # its own lines carry each job's whole record
-        logging.getLogger("procrastinate").setLevel(logging.WARNING)
 
     async def main() -> None:
         async with context.runtime(settings, start=False) as rt:

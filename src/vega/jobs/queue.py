@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from contextlib import suppress
 from datetime import UTC, datetime
 from typing import Any
@@ -34,6 +35,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import URL
 from sqlalchemy.orm import Session
 
+from vega.errors import StorageError
 from vega.jobs.runner import JobRunner, wait_until_settled
 from vega.jobs.schedule import Scheduled
 from vega.metrics import Metrics
@@ -42,6 +44,8 @@ from vega.store.db import Database
 log = logging.getLogger(__name__)
 
 TASK = "vega.job"
+RESTART_MIN_S = 1.0  # a worker that lost the database starts again after this...
+RESTART_MAX_S = 30.0  # ...doubling up to this
 SCHEDULE_TASK = "vega.schedule"
 SCHEDULE_QUEUE = "schedules"
 MAX_ATTEMPTS = 3
@@ -67,6 +71,41 @@ END $$""",
     "DROP TYPE IF EXISTS procrastinate_job_to_defer_v1, procrastinate_job_event_type, "
     "procrastinate_job_status CASCADE",
 )
+
+
+class _DatabaseErrorsInOneLine(logging.Filter):
+    """procrastinate logs each failure of its side tasks (listener, heartbeat) with the
+    whole traceback. A database that went away is an outage, not a bug: one line, a
+    warning (the worker is started again, ``QueuedJobs.work``)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        if record.name.startswith("procrastinate") and isinstance(
+            exc, queue_errors.ConnectorException
+        ):
+            cause = exc.__cause__ or exc
+            record.msg = f"{record.getMessage()} ({' '.join(str(cause).split())})"
+            record.args = None
+            record.exc_info = None
+            record.exc_text = None
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+        return True
+
+
+_ONE_LINE = _DatabaseErrorsInOneLine()
+
+
+def quiet_database_errors() -> None:
+    """Install the filter on the handlers of the root logger (where every record ends):
+    a filter on the ``procrastinate`` logger would not see its children's records. Its
+    chatty INFO lines (each job's whole record) are left out unless logging is DEBUG."""
+    root = logging.getLogger()
+    for handler in root.handlers:
+        if _ONE_LINE not in handler.filters:
+            handler.addFilter(_ONE_LINE)
+    queue_log = logging.getLogger("procrastinate")
+    if root.level > logging.DEBUG and queue_log.level == logging.NOTSET:
+        queue_log.setLevel(logging.WARNING)
 
 
 def conninfo(url: URL) -> str:
@@ -152,7 +191,31 @@ class QueuedJobs(JobRunner):
     async def work(
         self, *, concurrency: int = 1, queues: list[str] | None = None, name: str | None = None
     ) -> None:
-        """Run a worker until cancelled, and put stalled jobs back in the queue."""
+        """Run a worker until cancelled, and put stalled jobs back in the queue.
+
+        procrastinate's worker stops when it loses the database (its listener fails): it
+        is started again, after a pause that grows while the database stays away, so an
+        outage never leaves a process without its worker."""
+        quiet_database_errors()
+        delay = RESTART_MIN_S
+        while True:
+            started = time.monotonic()
+            try:
+                await self._work_once(concurrency=concurrency, queues=queues, name=name)
+                why = "it stopped"
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # the database went away, most often
+                why = f"{type(exc).__name__}: {' '.join(str(exc).split()) or 'no detail'}"
+            if time.monotonic() - started > RESTART_MAX_S:
+                delay = RESTART_MIN_S  # it had been running well: a fresh problem
+            log.warning("job worker: %s; starting it again in %.0f s", why, delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, RESTART_MAX_S)
+
+    async def _work_once(
+        self, *, concurrency: int, queues: list[str] | None, name: str | None
+    ) -> None:
         app = self.app()
         async with app.open_async():
             reaper = asyncio.create_task(self._reap_forever(app), name="vega-reap-stalled")
@@ -183,6 +246,8 @@ class QueuedJobs(JobRunner):
         while True:
             try:
                 await self.reap_stalled(app)
+            except (queue_errors.ConnectorException, StorageError) as exc:
+                log.warning("looking for stalled jobs: the database did not answer (%s)", exc)
             except Exception:  # housekeeping: the next round tries again
                 log.exception("looking for stalled jobs failed")
             await asyncio.sleep(self._heartbeat_s)
