@@ -19,9 +19,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import time
+import uuid
 from contextlib import suppress
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from procrastinate import App, PsycopgConnector, RetryStrategy, SyncPsycopgConnector
@@ -39,6 +42,7 @@ from vega.errors import StorageError
 from vega.jobs.runner import JobRunner, wait_until_settled
 from vega.jobs.schedule import Scheduled
 from vega.metrics import Metrics
+from vega.private import private_dir
 from vega.store.db import Database
 
 log = logging.getLogger(__name__)
@@ -75,16 +79,17 @@ END $$""",
 
 class _DatabaseErrorsInOneLine(logging.Filter):
     """procrastinate logs each failure of its side tasks (listener, heartbeat) with the
-    whole traceback. A database that went away is an outage, not a bug: one line, a
+    whole traceback, and asyncio logs those it never awaited. A database that went away is an outage, not a bug: one line, a
     warning (the worker is started again, ``QueuedJobs.work``)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         exc = record.exc_info[1] if record.exc_info else None
-        if record.name.startswith("procrastinate") and isinstance(
-            exc, queue_errors.ConnectorException
-        ):
+        # procrastinate's loggers, and asyncio's "Task exception was never retrieved" for
+        # the side tasks it leaves behind.
+        if isinstance(exc, queue_errors.ConnectorException):
             cause = exc.__cause__ or exc
-            record.msg = f"{record.getMessage()} ({' '.join(str(cause).split())})"
+            first = record.getMessage().splitlines()[0]
+            record.msg = f"{first} ({' '.join(str(cause).split())})"
             record.args = None
             record.exc_info = None
             record.exc_text = None
@@ -108,6 +113,36 @@ def quiet_database_errors() -> None:
         queue_log.setLevel(logging.WARNING)
 
 
+PLACE_FILE = "instance_id"
+
+
+def place_of(data_dir: Path) -> str:
+    """A data dir's own id (made once, kept in ``<data_dir>/instance_id``): the processes
+    that share the data dir share it, and so the queue of jobs that need its files."""
+    path = data_dir / PLACE_FILE
+    try:
+        return path.read_text().strip()[:12] or _new_place(path)
+    except FileNotFoundError:
+        return _new_place(path)
+
+
+def _new_place(path: Path) -> str:
+    private_dir(path.parent)
+    place = uuid.uuid4().hex[:12]
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process of this data dir is writing it
+        for _ in range(50):
+            written = path.read_text().strip()[:12]
+            if written:
+                return written
+            time.sleep(0.01)
+        raise
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(place + "\n")
+    return place
+
+
 def conninfo(url: URL) -> str:
     """The libpq URI of a SQLAlchemy Postgres URL (what psycopg's pools take)."""
     return url.set(drivername="postgresql").render_as_string(hide_password=False)
@@ -119,9 +154,17 @@ class QueuedJobs(JobRunner):
     queued = True
 
     def __init__(
-        self, db: Database, *, heartbeat_s: float = 10.0, metrics: Metrics | None = None
+        self,
+        db: Database,
+        *,
+        heartbeat_s: float = 10.0,
+        metrics: Metrics | None = None,
+        data_dir: Path | None = None,
     ) -> None:
         super().__init__(db, metrics=metrics)
+        # Uploads live in a data dir: a job is queued for the workers that share it (its
+        # queue names the data dir), never for a worker that cannot see its files.
+        self._place = place_of(data_dir) if data_dir is not None else ""
         self._conninfo = conninfo(db.engine.url)
         self._heartbeat_s = heartbeat_s
         # Deferring only ever uses the connection of the transaction it joins: this
@@ -135,7 +178,7 @@ class QueuedJobs(JobRunner):
         connection = session.connection().connection.dbapi_connection
         job = QueueJob(
             id=None,
-            queue=kind,
+            queue=self.queue_of(kind),
             task_name=TASK,
             # One run of a Vega job at a time, and one waiting: a resumed job that is
             # still queued is not queued twice.
@@ -145,6 +188,16 @@ class QueuedJobs(JobRunner):
         )
         with suppress(queue_errors.AlreadyEnqueued):
             self._defer.defer_job(job, connection=connection)
+
+    def queue_of(self, kind: str) -> str:
+        """The queue of ``kind``'s jobs: the kind, at this data dir."""
+        return f"{kind}@{self._place}" if self._place else kind
+
+    def _queues(self, kinds: list[str] | None) -> list[str]:
+        """What a worker here listens to: the kinds asked (default all) at this data dir,
+        and the schedules."""
+        chosen = kinds or sorted(self._handlers)
+        return [self.queue_of(kind) for kind in chosen] + ([] if kinds else [SCHEDULE_QUEUE])
 
     def _started(self, job_id: str, kind: str, params: dict[str, Any]) -> None:
         """Nothing to start here: a worker takes the job from the queue."""
@@ -227,8 +280,7 @@ class QueuedJobs(JobRunner):
                 "shutdown_graceful_timeout": self._heartbeat_s,
                 "delete_jobs": "successful",  # the jobs table keeps the record
             }
-            if queues:
-                options["queues"] = queues
+            options["queues"] = self._queues(queues)
             if name:
                 options["name"] = name
             try:
@@ -291,7 +343,7 @@ class QueuedJobs(JobRunner):
                 wait=False,
                 install_signal_handlers=False,
                 delete_jobs="successful",
-                queues=sorted(self._handlers),
+                queues=[self.queue_of(kind) for kind in sorted(self._handlers)],
             )
         await wait_until_settled(self._db)
 

@@ -305,4 +305,6 @@ def runner_for(settings: Settings, db: Database, metrics: Metrics | None = None)
         return JobRunner(db, metrics=metrics)
     from vega.jobs.queue import QueuedJobs
 
-    return QueuedJobs(db, heartbeat_s=settings.job_heartbeat_s, metrics=metrics)
+    return QueuedJobs(
+        db, heartbeat_s=settings.job_heartbeat_s, metrics=metrics, data_dir=settings.data_dir
+    )
