@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
 import pytest
@@ -62,15 +62,13 @@ def run_cli(
     )
 
 
-@dataclass
-class VegaServer:
-    url: str
-    key: str
-    data_dir: Path
-    env: dict[str, str]
+class LoggedProcess:
+    """A Vega process of a test with its log file: ``proc`` and ``log_path`` are the
+    dataclass fields of its subclasses; ``stop`` waits ``grace_s`` for a clean exit."""
+
     proc: subprocess.Popen[bytes]
     log_path: Path
-    headers: dict[str, str] = field(default_factory=dict)
+    grace_s: ClassVar[float] = 10.0
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
@@ -79,10 +77,21 @@ class VegaServer:
         if self.proc.poll() is None:
             self.proc.send_signal(sig)
             try:
-                self.proc.wait(10)
+                self.proc.wait(self.grace_s)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(5)
+
+
+@dataclass
+class VegaServer(LoggedProcess):
+    url: str
+    key: str
+    data_dir: Path
+    env: dict[str, str]
+    proc: subprocess.Popen[bytes]
+    log_path: Path
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 def start_vega(
@@ -162,23 +171,13 @@ def vega_server(vega_server_factory: Callable[..., VegaServer], fake_llm: Any) -
 
 
 @dataclass
-class VegaWorker:
-    """A `vega worker` process (Postgres): runs queued jobs until stopped."""
+class VegaWorker(LoggedProcess):
+    """A `vega worker` process (Postgres): runs queued jobs until stopped (SIGTERM gives
+    running jobs a heartbeat to finish: a longer grace)."""
 
     proc: subprocess.Popen[bytes]
     log_path: Path
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-    def stop(self, sig: int = signal.SIGTERM) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(sig)
-            try:
-                self.proc.wait(30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
+    grace_s: ClassVar[float] = 30.0
 
 
 def start_worker(env: dict[str, str], *args: str, name: str = "worker") -> VegaWorker:

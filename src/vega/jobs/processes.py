@@ -7,14 +7,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import anyio.to_thread
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from vega.jobs.schedule import Scheduled, prune_backups, remove_orphan_uploads
 from vega.jobs.types import Progress
+from vega.store import documents as documents_repo
 from vega.store.db import Database
 from vega.store.maintenance import maintain
-from vega.store.tables import Document
 
 if TYPE_CHECKING:
     from vega.chat.conversations import ConversationService
@@ -32,7 +30,7 @@ def background_processes(
         return {"purged": await conversations.purge(retention_days=settings.retention_days)}
 
     async def uploads(_params: dict[str, Any], _report: Progress) -> dict[str, Any]:
-        referenced = await db.run(_referenced_uploads)
+        referenced = await db.run(documents_repo.upload_folders_in_use)
         return await anyio.to_thread.run_sync(
             lambda: remove_orphan_uploads(settings.data_dir, referenced)
         )
@@ -96,9 +94,3 @@ def scheduled_backup(settings: Settings) -> dict[str, Any]:
 
 def _is_backup(path: Path) -> bool:
     return path.name.startswith("vega-") and (path / MANIFEST).is_file()
-
-
-def _referenced_uploads(session: Session) -> set[str]:
-    """The folders under uploads/ that live documents keep their originals in."""
-    rows = session.scalars(select(Document.stored_path).where(Document.deleted_at.is_(None)))
-    return {Path(stored).parts[1] for stored in rows if len(Path(stored).parts) > 2}

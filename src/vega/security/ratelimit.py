@@ -33,7 +33,7 @@ class RateLimiter:
             from vega.shared_state import TIMEOUT_S
 
             storage: Storage = RedisStorage(
-                "async+" + redis.url if "://" in redis.url else redis.url,
+                "async+" + redis.url,  # redis:// or rediss:// (checked by the settings)
                 implementation="redispy",
                 key_prefix=redis.key("limits"),
                 wrap_exceptions=True,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select, update
@@ -350,3 +351,10 @@ def sources_of(session: Session, *, message_ids: Sequence[str]) -> dict[str, lis
             }
         )
     return out
+
+
+def upload_folders_in_use(session: Session) -> set[str]:
+    """The folders under uploads/ that live documents keep their originals in (the
+    uploads cleanup removes the others)."""
+    rows = session.scalars(select(Document.stored_path).where(Document.deleted_at.is_(None)))
+    return {Path(stored).parts[1] for stored in rows if len(Path(stored).parts) > 2}
