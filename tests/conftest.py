@@ -26,6 +26,7 @@ pytest_plugins = [
     "tests.fakes.fixtures",
     "tests.support.server",
     "tests.support.postgres",
+    "tests.support.s3_server",
     "tests.support.stores",
     "tests.support.redis_server",
 ]

@@ -81,6 +81,11 @@ class PayloadTooLarge(UserError):
     status = 413
 
 
+class RangeNotSatisfiable(UserError):
+    code = "range_not_satisfiable"
+    status = 416
+
+
 class RateLimited(UserError):
     code = "rate_limited"
     status = 429
@@ -154,6 +159,13 @@ class DatabaseUnavailable(StorageError):
     reconnects by itself once it answers again."""
 
     code = "database_unavailable"
+
+
+class ObjectStoreUnavailable(StorageError):
+    """The object store (VEGA_STORAGE=s3) cannot be reached, or its bucket is gone or
+    refuses Vega's credentials: nothing was recorded for the request that met it."""
+
+    code = "object_storage_unavailable"
 
 
 class DatabaseTimeout(StorageError):

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Protocol
 
 import anyio.to_thread
 
-from vega.errors import ConfigError, VegaError
+from vega.errors import ConfigError, ObjectStoreUnavailable, VegaError
 from vega.llm.gateway import Gateway
 from vega.private import private_dir
 from vega.rag.embed import Embedder
@@ -27,6 +27,7 @@ from vega.store import documents as repo_documents
 from vega.store.db import Database
 
 if TYPE_CHECKING:
+    from vega.blobs import BlobStore
     from vega.shared_state import RedisLink
 
 
@@ -53,6 +54,8 @@ class Readiness:
     backend: BackendState
     embedder: EmbedderState
     redis: bool | None = None  # None: no VEGA_REDIS_URL; never a reason to be unready
+    storage: bool | None = None  # None: local files; an S3 bucket that does not answer
+    # degrades (uploads answer 503) but is no reason to restart Vega
 
     @property
     def ready(self) -> bool:
@@ -100,8 +103,10 @@ class HealthService:
         gateway: Gateway,
         embedder: EmbedderSlot,
         redis: RedisLink | None = None,
+        blobs: BlobStore | None = None,
     ) -> None:
         self._settings = settings
+        self._blobs = blobs if blobs is not None and blobs.name != "local" else None
         self._db = db
         self._gateway = gateway
         self._embedder = embedder
@@ -111,6 +116,9 @@ class HealthService:
         database = await anyio.to_thread.run_sync(self._db.ping)
         health = await self._gateway.health()
         redis = await self._redis.ping() if self._redis is not None else None
+        storage = None
+        if self._blobs is not None:
+            storage = await anyio.to_thread.run_sync(self._storage_answers)
         settings = self._settings
         return Readiness(
             database=database,
@@ -128,7 +136,16 @@ class HealthService:
                 loaded=self._embedder.loaded,
             ),
             redis=redis,
+            storage=storage,
         )
+
+    def _storage_answers(self) -> bool:
+        assert self._blobs is not None
+        try:
+            self._blobs.probe()
+        except ObjectStoreUnavailable:
+            return False
+        return True
 
     async def checkup(self) -> list[Check]:
         """Readiness, then what a person setting Vega up needs to know (slow: it loads the
@@ -137,6 +154,8 @@ class HealthService:
         checks = [Check("database", state.database, f"{self._db.dialect}, schema up to date")]
         if self._redis is not None:
             checks.append(self._redis_check(state.redis))
+        if self._blobs is not None:
+            checks.append(await anyio.to_thread.run_sync(self._storage_check))
         checks += await self._backend(state.backend)
         checks += await anyio.to_thread.run_sync(self._embedder_checks)
         return checks
@@ -154,6 +173,15 @@ class HealthService:
             fix="start Redis, or correct VEGA_REDIS_URL (empty: run without it)",
             warn_only=True,
         )
+
+    def _storage_check(self) -> Check:
+        assert self._blobs is not None
+        try:
+            self._blobs.check()
+        except ObjectStoreUnavailable as exc:
+            # Chat goes on without it, but no upload can be stored or read: a failure.
+            return Check("storage", False, exc.message)
+        return Check("storage", True, f"{self._blobs.describe()}: the bucket answers")
 
     async def _backend(self, state: BackendState) -> list[Check]:
         settings = self._settings

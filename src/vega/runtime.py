@@ -18,12 +18,13 @@ from typing import TYPE_CHECKING
 
 import anyio.to_thread
 
+from vega.blobs import BlobStore, blob_store
 from vega.chat.conversations import ConversationService
 from vega.chat.service import ChatService
 from vega.dataset.curate import CurationService
 from vega.dataset.service import DatasetService
 from vega.dataset.turns import TurnLog
-from vega.errors import ConfigError, EmbedderUnavailable
+from vega.errors import ConfigError, EmbedderUnavailable, ObjectStoreUnavailable
 from vega.health import HealthService
 from vega.jobs import JobRunner, runner_for
 from vega.jobs.processes import background_processes
@@ -125,6 +126,7 @@ class Runtime:
     # A new row in the jobs table for a `vega train` run, owned by the primary key.
     training_job: Callable[[], TrainingJob]
     redis: RedisLink | None = None  # VEGA_REDIS_URL: what the processes share
+    blobs: BlobStore | None = None  # VEGA_STORAGE: uploads' originals (and later files)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     async def start(self, *, serving: bool = False) -> None:
@@ -143,6 +145,12 @@ class Runtime:
                     self.redis.display,
                 )
             self.redis.start()
+        if self.blobs is not None and self.blobs.name != "local":
+            try:
+                await anyio.to_thread.run_sync(self.blobs.check)
+                log.info("storage: %s", self.blobs.describe())
+            except ObjectStoreUnavailable as exc:  # chat goes on; uploads answer 503
+                log.warning("%s Serving without it; /readyz says degraded.", exc.message)
         if serving:
             self._tasks.append(asyncio.create_task(self._documents_start()))
             self._tasks.append(asyncio.create_task(self._warm_model()))
@@ -282,20 +290,21 @@ def build(settings: Settings, *, plugins: Plugins | None = None) -> Runtime:
         metrics=metrics,
     )
     max_upload = settings.max_upload_mb << 20
+    blobs = blob_store(settings)
     ingest = IngestService(
         db=db,
         embedder=embedder,
         indexes=indexes,
         jobs=jobs,
         data_dir=settings.data_dir,
-        max_upload_bytes=max_upload,
+        blobs=blobs,
         budget=Budget(max_bytes=max_upload, timeout_s=settings.ingest_timeout_s),
         readers=readers_from(plugins.extractors),
     )
     jobs.handle(INGEST_JOB, ingest.run_job)
-    documents = DocumentService(db=db, data_dir=settings.data_dir)
+    documents = DocumentService(db=db, blobs=blobs)
     conversations = ConversationService(db)
-    jobs.schedule(background_processes(settings, db, conversations))
+    jobs.schedule(background_processes(settings, db, conversations, blobs))
     mask = None
     if settings.pii_masking:
         from vega.security.pii import mask_pii
@@ -333,10 +342,16 @@ def build(settings: Settings, *, plugins: Plugins | None = None) -> Runtime:
         catalog=ModelCatalog(gateway=gateway, documents=documents, default_model=settings.model),
         embeddings=EmbeddingService(embedder, max_chars=settings.max_prompt_chars),
         health=HealthService(
-            settings=settings, db=db, gateway=gateway, embedder=embedder, redis=redis
+            settings=settings,
+            db=db,
+            gateway=gateway,
+            embedder=embedder,
+            redis=redis,
+            blobs=blobs,
         ),
         curation=CurationService(db=db, conversations=conversations),
         datasets=DatasetService(loaders=plugins.loaders, turns=TurnLog(db)),
         training_job=partial(TrainingJob, db, owner=owner.key_id),
         redis=redis,
+        blobs=blobs,
     )

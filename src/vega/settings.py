@@ -28,6 +28,11 @@ class BackendName(StrEnum):
     NONE = "none"
 
 
+class StorageName(StrEnum):
+    LOCAL = "local"
+    S3 = "s3"
+
+
 class Mode(StrEnum):
     LOCAL = "local"
     PROD = "prod"
@@ -147,6 +152,32 @@ class Settings(BaseSettings):
         description="Prefix of every Redis key and channel Vega uses (several Vegas can share "
         "one Redis).",
     )
+    storage: StorageName = Field(
+        StorageName.LOCAL,
+        description="Where uploads (and later batch files and adapters) live: local (the data "
+        "dir) or s3 (an S3-compatible bucket every host shares).",
+    )
+    s3_endpoint: str = Field(
+        "",
+        description="The S3 server's URL (e.g. http://minio:9000); empty: AWS's own endpoint "
+        "for VEGA_S3_REGION.",
+    )
+    s3_region: str = Field("us-east-1", description="The bucket's region.")
+    s3_bucket: str = Field(
+        "",
+        max_length=63,
+        description="The bucket Vega keeps its objects in (created beforehand; Vega never "
+        "creates or deletes buckets).",
+    )
+    s3_prefix: str = Field(
+        "",
+        max_length=200,
+        pattern=r"^([A-Za-z0-9._-]+/)*$",
+        description="Key prefix of every object Vega writes (e.g. vega/), so several Vegas "
+        "can share a bucket; empty or ending in '/'.",
+    )
+    s3_access_key: str = Field("", description="S3 access key id (empty: boto3's own lookup).")
+    s3_secret_key: str = Field("", description="S3 secret access key.")
     embedded_worker: bool = Field(
         True,
         description="On Postgres, `vega serve` also runs queued jobs (a `vega worker` in each "
@@ -362,6 +393,8 @@ class Settings(BaseSettings):
             self.database_url.startswith("sqlite") or self.database_url.startswith("postgresql")
         ):
             raise ValueError("database_url must be a sqlite:/// or postgresql+psycopg:// URL")
+        if self.storage == StorageName.S3 and not self.s3_bucket:
+            raise ValueError("VEGA_STORAGE=s3 needs VEGA_S3_BUCKET (the bucket to keep objects in)")
         if self.hnsw_ef_construction < 2 * self.hnsw_m:
             # pgvector refuses such an index, and the collection would be left without one.
             raise ValueError(
@@ -383,7 +416,8 @@ class Settings(BaseSettings):
     @property
     def secrets(self) -> list[str]:
         """The configured credentials: never logged (``vega.logs`` redacts them)."""
-        return [s for s in (self.api_key, *self.api_keys_extra, self.openai_api_key) if s]
+        values = (self.api_key, *self.api_keys_extra, self.openai_api_key, self.s3_secret_key)
+        return [s for s in values if s]
 
     def unsafe_reasons(self) -> list[str]:
         """What makes these settings unsafe for a shared or public deployment."""

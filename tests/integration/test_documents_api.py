@@ -2,7 +2,8 @@
 
 Upload → stored original → extract → chunk → embed (the deterministic ``HashingEmbedder``)
 → search (dense, lexical, hybrid) → chat with numbered sources. What Vega stored is
-read back from its own SQLite file and uploads folder, never taken on its word.
+read back from its own database and blob store (uploads folder or bucket), never taken
+on its word.
 """
 
 from __future__ import annotations
@@ -24,8 +25,10 @@ from tests.fakes.documents import text_pdf
 from tests.fakes.embedders import HashingEmbedder
 from tests.fakes.hostile_files import multipart_with_raw_filename
 from tests.helpers import db_rows, parse_sse
+from tests.support.stored import stored_objects
 from vega.chat.prompts import CITE_INSTRUCTIONS
 from vega.llm.none import CONNECT_HINT, NONE_MODEL
+from vega.rag.staging import staging_dir
 
 MB = 1 << 20
 
@@ -116,9 +119,13 @@ def files_under(folder: Path) -> list[Path]:
     return sorted(p for p in folder.rglob("*") if p.is_file()) if folder.exists() else []
 
 
-def uploaded_files(api: Api) -> list[Path]:
-    """Every file in uploads/, the staging area included."""
-    return files_under(data_dir(api) / "uploads")
+def stored(api: Api) -> dict[str, bytes]:
+    """Every original in the server's blob store (its data dir, or its bucket)."""
+    return stored_objects(api.runtime.blobs)
+
+
+def staged_files(api: Api) -> list[Path]:
+    return files_under(staging_dir(data_dir(api)))
 
 
 def documents_rows(api: Api) -> list[dict[str, Any]]:
@@ -162,10 +169,9 @@ async def test_upload_stores_the_original_lists_it_and_dedupes_per_collection(ap
     doc_id = body["document_id"]
 
     (row,) = documents_rows(api)
-    stored = data_dir(api) / row["stored_path"]
-    assert stored.parent == data_dir(api) / "uploads" / doc_id
-    assert stored.read_bytes() == content
-    assert uploaded_files(api) == [stored]  # staging is empty
+    assert row["stored_path"].startswith(f"uploads/{doc_id}/")
+    assert stored(api) == {row["stored_path"]: content}
+    assert staged_files(api) == []
     assert (row["sha256"], row["size"]) == (hashlib.sha256(content).hexdigest(), len(content))
     assert len(chunk_rows(api, doc_id)) == body["chunks"] == row["chunk_count"]
 
@@ -191,7 +197,7 @@ async def test_upload_stores_the_original_lists_it_and_dedupes_per_collection(ap
     again = await upload(api, "renamed.md", content, path="/upload")
     assert again.status_code == 200, again.text
     assert again.json()["duplicate"] is True and again.json()["document_id"] == doc_id
-    assert len(documents_rows(api)) == 1 and uploaded_files(api) == [stored]
+    assert len(documents_rows(api)) == 1 and list(stored(api)) == [row["stored_path"]]
 
     elsewhere = await upload(api, "field notes.md", content, collection="travel")
     assert elsewhere.status_code == 201, elsewhere.text
@@ -200,7 +206,7 @@ async def test_upload_stores_the_original_lists_it_and_dedupes_per_collection(ap
     assert elsewhere.json()["collection"] == "travel"
     collections = (await api.client.get("/collections", headers=api.auth())).json()
     assert {c["name"]: c["documents"] for c in collections} == {"default": 1, "travel": 1}
-    assert len(uploaded_files(api)) == 2
+    assert len(stored(api)) == 2 and staged_files(api) == []
     travel = (await api.client.get("/documents?collection=travel", headers=api.auth())).json()
     assert [d["id"] for d in travel] == [elsewhere.json()["document_id"]]
 
@@ -291,20 +297,20 @@ async def test_upload_over_the_limit_is_413_and_leaves_nothing(make_api: Any, si
     r = await upload(api, "huge.txt", content[:size])
     assert_error(r, 413, "payload_too_large")
     assert documents_rows(api) == []
-    assert uploaded_files(api) == []
+    assert stored(api) == {} and staged_files(api) == []
 
 
 async def test_unsupported_type_is_415_and_leaves_nothing(api: Api) -> None:
     r = await upload(api, "setup.exe", b"MZ\x90\x00" + bytes(range(256)) * 4)
     error = assert_error(r, 415, "unsupported_media_type")
     assert "setup.exe" in error["message"]
-    assert documents_rows(api) == [] and uploaded_files(api) == []
+    assert documents_rows(api) == [] and stored(api) == {} and staged_files(api) == []
 
 
 async def test_empty_file_is_422_and_leaves_nothing(api: Api) -> None:
     error = assert_error(await upload(api, "empty.md", b""), 422, "unreadable_document")
     assert "empty" in error["message"]
-    assert documents_rows(api) == [] and uploaded_files(api) == []
+    assert documents_rows(api) == [] and stored(api) == {} and staged_files(api) == []
 
 
 async def test_text_less_file_is_422_with_the_reason_and_recorded_as_failed(api: Api) -> None:
@@ -341,8 +347,8 @@ async def test_client_file_names_are_metadata_only(
     doc_id = r.json()["document_id"]
     doc = (await api.client.get(f"/documents/{doc_id}", headers=api.auth())).json()
     assert doc["source_name"] == base
-    (stored,) = uploaded_files(api)
-    assert stored.parent == data_dir(api) / "uploads" / doc_id
+    (key,) = stored(api)
+    assert key.startswith(f"uploads/{doc_id}/") and base not in key
     assert set(files_under(tmp_path)) - set(files_under(data_dir(api))) == before
     assert base not in {p.name for p in files_under(data_dir(api))}
 
@@ -361,7 +367,7 @@ async def test_zip_slip_member_fails_the_document_with_the_reason(api: Api) -> N
     r = await api.client.delete(f"/documents/{error['document_id']}", headers=api.auth())
     assert r.status_code == 204
     assert (await api.client.get("/documents", headers=api.auth())).json() == []
-    assert uploaded_files(api) == []
+    assert stored(api) == {} and staged_files(api) == []
 
 
 async def test_upload_without_a_file_part_is_422(api: Api) -> None:
@@ -372,7 +378,7 @@ async def test_upload_without_a_file_part_is_422(api: Api) -> None:
     for collection in ("../x", " lead", "x" * 101):
         r = await upload(api, "ok.md", corpus("violins"), collection=collection)
         assert_error(r, 422, "bad_input")
-    assert documents_rows(api) == [] and uploaded_files(api) == []
+    assert documents_rows(api) == [] and stored(api) == {} and staged_files(api) == []
 
 
 # --- 4. search -----------------------------------------------------------------------
@@ -406,14 +412,14 @@ async def test_search_ranks_the_passage_that_shares_the_querys_words_first(api: 
 async def test_search_spans_match_the_stored_original(api: Api) -> None:
     original = "\n\n".join(f"Section {i}. {corpus()}" for i in range(3))
     body = await ingest(api, "long.txt", original)
-    stored = (data_dir(api) / documents_rows(api)[0]["stored_path"]).read_text()
-    assert stored == original
+    text = stored(api)[documents_rows(api)[0]["stored_path"]].decode()
+    assert text == original
     results = await hits(
         api, "glaciers violins volcanoes honeybees remarks", top_k=100, mode="lexical"
     )
     assert len(results) == body["chunks"] > 4
     for hit in results:
-        assert stored[hit["start"] : hit["end"]] == hit["text"]
+        assert text[hit["start"] : hit["end"]] == hit["text"]
 
 
 async def test_search_respects_top_k(api: Api) -> None:
@@ -453,8 +459,8 @@ async def test_deleted_document_is_gone_everywhere_at_once(api: Api) -> None:
     query = query_for("glaciers")
     for mode in ("hybrid", "dense", "lexical"):  # warm every index first
         assert (await hits(api, query, mode=mode))[0]["document_id"] == gone["document_id"]
-    folder = data_dir(api) / "uploads" / gone["document_id"]
-    assert folder.is_dir()
+    folder = f"uploads/{gone['document_id']}/"
+    assert any(key.startswith(folder) for key in stored(api))
 
     r = await api.client.delete(f"/documents/{gone['document_id']}", headers=api.auth())
     assert r.status_code == 204 and r.content == b""
@@ -467,7 +473,7 @@ async def test_deleted_document_is_gone_everywhere_at_once(api: Api) -> None:
     assert [d["id"] for d in listed] == [kept["document_id"]]
     r = await api.client.get(f"/documents/{gone['document_id']}", headers=api.auth())
     assert_error(r, 404, "not_found")
-    assert not folder.exists()
+    assert not any(key.startswith(folder) for key in stored(api))
     assert chunk_rows(api, gone["document_id"]) == []
     assert len(chunk_rows(api, kept["document_id"])) == kept["chunks"]
     (coll,) = (await api.client.get("/collections", headers=api.auth())).json()
@@ -784,7 +790,7 @@ async def test_upload_into_a_collection_of_another_model_is_409_and_leaves_nothi
     r = await upload(api, "more.md", corpus("violins"))
     assert_error(r, 409, "embedding_mismatch")
     assert [row["status"] for row in documents_rows(api)] == ["ready"]
-    assert len(files_under(data_dir(api) / "uploads")) == 1
+    assert len(stored(api)) == 1 and staged_files(api) == []
     assert (await upload(api, "fresh.md", corpus("violins"), collection="new")).status_code == 201
 
 

@@ -6,6 +6,7 @@ schedule` lists them. Bad schedules are refused at start."""
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import os
 import time
@@ -18,7 +19,11 @@ import pytest
 from tests.conftest import Api
 from tests.integration.test_documents_api import corpus, data_dir, ingest
 from tests.support.server import run_cli, vega_env
+from tests.support.stored import stored_objects
+from vega.blobs import LocalBlobStore
+from vega.jobs import schedule
 from vega.jobs.schedule import Scheduled, remove_orphan_uploads, slot_id
+from vega.rag.staging import staging_dir
 from vega.store.tables import Job
 
 SLOT = datetime(2026, 12, 7, 3, 30, tzinfo=UTC)
@@ -63,32 +68,34 @@ async def test_retention_is_off_without_retention_days(make_api: Any) -> None:
     assert not retention.enabled and "VEGA_RETENTION_DAYS" in (retention.off_because or "")
 
 
-async def test_upload_cleanup_removes_only_old_unreferenced_uploads(make_api: Any) -> None:
+async def test_upload_cleanup_removes_only_old_unreferenced_uploads(
+    make_api: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In the data dir and in a bucket alike: an object's age is what its store says
+    (a bucket's LastModified cannot be set back), so the age limit is made short here."""
+    monkeypatch.setattr(schedule, "ORPHAN_AFTER", timedelta(seconds=2))
     api: Api = await make_api()
+    blobs = api.runtime.blobs
+    assert blobs is not None
     kept = await ingest(api, "kept.md", corpus("violins"))
-    uploads = data_dir(api) / "uploads"
-    live = uploads / kept["document_id"]
-    assert live.is_dir()
-    age(live, 5)  # old, but referenced
-    orphan = uploads / "0b6f1f0e-dead-4bee-8c0f-000000000000"
-    orphan.mkdir()
-    left = "left by a crash between the delete and the unlink"
-    (orphan / "original.md").write_text(left)
-    age(orphan, 2)
-    fresh = uploads / "0b6f1f0e-fresh-4bee-8c0f-000000000000"
-    fresh.mkdir()  # maybe an ingest in progress: too young to judge
-    staging = uploads / ".staging"
-    staging.mkdir(exist_ok=True)
-    stale = staging / "abandoned"
+    live = f"uploads/{kept['document_id']}/original.md"
+    left = b"left by a crash between storing an original and committing its row"
+    orphan = "uploads/0b6f1f0e-dead-4bee-8c0f-000000000000/original.md"
+    blobs.put(orphan, io.BytesIO(left))
+    stale = staging_dir(data_dir(api)) / "abandoned"
+    stale.parent.mkdir(parents=True, exist_ok=True)
     stale.write_bytes(b"x" * 1000)
     age(stale, 3)
+    await asyncio.sleep(3.1)  # the live original and the orphan are old now
+    fresh = "uploads/0b6f1f0e-fresh-4bee-8c0f-000000000000/original.md"
+    blobs.put(fresh, io.BytesIO(b"maybe an upload in flight: too young to judge"))
 
     job_id = await api.runtime.jobs.run_scheduled(item(api, "uploads-cleanup"), SLOT)
     assert job_id
     (row,) = job_rows(api, "uploads-cleanup")
     assert row.status == "done" and row.result == {"removed": 2, "bytes": 1000 + len(left)}
-    assert live.is_dir() and fresh.is_dir()
-    assert not orphan.exists() and not stale.exists()
+    assert set(stored_objects(blobs)) == {live, fresh}
+    assert not stale.exists()
     search = await api.client.post(
         "/search", json={"query": "violins", "top_k": 1}, headers=api.auth()
     )
@@ -187,4 +194,5 @@ def test_vega_jobs_schedule_lists_every_process(tmp_path: Path) -> None:
 
 
 def test_remove_orphan_uploads_without_an_uploads_folder(tmp_path: Path) -> None:
-    assert remove_orphan_uploads(tmp_path, set()) == {"removed": 0, "bytes": 0}
+    blobs = LocalBlobStore(tmp_path)
+    assert remove_orphan_uploads(blobs, tmp_path / "staging", set()) == {"removed": 0, "bytes": 0}

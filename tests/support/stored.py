@@ -17,6 +17,8 @@ from typing import Any
 
 from sqlalchemy.engine import make_url
 
+from vega.blobs import BlobStore
+
 SQLITE_FILE = "vega.db"
 
 
@@ -98,3 +100,11 @@ def _as_sqlite(value: Any) -> Any:
     if isinstance(value, dict | list):
         return json.dumps(value)
     return value
+
+
+def stored_objects(blobs: BlobStore | None, prefix: str = "uploads/") -> dict[str, bytes]:
+    """Every object under ``prefix`` in a server's blob store (its data dir, or its
+    bucket), read back through the store's own listing: key -> bytes."""
+    assert blobs is not None, "a runtime built by vega.runtime.build has a blob store"
+    listed = sorted(blobs.listing(prefix), key=lambda info: info.key)
+    return {info.key: b"".join(blobs.read(info.key)) for info in listed}

@@ -7,8 +7,10 @@ session's server, see ``tests/support/postgres.py``). ``store`` is module-scoped
 module's shared `vega serve` starts once per store and its tests run grouped by store.
 What puts a Vega on the store:
 
-- ``store_settings``: settings for one test (``{}`` on SQLite, or a fresh Postgres
-  database at head), used by ``make_settings`` and so by ``make_api`` and ``api``;
+- ``store_settings``: settings for one test (``{}`` on SQLite; on Postgres a fresh
+  database at head and, as on a cluster, uploads in a fresh bucket of the session's S3
+  server, ``tests/support/s3_server.py``), used by ``make_settings`` and so by
+  ``make_api`` and ``api``;
 - ``module_store_settings``: the same for a module's shared `vega serve`.
 
 Marks (registered in pyproject.toml):
@@ -30,6 +32,7 @@ from typing import Any
 
 import pytest
 
+from tests.support.s3_server import S3Server
 from tests.support.stored import SQLITE_FILE, database_url_file
 from vega.private import private_dir
 from vega.settings import Settings
@@ -79,7 +82,11 @@ def store_settings(store: str, request: pytest.FixtureRequest) -> dict[str, str]
     Postgres database at head."""
     if store == "sqlite":
         return {}
-    return {"database_url": request.getfixturevalue("migrated_postgres_url")}
+    s3: S3Server = request.getfixturevalue("s3_server")
+    return {
+        "database_url": request.getfixturevalue("migrated_postgres_url"),
+        **s3.settings(s3.new_bucket()),
+    }
 
 
 @pytest.fixture(scope="module")
@@ -87,7 +94,11 @@ def module_store_settings(store: str, request: pytest.FixtureRequest) -> dict[st
     """``store_settings`` for a module's shared `vega serve` (a database per module)."""
     if store == "sqlite":
         return {}
-    return {"database_url": request.getfixturevalue("module_postgres_url")}
+    s3: S3Server = request.getfixturevalue("s3_server")
+    return {
+        "database_url": request.getfixturevalue("module_postgres_url"),
+        **s3.settings(s3.new_bucket()),
+    }
 
 
 # --- SQLite, migrated once ------------------------------------------------------------

@@ -27,6 +27,7 @@ from hypothesis import strategies as st
 from tests.conftest import Api
 from tests.fakes.hostile_files import multipart_with_raw_filename
 from tests.helpers import db_rows
+from tests.support.stored import stored_objects
 from vega.errors import UnsupportedType
 from vega.rag.staging import MAX_FILENAME_CHARS, clean_filename, stage, stored_path
 
@@ -236,15 +237,15 @@ async def test_nasty_names_through_the_api_land_inside_the_upload_root(
         assert_displayable(listed["source_name"])
         (row,) = db_rows(data_dir, "SELECT stored_path FROM documents WHERE id = ?", doc_id)
         assert row["stored_path"] == f"uploads/{doc_id}/original.md"
-        (stored,) = files_under(uploads / doc_id)
-        assert stored == uploads / doc_id / "original.md"
-        assert stored.read_bytes() == content
+        objects = stored_objects(api.runtime.blobs, f"uploads/{doc_id}/")
+        assert objects == {f"uploads/{doc_id}/original.md": content}
         assert hashlib.sha256(content).hexdigest() == listed["sha256"]
     # Nothing was written outside the data dir, and no file anywhere took a client's name.
     outside_after = {p for p in files_under(tmp_path) if not p.is_relative_to(data_dir)}
     assert outside_after == outside_before
     assert not [p for p in files_under(tmp_path) if "evil" in p.name]
-    assert {p.parent.parent for p in files_under(uploads)} == {uploads}
+    assert {p.parent.parent for p in files_under(uploads)} <= {uploads}
+    assert all(key.count("/") == 2 for key in stored_objects(api.runtime.blobs))
 
 
 async def test_an_rfc5987_only_file_name_is_not_a_file(api: Api) -> None:

@@ -15,7 +15,8 @@ from vega.runtime import FileTools, Runtime, build, build_file_tools
 from vega.settings import Settings, load_settings
 
 if TYPE_CHECKING:
-    from vega.store.copy import DatabaseCopy
+    from vega.store.copy import CopyProgress, DatabaseCopy
+    from vega.store.copy_uploads import UploadsReport
 
 T = TypeVar("T")
 
@@ -82,6 +83,19 @@ def database_copy(to: str, *, force: bool = False, batch_rows: int) -> DatabaseC
 
         derived = partial(build_indexes, params=HnswParams.from_settings(current))
     return DatabaseCopy(current, to, force=force, batch_rows=batch_rows, derived=derived)
+
+
+def uploads_copy(progress: CopyProgress) -> UploadsReport | None:
+    """With VEGA_STORAGE=s3, the second half of `vega db copy`: the data dir's uploads
+    into the bucket (``vega.store.copy_uploads``); None when uploads stay local."""
+    current = settings()
+    if current.storage == "local":
+        return None
+    from vega.blobs import blob_store
+    from vega.store.backup_format import sqlite_path
+    from vega.store.copy_uploads import copy_uploads
+
+    return copy_uploads(sqlite_path(current), current.data_dir, blob_store(current), progress)
 
 
 def progress_bar(

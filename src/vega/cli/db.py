@@ -13,6 +13,7 @@ from rich.progress import (
 
 from vega.cli import context
 from vega.store.copy import BATCH_ROWS, CopyReport
+from vega.store.copy_uploads import UploadsReport
 
 EXIT_INTERRUPTED = 130
 
@@ -41,14 +42,17 @@ def copy(
     ] = BATCH_ROWS,
     json_out: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
-    """Copy the data dir's database (every table) into an empty Postgres, then check it.
+    """Copy the data dir's database (every table) into an empty Postgres, then check it;
+    with VEGA_STORAGE=s3, also its uploads into the bucket (each read back and hashed).
 
     Interrupted (Ctrl-C, a kill), the same command continues where it stopped.
     """
     copier = context.database_copy(to, force=force, batch_rows=batch)
+    uploads = None
     try:
         with _Bars(transient=json_out) as bars:
             report = copier.run(bars)
+            uploads = context.uploads_copy(bars)
     except KeyboardInterrupt:
         context.err.print(
             "Interrupted: the batches copied so far are kept; run the same command again "
@@ -58,9 +62,10 @@ def copy(
         )
         raise typer.Exit(EXIT_INTERRUPTED) from None
     if json_out:
-        context.print_json(_as_json(report))
+        context.print_json({**_as_json(report), "uploads": _uploads_json(uploads)})
         return
-    context.err.print(_summary(report, copier.target_display), markup=False, soft_wrap=True)
+    summary = _summary(report, copier.target_display, uploads)
+    context.err.print(summary, markup=False, soft_wrap=True)
 
 
 class _Bars:
@@ -92,7 +97,7 @@ class _Bars:
             self._progress.advance(self._task, n)
 
 
-def _summary(report: CopyReport, target: str) -> str:
+def _summary(report: CopyReport, target: str, uploads: UploadsReport | None) -> str:
     rate = report.copied / report.copy_seconds if report.copy_seconds else 0.0
     lines = [
         f"Copied {report.copied} rows ({report.rows} in all, {len(report.tables)} tables) from "
@@ -105,11 +110,41 @@ def _summary(report: CopyReport, target: str) -> str:
         lines.append("--force: the target's previous rows were deleted first.")
     if report.source_migrated_from:
         lines.append(f"The source was upgraded from schema {report.source_migrated_from} first.")
+    if uploads is None:
+        lines.append(
+            f"Serve it: VEGA_DATABASE_URL='{target}' with the same VEGA_DATA_DIR (uploads and "
+            "the key file stay there)."
+        )
+        return "\n".join(lines)
     lines.append(
-        f"Serve it: VEGA_DATABASE_URL='{target}' with the same VEGA_DATA_DIR (uploads and "
-        "the key file stay there)."
+        f"Uploads: {uploads.sent} sent ({uploads.bytes_sent:,} bytes) and {uploads.present} "
+        f"already there, of {uploads.objects}, in {uploads.target}; each read back and its "
+        "sha256 matches."
+    )
+    if uploads.missing:
+        lines.append(
+            f"Not in the data dir, so not copied: {len(uploads.missing)} original(s) "
+            "(their passages are in the database): " + ", ".join(uploads.missing[:10])
+        )
+    lines.append(
+        f"Serve it: VEGA_DATABASE_URL='{target}' with the same VEGA_STORAGE=s3 settings "
+        "on every host."
     )
     return "\n".join(lines)
+
+
+def _uploads_json(uploads: UploadsReport | None) -> dict[str, Any] | None:
+    if uploads is None:
+        return None
+    return {
+        "target": uploads.target,
+        "objects": uploads.objects,
+        "sent": uploads.sent,
+        "present": uploads.present,
+        "bytes_sent": uploads.bytes_sent,
+        "missing": uploads.missing,
+        "seconds": round(uploads.seconds, 3),
+    }
 
 
 def _as_json(report: CopyReport) -> dict[str, Any]:

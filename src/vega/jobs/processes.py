@@ -8,8 +8,10 @@ from typing import TYPE_CHECKING, Any
 
 import anyio.to_thread
 
+from vega.blobs import BlobStore
 from vega.jobs.schedule import Scheduled, prune_backups, remove_orphan_uploads
 from vega.jobs.types import Progress
+from vega.rag.staging import staging_dir
 from vega.store import documents as documents_repo
 from vega.store.db import Database
 from vega.store.maintenance import maintain
@@ -22,7 +24,7 @@ MANIFEST = "manifest.json"
 
 
 def background_processes(
-    settings: Settings, db: Database, conversations: ConversationService
+    settings: Settings, db: Database, conversations: ConversationService, blobs: BlobStore
 ) -> list[Scheduled]:
     """Every background process, on or off as the settings say."""
 
@@ -32,7 +34,7 @@ def background_processes(
     async def uploads(_params: dict[str, Any], _report: Progress) -> dict[str, Any]:
         referenced = await db.run(documents_repo.upload_folders_in_use)
         return await anyio.to_thread.run_sync(
-            lambda: remove_orphan_uploads(settings.data_dir, referenced)
+            lambda: remove_orphan_uploads(blobs, staging_dir(settings.data_dir), referenced)
         )
 
     async def maintenance(_params: dict[str, Any], _report: Progress) -> dict[str, Any]:

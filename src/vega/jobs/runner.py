@@ -305,6 +305,6 @@ def runner_for(settings: Settings, db: Database, metrics: Metrics | None = None)
         return JobRunner(db, metrics=metrics)
     from vega.jobs.queue import QueuedJobs
 
-    return QueuedJobs(
-        db, heartbeat_s=settings.job_heartbeat_s, metrics=metrics, data_dir=settings.data_dir
-    )
+    # Local uploads tie a job to the data dir holding them; in a bucket, any worker can run it.
+    place = settings.data_dir if settings.storage == "local" else None
+    return QueuedJobs(db, heartbeat_s=settings.job_heartbeat_s, metrics=metrics, data_dir=place)

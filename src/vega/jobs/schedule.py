@@ -23,6 +23,7 @@ from typing import Any
 
 from croniter import croniter
 
+from vega.blobs import BlobStore
 from vega.jobs.types import Handler
 
 log = logging.getLogger(__name__)
@@ -69,30 +70,26 @@ def check_cron(value: str, setting: str) -> str:
 
 
 def remove_orphan_uploads(
-    data_dir: Path, referenced: set[str], *, now: float | None = None
+    blobs: BlobStore, staging: Path, referenced: set[str], *, now: float | None = None
 ) -> dict[str, Any]:
-    """Delete ``uploads/<id>/`` folders no document row names, and staged files a stopped
-    upload left behind, once older than ``ORPHAN_AFTER``. ``referenced``: the folder names
-    (document ids) rows still point at."""
-    uploads = data_dir / "uploads"
+    """Delete originals under ``uploads/<id>/`` that no document row names, and files a
+    stopped upload left in ``staging``, once older than ``ORPHAN_AFTER`` (an upload in
+    flight stores its original a moment before its row commits). ``referenced``: the
+    folder names (document ids) rows still point at."""
     cutoff = (now if now is not None else time.time()) - ORPHAN_AFTER.total_seconds()
     removed = freed = 0
-    if not uploads.is_dir():
-        return {"removed": 0, "bytes": 0}
-    for entry in uploads.iterdir():
-        if entry.name == ".staging":
-            stale = [f for f in entry.iterdir() if f.is_file() and _older(f, cutoff)]
-        elif entry.name not in referenced and entry.is_dir() and _older(entry, cutoff):
-            stale = [entry]
-        else:
+    for info in list(blobs.listing("uploads/")):
+        folder = info.key.split("/")[1]
+        if folder in referenced or info.modified.timestamp() > cutoff:
             continue
-        for item in stale:
-            freed += _size(item)
-            if item.is_dir():
-                shutil.rmtree(item, ignore_errors=True)
-            else:
-                item.unlink(missing_ok=True)
-            removed += 1
+        blobs.delete(info.key)
+        removed, freed = removed + 1, freed + info.size
+    if staging.is_dir():
+        for entry in staging.iterdir():
+            if entry.is_file() and _older(entry, cutoff):
+                freed += entry.stat().st_size
+                entry.unlink(missing_ok=True)
+                removed += 1
     if removed:
         log.info("uploads: removed %d unreferenced (%d bytes)", removed, freed)
     return {"removed": removed, "bytes": freed}
@@ -103,11 +100,6 @@ def _older(path: Path, cutoff: float) -> bool:
         return not path.is_symlink() and path.stat().st_mtime <= cutoff
     except FileNotFoundError:
         return False
-
-
-def _size(path: Path) -> int:
-    files = path.rglob("*") if path.is_dir() else [path]
-    return sum(f.stat().st_size for f in files if f.is_file())
 
 
 def prune_backups(folder: Path, keep: int, is_backup: Callable[[Path], bool]) -> list[str]:

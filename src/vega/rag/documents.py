@@ -2,26 +2,44 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
 
+import anyio.to_thread
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from vega.errors import BadInput, NotFound
+from vega.blobs import BlobStore
+from vega.errors import BadInput, NotFound, RangeNotSatisfiable, VegaError
 from vega.rag.retrieve import check_collection_name
-from vega.rag.staging import remove_stored
+from vega.rag.staging import stored_folder
 from vega.rag.views import CollectionView, DocumentView
 from vega.store import documents as repo
 from vega.store.db import Database
 from vega.store.tables import Collection, Document
 
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Original:
+    """A slice of a document's stored original: bytes ``first``..``last`` of ``size``."""
+
+    document: DocumentView
+    size: int
+    first: int
+    last: int
+    blocks: Iterator[bytes]
+
+
 MAX_LIMIT = 1000
 
 
 class DocumentService:
-    def __init__(self, *, db: Database, data_dir: Path) -> None:
+    def __init__(self, *, db: Database, blobs: BlobStore) -> None:
         self._db = db
-        self._data_dir = data_dir
+        self._blobs = blobs
 
     async def list_documents(
         self, *, owner: int, collection: str | None = None, limit: int = 100, offset: int = 0
@@ -40,6 +58,26 @@ class DocumentService:
     async def get(self, *, owner: int, document_id: str) -> DocumentView:
         return await self._db.run(lambda s: DocumentView.of(*self._owned(s, owner, document_id)))
 
+    async def original(
+        self, *, owner: int, document_id: str, first: int = 0, last: int | None = None
+    ) -> Original:
+        """The stored original's bytes ``first``..``last`` (inclusive), streamed from
+        the blob store; ``last`` past the end is the end, a negative ``first`` counts
+        from the end."""
+
+        def find(session: Session) -> tuple[DocumentView, str, int]:
+            doc, coll = self._owned(session, owner, document_id)
+            return DocumentView.of(doc, coll), doc.stored_path, doc.size
+
+        view, key, size = await self._db.run(find)
+        if first < 0:
+            first = max(0, size + first)
+        if size == 0 or first >= size or (last is not None and last < first):
+            raise RangeNotSatisfiable(f"The original is {size} bytes.", size=size)
+        end = size - 1 if last is None else min(last, size - 1)
+        blocks = await anyio.to_thread.run_sync(lambda: self._blobs.read(key, start=first, end=end))
+        return Original(view, size, first, end, blocks)
+
     async def delete(self, *, owner: int, document_id: str) -> DocumentView:
         """Soft-delete the document and drop its chunks and stored file; gone from search at once."""
 
@@ -49,7 +87,12 @@ class DocumentService:
             return DocumentView.of(doc, coll), doc.stored_path
 
         view, stored = await self._db.write(delete)
-        remove_stored(self._data_dir, stored)
+        folder = stored_folder(stored)
+        if folder is not None:
+            try:
+                await anyio.to_thread.run_sync(self._blobs.delete_prefix, folder)
+            except VegaError as exc:  # deleted for the user; the uploads cleanup retries
+                log.warning("could not delete the original of %s: %s", document_id, exc.message)
         return view
 
     async def collections(self, *, owner: int) -> list[CollectionView]:

@@ -12,9 +12,8 @@ when ``vega serve`` starts) finishes, with no duplicate chunks.
 from __future__ import annotations
 
 import logging
-import os
 from bisect import bisect_right
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
 from functools import partial
@@ -25,16 +24,16 @@ import anyio.to_thread
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from vega.blobs import BlobStore
 from vega.errors import NotFound, UnreadableDocument, VegaError
 from vega.jobs import JobRunner, Progress
-from vega.private import private_dir
 from vega.rag import lexical
 from vega.rag.chunk import Piece, chunk_text
 from vega.rag.embed import Embedder
 from vega.rag.extract import Budget, Extractor, Segment, extract_isolated, kind_of
 from vega.rag.index import CollectionIndexes
 from vega.rag.retrieve import check_collection_name, check_model, check_model_named
-from vega.rag.staging import Staged, stage, stored_path
+from vega.rag.staging import Staged, stage, staging_dir, stored_path
 from vega.rag.views import DocumentView
 from vega.store import documents as repo
 from vega.store import jobs as job_repo
@@ -124,7 +123,7 @@ class IngestService:
         indexes: CollectionIndexes,
         jobs: JobRunner,
         data_dir: Path,
-        max_upload_bytes: int,
+        blobs: BlobStore,
         budget: Budget,
         readers: Mapping[str, Extractor] | None = None,
     ) -> None:
@@ -134,8 +133,7 @@ class IngestService:
         self._indexes = indexes
         self._jobs = jobs
         self._data_dir = data_dir
-        self._uploads = data_dir / "uploads"
-        self._max_bytes = max_upload_bytes
+        self._blobs = blobs
         self._budget = budget
 
     # -- the API and the CLI call these ------------------------------------------
@@ -229,8 +227,8 @@ class IngestService:
         return stage(
             source,
             filename,
-            staging_dir=self._uploads / ".staging",
-            max_bytes=self._max_bytes,
+            staging_dir=staging_dir(self._data_dir),
+            max_bytes=self._budget.max_bytes,
             readers=self._readers,
         )
 
@@ -249,12 +247,56 @@ class IngestService:
         else:
             dim = await anyio.to_thread.run_sync(lambda: embedder.dim)
         try:
-            return await self._db.write(
-                lambda s: self._register_in(s, owner, name, staged, model, dim)
-            )
+            planned = await self._store_originals(known, staged)
+            try:
+                registered = await self._db.write(
+                    lambda s: self._register_in(s, owner, name, staged, planned, model, dim)
+                )
+            except BaseException:
+                await self._forget(key for _, key in planned.values())
+                raise
+            used = {view.id for view, duplicate in registered if not duplicate}
+            await self._forget(key for doc_id, key in planned.values() if doc_id not in used)
+            return registered
         finally:
             for item in staged:
                 item.path.unlink(missing_ok=True)  # moved into place, or not needed
+
+    async def _store_originals(
+        self, known: Collection | None, staged: Sequence[Staged]
+    ) -> dict[str, tuple[str, str]]:
+        """Put each new original into the blob store before any row names it; returns
+        {sha256: (document id, key)}. Bytes the collection keeps already (another copy,
+        or a failed try) are not stored again."""
+        stored: set[str] = set()
+        if known is not None:
+            hashes = [item.sha256 for item in staged]
+            stored = await self._db.run(
+                lambda s: repo.stored_hashes(s, collection_id=known.id, hashes=hashes)
+            )
+        planned: dict[str, tuple[str, str]] = {}
+        try:
+            for item in staged:
+                if item.sha256 in stored or item.sha256 in planned:
+                    continue
+                document_id = new_id()
+                key = stored_path(document_id, item.filename).as_posix()
+                await anyio.to_thread.run_sync(
+                    partial(self._blobs.put_file, key, item.path, move=True)
+                )
+                planned[item.sha256] = (document_id, key)
+        except BaseException:
+            await self._forget(key for _, key in planned.values())
+            raise
+        return planned
+
+    async def _forget(self, keys: Iterable[str]) -> None:
+        """Delete originals no row came to name (the uploads cleanup catches any left)."""
+        for key in list(keys):
+            try:
+                await anyio.to_thread.run_sync(self._blobs.delete_prefix, _folder(key))
+            except VegaError as exc:
+                log.warning("could not delete %s: %s", key, exc.message)
 
     def _register_in(
         self,
@@ -262,6 +304,7 @@ class IngestService:
         owner: int,
         name: str,
         staged: Sequence[Staged],
+        planned: dict[str, tuple[str, str]],
         model: str,
         dim: int,
     ) -> list[tuple[DocumentView, bool]]:
@@ -282,16 +325,18 @@ class IngestService:
             if doc is not None:  # the same bytes failed before: try again in the same row
                 repo.set_status(session, document=doc, status="processing")
             else:
-                doc = self._new_document(session, coll, item)
+                place = planned.get(item.sha256)
+                if place is None:  # the copy we saw was deleted since: store it now
+                    document_id = new_id()
+                    place = (document_id, stored_path(document_id, item.filename).as_posix())
+                    self._blobs.put_file(place[1], item.path)
+                doc = self._new_document(session, coll, item, *place)
             out.append((DocumentView.of(doc, coll), False))
         return out
 
-    def _new_document(self, session: Session, coll: Collection, staged: Staged) -> Document:
-        document_id = new_id()
-        stored = stored_path(document_id, staged.filename)
-        target = self._data_dir / stored
-        private_dir(target.parent)
-        os.replace(staged.path, target)  # the staged file is 0600 already
+    def _new_document(
+        self, session: Session, coll: Collection, staged: Staged, document_id: str, key: str
+    ) -> Document:
         return repo.add_document(
             session,
             id=document_id,
@@ -301,7 +346,7 @@ class IngestService:
             content_type=staged.kind,
             sha256=staged.sha256,
             size=staged.size,
-            stored_path=stored.as_posix(),
+            stored_path=key,
             status="processing",
         )
 
@@ -313,14 +358,18 @@ class IngestService:
         return chunked.prepared(self._vectors([p.text for p in chunked.pieces], progress))
 
     def _chunk(self, doc: Document, coll: Collection) -> _Chunked:
-        path = self._data_dir / doc.stored_path
-        segments = extract_isolated(
-            path,
-            filename=doc.source_name,
-            kind=doc.content_type,
-            budget=self._budget,
-            readers=self._readers,
-        )
+        try:
+            original = self._blobs.local_file(doc.stored_path)
+        except NotFound:
+            raise UnreadableDocument(f"{doc.source_name}: its stored original is gone.") from None
+        with original as path:
+            segments = extract_isolated(
+                path,
+                filename=doc.source_name,
+                kind=doc.content_type,
+                budget=self._budget,
+                readers=self._readers,
+            )
         text, starts, locations = join_segments(segments)
         embedder = self._embedder()
         check_model(coll, embedder)
@@ -548,3 +597,8 @@ def _store(session: Session, document: Document, prepared: Prepared) -> Document
     view = _store_many(session, {document.id: (document, prepared)})[document.id]
     assert isinstance(view, DocumentView)  # a Prepared item is never reported as an error
     return view
+
+
+def _folder(key: str) -> str:
+    """``uploads/<id>/``: the folder an original lives in."""
+    return key.rsplit("/", 1)[0] + "/"

@@ -10,18 +10,19 @@ from __future__ import annotations
 
 import hashlib
 import re
-import shutil
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from vega.errors import PayloadTooLarge, UnreadableDocument, UnsupportedType
+from vega.blobs import check_key
+from vega.errors import BadInput, PayloadTooLarge, UnreadableDocument, UnsupportedType
 from vega.private import private_dir, private_file
 from vega.rag.extract import SUPPORTED, Extractor, kind_of
 from vega.store.tables import new_id
 
+UPLOADS = "uploads"
 COPY_CHUNK = 1 << 20
 _SAFE_SUFFIX = re.compile(r"\.[A-Za-z0-9]{1,10}")
 # Unicode categories dropped from a displayed name: control characters (C0 and C1),
@@ -72,14 +73,25 @@ def stored_path(document_id: str, filename: str) -> Path:
     """Where a document's original lives, relative to the data dir."""
     suffix = Path(filename).suffix
     name = "original" + (suffix.lower() if _SAFE_SUFFIX.fullmatch(suffix) else "")
-    return Path("uploads") / document_id / name
+    return Path(UPLOADS) / document_id / name
 
 
-def remove_stored(data_dir: Path, stored: str) -> None:
-    """Delete a document's folder under uploads/ (and nothing outside it, whatever the row says)."""
-    folder = (data_dir / stored).parent
-    if folder.parent == data_dir / "uploads":
-        shutil.rmtree(folder, ignore_errors=True)
+def staging_dir(data_dir: Path) -> Path:
+    """Where uploads are copied while hashed: beside the local store's uploads, so a
+    staged file moves into place with a rename."""
+    return data_dir / UPLOADS / ".staging"
+
+
+def stored_folder(stored: str) -> str | None:
+    """``uploads/<id>/`` for a row's stored path; None for anything Vega never writes
+    (whatever a row says, nothing outside a document's own folder is deleted)."""
+    parts = stored.split("/")
+    if len(parts) != 3 or parts[0] != UPLOADS:
+        return None
+    try:
+        return check_key(f"{UPLOADS}/{parts[1]}/", prefix=True)
+    except BadInput:
+        return None
 
 
 def stage(

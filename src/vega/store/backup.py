@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Protocol
 
 from vega import __version__
+from vega.blobs import BlobStore, blob_store
 from vega.errors import Conflict, NotFound, StorageError
 from vega.private import private_dir
 from vega.settings import Settings
@@ -61,6 +62,7 @@ from vega.store.backup_format import (
     sqlite_path,
     unused,
     utc_stamp,
+    write_hashed,
     write_manifest,
 )
 
@@ -130,8 +132,9 @@ def _write(settings: Settings, source: DatabaseSource, work: Path) -> Manifest:
     copy = source.copy_into(work)
     files = [copy.file]
     missing: list[str] = []
+    blobs = blob_store(settings)
     for rel in copy.contents.uploads:
-        entry = _copy_upload(settings.data_dir, rel, work)
+        entry = _copy_upload(blobs, rel, work)
         if entry is None:
             missing.append(rel)
         else:
@@ -191,14 +194,14 @@ def _snapshot(db_path: Path, copy: Path) -> None:
         raise StorageError(f"Could not copy {db_path}: {exc}.") from exc
 
 
-def _copy_upload(data_dir: Path, rel: str, work: Path) -> FileEntry | None:
-    """Copy one original; None when it is gone (or the row holds a path we never write)."""
+def _copy_upload(blobs: BlobStore, rel: str, work: Path) -> FileEntry | None:
+    """Copy one original (from the data dir or the bucket); None when it is gone (or the
+    row holds a path we never write)."""
     if not is_backup_path(rel):
         return None
-    src = data_dir / rel
     try:
-        size, digest = copy_hashed(src, work / rel)
-    except FileNotFoundError:
+        size, digest = write_hashed(blobs.read(rel), work / rel)
+    except NotFound:
         return None
     return FileEntry(path=rel, size=size, sha256=digest)
 

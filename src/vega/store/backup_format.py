@@ -207,11 +207,17 @@ def write_manifest(folder: Path, manifest: Manifest) -> None:
 
 def copy_hashed(src: Path, dst: Path) -> tuple[int, str]:
     """Copy ``src`` to a new file ``dst`` (mode 0600, fsynced); return its size and sha256."""
+    with src.open("rb") as inp:
+        return write_hashed(iter(lambda: inp.read(COPY_CHUNK), b""), dst)
+
+
+def write_hashed(blocks: Iterable[bytes], dst: Path) -> tuple[int, str]:
+    """Write ``blocks`` to a new file ``dst`` (mode 0600, fsynced); return size and sha256."""
     dst.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     digest, size = hashlib.sha256(), 0
     fd = os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with src.open("rb") as inp, os.fdopen(fd, "wb") as out:
-        while block := inp.read(COPY_CHUNK):
+    with os.fdopen(fd, "wb") as out:
+        for block in blocks:
             digest.update(block)
             size += len(block)
             out.write(block)

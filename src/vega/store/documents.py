@@ -103,6 +103,17 @@ def find_failed(session: Session, *, collection_id: str, sha256: str) -> Documen
     return session.scalars(query).first()
 
 
+def stored_hashes(session: Session, *, collection_id: str, hashes: list[str]) -> set[str]:
+    """Which of ``hashes`` live documents of the collection (failed ones too) already
+    keep an original for: adding the same bytes again stores nothing new."""
+    query = select(Document.sha256).where(
+        Document.collection_id == collection_id,
+        Document.sha256.in_(hashes),
+        Document.deleted_at.is_(None),
+    )
+    return set(session.scalars(query))
+
+
 def add_document(session: Session, **fields: Any) -> Document:
     document = Document(**fields)
     session.add(document)

@@ -36,6 +36,7 @@ from sqlalchemy import Connection, create_engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
+from vega.blobs import blob_store
 from vega.errors import BadInput, ConfigError, Conflict, StorageError, VegaError
 from vega.settings import Settings
 from vega.store import pg_tools
@@ -147,7 +148,7 @@ def restore_postgres(
                 raise
             note = f" The previous data is in {aside} (`vega restore --force` puts it back)."
             raise exc.__class__(exc.message + note) from exc
-        install_files(work, data_dir, settings.key_file)
+        install_files(work, data_dir, settings.key_file, blob_store(settings))
     except OSError as exc:
         raise os_error(exc, f"restore into {data_dir}") from exc
     finally:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
+from vega.blobs import BlobStore
 from vega.errors import BadInput
 from vega.store.backup_format import (
     KEY_NAME,
@@ -77,10 +78,17 @@ def move_aside(existing: list[Path], aside: Path) -> None:
     fsync_dir(aside.parent)
 
 
-def install_files(work: Path, data_dir: Path, key_file: Path) -> None:
-    """The staged uploads and key file into the data dir, by rename."""
+def install_files(
+    work: Path, data_dir: Path, key_file: Path, blobs: BlobStore | None = None
+) -> None:
+    """The staged uploads and key file into the data dir, by rename (the uploads into
+    the bucket instead when ``blobs`` is one)."""
     staged_uploads = work / UPLOADS
-    if staged_uploads.is_dir():
+    if staged_uploads.is_dir() and blobs is not None and blobs.name != "local":
+        for path in sorted(staged_uploads.rglob("*")):
+            if path.is_file():
+                blobs.put_file(path.relative_to(work).as_posix(), path, move=True)
+    elif staged_uploads.is_dir():
         uploads = data_dir / UPLOADS
         uploads.mkdir(mode=0o700, exist_ok=True)
         for folder in sorted(staged_uploads.iterdir()):

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Query, Response, UploadFile
+from fastapi import APIRouter, File, Form, Header, Query, Response, UploadFile
+from fastapi.responses import StreamingResponse
 
 from vega.api.deps import DocumentsDep, IngestDep, JobsDep, PrincipalDep, RetrieverDep
+from vega.api.downloads import byte_range, original_response
 from vega.api.errors import NOT_FOUND, ErrorOut
 from vega.api.schemas.base import Offset
 from vega.api.schemas.collections import CollectionName
@@ -80,6 +82,34 @@ async def get_document(
 ) -> DocumentOut:
     view = await documents.get(owner=principal.key_id, document_id=document_id)
     return DocumentOut.model_validate(view)
+
+
+@router.get(
+    "/documents/{document_id}/original",
+    response_class=StreamingResponse,
+    responses={
+        200: {"content": {"application/octet-stream": {}}, "description": "The original."},
+        206: {"description": "The bytes a `Range: bytes=FIRST-LAST` header asked for."},
+        **NOT_FOUND,
+        416: {"model": ErrorOut, "description": "A range outside the file."},
+    },
+)
+async def get_original(
+    document_id: str,
+    principal: PrincipalDep,
+    documents: DocumentsDep,
+    range_header: Annotated[str | None, Header(alias="Range")] = None,
+) -> StreamingResponse:
+    """The uploaded file as it was stored, streamed (one `bytes=` range at most; a header
+    Vega cannot read is ignored, as HTTP allows). Always a download, never rendered."""
+    wanted = byte_range(range_header)
+    original = await documents.original(
+        owner=principal.key_id,
+        document_id=document_id,
+        first=wanted.first if wanted else 0,
+        last=wanted.last if wanted else None,
+    )
+    return original_response(original, partial=wanted is not None)
 
 
 @router.delete("/documents/{document_id}", status_code=204, responses=NOT_FOUND)

@@ -46,12 +46,14 @@ async def readyz(health: HealthDep, principal: MaybePrincipalDep) -> JSONRespons
     valid (401)."""
     state = await health.readiness()
     status = "ok" if state.ready else "unavailable"
-    if state.ready and state.redis is False:
-        status = "degraded"  # served, and said: limits and cache are per process for now
+    if state.ready and False in (state.redis, state.storage):
+        # Served, and said: limits and cache per process, or uploads refused, for now.
+        status = "degraded"
     body = Readiness(
         status=status,
         database=state.database,
         redis=state.redis,
+        storage=state.storage,
         backend=BackendState(**asdict(state.backend)),
         embedder=EmbedderState(**asdict(state.embedder)),
     )

@@ -39,11 +39,16 @@ class EmbedderState(BaseModel):
 class Readiness(BaseModel):
     status: Literal["ok", "degraded", "unavailable"] = Field(
         description="`degraded`: serving, but Redis (VEGA_REDIS_URL) does not answer, so "
-        "limits and the cache are per process meanwhile."
+        "limits and the cache are per process meanwhile, or the object store "
+        "(VEGA_STORAGE=s3) does not, so uploads are refused with 503 meanwhile."
     )
     database: bool
     redis: bool | None = Field(
         None, description="Redis answers; null when Vega runs without it (one box)."
+    )
+    storage: bool | None = Field(
+        None,
+        description="The object store's bucket answers; null when uploads are local files.",
     )
     backend: BackendState
     embedder: EmbedderState
