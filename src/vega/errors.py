@@ -86,6 +86,13 @@ class RangeNotSatisfiable(UserError):
     status = 416
 
 
+class TurnCancelled(UserError):
+    """A cancel of the conversation (POST /conversations/{id}/cancel) stopped the reply."""
+
+    code = "cancelled"
+    status = 409
+
+
 class RateLimited(UserError):
     code = "rate_limited"
     status = 429

@@ -20,6 +20,7 @@ import anyio.to_thread
 
 from vega.blobs import BlobStore, blob_store
 from vega.chat.conversations import ConversationService
+from vega.chat.open_turns import OpenTurns
 from vega.chat.service import ChatService
 from vega.dataset.curate import CurationService
 from vega.dataset.service import DatasetService
@@ -127,6 +128,7 @@ class Runtime:
     training_job: Callable[[], TrainingJob]
     redis: RedisLink | None = None  # VEGA_REDIS_URL: what the processes share
     blobs: BlobStore | None = None  # VEGA_STORAGE: uploads' originals (and later files)
+    turns: OpenTurns = field(default_factory=OpenTurns)  # streams a cancel can stop
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     async def start(self, *, serving: bool = False) -> None:
@@ -354,4 +356,5 @@ def build(settings: Settings, *, plugins: Plugins | None = None) -> Runtime:
         training_job=partial(TrainingJob, db, owner=owner.key_id),
         redis=redis,
         blobs=blobs,
+        turns=OpenTurns(redis),
     )

@@ -42,7 +42,7 @@ from sqlalchemy.pool import NullPool
 from tests.fakes.llm_server import FakeLLM
 from tests.helpers import db_rows, messages_of
 from tests.support.server import VegaServer, run_cli, start_vega
-from tests.support.stored import database_url_of
+from tests.support.stored import blobs_of, database_url_of
 from vega.rag.index import ID_MASK
 
 TURN_SEEDS = [11, 23, 37, 41, 59, 67]
@@ -505,8 +505,11 @@ def index_matches_database(data_dir: Path, collection_id: str) -> bool:
     return bool(np.allclose(vectors, expected, atol=2e-3))  # stored as float16
 
 
-def audit_documents(data_dir: Path, context: str) -> None:
-    """No orphan or duplicate chunk, no duplicate document, every vector present."""
+def audit_documents(server: VegaServer, context: str) -> None:
+    """No orphan or duplicate chunk, no duplicate document, every vector present, every
+    original in the server's blob store (its data dir, or its bucket)."""
+    data_dir = server.data_dir
+    blobs = blobs_of(server.env, data_dir)
     orphans = db_rows(
         data_dir,
         "SELECT c.id, c.document_id, d.status, d.deleted_at FROM chunks c "
@@ -549,7 +552,7 @@ def audit_documents(data_dir: Path, context: str) -> None:
     stuck = db_rows(data_dir, "SELECT * FROM documents WHERE status != 'ready'")
     assert stuck == [], f"{context}: documents not ready {stuck}"
     for doc in db_rows(data_dir, "SELECT stored_path FROM documents WHERE deleted_at IS NULL"):
-        assert (data_dir / doc["stored_path"]).is_file(), f"{context}: original lost {doc}"
+        assert blobs.exists(doc["stored_path"]), f"{context}: original lost {doc}"
 
 
 def search(server: VegaServer, query: str, mode: str) -> list[dict[str, Any]]:
@@ -624,7 +627,7 @@ def test_sigkill_during_a_large_ingest_recovers_without_orphans_or_duplicates(
     server = ingest_server.restart()
     wait_until(lambda: settled(data_dir), RECOVERY_S, f"{context}: interrupted ingests resumed")
     assert_database_sound(data_dir, context)
-    audit_documents(data_dir, context)
+    audit_documents(server, context)
     for item in acked:  # what the server acknowledged was finished by the restart
         rows = db_rows(
             data_dir,
@@ -651,7 +654,7 @@ def test_sigkill_during_a_large_ingest_recovers_without_orphans_or_duplicates(
             assert item.status in (200, 201, 202), (context, item.name, item.answer)
     wait_until(lambda: settled(data_dir), RECOVERY_S, f"{context}: retried ingests finished")
     assert_database_sound(data_dir, context)
-    audit_documents(data_dir, context)
+    audit_documents(server, context)
     for item in items:
         live = db_rows(
             data_dir,
@@ -703,7 +706,7 @@ def test_restart_brings_a_saved_index_that_fell_behind_up_to_date(
     # No search needed: the start-up work catches the saved index up and saves it.
     wait_until(lambda: index_matches_database(data_dir, collection), RECOVERY_S, "the index saved")
     assert_database_sound(data_dir, "stale index")
-    audit_documents(data_dir, "stale index")
+    audit_documents(server, "stale index")
     assert_searchable(server, data_dir, after.sha256, "stale index")
 
 
@@ -734,5 +737,5 @@ def test_restart_finishes_an_ingest_killed_before_its_job_was_attached(
     assert job["status"] == "done", job
     assert job["result"]["document_id"] == document_id, job
     assert_database_sound(data_dir, "unattached job")
-    audit_documents(data_dir, "unattached job")
+    audit_documents(server, "unattached job")
     assert_searchable(server, data_dir, item.sha256, "unattached job")

@@ -71,7 +71,10 @@ def test_the_dockerfile_passes_hadolint_and_runs_as_a_non_root_user() -> None:
 
 @pytest.mark.parametrize(
     ("profile", "services"),
-    [("prod", {"api", "worker", "postgres", "redis"}), ("dev", {"api-dev", "postgres", "redis"})],
+    [
+        ("prod", {"api", "worker", "postgres", "redis", "minio", "minio-bucket"}),
+        ("dev", {"api-dev", "postgres", "redis", "minio", "minio-bucket"}),
+    ],
 )
 def test_compose_config_is_valid_for_each_profile(
     profile: str, services: set[str], tmp_path: Path
@@ -100,11 +103,14 @@ def test_compose_config_is_valid_for_each_profile(
     api = config["services"]["api" if profile == "prod" else "api-dev"]
     assert api["read_only"] is True and api["cap_drop"] == ["ALL"]
     assert api["environment"]["VEGA_REDIS_URL"] == "redis://redis:6379/0"
+    assert api["environment"]["VEGA_STORAGE"] == "s3"
+    assert api["environment"]["VEGA_S3_ENDPOINT"] == "http://minio:9000"
 
 
 def test_compose_keeps_no_secret_of_its_own() -> None:
     text = (DEPLOY / "compose.yaml").read_text()
     assert "POSTGRES_PASSWORD:?" in text  # required from the env file, never defaulted
+    assert "MINIO_PASSWORD:?" in text
     assert "VEGA_API_KEY" not in text
 
 

@@ -207,6 +207,7 @@ def test_readyz_without_a_key_shows_states_not_places(server: VegaServer) -> Non
         "status": "ok",
         "database": True,
         "redis": None,
+        "storage": None,
         "backend": {"ok": True, "breaker": "closed", **_ready_flag(body)},
         "embedder": {"loaded": False},
     }

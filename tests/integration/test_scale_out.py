@@ -1,17 +1,18 @@
-"""Several processes, one Vega (issue 16, item 5): two `vega serve` on different ports of
-one host and one `vega worker`, sharing Postgres and Redis. A conversation written
-through A is read through B at once; a document uploaded through A is ingested by the
-worker and found through B; a limit of N requests a minute allows N in total across A
-and B; revoking a key on A ends B's open stream; SIGKILL of A mid-stream leaves B
-serving, with every turn A acknowledged stored. And `VEGA_WORKERS=2`: /metrics adds up
-both workers, with the queue's depth and job durations.
-
-Uploads live on the host's disk here, so the three share a data dir; across hosts
-they would share object storage.
+"""Several processes, one Vega (issue 16, item 5): two `vega serve` on different ports
+and one `vega worker`, sharing Postgres, Redis and an S3 bucket, each with a data dir of
+its own, as on three hosts. A conversation written through A is read through B at once;
+a document uploaded through A is ingested by the worker (which never sees A's disk) and
+found through B; a limit of N requests a minute allows N in total across A and B;
+revoking a key on A ends B's open stream, and so does a cancel of its conversation sent
+to A (SSE and WebSocket); SIGKILL of A mid-stream leaves B serving, with every turn A
+acknowledged stored. And `VEGA_WORKERS=2`: /metrics adds up both workers, with the
+queue's depth and job durations.
 """
 
 from __future__ import annotations
 
+import asyncio
+import json
 import random
 import re
 import signal
@@ -23,9 +24,10 @@ from typing import Any
 
 import httpx
 import pytest
+import websockets
 
 from tests.fakes.llm_server import FakeLLM
-from tests.helpers import db_rows, parse_sse
+from tests.helpers import db_rows, parse_sse, ws_url
 from tests.integration.test_crash_safety import document_text
 from tests.support.server import VegaServer, start_vega, start_worker
 
@@ -48,18 +50,19 @@ def pair(
     fake_llm: FakeLLM,
     migrated_postgres_url: str,
     shared_redis: dict[str, str],
+    s3_settings: dict[str, str],
 ) -> Iterator[tuple[VegaServer, VegaServer]]:
     settings: dict[str, Any] = {
         "database_url": migrated_postgres_url,
         **shared_redis,
+        **s3_settings,
         **fake_llm.ollama_settings(),
         "embedded_worker": "false",  # the worker below runs the jobs
         "job_heartbeat_s": "0.5",
         "rate_limit": f"{LIMIT}/minute",
     }
-    data = tmp_path / "data"
-    a = start_vega(data, log_name="a", **settings)
-    b = start_vega(data, log_name="b", **settings)
+    a = start_vega(tmp_path / "host-a", log_name="a", **settings)
+    b = start_vega(tmp_path / "host-b", log_name="b", **settings)
     yield a, b
     for server in (a, b):
         server.stop()
@@ -86,8 +89,10 @@ def test_two_servers_and_a_worker_behave_as_one(
     assert read.status_code == 200, read.text
     assert [m["role"] for m in read.json()["messages"]] == ["user", "assistant"]
 
-    # A document uploaded through A, ingested by the worker, found through B.
-    worker = start_worker(a.env, name="worker")
+    # A document uploaded through A, ingested by the worker on a third host, found
+    # through B.
+    worker_host = a.data_dir.with_name("host-w")
+    worker = start_worker({**a.env, "VEGA_DATA_DIR": str(worker_host)}, name="worker")
     try:
         body = document_text(random.Random(7), "magnetar", 1_200_000)
         up = httpx.post(
@@ -164,6 +169,76 @@ def test_revoking_a_key_on_one_server_ends_its_stream_on_the_other(
     assert ended_at[0] - revoked_at < 2.0, ended_at[0] - revoked_at  # 200 tokens take 10 s
     assert events[-1][0] == "error", events[-3:]
     assert "revoked" in events[-1][1]["error"]["message"], events[-1]
+
+
+def test_a_cancel_sent_to_one_server_ends_the_stream_held_by_the_other(
+    pair: tuple[VegaServer, VegaServer], fake_llm: FakeLLM
+) -> None:
+    a, b = pair
+    fake_llm.state.configure(tokens=[f"w{i} " for i in range(200)], token_delay_s=0.05)
+    first = httpx.post(f"{a.url}/chat", json={"prompt": "hello"}, headers=a.headers, timeout=30)
+    session = first.json()["session_id"]
+    events: list[tuple[str, dict[str, Any]]] = []
+    ended_at: list[float] = []
+
+    def stream() -> None:
+        with httpx.stream(
+            "POST",
+            f"{b.url}/chat/sse",
+            json={"prompt": "Talk for a while", "session_id": session},
+            headers=b.headers,
+            timeout=60,
+        ) as response:
+            text = "".join(response.iter_text())
+        ended_at.append(time.monotonic())
+        events.extend(parse_sse(text))
+
+    reader = threading.Thread(target=stream)
+    reader.start()
+    wait_for(lambda: fake_llm.state.active_streams > 0, 10, "the stream to begin")
+    time.sleep(0.5)
+    cancelled = httpx.post(f"{a.url}/conversations/{session}/cancel", headers=a.headers, timeout=10)
+    assert cancelled.status_code == 202, cancelled.text
+    assert cancelled.json() == {"conversation_id": session, "stopped_here": 0, "told_others": True}
+    cancelled_at = time.monotonic()
+    reader.join(15)
+    assert not reader.is_alive()
+    assert ended_at[0] - cancelled_at < 2.0, ended_at[0] - cancelled_at  # 200 tokens: 10 s
+    assert [e for e, _ in events].count("token") >= 1
+    assert events[-1][0] == "error" and events[-1][1]["error"]["code"] == "cancelled", events[-1]
+    wait_for(lambda: fake_llm.state.active_streams == 0, 5, "the model's stream to be closed")
+    stored = db_rows(
+        a.data_dir,
+        "SELECT status FROM messages WHERE conversation_id = ? AND role = 'assistant' "
+        "ORDER BY created",
+        session,
+    )
+    assert [r["status"] for r in stored] == ["ok", "cancelled"]
+
+    # A WebSocket turn held by B, cancelled through A.
+    async def over_websocket() -> list[dict[str, Any]]:
+        frames: list[dict[str, Any]] = []
+        url = ws_url(b)
+        async with websockets.connect(url, additional_headers=b.headers) as ws:
+            turn = {"type": "message", "content": "More", "conversation_id": session}
+            await ws.send(json.dumps(turn))
+            ends = ("response_end", "error", "cancelled")
+            while not frames or frames[-1].get("type") not in ends:
+                frames.append(json.loads(await asyncio.wait_for(ws.recv(), 10)))
+                tokens = sum(f.get("type") == "token" for f in frames)
+                if frames[-1].get("type") == "token" and tokens == 1:
+                    told = await asyncio.to_thread(
+                        httpx.post,
+                        f"{a.url}/conversations/{session}/cancel",
+                        headers=a.headers,
+                        timeout=10,
+                    )
+                    assert told.status_code == 202, told.text
+        return frames
+
+    frames = asyncio.run(over_websocket())
+    assert frames[-1]["type"] == "cancelled", frames[-3:]
+    assert sum(f.get("type") == "token" for f in frames) < 50  # of 200
 
 
 def test_a_server_killed_mid_stream_leaves_the_other_serving_and_loses_nothing(

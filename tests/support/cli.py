@@ -45,15 +45,19 @@ def in_process_vega(
     key: str,
     *,
     database_url: str = "",
+    **settings: str,
 ) -> Vega:
     """A function running `vega *args` (stdin as given) with no model and the given key,
-    on ``database_url`` (default: the data dir's SQLite file; pass ``**store_settings``)."""
+    on ``database_url`` (default: the data dir's SQLite file; pass ``**store_settings``,
+    whose other settings, the object store's, become VEGA_ variables too)."""
     monkeypatch.chdir(tmp_path)  # relative outputs land here; no stray .env is read
     monkeypatch.setenv("VEGA_DATA_DIR", str(tmp_path / "data"))
     if database_url:
         monkeypatch.setenv("VEGA_DATABASE_URL", database_url)
         # So that the readers of tests/support/stored.py (db_rows) find it too.
         database_url_file(tmp_path / "data").write_text(database_url)
+    for name, value in settings.items():
+        monkeypatch.setenv(f"VEGA_{name.upper()}", value)
     monkeypatch.setenv("VEGA_API_KEY", key)
     monkeypatch.setenv("VEGA_LLM_BACKEND", "none")
     # main() points the root logger at stderr for CLI use; keep pytest's logging as it is.

@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy.engine import make_url
 
-from vega.blobs import BlobStore
+from vega.blobs import BlobStore, LocalBlobStore
 
 SQLITE_FILE = "vega.db"
 
@@ -108,3 +108,20 @@ def stored_objects(blobs: BlobStore | None, prefix: str = "uploads/") -> dict[st
     assert blobs is not None, "a runtime built by vega.runtime.build has a blob store"
     listed = sorted(blobs.listing(prefix), key=lambda info: info.key)
     return {info.key: b"".join(blobs.read(info.key)) for info in listed}
+
+
+def blobs_of(env: dict[str, str], data_dir: Path) -> BlobStore:
+    """The blob store a `vega` process with this environment keeps its files in."""
+    if env.get("VEGA_STORAGE") != "s3":
+        return LocalBlobStore(data_dir)
+    from vega.blobs.s3 import S3BlobStore
+
+    return S3BlobStore(
+        bucket=env["VEGA_S3_BUCKET"],
+        prefix=env.get("VEGA_S3_PREFIX", ""),
+        endpoint=env.get("VEGA_S3_ENDPOINT", ""),
+        region=env.get("VEGA_S3_REGION", "us-east-1"),
+        access_key=env.get("VEGA_S3_ACCESS_KEY", ""),
+        secret_key=env.get("VEGA_S3_SECRET_KEY", ""),
+        scratch=data_dir.with_name(data_dir.name + ".scratch"),
+    )

@@ -49,6 +49,7 @@ def test_readiness_without_a_key_leaves_the_names_out_rather_than_null() -> None
         "status": "ok",
         "database": True,
         "redis": None,  # a state, not a name: null says Vega runs without Redis
+        "storage": None,  # and without an object store
         "backend": {"ok": True, "ready": True, "breaker": "closed"},
         "embedder": {"loaded": False},
     }

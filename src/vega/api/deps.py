@@ -17,8 +17,9 @@ from starlette.datastructures import Headers
 from starlette.requests import HTTPConnection
 
 from vega.api.compat.turns import SESSION_HEADER
-from vega.api.streaming import KeyCheck
+from vega.api.streaming import StreamWatch
 from vega.chat.conversations import ConversationService
+from vega.chat.open_turns import OpenTurns
 from vega.chat.service import ChatService
 from vega.errors import Forbidden
 from vega.health import HealthService
@@ -179,12 +180,19 @@ async def authenticate_if_sent(
 MaybePrincipalDep = Annotated[Principal | None, Depends(authenticate_if_sent)]
 
 
-async def key_check(keys: KeysDep, principal: PrincipalDep) -> KeyCheck:
-    """What an open stream asks to learn that its key was revoked."""
-    return partial(keys.is_live, principal)
+async def get_turns(conn: HTTPConnection) -> OpenTurns:
+    return _runtime(conn).turns
 
 
-KeyCheckDep = Annotated[KeyCheck, Depends(key_check)]
+OpenTurnsDep = Annotated[OpenTurns, Depends(get_turns)]
+
+
+async def stream_watch(keys: KeysDep, principal: PrincipalDep, turns: OpenTurnsDep) -> StreamWatch:
+    """What an open stream watches: its key, and cancels of its conversation."""
+    return StreamWatch(partial(keys.is_live, principal), partial(turns.holding, principal.key_id))
+
+
+StreamWatchDep = Annotated[StreamWatch, Depends(stream_watch)]
 
 
 async def require_admin(principal: PrincipalDep) -> Principal:

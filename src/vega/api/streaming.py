@@ -6,7 +6,9 @@ instead of a 200 with an error inside. After that, failures arrive as an
 ``error`` event. A client that hangs up cancels the turn (and so the upstream
 request) at once, even while the model has not sent anything yet. A key revoked
 while its stream is open ends the stream (with an ``unauthorized`` error) within
-about two ``KEY_RECHECK_S`` periods, whichever process revoked it.
+about two ``KEY_RECHECK_S`` periods, whichever process revoked it; a cancel of its
+conversation (`POST /conversations/{id}/cancel`, through whichever process) ends it
+with a ``cancelled`` error at once.
 """
 
 from __future__ import annotations
@@ -15,7 +17,9 @@ import json
 import logging
 from abc import ABC, abstractmethod
 from collections.abc import AsyncGenerator, Awaitable, Callable
-from contextlib import aclosing
+from contextlib import AbstractContextManager, ExitStack, aclosing
+from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import anyio
@@ -27,14 +31,26 @@ from vega.api.schemas.chat import TurnOut
 from vega.api.schemas.sources import SourceOut
 from vega.chat.coalesce import coalesced
 from vega.chat.service import ChatEvent, SourcesFound, Token, TurnStarted
-from vega.errors import Unauthorized, VegaError
+from vega.errors import TurnCancelled, Unauthorized, VegaError
 from vega.security.keys import KEY_RECHECK_S
 
 log = logging.getLogger(__name__)
 
 KEY_REVOKED = "The API key was revoked while this reply was streaming."
+STOPPED = "The reply was stopped: its conversation was cancelled."
 
 KeyCheck = Callable[[], Awaitable[bool]]
+Hold = Callable[[str, Callable[[], None]], AbstractContextManager[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class StreamWatch:
+    """What an open stream watches besides its client: its key (revoked: the stream
+    ends) and cancels of its conversation from any process (``vega.chat.open_turns``):
+    ``hold(conversation_id, stop)`` registers the stream while it runs."""
+
+    key_live: KeyCheck
+    hold: Hold
 
 
 def sse(event: str, data: dict[str, Any]) -> bytes:
@@ -58,13 +74,13 @@ class TurnStream(Response, ABC):
     """
 
     def __init__(
-        self, events: AsyncGenerator[ChatEvent, None], media_type: str, key_live: KeyCheck
+        self, events: AsyncGenerator[ChatEvent, None], media_type: str, watch: StreamWatch
     ) -> None:
         super().__init__(media_type=media_type)
         self._events = events
-        self._key_live = key_live
-        self._turn = anyio.CancelScope()  # cancelled when the key is revoked
-        self._revoked = False
+        self._watch = watch
+        self._turn = anyio.CancelScope()  # cancelled when the key is revoked or a cancel comes
+        self._ended_by: VegaError | None = None  # why _turn was cancelled
 
     @abstractmethod
     def refusal(self, exc: VegaError) -> Response:
@@ -103,18 +119,31 @@ class TurnStream(Response, ABC):
     async def _key_watch(self) -> None:
         while True:
             await anyio.sleep(KEY_RECHECK_S)
-            if not await self._key_live():
-                self._revoked = True
-                self._turn.cancel()  # the turn is stored as cancelled, the client told why
+            if not await self._watch.key_live():
+                self._end(Unauthorized(KEY_REVOKED))
                 return
 
+    def _end(self, why: VegaError) -> None:
+        """Stop the turn (it is stored as cancelled) and tell the client ``why``."""
+        self._ended_by = self._ended_by or why
+        self._turn.cancel()
+
     async def _stream(self, scope: Scope, receive: Receive, send: Send) -> None:
+        with ExitStack() as held:
+            await self._stream_turn(scope, receive, send, held)
+
+    async def _stream_turn(
+        self, scope: Scope, receive: Receive, send: Send, held: ExitStack
+    ) -> None:
         async with aclosing(self._events) as events:
             first: list[ChatEvent] = []
             try:
                 with self._turn:
                     async for event in events:
                         first.append(event)
+                        if isinstance(event, TurnStarted):
+                            stop = partial(self._end, TurnCancelled(STOPPED))
+                            held.enter_context(self._watch.hold(event.session_id, stop))
                         # Hold the status line until the model answers: a backend that is
                         # down must still get its 503, not a 200 with an error event.
                         if not isinstance(event, TurnStarted | SourcesFound):
@@ -122,8 +151,8 @@ class TurnStream(Response, ABC):
             except VegaError as exc:
                 await self.refusal(exc)(scope, receive, send)
                 return
-            if self._revoked:
-                await self.refusal(Unauthorized(KEY_REVOKED))(scope, receive, send)
+            if self._ended_by is not None:
+                await self.refusal(self._ended_by)(scope, receive, send)
                 return
             self._turn = anyio.CancelScope()  # a scope is entered once; no await since the check
             headers = self.start_headers(first)
@@ -141,16 +170,16 @@ class TurnStream(Response, ABC):
             except Exception:
                 log.exception("chat stream failed")
                 pending.append(self.failure(None))
-            if self._revoked:
-                pending.append(self.failure(Unauthorized(KEY_REVOKED)))
+            if self._ended_by is not None:
+                pending.append(self.failure(self._ended_by))
             await _write(send, pending, last=True)
 
 
 class ChatEventStream(TurnStream):
     """Vega's own SSE events: ``sources``, ``token``, ``done``, ``error``."""
 
-    def __init__(self, events: AsyncGenerator[ChatEvent, None], key_live: KeyCheck) -> None:
-        super().__init__(events, "text/event-stream; charset=utf-8", key_live)
+    def __init__(self, events: AsyncGenerator[ChatEvent, None], watch: StreamWatch) -> None:
+        super().__init__(events, "text/event-stream; charset=utf-8", watch)
 
     def refusal(self, exc: VegaError) -> Response:
         return NATIVE.response(exc)

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from vega.blobs.base import BlobInfo, BlobStore, check_key
 from vega.blobs.local import LocalBlobStore
+from vega.errors import ConfigError
 
 if TYPE_CHECKING:
     from vega.settings import Settings
@@ -21,7 +22,11 @@ __all__ = ["BlobInfo", "BlobStore", "LocalBlobStore", "blob_store", "check_key"]
 def blob_store(settings: Settings) -> BlobStore:
     """The store VEGA_STORAGE names (boto3 is imported only for ``s3``)."""
     if settings.storage == "s3":
-        from vega.blobs.s3 import S3BlobStore
-
+        try:
+            from vega.blobs.s3 import S3BlobStore
+        except ImportError:
+            raise ConfigError(
+                "VEGA_STORAGE=s3 needs boto3: pip install -e '.[s3]' (included in '.[all]')."
+            ) from None
         return S3BlobStore.from_settings(settings)
     return LocalBlobStore(settings.data_dir)

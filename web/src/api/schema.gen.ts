@@ -379,6 +379,29 @@ export interface paths {
         patch: operations["rename_conversation_conversations__conversation_id__patch"];
         trace?: never;
     };
+    "/conversations/{conversation_id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancel Replies
+         * @description Stop the replies being generated in the conversation, whichever process streams
+         *     them (over SSE, the OpenAI or Ollama routes, or a WebSocket): this one at once,
+         *     the others through Redis (VEGA_REDIS_URL). Each stream ends with a `cancelled`
+         *     error; what was generated so far is stored, marked cancelled.
+         */
+        post: operations["cancel_replies_conversations__conversation_id__cancel_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/conversations/{conversation_id}/export": {
         parameters: {
             query?: never;
@@ -776,6 +799,21 @@ export interface components {
              */
             file: string;
         };
+        /** CancelOut */
+        CancelOut: {
+            /** Conversation Id */
+            conversation_id: string;
+            /**
+             * Stopped Here
+             * @description Replies this process was streaming and stopped.
+             */
+            stopped_here: number;
+            /**
+             * Told Others
+             * @description Other processes were told over Redis (false without VEGA_REDIS_URL, or when Redis does not answer).
+             */
+            told_others: boolean;
+        };
         /**
          * ChatCompletionIn
          * @description ``POST /v1/chat/completions``. Unknown fields are ignored, as OpenAI-compatible
@@ -1066,7 +1104,7 @@ export interface components {
          * ErrorCode
          * @enum {string}
          */
-        ErrorCode: "bad_input" | "bad_request" | "unauthorized" | "forbidden" | "not_found" | "model_not_found" | "method_not_allowed" | "request_timeout" | "conflict" | "embedding_mismatch" | "misdirected_request" | "payload_too_large" | "unsupported_media_type" | "unreadable_document" | "rate_limited" | "backend_rejected" | "config_error" | "internal_error" | "backend_unavailable" | "backend_busy" | "backend_timeout" | "backend_error" | "embedder_unavailable" | "storage_error" | "database_unavailable" | "database_timeout" | "error";
+        ErrorCode: "bad_input" | "bad_request" | "unauthorized" | "forbidden" | "not_found" | "model_not_found" | "method_not_allowed" | "request_timeout" | "conflict" | "cancelled" | "embedding_mismatch" | "misdirected_request" | "payload_too_large" | "unsupported_media_type" | "unreadable_document" | "rate_limited" | "range_not_satisfiable" | "backend_rejected" | "config_error" | "internal_error" | "backend_unavailable" | "backend_busy" | "backend_timeout" | "backend_error" | "embedder_unavailable" | "storage_error" | "database_unavailable" | "database_timeout" | "object_storage_unavailable" | "error";
         /** ErrorDetail */
         ErrorDetail: {
             /** @description Stable and machine-readable (`ErrorCode` lists them). */
@@ -3519,6 +3557,100 @@ export interface operations {
             };
         };
     };
+    cancel_replies_conversations__conversation_id__cancel_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                conversation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CancelOut"];
+                };
+            };
+            /** @description A malformed request (a body that is not UTF-8, a bad Content-Length), or one the model server refused (unknown model, bad parameters). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description No API key, or not a valid one (`X-API-Key: K` or `Authorization: Bearer K`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description No such thing, or it belongs to another key. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body stopped arriving partway; send it again. */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The body is too large (VEGA_MAX_PROMPT_CHARS, VEGA_MAX_UPLOAD_MB). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request is not valid: `message` says why, `problems` lists each field. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Rate limited (VEGA_RATE_LIMIT): retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The model server, the embedder or the database is unavailable. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
     export_conversation_conversations__conversation_id__export_get: {
         parameters: {
             query?: {
@@ -5200,6 +5332,25 @@ export const componentSchemas: Record<string, unknown> = {
     ],
     "type": "object"
   },
+  "CancelOut": {
+    "properties": {
+      "conversation_id": {
+        "type": "string"
+      },
+      "stopped_here": {
+        "type": "integer"
+      },
+      "told_others": {
+        "type": "boolean"
+      }
+    },
+    "required": [
+      "conversation_id",
+      "stopped_here",
+      "told_others"
+    ],
+    "type": "object"
+  },
   "ChatIn": {
     "properties": {
       "collection": {
@@ -5509,12 +5660,14 @@ export const componentSchemas: Record<string, unknown> = {
       "method_not_allowed",
       "request_timeout",
       "conflict",
+      "cancelled",
       "embedding_mismatch",
       "misdirected_request",
       "payload_too_large",
       "unsupported_media_type",
       "unreadable_document",
       "rate_limited",
+      "range_not_satisfiable",
       "backend_rejected",
       "config_error",
       "internal_error",
@@ -5526,6 +5679,7 @@ export const componentSchemas: Record<string, unknown> = {
       "storage_error",
       "database_unavailable",
       "database_timeout",
+      "object_storage_unavailable",
       "error"
     ],
     "type": "string"
@@ -7036,6 +7190,11 @@ export const responseSchemas: Record<string, Record<string, unknown>> = {
   "PATCH /conversations/{conversation_id}": {
     "200": {
       "$ref": "#/components/schemas/ConversationOut"
+    }
+  },
+  "POST /conversations/{conversation_id}/cancel": {
+    "202": {
+      "$ref": "#/components/schemas/CancelOut"
     }
   },
   "GET /conversations/{conversation_id}/export": {

@@ -20,7 +20,7 @@ from starlette.responses import Response
 
 from vega.api.compat.turns import SESSION_HEADER
 from vega.api.error_shapes import ErrorShape
-from vega.api.streaming import KeyCheck, TurnStream
+from vega.api.streaming import StreamWatch, TurnStream
 from vega.chat.service import ChatEvent, SourcesFound, Token, TurnDone, TurnStarted
 from vega.errors import VegaError
 
@@ -71,9 +71,9 @@ class WireEncoder(ABC):
 
 class WireStream(TurnStream):
     def __init__(
-        self, events: AsyncGenerator[ChatEvent, None], encoder: WireEncoder, key_live: KeyCheck
+        self, events: AsyncGenerator[ChatEvent, None], encoder: WireEncoder, watch: StreamWatch
     ) -> None:
-        super().__init__(events, encoder.media_type, key_live)
+        super().__init__(events, encoder.media_type, watch)
         self._encoder = encoder
 
     def refusal(self, exc: VegaError) -> Response:

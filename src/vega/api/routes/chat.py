@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import Response
 
-from vega.api.deps import ChatDep, KeyCheckDep, PrincipalDep
+from vega.api.deps import ChatDep, PrincipalDep, StreamWatchDep
 from vega.api.errors import error_responses
 from vega.api.schemas.chat import ChatIn, TurnOut
 from vega.api.streaming import ChatEventStream
@@ -28,15 +28,15 @@ STREAM_DOC: dict[int | str, dict[str, Any]] = {
 
 @router.post("/chat", response_model=TurnOut, responses=STREAM_DOC)
 async def chat(
-    body: ChatIn, principal: PrincipalDep, service: ChatDep, key_live: KeyCheckDep
+    body: ChatIn, principal: PrincipalDep, service: ChatDep, watch: StreamWatchDep
 ) -> TurnOut | Response:
     if body.stream:
-        return ChatEventStream(service.stream(body.to_request(), principal), key_live)
+        return ChatEventStream(service.stream(body.to_request(), principal), watch)
     return TurnOut.of(await service.complete(body.to_request(), principal))
 
 
 @router.post("/chat/sse", responses=STREAM_DOC, response_class=Response)
 async def chat_sse(
-    body: ChatIn, principal: PrincipalDep, service: ChatDep, key_live: KeyCheckDep
+    body: ChatIn, principal: PrincipalDep, service: ChatDep, watch: StreamWatchDep
 ) -> Response:
-    return ChatEventStream(service.stream(body.to_request(), principal), key_live)
+    return ChatEventStream(service.stream(body.to_request(), principal), watch)

@@ -6,10 +6,11 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response
 
-from vega.api.deps import ConversationsDep, PrincipalDep
+from vega.api.deps import ConversationsDep, OpenTurnsDep, PrincipalDep
 from vega.api.errors import NOT_FOUND
 from vega.api.schemas.base import Offset
 from vega.api.schemas.conversations import (
+    CancelOut,
     ConversationDetailOut,
     ConversationOut,
     ConversationPatch,
@@ -85,6 +86,24 @@ async def rename_conversation(
         conversation_id, principal, title=body.title, request_id=request_id_var.get()
     )
     return ConversationOut.model_validate(view)
+
+
+@router.post(
+    "/conversations/{conversation_id}/cancel",
+    status_code=202,
+    response_model=CancelOut,
+    responses=NOT_FOUND,
+)
+async def cancel_replies(
+    conversation_id: str, principal: PrincipalDep, service: ConversationsDep, turns: OpenTurnsDep
+) -> CancelOut:
+    """Stop the replies being generated in the conversation, whichever process streams
+    them (over SSE, the OpenAI or Ollama routes, or a WebSocket): this one at once,
+    the others through Redis (VEGA_REDIS_URL). Each stream ends with a `cancelled`
+    error; what was generated so far is stored, marked cancelled."""
+    await service.get(conversation_id, principal)  # 404 for anyone else's
+    here, told = await turns.cancel(principal.key_id, conversation_id)
+    return CancelOut(conversation_id=conversation_id, stopped_here=here, told_others=told)
 
 
 @router.post(

@@ -34,12 +34,12 @@ from vega.api.deps import (
     CatalogDep,
     ChatDep,
     EmbeddingsDep,
-    KeyCheckDep,
     PrincipalDep,
+    StreamWatchDep,
     VegaSessionDep,
 )
 from vega.api.errors import error_responses
-from vega.api.streaming import KeyCheck
+from vega.api.streaming import StreamWatch
 from vega.chat.service import ChatRequest, ChatService
 from vega.errors import Forbidden
 from vega.security.keys import Principal
@@ -65,7 +65,7 @@ async def _answer(
     chat: ChatService,
     request: ChatRequest,
     principal: Principal,
-    key_live: KeyCheck,
+    watch: StreamWatch,
     *,
     model: str,
     stream: bool,
@@ -73,7 +73,7 @@ async def _answer(
 ) -> Response:
     encoder = OllamaStream(model=model, chat=is_chat)
     if stream:
-        return WireStream(chat.stream(request, principal), encoder, key_live)
+        return WireStream(chat.stream(request, principal), encoder, watch)
     done = await collect(chat.stream(request, principal), encoder)
     return JSONResponse(
         encoder.final(done, done.response), headers={SESSION_HEADER: done.session_id}
@@ -91,14 +91,14 @@ async def ollama_chat(
     body: OllamaChatIn,
     principal: PrincipalDep,
     chat: ChatDep,
-    key_live: KeyCheckDep,
+    watch: StreamWatchDep,
     session: VegaSessionDep = None,
 ) -> Response:
     if not body.messages:
         return JSONResponse(loaded_body(body.model, chat=True, unload=body.unloads))
     request = body.to_request(session_id=session)
     return await _answer(
-        chat, request, principal, key_live, model=body.model, stream=body.stream, is_chat=True
+        chat, request, principal, watch, model=body.model, stream=body.stream, is_chat=True
     )
 
 
@@ -107,14 +107,14 @@ async def generate(
     body: OllamaGenerateIn,
     principal: PrincipalDep,
     chat: ChatDep,
-    key_live: KeyCheckDep,
+    watch: StreamWatchDep,
     session: VegaSessionDep = None,
 ) -> Response:
     if not body.prompt:
         return JSONResponse(loaded_body(body.model, chat=False, unload=body.unloads))
     request = body.to_request(session_id=session)
     return await _answer(
-        chat, request, principal, key_live, model=body.model, stream=body.stream, is_chat=False
+        chat, request, principal, watch, model=body.model, stream=body.stream, is_chat=False
     )
 
 

@@ -35,12 +35,12 @@ from vega.api.deps import (
     CatalogDep,
     ChatDep,
     EmbeddingsDep,
-    KeyCheckDep,
     PrincipalDep,
+    StreamWatchDep,
     VegaSessionDep,
 )
 from vega.api.errors import error_responses
-from vega.api.streaming import KeyCheck
+from vega.api.streaming import StreamWatch
 from vega.chat.service import ChatRequest, ChatService, TurnDone
 from vega.security.keys import Principal
 
@@ -72,7 +72,7 @@ async def _answer(
     chat: ChatService,
     request: ChatRequest,
     principal: Principal,
-    key_live: KeyCheck,
+    watch: StreamWatch,
     *,
     stream: bool,
     encoder: OpenAIStream,
@@ -80,7 +80,7 @@ async def _answer(
 ) -> Response:
     """A turn streamed as ``encoder``'s chunks, or collected and ``render``ed whole."""
     if stream:
-        return WireStream(chat.stream(request, principal), encoder, key_live)
+        return WireStream(chat.stream(request, principal), encoder, watch)
     done = await collect(chat.stream(request, principal), encoder)
     return JSONResponse(render(done), headers={SESSION_HEADER: done.session_id})
 
@@ -90,7 +90,7 @@ async def chat_completions(
     body: ChatCompletionIn,
     principal: PrincipalDep,
     chat: ChatDep,
-    key_live: KeyCheckDep,
+    watch: StreamWatchDep,
     session: VegaSessionDep = None,
 ) -> Response:
     request = body.to_request(
@@ -101,7 +101,7 @@ async def chat_completions(
         chat,
         request,
         principal,
-        key_live,
+        watch,
         stream=body.stream,
         encoder=OpenAIStream(model=body.model, include_usage=body.include_usage),
         render=partial(completion_body, model=body.model, rag=rag),
@@ -123,7 +123,7 @@ async def completions(
     body: CompletionIn,
     principal: PrincipalDep,
     chat: ChatDep,
-    key_live: KeyCheckDep,
+    watch: StreamWatchDep,
     session: VegaSessionDep = None,
 ) -> Response:
     """OpenAI's legacy text completions: the prompt is the user's message of a chat turn."""
@@ -135,7 +135,7 @@ async def completions(
         chat,
         request,
         principal,
-        key_live,
+        watch,
         stream=body.stream,
         encoder=TextCompletionStream(model=body.model, include_usage=body.include_usage),
         render=partial(text_completion_body, model=body.model, rag=rag),

@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI, WebSocket
 
-from vega.api.deps import ChatDep, KeyCapsDep, KeysDep, LimiterDep
+from vega.api.deps import ChatDep, KeyCapsDep, KeysDep, LimiterDep, OpenTurnsDep
 from vega.api.schemas.ws import REF_TEMPLATE, frame_schemas
 from vega.api.ws.session import WsSession
 
@@ -17,9 +17,17 @@ PATH = "/ws"
 
 @router.websocket(PATH)
 async def chat_ws(
-    ws: WebSocket, keys: KeysDep, chat: ChatDep, limiter: LimiterDep, caps: KeyCapsDep
+    ws: WebSocket,
+    keys: KeysDep,
+    chat: ChatDep,
+    limiter: LimiterDep,
+    caps: KeyCapsDep,
+    turns: OpenTurnsDep,
 ) -> None:
-    await WsSession(ws, keys=keys, chat=chat, limiter=limiter, sockets=caps.sockets).run()
+    session = WsSession(
+        ws, keys=keys, chat=chat, limiter=limiter, sockets=caps.sockets, turns=turns
+    )
+    await session.run()
 
 
 def document_frames(app: FastAPI) -> None:

@@ -76,3 +76,12 @@ class FeedbackIn(RequestBody):
     tags: list[Text] | None = Field(None, max_length=20)
     notes: Text | None = Field(None, max_length=10_000)
     reviewed: bool | None = None
+
+
+class CancelOut(BaseModel):
+    conversation_id: str
+    stopped_here: int = Field(description="Replies this process was streaming and stopped.")
+    told_others: bool = Field(
+        description="Other processes were told over Redis (false without VEGA_REDIS_URL, or "
+        "when Redis does not answer)."
+    )

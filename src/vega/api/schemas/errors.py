@@ -23,12 +23,14 @@ class ErrorCode(StrEnum):
     METHOD_NOT_ALLOWED = "method_not_allowed"
     REQUEST_TIMEOUT = "request_timeout"
     CONFLICT = "conflict"
+    CANCELLED = "cancelled"  # a cancel of the conversation stopped the reply
     EMBEDDING_MISMATCH = "embedding_mismatch"
     MISDIRECTED_REQUEST = "misdirected_request"  # a Host this server does not answer to
     PAYLOAD_TOO_LARGE = "payload_too_large"
     UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
     UNREADABLE_DOCUMENT = "unreadable_document"
     RATE_LIMITED = "rate_limited"
+    RANGE_NOT_SATISFIABLE = "range_not_satisfiable"
     BACKEND_REJECTED = "backend_rejected"
     CONFIG_ERROR = "config_error"
     # The service's: try again, or fix the server.
@@ -41,4 +43,5 @@ class ErrorCode(StrEnum):
     STORAGE_ERROR = "storage_error"
     DATABASE_UNAVAILABLE = "database_unavailable"  # the database server cannot be reached
     DATABASE_TIMEOUT = "database_timeout"  # a statement ran past VEGA_DB_STATEMENT_TIMEOUT_S
+    OBJECT_STORAGE_UNAVAILABLE = "object_storage_unavailable"  # the S3 bucket does not answer
     ERROR = "error"  # an HTTP error with no code of its own

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from contextlib import AsyncExitStack, suppress
+from contextlib import AsyncExitStack, ExitStack, suppress
 from typing import Any
 
 from fastapi import WebSocket, WebSocketDisconnect
@@ -40,7 +40,8 @@ from vega.api.ws.channel import (
 )
 from vega.api.ws.encoder import TurnEncoder, error_frame
 from vega.chat.coalesce import coalesced
-from vega.chat.service import ChatService
+from vega.chat.open_turns import OpenTurns
+from vega.chat.service import ChatService, TurnStarted
 from vega.errors import BadInput, RateLimited, Unauthorized, VegaError
 from vega.security.concurrency import KeySlots
 from vega.security.keys import KEY_RECHECK_S, KeyService, Principal
@@ -90,8 +91,10 @@ class WsSession:
         chat: ChatService,
         limiter: RateLimiter,
         sockets: KeySlots,
+        turns: OpenTurns,
     ) -> None:
         self._channel = Channel(ws)
+        self._turns = turns  # a cancel of the conversation, from any process, stops the turn
         self._keys = keys
         self._chat = chat
         self._limiter = limiter
@@ -224,6 +227,10 @@ class WsSession:
                 return
             self._running = asyncio.create_task(self._reply(principal, frame))
 
+    def _stop_running(self) -> None:
+        if self._running is not None:
+            self._running.cancel()
+
     async def _stop_reply(self) -> None:
         running = self._running
         if running is not None and not running.done():
@@ -235,11 +242,17 @@ class WsSession:
         """One turn, streamed as frames; however it ends, the client is told."""
         encoder = TurnEncoder(msg.conversation_id)
         try:
-            async with coalesced(self._chat.stream(msg.to_request(), principal)) as events:
-                async for event in events:
-                    frame = encoder.encode(event)
-                    if frame is not None:
-                        await self._channel.send(frame)
+            with ExitStack() as held:
+                async with coalesced(self._chat.stream(msg.to_request(), principal)) as events:
+                    async for event in events:
+                        if isinstance(event, TurnStarted):
+                            hold = self._turns.holding(
+                                principal.key_id, event.session_id, self._stop_running
+                            )
+                            held.enter_context(hold)
+                        frame = encoder.encode(event)
+                        if frame is not None:
+                            await self._channel.send(frame)
         except asyncio.CancelledError:
             with suppress(Exception):
                 await self._channel.send(encoder.cancelled())
