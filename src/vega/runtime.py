@@ -264,7 +264,8 @@ def build(settings: Settings, *, plugins: Plugins | None = None) -> Runtime:
     plugins = plugins or load_plugins()
     metrics = Metrics()
     redis = shared_state(settings, metrics)
-    models = RegisteredModels(db)
+    blobs = blob_store(settings)
+    models = RegisteredModels(db, blobs=blobs, cache=settings.data_dir / "cache")
     # Plugins share what is open (one engine, one table of models) instead of opening theirs.
     context = BuildContext(settings=settings, db=db, models=models, metrics=metrics)
     backend = plugins.backends.get(settings.llm_backend)(context)
@@ -292,7 +293,6 @@ def build(settings: Settings, *, plugins: Plugins | None = None) -> Runtime:
         metrics=metrics,
     )
     max_upload = settings.max_upload_mb << 20
-    blobs = blob_store(settings)
     ingest = IngestService(
         db=db,
         embedder=embedder,

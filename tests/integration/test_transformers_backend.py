@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import shutil
 from collections.abc import AsyncIterator, Sequence
 from contextlib import aclosing
 from pathlib import Path
@@ -22,6 +23,7 @@ from tests.fakes.backends import build_context
 from tests.fakes.engines import Recording
 from tests.fakes.tiny_adapter import make_adapter
 from tests.fakes.tiny_model import TINY_CHAT_TEMPLATE, with_chat_template
+from tests.support.s3_server import S3Server
 from tests.support.server import free_port, run_cli, start_vega, vega_env
 from vega.errors import BackendError, BackendRejected, BackendUnavailable
 from vega.llm.auto import AutoBackend
@@ -382,3 +384,74 @@ async def test_vega_serve_answers_with_the_registered_adapter(
     finally:
         server.stop()
     assert "Traceback" not in server.log()
+
+
+@pytest.mark.postgres
+async def test_an_adapter_registered_on_one_host_is_served_by_another_through_the_bucket(
+    tmp_path: Path,
+    tiny_model: Path,
+    trained_adapter: Path,
+    registry: RegisteredModels,
+    migrated_postgres_url: str,
+    s3_server: S3Server,
+) -> None:
+    """Training's output travels through object storage: host A registers the adapter
+    (its files go into the bucket), host B, with its own data dir and no copy of the
+    adapter folder, serves the model, fetching the adapter once into its cache."""
+    question = "Capital of Arden?"
+    bucket = s3_server.new_bucket()
+    shared = {"database_url": migrated_postgres_url, **s3_server.settings(bucket)}
+    carried = tmp_path / "usb-stick"
+    shutil.copytree(trained_adapter, carried)
+    host_a = tmp_path / "host-a"
+    host_a.mkdir()
+    added = run_cli(
+        ["models", "add", "tuned", str(tiny_model), "--adapter", str(carried)],
+        vega_env(host_a, **shared),
+        timeout=60,
+    )
+    assert added.returncode == 0, added.stderr
+    shutil.rmtree(carried)  # gone from host A: only the bucket has it now
+    objects = sorted(
+        o["Key"] for o in s3_server.client().list_objects_v2(Bucket=bucket)["Contents"]
+    )
+    prefix = objects[0].rsplit("/", 1)[0] + "/"
+    assert objects == [prefix + "adapter_config.json", prefix + "adapter_model.safetensors"]
+    listed = run_cli(["models", "list", "--json"], vega_env(host_a, **shared))
+    (row,) = [m for m in json.loads(listed.stdout) if m["name"] == "tuned"]
+    assert row["adapter"] == prefix
+
+    await registry.add("tuned", tiny_model, adapter=trained_adapter)
+    here = LocalBackend(kind="transformers", registry=registry, default_model="tuned", timeout_s=60)
+    expected = text_of(
+        [d async for d in here.stream([Message("user", question)], greedy("tuned", max_tokens=8))]
+    )
+    await here.aclose()
+
+    host_b = tmp_path / "host-b"
+    server = start_vega(
+        host_b,
+        llm_backend="transformers",
+        model="tuned",
+        system_prompt="",
+        cache_ttl_s=0,
+        **shared,
+    )
+    try:
+        chat = httpx.post(
+            f"{server.url}/chat",
+            json={"prompt": question, "temperature": 0, "max_tokens": 8},
+            headers=server.headers,
+            timeout=120,
+        )
+        assert chat.status_code == 200, chat.text
+        assert chat.json()["response"] == expected
+    finally:
+        server.stop()
+    cached = host_b / "cache" / "adapters" / prefix.split("/")[1]
+    for name in ("adapter_config.json", "adapter_model.safetensors"):
+        assert (cached / name).read_bytes() == (trained_adapter / name).read_bytes()
+
+    removed = run_cli(["models", "rm", "tuned"], vega_env(host_a, **shared))
+    assert removed.returncode == 0, removed.stderr
+    assert "Contents" not in s3_server.client().list_objects_v2(Bucket=bucket)

@@ -36,6 +36,7 @@ from vega.errors import (
 from vega.llm.base import Backend, BackendHealth, Delta, GenerationParams, Message, ModelInfo, Usage
 from vega.llm.engine_worker import EngineWorker
 from vega.llm.local_models import (
+    Files,
     LocalModel,
     RegisteredModels,
     configured_context,
@@ -250,11 +251,11 @@ class LocalBackend(Backend):
         # The generation on the worker now: set and cleared there, read on the loop.
         self._running: _Channel | None = None
         self._engine: Engine | None = None  # touched on the worker thread only
-        self._engine_files: tuple[str, str, Path | None] | None = None
-        self._load_errors: dict[tuple[str, str, Path | None], str] = {}
+        self._engine_files: Files | None = None
+        self._load_errors: dict[Files, str] = {}
         # The context each loaded model ran with: written on the worker thread, read on the
         # loop (a dict's get and set are atomic), so asking never waits for a generation.
-        self._contexts: dict[tuple[str, str, Path | None], int] = {}
+        self._contexts: dict[Files, int] = {}
         self._closed = False
 
     # -- which model ---------------------------------------------------------------------

@@ -3,8 +3,12 @@ the in-process backends find them again (the ``models`` table).
 
 A registered model is a name for a path: a Hugging Face folder (``transformers``,
 optionally with a PEFT LoRA adapter folder on top) or a ``.gguf`` file
-(``llamacpp``). Nothing is copied; paths are stored absolute. Everything here reads
-only file names, JSON and a few magic bytes: no model library is imported.
+(``llamacpp``). Base models are not copied (each host has its own files, as it has its
+Ollama models); paths are stored absolute. An adapter is small and is what training
+produces: with VEGA_STORAGE=s3 its two files are put in the bucket
+(``adapters/<id>/``) when it is registered, and any host that serves the model fetches
+them once into ``<data dir>/cache/adapters/<id>/``. Everything here reads only file
+names, JSON and a few magic bytes: no model library is imported.
 """
 
 from __future__ import annotations
@@ -13,7 +17,9 @@ import importlib.util
 import json
 import logging
 import re
-from dataclasses import dataclass, field
+import shutil
+from contextlib import suppress
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -21,12 +27,14 @@ from typing import Any
 import anyio.to_thread
 from sqlalchemy.orm import Session
 
+from vega.blobs import BlobStore
 from vega.errors import BackendUnavailable, BadInput, Conflict, NotFound
 from vega.llm.base import ModelInfo
 from vega.llm.model_names import LATEST, RAG_PREFIX
+from vega.private import private_dir
 from vega.store import models as repo
 from vega.store.db import Database
-from vega.store.tables import RegisteredModel
+from vega.store.tables import RegisteredModel, new_id
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +45,9 @@ KINDS = (TRANSFORMERS, LLAMACPP)
 LIBRARIES = {TRANSFORMERS: ("torch", "transformers", "peft"), LLAMACPP: ("llama_cpp", "gguf")}
 ADAPTER_FILES = ("adapter_config.json", "adapter_model.safetensors")
 GGUF_MAGIC = b"GGUF"
+# (backend, model path, adapter path or blob folder): the weights an entry stands for
+Files = tuple[str, str, str | None]
+BLOB = "blob:"  # an adapter kept in the blob store: "blob:adapters/<id>/"
 # Ollama-style names: they travel in /v1/models and /api/tags and come back as `model`.
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,99}$")
 
@@ -51,16 +62,18 @@ class LocalModel:
     adapter: Path | None = None
     details: dict[str, Any] = field(default_factory=dict)
     created: datetime | None = None
+    adapter_blob: str | None = None  # the adapter's folder in the blob store, if it is there
 
     @property
-    def files(self) -> tuple[str, str, Path | None]:
+    def files(self) -> Files:
         """What identifies the weights: two entries with the same files are the same model."""
-        return (self.backend, str(self.path), self.adapter)
+        adapter = self.adapter_blob or (str(self.adapter) if self.adapter else None)
+        return (self.backend, str(self.path), adapter)
 
     def info(self) -> ModelInfo:
         # Paths stay out of the model lists: API clients need names, not the server's disk layout.
         details = {k: v for k, v in self.details.items() if k in ("format", "family", "size")}
-        if self.adapter is not None:
+        if self.adapter is not None or self.adapter_blob is not None:
             details["adapter"] = True
         if self.created is not None:
             details["created"] = self.created
@@ -72,7 +85,7 @@ class LocalModel:
             "name": self.name,
             "backend": self.backend,
             "path": str(self.path),
-            "adapter": str(self.adapter) if self.adapter else None,
+            "adapter": self.adapter_blob or (str(self.adapter) if self.adapter else None),
             "created": self.created.isoformat() if self.created else None,
             "details": self.details,
         }
@@ -242,13 +255,15 @@ def _checked(
 
 
 def _model(row: RegisteredModel) -> LocalModel:
+    blob = row.adapter.removeprefix(BLOB) if row.adapter and row.adapter.startswith(BLOB) else None
     return LocalModel(
         name=row.name,
         backend=row.backend,
         path=Path(row.path),
-        adapter=Path(row.adapter) if row.adapter else None,
+        adapter=Path(row.adapter) if row.adapter and blob is None else None,
         details=dict(row.details or {}),
         created=row.created,
+        adapter_blob=blob,
     )
 
 
@@ -256,9 +271,19 @@ class RegisteredModels:
     """The registered models: add, list, remove, look up. The CLI and the backends share
     the runtime's one (``vega.plugins.BuildContext``)."""
 
-    def __init__(self, db: Database, *, owns_db: bool = False) -> None:
+    def __init__(
+        self,
+        db: Database,
+        *,
+        owns_db: bool = False,
+        blobs: BlobStore | None = None,
+        cache: Path | None = None,
+    ) -> None:
         self._db = db
         self._owns_db = owns_db  # a database opened for it alone (tests, scripts): closed with it
+        # Adapters go to the blob store when it is shared (s3); local ones stay where they are.
+        self._blobs = blobs if blobs is not None and blobs.name != "local" else None
+        self._cache = cache
 
     async def add(
         self, name: str, path: Path, *, adapter: Path | None = None, backend: str | None = None
@@ -268,6 +293,9 @@ class RegisteredModels:
         path, adapter, kind, details = await anyio.to_thread.run_sync(
             _checked, path, adapter, backend
         )
+        stored = str(adapter) if adapter else None
+        if adapter is not None and self._blobs is not None:
+            stored = await anyio.to_thread.run_sync(self._put_adapter, adapter)
 
         def write(session: Session) -> LocalModel:
             if repo.by_name(session, name=name) is not None:
@@ -275,17 +303,54 @@ class RegisteredModels:
                     f"A model named '{name}' is registered already: `vega models rm {name}` first"
                 )
             row = repo.add(
-                session,
-                name=name,
-                backend=kind,
-                path=str(path),
-                adapter=str(adapter) if adapter else None,
-                details=details,
+                session, name=name, backend=kind, path=str(path), adapter=stored, details=details
             )
             session.flush()
             return _model(row)
 
-        return await self._db.write(write)
+        try:
+            return await self._db.write(write)
+        except BaseException:
+            await self._forget_adapter(stored)
+            raise
+
+    def _put_adapter(self, folder: Path) -> str:
+        """The adapter's files into the blob store; its ``blob:`` reference."""
+        assert self._blobs is not None
+        prefix = f"adapters/{new_id()}/"
+        try:
+            for name in ADAPTER_FILES:
+                self._blobs.put_file(prefix + name, folder / name)
+        except BaseException:
+            self._blobs.delete_prefix(prefix)
+            raise
+        return BLOB + prefix
+
+    async def _forget_adapter(self, stored: str | None) -> None:
+        if stored and stored.startswith(BLOB) and self._blobs is not None:
+            await anyio.to_thread.run_sync(self._blobs.delete_prefix, stored.removeprefix(BLOB))
+
+    def _fetch_adapter(self, prefix: str) -> Path:
+        """The adapter's files from the blob store, once per host, into the cache."""
+        if self._blobs is None or self._cache is None:
+            raise BackendUnavailable(
+                f"The adapter is kept in object storage ({prefix}), but VEGA_STORAGE is not s3 "
+                "here: set the same VEGA_STORAGE and VEGA_S3_* settings on every host."
+            )
+        folder = self._cache / "adapters" / prefix.split("/")[1]
+        if all((folder / name).is_file() for name in ADAPTER_FILES):
+            return folder
+        part = private_dir(folder.with_name(f"{folder.name}.part-{new_id()}"))
+        try:
+            for name in ADAPTER_FILES:
+                with (part / name).open("wb") as out:
+                    for block in self._blobs.read(prefix + name):
+                        out.write(block)
+            with suppress(OSError):  # another process of this host fetched it first
+                part.rename(folder)  # whole, or not at all
+        finally:
+            shutil.rmtree(part, ignore_errors=True)
+        return folder
 
     async def list_models(self, *, backend: str | None = None) -> list[LocalModel]:
         rows = await self._db.run(lambda s: repo.list_all(s, backend=backend))
@@ -303,11 +368,24 @@ class RegisteredModels:
             return None
 
         row = await self._db.run(find)
-        return _model(row) if row is not None else None
+        if row is None:
+            return None
+        model = _model(row)
+        if model.adapter_blob is not None:
+            local = await anyio.to_thread.run_sync(self._fetch_adapter, model.adapter_blob)
+            model = replace(model, adapter=local)
+        return model
 
     async def remove(self, name: str) -> None:
-        if not await self._db.write(lambda session: repo.remove(session, name=name)):
+        def drop(session: Session) -> tuple[bool, str | None]:
+            row = repo.by_name(session, name=name)
+            adapter = row.adapter if row is not None else None
+            return repo.remove(session, name=name), adapter
+
+        removed, adapter = await self._db.write(drop)
+        if not removed:
             raise NotFound(f"No model named '{name}' is registered (`vega models list`)")
+        await self._forget_adapter(adapter)
 
     def close(self) -> None:
         if self._owns_db:
