@@ -324,6 +324,14 @@ async function uploadAndCite(page) {
   check(popover?.includes('bees'), `the citation should name the document, got: ${popover}`);
   check(/waggle dance|U-shaped valleys/.test(popover ?? ''), `the citation should show the snippet, got: ${popover}`);
   await shot(page, '08-citation');
+  // The passage's document, as it was uploaded: the original, downloaded with the key.
+  const [original] = await Promise.all([
+    page.waitForEvent('download'),
+    page.click('.popover.citation button:has-text("Download the original")'),
+  ]);
+  const originalText = readFileSync(await original.path(), 'utf8');
+  check(originalText === notes, `the downloaded original differs from the upload: ${originalText.slice(0, 120)}`);
+  check(original.suggestedFilename() === 'bees.md', `unexpected original name ${original.suggestedFilename()}`);
   await page.keyboard.press('Escape');
   await page.waitForSelector('.popover.citation', { state: 'detached' });
   return { prompt, url: page.url() };

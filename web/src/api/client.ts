@@ -202,5 +202,7 @@ export const api = {
   collections: () => call('get', '/collections'),
   documents: (collection?: string) => call('get', '/documents', { query: { collection, limit: 1000 } }),
   deleteDocument: (id: string) => call('delete', '/documents/{document_id}', { path: { document_id: id } }),
+  documentOriginal: (id: string) =>
+    request(fillPath('/documents/{document_id}/original', { document_id: id }), { accept: '*/*' }),
   job: (id: string) => call('get', '/jobs/{job_id}', { path: { job_id: id } }),
 };

@@ -1,8 +1,12 @@
 // The passage behind a citation: document, location, and the snippet itself.
 
 import { useEffect, useLayoutEffect, useRef, useState } from 'react';
+import { api } from '../api/client';
+import { describe } from '../api/errors';
 import type { Source } from '../api/types';
+import { saveFile } from '../download';
 import { Icon } from './Icon';
+import { showToast } from './Toasts';
 
 interface Props {
   source: Source;
@@ -56,6 +60,20 @@ export function CitationPopover({ source, anchor, onClose }: Props) {
     };
   }, [anchor, onClose]);
 
+  const [saving, setSaving] = useState(false);
+  async function original(): Promise<void> {
+    if (!source.document_id) return;
+    setSaving(true);
+    try {
+      const response = await api.documentOriginal(source.document_id);
+      saveFile(await response.blob(), source.source_name || source.title || 'document');
+    } catch (error) {
+      showToast(`Could not download the original: ${describe(error).hint}`, { tone: 'error' });
+    } finally {
+      setSaving(false);
+    }
+  }
+
   const where = [source.location, source.source_name && source.source_name !== source.title ? source.source_name : null]
     .filter(Boolean)
     .join(' · ');
@@ -83,6 +101,11 @@ export function CitationPopover({ source, anchor, onClose }: Props) {
         <blockquote className="citation-snippet">{source.snippet}</blockquote>
       ) : (
         <p className="citation-missing">This document was deleted after the answer was written.</p>
+      )}
+      {source.snippet && source.document_id && (
+        <button type="button" className="button ghost small citation-original" disabled={saving} onClick={() => void original()}>
+          <Icon name="download" size={15} /> {saving ? 'Downloading…' : 'Download the original'}
+        </button>
       )}
     </div>
   );

@@ -3,23 +3,13 @@
 import { useEffect, useRef, useState } from 'react';
 import { api } from '../api/client';
 import { describe } from '../api/errors';
+import { saveFile } from '../download';
 import { Icon } from './Icon';
 import { showToast } from './Toasts';
 
 export function fileName(title: string, extension: string): string {
   const base = title.replace(/[^\p{L}\p{N} _.-]+/gu, '').trim().replace(/\s+/g, '-').slice(0, 60) || 'conversation';
   return `vega-${base}.${extension}`;
-}
-
-function download(blob: Blob, name: string): void {
-  const href = URL.createObjectURL(blob);
-  const link = document.createElement('a');
-  link.href = href;
-  link.download = name;
-  document.body.appendChild(link);
-  link.click();
-  link.remove();
-  window.setTimeout(() => URL.revokeObjectURL(href), 10_000);
 }
 
 /** Markdown from the JSON export, for servers that do not write Markdown themselves. */
@@ -55,9 +45,9 @@ export function ExportMenu({ conversationId, title }: { conversationId: string; 
       const type = response.headers.get('Content-Type') ?? '';
       if (format === 'markdown') {
         const text = type.includes('json') ? markdownFrom(await response.json()) : await response.text();
-        download(new Blob([text], { type: 'text/markdown;charset=utf-8' }), fileName(title, 'md'));
+        saveFile(new Blob([text], { type: 'text/markdown;charset=utf-8' }), fileName(title, 'md'));
       } else {
-        download(new Blob([await response.text()], { type: 'application/json' }), fileName(title, 'json'));
+        saveFile(new Blob([await response.text()], { type: 'application/json' }), fileName(title, 'json'));
       }
     } catch (error) {
       showToast(`Export failed: ${describe(error).hint}`, { tone: 'error' });
