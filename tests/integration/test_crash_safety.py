@@ -108,6 +108,10 @@ def chat_server(
             "ollama_url": fake_llm_server.url,
             "cache_ttl_s": 0,
             **module_store_settings,
+            # It shares the module's database with the ingest server below, whose
+            # uploads (in a bucket, on Postgres) any worker of that database may run:
+            # this one, embedding with another model, must not.
+            "embedded_worker": "false",
         },
     )
     yield crashable
@@ -739,3 +743,30 @@ def test_restart_finishes_an_ingest_killed_before_its_job_was_attached(
     assert_database_sound(data_dir, "unattached job")
     audit_documents(server, "unattached job")
     assert_searchable(server, data_dir, item.sha256, "unattached job")
+
+
+def test_restart_runs_again_an_ingest_whose_job_ended_before_its_document(
+    ingest_server: Crashable, fake_llm: FakeLLM
+) -> None:
+    """A document still processing whose job ended anyway (its worker was stopped once
+    too often, say): the next start opens the job again and finishes the document."""
+    server = ingest_server.running()
+    data_dir = server.data_dir
+    rng = random.Random("ended")
+    item = Upload("ended.txt", document_text(rng, "ended", BIG_DOC_BYTES))
+    upload(server, item)
+    assert item.status == 202 and item.answer is not None, (item.answer, item.failure)
+    document_id, job_id = item.answer["document_id"], item.answer["job_id"]
+    ingest_server.kill()
+    execute(
+        data_dir,
+        ("UPDATE documents SET status = 'processing' WHERE id = ?", (document_id,)),
+        ("UPDATE jobs SET status = 'failed', error = 'worker stopped' WHERE id = ?", (job_id,)),
+    )
+
+    server = ingest_server.restart()
+    wait_until(lambda: settled(data_dir), RECOVERY_S, "the job to run again")
+    job = httpx.get(f"{server.url}/jobs/{job_id}", headers=server.headers, timeout=10).json()
+    assert (job["status"], job["error"]) == ("done", None), job
+    audit_documents(server, "ended job")
+    assert_searchable(server, data_dir, item.sha256, "ended job")

@@ -412,3 +412,30 @@ def test_db_copy_moves_the_uploads_into_the_bucket_and_checks_each_hash(
         assert stored_objects(store) == originals
     finally:
         postgres_databases.drop(url)
+
+
+@pytest.mark.stores("postgres")
+async def test_a_bucket_lost_before_a_queued_ingest_runs_fails_it_with_the_reason(
+    make_api: Any, s3_server: S3Server
+) -> None:
+    """The job fails, and so does its document, saying why (never `processing` for
+    ever); once the bucket is back, the same bytes uploaded again are ingested."""
+    bucket = s3_server.new_bucket()
+    api: Api = await make_api(**s3_server.settings(bucket))
+    big = (corpus("glaciers") + "\n\n") * 200
+    r = await upload(api, "big.md", big, background=True)
+    assert r.status_code == 202, r.text
+    doc_id, job_id = r.json()["document_id"], r.json()["job_id"]
+    remove_bucket(s3_server, bucket)
+    await api.runtime.jobs.drain()
+    job = (await api.client.get(f"/jobs/{job_id}", headers=api.auth())).json()
+    assert job["status"] == "failed" and "VEGA_S3_BUCKET" in job["error"], job
+    doc = (await api.client.get(f"/documents/{doc_id}", headers=api.auth())).json()
+    assert doc["status"] == "failed" and doc["error"] == job["error"], doc
+
+    s3_server.client().create_bucket(Bucket=bucket)
+    again = await upload(api, "big.md", big, background=True)
+    assert again.status_code == 202 and again.json()["document_id"] == doc_id, again.text
+    await api.runtime.jobs.drain()
+    doc = (await api.client.get(f"/documents/{doc_id}", headers=api.auth())).json()
+    assert doc["status"] == "ready", doc

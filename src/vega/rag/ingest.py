@@ -33,12 +33,12 @@ from vega.rag.embed import Embedder
 from vega.rag.extract import Budget, Extractor, Segment, extract_isolated, kind_of
 from vega.rag.index import CollectionIndexes
 from vega.rag.retrieve import check_collection_name, check_model, check_model_named
-from vega.rag.staging import Staged, stage, staging_dir, stored_path
+from vega.rag.staging import Staged, stage, staging_dir, stored_folder, stored_path
 from vega.rag.views import DocumentView
 from vega.store import documents as repo
 from vega.store import jobs as job_repo
 from vega.store.db import Database
-from vega.store.tables import Collection, Document, new_id
+from vega.store.tables import Collection, Document, Job, new_id
 
 if TYPE_CHECKING:
     from vega.rag.embed import Vectors
@@ -268,16 +268,23 @@ class IngestService:
         """Put each new original into the blob store before any row names it; returns
         {sha256: (document id, key)}. Bytes the collection keeps already (another copy,
         or a failed try) are not stored again."""
-        stored: set[str] = set()
+        stored: dict[str, str] = {}
         if known is not None:
             hashes = [item.sha256 for item in staged]
             stored = await self._db.run(
-                lambda s: repo.stored_hashes(s, collection_id=known.id, hashes=hashes)
+                lambda s: repo.stored_originals(s, collection_id=known.id, hashes=hashes)
             )
         planned: dict[str, tuple[str, str]] = {}
         try:
             for item in staged:
-                if item.sha256 in stored or item.sha256 in planned:
+                if item.sha256 in stored:
+                    # Kept already; put back if the store lost it (a bucket emptied), so
+                    # that adding the bytes again retries a document that failed for it.
+                    await anyio.to_thread.run_sync(
+                        self._restore_original, stored[item.sha256], item
+                    )
+                    continue
+                if item.sha256 in planned:
                     continue
                 document_id = new_id()
                 key = stored_path(document_id, item.filename).as_posix()
@@ -289,6 +296,11 @@ class IngestService:
             await self._forget(key for _, key in planned.values())
             raise
         return planned
+
+    def _restore_original(self, key: str, item: Staged) -> None:
+        if stored_folder(key) is not None and not self._blobs.exists(key):
+            log.warning("the original %s was missing from the store: stored again", key)
+            self._blobs.put_file(key, item.path)
 
     async def _forget(self, keys: Iterable[str]) -> None:
         """Delete originals no row came to name (the uploads cleanup catches any left)."""
@@ -489,7 +501,14 @@ class IngestService:
         done = await self._db.run(lambda s: _finished(s, document_id))
         if done is not None:
             return done
-        view = await self.process(document_id, progress=report)
+        try:
+            view = await self.process(document_id, progress=report)
+        except UnreadableDocument:
+            raise  # the document says failed already
+        except VegaError as exc:  # the job fails: so does its document, saying why
+            reason = exc.message
+            await self._db.write(lambda s: _fail(s, document_id, reason))
+            raise
         return {"document_id": view.id, "chunks": view.chunks, "status": view.status}
 
     def _refresh_index(self, collection_id: str) -> None:
@@ -540,7 +559,23 @@ def _finished(session: Session, document_id: str) -> dict[str, Any] | None:
 
 def _settle_jobs(session: Session) -> None:
     """Close ingest jobs whose document finished (or vanished) before a crash could record
-    it, and attach to its document a job that a crash left unattached."""
+    it, attach to its document a job that a crash left unattached, and open again the
+    job of a document still processing whose job ended anyway (its worker stopped
+    several times, say): ``resume`` then runs it again."""
+    unfinished = (
+        select(Document)
+        .join(Job, Job.id == Document.job_id)
+        .where(
+            Document.status == "processing",
+            Document.deleted_at.is_(None),
+            Job.status.in_(("done", "failed")),
+        )
+    )
+    for stuck in session.scalars(unfinished):
+        ended = session.get(Job, stuck.job_id)
+        if ended is not None:
+            job_repo.update(session, job=ended, status="queued", progress=0.0)
+            ended.error = None
     for job in job_repo.unfinished(session, kind="ingest"):
         doc = session.get(Document, (job.result or {}).get("document_id", ""))
         if doc is None or doc.deleted_at is not None:

@@ -103,15 +103,15 @@ def find_failed(session: Session, *, collection_id: str, sha256: str) -> Documen
     return session.scalars(query).first()
 
 
-def stored_hashes(session: Session, *, collection_id: str, hashes: list[str]) -> set[str]:
-    """Which of ``hashes`` live documents of the collection (failed ones too) already
-    keep an original for: adding the same bytes again stores nothing new."""
-    query = select(Document.sha256).where(
+def stored_originals(session: Session, *, collection_id: str, hashes: list[str]) -> dict[str, str]:
+    """{sha256: stored path} of the ``hashes`` that live documents of the collection
+    (failed ones too) keep an original for: adding the same bytes again stores nothing new."""
+    query = select(Document.sha256, Document.stored_path).where(
         Document.collection_id == collection_id,
         Document.sha256.in_(hashes),
         Document.deleted_at.is_(None),
     )
-    return set(session.scalars(query))
+    return {sha: path for sha, path in session.execute(query)}
 
 
 def add_document(session: Session, **fields: Any) -> Document:
