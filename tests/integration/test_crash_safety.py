@@ -714,19 +714,24 @@ def test_restart_brings_a_saved_index_that_fell_behind_up_to_date(
     assert_searchable(server, data_dir, after.sha256, "stale index")
 
 
+def killed_mid_background_upload(ingest_server: Crashable, tag: str) -> tuple[Upload, str, str]:
+    """A large upload acknowledged (202, a job), then the server killed as its job starts:
+    the upload, its document's id and its job's id."""
+    server = ingest_server.running()
+    item = Upload(f"{tag}.txt", document_text(random.Random(tag), tag, BIG_DOC_BYTES))
+    upload(server, item)
+    assert item.status == 202 and item.answer is not None, (item.answer, item.failure)
+    ingest_server.kill()  # the job has only just started
+    return item, item.answer["document_id"], item.answer["job_id"]
+
+
 def test_restart_finishes_an_ingest_killed_before_its_job_was_attached(
     ingest_server: Crashable, fake_llm: FakeLLM
 ) -> None:
     """Killed between creating a large upload's job and attaching it to the document
     (two commits): the job row is queued and the document names no job."""
-    server = ingest_server.running()
-    data_dir = server.data_dir
-    rng = random.Random("unattached")
-    item = Upload("unattached.txt", document_text(rng, "unattached", BIG_DOC_BYTES))
-    upload(server, item)
-    assert item.status == 202 and item.answer is not None, (item.answer, item.failure)
-    document_id, job_id = item.answer["document_id"], item.answer["job_id"]
-    ingest_server.kill()  # the job has only just started
+    item, document_id, job_id = killed_mid_background_upload(ingest_server, "unattached")
+    data_dir = ingest_server.data_dir
     status = db_rows(data_dir, "SELECT status FROM documents WHERE id = ?", document_id)
     assert status == [{"status": "processing"}]
     execute(
@@ -750,14 +755,8 @@ def test_restart_runs_again_an_ingest_whose_job_ended_before_its_document(
 ) -> None:
     """A document still processing whose job ended anyway (its worker was stopped once
     too often, say): the next start opens the job again and finishes the document."""
-    server = ingest_server.running()
-    data_dir = server.data_dir
-    rng = random.Random("ended")
-    item = Upload("ended.txt", document_text(rng, "ended", BIG_DOC_BYTES))
-    upload(server, item)
-    assert item.status == 202 and item.answer is not None, (item.answer, item.failure)
-    document_id, job_id = item.answer["document_id"], item.answer["job_id"]
-    ingest_server.kill()
+    item, document_id, job_id = killed_mid_background_upload(ingest_server, "ended")
+    data_dir = ingest_server.data_dir
     execute(
         data_dir,
         ("UPDATE documents SET status = 'processing' WHERE id = ?", (document_id,)),
