@@ -11,6 +11,9 @@ order rotates every round, so drift in the machine's state hits every path alike
   of the two OpenAI paths below;
 - ``vega_openai``: ``POST /v1/chat/completions`` (streamed) on a second `vega serve` whose
   backend is the fake's OpenAI endpoint, so Vega is an OpenAI-to-OpenAI gateway there;
+- ``vega_session``: ``POST /chat/sse`` on a third `vega serve` in accounts mode, signed
+  in by a browser session (cookie and CSRF token) instead of a key: what a session costs
+  over a key (its baseline is ``vega_sse``);
 - ``litellm``: LiteLLM's proxy (``litellm[proxy]``, installed at run time into a venv of
   its own under the system temp dir, see ``_litellm.py``) in front of the same endpoint:
   a peer doing the same job. If it cannot be installed or started, the run goes on
@@ -57,13 +60,15 @@ from bench._common import (
     tail,
 )
 from bench._litellm import LiteLLMProxy, LiteLLMUnavailable
-from tests.support.server import VegaServer, start_vega
+from tests.support.server import VegaServer, run_cli, start_vega
 
 MODEL = "llama3.2"
 SYSTEM = "You are Vega, a helpful assistant running on the user's own machine."
 PROMPT = "Say something of a fixed length."
 TARGET_ADDED_TTFT_P50_MS = 5.0  # at concurrency 1
 TARGET_THROUGHPUT_RATIO = 0.5  # at concurrency 32
+TARGET_SESSION_ADDED_P50_MS = 1.0  # a session over a key, at concurrency 1
+BENCH_USER, BENCH_PASSWORD = "bench", "bench-password-1"
 BASELINE = "direct"
 
 
@@ -236,6 +241,8 @@ class Servers:
     fake: FakeLLMProcess
     vega: VegaServer | None = None  # backend: the fake's Ollama API
     vega_openai: VegaServer | None = None  # backend: the fake's OpenAI API
+    vega_accounts: VegaServer | None = None  # accounts mode, backend: the fake's Ollama API
+    session_headers: dict[str, str] = field(default_factory=dict)  # signed in there
     litellm: LiteLLMProxy | None = None
     litellm_error: str | None = None
 
@@ -244,6 +251,7 @@ class Servers:
         for name, pid in (
             ("vega", self.vega.proc.pid if self.vega else None),
             ("vega_openai", self.vega_openai.proc.pid if self.vega_openai else None),
+            ("vega_accounts", self.vega_accounts.proc.pid if self.vega_accounts else None),
             ("litellm", self.litellm.proc.pid if self.litellm else None),
         ):
             if pid is not None:
@@ -274,6 +282,11 @@ def _vega_openai(servers: Servers) -> VegaServer:
     return server
 
 
+def _vega_accounts(servers: Servers) -> VegaServer:
+    server: VegaServer = _need(servers.vega_accounts, "vega serve in accounts mode")
+    return server
+
+
 def _litellm(servers: Servers) -> LiteLLMProxy:
     proxy: LiteLLMProxy = _need(servers.litellm, "the LiteLLM proxy")
     return proxy
@@ -283,6 +296,11 @@ PATHS: dict[str, PathSpec] = {
     "direct": PathSpec(lambda s: OllamaChatPath(s.fake.url)),
     "vega_sse": PathSpec(
         lambda s: VegaSSEPath(_vega(s).url, _vega(s).headers), frozenset({"vega"})
+    ),
+    "vega_session": PathSpec(
+        lambda s: VegaSSEPath(_vega_accounts(s).url, s.session_headers),
+        frozenset({"vega_accounts"}),
+        baseline="vega_sse",
     ),
     "direct_openai": PathSpec(lambda s: OpenAIChatPath(s.fake.url)),
     "vega_openai": PathSpec(
@@ -296,7 +314,7 @@ PATHS: dict[str, PathSpec] = {
         baseline="direct_openai",
     ),
 }
-DEFAULT_PATHS = ["direct", "vega_sse", "direct_openai", "vega_openai", "litellm"]
+DEFAULT_PATHS = ["direct", "vega_sse", "vega_session", "direct_openai", "vega_openai", "litellm"]
 
 
 def start_servers(needs: set[str], stack: ExitStack, data: pathlib.Path) -> Servers:
@@ -317,6 +335,17 @@ def start_servers(needs: set[str], stack: ExitStack, data: pathlib.Path) -> Serv
             rate_limit="0",
         )
         stack.callback(servers.vega_openai.stop)
+    if "vega_accounts" in needs:
+        servers.vega_accounts = start_vega(
+            data / "vega-accounts",
+            auth="accounts",
+            llm_backend="ollama",
+            ollama_url=fake.url,
+            cache_ttl_s=0,
+            rate_limit="0",
+        )
+        stack.callback(servers.vega_accounts.stop)
+        servers.session_headers = sign_in(servers.vega_accounts)
     if "litellm" in needs:
         try:
             servers.litellm = LiteLLMProxy.start(
@@ -327,6 +356,49 @@ def start_servers(needs: set[str], stack: ExitStack, data: pathlib.Path) -> Serv
             servers.litellm_error = str(exc)
             log(f"LiteLLM unavailable, measuring without it: {exc}")
     return servers
+
+
+def sign_in(server: VegaServer) -> dict[str, str]:
+    """A user made with the CLI, signed in: the headers a browser's requests carry."""
+    made = run_cli(
+        ["users", "create", BENCH_USER, "--password-stdin"], server.env, input=BENCH_PASSWORD
+    )
+    if made.returncode != 0:
+        raise RuntimeError(f"vega users create failed: {made.stderr}")
+    signed = httpx.post(
+        server.url + "/auth/login",
+        json={"username": BENCH_USER, "password": BENCH_PASSWORD},
+        timeout=30,
+    )
+    signed.raise_for_status()
+    return {
+        "cookie": f"vega_session={signed.cookies['vega_session']}",
+        "x-csrf-token": signed.json()["csrf_token"],
+    }
+
+
+def sign_in_seconds(server: VegaServer, n: int = 20) -> dict[str, Any]:
+    """What one password sign-in takes (argon2id's parameters dominate), over ``n``."""
+    took = []
+    with httpx.Client(base_url=server.url, timeout=30) as client:
+        for _ in range(n):
+            started = time.perf_counter()
+            response = client.post(
+                "/auth/login", json={"username": BENCH_USER, "password": BENCH_PASSWORD}
+            )
+            took.append(time.perf_counter() - started)
+            response.raise_for_status()
+    from argon2 import PasswordHasher
+
+    hasher = PasswordHasher()
+    return {
+        "argon2id": {
+            "memory_kib": hasher.memory_cost,
+            "time_cost": hasher.time_cost,
+            "parallelism": hasher.parallelism,
+        },
+        "sign_in_ms": summary_ms(took),
+    }
 
 
 # --- load ----------------------------------------------------------------------------
@@ -514,6 +586,20 @@ def targets(results: dict[str, Any], path: str) -> dict[str, Any]:
     }
 
 
+def session_targets(results: dict[str, Any]) -> dict[str, Any]:
+    """A browser session adds at most TARGET_SESSION_ADDED_P50_MS over a key (c=1)."""
+    entry = results.get("1", {}).get("vs_direct", {}).get("vega_session")
+    added = None if entry is None else entry["added_ttft_p50_ms"]
+    return {
+        "vega_session_added_ttft_p50_over_key_at_c1": {
+            "path": "vega_session",
+            "limit": f"<= {TARGET_SESSION_ADDED_P50_MS}",
+            "value": added,
+            "pass": None if added is None else added <= TARGET_SESSION_ADDED_P50_MS,
+        }
+    }
+
+
 def peer_targets(results: dict[str, Any], path: str, peer: str) -> dict[str, Any]:
     """``path`` adds less time to the first token than ``peer`` (p50 and p99, each concurrency)."""
     checks: dict[str, Any] = {}
@@ -596,14 +682,17 @@ def main(argv: list[str] | None = None) -> int:
         try:
             results = run(lambda: measure(paths, servers, args))
         except Exception:
-            for server in (servers.vega, servers.vega_openai):
+            for server in (servers.vega, servers.vega_openai, servers.vega_accounts):
                 if server is not None:
                     log("vega serve log (tail):\n" + tail(server.log()))
             if servers.litellm is not None:
                 log("litellm log (tail):\n" + tail(servers.litellm.log()))
             raise
         fake_stats = fake.stats()
+        sign_ins = sign_in_seconds(servers.vega_accounts) if servers.vega_accounts else None
     checks = targets(results, "vega_sse") if "vega_sse" in names else {}
+    if "vega_session" in names:
+        checks |= session_targets(results)
     if "vega_openai" in names:
         checks |= {f"vega_openai_{k}": v for k, v in targets(results, "vega_openai").items()}
         if "litellm" in args.paths:
@@ -632,9 +721,12 @@ def main(argv: list[str] | None = None) -> int:
                 **environment(),
             },
             "results": results,
-            "side_by_side": side_by_side(results, ["vega_sse", "vega_openai", "litellm"]),
+            "side_by_side": side_by_side(
+                results, ["vega_sse", "vega_session", "vega_openai", "litellm"]
+            ),
             **({"litellm": litellm} if litellm is not None else {}),
             "fake_server": fake_stats,
+            **({"sign_in": sign_ins} if sign_ins is not None else {}),
             "targets": checks,
             "pass": all(verdicts) if verdicts else None,
         }

@@ -29,6 +29,7 @@ pytest_plugins = [
     "tests.support.s3_server",
     "tests.support.stores",
     "tests.support.redis_server",
+    "tests.support.oidc_provider",
 ]
 
 TEST_KEY = "vega-test-primary-key-0123456789abcdef"

@@ -11,8 +11,14 @@ const API = process.env.VEGA_DEV_API ?? 'http://127.0.0.1:8000';
 const API_PREFIXES = [
   '/healthz', '/livez', '/readyz', '/metrics', '/chat', '/conversations', '/messages',
   '/history', '/documents', '/upload', '/collections', '/search', '/jobs', '/models',
-  '/admin', '/v1', '/api', '/openapi.json', '/docs', '/redoc',
+  '/admin', '/v1', '/api', '/openapi.json', '/docs', '/redoc', '/auth', '/keys', '/settings', '/usage',
+  '/shared',
 ];
+
+// `/admin` itself is the UI's page (the API's routes are below it): a page load there
+// stays with the dev server.
+const bypassAdminPage = (req: { url?: string; headers: { accept?: string } }): string | undefined =>
+  /^\/admin\/?(\?|$)/.test(req.url ?? '') && req.headers.accept?.includes('text/html') ? req.url : undefined;
 
 // A Content-Security-Policy for the built page: even if sanitising ever missed
 // something, inline scripts and event-handler attributes would not run. (The dev
@@ -113,7 +119,7 @@ export default defineConfig({
     host: '127.0.0.1',
     port: 5173,
     proxy: {
-      ...Object.fromEntries(API_PREFIXES.map((prefix) => [prefix, { target: API, changeOrigin: false }])),
+      ...Object.fromEntries(API_PREFIXES.map((prefix) => [prefix, { target: API, changeOrigin: false, bypass: bypassAdminPage }])),
       '/ws': { target: API.replace(/^http/, 'ws'), ws: true },
     },
   },

@@ -60,6 +60,20 @@ class Forbidden(UserError):
     status = 403
 
 
+class CsrfRefused(Forbidden):
+    """A request signed in by the session cookie without its CSRF token, or from another site."""
+
+    code = "csrf_failed"
+
+
+class SignInFailed(UserError):
+    """An OIDC sign-in that cannot be trusted: wrong state, a code the provider refused, a
+    token from another issuer or for another client, a user outside the allowed ones."""
+
+    code = "sign_in_failed"
+    status = 400
+
+
 class Conflict(UserError):
     code = "conflict"
     status = 409
@@ -100,6 +114,13 @@ class RateLimited(UserError):
     def __init__(self, message: str, *, retry_after_s: int) -> None:
         super().__init__(message, retry_after_s=retry_after_s)
         self.retry_after_s = retry_after_s
+
+
+class QuotaExceeded(RateLimited):
+    """A user's quota (tokens per day, stored megabytes) is used up; the message says
+    which, and when it resets."""
+
+    code = "quota_exceeded"
 
 
 # --- the service's fault: exit code 2 ---------------------------------------

@@ -27,6 +27,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 request_id_var: ContextVar[str | None] = ContextVar("vega_request_id", default=None)
+# The client's address (the peer, as the server sees it): what the audit log records.
+client_address_var: ContextVar[str | None] = ContextVar("vega_client_address", default=None)
 
 _STANDARD = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {
     "message",

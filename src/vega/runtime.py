@@ -21,6 +21,7 @@ import anyio.to_thread
 from vega.blobs import BlobStore, blob_store
 from vega.chat.conversations import ConversationService
 from vega.chat.open_turns import OpenTurns
+from vega.chat.preferences import Admission, PreferencesService
 from vega.chat.service import ChatService
 from vega.dataset.curate import CurationService
 from vega.dataset.service import DatasetService
@@ -46,9 +47,16 @@ from vega.rag.ingest import JOB_KIND as INGEST_JOB
 from vega.rag.ingest import IngestService
 from vega.rag.reindex import Reindexer
 from vega.rag.retrieve import Retriever
+from vega.security.accounts import AccountService
+from vega.security.audit_trail import AuditTrail
 from vega.security.concurrency import KeyCaps
 from vega.security.keys import KeyService, Principal
+from vega.security.login_guard import LoginGuard
+from vega.security.oidc import OidcSignIn
+from vega.security.quotas import Quotas
 from vega.security.ratelimit import RateLimiter
+from vega.security.sessions import SessionService
+from vega.security.sharing import SharingService
 from vega.settings import Settings
 from vega.store import documents as repo_documents
 from vega.store.db import Database
@@ -106,8 +114,15 @@ class Runtime:
     plugins: Plugins
     gateway: Gateway
     keys: KeyService
+    accounts: AccountService  # users (VEGA_AUTH=accounts)
+    sessions: SessionService  # their browser sign-ins
+    audit: AuditTrail  # `GET /admin/audit`, `vega audit`
+    sharing: SharingService  # groups, shared collections, conversation links
+    oidc: OidcSignIn | None  # sign-in with the OIDC provider, when one is set
     owner: Principal  # the primary key: whom the CLI acts as
     limiter: RateLimiter
+    quotas: Quotas  # per-owner requests, tokens and megabytes
+    preferences: PreferencesService  # per-owner chat defaults (`/settings/me`)
     caps: KeyCaps  # what one key may hold open at once: replies in progress, WebSockets
     chat: ChatService
     conversations: ConversationService
@@ -280,6 +295,11 @@ def build(settings: Settings, *, plugins: Plugins | None = None) -> Runtime:
     )
     keys = KeyService(db, settings, redis=redis)
     owner = keys.bootstrap()
+    accounts = AccountService(db, keys=keys)
+    sessions = SessionService(db, settings, guard=LoginGuard(settings, redis=redis), redis=redis)
+    accounts.sessions = sessions
+    if settings.accounts:
+        accounts.adopt_keys()
     embedder_factory = plugins.embedders.get(settings.embedding_backend)  # unknown: fail at start
     embedder = LazyEmbedder(lambda: embedder_factory(context))
     indexes = vector_indexes(settings, db)
@@ -306,13 +326,18 @@ def build(settings: Settings, *, plugins: Plugins | None = None) -> Runtime:
     jobs.handle(INGEST_JOB, ingest.run_job)
     documents = DocumentService(db=db, blobs=blobs)
     conversations = ConversationService(db)
-    jobs.schedule(background_processes(settings, db, conversations, blobs))
+    trail = AuditTrail(db, retention_days=settings.audit_retention_days)
+    jobs.schedule(background_processes(settings, db, conversations, blobs, trail))
     mask = None
     if settings.pii_masking:
         from vega.security.pii import mask_pii
 
         mask = mask_pii
     caps = KeyCaps.in_process(settings)
+    limiter = RateLimiter(settings.rate_limit, redis=redis)
+    quotas = Quotas(db, settings, limiter=limiter, redis=redis)
+    preferences = PreferencesService(db, settings)
+    accounts.quotas = quotas
     return Runtime(
         settings=settings,
         db=db,
@@ -320,8 +345,17 @@ def build(settings: Settings, *, plugins: Plugins | None = None) -> Runtime:
         plugins=plugins,
         gateway=gateway,
         keys=keys,
+        accounts=accounts,
+        sessions=sessions,
+        audit=trail,
+        sharing=SharingService(db),
+        oidc=OidcSignIn(settings, db=db, accounts=accounts, sessions=sessions)
+        if settings.oidc
+        else None,
         owner=owner,
-        limiter=RateLimiter(settings.rate_limit, redis=redis),
+        limiter=limiter,
+        quotas=quotas,
+        preferences=preferences,
         caps=caps,
         chat=ChatService(
             db=db,
@@ -331,6 +365,7 @@ def build(settings: Settings, *, plugins: Plugins | None = None) -> Runtime:
             mask=mask,
             retriever=retriever,
             replies=caps.replies,
+            admission=Admission(preferences, quotas),
         ),
         conversations=conversations,
         embedder=embedder,
@@ -353,7 +388,7 @@ def build(settings: Settings, *, plugins: Plugins | None = None) -> Runtime:
         ),
         curation=CurationService(db=db, conversations=conversations),
         datasets=DatasetService(loaders=plugins.loaders, turns=TurnLog(db)),
-        training_job=partial(TrainingJob, db, owner=owner.key_id),
+        training_job=partial(TrainingJob, db, owner=owner.owner),
         redis=redis,
         blobs=blobs,
         turns=OpenTurns(redis),

@@ -33,6 +33,11 @@ class StorageName(StrEnum):
     S3 = "s3"
 
 
+class AuthMode(StrEnum):
+    KEYS = "keys"
+    ACCOUNTS = "accounts"
+
+
 class Mode(StrEnum):
     LOCAL = "local"
     PROD = "prod"
@@ -324,6 +329,63 @@ class Settings(BaseSettings):
         description="SQLite synchronous pragma: NORMAL survives process crashes; FULL also survives power loss, slower.",
     )
 
+    auth: AuthMode = Field(
+        AuthMode.KEYS,
+        description="keys: every caller is an API key (one person, or programs). accounts: people sign in (password or OIDC); each user owns their data and their own keys.",
+    )
+    session_days: float = Field(
+        7.0, gt=0, le=365, description="How long a browser sign-in lasts (accounts mode)."
+    )
+    login_limit: str = Field(
+        "5/15minutes",
+        description="Failed sign-ins allowed per account from one address; more are refused until the window passes.",
+    )
+    login_address_limit: str = Field(
+        "30/15minutes",
+        description="Failed sign-ins allowed from one address, whatever the account.",
+    )
+    login_account_limit: str = Field(
+        "100/hour",
+        description="Failed sign-ins allowed per account from all addresses; beyond it only addresses the user signed in from before may try.",
+    )
+    oidc_issuer: str = Field(
+        "",
+        description="OpenID Connect issuer URL (accounts mode): adds 'Sign in with ...' to the sign-in page.",
+    )
+    oidc_client_id: str = Field(
+        "", description="The client id Vega is registered with at the issuer."
+    )
+    oidc_client_secret: str = Field("", description="The client's secret at the issuer.")
+    oidc_name: str = Field("SSO", description="The provider's name on the sign-in button.")
+    oidc_scopes: str = Field("openid email profile", description="Scopes asked for at sign-in.")
+    oidc_allowed_domains: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Email domains whose users may sign in with OIDC, comma-separated; empty allows any.",
+    )
+    oidc_groups_claim: str = Field(
+        "groups", description="The ID token claim that lists the user's groups."
+    )
+    oidc_required_group: str = Field(
+        "", description="Only users in this group (of the groups claim) may sign in; empty: anyone."
+    )
+    oidc_admin_group: str = Field(
+        "",
+        description="Users in this group (of the groups claim) are admins; empty: none by claim.",
+    )
+    public_url: str = Field(
+        "",
+        description="The URL people reach Vega at (e.g. https://vega.example.org), for OIDC redirects; empty: taken from each request.",
+    )
+    quota_tokens_per_day: int = Field(
+        0, ge=0, description="Tokens (prompt + completion) a user may use per UTC day; 0: no limit."
+    )
+    quota_storage_mb: int = Field(
+        0, ge=0, description="Megabytes of documents a user may store; 0: no limit."
+    )
+    audit_retention_days: int = Field(
+        0, ge=0, description="Delete audit rows older than this many days; 0 keeps them all."
+    )
+
     log_format: str = Field(
         "text", pattern="^(text|json)$", description="text for people, json for log collectors."
     )
@@ -331,7 +393,7 @@ class Settings(BaseSettings):
     mode: Mode = Field(Mode.LOCAL, description="prod refuses to start on unsafe settings.")
     debug: bool = Field(False, description="Print tracebacks in the CLI.")
 
-    @field_validator("api_keys_extra", "allowed_hosts", mode="before")
+    @field_validator("api_keys_extra", "allowed_hosts", "oidc_allowed_domains", mode="before")
     @classmethod
     def _split_keys(cls, value: Any) -> Any:
         if isinstance(value, str):
@@ -372,7 +434,7 @@ class Settings(BaseSettings):
             raise ValueError("a redis:// or rediss:// URL (e.g. redis://127.0.0.1:6379/0)")
         return value
 
-    @field_validator("rate_limit")
+    @field_validator("rate_limit", "login_limit", "login_address_limit", "login_account_limit")
     @classmethod
     def _check_rate_limit(cls, value: str) -> str:
         from limits import parse_many  # small, pure-python; keeps the error next to the setting
@@ -410,13 +472,28 @@ class Settings(BaseSettings):
         return self.database_url.startswith("sqlite")
 
     @property
+    def accounts(self) -> bool:
+        return self.auth is AuthMode.ACCOUNTS
+
+    @property
+    def oidc(self) -> bool:
+        """Whether OIDC sign-in is configured (accounts mode only)."""
+        return bool(self.accounts and self.oidc_issuer and self.oidc_client_id)
+
+    @property
     def key_file(self) -> Path:
         return self.data_dir / "api_key"
 
     @property
     def secrets(self) -> list[str]:
         """The configured credentials: never logged (``vega.logs`` redacts them)."""
-        values = (self.api_key, *self.api_keys_extra, self.openai_api_key, self.s3_secret_key)
+        values = (
+            self.api_key,
+            *self.api_keys_extra,
+            self.openai_api_key,
+            self.s3_secret_key,
+            self.oidc_client_secret,
+        )
         return [s for s in values if s]
 
     def unsafe_reasons(self) -> list[str]:

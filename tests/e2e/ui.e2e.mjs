@@ -6,6 +6,8 @@
 //
 // VEGA_URL        the server (it serves the built UI at /)
 // VEGA_KEY        its API key
+// SIGNIN_TOKEN    the token of the one-time sign-in link `vega serve` printed
+//                 (http://127.0.0.1:PORT/#signin=TOKEN); empty: that step is skipped
 // FAKE_LLM_URL    the fake LLM server Vega talks to; its POST /_control scripts the
 //                 replies and the token delay
 // SCREENSHOT_DIR  where to save screenshots (created; default tests/e2e/screenshots)
@@ -19,16 +21,15 @@
 // stderr. Exits 1 with a clear message on the first failure.
 
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { answerDone, check, composer, Failure, fakeLLM, lastAnswer, launch, log, send, stepper, watcher } from './browser.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const require = createRequire(join(here, '..', '..', 'web', 'package.json'));
-const { chromium } = require('playwright-core');
 
 const VEGA_URL = (process.env.VEGA_URL ?? '').replace(/\/$/, '');
 const VEGA_KEY = process.env.VEGA_KEY ?? '';
+const SIGNIN_TOKEN = process.env.SIGNIN_TOKEN ?? '';
 const FAKE_URL = (process.env.FAKE_LLM_URL ?? '').replace(/\/$/, '');
 const SHOTS = resolve(process.env.SCREENSHOT_DIR ?? join(here, 'screenshots'));
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
@@ -37,13 +38,6 @@ const LONG_TASK_BUDGET_MS = 200;
 
 const results = {};
 const RUN = Math.random().toString(36).slice(2, 8); // names unique to this run (the server may be reused)
-const log = (...args) => console.error('[e2e]', ...args);
-
-class Failure extends Error {}
-function check(condition, message) {
-  if (!condition) throw new Failure(message);
-}
-
 for (const [name, value] of Object.entries({ VEGA_URL, VEGA_KEY, FAKE_LLM_URL: FAKE_URL })) {
   if (!value) {
     console.error(`e2e: set ${name} (see the header of ${fileURLToPath(import.meta.url)})`);
@@ -55,19 +49,9 @@ rmSync(join(SHOTS, 'failure.png'), { force: true });
 
 // --- the fake LLM and the API, from Node ------------------------------------------
 
-async function fake(settings) {
-  const response = await fetch(`${FAKE_URL}/_control`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ reset: true, ...settings }),
-  });
-  check(response.ok, `the fake LLM's /_control refused ${JSON.stringify(settings).slice(0, 200)}: ${response.status}`);
-  return response.json();
-}
-
-async function fakeState() {
-  return (await fetch(`${FAKE_URL}/_control`)).json();
-}
+const llm = fakeLLM(FAKE_URL);
+const fake = (settings) => llm.script(settings);
+const fakeState = () => llm.state();
 
 async function apiGet(path) {
   const response = await fetch(VEGA_URL + path, { headers: { 'X-API-Key': VEGA_KEY } });
@@ -78,55 +62,11 @@ async function apiGet(path) {
 // --- the browser --------------------------------------------------------------------
 
 const LOCAL_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]', '::1', new URL(VEGA_URL).hostname]);
-const dialogs = [];
-const foreignRequests = [];
-const pageErrors = [];
-let lastPage = null; // for a screenshot of the failure
-
-function watch(page) {
-  lastPage = page;
-  page.on('dialog', (dialog) => {
-    dialogs.push(`${dialog.type()}: ${dialog.message()}`);
-    void dialog.dismiss().catch(() => {});
-  });
-  page.on('request', (request) => {
-    const url = request.url();
-    if (/^(data|blob|about):/.test(url)) return;
-    try {
-      if (!LOCAL_HOSTS.has(new URL(url).hostname)) foreignRequests.push(url);
-    } catch {
-      foreignRequests.push(url);
-    }
-  });
-  page.on('pageerror', (error) => pageErrors.push(error.message));
-  page.on('console', (message) => {
-    if (message.type() === 'error') log('console error:', message.text());
-  });
-}
+const seen = watcher(LOCAL_HOSTS);
+const { dialogs, foreignRequests, pageErrors, watch } = seen;
 
 async function shot(page, name) {
   await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: false });
-}
-
-const composer = '.composer-input';
-const lastAnswer = '.message.assistant >> nth=-1';
-
-async function send(page, text) {
-  await page.fill(composer, text);
-  await page.press(composer, 'Enter');
-}
-
-/** Wait for the last answer to finish (its action bar shows). */
-async function answerDone(page, timeout = 30_000) {
-  await page.waitForFunction(
-    () => {
-      const answers = document.querySelectorAll('.message.assistant');
-      const last = answers[answers.length - 1];
-      return last && !last.classList.contains('streaming');
-    },
-    null,
-    { timeout },
-  );
 }
 
 async function newChat(page) {
@@ -154,6 +94,30 @@ async function firstPaint(browser) {
   check(timing.fcp <= FIRST_PAINT_BUDGET_MS, `first paint took ${Math.round(timing.fcp)} ms (budget ${FIRST_PAINT_BUDGET_MS} ms)`);
   check(timing.ready !== null && timing.ready <= FIRST_PAINT_BUDGET_MS, `the key screen took ${Math.round(timing.ready)} ms to render (budget ${FIRST_PAINT_BUDGET_MS} ms)`);
   await context.close();
+}
+
+/** The link `vega serve` printed signs a tab in once, then says it is spent. */
+async function signInLink(browser) {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const page = await context.newPage();
+  watch(page);
+  // A wrong token spends nothing.
+  await page.goto(`${VEGA_URL}/#signin=not-the-token`);
+  await page.waitForSelector('#key-error:has-text("already used or has expired")');
+  check(new URL(page.url()).hash === '', `the fragment should be gone, got ${page.url()}`);
+  await page.goto(`${VEGA_URL}/library#signin=${SIGNIN_TOKEN}`);
+  await page.waitForSelector('.dropzone');
+  check(page.url() === `${VEGA_URL}/library`, `the link's token should leave the address bar, got ${page.url()}`);
+  const stored = await page.evaluate(() => sessionStorage.getItem('vega.apiKey'));
+  check(stored === VEGA_KEY, 'the link did not keep the key as the key gate would');
+  await shot(page, '00-signin-link');
+  // Once only: another tab with the same link is told so, at the key gate.
+  const again = await context.newPage();
+  watch(again);
+  await again.goto(`${VEGA_URL}/#signin=${SIGNIN_TOKEN}`);
+  await again.waitForSelector('#key-error:has-text("already used or has expired")');
+  await context.close();
+  results.signin_link = true;
 }
 
 async function enterKey(page) {
@@ -390,6 +354,27 @@ async function exportMarkdown(page) {
   check(download.suggestedFilename().endsWith('.md'), `unexpected export name ${download.suggestedFilename()}`);
 }
 
+/** Keys mode: a link to the conversation works for a key holder too, live until withdrawn. */
+async function shareLink(page) {
+  const back = page.url();
+  await page.click('.topbar button:has-text("Share")');
+  await page.waitForSelector('.dialog .share-link input');
+  const link = await page.inputValue('.dialog .share-link input');
+  check(link.startsWith(`${VEGA_URL}/s/`), `the link should be a page of this server, got ${link}`);
+  await page.click('.dialog button:has-text("Done")');
+  const id = decodeURIComponent(new URL(back).pathname.split('/c/')[1] ?? '');
+  const stored = await apiGet(`/conversations/${encodeURIComponent(id)}`);
+  await page.goto(link); // the same tab keeps the key (sessionStorage)
+  await page.waitForSelector('.shared-banner:has-text("read-only")');
+  await page.waitForFunction((n) => document.querySelectorAll('.message').length === n, stored.messages.length);
+  check(!(await page.isVisible(composer)), 'a shared conversation has no composer');
+  const withdrawn = await fetch(`${VEGA_URL}/conversations/${encodeURIComponent(id)}/share`, { method: 'DELETE', headers: { 'X-API-Key': VEGA_KEY } });
+  check(withdrawn.status === 204, `withdrawing the link answered ${withdrawn.status}`);
+  await page.waitForSelector('text=This conversation is no longer shared', { timeout: 8000 });
+  await page.goto(back);
+  await page.waitForSelector(composer);
+}
+
 async function untrustedOutput(page) {
   await newChat(page);
   const payload =
@@ -607,22 +592,13 @@ async function smallScreen(browser) {
 
 // --- run ---------------------------------------------------------------------------------
 
-const browser = await chromium.launch({
-  executablePath: CHROMIUM,
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
+const browser = await launch(CHROMIUM);
 let failed = null;
-let current = '';
+const steps = stepper();
 try {
-  const step = async (name, fn) => {
-    current = name;
-    const started = Date.now();
-    log(`${name}…`);
-    const value = await fn();
-    log(`${name}: ok (${Date.now() - started} ms)`);
-    return value;
-  };
+  const { step } = steps;
   await step('first paint', () => firstPaint(browser));
+  if (SIGNIN_TOKEN) await step('the one-time sign-in link', () => signInLink(browser));
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, acceptDownloads: true });
   const page = await context.newPage();
   page.setDefaultTimeout(20_000);
@@ -635,6 +611,7 @@ try {
   const cited = await step('upload and a cited answer', () => uploadAndCite(page));
   await step('reload and back', () => reloadAndBack(page, first, cited));
   await step('export as Markdown', () => exportMarkdown(page));
+  await step('a link to the conversation', () => shareLink(page));
   await step('rename, search, delete and undo', () => renameDeleteUndo(page, first));
   await step('untrusted output stays inert', () => untrustedOutput(page));
   await step('typing while a 2,000-token reply streams', () => smoothTyping(page));
@@ -642,24 +619,24 @@ try {
   await step('errors inline', () => errors(page));
   await step('SSE fallback', () => sseFallback(browser));
   await step('360 px wide', () => smallScreen(browser));
-  current = 'final checks';
+  steps.current = 'final checks';
   check(dialogs.length === 0, `a dialog opened: ${dialogs.join('; ')}`);
   check(foreignRequests.length === 0, `requests left the machine: ${foreignRequests.join(', ')}`);
   check(pageErrors.length === 0, `the page threw: ${pageErrors.join('; ')}`);
   await context.close();
 } catch (error) {
   failed = error;
-  await lastPage?.screenshot({ path: join(SHOTS, 'failure.png') }).catch(() => {});
+  await seen.lastPage?.screenshot({ path: join(SHOTS, 'failure.png') }).catch(() => {});
 } finally {
   await browser.close().catch(() => {});
-  await fetch(`${FAKE_URL}/_control`, { method: 'POST', body: JSON.stringify({ reset: true }) }).catch(() => {});
+  await llm.reset();
 }
 
 results.ok = failed === null;
 console.log(JSON.stringify(results));
 if (failed) {
   const reason = failed instanceof Failure ? failed.message : (failed.stack ?? String(failed));
-  console.error(`e2e FAILED in "${current}": ${reason}`);
+  console.error(`e2e FAILED in "${steps.current}": ${reason}`);
   console.error(`screenshots: ${SHOTS}`);
   process.exit(1);
 }

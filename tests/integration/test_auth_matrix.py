@@ -48,6 +48,15 @@ PUBLIC = {
     ("GET", "/redoc"),
     # Ollama clients probe it before anything else (Open WebUI's connection check).
     ("GET", "/api/version"),
+    # How to sign in here (the UI asks before it shows a key gate or a sign-in page).
+    ("GET", "/auth/config"),
+}
+# Signing in needs no key (accounts mode; in keys mode it is 404): test_accounts.py.
+SIGN_IN = {
+    ("POST", "/auth/link"),
+    ("POST", "/auth/login"),
+    ("GET", "/auth/oidc/login"),
+    ("GET", "/auth/oidc/callback"),
 }
 
 
@@ -190,7 +199,7 @@ def state_of(server: VegaServer) -> dict[str, Any]:
             "SELECT id, content, rating, tags, notes, reviewed, deleted_at FROM messages ORDER BY id",
         ),
         "documents": db_rows(server.data_dir, "SELECT id, status, deleted_at FROM documents"),
-        "keys": db_rows(server.data_dir, "SELECT name, admin, revoked FROM api_keys"),
+        "keys": db_rows(server.data_dir, "SELECT name, admin, revoked FROM api_keys ORDER BY name"),
     }
     files = sorted(
         str(p.relative_to(server.data_dir))
@@ -250,6 +259,44 @@ def calls(owned: dict[str, str]) -> dict[tuple[str, str], dict[str, Any]]:
         ("GET", "/admin/keys"): {},
         ("POST", "/admin/keys"): {"json": {"name": "intruder", "admin": True}},
         ("DELETE", "/admin/keys/{name}"): {"path": "/admin/keys/team-b"},
+        ("GET", "/admin/users"): {},
+        ("POST", "/admin/users"): {"json": {"username": "intruder", "password": "0123456789"}},
+        ("PATCH", "/admin/users/{user_id}"): {"path": "/admin/users/1", "json": {"role": "admin"}},
+        ("GET", "/admin/audit"): {},
+        ("GET", "/auth/me"): {},
+        ("POST", "/auth/logout"): {},
+        ("GET", "/keys"): {},
+        ("POST", "/keys"): {"json": {"name": "intruder"}},
+        ("DELETE", "/keys/{key_id}"): {"path": "/keys/1"},
+        ("GET", "/settings/me"): {},
+        ("PUT", "/settings/me"): {"json": {"system_prompt": "pwned"}},
+        ("GET", "/usage/me"): {},
+        ("GET", "/admin/usage"): {},
+        ("GET", "/admin/groups"): {},
+        ("POST", "/admin/groups"): {"json": {"name": "intruders"}},
+        ("DELETE", "/admin/groups/{group_id}"): {"path": "/admin/groups/1"},
+        ("PUT", "/admin/groups/{group_id}/members"): {
+            "path": "/admin/groups/1/members",
+            "json": {"users": []},
+        },
+        ("GET", "/collections/{name}/shares"): {
+            "path": f"/collections/{PRIVATE_COLLECTION}/shares"
+        },
+        ("POST", "/collections/{name}/shares"): {
+            "path": f"/collections/{PRIVATE_COLLECTION}/shares",
+            "json": {"everyone": True},
+        },
+        ("DELETE", "/collections/{name}/shares/{share_id}"): {
+            "path": f"/collections/{PRIVATE_COLLECTION}/shares/1"
+        },
+        ("POST", "/conversations/{conversation_id}/share"): {
+            "path": f"/conversations/{conv}/share"
+        },
+        ("DELETE", "/conversations/{conversation_id}/share"): {
+            "path": f"/conversations/{conv}/share"
+        },
+        ("GET", "/shared/{share_id}"): {"path": "/shared/" + "0" * 36},
+        ("GET", "/shared/{share_id}/events"): {"path": "/shared/" + "0" * 36 + "/events"},
         ("GET", "/v1/models"): {},
         ("GET", "/v1/models/{model:path}"): {"path": f"/v1/models/vega-rag/{PRIVATE_COLLECTION}"},
         ("POST", "/v1/chat/completions"): {
@@ -299,7 +346,7 @@ def send(
 
 def test_every_route_is_in_the_matrix(tmp_path: Path, owned: dict[str, str]) -> None:
     keyed = set(calls(owned)) | {("WS", "/ws")}
-    assert app_routes(tmp_path / "routes") == keyed | PUBLIC
+    assert app_routes(tmp_path / "routes") == keyed | PUBLIC | SIGN_IN
 
 
 # --- 401 for every bad key on every keyed route ----------------------------------------
@@ -498,7 +545,7 @@ def test_admin_routes_refuse_a_normal_key_with_403(
 ) -> None:
     before = state_of(server)
     admin_routes = {r: c for r, c in calls(owned).items() if r[1].startswith("/admin")}
-    assert len(admin_routes) == 3
+    assert len(admin_routes) == 12
     with httpx.Client(base_url=server.url, timeout=10) as client:
         for route, call in admin_routes.items():
             response = send(client, route, call, {"Authorization": f"Bearer {keys['B']}"})

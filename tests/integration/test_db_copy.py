@@ -230,6 +230,36 @@ def fill_alpha(server: VegaServer, keys: Keys, gguf: Path) -> None:
     assert added.returncode == 0, added.stderr
 
 
+def fill_accounts(server: VegaServer) -> None:
+    """Accounts mode on the same data dir: the first admin (who takes the primary key's
+    data), a signed-in session, settings, a group, shares: a row in each of its tables."""
+    env = server.env
+    made = run_cli(
+        ["users", "create", "root", "--admin", "--password-stdin"], env, input="root-pass-1"
+    )
+    assert made.returncode == 0, made.stderr
+    signed = httpx.post(
+        server.url + "/auth/login", json={"username": "root", "password": "root-pass-1"}, timeout=30
+    )
+    assert signed.status_code == 200, signed.text
+    h = {
+        "Cookie": f"vega_session={signed.cookies['vega_session']}",
+        "X-CSRF-Token": signed.json()["csrf_token"],
+    }
+
+    def ok(method: str, path: str, body: Any = None) -> Any:
+        r = httpx.request(method, server.url + path, json=body, headers=h, timeout=30)
+        assert r.status_code in (200, 201), (path, r.text)
+        return r.json()
+
+    ok("PUT", "/settings/me", {"temperature": 0.3})
+    group = ok("POST", "/admin/groups", {"name": "class-a"})
+    ok("PUT", f"/admin/groups/{group['id']}/members", {"users": ["root", "bob"]})
+    ok("POST", "/collections/alpha/shares", {"group": "class-a"})
+    conversation = ok("GET", "/conversations")[0]["id"]
+    ok("POST", f"/conversations/{conversation}/share")
+
+
 @dataclass
 class Moved:
     before: Answers
@@ -279,6 +309,12 @@ def moved(
                 upload(server, keys.primary, name, body, "beta")
             read_searches(server, keys.primary, "beta", before)
             read_conversations(server, keys, before)
+        finally:
+            server.stop()
+        # 2b. The same data dir in accounts mode: its tables get their rows.
+        server = start_vega(data, **base | {"embedding_model": "fake-embed-24", "auth": "accounts"})
+        try:
+            fill_accounts(server)
         finally:
             server.stop()
         source_counts = row_counts(f"sqlite:///{data / 'vega.db'}")

@@ -187,7 +187,7 @@ def test_vega_jobs_schedule_lists_every_process(tmp_path: Path) -> None:
     result = run_cli(["jobs", "schedule", "--json"], env)
     assert result.returncode == 0, result.stderr
     rows = {row["name"]: row for row in json.loads(result.stdout)}
-    assert set(rows) == {"retention", "uploads-cleanup", "maintenance", "backup"}
+    assert set(rows) == {"retention", "audit-retention", "uploads-cleanup", "maintenance", "backup"}
     assert rows["backup"]["enabled"] and rows["backup"]["next_run"].endswith("02:00:00+00:00")
     assert not rows["retention"]["enabled"] and rows["retention"]["next_run"] is None
     assert rows["maintenance"]["last_run"] is None

@@ -3,6 +3,7 @@ its restore need two), SQL on either store, and a data dir with data in it."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -91,17 +92,27 @@ def seed(settings: Settings, *, revision: str | None = None) -> dict[str, Any]:
     files = {"live": b"Glaciers carve valleys.\n", "gone": b"Deleted notes.\n"}
 
     def write(session: Session) -> dict[str, Any]:
-        owner = key_repo.add(session, name="primary", key_hash="h" * 64, prefix="vega-", admin=True)
-        session.flush()
         if revision is None:
-            cid = conv_repo.create(session, owner=owner.id, title="t")
-            mine = {"owner": owner.id, "conversation_id": cid}
+            owner_id = key_repo.add(
+                session, name="primary", key_hash="h" * 64, prefix="vega-", admin=True
+            ).id
+        else:  # the columns of api_keys at every revision (later ones add some)
+            owner_id = session.execute(
+                text(
+                    "INSERT INTO api_keys (name, hash, prefix, admin, created) "
+                    "VALUES ('primary', :h, 'vega-', :admin, :now) RETURNING id"
+                ),
+                {"h": "h" * 64, "admin": True, "now": datetime.now(UTC)},
+            ).scalar_one()
+        if revision is None:
+            cid = conv_repo.create(session, owner=owner_id, title="t")
+            mine = {"owner": owner_id, "conversation_id": cid}
             conv_repo.add_message(session, role="user", content="q?", **mine)
             mid = conv_repo.add_message(session, role="assistant", content="a.", **mine)
         else:
-            cid, mid = old_conversation(session, owner.id)
+            cid, mid = old_conversation(session, owner_id)
         coll = doc_repo.create_collection(
-            session, owner=owner.id, name="default", embedding_model="m", dim=4
+            session, owner=owner_id, name="default", embedding_model="m", dim=4
         )
         docs: dict[str, str] = {}
         for name, body in files.items():

@@ -10,6 +10,7 @@ from fastapi import FastAPI
 
 import vega
 from vega.api.body_guard import BodyGuardMiddleware, BodyLimits, UploadRoutes
+from vega.api.callers import Callers
 from vega.api.compat.errors import wire_error_responses
 from vega.api.docs_pages import api_docs_router
 from vega.api.error_shapes import OLLAMA, OPENAI
@@ -17,7 +18,9 @@ from vega.api.errors import KEYED_ERRORS, install_error_handlers
 from vega.api.hosts import AllowedHosts, HostCheckMiddleware
 from vega.api.request_context import RequestContextMiddleware
 from vega.api.routes import (
+    account,
     admin,
+    auth,
     chat,
     conversations,
     documents,
@@ -25,6 +28,7 @@ from vega.api.routes import (
     models,
     ollama_compat,
     openai_compat,
+    sharing,
     ws,
 )
 from vega.api.ui import WEB_DIR, Pages
@@ -55,12 +59,14 @@ def create_app(runtime: Runtime, *, web_dir: Path = WEB_DIR) -> FastAPI:
         redoc_url=None,
     )
     app.state.runtime = runtime
+    app.state.callers = Callers(runtime.keys, runtime.sessions, runtime.settings)
     install_error_handlers(app, pages=Pages(web_dir))
     # Error responses are declared here, once per kind of router; routes add their own
     # (404, 409, ...) on top.
     app.include_router(health.router)
     app.include_router(api_docs_router(title=app.title, web_dir=web_dir))
-    for module in (chat, models, ws, conversations, documents, admin):
+    app.include_router(auth.router)  # signs in: its routes declare their own errors
+    for module in (chat, models, ws, conversations, documents, sharing, account, admin):
         app.include_router(module.router, responses=KEYED_ERRORS)
     app.include_router(openai_compat.router, responses=wire_error_responses(OPENAI))
     app.include_router(ollama_compat.router, responses=wire_error_responses(OLLAMA))

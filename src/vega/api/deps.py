@@ -13,13 +13,14 @@ from typing import Annotated
 
 from fastapi import Depends, Header
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
-from starlette.datastructures import Headers
 from starlette.requests import HTTPConnection
 
+from vega.api.callers import Callers
 from vega.api.compat.turns import SESSION_HEADER
 from vega.api.streaming import StreamWatch
 from vega.chat.conversations import ConversationService
 from vega.chat.open_turns import OpenTurns
+from vega.chat.preferences import PreferencesService
 from vega.chat.service import ChatService
 from vega.errors import Forbidden
 from vega.health import HealthService
@@ -32,26 +33,20 @@ from vega.rag.embeddings import EmbeddingService
 from vega.rag.ingest import IngestService
 from vega.rag.retrieve import Retriever
 from vega.runtime import Runtime
+from vega.security.accounts import AccountService
+from vega.security.audit_trail import AuditTrail
 from vega.security.concurrency import KeyCaps
 from vega.security.keys import KeyService, Principal
+from vega.security.oidc import OidcSignIn
+from vega.security.quotas import Quotas
 from vega.security.ratelimit import RateLimiter
+from vega.security.sessions import SessionService
+from vega.security.sharing import SharingService
 from vega.settings import Settings
 
 # Declared for the OpenAPI document (so /docs offers both); the value is read by key_from_headers.
 _api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="The API key")
 _bearer = HTTPBearer(auto_error=False, description="The API key as a bearer token")
-
-
-def key_from_headers(headers: Headers) -> str | None:
-    """The one place a key is read from a request (HTTP and WebSocket alike)."""
-    key = headers.get("x-api-key")
-    if key:
-        return key.strip()
-    auth = headers.get("authorization", "")
-    scheme, _, token = auth.partition(" ")
-    if scheme.lower() == "bearer" and token.strip():
-        return token.strip()
-    return None
 
 
 # Dependencies are `async def` on purpose: FastAPI runs plain `def` dependencies in a
@@ -72,6 +67,38 @@ async def get_settings(conn: HTTPConnection) -> Settings:
 
 async def get_keys(conn: HTTPConnection) -> KeyService:
     return _runtime(conn).keys
+
+
+async def get_accounts(conn: HTTPConnection) -> AccountService:
+    return _runtime(conn).accounts
+
+
+async def get_sessions(conn: HTTPConnection) -> SessionService:
+    return _runtime(conn).sessions
+
+
+async def get_audit(conn: HTTPConnection) -> AuditTrail:
+    return _runtime(conn).audit
+
+
+async def get_oidc(conn: HTTPConnection) -> OidcSignIn | None:
+    return _runtime(conn).oidc
+
+
+async def get_quotas(conn: HTTPConnection) -> Quotas:
+    return _runtime(conn).quotas
+
+
+async def get_preferences(conn: HTTPConnection) -> PreferencesService:
+    return _runtime(conn).preferences
+
+
+async def get_sharing(conn: HTTPConnection) -> SharingService:
+    return _runtime(conn).sharing
+
+
+async def get_callers(conn: HTTPConnection) -> Callers:
+    return conn.app.state.callers  # type: ignore[no-any-return]
 
 
 async def get_limiter(conn: HTTPConnection) -> RateLimiter:
@@ -128,6 +155,14 @@ async def get_metrics(conn: HTTPConnection) -> Metrics:
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 KeysDep = Annotated[KeyService, Depends(get_keys)]
+AccountsDep = Annotated[AccountService, Depends(get_accounts)]
+SessionsDep = Annotated[SessionService, Depends(get_sessions)]
+CallersDep = Annotated[Callers, Depends(get_callers)]
+AuditDep = Annotated[AuditTrail, Depends(get_audit)]
+OidcDep = Annotated[OidcSignIn | None, Depends(get_oidc)]  # None: not configured
+QuotasDep = Annotated[Quotas, Depends(get_quotas)]
+SharingDep = Annotated[SharingService, Depends(get_sharing)]
+PreferencesDep = Annotated[PreferencesService, Depends(get_preferences)]
 LimiterDep = Annotated[RateLimiter, Depends(get_limiter)]
 KeyCapsDep = Annotated[KeyCaps, Depends(get_caps)]  # per-key caps: replies in progress, sockets
 ChatDep = Annotated[ChatService, Depends(get_chat)]
@@ -146,35 +181,31 @@ MetricsDep = Annotated[Metrics, Depends(get_metrics)]
 # --- the caller --------------------------------------------------------------------
 
 
-async def _principal(key: str | None, keys: KeyService, limiter: RateLimiter) -> Principal:
-    """The key's caller (401 for a missing or unknown key), counted by the rate limit."""
-    principal = await keys.authenticate(key)
-    await limiter.hit(str(principal.key_id))
-    return principal
-
-
 async def authenticate(
     conn: HTTPConnection,
-    keys: KeysDep,
-    limiter: LimiterDep,
+    callers: CallersDep,
+    quotas: QuotasDep,
     _key: Annotated[str | None, Depends(_api_key_header)] = None,
     _bearer_token: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)] = None,
 ) -> Principal:
-    return await _principal(key_from_headers(conn.headers), keys, limiter)
+    """The caller (401 for a missing or unknown key or session), counted by the rate limit."""
+    principal = await callers.identify(conn)
+    await quotas.hit_request(principal)
+    return principal
 
 
 PrincipalDep = Annotated[Principal, Depends(authenticate)]
 
 
 async def authenticate_if_sent(
-    conn: HTTPConnection, keys: KeysDep, limiter: LimiterDep
+    conn: HTTPConnection, callers: CallersDep, quotas: QuotasDep
 ) -> Principal | None:
-    """For public routes that show more to a key: None when no key is sent, the caller
-    when one is; a key that is sent but not valid is refused (401), not ignored."""
-    key = key_from_headers(conn.headers)
-    if key is None:
-        return None
-    return await _principal(key, keys, limiter)
+    """For public routes that show more to a caller: None when no key or session is
+    sent; a key or session that is sent but not valid is refused (401), not ignored."""
+    principal = await callers.identify_if_sent(conn)
+    if principal is not None:
+        await quotas.hit_request(principal)
+    return principal
 
 
 MaybePrincipalDep = Annotated[Principal | None, Depends(authenticate_if_sent)]
@@ -187,9 +218,11 @@ async def get_turns(conn: HTTPConnection) -> OpenTurns:
 OpenTurnsDep = Annotated[OpenTurns, Depends(get_turns)]
 
 
-async def stream_watch(keys: KeysDep, principal: PrincipalDep, turns: OpenTurnsDep) -> StreamWatch:
-    """What an open stream watches: its key, and cancels of its conversation."""
-    return StreamWatch(partial(keys.is_live, principal), partial(turns.holding, principal.key_id))
+async def stream_watch(
+    callers: CallersDep, principal: PrincipalDep, turns: OpenTurnsDep
+) -> StreamWatch:
+    """What an open stream watches: its key or session, and cancels of its conversation."""
+    return StreamWatch(partial(callers.is_live, principal), partial(turns.holding, principal.owner))
 
 
 StreamWatchDep = Annotated[StreamWatch, Depends(stream_watch)]

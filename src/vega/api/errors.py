@@ -72,7 +72,7 @@ def error_responses(*statuses: int, model: type[BaseModel] = ErrorOut) -> Respon
 # Any route that takes a key: a malformed, stalled or oversized body (checked before
 # the route runs, in vega.api.body_guard), a bad key, a request that does not validate,
 # the rate limit, an unreachable database.
-KEYED_ERRORS = error_responses(400, 401, 408, 413, 422, 429, 503)
+KEYED_ERRORS = error_responses(400, 401, 403, 408, 413, 422, 429, 503)
 # Routes that name one thing (by id): another key's is "not found" too.
 NOT_FOUND = error_responses(404)
 

@@ -22,7 +22,7 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from vega.api.error_shapes import INTERNAL, Refusal, send_refusal
-from vega.logs import request_id_var
+from vega.logs import client_address_var, request_id_var
 from vega.metrics import Metrics
 
 log = logging.getLogger("vega.access")
@@ -45,6 +45,8 @@ class RequestContextMiddleware:
         request_id = incoming if incoming and SAFE_REQUEST_ID.match(incoming) else uuid.uuid4().hex
         id_header = (b"x-request-id", request_id.encode())
         token = request_id_var.set(request_id)
+        client = scope.get("client")
+        address_token = client_address_var.set(str(client[0]) if client else None)
         started = time.perf_counter()
         status = 0
 
@@ -71,6 +73,7 @@ class RequestContextMiddleware:
         finally:
             self._record(scope, status, time.perf_counter() - started)
             request_id_var.reset(token)
+            client_address_var.reset(address_token)
 
     def _record(self, scope: Scope, status: int, elapsed: float) -> None:
         route = _route(scope)

@@ -36,13 +36,21 @@ def _limit(limit: int) -> int:
     return limit
 
 
+def detail_of(session: Session, conv: Conversation) -> ConversationDetail:
+    """A conversation with its live messages and what each answer cited."""
+    rows = repo.messages(session, conversation=conv)
+    cited = documents.sources_of(session, message_ids=[m.id for m in rows if m.role != "user"])
+    messages = [MessageView.of(m, cited.get(m.id)) for m in rows]
+    return ConversationDetail(ConversationView.of(conv, len(messages)), messages)
+
+
 class ConversationService:
     def __init__(self, db: Database) -> None:
         self._db = db
 
     @staticmethod
     def _owned(session: Session, conversation_id: str, principal: Principal) -> Conversation:
-        conv = repo.get_owned(session, conversation_id=conversation_id, owner=principal.key_id)
+        conv = repo.get_owned(session, conversation_id=conversation_id, owner=principal.owner)
         if conv is None:
             raise NotFound(f"No conversation '{conversation_id}'.")
         return conv
@@ -55,22 +63,15 @@ class ConversationService:
             raise BadInput("offset must not be negative.")
         rows = await self._db.run(
             lambda s: repo.list_owned(
-                s, owner=principal.key_id, limit=limit, offset=offset, title=title
+                s, owner=principal.owner, limit=limit, offset=offset, title=title
             )
         )
         return [ConversationView.of(conv, n) for conv, n in rows]
 
     async def get(self, conversation_id: str, principal: Principal) -> ConversationDetail:
-        def read(session: Session) -> ConversationDetail:
-            conv = self._owned(session, conversation_id, principal)
-            rows = repo.messages(session, conversation=conv)
-            cited = documents.sources_of(
-                session, message_ids=[m.id for m in rows if m.role != "user"]
-            )
-            messages = [MessageView.of(m, cited.get(m.id)) for m in rows]
-            return ConversationDetail(ConversationView.of(conv, len(messages)), messages)
-
-        return await self._db.run(read)
+        return await self._db.run(
+            lambda s: detail_of(s, self._owned(s, conversation_id, principal))
+        )
 
     async def delete(
         self, conversation_id: str, principal: Principal, *, request_id: str | None = None
@@ -125,14 +126,14 @@ class ConversationService:
 
         def write(session: Session) -> ConversationView:
             conv = repo.get_owned(
-                session, conversation_id=conversation_id, owner=principal.key_id, deleted=deleted
+                session, conversation_id=conversation_id, owner=principal.owner, deleted=deleted
             )
             if conv is None:
                 raise NotFound(f"No conversation '{conversation_id}'.")
             change(session, conv)
             audit.record(
                 session,
-                key_id=principal.key_id,
+                actor=principal.actor,
                 action=f"conversation.{action}",
                 target=conversation_id,
                 request_id=request_id,
@@ -183,7 +184,7 @@ class ConversationService:
             if session_id is not None:
                 self._owned(session, session_id, principal)
             replies = repo.recent_assistant_messages(
-                session, owner=principal.key_id, limit=limit, conversation_id=session_id
+                session, owner=principal.owner, limit=limit, conversation_id=session_id
             )
             prompts = repo.previous_user_messages(session, replies=replies)
             return [
@@ -216,10 +217,9 @@ class ConversationService:
             if count:
                 audit.record(
                     session,
-                    key_id=None,
+                    actor=audit.SYSTEM,
                     action="retention.purge",
                     target=str(count),
-                    request_id=None,
                 )
             return count
 
@@ -239,7 +239,7 @@ class ConversationService:
             raise BadInput(f"At most {MAX_TAGS} tags.")
 
         def write(session: Session) -> MessageView:
-            message = repo.message_owned(session, message_id=message_id, owner=principal.key_id)
+            message = repo.message_owned(session, message_id=message_id, owner=principal.owner)
             if message is None:
                 raise NotFound(f"No message '{message_id}'.")
             if feedback.rating is not None:
@@ -252,7 +252,7 @@ class ConversationService:
                 message.reviewed = feedback.reviewed
             audit.record(
                 session,
-                key_id=principal.key_id,
+                actor=principal.actor,
                 action="message.feedback",
                 target=message_id,
                 request_id=request_id,

@@ -155,10 +155,11 @@ class TurnPreparer:
         if self._retriever is None:
             raise BadInput("Document search is not available on this server.")
         result = await self._retriever.search(
-            owner=principal.key_id,
+            owner=principal.owner,
             query=request.prompt,
             collection=request.collection,
             top_k=request.top_k,
+            reader=principal.user_id,
         )
         return result.hits
 
@@ -191,7 +192,7 @@ class TurnPreparer:
         asked = self._mask(request.prompt)
         user_message_id = repo.add_message(
             session,
-            owner=principal.key_id,
+            owner=principal.owner,
             conversation_id=conversation_id,
             role="user",
             content=asked,
@@ -199,7 +200,7 @@ class TurnPreparer:
             status="ok",
         )
         return Begun(
-            principal.key_id, conversation_id, user_message_id, history, asked, digest=digest
+            principal.owner, conversation_id, user_message_id, history, asked, digest=digest
         )
 
     def _conversation(
@@ -213,7 +214,7 @@ class TurnPreparer:
         new one). ``follows``: the digest of the client's history, for a turn without a
         session that carries one."""
         title = self._mask(_title(request.prompt))
-        owner = principal.key_id
+        owner = principal.owner
         if request.session_id is None:
             if follows is not None:
                 found = repo.continued_by(session, owner=owner, digest=follows)
@@ -244,7 +245,7 @@ class TurnPreparer:
     def _again(self, session: Session, request: ChatRequest, principal: Principal) -> Begun:
         """The last question of a conversation and the turns before it, to answer it again."""
         assert request.session_id is not None  # check()
-        conv = repo.get_owned(session, conversation_id=request.session_id, owner=principal.key_id)
+        conv = repo.get_owned(session, conversation_id=request.session_id, owner=principal.owner)
         if conv is None:
             raise NotFound(f"No conversation '{request.session_id}'.")
         question, earlier = repo.last_question(

@@ -19,6 +19,7 @@ from collections.abc import AsyncGenerator, Callable
 from contextlib import aclosing
 
 from vega.chat.generate import Draft, ReplyGenerator
+from vega.chat.preferences import Admission
 from vega.chat.prepare import PreparedTurn, TurnPreparer
 from vega.chat.record import Reply, ReplyRecorder, Status
 from vega.chat.turn import (
@@ -68,8 +69,10 @@ class ChatService:
         mask: Callable[[str], str] | None = None,
         retriever: Retriever | None = None,
         replies: KeySlots,
+        admission: Admission | None = None,
     ) -> None:
         self._replies = replies  # VEGA_MAX_STREAMS_PER_KEY
+        self._admission = admission  # the owner's quota and chat defaults
         self._metrics = metrics
         mask = mask or (lambda text: text)
         self._prepare = TurnPreparer(db=db, settings=settings, mask=mask, retriever=retriever)
@@ -105,6 +108,8 @@ class ChatService:
         self, request: ChatRequest, principal: Principal
     ) -> AsyncGenerator[ChatEvent, None]:
         started = time.perf_counter()
+        if self._admission is not None:
+            request = await self._admission.admit(request, principal)
         turn = await self._prepare.prepare(request, principal)
         draft = self._generate.draft()
         yield TurnStarted(turn.begun.conversation_id, turn.begun.user_message_id)
@@ -115,7 +120,7 @@ class ChatService:
         status: Status = "cancelled"
         error: str | None = "cancelled by the client"
         try:
-            tokens = self._generate.tokens(turn, draft, scope=str(principal.key_id))
+            tokens = self._generate.tokens(turn, draft, scope=str(principal.owner))
             async with aclosing(tokens):
                 async for token in tokens:
                     yield token

@@ -53,7 +53,7 @@ async def _add(
     with context.progress_bar(disable=disable) as bar:
         task = bar.add_task("documents", total=len(wanted))
         outcomes = await rt.ingest.add_files(
-            owner=rt.owner.key_id,
+            owner=rt.owner.owner,
             paths=wanted,
             collection=collection,
             progress=lambda done: bar.update(task, completed=done),
@@ -114,7 +114,7 @@ def list_documents(collection: CollectionOpt = None, json_out: JsonOpt = False) 
     """List documents, newest first."""
     docs = context.run(
         lambda rt: rt.documents.list_documents(
-            owner=rt.owner.key_id, collection=collection, limit=1000
+            owner=rt.owner.owner, collection=collection, limit=1000
         ),
         start=False,
     )
@@ -134,7 +134,7 @@ def list_documents(collection: CollectionOpt = None, json_out: JsonOpt = False) 
 def remove(document_id: Annotated[str, typer.Argument(help="The document's id.")]) -> None:
     """Delete a document: it leaves every search at once."""
     doc = context.run(
-        lambda rt: rt.documents.delete(owner=rt.owner.key_id, document_id=document_id), start=False
+        lambda rt: rt.documents.delete(owner=rt.owner.owner, document_id=document_id), start=False
     )
     context.err.print(f"Deleted {doc.title} ({doc.id}).", markup=False)
 
@@ -149,7 +149,7 @@ def search(
     """Search your documents (no model needed)."""
     result = context.run(
         lambda rt: rt.retriever.search(
-            owner=rt.owner.key_id,
+            owner=rt.owner.owner,
             query=query,
             collection=collection,
             top_k=k,
@@ -186,7 +186,7 @@ def reindex(collection: CollectionOpt = None, json_out: JsonOpt = False) -> None
 
     async def run(rt: Runtime) -> Any:
         return await anyio.to_thread.run_sync(
-            lambda: rt.reindexer.run(owner=rt.owner.key_id, collection=collection)
+            lambda: rt.reindexer.run(owner=rt.owner.owner, collection=collection)
         )
 
     reports = context.run(run, start=False)

@@ -22,6 +22,7 @@ from vega.cli import (
     models,
     serve,
     train,
+    users,
 )
 from vega.errors import VegaError
 from vega.logs import setup_logging
@@ -54,6 +55,9 @@ app.command()(backup.restore)
 app.add_typer(db.app, name="db")
 app.command()(jobs.worker)
 app.add_typer(jobs.app, name="jobs")
+app.add_typer(users.app, name="users")
+app.add_typer(users.groups_app, name="groups")
+app.command()(users.audit)
 
 EXIT_INTERRUPTED = 130
 

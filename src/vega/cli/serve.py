@@ -9,9 +9,11 @@ from typing import Annotated
 
 import typer
 
+from vega.api.hosts import is_loopback
 from vega.cli import context
 from vega.metrics import MULTIPROC_ENV
 from vega.private import private_dir
+from vega.security import signin_link
 
 
 def serve(
@@ -51,6 +53,13 @@ def serve(
         )
     elif not settings.api_key:
         context.err.print(f"API key: in {settings.key_file}", markup=False, soft_wrap=True)
+    if not settings.accounts and is_loopback(settings.host):
+        token = signin_link.issue(settings.data_dir)
+        context.err.print(
+            f"Open {url}/#signin={token} to sign this browser in (once, within 15 minutes).",
+            markup=False,
+            soft_wrap=True,
+        )
     if settings.workers > 1:
         runtime.db.dispose()  # each worker builds its own runtime (and freezes its heap)
         # The workers' metrics, added up by whichever answers /metrics (vega.metrics):

@@ -150,12 +150,12 @@ class TurnLog:
 
         def read(session: Session) -> list[Turn]:
             if where.session_id is not None and not repo.get_owned(
-                session, conversation_id=where.session_id, owner=principal.key_id
+                session, conversation_id=where.session_id, owner=principal.owner
             ):
                 raise NotFound(f"No conversation '{where.session_id}'.")
             rows = repo.turns(
                 session,
-                owner=principal.key_id,
+                owner=principal.owner,
                 conversation_id=where.session_id,
                 where=repo.ReplyFilter(
                     source=where.source,
@@ -175,7 +175,7 @@ class TurnLog:
 
     async def get(self, principal: Principal, message_id: str) -> Turn:
         def read(session: Session) -> Turn:
-            found = repo.turn_owned(session, message_id=message_id, owner=principal.key_id)
+            found = repo.turn_owned(session, message_id=message_id, owner=principal.owner)
             if found is None:
                 raise NotFound(
                     f"No reply '{message_id}' (`vega curate` lists the ids of your replies)."

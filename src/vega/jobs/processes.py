@@ -18,18 +18,26 @@ from vega.store.maintenance import maintain
 
 if TYPE_CHECKING:
     from vega.chat.conversations import ConversationService
+    from vega.security.audit_trail import AuditTrail
     from vega.settings import Settings
 
 MANIFEST = "manifest.json"
 
 
 def background_processes(
-    settings: Settings, db: Database, conversations: ConversationService, blobs: BlobStore
+    settings: Settings,
+    db: Database,
+    conversations: ConversationService,
+    blobs: BlobStore,
+    trail: AuditTrail,
 ) -> list[Scheduled]:
     """Every background process, on or off as the settings say."""
 
     async def retention(_params: dict[str, Any], _report: Progress) -> dict[str, Any]:
         return {"purged": await conversations.purge(retention_days=settings.retention_days)}
+
+    async def audit_retention(_params: dict[str, Any], _report: Progress) -> dict[str, Any]:
+        return {"purged": await anyio.to_thread.run_sync(trail.purge)}
 
     async def uploads(_params: dict[str, Any], _report: Progress) -> dict[str, Any]:
         referenced = await db.run(documents_repo.upload_folders_in_use)
@@ -50,6 +58,15 @@ def background_processes(
             f"purge conversations idle or deleted for {settings.retention_days} days",
             retention,
             off_because=None if settings.retention_days > 0 else "VEGA_RETENTION_DAYS is 0",
+        ),
+        Scheduled(
+            "audit-retention",
+            settings.retention_schedule,
+            f"delete audit rows older than {settings.audit_retention_days} days",
+            audit_retention,
+            off_because=None
+            if settings.audit_retention_days > 0
+            else "VEGA_AUDIT_RETENTION_DAYS is 0",
         ),
         Scheduled(
             "uploads-cleanup",

@@ -98,15 +98,16 @@ class ModelCatalog:
         self._documents = documents
         self.default_model = default_model
 
-    async def models(self, owner: int) -> list[CatalogModel]:
-        """The backend's models (none while it cannot be reached), then the collections."""
+    async def models(self, owner: int, reader: int | None = None) -> list[CatalogModel]:
+        """The backend's models (none while it cannot be reached), then the collections
+        (the caller's, and those shared with user ``reader``)."""
         backend = await self._listed_backend_models()
-        return [*backend, *await self._rag_models(owner, backend)]
+        return [*backend, *await self._rag_models(owner, reader, backend)]
 
-    async def find(self, owner: int, name: str) -> CatalogModel:
+    async def find(self, owner: int, name: str, reader: int | None = None) -> CatalogModel:
         """One model by name; 404 when neither the backend nor the caller has it."""
         if collection_of(name):
-            models = await self._rag_models(owner, await self._listed_backend_models())
+            models = await self._rag_models(owner, reader, await self._listed_backend_models())
         else:
             models = await self._backend_models()
         for model in models:
@@ -114,11 +115,13 @@ class ModelCatalog:
                 return model
         raise NotFound(f"model '{name}' not found")
 
-    async def show(self, owner: int, name: str) -> tuple[CatalogModel, ModelCard]:
+    async def show(
+        self, owner: int, name: str, reader: int | None = None
+    ) -> tuple[CatalogModel, ModelCard]:
         """One model and what the model server says about it (a vega-rag model: about its
         generation model). A server with no show, or one that cannot answer now, gives a
         card with the context length alone, if it knows that: the listing's facts answer."""
-        model = await self.find(owner, name)
+        model = await self.find(owner, name, reader)
         asked = self.default_model if model.collection else model.name
         try:
             card = await self._gateway.model_card(asked)
@@ -145,7 +148,9 @@ class ModelCatalog:
             for m in await self._gateway.models()
         ]
 
-    async def _rag_models(self, owner: int, backend: list[CatalogModel]) -> list[CatalogModel]:
+    async def _rag_models(
+        self, owner: int, reader: int | None, backend: list[CatalogModel]
+    ) -> list[CatalogModel]:
         base = next((m for m in backend if same_model(m.name, self.default_model)), None)
         return [
             CatalogModel(
@@ -162,5 +167,5 @@ class ModelCatalog:
                 collection=c.name,
                 base=base,
             )
-            for c in await self._documents.collections(owner=owner)
+            for c in await self._documents.collections(owner=owner, reader=reader)
         ]

@@ -15,7 +15,10 @@ from vega.errors import BadInput, NotFound, RangeNotSatisfiable, VegaError
 from vega.rag.retrieve import check_collection_name
 from vega.rag.staging import stored_folder
 from vega.rag.views import CollectionView, DocumentView
+from vega.store import audit
 from vega.store import documents as repo
+from vega.store import shares as shares_repo
+from vega.store.audit import Actor
 from vega.store.db import Database
 from vega.store.tables import Collection, Document
 
@@ -78,12 +81,15 @@ class DocumentService:
         blocks = await anyio.to_thread.run_sync(lambda: self._blobs.read(key, start=first, end=end))
         return Original(view, size, first, end, blocks)
 
-    async def delete(self, *, owner: int, document_id: str) -> DocumentView:
+    async def delete(
+        self, *, owner: int, document_id: str, actor: Actor | None = None
+    ) -> DocumentView:
         """Soft-delete the document and drop its chunks and stored file; gone from search at once."""
 
         def delete(session: Session) -> tuple[DocumentView, str]:
             doc, coll = self._owned(session, owner, document_id)
             repo.soft_delete_document(session, document=doc)
+            audit.record(session, actor=actor, action="document.delete", target=doc.id)
             return DocumentView.of(doc, coll), doc.stored_path
 
         view, stored = await self._db.write(delete)
@@ -95,8 +101,10 @@ class DocumentService:
                 log.warning("could not delete the original of %s: %s", document_id, exc.message)
         return view
 
-    async def collections(self, *, owner: int) -> list[CollectionView]:
-        return await self._db.run(lambda s: _collections(s, owner))
+    async def collections(self, *, owner: int, reader: int | None = None) -> list[CollectionView]:
+        """The owner's collections, then (accounts mode) those shared with user ``reader``,
+        named ``OWNER/NAME``."""
+        return await self._db.run(lambda s: _collections(s, owner, reader))
 
     @staticmethod
     def _owned(session: Session, owner: int, document_id: str) -> tuple[Document, Collection]:
@@ -106,14 +114,17 @@ class DocumentService:
         return found
 
 
-def _collections(session: Session, owner: int) -> list[CollectionView]:
+def _collections(session: Session, owner: int, reader: int | None) -> list[CollectionView]:
+    own = [(None, c) for c in repo.list_collections(session, owner=owner)]
+    shared = shares_repo.shared_with(session, reader=reader) if reader is not None else []
     views = []
-    for coll in repo.list_collections(session, owner=owner):
+    for shared_by, coll in [*own, *shared]:
         live = (Document.collection_id == coll.id) & Document.deleted_at.is_(None)
         n_docs = session.scalar(select(func.count()).select_from(Document).where(live)) or 0
         views.append(
             CollectionView(
-                name=coll.name,
+                name=f"{shared_by}/{coll.name}" if shared_by else coll.name,
+                shared_by=shared_by,
                 embedding_model=coll.embedding_model,
                 dim=coll.dim,
                 documents=int(n_docs),

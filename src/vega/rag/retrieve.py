@@ -26,6 +26,7 @@ from vega.rag import lexical
 from vega.rag.embed import Embedder
 from vega.rag.index import CollectionIndexes, CollectionState
 from vega.store import documents as repo
+from vega.store import shares as shares_repo
 from vega.store.db import Database
 from vega.store.tables import Collection
 
@@ -44,6 +45,8 @@ MAX_TOP_K = 100
 # `\w` is exactly [\p{L}\p{N}_] (tests/unit/test_collection_names.py checks every letter).
 COLLECTION_NAME_PATTERN = r"^[\p{L}\p{N}_][\p{L}\p{N}_ .:-]{0,99}$"
 COLLECTION_NAME = re.compile(COLLECTION_NAME_PATTERN.replace(r"\p{L}\p{N}_", r"\w"))
+# A shared collection, as others name it: OWNER/NAME (vega.security.accounts.USERNAME).
+COLLECTION_REF_PATTERN = r"^([a-z0-9][a-z0-9._@-]{0,63}/)?" + COLLECTION_NAME_PATTERN[1:]
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +91,25 @@ def owned_collection(session: Session, *, owner: int, name: str) -> Collection:
     if collection is None:
         raise NotFound(f"No collection '{name}'. Add documents to it first.")
     return collection
+
+
+def readable_collection(
+    session: Session, *, owner: int, reader: int | None, name: str
+) -> Collection:
+    """The caller's own collection ``name``, or (accounts mode) ``OWNER/NAME`` that another
+    user shared with ``reader``: read-only, found only through this function. 404 for a
+    name that is neither (whether or not it exists: nobody learns what is not shared)."""
+    owner_name, slash, own_name = name.partition("/")
+    if not slash:
+        return owned_collection(session, owner=owner, name=name)
+    found = None
+    if reader is not None and check_collection_name(own_name):
+        found = shares_repo.shared_collection(
+            session, owner_name=owner_name.lower(), name=own_name, reader=reader
+        )
+    if found is None:
+        raise NotFound(f"No collection '{name}' is shared with you.")
+    return found
 
 
 def check_model(collection: Collection, embedder: Embedder) -> None:
@@ -149,10 +171,16 @@ class Retriever:
         collection: str | None = None,
         top_k: int | None = None,
         mode: SearchMode = "hybrid",
+        reader: int | None = None,
     ) -> SearchResult:
         return await anyio.to_thread.run_sync(
             lambda: self.search_sync(
-                owner=owner, query=query, collection=collection, top_k=top_k, mode=mode
+                owner=owner,
+                query=query,
+                collection=collection,
+                top_k=top_k,
+                mode=mode,
+                reader=reader,
             )
         )
 
@@ -164,6 +192,7 @@ class Retriever:
         collection: str | None = None,
         top_k: int | None = None,
         mode: SearchMode = "hybrid",
+        reader: int | None = None,  # the user asking: collections shared with them are readable
     ) -> SearchResult:
         name = collection or DEFAULT_COLLECTION
         k = self._check(query, top_k, mode)
@@ -171,7 +200,7 @@ class Retriever:
         depth = max(MIN_DEPTH, 2 * k)
         with self._db.session() as session:
             # The collection first: an unknown one must not cost a model load.
-            coll = owned_collection(session, owner=owner, name=name)
+            coll = readable_collection(session, owner=owner, reader=reader, name=name)
             pending = None
             if mode != "lexical":
                 embedder = self._embedder()

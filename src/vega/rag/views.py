@@ -51,3 +51,4 @@ class CollectionView:
     documents: int
     chunks: int
     created: datetime
+    shared_by: str | None = None  # another user's, shared with the caller (read-only)

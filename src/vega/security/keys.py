@@ -28,7 +28,7 @@ from vega.settings import Settings
 from vega.store import audit
 from vega.store import keys as key_repo
 from vega.store.db import Database
-from vega.store.tables import ApiKey, utcnow
+from vega.store.tables import ApiKey, User, utcnow
 
 if TYPE_CHECKING:
     from vega.shared_state import RedisLink
@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 PRIMARY = "primary"
+ADMIN_ROLE = "admin"
 ENV_PREFIX = "env-"
 KEY_PREFIX = "vega-"
 MAX_KEY_CHARS = 512  # longer "keys" are refused before hashing
@@ -49,15 +50,31 @@ LAST_USED_EVERY = timedelta(minutes=1)
 
 @dataclass(frozen=True, slots=True)
 class Principal:
-    """Who is calling: a live key. Everything a caller owns hangs off ``key_id``."""
+    """Who is calling: a live key, or (accounts mode) a user signed in by a browser session.
 
-    key_id: int
+    Everything a caller owns hangs off ``owner``: the key's own id in keys mode, the
+    user's owner key for every key and session of a user (vega.store.tables.User).
+    """
+
+    key_id: int  # the key used; for a browser session, the user's owner key
     name: str
     admin: bool
+    owner_id: int | None = None  # None: the key owns what it makes
+    user_id: int | None = None
+    session: str | None = None  # a browser session's id (the SHA-256 of its cookie)
+
+    @property
+    def owner(self) -> int:
+        return self.key_id if self.owner_id is None else self.owner_id
+
+    @property
+    def actor(self) -> audit.Actor:
+        return audit.Actor(key_id=self.key_id, user_id=self.user_id, name=self.name)
 
 
 @dataclass(frozen=True, slots=True)
 class KeyView:
+    id: int
     name: str
     prefix: str
     admin: bool
@@ -85,7 +102,7 @@ def display_prefix(secret: str) -> str:
 
 
 def _view(key: ApiKey) -> KeyView:
-    return KeyView(key.name, key.prefix, key.admin, key.created, key.revoked, key.last_used)
+    return KeyView(key.id, key.name, key.prefix, key.admin, key.created, key.revoked, key.last_used)
 
 
 def load_or_create_key_file(path: Path) -> tuple[str, bool]:
@@ -107,6 +124,11 @@ def load_or_create_key_file(path: Path) -> tuple[str, bool]:
             fh.write(secret + "\n")
         return secret, True
     raise ConfigError(f"{path} is empty; delete it to generate a new key, or set VEGA_API_KEY.")
+
+
+def primary_secret(settings: Settings) -> str:
+    """The primary key's secret: VEGA_API_KEY, or the generated key file's."""
+    return settings.api_key or load_or_create_key_file(settings.key_file)[0]
 
 
 class KeyService:
@@ -183,7 +205,18 @@ class KeyService:
         key = key_repo.by_hash(session, key_hash=digest)
         if key is None or key.revoked is not None or not hmac.compare_digest(key.hash, digest):
             return None
-        return Principal(key.id, key.name, key.admin)
+        if key.user_id is None:
+            return Principal(key.id, key.name, key.admin)
+        user = session.get(User, key.user_id)
+        if user is None or user.disabled:
+            return None
+        return Principal(
+            key.id,
+            key.name,
+            user.role == ADMIN_ROLE,
+            owner_id=user.owner_key_id,
+            user_id=user.id,
+        )
 
     async def is_live(self, principal: Principal) -> bool:
         """Whether the key behind ``principal`` is still valid (not revoked or removed):
@@ -249,7 +282,7 @@ class KeyService:
             )
             audit.record(
                 session,
-                key_id=by.key_id if by else None,
+                actor=by.actor if by else None,
                 action="key.create",
                 target=name,
                 request_id=request_id,
@@ -277,7 +310,7 @@ class KeyService:
                 key.revoked = utcnow()
             audit.record(
                 session,
-                key_id=by.key_id if by else None,
+                actor=by.actor if by else None,
                 action="key.revoke",
                 target=name,
                 request_id=request_id,
@@ -286,14 +319,83 @@ class KeyService:
             return _view(key), key.id
 
         view, key_id = await self._db.write(mark)
+        await self.forget([key_id], revoked=True)
+        return view
+
+    async def forget(self, key_ids: list[int], *, revoked: bool) -> None:
+        """What this process (and, over Redis, every other) knows of these keys is stale:
+        their user was disabled (``revoked``: end their streams too) or changed role."""
         self._cache.clear()
         self._live.clear()
         if self._redis is not None:
-            await self._redis.publish(KEY_REVOKED, {"key_id": key_id})
-        return view
+            for key_id in key_ids:
+                await self._redis.publish(KEY_REVOKED, {"key_id": key_id, "revoked": revoked})
 
     def _revoked_elsewhere(self, message: dict[str, Any]) -> None:
-        """Another process revoked a key: refuse it here now, and end its open streams at
-        their next check."""
+        """Another process revoked a key (or changed its user): refuse it here now, and end
+        its open streams at their next check."""
         self._cache.clear()
-        self._live[int(message["key_id"])] = False
+        if message.get("revoked", True):
+            self._live[int(message["key_id"])] = False
+        else:
+            self._live.pop(int(message["key_id"]), None)
+
+    # -- a user's own keys (accounts mode) ----------------------------------------------
+
+    async def create_for(self, principal: Principal, label: str) -> CreatedKey:
+        """A key for the signed-in user: it acts as them, with what they own."""
+        label = label.strip()
+        if principal.user_id is None:
+            raise BadInput("Personal keys belong to users (VEGA_AUTH=accounts).")
+        if not label or len(label) > 60 or "/" in label:
+            raise BadInput("Choose a key name of 1-60 characters without '/'.")
+        secret = new_secret()
+        user_id = principal.user_id
+
+        def insert(session: Session) -> KeyView:
+            user = session.get(User, user_id)
+            assert user is not None  # the principal was just authenticated
+            name = f"{user.username}/{label}"
+            if key_repo.by_name(session, name=name) is not None:
+                raise Conflict(f"You already have a key named '{label}'.")
+            key = key_repo.add(
+                session,
+                name=name,
+                key_hash=hash_key(secret),
+                prefix=display_prefix(secret),
+                admin=False,
+                user_id=user_id,
+            )
+            audit.record(session, actor=principal.actor, action="key.create", target=name)
+            session.flush()
+            return _view(key)
+
+        return CreatedKey(await self._db.write(insert), secret)
+
+    async def list_for(self, principal: Principal) -> list[KeyView]:
+        if principal.user_id is None:
+            return []
+        return await self._db.run(
+            lambda s: [_view(k) for k in key_repo.list_all(s, user_id=principal.user_id)]
+        )
+
+    async def revoke_for(self, principal: Principal, key_id: int) -> KeyView:
+        def mark(session: Session) -> KeyView:
+            key = key_repo.by_id(session, key_id=key_id)
+            if key is None or principal.user_id is None or key.user_id != principal.user_id:
+                raise NotFound(f"No key {key_id}.")
+            if key.name.startswith(key_repo.ACCOUNT_PREFIX):
+                raise NotFound(f"No key {key_id}.")
+            if key.name == PRIMARY:
+                raise BadInput(
+                    "The primary key comes from VEGA_API_KEY or the key file; change it there."
+                )
+            if key.revoked is None:
+                key.revoked = utcnow()
+            audit.record(session, actor=principal.actor, action="key.revoke", target=key.name)
+            session.flush()
+            return _view(key)
+
+        view = await self._db.write(mark)
+        await self.forget([key_id], revoked=True)
+        return view

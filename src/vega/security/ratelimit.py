@@ -46,25 +46,54 @@ class RateLimiter:
     def enabled(self) -> bool:
         return bool(self._items)
 
+    def _pick(self) -> MovingWindowRateLimiter:
+        if self._shared is not None and self._redis is not None and self._redis.usable("limits"):
+            return self._shared
+        return self._local
+
+    async def _call(self, op: str, item: RateLimitItem, identity: str) -> object:
+        """One of the limiter's calls, on Redis when it can be used, else in this process."""
+        limiter = self._pick()
+        try:
+            result = await getattr(limiter, op)(item, identity)
+        except Exception as exc:  # limits wraps whatever the Redis client raised
+            if self._redis is None or limiter is self._local:
+                raise
+            self._redis.fell_back("limits", exc)
+            return await getattr(self._local, op)(item, identity)
+        if self._redis is not None and limiter is self._shared:
+            self._redis.recovered()
+        return result
+
+    async def _wait_s(self, item: RateLimitItem, identity: str) -> int:
+        stats = await self._pick().get_window_stats(item, identity)
+        return max(1, math.ceil(stats.reset_time - time.time()))
+
     async def hit(self, identity: str) -> None:
         """Count one request for ``identity``; raise ``RateLimited`` with the wait when over."""
-        shared = self._shared if self._redis is not None and self._redis.usable("limits") else None
         for item in self._items:
-            limiter = shared or self._local
-            try:
-                allowed = await limiter.hit(item, identity)
-            except Exception as exc:  # limits wraps whatever the Redis client raised
-                if self._redis is None:
-                    raise
-                self._redis.fell_back("limits", exc)
-                limiter = self._local
-                allowed = await limiter.hit(item, identity)
-            else:
-                if self._redis is not None and limiter is self._shared:
-                    self._redis.recovered()
-            if not allowed:
-                stats = await limiter.get_window_stats(item, identity)
-                wait = max(1, math.ceil(stats.reset_time - time.time()))
+            if not await self._call("hit", item, identity):
+                wait = await self._wait_s(item, identity)
                 raise RateLimited(
                     f"Rate limit of {item} exceeded; retry in {wait} s.", retry_after_s=wait
                 )
+
+    async def full(self, identity: str) -> int | None:
+        """Seconds until ``identity`` may be counted again, if a window is full (counts nothing)."""
+        for item in self._items:
+            if not await self._call("test", item, identity):
+                return await self._wait_s(item, identity)
+        return None
+
+    async def used(self, identity: str) -> int:
+        """How many of the first window's requests ``identity`` has used."""
+        if not self._items:
+            return 0
+        item = self._items[0]
+        stats = await self._pick().get_window_stats(item, identity)
+        return max(0, item.amount - stats.remaining)
+
+    async def count(self, identity: str) -> None:
+        """Count one event for ``identity`` whatever the windows hold (a failed sign-in)."""
+        for item in self._items:
+            await self._call("hit", item, identity)

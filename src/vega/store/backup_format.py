@@ -59,6 +59,7 @@ BUSY_TIMEOUT_S = 10.0
 # Tables whose sizes the manifest reports, so a person can see what a backup holds.
 COUNTED = (
     "api_keys",
+    "users",
     "conversations",
     "messages",
     "collections",

@@ -84,6 +84,120 @@ class ApiKey(Base):
     created: Mapped[datetime] = mapped_column(default=utcnow)
     revoked: Mapped[datetime | None] = mapped_column(default=None)
     last_used: Mapped[datetime | None] = mapped_column(default=None)
+    # VEGA_AUTH=accounts: the user the key belongs to (None: a key of its own, as in keys mode).
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None, index=True)
+
+
+class User(Base):
+    """A person who signs in (VEGA_AUTH=accounts).
+
+    What a user owns hangs off ``owner_key_id``, an ``api_keys`` row, exactly as a key's
+    data hangs off its own id in keys mode: one ownership rule for both modes, and
+    switching a data dir to accounts moves no row. (A plain integer, not a foreign key:
+    one each way between the two tables would be a cycle.)
+    """
+
+    __tablename__ = "users"
+    __table_args__ = (UniqueConstraint("oidc_issuer", "oidc_subject"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    email: Mapped[str | None] = mapped_column(String(320), default=None)
+    display_name: Mapped[str] = mapped_column(String(200), default="")
+    role: Mapped[str] = mapped_column(String(16), default="user")
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    password_hash: Mapped[str | None] = mapped_column(String(200), default=None)
+    oidc_issuer: Mapped[str | None] = mapped_column(String(500), default=None)
+    oidc_subject: Mapped[str | None] = mapped_column(String(255), default=None)
+    owner_key_id: Mapped[int] = mapped_column(Integer, unique=True)
+    # Addresses (hashed) this user signed in from lately: a lockout from elsewhere spares them.
+    known_addresses: Mapped[list[str] | None] = mapped_column(default=None)
+    created: Mapped[datetime] = mapped_column(default=utcnow)
+    last_login: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class UserSession(Base):
+    """A browser sign-in. The cookie carries a random token; only its SHA-256 is stored."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    csrf: Mapped[str] = mapped_column(String(64))
+    created: Mapped[datetime] = mapped_column(default=utcnow)
+    expires: Mapped[datetime] = mapped_column()
+    ended: Mapped[datetime | None] = mapped_column(default=None)
+    address: Mapped[str | None] = mapped_column(String(64), default=None)
+    user_agent: Mapped[str | None] = mapped_column(String(200), default=None)
+
+
+class OwnerSettings(Base):
+    """What one owner (a key in keys mode, a user in accounts mode) set for themselves:
+    their chat defaults, and an admin's overrides of their quotas."""
+
+    __tablename__ = "owner_settings"
+
+    owner: Mapped[int] = mapped_column(ForeignKey("api_keys.id"), primary_key=True)
+    settings: Mapped[dict[str, Any] | None] = mapped_column(default=None)
+    quotas: Mapped[dict[str, Any] | None] = mapped_column(default=None)
+    updated: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Group(Base):
+    __tablename__ = "groups"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    created: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class GroupMember(Base):
+    __tablename__ = "group_members"
+
+    group_id: Mapped[int] = mapped_column(
+        ForeignKey("groups.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+class CollectionShare(Base):
+    """A collection made readable by others: one user, one group, or everyone signed in."""
+
+    __tablename__ = "collection_shares"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    collection_id: Mapped[str] = mapped_column(
+        ForeignKey("collections.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), default=None
+    )
+    group_id: Mapped[int | None] = mapped_column(
+        ForeignKey("groups.id", ondelete="CASCADE"), default=None
+    )
+    everyone: Mapped[bool] = mapped_column(Boolean, default=False)
+    created: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ConversationShare(Base):
+    """A conversation readable by signed-in users who have its link (the share's id)."""
+
+    __tablename__ = "conversation_shares"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["owner", "conversation_id"],
+            ["conversations.owner", "conversations.id"],
+            ondelete="CASCADE",
+        ),
+        Index("ix_conversation_shares_owner_conversation", "owner", "conversation_id"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    owner: Mapped[int] = mapped_column(Integer)
+    conversation_id: Mapped[str] = mapped_column(String(64))
+    created: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class Conversation(Base):
@@ -119,6 +233,8 @@ class Message(Base):
             ondelete="CASCADE",
         ),
         Index("ix_messages_conversation_created", "owner", "conversation_id", "created"),
+        # A user's tokens today (vega.security.quotas).
+        Index("ix_messages_owner_created", "owner", "created"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
@@ -152,6 +268,13 @@ class AuditLog(Base):
     action: Mapped[str] = mapped_column(String(64))
     target: Mapped[str | None] = mapped_column(String(200), default=None)
     request_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    # Who (a user, in accounts mode; the name is kept so a removed user's rows still say),
+    # from where, and whether it worked: never a secret, password or prompt text.
+    user_id: Mapped[int | None] = mapped_column(Integer, default=None, index=True)
+    actor: Mapped[str | None] = mapped_column(String(100), default=None)
+    address: Mapped[str | None] = mapped_column(String(64), default=None)
+    outcome: Mapped[str] = mapped_column(String(16), default="ok")
+    detail: Mapped[dict[str, Any] | None] = mapped_column(default=None)
 
 
 class Job(Base):

@@ -84,3 +84,54 @@ describe('api.readiness', () => {
     await expect(api.readiness()).rejects.toMatchObject({ code: 'invalid_response' });
   });
 });
+
+describe('accounts mode: the session cookie and its CSRF token', () => {
+  const user = {
+    id: 1, username: 'ada', email: null, display_name: '', role: 'admin', disabled: false,
+    created: '2026-01-01T00:00:00Z', last_login: null, has_password: true, oidc: false,
+  };
+
+  beforeEach(() => {
+    auth.key = null;
+    auth.csrf = 'tok';
+  });
+  afterEach(() => {
+    auth.csrf = null;
+  });
+
+  it('sends no key, the cookie (same-origin), and the CSRF token only when something changes', async () => {
+    answer = json([conversation]);
+    await api.conversations();
+    expect(calls[0].init.headers).not.toHaveProperty('X-API-Key');
+    expect(calls[0].init.headers).not.toHaveProperty('X-CSRF-Token');
+    expect(calls[0].init.credentials).toBe('same-origin');
+    answer = json(conversation);
+    await api.renameConversation('c1', 'New');
+    expect(calls[1].init.headers).toMatchObject({ 'X-CSRF-Token': 'tok' });
+  });
+
+  it('takes a wrong password as an answer, not as the end of the session', async () => {
+    let expired = 0;
+    const listener = (): void => {
+      expired++;
+    };
+    auth.onUnauthorized.add(listener);
+    answer = json({ error: { code: 'unauthorized', message: 'Wrong username or password.', request_id: 'r' } }, 401);
+    await expect(api.login('ada', 'nope')).rejects.toMatchObject({ status: 401 });
+    expect(expired).toBe(0);
+    expect(auth.csrf).toBe('tok');
+    // elsewhere, 401 ends the session
+    answer = json({ error: { code: 'unauthorized', message: 'Sign in.', request_id: 'r' } }, 401);
+    await expect(api.conversations()).rejects.toMatchObject({ status: 401 });
+    expect(expired).toBe(1);
+    expect(auth.csrf).toBeNull();
+    auth.onUnauthorized.delete(listener);
+  });
+
+  it('checks a sign-in answer against its schema', async () => {
+    answer = json({ user, csrf_token: 'new' });
+    await expect(api.login('ada', 'pw')).resolves.toMatchObject({ csrf_token: 'new' });
+    answer = json({ user: { ...user, role: 'owner' }, csrf_token: 'new' });
+    await expect(api.login('ada', 'pw')).rejects.toMatchObject({ code: 'invalid_response' });
+  });
+});

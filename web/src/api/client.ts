@@ -1,18 +1,33 @@
-// The HTTP client: every request carries the key; every failure is an ApiError.
+// The HTTP client: every request carries the key (keys mode) or the session's cookie and
+// CSRF token (accounts mode); every failure is an ApiError.
 
 import { ApiError } from './errors';
 import type { paths } from './schema.gen';
-import type { Readiness } from './types';
+import type { AuditQuery, ChatPreferences, Quotas, Readiness, ShareIn, UserIn, UserPatch } from './types';
 import { checked, checkedAnswer, fits, InvalidAnswer } from './validate';
 
 const KEY_STORAGE = 'vega.apiKey';
 
 type Listener = () => void;
 
-/** The API key for this tab (sessionStorage: gone when the tab closes). */
+export type AuthMode = 'keys' | 'accounts';
+
+/**
+ * Who this tab is. Keys mode: the API key (sessionStorage: gone when the tab closes).
+ * Accounts mode: no key at all; the HttpOnly session cookie signs requests in (the page
+ * never sees it), and `csrf`, from sign-in or `GET /auth/me`, goes with every request
+ * that changes something.
+ */
 export const auth = {
   key: readKey(),
+  mode: 'keys' as AuthMode,
+  csrf: null as string | null,
   onUnauthorized: new Set<Listener>(),
+
+  /** What answers depend on (readiness tells names only to a signed-in caller). */
+  identity(): string | null {
+    return this.key ?? (this.csrf ? `session:${this.csrf}` : null);
+  },
 
   set(key: string | null): void {
     this.key = key;
@@ -24,9 +39,10 @@ export const auth = {
     }
   },
 
-  /** A request was refused with 401: forget the key and tell the app. */
+  /** A request was refused with 401: forget the key (or the session) and tell the app. */
   expired(): void {
     this.set(null);
+    this.csrf = null;
     for (const listener of this.onUnauthorized) listener();
   },
 };
@@ -39,8 +55,13 @@ function readKey(): string | null {
   }
 }
 
-export function authHeaders(key = auth.key): Record<string, string> {
-  return key ? { 'X-API-Key': key } : {};
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/** The headers that sign a request in: the key, or for a session the CSRF token (unsafe methods). */
+export function authHeaders(method = 'GET', key = auth.key): Record<string, string> {
+  if (key) return { 'X-API-Key': key };
+  if (auth.csrf && !SAFE_METHODS.has(method.toUpperCase())) return { 'X-CSRF-Token': auth.csrf };
+  return {};
 }
 
 interface RequestOptions {
@@ -50,6 +71,7 @@ interface RequestOptions {
   signal?: AbortSignal;
   key?: string; // check a key without storing it
   accept?: string;
+  signingIn?: boolean; // a 401 answers the sign-in itself (wrong password): it ends no session
 }
 
 export function url(path: string, query?: RequestOptions['query']): string {
@@ -63,7 +85,8 @@ export function url(path: string, query?: RequestOptions['query']): string {
 
 /** Raw fetch with the key; throws ApiError for non-2xx answers and network failures. */
 export async function request(path: string, opts: RequestOptions = {}): Promise<Response> {
-  const headers: Record<string, string> = { Accept: opts.accept ?? 'application/json', ...authHeaders(opts.key ?? auth.key) };
+  const method = opts.method ?? 'GET';
+  const headers: Record<string, string> = { Accept: opts.accept ?? 'application/json', ...authHeaders(method, opts.key ?? auth.key) };
   let body: BodyInit | undefined;
   if (opts.body !== undefined) {
     headers['Content-Type'] = 'application/json';
@@ -71,14 +94,15 @@ export async function request(path: string, opts: RequestOptions = {}): Promise<
   }
   let response: Response;
   try {
-    response = await fetch(url(path, opts.query), { method: opts.method ?? 'GET', headers, body, signal: opts.signal });
+    // same-origin: the session cookie goes along (accounts mode), never to another site
+    response = await fetch(url(path, opts.query), { method, headers, body, signal: opts.signal, credentials: 'same-origin' });
   } catch (error) {
     if (error instanceof DOMException && error.name === 'AbortError') throw error;
     throw ApiError.network();
   }
   if (!response.ok) {
     const failure = await errorFrom(response);
-    if (failure.status === 401 && !opts.key) auth.expired();
+    if (failure.status === 401 && !opts.key && !opts.signingIn) auth.expired();
     throw failure;
   }
   return response;
@@ -96,7 +120,7 @@ export async function errorFrom(response: Response): Promise<ApiError> {
 
 // --- typed calls: the route, its parameters, body and answer, all from the schema ------
 
-type Method = 'get' | 'post' | 'patch' | 'delete';
+type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 type Path = keyof paths;
 type Operation<P extends Path, M extends Method> = Exclude<paths[P][M], undefined>;
 type JsonOf<R> = R extends { content: { 'application/json': infer B } } ? B : undefined;
@@ -112,6 +136,7 @@ interface CallOptions<O> {
   body?: BodyOf<O>;
   signal?: AbortSignal;
   key?: string; // check a key without storing it
+  signingIn?: boolean;
 }
 
 /** `/conversations/{conversation_id}` with its parameters filled in. */
@@ -129,12 +154,13 @@ export async function call<P extends Path, M extends Method>(
   path: P,
   opts: CallOptions<Operation<P, M>> = {},
 ): Promise<Answer<Operation<P, M>>> {
-  const response = await request(fillPath(path, opts.path), {
+  const response = await request(fillPath(path, opts.path as object | undefined), {
     method: method.toUpperCase(),
     query: opts.query as RequestOptions['query'],
     body: opts.body,
     signal: opts.signal,
     key: opts.key,
+    signingIn: opts.signingIn,
   });
   if (response.status === 204) return undefined as Answer<Operation<P, M>>;
   let body: unknown;
@@ -167,11 +193,11 @@ export const api = {
     // 503 still has the body (the database is down).
     let response: Response;
     try {
-      response = await fetch('/readyz', { headers: { Accept: 'application/json', ...authHeaders() } });
+      response = await fetch('/readyz', { headers: { Accept: 'application/json', ...authHeaders() }, credentials: 'same-origin' });
     } catch {
       throw ApiError.network();
     }
-    if (response.status === 401 && auth.key) auth.expired();
+    if (response.status === 401 && auth.identity()) auth.expired();
     const body: unknown = await response.json().catch(() => null);
     // 503: not ready (the database is down, the model unreachable), still with the states.
     if (response.status === 503 && fits('Readiness', body)) return body;
@@ -205,4 +231,46 @@ export const api = {
   documentOriginal: (id: string) =>
     request(fillPath('/documents/{document_id}/original', { document_id: id }), { accept: '*/*' }),
   job: (id: string) => call('get', '/jobs/{job_id}', { path: { job_id: id } }),
+
+  // --- accounts mode: signing in, the signed-in user's own keys, and admin ---------------
+
+  /** Keys mode on this machine: the one-time link's token for the key (signinLink.ts). */
+  redeemLink: (token: string) => call('post', '/auth/link', { body: { token }, signingIn: true }),
+
+  /** Public: keys or accounts, and the OIDC provider's name when it is set. */
+  authConfig: () => call('get', '/auth/config'),
+  /** 401 is a wrong password (or no such user, or a disabled one): not an expiry. */
+  login: (username: string, password: string) =>
+    call('post', '/auth/login', { body: { username, password }, signingIn: true }),
+  logout: () => call('post', '/auth/logout'),
+  /** Who is signed in; 401 when nobody is (which is no expiry either). */
+  me: () => call('get', '/auth/me', { signingIn: true }),
+
+  keys: () => call('get', '/keys'),
+  createKey: (name: string) => call('post', '/keys', { body: { name } }),
+  revokeKey: (id: number) => call('delete', '/keys/{key_id}', { path: { key_id: id } }),
+
+  preferences: () => call('get', '/settings/me'),
+  savePreferences: (settings: ChatPreferences) => call('put', '/settings/me', { body: settings }),
+  usage: () => call('get', '/usage/me'),
+
+  users: () => call('get', '/admin/users'),
+  createUser: (body: UserIn) => call('post', '/admin/users', { body }),
+  changeUser: (id: number, body: UserPatch) => call('patch', '/admin/users/{user_id}', { path: { user_id: id }, body }),
+  audit: (query: AuditQuery) => call('get', '/admin/audit', { query }),
+  everyonesUsage: () => call('get', '/admin/usage'),
+  setQuotas: (id: number, quotas: Quotas) => call('patch', '/admin/users/{user_id}', { path: { user_id: id }, body: { quotas } }),
+  groups: () => call('get', '/admin/groups'),
+  createGroup: (name: string) => call('post', '/admin/groups', { body: { name } }),
+  deleteGroup: (id: number) => call('delete', '/admin/groups/{group_id}', { path: { group_id: id } }),
+  setMembers: (id: number, users: string[]) =>
+    call('put', '/admin/groups/{group_id}/members', { path: { group_id: id }, body: { users } }),
+
+  shares: (collection: string) => call('get', '/collections/{name}/shares', { path: { name: collection } }),
+  share: (collection: string, body: ShareIn) => call('post', '/collections/{name}/shares', { path: { name: collection }, body }),
+  unshare: (collection: string, id: number) =>
+    call('delete', '/collections/{name}/shares/{share_id}', { path: { name: collection, share_id: id } }),
+  shareConversation: (id: string) => call('post', '/conversations/{conversation_id}/share', { path: { conversation_id: id } }),
+  unshareConversation: (id: string) => call('delete', '/conversations/{conversation_id}/share', { path: { conversation_id: id } }),
+  sharedConversation: (id: string, signal?: AbortSignal) => call('get', '/shared/{share_id}', { path: { share_id: id }, signal }),
 };

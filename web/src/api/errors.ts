@@ -134,6 +134,12 @@ export function describe(error: unknown): Described {
         retryable: true,
       };
     }
+    case 'quota_exceeded':
+      return { title: 'A quota is used up', hint: message, retryable: false };
+    case 'csrf_failed':
+      return { title: 'This page is out of date', hint: 'Reload the page, then try again.', retryable: false };
+    case 'forbidden':
+      return { title: 'Not allowed', hint: message, retryable: false };
     case 'payload_too_large':
       return { title: 'Too long', hint: `${message} Shorten it or split it into parts.`, retryable: false };
     case 'backend_unavailable':

@@ -5,6 +5,82 @@
  */
 
 export interface paths {
+    "/admin/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Audit Trail
+         * @description Who did what, newest first: sign-ins (and refusals), users, keys, documents,
+         *     collections, conversations, exports, settings, admin actions.
+         */
+        get: operations["audit_trail_admin_audit_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/groups": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Groups */
+        get: operations["list_groups_admin_groups_get"];
+        put?: never;
+        /** Create Group */
+        post: operations["create_group_admin_groups_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/groups/{group_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Delete Group */
+        delete: operations["delete_group_admin_groups__group_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/groups/{group_id}/members": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Set Group Members
+         * @description Set the group's whole membership (usernames).
+         */
+        put: operations["set_group_members_admin_groups__group_id__members_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/admin/keys": {
         parameters: {
             query?: never;
@@ -38,6 +114,65 @@ export interface paths {
         options?: never;
         head?: never;
         patch?: never;
+        trace?: never;
+    };
+    "/admin/usage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Everyones Usage
+         * @description Every user's usage against their quotas, with the overrides an admin set.
+         */
+        get: operations["everyones_usage_admin_usage_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/users": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Users */
+        get: operations["list_users_admin_users_get"];
+        put?: never;
+        /** Create User */
+        post: operations["create_user_admin_users_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/users/{user_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Change User
+         * @description Change a user's role, name or email, disable or enable them (which ends their
+         *     sessions and stops their keys within seconds), or set a new password.
+         */
+        patch: operations["change_user_admin_users__user_id__patch"];
         trace?: never;
     };
     "/api/blobs/{digest}": {
@@ -292,6 +427,149 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/auth/config": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Auth Config
+         * @description How to sign in here: keys, or accounts (and with which OIDC provider). Public.
+         */
+        get: operations["auth_config_auth_config_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/link": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Redeem Link
+         * @description Trade the one-time link `vega serve` printed for the key (keys mode, bound to this
+         *     machine only): the page stores it as if it had been typed.
+         */
+        post: operations["redeem_link_auth_link_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/login": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Login
+         * @description Sign in with a username and password: sets the session cookie (a new one each time:
+         *     the one the browser came with, if any, is ended).
+         */
+        post: operations["login_auth_login_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/logout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Logout
+         * @description End this browser's session (a key is not a session: it is revoked instead).
+         */
+        post: operations["logout_auth_logout_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Me
+         * @description Who is signed in (by session or key), with the session's CSRF token.
+         */
+        get: operations["me_auth_me_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/oidc/callback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Oidc Callback
+         * @description Where the provider sends the browser back: checks everything, signs in, and goes on
+         *     to the page the sign-in started from.
+         */
+        get: operations["oidc_callback_auth_oidc_callback_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/oidc/login": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Oidc Login
+         * @description Start signing in at the OIDC provider: a redirect there (authorization code + PKCE).
+         */
+        get: operations["oidc_login_auth_oidc_login_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/chat": {
         parameters: {
             query?: never;
@@ -338,6 +616,48 @@ export interface paths {
         put?: never;
         post?: never;
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/collections/{name}/shares": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Shares
+         * @description Who your collection is shared with.
+         */
+        get: operations["list_shares_collections__name__shares_get"];
+        put?: never;
+        /**
+         * Share Collection
+         * @description Share your collection read-only with a user, a group, or everyone signed in: they
+         *     name it `OWNER/NAME` in search, chat and `vega-rag/OWNER/NAME`.
+         */
+        post: operations["share_collection_collections__name__shares_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/collections/{name}/shares/{share_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Unshare Collection */
+        delete: operations["unshare_collection_collections__name__shares__share_id__delete"];
         options?: never;
         head?: never;
         patch?: never;
@@ -434,6 +754,30 @@ export interface paths {
          */
         post: operations["restore_conversation_conversations__conversation_id__restore_post"];
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/conversations/{conversation_id}/share": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Share Conversation
+         * @description A read-only link to your conversation for signed-in users (the same link each time).
+         */
+        post: operations["share_conversation_conversations__conversation_id__share_post"];
+        /**
+         * Unshare Conversation
+         * @description Withdraw the link: its viewers get 404, and live views end.
+         */
+        delete: operations["unshare_conversation_conversations__conversation_id__share_delete"];
         options?: never;
         head?: never;
         patch?: never;
@@ -547,6 +891,50 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Own Keys
+         * @description Your API keys (never their secrets).
+         */
+        get: operations["list_own_keys_keys_get"];
+        put?: never;
+        /**
+         * Create Own Key
+         * @description A new key that acts as you, for programs; its secret is shown this once.
+         */
+        post: operations["create_own_key_keys_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/keys/{key_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Revoke Own Key
+         * @description Revoke one of your keys: every process refuses it within seconds.
+         */
+        delete: operations["revoke_own_key_keys__key_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/messages/{message_id}/feedback": {
         parameters: {
             query?: never;
@@ -624,6 +1012,71 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/settings/me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * My Settings
+         * @description Your chat defaults (model, temperature, top-k, system prompt, memory, tools).
+         */
+        get: operations["my_settings_settings_me_get"];
+        /**
+         * Put My Settings
+         * @description Replace your chat defaults; a request's or conversation's own values still win.
+         */
+        put: operations["put_my_settings_settings_me_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/shared/{share_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Shared Conversation
+         * @description A conversation someone shared with a link, read-only.
+         */
+        get: operations["shared_conversation_shared__share_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/shared/{share_id}/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Shared Conversation Events
+         * @description New messages of a shared conversation as they are stored: `message` events (a
+         *     `MessageOut`), then `end` when the link is withdrawn or your session ends.
+         */
+        get: operations["shared_conversation_events_shared__share_id__events_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/upload": {
         parameters: {
             query?: never;
@@ -635,6 +1088,26 @@ export interface paths {
         put?: never;
         /** Upload */
         post: operations["upload_upload_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/usage/me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * My Usage
+         * @description What you used of your quotas: requests this minute, tokens today, stored megabytes.
+         */
+        get: operations["my_usage_usage_me_get"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -736,6 +1209,66 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** Allowance */
+        Allowance: {
+            /**
+             * Limit
+             * @description None: no limit.
+             */
+            limit: number | null;
+            /** Used */
+            used: number;
+        };
+        /** AuditOut */
+        AuditOut: {
+            /** Action */
+            action: string;
+            /** Actor */
+            actor: string | null;
+            /** Address */
+            address: string | null;
+            /** Detail */
+            detail: {
+                [key: string]: unknown;
+            } | null;
+            /** Id */
+            id: number;
+            /** Key Id */
+            key_id: number | null;
+            /** Outcome */
+            outcome: string;
+            /** Request Id */
+            request_id: string | null;
+            /** Target */
+            target: string | null;
+            /**
+             * Time
+             * Format: date-time
+             */
+            time: string;
+            /** User Id */
+            user_id: number | null;
+        };
+        /** AuditPage */
+        AuditPage: {
+            /** Entries */
+            entries: components["schemas"]["AuditOut"][];
+            /** Total */
+            total: number;
+        };
+        /** AuthConfigOut */
+        AuthConfigOut: {
+            /**
+             * Mode
+             * @enum {string}
+             */
+            mode: "keys" | "accounts";
+            /**
+             * Oidc
+             * @description The OIDC provider's name, when sign-in with it is set.
+             */
+            oidc: string | null;
+        };
         /** BackendState */
         BackendState: {
             /**
@@ -860,7 +1393,7 @@ export interface components {
         };
         /** ChatIn */
         ChatIn: {
-            collection?: components["schemas"]["CollectionName"] | null;
+            collection?: components["schemas"]["CollectionRef"] | null;
             /** Max Tokens */
             max_tokens?: number | null;
             /** Model */
@@ -897,6 +1430,30 @@ export interface components {
             /** Top K */
             top_k?: number | null;
         };
+        /**
+         * ChatPreferences
+         * @description Unset (null) means the server's default.
+         */
+        ChatPreferences: {
+            /**
+             * Memory
+             * @description Recall from earlier conversations.
+             */
+            memory?: boolean | null;
+            /** Model */
+            model?: string | null;
+            /** System Prompt */
+            system_prompt?: string | null;
+            /** Temperature */
+            temperature?: number | null;
+            /**
+             * Tools
+             * @description Tools a turn may use.
+             */
+            tools?: string[] | null;
+            /** Top K */
+            top_k?: number | null;
+        };
         /** @description 1-100 letters (of any script), digits, spaces, `_`, `.`, `:` or `-`, starting with a letter, digit or `_`. */
         CollectionName: string;
         /** CollectionOut */
@@ -916,7 +1473,14 @@ export interface components {
             embedding_model: string;
             /** Name */
             name: string;
+            /**
+             * Shared By
+             * @description Its owner, when another user shared it with you (read-only).
+             */
+            shared_by?: string | null;
         };
+        /** @description A collection of yours (`CollectionName`), or `OWNER/NAME`: one another user shared with you (accounts mode; read-only). */
+        CollectionRef: string;
         /**
          * CompletionIn
          * @description ``POST /v1/completions``. Unknown fields (``presence_penalty``, ``logit_bias``, ...)
@@ -1104,7 +1668,7 @@ export interface components {
          * ErrorCode
          * @enum {string}
          */
-        ErrorCode: "bad_input" | "bad_request" | "unauthorized" | "forbidden" | "not_found" | "model_not_found" | "method_not_allowed" | "request_timeout" | "conflict" | "cancelled" | "embedding_mismatch" | "misdirected_request" | "payload_too_large" | "unsupported_media_type" | "unreadable_document" | "rate_limited" | "range_not_satisfiable" | "backend_rejected" | "config_error" | "internal_error" | "backend_unavailable" | "backend_busy" | "backend_timeout" | "backend_error" | "embedder_unavailable" | "storage_error" | "database_unavailable" | "database_timeout" | "object_storage_unavailable" | "error";
+        ErrorCode: "bad_input" | "bad_request" | "unauthorized" | "forbidden" | "sign_in_failed" | "csrf_failed" | "not_found" | "model_not_found" | "method_not_allowed" | "request_timeout" | "conflict" | "cancelled" | "embedding_mismatch" | "misdirected_request" | "payload_too_large" | "unsupported_media_type" | "unreadable_document" | "rate_limited" | "quota_exceeded" | "range_not_satisfiable" | "backend_rejected" | "config_error" | "internal_error" | "backend_unavailable" | "backend_busy" | "backend_timeout" | "backend_error" | "embedder_unavailable" | "storage_error" | "database_unavailable" | "database_timeout" | "object_storage_unavailable" | "error";
         /** ErrorDetail */
         ErrorDetail: {
             /** @description Stable and machine-readable (`ErrorCode` lists them). */
@@ -1168,6 +1732,25 @@ export interface components {
             /** Tags */
             tags?: string[] | null;
         };
+        /** GroupIn */
+        GroupIn: {
+            /** Name */
+            name: string;
+        };
+        /** GroupOut */
+        GroupOut: {
+            /**
+             * Created
+             * Format: date-time
+             */
+            created: string;
+            /** Id */
+            id: number;
+            /** Members */
+            members: string[];
+            /** Name */
+            name: string;
+        };
         /** Health */
         Health: {
             /**
@@ -1212,6 +1795,11 @@ export interface components {
             text: string;
             /** Title */
             title: string;
+        };
+        /** HTTPValidationError */
+        HTTPValidationError: {
+            /** Detail */
+            detail?: components["schemas"]["ValidationError"][];
         };
         /** JobOut */
         JobOut: {
@@ -1296,6 +1884,66 @@ export interface components {
             prefix: string;
             /** Revoked */
             revoked: string | null;
+        };
+        /** LinkIn */
+        LinkIn: {
+            /** Token */
+            token: string;
+        };
+        /** LinkKeyOut */
+        LinkKeyOut: {
+            /**
+             * Key
+             * @description The API key, for the page to keep as if it had been typed.
+             */
+            key: string;
+        };
+        /** LinkOut */
+        LinkOut: {
+            /** Id */
+            id: string;
+            /**
+             * Url
+             * @description The page signed-in users open to read it (read-only).
+             */
+            url: string;
+        };
+        /** LoginIn */
+        LoginIn: {
+            /** Password */
+            password: string;
+            /** Username */
+            username: string;
+        };
+        /** MembersIn */
+        MembersIn: {
+            /**
+             * Users
+             * @description Usernames: the whole membership.
+             */
+            users: string[];
+        };
+        /** MeOut */
+        MeOut: {
+            /** Admin */
+            admin: boolean;
+            /**
+             * Csrf Token
+             * @description The session's CSRF token (sessions only).
+             */
+            csrf_token: string | null;
+            /**
+             * Name
+             * @description The key's name, or the user's username.
+             */
+            name: string;
+            /** @description The signed-in user (none for a key of keys mode). */
+            user: components["schemas"]["UserOut"] | null;
+            /**
+             * Via
+             * @enum {string}
+             */
+            via: "key" | "session";
         };
         /** MessageOut */
         MessageOut: {
@@ -1574,6 +2222,107 @@ export interface components {
         } & {
             [key: string]: unknown;
         };
+        /** OwnKeyCreatedOut */
+        OwnKeyCreatedOut: {
+            /**
+             * Created
+             * Format: date-time
+             */
+            created: string;
+            /** Id */
+            id: number;
+            /** Last Used */
+            last_used: string | null;
+            /** Name */
+            name: string;
+            /** Prefix */
+            prefix: string;
+            /** Revoked */
+            revoked: string | null;
+            /**
+             * Secret
+             * @description Shown once; store it now.
+             */
+            secret: string;
+        };
+        /** OwnKeyIn */
+        OwnKeyIn: {
+            /** Name */
+            name: string;
+        };
+        /** OwnKeyOut */
+        OwnKeyOut: {
+            /**
+             * Created
+             * Format: date-time
+             */
+            created: string;
+            /** Id */
+            id: number;
+            /** Last Used */
+            last_used: string | null;
+            /** Name */
+            name: string;
+            /** Prefix */
+            prefix: string;
+            /** Revoked */
+            revoked: string | null;
+        };
+        /**
+         * PreferencesIn
+         * @description Your chat defaults; null (or left out) is the server's default.
+         */
+        PreferencesIn: {
+            /**
+             * Memory
+             * @description Recall from earlier conversations.
+             */
+            memory?: boolean | null;
+            /** Model */
+            model?: string | null;
+            /** System Prompt */
+            system_prompt?: string | null;
+            /** Temperature */
+            temperature?: number | null;
+            /**
+             * Tools
+             * @description Tools a turn may use.
+             */
+            tools?: string[] | null;
+            /** Top K */
+            top_k?: number | null;
+        };
+        /** PreferencesOut */
+        PreferencesOut: {
+            /** @description The server's, for what you leave unset. */
+            defaults: components["schemas"]["ChatPreferences"];
+            /** @description Yours; null is the server's default. */
+            settings: components["schemas"]["ChatPreferences"];
+        };
+        /**
+         * QuotaOverrides
+         * @description An admin's limits for one user; null keeps the server's default, 0 is no limit.
+         */
+        QuotaOverrides: {
+            /** Requests Per Minute */
+            requests_per_minute?: number | null;
+            /** Storage Mb */
+            storage_mb?: number | null;
+            /** Tokens Per Day */
+            tokens_per_day?: number | null;
+        };
+        /**
+         * QuotasIn
+         * @description Null keeps the server's default; 0 is no limit.
+         */
+        QuotasIn: {
+            /** Requests Per Minute */
+            requests_per_minute?: number | null;
+            /** Storage Mb */
+            storage_mb?: number | null;
+            /** Tokens Per Day */
+            tokens_per_day?: number | null;
+        };
         /** Readiness */
         Readiness: {
             backend: components["schemas"]["BackendState"];
@@ -1600,7 +2349,7 @@ export interface components {
         /** SearchIn */
         SearchIn: {
             /** @description Default: `default`. */
-            collection?: components["schemas"]["CollectionName"] | null;
+            collection?: components["schemas"]["CollectionRef"] | null;
             /**
              * Mode
              * @default hybrid
@@ -1628,6 +2377,48 @@ export interface components {
             query: string;
             /** Results */
             results: components["schemas"]["HitOut"][];
+        };
+        /**
+         * ShareIn
+         * @description Exactly one of the three.
+         */
+        ShareIn: {
+            /**
+             * Everyone
+             * @default false
+             */
+            everyone?: boolean;
+            /** Group */
+            group?: string | null;
+            /** User */
+            user?: string | null;
+        };
+        /** ShareOut */
+        ShareOut: {
+            /** Collection */
+            collection: string;
+            /**
+             * Created
+             * Format: date-time
+             */
+            created: string;
+            /** Everyone */
+            everyone: boolean;
+            /** Group */
+            group: string | null;
+            /** Id */
+            id: number;
+            /** User */
+            user: string | null;
+        };
+        /** SignedInOut */
+        SignedInOut: {
+            /**
+             * Csrf Token
+             * @description Send it as X-CSRF-Token with every request that changes something while signed in by the session cookie.
+             */
+            csrf_token: string;
+            user: components["schemas"]["UserOut"];
         };
         /** SourceOut */
         SourceOut: {
@@ -1681,6 +2472,21 @@ export interface components {
              */
             include_usage?: boolean;
         };
+        /** TokensToday */
+        TokensToday: {
+            /**
+             * Limit
+             * @description None: no limit.
+             */
+            limit: number | null;
+            /**
+             * Resets
+             * Format: date-time
+             */
+            resets: string;
+            /** Used */
+            used: number;
+        };
         /**
          * TurnOut
          * @description A finished turn, the one rendering of ``TurnDone``: the JSON reply of `POST /chat`,
@@ -1721,7 +2527,7 @@ export interface components {
              * @description The passages the model was given.
              */
             sources: components["schemas"]["SourceOut"][];
-            usage: components["schemas"]["UsageOut"];
+            usage: components["schemas"]["vega__api__schemas__chat__UsageOut"];
         };
         /** UploadOut */
         UploadOut: {
@@ -1756,6 +2562,109 @@ export interface components {
         };
         /** UsageOut */
         UsageOut: {
+            /** Completion Tokens */
+            completion_tokens: number;
+            /** Prompt Tokens */
+            prompt_tokens: number;
+            /** Total Tokens */
+            total_tokens: number;
+        };
+        /** UserIn */
+        UserIn: {
+            /**
+             * Admin
+             * @default false
+             */
+            admin?: boolean;
+            /**
+             * Display Name
+             * @default
+             */
+            display_name?: string;
+            /** Email */
+            email?: string | null;
+            /** Password */
+            password?: string | null;
+            /** Username */
+            username: string;
+        };
+        /** UserOut */
+        UserOut: {
+            /**
+             * Created
+             * Format: date-time
+             */
+            created: string;
+            /** Disabled */
+            disabled: boolean;
+            /** Display Name */
+            display_name: string;
+            /** Email */
+            email: string | null;
+            /**
+             * Has Password
+             * @description Whether the user can sign in with a password.
+             */
+            has_password: boolean;
+            /** Id */
+            id: number;
+            /** Last Login */
+            last_login: string | null;
+            /**
+             * Oidc
+             * @description Whether the user signs in through the OIDC provider.
+             */
+            oidc: boolean;
+            /**
+             * Role
+             * @enum {string}
+             */
+            role: "admin" | "user";
+            /** Username */
+            username: string;
+        };
+        /** UserPatch */
+        UserPatch: {
+            /** Disabled */
+            disabled?: boolean | null;
+            /** Display Name */
+            display_name?: string | null;
+            /** Email */
+            email?: string | null;
+            /** Password */
+            password?: string | null;
+            quotas?: components["schemas"]["QuotasIn"] | null;
+            /** Role */
+            role?: ("admin" | "user") | null;
+        };
+        /** UserUsageOut */
+        UserUsageOut: {
+            /** @description The admin's overrides for this user. */
+            quotas: components["schemas"]["QuotaOverrides"];
+            usage: components["schemas"]["vega__api__schemas__accounts__UsageOut"];
+            user: components["schemas"]["UserOut"];
+        };
+        /** ValidationError */
+        ValidationError: {
+            /** Context */
+            ctx?: Record<string, never>;
+            /** Input */
+            input?: unknown;
+            /** Location */
+            loc: (string | number)[];
+            /** Message */
+            msg: string;
+            /** Error Type */
+            type: string;
+        };
+        /** UsageOut */
+        vega__api__schemas__accounts__UsageOut: {
+            requests_per_minute: components["schemas"]["Allowance"];
+            storage_mb: components["schemas"]["Allowance"];
+            tokens_today: components["schemas"]["TokensToday"];
+        };
+        /** UsageOut */
+        vega__api__schemas__chat__UsageOut: {
             /** Completion Tokens */
             completion_tokens: number;
             /** Prompt Tokens */
@@ -1848,7 +2757,7 @@ export interface components {
          */
         WsMessage: {
             /** @default null */
-            collection?: components["schemas"]["CollectionName"] | null;
+            collection?: components["schemas"]["CollectionRef"] | null;
             /**
              * Content
              * @default
@@ -1975,6 +2884,516 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    audit_trail_admin_audit_get: {
+        parameters: {
+            query?: {
+                /** @description A prefix: auth. */
+                action?: string | null;
+                limit?: number;
+                offset?: number;
+                /** @description ok or refused */
+                outcome?: string | null;
+                /** @description ISO 8601 */
+                since?: string | null;
+                target?: string | null;
+                /** @description ISO 8601 */
+                until?: string | null;
+                user_id?: number | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditPage"];
+                };
+            };
+            /** @description A malformed request (a body that is not UTF-8, a bad Content-Length), or one the model server refused (unknown model, bad parameters). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description No API key, or not a valid one (`X-API-Key: K` or `Authorization: Bearer K`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The key may not do this (admin keys manage keys). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body stopped arriving partway; send it again. */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The body is too large (VEGA_MAX_PROMPT_CHARS, VEGA_MAX_UPLOAD_MB). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request is not valid: `message` says why, `problems` lists each field. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Rate limited (VEGA_RATE_LIMIT): retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The model server, the embedder or the database is unavailable. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    list_groups_admin_groups_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GroupOut"][];
+                };
+            };
+            /** @description A malformed request (a body that is not UTF-8, a bad Content-Length), or one the model server refused (unknown model, bad parameters). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description No API key, or not a valid one (`X-API-Key: K` or `Authorization: Bearer K`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The key may not do this (admin keys manage keys). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body stopped arriving partway; send it again. */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The body is too large (VEGA_MAX_PROMPT_CHARS, VEGA_MAX_UPLOAD_MB). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request is not valid: `message` says why, `problems` lists each field. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Rate limited (VEGA_RATE_LIMIT): retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The model server, the embedder or the database is unavailable. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    create_group_admin_groups_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["GroupIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GroupOut"];
+                };
+            };
+            /** @description A malformed request (a body that is not UTF-8, a bad Content-Length), or one the model server refused (unknown model, bad parameters). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description No API key, or not a valid one (`X-API-Key: K` or `Authorization: Bearer K`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The key may not do this (admin keys manage keys). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body stopped arriving partway; send it again. */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description It conflicts with what exists (a name already taken). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The body is too large (VEGA_MAX_PROMPT_CHARS, VEGA_MAX_UPLOAD_MB). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request is not valid: `message` says why, `problems` lists each field. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Rate limited (VEGA_RATE_LIMIT): retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The model server, the embedder or the database is unavailable. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    delete_group_admin_groups__group_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                group_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description A malformed request (a body that is not UTF-8, a bad Content-Length), or one the model server refused (unknown model, bad parameters). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description No API key, or not a valid one (`X-API-Key: K` or `Authorization: Bearer K`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The key may not do this (admin keys manage keys). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description No such thing, or it belongs to another key. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body stopped arriving partway; send it again. */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The body is too large (VEGA_MAX_PROMPT_CHARS, VEGA_MAX_UPLOAD_MB). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request is not valid: `message` says why, `problems` lists each field. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Rate limited (VEGA_RATE_LIMIT): retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The model server, the embedder or the database is unavailable. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    set_group_members_admin_groups__group_id__members_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                group_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MembersIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GroupOut"];
+                };
+            };
+            /** @description A malformed request (a body that is not UTF-8, a bad Content-Length), or one the model server refused (unknown model, bad parameters). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description No API key, or not a valid one (`X-API-Key: K` or `Authorization: Bearer K`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The key may not do this (admin keys manage keys). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description No such thing, or it belongs to another key. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body stopped arriving partway; send it again. */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The body is too large (VEGA_MAX_PROMPT_CHARS, VEGA_MAX_UPLOAD_MB). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request is not valid: `message` says why, `problems` lists each field. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Rate limited (VEGA_RATE_LIMIT): retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The model server, the embedder or the database is unavailable. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
     list_keys_admin_keys_get: {
         parameters: {
             query?: never;
@@ -2230,6 +3649,411 @@ export interface operations {
             };
             /** @description The request body stopped arriving partway; send it again. */
             408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The body is too large (VEGA_MAX_PROMPT_CHARS, VEGA_MAX_UPLOAD_MB). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request is not valid: `message` says why, `problems` lists each field. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Rate limited (VEGA_RATE_LIMIT): retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The model server, the embedder or the database is unavailable. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    everyones_usage_admin_usage_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserUsageOut"][];
+                };
+            };
+            /** @description A malformed request (a body that is not UTF-8, a bad Content-Length), or one the model server refused (unknown model, bad parameters). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description No API key, or not a valid one (`X-API-Key: K` or `Authorization: Bearer K`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The key may not do this (admin keys manage keys). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body stopped arriving partway; send it again. */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The body is too large (VEGA_MAX_PROMPT_CHARS, VEGA_MAX_UPLOAD_MB). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request is not valid: `message` says why, `problems` lists each field. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Rate limited (VEGA_RATE_LIMIT): retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The model server, the embedder or the database is unavailable. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    list_users_admin_users_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserOut"][];
+                };
+            };
+            /** @description A malformed request (a body that is not UTF-8, a bad Content-Length), or one the model server refused (unknown model, bad parameters). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description No API key, or not a valid one (`X-API-Key: K` or `Authorization: Bearer K`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The key may not do this (admin keys manage keys). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body stopped arriving partway; send it again. */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The body is too large (VEGA_MAX_PROMPT_CHARS, VEGA_MAX_UPLOAD_MB). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request is not valid: `message` says why, `problems` lists each field. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Rate limited (VEGA_RATE_LIMIT): retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The model server, the embedder or the database is unavailable. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    create_user_admin_users_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UserIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserOut"];
+                };
+            };
+            /** @description A malformed request (a body that is not UTF-8, a bad Content-Length), or one the model server refused (unknown model, bad parameters). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description No API key, or not a valid one (`X-API-Key: K` or `Authorization: Bearer K`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The key may not do this (admin keys manage keys). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body stopped arriving partway; send it again. */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description It conflicts with what exists (a name already taken). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The body is too large (VEGA_MAX_PROMPT_CHARS, VEGA_MAX_UPLOAD_MB). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request is not valid: `message` says why, `problems` lists each field. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Rate limited (VEGA_RATE_LIMIT): retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The model server, the embedder or the database is unavailable. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    change_user_admin_users__user_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                user_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UserPatch"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserOut"];
+                };
+            };
+            /** @description A malformed request (a body that is not UTF-8, a bad Content-Length), or one the model server refused (unknown model, bad parameters). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description No API key, or not a valid one (`X-API-Key: K` or `Authorization: Bearer K`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The key may not do this (admin keys manage keys). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description No such thing, or it belongs to another key. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body stopped arriving partway; send it again. */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description It conflicts with what exists (a name already taken). */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2873,6 +4697,325 @@ export interface operations {
             };
         };
     };
+    auth_config_auth_config_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthConfigOut"];
+                };
+            };
+        };
+    };
+    redeem_link_auth_link_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LinkIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LinkKeyOut"];
+                };
+            };
+            /** @description A malformed request (a body that is not UTF-8, a bad Content-Length), or one the model server refused (unknown model, bad parameters). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description No such thing, or it belongs to another key. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request is not valid: `message` says why, `problems` lists each field. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    login_auth_login_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LoginIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SignedInOut"];
+                };
+            };
+            /** @description A malformed request (a body that is not UTF-8, a bad Content-Length), or one the model server refused (unknown model, bad parameters). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description No API key, or not a valid one (`X-API-Key: K` or `Authorization: Bearer K`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description No such thing, or it belongs to another key. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request is not valid: `message` says why, `problems` lists each field. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Rate limited (VEGA_RATE_LIMIT): retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    logout_auth_logout_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No API key, or not a valid one (`X-API-Key: K` or `Authorization: Bearer K`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The key may not do this (admin keys manage keys). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description No such thing, or it belongs to another key. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    me_auth_me_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MeOut"];
+                };
+            };
+            /** @description No API key, or not a valid one (`X-API-Key: K` or `Authorization: Bearer K`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    oidc_callback_auth_oidc_callback_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            303: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description A malformed request (a body that is not UTF-8, a bad Content-Length), or one the model server refused (unknown model, bad parameters). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description No API key, or not a valid one (`X-API-Key: K` or `Authorization: Bearer K`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description No such thing, or it belongs to another key. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The model server, the embedder or the database is unavailable. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    oidc_login_auth_oidc_login_get: {
+        parameters: {
+            query?: {
+                next?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            302: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description No such thing, or it belongs to another key. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description The model server, the embedder or the database is unavailable. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
     chat_chat_post: {
         parameters: {
             query?: never;
@@ -2907,6 +5050,15 @@ export interface operations {
             };
             /** @description No API key, or not a valid one (`X-API-Key: K` or `Authorization: Bearer K`). */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The key may not do this (admin keys manage keys). */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3028,6 +5180,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
+            /** @description The key may not do this (admin keys manage keys). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description No such thing, or it belongs to another key. */
             404: {
                 headers: {
@@ -3138,6 +5299,327 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
+            /** @description The key may not do this (admin keys manage keys). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body stopped arriving partway; send it again. */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The body is too large (VEGA_MAX_PROMPT_CHARS, VEGA_MAX_UPLOAD_MB). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request is not valid: `message` says why, `problems` lists each field. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Rate limited (VEGA_RATE_LIMIT): retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The model server, the embedder or the database is unavailable. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    list_shares_collections__name__shares_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ShareOut"][];
+                };
+            };
+            /** @description A malformed request (a body that is not UTF-8, a bad Content-Length), or one the model server refused (unknown model, bad parameters). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description No API key, or not a valid one (`X-API-Key: K` or `Authorization: Bearer K`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The key may not do this (admin keys manage keys). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description No such thing, or it belongs to another key. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body stopped arriving partway; send it again. */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The body is too large (VEGA_MAX_PROMPT_CHARS, VEGA_MAX_UPLOAD_MB). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request is not valid: `message` says why, `problems` lists each field. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Rate limited (VEGA_RATE_LIMIT): retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The model server, the embedder or the database is unavailable. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    share_collection_collections__name__shares_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ShareIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ShareOut"];
+                };
+            };
+            /** @description A malformed request (a body that is not UTF-8, a bad Content-Length), or one the model server refused (unknown model, bad parameters). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description No API key, or not a valid one (`X-API-Key: K` or `Authorization: Bearer K`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The key may not do this (admin keys manage keys). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description No such thing, or it belongs to another key. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body stopped arriving partway; send it again. */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The body is too large (VEGA_MAX_PROMPT_CHARS, VEGA_MAX_UPLOAD_MB). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request is not valid: `message` says why, `problems` lists each field. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Rate limited (VEGA_RATE_LIMIT): retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The model server, the embedder or the database is unavailable. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    unshare_collection_collections__name__shares__share_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+                share_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description A malformed request (a body that is not UTF-8, a bad Content-Length), or one the model server refused (unknown model, bad parameters). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description No API key, or not a valid one (`X-API-Key: K` or `Authorization: Bearer K`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The key may not do this (admin keys manage keys). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description No such thing, or it belongs to another key. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description The request body stopped arriving partway; send it again. */
             408: {
                 headers: {
@@ -3219,6 +5701,15 @@ export interface operations {
             };
             /** @description No API key, or not a valid one (`X-API-Key: K` or `Authorization: Bearer K`). */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The key may not do this (admin keys manage keys). */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3311,6 +5802,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
+            /** @description The key may not do this (admin keys manage keys). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description No such thing, or it belongs to another key. */
             404: {
                 headers: {
@@ -3396,6 +5896,15 @@ export interface operations {
             };
             /** @description No API key, or not a valid one (`X-API-Key: K` or `Authorization: Bearer K`). */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The key may not do this (admin keys manage keys). */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3501,6 +6010,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
+            /** @description The key may not do this (admin keys manage keys). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description No such thing, or it belongs to another key. */
             404: {
                 headers: {
@@ -3588,6 +6106,15 @@ export interface operations {
             };
             /** @description No API key, or not a valid one (`X-API-Key: K` or `Authorization: Bearer K`). */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The key may not do this (admin keys manage keys). */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3692,6 +6219,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
+            /** @description The key may not do this (admin keys manage keys). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description No such thing, or it belongs to another key. */
             404: {
                 headers: {
@@ -3779,6 +6315,219 @@ export interface operations {
             };
             /** @description No API key, or not a valid one (`X-API-Key: K` or `Authorization: Bearer K`). */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The key may not do this (admin keys manage keys). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description No such thing, or it belongs to another key. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body stopped arriving partway; send it again. */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The body is too large (VEGA_MAX_PROMPT_CHARS, VEGA_MAX_UPLOAD_MB). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request is not valid: `message` says why, `problems` lists each field. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Rate limited (VEGA_RATE_LIMIT): retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The model server, the embedder or the database is unavailable. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    share_conversation_conversations__conversation_id__share_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                conversation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LinkOut"];
+                };
+            };
+            /** @description A malformed request (a body that is not UTF-8, a bad Content-Length), or one the model server refused (unknown model, bad parameters). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description No API key, or not a valid one (`X-API-Key: K` or `Authorization: Bearer K`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The key may not do this (admin keys manage keys). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description No such thing, or it belongs to another key. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body stopped arriving partway; send it again. */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The body is too large (VEGA_MAX_PROMPT_CHARS, VEGA_MAX_UPLOAD_MB). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request is not valid: `message` says why, `problems` lists each field. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Rate limited (VEGA_RATE_LIMIT): retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The model server, the embedder or the database is unavailable. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    unshare_conversation_conversations__conversation_id__share_delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                conversation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description A malformed request (a body that is not UTF-8, a bad Content-Length), or one the model server refused (unknown model, bad parameters). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description No API key, or not a valid one (`X-API-Key: K` or `Authorization: Bearer K`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The key may not do this (admin keys manage keys). */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3875,6 +6624,15 @@ export interface operations {
             };
             /** @description No API key, or not a valid one (`X-API-Key: K` or `Authorization: Bearer K`). */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The key may not do this (admin keys manage keys). */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3983,6 +6741,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
+            /** @description The key may not do this (admin keys manage keys). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description The request body stopped arriving partway; send it again. */
             408: {
                 headers: {
@@ -4077,6 +6844,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
+            /** @description The key may not do this (admin keys manage keys). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description No such thing, or it belongs to another key. */
             404: {
                 headers: {
@@ -4162,6 +6938,15 @@ export interface operations {
             };
             /** @description No API key, or not a valid one (`X-API-Key: K` or `Authorization: Bearer K`). */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The key may not do this (admin keys manage keys). */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4265,6 +7050,15 @@ export interface operations {
             };
             /** @description No API key, or not a valid one (`X-API-Key: K` or `Authorization: Bearer K`). */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The key may not do this (admin keys manage keys). */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4396,6 +7190,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
+            /** @description The key may not do this (admin keys manage keys). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description No such thing, or it belongs to another key. */
             404: {
                 headers: {
@@ -4483,6 +7286,333 @@ export interface operations {
             };
             /** @description No API key, or not a valid one (`X-API-Key: K` or `Authorization: Bearer K`). */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The key may not do this (admin keys manage keys). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description No such thing, or it belongs to another key. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body stopped arriving partway; send it again. */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The body is too large (VEGA_MAX_PROMPT_CHARS, VEGA_MAX_UPLOAD_MB). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request is not valid: `message` says why, `problems` lists each field. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Rate limited (VEGA_RATE_LIMIT): retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The model server, the embedder or the database is unavailable. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    list_own_keys_keys_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OwnKeyOut"][];
+                };
+            };
+            /** @description A malformed request (a body that is not UTF-8, a bad Content-Length), or one the model server refused (unknown model, bad parameters). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description No API key, or not a valid one (`X-API-Key: K` or `Authorization: Bearer K`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The key may not do this (admin keys manage keys). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description No such thing, or it belongs to another key. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body stopped arriving partway; send it again. */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The body is too large (VEGA_MAX_PROMPT_CHARS, VEGA_MAX_UPLOAD_MB). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request is not valid: `message` says why, `problems` lists each field. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Rate limited (VEGA_RATE_LIMIT): retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The model server, the embedder or the database is unavailable. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    create_own_key_keys_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OwnKeyIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OwnKeyCreatedOut"];
+                };
+            };
+            /** @description A malformed request (a body that is not UTF-8, a bad Content-Length), or one the model server refused (unknown model, bad parameters). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description No API key, or not a valid one (`X-API-Key: K` or `Authorization: Bearer K`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The key may not do this (admin keys manage keys). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description No such thing, or it belongs to another key. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body stopped arriving partway; send it again. */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description It conflicts with what exists (a name already taken). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The body is too large (VEGA_MAX_PROMPT_CHARS, VEGA_MAX_UPLOAD_MB). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request is not valid: `message` says why, `problems` lists each field. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Rate limited (VEGA_RATE_LIMIT): retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The model server, the embedder or the database is unavailable. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    revoke_own_key_keys__key_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                key_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OwnKeyOut"];
+                };
+            };
+            /** @description A malformed request (a body that is not UTF-8, a bad Content-Length), or one the model server refused (unknown model, bad parameters). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description No API key, or not a valid one (`X-API-Key: K` or `Authorization: Bearer K`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The key may not do this (admin keys manage keys). */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4588,6 +7718,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
+            /** @description The key may not do this (admin keys manage keys). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description No such thing, or it belongs to another key. */
             404: {
                 headers: {
@@ -4673,6 +7812,15 @@ export interface operations {
             };
             /** @description No API key, or not a valid one (`X-API-Key: K` or `Authorization: Bearer K`). */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The key may not do this (admin keys manage keys). */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4805,6 +7953,410 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
+            /** @description The key may not do this (admin keys manage keys). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description No such thing, or it belongs to another key. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body stopped arriving partway; send it again. */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The body is too large (VEGA_MAX_PROMPT_CHARS, VEGA_MAX_UPLOAD_MB). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request is not valid: `message` says why, `problems` lists each field. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Rate limited (VEGA_RATE_LIMIT): retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The model server, the embedder or the database is unavailable. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    my_settings_settings_me_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PreferencesOut"];
+                };
+            };
+            /** @description A malformed request (a body that is not UTF-8, a bad Content-Length), or one the model server refused (unknown model, bad parameters). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description No API key, or not a valid one (`X-API-Key: K` or `Authorization: Bearer K`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The key may not do this (admin keys manage keys). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body stopped arriving partway; send it again. */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The body is too large (VEGA_MAX_PROMPT_CHARS, VEGA_MAX_UPLOAD_MB). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request is not valid: `message` says why, `problems` lists each field. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Rate limited (VEGA_RATE_LIMIT): retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The model server, the embedder or the database is unavailable. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    put_my_settings_settings_me_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PreferencesIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PreferencesOut"];
+                };
+            };
+            /** @description A malformed request (a body that is not UTF-8, a bad Content-Length), or one the model server refused (unknown model, bad parameters). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description No API key, or not a valid one (`X-API-Key: K` or `Authorization: Bearer K`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The key may not do this (admin keys manage keys). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body stopped arriving partway; send it again. */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The body is too large (VEGA_MAX_PROMPT_CHARS, VEGA_MAX_UPLOAD_MB). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request is not valid: `message` says why, `problems` lists each field. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Rate limited (VEGA_RATE_LIMIT): retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The model server, the embedder or the database is unavailable. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    shared_conversation_shared__share_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                share_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConversationDetailOut"];
+                };
+            };
+            /** @description A malformed request (a body that is not UTF-8, a bad Content-Length), or one the model server refused (unknown model, bad parameters). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description No API key, or not a valid one (`X-API-Key: K` or `Authorization: Bearer K`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The key may not do this (admin keys manage keys). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description No such thing, or it belongs to another key. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body stopped arriving partway; send it again. */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The body is too large (VEGA_MAX_PROMPT_CHARS, VEGA_MAX_UPLOAD_MB). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request is not valid: `message` says why, `problems` lists each field. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Rate limited (VEGA_RATE_LIMIT): retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The model server, the embedder or the database is unavailable. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    shared_conversation_events_shared__share_id__events_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                share_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                    "text/event-stream": unknown;
+                };
+            };
+            /** @description A malformed request (a body that is not UTF-8, a bad Content-Length), or one the model server refused (unknown model, bad parameters). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description No API key, or not a valid one (`X-API-Key: K` or `Authorization: Bearer K`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The key may not do this (admin keys manage keys). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description No such thing, or it belongs to another key. */
             404: {
                 headers: {
@@ -4915,6 +8467,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
+            /** @description The key may not do this (admin keys manage keys). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description The request body stopped arriving partway; send it again. */
             408: {
                 headers: {
@@ -4943,6 +8504,98 @@ export interface operations {
                 };
             };
             /** @description Empty, text-less or unreadable (the reason is in the message). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Rate limited (VEGA_RATE_LIMIT): retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The model server, the embedder or the database is unavailable. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    my_usage_usage_me_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["vega__api__schemas__accounts__UsageOut"];
+                };
+            };
+            /** @description A malformed request (a body that is not UTF-8, a bad Content-Length), or one the model server refused (unknown model, bad parameters). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description No API key, or not a valid one (`X-API-Key: K` or `Authorization: Bearer K`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The key may not do this (admin keys manage keys). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body stopped arriving partway; send it again. */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The body is too large (VEGA_MAX_PROMPT_CHARS, VEGA_MAX_UPLOAD_MB). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request is not valid: `message` says why, `problems` lists each field. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5225,11 +8878,179 @@ export interface operations {
 
 /** The `pattern` of each named string schema (ECMAScript syntax: compile with the `u` flag). */
 export const schemaPatterns = {
-  "CollectionName": "^[\\p{L}\\p{N}_][\\p{L}\\p{N}_ .:-]{0,99}$"
+  "CollectionName": "^[\\p{L}\\p{N}_][\\p{L}\\p{N}_ .:-]{0,99}$",
+  "CollectionRef": "^([a-z0-9][a-z0-9._@-]{0,63}/)?[\\p{L}\\p{N}_][\\p{L}\\p{N}_ .:-]{0,99}$"
 } as const;
 
 /** The named schemas the native API answers with, reduced to what a check reads. */
 export const componentSchemas: Record<string, unknown> = {
+  "Allowance": {
+    "properties": {
+      "limit": {
+        "anyOf": [
+          {
+            "type": "number"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      },
+      "used": {
+        "type": "number"
+      }
+    },
+    "required": [
+      "limit",
+      "used"
+    ],
+    "type": "object"
+  },
+  "AuditOut": {
+    "properties": {
+      "action": {
+        "type": "string"
+      },
+      "actor": {
+        "anyOf": [
+          {
+            "type": "string"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      },
+      "address": {
+        "anyOf": [
+          {
+            "type": "string"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      },
+      "detail": {
+        "anyOf": [
+          {
+            "additionalProperties": true,
+            "type": "object"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      },
+      "id": {
+        "type": "integer"
+      },
+      "key_id": {
+        "anyOf": [
+          {
+            "type": "integer"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      },
+      "outcome": {
+        "type": "string"
+      },
+      "request_id": {
+        "anyOf": [
+          {
+            "type": "string"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      },
+      "target": {
+        "anyOf": [
+          {
+            "type": "string"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      },
+      "time": {
+        "type": "string"
+      },
+      "user_id": {
+        "anyOf": [
+          {
+            "type": "integer"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      }
+    },
+    "required": [
+      "id",
+      "time",
+      "action",
+      "target",
+      "outcome",
+      "actor",
+      "user_id",
+      "key_id",
+      "address",
+      "request_id",
+      "detail"
+    ],
+    "type": "object"
+  },
+  "AuditPage": {
+    "properties": {
+      "entries": {
+        "items": {
+          "$ref": "#/components/schemas/AuditOut"
+        },
+        "type": "array"
+      },
+      "total": {
+        "type": "integer"
+      }
+    },
+    "required": [
+      "total",
+      "entries"
+    ],
+    "type": "object"
+  },
+  "AuthConfigOut": {
+    "properties": {
+      "mode": {
+        "enum": [
+          "keys",
+          "accounts"
+        ],
+        "type": "string"
+      },
+      "oidc": {
+        "anyOf": [
+          {
+            "type": "string"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      }
+    },
+    "required": [
+      "mode",
+      "oidc"
+    ],
+    "type": "object"
+  },
   "BackendState": {
     "properties": {
       "breaker": {
@@ -5356,7 +9177,7 @@ export const componentSchemas: Record<string, unknown> = {
       "collection": {
         "anyOf": [
           {
-            "$ref": "#/components/schemas/CollectionName"
+            "$ref": "#/components/schemas/CollectionRef"
           },
           {
             "type": "null"
@@ -5438,6 +9259,75 @@ export const componentSchemas: Record<string, unknown> = {
     ],
     "type": "object"
   },
+  "ChatPreferences": {
+    "additionalProperties": false,
+    "properties": {
+      "memory": {
+        "anyOf": [
+          {
+            "type": "boolean"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      },
+      "model": {
+        "anyOf": [
+          {
+            "type": "string"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      },
+      "system_prompt": {
+        "anyOf": [
+          {
+            "type": "string"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      },
+      "temperature": {
+        "anyOf": [
+          {
+            "type": "number"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      },
+      "tools": {
+        "anyOf": [
+          {
+            "items": {
+              "type": "string"
+            },
+            "type": "array"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      },
+      "top_k": {
+        "anyOf": [
+          {
+            "type": "integer"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      }
+    },
+    "type": "object"
+  },
   "CollectionName": {
     "type": "string"
   },
@@ -5460,6 +9350,16 @@ export const componentSchemas: Record<string, unknown> = {
       },
       "name": {
         "type": "string"
+      },
+      "shared_by": {
+        "anyOf": [
+          {
+            "type": "string"
+          },
+          {
+            "type": "null"
+          }
+        ]
       }
     },
     "required": [
@@ -5471,6 +9371,9 @@ export const componentSchemas: Record<string, unknown> = {
       "created"
     ],
     "type": "object"
+  },
+  "CollectionRef": {
+    "type": "string"
   },
   "ConversationDetailOut": {
     "properties": {
@@ -5655,6 +9558,8 @@ export const componentSchemas: Record<string, unknown> = {
       "bad_request",
       "unauthorized",
       "forbidden",
+      "sign_in_failed",
+      "csrf_failed",
       "not_found",
       "model_not_found",
       "method_not_allowed",
@@ -5667,6 +9572,7 @@ export const componentSchemas: Record<string, unknown> = {
       "unsupported_media_type",
       "unreadable_document",
       "rate_limited",
+      "quota_exceeded",
       "range_not_satisfiable",
       "backend_rejected",
       "config_error",
@@ -5846,6 +9752,54 @@ export const componentSchemas: Record<string, unknown> = {
             "type": "null"
           }
         ]
+      }
+    },
+    "type": "object"
+  },
+  "GroupIn": {
+    "properties": {
+      "name": {
+        "type": "string"
+      }
+    },
+    "required": [
+      "name"
+    ],
+    "type": "object"
+  },
+  "GroupOut": {
+    "properties": {
+      "created": {
+        "type": "string"
+      },
+      "id": {
+        "type": "integer"
+      },
+      "members": {
+        "items": {
+          "type": "string"
+        },
+        "type": "array"
+      },
+      "name": {
+        "type": "string"
+      }
+    },
+    "required": [
+      "id",
+      "name",
+      "members",
+      "created"
+    ],
+    "type": "object"
+  },
+  "HTTPValidationError": {
+    "properties": {
+      "detail": {
+        "items": {
+          "$ref": "#/components/schemas/ValidationError"
+        },
+        "type": "array"
       }
     },
     "type": "object"
@@ -6091,6 +10045,117 @@ export const componentSchemas: Record<string, unknown> = {
       "created",
       "revoked",
       "last_used"
+    ],
+    "type": "object"
+  },
+  "LinkIn": {
+    "properties": {
+      "token": {
+        "type": "string"
+      }
+    },
+    "required": [
+      "token"
+    ],
+    "type": "object"
+  },
+  "LinkKeyOut": {
+    "properties": {
+      "key": {
+        "type": "string"
+      }
+    },
+    "required": [
+      "key"
+    ],
+    "type": "object"
+  },
+  "LinkOut": {
+    "properties": {
+      "id": {
+        "type": "string"
+      },
+      "url": {
+        "type": "string"
+      }
+    },
+    "required": [
+      "id",
+      "url"
+    ],
+    "type": "object"
+  },
+  "LoginIn": {
+    "properties": {
+      "password": {
+        "type": "string"
+      },
+      "username": {
+        "type": "string"
+      }
+    },
+    "required": [
+      "username",
+      "password"
+    ],
+    "type": "object"
+  },
+  "MeOut": {
+    "properties": {
+      "admin": {
+        "type": "boolean"
+      },
+      "csrf_token": {
+        "anyOf": [
+          {
+            "type": "string"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      },
+      "name": {
+        "type": "string"
+      },
+      "user": {
+        "anyOf": [
+          {
+            "$ref": "#/components/schemas/UserOut"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      },
+      "via": {
+        "enum": [
+          "key",
+          "session"
+        ],
+        "type": "string"
+      }
+    },
+    "required": [
+      "via",
+      "name",
+      "admin",
+      "user",
+      "csrf_token"
+    ],
+    "type": "object"
+  },
+  "MembersIn": {
+    "properties": {
+      "users": {
+        "items": {
+          "type": "string"
+        },
+        "type": "array"
+      }
+    },
+    "required": [
+      "users"
     ],
     "type": "object"
   },
@@ -6415,6 +10480,267 @@ export const componentSchemas: Record<string, unknown> = {
     ],
     "type": "object"
   },
+  "OwnKeyCreatedOut": {
+    "properties": {
+      "created": {
+        "type": "string"
+      },
+      "id": {
+        "type": "integer"
+      },
+      "last_used": {
+        "anyOf": [
+          {
+            "type": "string"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      },
+      "name": {
+        "type": "string"
+      },
+      "prefix": {
+        "type": "string"
+      },
+      "revoked": {
+        "anyOf": [
+          {
+            "type": "string"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      },
+      "secret": {
+        "type": "string"
+      }
+    },
+    "required": [
+      "id",
+      "name",
+      "prefix",
+      "created",
+      "revoked",
+      "last_used",
+      "secret"
+    ],
+    "type": "object"
+  },
+  "OwnKeyIn": {
+    "properties": {
+      "name": {
+        "type": "string"
+      }
+    },
+    "required": [
+      "name"
+    ],
+    "type": "object"
+  },
+  "OwnKeyOut": {
+    "properties": {
+      "created": {
+        "type": "string"
+      },
+      "id": {
+        "type": "integer"
+      },
+      "last_used": {
+        "anyOf": [
+          {
+            "type": "string"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      },
+      "name": {
+        "type": "string"
+      },
+      "prefix": {
+        "type": "string"
+      },
+      "revoked": {
+        "anyOf": [
+          {
+            "type": "string"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      }
+    },
+    "required": [
+      "id",
+      "name",
+      "prefix",
+      "created",
+      "revoked",
+      "last_used"
+    ],
+    "type": "object"
+  },
+  "PreferencesIn": {
+    "additionalProperties": false,
+    "properties": {
+      "memory": {
+        "anyOf": [
+          {
+            "type": "boolean"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      },
+      "model": {
+        "anyOf": [
+          {
+            "type": "string"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      },
+      "system_prompt": {
+        "anyOf": [
+          {
+            "type": "string"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      },
+      "temperature": {
+        "anyOf": [
+          {
+            "type": "number"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      },
+      "tools": {
+        "anyOf": [
+          {
+            "items": {
+              "type": "string"
+            },
+            "type": "array"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      },
+      "top_k": {
+        "anyOf": [
+          {
+            "type": "integer"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      }
+    },
+    "type": "object"
+  },
+  "PreferencesOut": {
+    "properties": {
+      "defaults": {
+        "$ref": "#/components/schemas/ChatPreferences"
+      },
+      "settings": {
+        "$ref": "#/components/schemas/ChatPreferences"
+      }
+    },
+    "required": [
+      "settings",
+      "defaults"
+    ],
+    "type": "object"
+  },
+  "QuotaOverrides": {
+    "additionalProperties": false,
+    "properties": {
+      "requests_per_minute": {
+        "anyOf": [
+          {
+            "type": "integer"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      },
+      "storage_mb": {
+        "anyOf": [
+          {
+            "type": "integer"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      },
+      "tokens_per_day": {
+        "anyOf": [
+          {
+            "type": "integer"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      }
+    },
+    "type": "object"
+  },
+  "QuotasIn": {
+    "additionalProperties": false,
+    "properties": {
+      "requests_per_minute": {
+        "anyOf": [
+          {
+            "type": "integer"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      },
+      "storage_mb": {
+        "anyOf": [
+          {
+            "type": "integer"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      },
+      "tokens_per_day": {
+        "anyOf": [
+          {
+            "type": "integer"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      }
+    },
+    "type": "object"
+  },
   "Readiness": {
     "properties": {
       "backend": {
@@ -6469,7 +10795,7 @@ export const componentSchemas: Record<string, unknown> = {
       "collection": {
         "anyOf": [
           {
-            "$ref": "#/components/schemas/CollectionName"
+            "$ref": "#/components/schemas/CollectionRef"
           },
           {
             "type": "null"
@@ -6526,6 +10852,94 @@ export const componentSchemas: Record<string, unknown> = {
       "collection",
       "mode",
       "results"
+    ],
+    "type": "object"
+  },
+  "ShareIn": {
+    "properties": {
+      "everyone": {
+        "type": "boolean"
+      },
+      "group": {
+        "anyOf": [
+          {
+            "type": "string"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      },
+      "user": {
+        "anyOf": [
+          {
+            "type": "string"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      }
+    },
+    "type": "object"
+  },
+  "ShareOut": {
+    "properties": {
+      "collection": {
+        "type": "string"
+      },
+      "created": {
+        "type": "string"
+      },
+      "everyone": {
+        "type": "boolean"
+      },
+      "group": {
+        "anyOf": [
+          {
+            "type": "string"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      },
+      "id": {
+        "type": "integer"
+      },
+      "user": {
+        "anyOf": [
+          {
+            "type": "string"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      }
+    },
+    "required": [
+      "id",
+      "collection",
+      "user",
+      "group",
+      "everyone",
+      "created"
+    ],
+    "type": "object"
+  },
+  "SignedInOut": {
+    "properties": {
+      "csrf_token": {
+        "type": "string"
+      },
+      "user": {
+        "$ref": "#/components/schemas/UserOut"
+      }
+    },
+    "required": [
+      "user",
+      "csrf_token"
     ],
     "type": "object"
   },
@@ -6632,6 +11046,32 @@ export const componentSchemas: Record<string, unknown> = {
     ],
     "type": "object"
   },
+  "TokensToday": {
+    "properties": {
+      "limit": {
+        "anyOf": [
+          {
+            "type": "number"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      },
+      "resets": {
+        "type": "string"
+      },
+      "used": {
+        "type": "number"
+      }
+    },
+    "required": [
+      "limit",
+      "used",
+      "resets"
+    ],
+    "type": "object"
+  },
   "TurnOut": {
     "properties": {
       "backend": {
@@ -6669,7 +11109,7 @@ export const componentSchemas: Record<string, unknown> = {
         "type": "array"
       },
       "usage": {
-        "$ref": "#/components/schemas/UsageOut"
+        "$ref": "#/components/schemas/vega__api__schemas__chat__UsageOut"
       }
     },
     "required": [
@@ -6757,6 +11197,229 @@ export const componentSchemas: Record<string, unknown> = {
       "prompt_tokens",
       "completion_tokens",
       "total_tokens"
+    ],
+    "type": "object"
+  },
+  "UserIn": {
+    "properties": {
+      "admin": {
+        "type": "boolean"
+      },
+      "display_name": {
+        "type": "string"
+      },
+      "email": {
+        "anyOf": [
+          {
+            "type": "string"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      },
+      "password": {
+        "anyOf": [
+          {
+            "type": "string"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      },
+      "username": {
+        "type": "string"
+      }
+    },
+    "required": [
+      "username"
+    ],
+    "type": "object"
+  },
+  "UserOut": {
+    "properties": {
+      "created": {
+        "type": "string"
+      },
+      "disabled": {
+        "type": "boolean"
+      },
+      "display_name": {
+        "type": "string"
+      },
+      "email": {
+        "anyOf": [
+          {
+            "type": "string"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      },
+      "has_password": {
+        "type": "boolean"
+      },
+      "id": {
+        "type": "integer"
+      },
+      "last_login": {
+        "anyOf": [
+          {
+            "type": "string"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      },
+      "oidc": {
+        "type": "boolean"
+      },
+      "role": {
+        "enum": [
+          "admin",
+          "user"
+        ],
+        "type": "string"
+      },
+      "username": {
+        "type": "string"
+      }
+    },
+    "required": [
+      "id",
+      "username",
+      "email",
+      "display_name",
+      "role",
+      "disabled",
+      "created",
+      "last_login",
+      "has_password",
+      "oidc"
+    ],
+    "type": "object"
+  },
+  "UserPatch": {
+    "properties": {
+      "disabled": {
+        "anyOf": [
+          {
+            "type": "boolean"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      },
+      "display_name": {
+        "anyOf": [
+          {
+            "type": "string"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      },
+      "email": {
+        "anyOf": [
+          {
+            "type": "string"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      },
+      "password": {
+        "anyOf": [
+          {
+            "type": "string"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      },
+      "quotas": {
+        "anyOf": [
+          {
+            "$ref": "#/components/schemas/QuotasIn"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      },
+      "role": {
+        "anyOf": [
+          {
+            "enum": [
+              "admin",
+              "user"
+            ],
+            "type": "string"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      }
+    },
+    "type": "object"
+  },
+  "UserUsageOut": {
+    "properties": {
+      "quotas": {
+        "$ref": "#/components/schemas/QuotaOverrides"
+      },
+      "usage": {
+        "$ref": "#/components/schemas/vega__api__schemas__accounts__UsageOut"
+      },
+      "user": {
+        "$ref": "#/components/schemas/UserOut"
+      }
+    },
+    "required": [
+      "user",
+      "usage",
+      "quotas"
+    ],
+    "type": "object"
+  },
+  "ValidationError": {
+    "properties": {
+      "ctx": {
+        "type": "object"
+      },
+      "input": {},
+      "loc": {
+        "items": {
+          "anyOf": [
+            {
+              "type": "string"
+            },
+            {
+              "type": "integer"
+            }
+          ]
+        },
+        "type": "array"
+      },
+      "msg": {
+        "type": "string"
+      },
+      "type": {
+        "type": "string"
+      }
+    },
+    "required": [
+      "loc",
+      "msg",
+      "type"
     ],
     "type": "object"
   },
@@ -6910,7 +11573,7 @@ export const componentSchemas: Record<string, unknown> = {
       "collection": {
         "anyOf": [
           {
-            "$ref": "#/components/schemas/CollectionName"
+            "$ref": "#/components/schemas/CollectionRef"
           },
           {
             "type": "null"
@@ -7138,11 +11801,72 @@ export const componentSchemas: Record<string, unknown> = {
       "token"
     ],
     "type": "object"
+  },
+  "vega__api__schemas__accounts__UsageOut": {
+    "properties": {
+      "requests_per_minute": {
+        "$ref": "#/components/schemas/Allowance"
+      },
+      "storage_mb": {
+        "$ref": "#/components/schemas/Allowance"
+      },
+      "tokens_today": {
+        "$ref": "#/components/schemas/TokensToday"
+      }
+    },
+    "required": [
+      "requests_per_minute",
+      "tokens_today",
+      "storage_mb"
+    ],
+    "type": "object"
+  },
+  "vega__api__schemas__chat__UsageOut": {
+    "properties": {
+      "completion_tokens": {
+        "type": "integer"
+      },
+      "prompt_tokens": {
+        "type": "integer"
+      },
+      "total_tokens": {
+        "type": "integer"
+      }
+    },
+    "required": [
+      "prompt_tokens",
+      "completion_tokens",
+      "total_tokens"
+    ],
+    "type": "object"
   }
 };
 
 /** The JSON answers of the native routes: "METHOD /path" → status → schema. */
 export const responseSchemas: Record<string, Record<string, unknown>> = {
+  "GET /admin/audit": {
+    "200": {
+      "$ref": "#/components/schemas/AuditPage"
+    }
+  },
+  "GET /admin/groups": {
+    "200": {
+      "items": {
+        "$ref": "#/components/schemas/GroupOut"
+      },
+      "type": "array"
+    }
+  },
+  "POST /admin/groups": {
+    "201": {
+      "$ref": "#/components/schemas/GroupOut"
+    }
+  },
+  "PUT /admin/groups/{group_id}/members": {
+    "200": {
+      "$ref": "#/components/schemas/GroupOut"
+    }
+  },
   "GET /admin/keys": {
     "200": {
       "items": {
@@ -7161,6 +11885,52 @@ export const responseSchemas: Record<string, Record<string, unknown>> = {
       "$ref": "#/components/schemas/KeyOut"
     }
   },
+  "GET /admin/usage": {
+    "200": {
+      "items": {
+        "$ref": "#/components/schemas/UserUsageOut"
+      },
+      "type": "array"
+    }
+  },
+  "GET /admin/users": {
+    "200": {
+      "items": {
+        "$ref": "#/components/schemas/UserOut"
+      },
+      "type": "array"
+    }
+  },
+  "POST /admin/users": {
+    "201": {
+      "$ref": "#/components/schemas/UserOut"
+    }
+  },
+  "PATCH /admin/users/{user_id}": {
+    "200": {
+      "$ref": "#/components/schemas/UserOut"
+    }
+  },
+  "GET /auth/config": {
+    "200": {
+      "$ref": "#/components/schemas/AuthConfigOut"
+    }
+  },
+  "POST /auth/link": {
+    "200": {
+      "$ref": "#/components/schemas/LinkKeyOut"
+    }
+  },
+  "POST /auth/login": {
+    "200": {
+      "$ref": "#/components/schemas/SignedInOut"
+    }
+  },
+  "GET /auth/me": {
+    "200": {
+      "$ref": "#/components/schemas/MeOut"
+    }
+  },
   "POST /chat": {
     "200": {
       "$ref": "#/components/schemas/TurnOut"
@@ -7172,6 +11942,19 @@ export const responseSchemas: Record<string, Record<string, unknown>> = {
         "$ref": "#/components/schemas/CollectionOut"
       },
       "type": "array"
+    }
+  },
+  "GET /collections/{name}/shares": {
+    "200": {
+      "items": {
+        "$ref": "#/components/schemas/ShareOut"
+      },
+      "type": "array"
+    }
+  },
+  "POST /collections/{name}/shares": {
+    "201": {
+      "$ref": "#/components/schemas/ShareOut"
     }
   },
   "GET /conversations": {
@@ -7203,6 +11986,11 @@ export const responseSchemas: Record<string, Record<string, unknown>> = {
   "POST /conversations/{conversation_id}/restore": {
     "200": {
       "$ref": "#/components/schemas/ConversationOut"
+    }
+  },
+  "POST /conversations/{conversation_id}/share": {
+    "200": {
+      "$ref": "#/components/schemas/LinkOut"
     }
   },
   "GET /documents": {
@@ -7241,6 +12029,24 @@ export const responseSchemas: Record<string, Record<string, unknown>> = {
       "$ref": "#/components/schemas/JobOut"
     }
   },
+  "GET /keys": {
+    "200": {
+      "items": {
+        "$ref": "#/components/schemas/OwnKeyOut"
+      },
+      "type": "array"
+    }
+  },
+  "POST /keys": {
+    "201": {
+      "$ref": "#/components/schemas/OwnKeyCreatedOut"
+    }
+  },
+  "DELETE /keys/{key_id}": {
+    "200": {
+      "$ref": "#/components/schemas/OwnKeyOut"
+    }
+  },
   "POST /messages/{message_id}/feedback": {
     "200": {
       "$ref": "#/components/schemas/MessageOut"
@@ -7261,9 +12067,32 @@ export const responseSchemas: Record<string, Record<string, unknown>> = {
       "$ref": "#/components/schemas/SearchOut"
     }
   },
+  "GET /settings/me": {
+    "200": {
+      "$ref": "#/components/schemas/PreferencesOut"
+    }
+  },
+  "PUT /settings/me": {
+    "200": {
+      "$ref": "#/components/schemas/PreferencesOut"
+    }
+  },
+  "GET /shared/{share_id}": {
+    "200": {
+      "$ref": "#/components/schemas/ConversationDetailOut"
+    }
+  },
+  "GET /shared/{share_id}/events": {
+    "200": {}
+  },
   "POST /upload": {
     "201": {
       "$ref": "#/components/schemas/UploadOut"
+    }
+  },
+  "GET /usage/me": {
+    "200": {
+      "$ref": "#/components/schemas/vega__api__schemas__accounts__UsageOut"
     }
   }
 };

@@ -123,9 +123,10 @@ export async function streamSSE(turn: TurnRequest, handlers: ChatHandlers, signa
   try {
     response = await fetch('/chat/sse', {
       method: 'POST',
-      headers: { 'Content-Type': 'application/json', Accept: 'text/event-stream', ...authHeaders() },
+      headers: { 'Content-Type': 'application/json', Accept: 'text/event-stream', ...authHeaders('POST') },
       body: JSON.stringify(chatBody(turn)),
       signal,
+      credentials: 'same-origin',
     });
   } catch (error) {
     if (signal.aborted) return handlers.onCancelled();

@@ -1,7 +1,8 @@
 // The UI's names for the server's shapes: each one is a type generated from the
 // server's OpenAPI document (schema.gen.ts, `npm run gen:api`), never a copy of it.
 
-import type { components } from './schema.gen';
+import type { Answer } from './client';
+import type { components, paths } from './schema.gen';
 
 type Schemas = components['schemas'];
 
@@ -30,3 +31,26 @@ export type ServerFrame = Schemas['WsServerFrame'];
  * `type` (the SSE fallback sends the same options as a `POST /chat` body).
  */
 export type TurnRequest = Omit<Schemas['WsMessage'], 'type'> & { content: string; conversation_id: string };
+
+// Accounts mode (VEGA_AUTH=accounts).
+export type AuthConfig = Schemas['AuthConfigOut'];
+export type Me = Schemas['MeOut'];
+export type User = Schemas['UserOut'];
+export type UserIn = Schemas['UserIn'];
+export type UserPatch = Schemas['UserPatch'];
+export type OwnKey = Schemas['OwnKeyOut'];
+export type OwnKeyCreated = Schemas['OwnKeyCreatedOut'];
+export type AuditEntry = Schemas['AuditOut'];
+export type AuditPage = Schemas['AuditPage'];
+export type AuditQuery = NonNullable<paths['/admin/audit']['get']['parameters']['query']>;
+
+/** A user's chat defaults (`GET|PUT /settings/me`): theirs, and the server's beside them. */
+export type Preferences = Schemas['PreferencesOut'];
+export type ChatPreferences = Schemas['ChatPreferences'];
+/** What a user used of their quotas (`GET /usage/me`); a null limit is no limit. */
+export type QuotaUsage = Answer<paths['/usage/me']['get']>;
+export type UserUsage = Schemas['UserUsageOut'];
+export type Quotas = Schemas['QuotasIn'];
+export type Group = Schemas['GroupOut'];
+export type Share = Schemas['ShareOut'];
+export type ShareIn = Schemas['ShareIn'];

@@ -1,6 +1,6 @@
 // Uploads with progress: fetch cannot report upload progress, XMLHttpRequest can.
 
-import { answer, api, auth } from './client';
+import { answer, api, auth, authHeaders } from './client';
 import { ApiError } from './errors';
 import type { Job, UploadResult } from './types';
 import { checked } from './validate';
@@ -19,7 +19,7 @@ export function uploadDocument(file: File, collection: string, onProgress: (frac
     xhr.open('POST', '/documents');
     xhr.responseType = 'text';
     xhr.setRequestHeader('Accept', 'application/json');
-    if (auth.key) xhr.setRequestHeader('X-API-Key', auth.key);
+    for (const [name, value] of Object.entries(authHeaders('POST'))) xhr.setRequestHeader(name, value);
     xhr.upload.onprogress = (event) => {
       if (event.lengthComputable && event.total > 0) onProgress(event.loaded / event.total);
     };

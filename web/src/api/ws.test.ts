@@ -116,4 +116,18 @@ describe('ChatSocket', () => {
     await running;
     expect(seen.errors[0]).toMatchObject({ code: 'backend_unavailable', message: 'Cannot reach ollama', requestId: 'r1' });
   });
+
+  it('sends no auth frame when the session cookie signs the socket in (no key)', async () => {
+    const socket = new ChatSocket(() => null, 'ws://vega.test/ws');
+    await socket.connect();
+    const fake = FakeSocket.last!;
+    expect(fake.sent).toEqual([]);
+    const seen = recorder();
+    const running = socket.send({ content: 'Hi', conversation_id: 'c1' }, seen);
+    await tick();
+    expect(fake.sent).toEqual([{ type: 'message', content: 'Hi', conversation_id: 'c1' }]);
+    fake.receive({ type: 'response_end', conversation_id: 'c1', metadata: turn });
+    await running;
+    expect(seen.done).toEqual([turn]);
+  });
 });

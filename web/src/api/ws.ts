@@ -1,5 +1,6 @@
-// One WebSocket to /ws for the whole tab: authenticated with the first message,
-// one turn at a time (the server's rule), reconnected on demand.
+// One WebSocket to /ws for the whole tab: authenticated with the first message (keys
+// mode) or by the session cookie the handshake carries (accounts mode), one turn at a
+// time (the server's rule), reconnected on demand.
 
 import { ApiError } from './errors';
 import type { components } from './schema.gen';
@@ -39,7 +40,11 @@ export class ChatSocket {
     return this.turn !== null;
   }
 
-  /** Open and authenticate (idempotent). Rejects with SocketUnavailable or ApiError(401). */
+  /**
+   * Open and authenticate (idempotent). Rejects with SocketUnavailable or ApiError(401).
+   * Without a key the session cookie signs the handshake in: the server accepts the
+   * socket only for a live session, and says nothing more, so it is ready once open.
+   */
   connect(): Promise<WebSocket> {
     if (this.socket && this.socket.readyState === WebSocket.OPEN) return Promise.resolve(this.socket);
     if (this.opening) return this.opening;
@@ -65,7 +70,16 @@ export class ChatSocket {
         reject(error);
       };
       const timer = setTimeout(() => fail(new SocketUnavailable('WebSocket timed out')), CONNECT_TIMEOUT_MS);
-      socket.onopen = () => sendFrame(socket, { type: 'auth', api_key: key ?? '' });
+      socket.onopen = () => {
+        if (key !== null) {
+          sendFrame(socket, { type: 'auth', api_key: key });
+          return;
+        }
+        settled = true;
+        clearTimeout(timer);
+        this.socket = socket;
+        resolve(socket);
+      };
       socket.onerror = () => fail(new SocketUnavailable('WebSocket failed'));
       socket.onclose = (event) => {
         if (!settled) {

@@ -1,4 +1,4 @@
-// A conversation: its messages, the composer, settings, citations, export.
+// A conversation: its messages, the composer, settings, citations, sharing, export.
 
 import { useCallback, useEffect, useLayoutEffect, useRef, useState } from 'react';
 import { ApiError, describe } from '../api/errors';
@@ -13,6 +13,7 @@ import { ExportMenu } from './ExportMenu';
 import { Icon } from './Icon';
 import { Message, type CiteTarget } from './Message';
 import { SettingsPanel } from './SettingsPanel';
+import { ShareLinkDialog } from './ShareLinkDialog';
 import { TopBar } from './TopBar';
 
 interface Props {
@@ -34,6 +35,7 @@ export function ChatView({ conversationId, isNew, onMenu, onStarted, onNewChat }
   const list = useConversations();
   const [settings, setSettings] = useState<ChatSettings>(() => loadSettings(conversationId));
   const [settingsOpen, setSettingsOpen] = useState(false);
+  const [sharing, setSharing] = useState(false);
   const [cite, setCite] = useState<CiteTarget | null>(null);
   const [pinnedToEnd, setPinnedToEnd] = useState(true);
   const scroller = useRef<HTMLDivElement>(null);
@@ -114,7 +116,14 @@ export function ChatView({ conversationId, isNew, onMenu, onStarted, onNewChat }
             <button type="button" className="button ghost small" onClick={() => setSettingsOpen(true)} aria-haspopup="dialog">
               <Icon name="sliders" size={16} /> <span className="hide-narrow">Settings</span>
             </button>
-            {state.saved && state.messages.length > 0 && <ExportMenu conversationId={conversationId} title={title} />}
+            {state.saved && state.messages.length > 0 && (
+              <>
+                <button type="button" className="button ghost small" onClick={() => setSharing(true)} aria-haspopup="dialog">
+                  <Icon name="link" size={16} /> <span className="hide-narrow">Share</span>
+                </button>
+                <ExportMenu conversationId={conversationId} title={title} />
+              </>
+            )}
           </>
         }
       />
@@ -155,6 +164,7 @@ export function ChatView({ conversationId, isNew, onMenu, onStarted, onNewChat }
       />
       {settingsOpen && <SettingsPanel settings={settings} onChange={updateSettings} onClose={closeSettings} />}
       {cite && <CitationPopover source={cite.source} anchor={cite.anchor} onClose={closeCite} />}
+      {sharing && <ShareLinkDialog conversationId={conversationId} onClose={() => setSharing(false)} />}
     </>
   );
 }
@@ -185,7 +195,7 @@ function EmptyChat({ collection, onPick }: { collection: string; onPick: (text: 
   );
 }
 
-function LoadingMessages() {
+export function LoadingMessages() {
   return (
     <div className="loading-messages" aria-label="Loading the conversation">
       <div className="skeleton line short right" />

@@ -12,12 +12,14 @@ interface Props {
   source: Source;
   anchor: HTMLElement;
   onClose: () => void;
+  /** Offer the original file: not in someone else's shared conversation (their document). */
+  download?: boolean;
 }
 
 const WIDTH = 420;
 const MARGIN = 12;
 
-export function CitationPopover({ source, anchor, onClose }: Props) {
+export function CitationPopover({ source, anchor, onClose, download = true }: Props) {
   const box = useRef<HTMLDivElement>(null);
   const [position, setPosition] = useState<{ top: number; left: number } | null>(null);
 
@@ -102,7 +104,7 @@ export function CitationPopover({ source, anchor, onClose }: Props) {
       ) : (
         <p className="citation-missing">This document was deleted after the answer was written.</p>
       )}
-      {source.snippet && source.document_id && (
+      {download && source.snippet && source.document_id && (
         <button type="button" className="button ghost small citation-original" disabled={saving} onClick={() => void original()}>
           <Icon name="download" size={15} /> {saving ? 'Downloading…' : 'Download the original'}
         </button>

@@ -8,7 +8,10 @@ import { isCollectionName } from '../api/rules';
 import type { Collection, DocumentOut } from '../api/types';
 import { uploadDocument, waitForJob } from '../api/upload';
 import { newId } from '../ids';
+import { useAccount } from '../state/account';
+import { formatDate } from '../time';
 import { Icon } from './Icon';
+import { ShareCollectionDialog } from './ShareCollectionDialog';
 import { showToast } from './Toasts';
 import { TopBar } from './TopBar';
 
@@ -30,11 +33,6 @@ export function formatSize(bytes: number): string {
   return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 }
 
-function formatDate(iso: string): string {
-  const date = new Date(iso);
-  return Number.isNaN(date.getTime()) ? '' : date.toLocaleDateString(undefined, { month: 'short', day: 'numeric', year: 'numeric' });
-}
-
 export function LibraryView({ onMenu, onAsk }: { onMenu: () => void; onAsk: (collection: string) => void }) {
   const [collections, setCollections] = useState<Collection[]>([]);
   const [collection, setCollection] = useState('default');
@@ -43,15 +41,22 @@ export function LibraryView({ onMenu, onAsk }: { onMenu: () => void; onAsk: (col
   const [uploads, setUploads] = useState<UploadItem[]>([]);
   const [dragging, setDragging] = useState(false);
   const picker = useRef<HTMLInputElement>(null);
+  const [sharing, setSharing] = useState(false);
+  const { config } = useAccount();
   const name = collection.trim();
-  const validName = isCollectionName(name);
+  // Another user's collection shared with this one (accounts mode) is named OWNER/NAME,
+  // which is no name of one's own: it is valid when the server lists it, read-only.
+  const shared = collections.find((c) => c.name === name)?.shared_by ?? null;
+  const validName = isCollectionName(name) || shared !== null;
 
   const refreshCollections = useCallback(() => {
     api.collections().then(setCollections, () => undefined);
   }, []);
 
   const refreshDocuments = useCallback(async (): Promise<void> => {
-    if (!validName) {
+    // A shared collection's files stay its owner's: `GET /documents` takes names of one's
+    // own only (CollectionName), so its counts from `GET /collections` are what is shown.
+    if (!validName || shared !== null) {
       setDocuments([]);
       return;
     }
@@ -62,7 +67,7 @@ export function LibraryView({ onMenu, onAsk }: { onMenu: () => void; onAsk: (col
     } catch (error) {
       setListError(describe(error).hint);
     }
-  }, [name, validName]);
+  }, [name, validName, shared]);
 
   useEffect(() => {
     refreshCollections();
@@ -166,48 +171,58 @@ export function LibraryView({ onMenu, onAsk }: { onMenu: () => void; onAsk: (col
                 ))}
               </datalist>
               <p id="collection-help" className={`field-help${validName ? '' : ' invalid'}`}>
-                {!validName
-                  ? 'Use letters, digits, spaces, _ . : - (up to 100), starting with a letter, digit or _.'
-                  : current
-                    ? `${current.documents} document${current.documents === 1 ? '' : 's'}, ${current.chunks} passage${current.chunks === 1 ? '' : 's'}.`
-                    : 'A new collection: it is created by the first upload.'}
+                {shared
+                  ? `Shared with you by ${shared}: search it and ask about it (read-only).`
+                  : !validName
+                    ? 'Use letters, digits, spaces, _ . : - (up to 100), starting with a letter, digit or _.'
+                    : current
+                      ? `${current.documents} document${current.documents === 1 ? '' : 's'}, ${current.chunks} passage${current.chunks === 1 ? '' : 's'}.`
+                      : 'A new collection: it is created by the first upload.'}
               </p>
             </div>
-            <button type="button" className="button primary" disabled={!current || ready === 0} onClick={() => onAsk(name)}>
+            <button type="button" className="button primary" disabled={!current || (shared ? current.chunks === 0 : ready === 0)} onClick={() => onAsk(name)}>
               <Icon name="chat" size={16} /> Ask about this collection
             </button>
-          </section>
-
-          <div
-            className={`dropzone${dragging ? ' dragging' : ''}`}
-            onDragOver={(e) => {
-              e.preventDefault();
-              e.dataTransfer.dropEffect = 'copy';
-              setDragging(true);
-            }}
-            onDragLeave={() => setDragging(false)}
-            onDrop={onDrop}
-          >
-            <Icon name="upload" size={26} />
-            <p>
-              <strong>Drop files here</strong> or{' '}
-              <button type="button" className="link-button" onClick={() => picker.current?.click()}>
-                choose files
+            {config.mode === 'accounts' && current && !shared && (
+              <button type="button" className="button" onClick={() => setSharing(true)} aria-haspopup="dialog">
+                Share
               </button>
-            </p>
-            <p className="dropzone-help">Text, Markdown, PDF, Word, HTML, CSV, JSON, code, and zip archives.</p>
-            <input
-              ref={picker}
-              type="file"
-              multiple
-              hidden
-              aria-label="Choose files to upload"
-              onChange={(e) => {
-                addFiles(e.target.files);
-                e.target.value = '';
+            )}
+          </section>
+          {sharing && <ShareCollectionDialog collection={name} onClose={() => setSharing(false)} />}
+
+          {!shared && (
+            <div
+              className={`dropzone${dragging ? ' dragging' : ''}`}
+              onDragOver={(e) => {
+                e.preventDefault();
+                e.dataTransfer.dropEffect = 'copy';
+                setDragging(true);
               }}
-            />
-          </div>
+              onDragLeave={() => setDragging(false)}
+              onDrop={onDrop}
+            >
+              <Icon name="upload" size={26} />
+              <p>
+                <strong>Drop files here</strong> or{' '}
+                <button type="button" className="link-button" onClick={() => picker.current?.click()}>
+                  choose files
+                </button>
+              </p>
+              <p className="dropzone-help">Text, Markdown, PDF, Word, HTML, CSV, JSON, code, and zip archives.</p>
+              <input
+                ref={picker}
+                type="file"
+                multiple
+                hidden
+                aria-label="Choose files to upload"
+                onChange={(e) => {
+                  addFiles(e.target.files);
+                  e.target.value = '';
+                }}
+              />
+            </div>
+          )}
 
           {uploads.length > 0 && (
             <section aria-label="Uploads">
@@ -242,27 +257,45 @@ export function LibraryView({ onMenu, onAsk }: { onMenu: () => void; onAsk: (col
             </section>
           )}
 
-          <section aria-label="Documents in this collection">
-            <div className="section-head">
-              <h2>In “{name || '…'}”</h2>
-              <button type="button" className="link-button" onClick={() => void refreshDocuments()}>
-                Refresh
-              </button>
-            </div>
-            {listError && <p className="form-error">{listError}</p>}
-            {documents === null && !listError && <div className="skeleton line" />}
-            {documents?.length === 0 && <p className="muted">No documents here yet. Drop files above to add some.</p>}
-            {documents && documents.length > 0 && (
-              <ul className="document-list">
-                {documents.map((doc) => (
-                  <DocumentRow key={doc.id} doc={doc} onDelete={() => void remove(doc)} />
-                ))}
-              </ul>
-            )}
-          </section>
+          {shared !== null && current && <SharedSummary collection={current} owner={shared} />}
+          {shared === null && (
+            <section aria-label="Documents in this collection">
+              <div className="section-head">
+                <h2>In “{name || '…'}”</h2>
+                <button type="button" className="link-button" onClick={() => void refreshDocuments()}>
+                  Refresh
+                </button>
+              </div>
+              {listError && <p className="form-error">{listError}</p>}
+              {documents === null && !listError && <div className="skeleton line" />}
+              {documents?.length === 0 && <p className="muted">No documents here yet. Drop files above to add some.</p>}
+              {documents && documents.length > 0 && (
+                <ul className="document-list">
+                  {documents.map((doc) => (
+                    <DocumentRow key={doc.id} doc={doc} onDelete={() => void remove(doc)} />
+                  ))}
+                </ul>
+              )}
+            </section>
+          )}
         </div>
       </div>
     </>
+  );
+}
+
+/** Another user's collection shared with this one: what is in it, and what one may do. */
+function SharedSummary({ collection, owner }: { collection: Collection; owner: string }) {
+  return (
+    <section aria-label="Documents in this collection" className="shared-collection">
+      <div className="section-head">
+        <h2>In “{collection.name}”</h2>
+      </div>
+      <p className="muted">
+        {collection.documents} document{collection.documents === 1 ? '' : 's'}, {collection.chunks} passage{collection.chunks === 1 ? '' : 's'}, shared
+        read-only by {owner}. Ask about it and the answers cite its passages; only {owner} adds or removes documents.
+      </p>
+    </section>
   );
 }
 

@@ -23,6 +23,8 @@ interface Props {
   busy: boolean; // a turn is running in this conversation
   onRegenerate: () => void;
   onCite: (target: CiteTarget) => void;
+  /** Someone else's conversation (a shared link): no feedback, notes or regenerate. */
+  readOnly?: boolean;
 }
 
 export const Message = memo(function Message(props: Props) {
@@ -37,7 +39,7 @@ function UserMessage({ message }: { message: ChatMessage }) {
   );
 }
 
-function AssistantMessage({ message, conversationId, isLast, busy, onRegenerate, onCite }: Props) {
+function AssistantMessage({ message, conversationId, isLast, busy, onRegenerate, onCite, readOnly = false }: Props) {
   const streaming = message.status === 'streaming';
   const maxRank = message.sources.reduce((max, s) => Math.max(max, s.rank), 0);
   const cite = (rank: number, anchor: HTMLElement): void => {
@@ -59,10 +61,10 @@ function AssistantMessage({ message, conversationId, isLast, busy, onRegenerate,
           </div>
         ) : null}
         {message.status === 'cancelled' && <div className="message-flag">Stopped</div>}
-        {message.error && <ErrorCard error={message.error} canRetry={isLast && !busy} onRetry={onRegenerate} />}
+        {message.error && <ErrorCard error={message.error} canRetry={isLast && !busy && !readOnly} onRetry={onRegenerate} />}
         {message.finishReason === 'length' && <div className="message-flag">The answer hit the length limit.</div>}
         {message.sources.length > 0 && <SourceList sources={message.sources} onOpen={(source, anchor) => onCite({ source, anchor })} />}
-        {(streaming || message.content || message.id) && (
+        {!readOnly && (streaming || message.content || message.id) && (
           <MessageActions
             message={message}
             conversationId={conversationId}

@@ -5,6 +5,7 @@ import { api } from '../api/client';
 import { ApiError, describe } from '../api/errors';
 import type { Conversation } from '../api/types';
 import { navigate, pathOf, type Route } from '../router';
+import { useAccount } from '../state/account';
 import { conversations, useConversations } from '../state/conversations';
 import { forgetSettings } from '../state/settings';
 import { chatStore } from '../state/store';
@@ -20,6 +21,7 @@ interface Props {
 
 export function Sidebar({ route, onNewChat, onNavigate, onSignOut }: Props) {
   const list = useConversations();
+  const { config, me } = useAccount();
   const [query, setQuery] = useState(list.query);
   const searchRef = useRef<HTMLInputElement>(null);
 
@@ -123,9 +125,26 @@ export function Sidebar({ route, onNewChat, onNavigate, onSignOut }: Props) {
         >
           <Icon name="book" /> Documents
         </a>
-        <button type="button" className="nav-item" onClick={onSignOut}>
-          <Icon name="logout" /> Forget key
-        </button>
+        {me?.admin && (
+          <a
+            className={`nav-item${route.page === 'admin' ? ' active' : ''}`}
+            href="/admin"
+            aria-current={route.page === 'admin' ? 'page' : undefined}
+            onClick={(e) => {
+              e.preventDefault();
+              navigate({ page: 'admin' });
+              onNavigate();
+            }}
+          >
+            <Icon name="key" /> Admin
+          </a>
+        )}
+        {/* Accounts mode signs out from the account menu in the top bar. */}
+        {config.mode === 'keys' && (
+          <button type="button" className="nav-item" onClick={onSignOut}>
+            <Icon name="logout" /> Forget key
+          </button>
+        )}
       </div>
     </nav>
   );

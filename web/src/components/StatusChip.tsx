@@ -10,22 +10,22 @@ import { Icon } from './Icon';
 
 type Status = { state: 'checking' } | { state: 'ok'; body: Readiness } | { state: 'down'; body: Readiness | null; message: string };
 
-// The answer depends on the key it was asked with (names come only with one), so an
-// answer is kept with its key: after signing in, an answer from before the key
-// (states only) is not shown as if it were the key's.
+// The answer depends on who asked (names come only with a key or a session), so an
+// answer is kept with that identity (`auth.identity()`): after signing in, an answer
+// from before (states only) is not shown as if it were the signed-in caller's.
 let status: { key: string | null; value: Status } = { key: null, value: { state: 'checking' } };
 const listeners = new Set<() => void>();
 let inflight: { key: string | null; done: Promise<void> } | null = null;
 
 export function refreshReadiness(): Promise<void> {
-  const key = auth.key;
+  const key = auth.identity();
   if (inflight?.key === key) return inflight.done;
   const done = api
     .readiness()
     .then((body): Status => (body.backend.ok && body.database ? { state: 'ok', body } : { state: 'down', body, message: body.backend.detail ?? '' }))
     .catch((): Status => ({ state: 'down', body: null, message: 'The Vega server does not answer.' }))
     .then((value) => {
-      if (auth.key !== key) return;
+      if (auth.identity() !== key) return;
       status = { key, value };
       for (const listener of listeners) listener();
     })
@@ -46,7 +46,7 @@ export function useReadiness(): Status {
     },
     () => status,
   );
-  return current.key === auth.key ? current.value : checking;
+  return current.key === auth.identity() ? current.value : checking;
 }
 
 function fixFor(body: Readiness | null): string {

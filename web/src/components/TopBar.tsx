@@ -1,6 +1,8 @@
-// The bar above a page: the drawer button on small screens, a title, actions, model status.
+// The bar above a page: the drawer button on small screens, a title, actions, model
+// status, and (accounts mode) the account menu.
 
 import type { ReactNode } from 'react';
+import { AccountMenu } from './account/AccountMenu';
 import { Icon } from './Icon';
 import { StatusChip } from './StatusChip';
 
@@ -14,6 +16,7 @@ export function TopBar({ title, actions, onMenu }: { title: ReactNode; actions?:
       <div className="topbar-actions">
         {actions}
         <StatusChip />
+        <AccountMenu />
       </div>
     </header>
   );

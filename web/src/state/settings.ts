@@ -1,6 +1,10 @@
 // Per-conversation settings, kept in localStorage under the conversation id.
 // A new conversation starts with the model, temperature and top-k last chosen
-// anywhere; its system prompt and collection start empty.
+// anywhere; its system prompt and collection start empty. In accounts mode it starts
+// empty: the user's own defaults are on the server (GET /settings/me), which applies
+// them to whatever a conversation leaves unset.
+
+import { auth } from '../api/client';
 
 export interface ChatSettings {
   model: string; // '' = the server's default
@@ -46,6 +50,7 @@ function normalise(value: Partial<ChatSettings> | null): ChatSettings {
 export function loadSettings(conversationId: string): ChatSettings {
   const own = read(PREFIX + conversationId);
   if (own) return normalise(own);
+  if (auth.mode === 'accounts') return { ...DEFAULT_SETTINGS };
   const last = normalise(read(LAST));
   return { ...last, system: '', collection: '' };
 }

@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response
 
-from vega.api.deps import ConversationsDep, OpenTurnsDep, PrincipalDep
+from vega.api.deps import AuditDep, ConversationsDep, OpenTurnsDep, PrincipalDep
 from vega.api.errors import NOT_FOUND
 from vega.api.schemas.base import Offset
 from vega.api.schemas.conversations import (
@@ -102,7 +102,7 @@ async def cancel_replies(
     the others through Redis (VEGA_REDIS_URL). Each stream ends with a `cancelled`
     error; what was generated so far is stored, marked cancelled."""
     await service.get(conversation_id, principal)  # 404 for anyone else's
-    here, told = await turns.cancel(principal.key_id, conversation_id)
+    here, told = await turns.cancel(principal.owner, conversation_id)
     return CancelOut(conversation_id=conversation_id, stopped_here=here, told_others=told)
 
 
@@ -125,9 +125,13 @@ async def export_conversation(
     conversation_id: str,
     principal: PrincipalDep,
     service: ConversationsDep,
+    trail: AuditDep,
     format: Literal["json", "markdown"] = "json",
 ) -> Any:
     export = await service.export(conversation_id, principal)
+    await trail.record(
+        principal.actor, "conversation.export", conversation_id, detail={"format": format}
+    )
     if format == "json":
         return export
     name = f"conversation-{conversation_id[:8]}.md"

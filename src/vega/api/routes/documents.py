@@ -7,7 +7,15 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Form, Header, Query, Response, UploadFile
 from fastapi.responses import StreamingResponse
 
-from vega.api.deps import DocumentsDep, IngestDep, JobsDep, PrincipalDep, RetrieverDep
+from vega.api.deps import (
+    AuditDep,
+    DocumentsDep,
+    IngestDep,
+    JobsDep,
+    PrincipalDep,
+    QuotasDep,
+    RetrieverDep,
+)
 from vega.api.downloads import byte_range, original_response
 from vega.api.errors import NOT_FOUND, ErrorOut
 from vega.api.schemas.base import Offset
@@ -42,19 +50,24 @@ async def upload(
     response: Response,
     principal: PrincipalDep,
     ingest: IngestDep,
+    quotas: QuotasDep,
+    trail: AuditDep,
     file: Annotated[UploadFile, File(description="The file; its name is metadata only.")],
     collection: Annotated[CollectionName, Form()] = "default",
     background: Annotated[
         bool | None, Form(description="Force (true) or refuse (false) a background job.")
     ] = None,
 ) -> UploadOut:
+    await quotas.check_storage(principal, file.size or 0)
     outcome = await ingest.add(
-        owner=principal.key_id,
+        owner=principal.owner,
         source=file.file,
         filename=file.filename or "upload",
         collection=collection,
         background=background,
     )
+    detail = {"collection": collection, "bytes": outcome.document.size}
+    await trail.record(principal.actor, "document.add", outcome.document.id, detail=detail)
     if outcome.duplicate:
         response.status_code = 200
     elif outcome.job_id is not None:
@@ -71,7 +84,7 @@ async def list_documents(
     offset: Offset = 0,
 ) -> list[DocumentOut]:
     views = await documents.list_documents(
-        owner=principal.key_id, collection=collection, limit=limit, offset=offset
+        owner=principal.owner, collection=collection, limit=limit, offset=offset
     )
     return [DocumentOut.model_validate(v) for v in views]
 
@@ -80,7 +93,7 @@ async def list_documents(
 async def get_document(
     document_id: str, principal: PrincipalDep, documents: DocumentsDep
 ) -> DocumentOut:
-    view = await documents.get(owner=principal.key_id, document_id=document_id)
+    view = await documents.get(owner=principal.owner, document_id=document_id)
     return DocumentOut.model_validate(view)
 
 
@@ -104,7 +117,7 @@ async def get_original(
     Vega cannot read is ignored, as HTTP allows). Always a download, never rendered."""
     wanted = byte_range(range_header)
     original = await documents.original(
-        owner=principal.key_id,
+        owner=principal.owner,
         document_id=document_id,
         first=wanted.first if wanted else 0,
         last=wanted.last if wanted else None,
@@ -116,24 +129,25 @@ async def get_original(
 async def delete_document(
     document_id: str, principal: PrincipalDep, documents: DocumentsDep
 ) -> Response:
-    await documents.delete(owner=principal.key_id, document_id=document_id)
+    await documents.delete(owner=principal.owner, document_id=document_id, actor=principal.actor)
     return Response(status_code=204)
 
 
 @router.get("/collections", response_model=list[CollectionOut])
 async def list_collections(principal: PrincipalDep, documents: DocumentsDep) -> list[CollectionOut]:
-    views = await documents.collections(owner=principal.key_id)
+    views = await documents.collections(owner=principal.owner, reader=principal.user_id)
     return [CollectionOut.model_validate(v) for v in views]
 
 
 @router.post("/search", response_model=SearchOut, responses=NOT_FOUND)  # no such collection
 async def search(body: SearchIn, principal: PrincipalDep, retriever: RetrieverDep) -> SearchOut:
     result = await retriever.search(
-        owner=principal.key_id,
+        owner=principal.owner,
         query=body.query,
         collection=body.collection,
         top_k=body.top_k,
         mode=body.mode,
+        reader=principal.user_id,
     )
     return SearchOut(
         query=result.query,
@@ -145,4 +159,4 @@ async def search(body: SearchIn, principal: PrincipalDep, retriever: RetrieverDe
 
 @router.get("/jobs/{job_id}", response_model=JobOut, responses=NOT_FOUND)
 async def get_job(job_id: str, principal: PrincipalDep, jobs: JobsDep) -> JobOut:
-    return JobOut.model_validate(await jobs.get(owner=principal.key_id, job_id=job_id))
+    return JobOut.model_validate(await jobs.get(owner=principal.owner, job_id=job_id))

@@ -83,7 +83,7 @@ async def _answer(
 @router.get("/tags")
 async def tags(principal: PrincipalDep, catalog: CatalogDep) -> JSONResponse:
     """The backend's models, then one `vega-rag/<collection>` model per collection of the key."""
-    return JSONResponse(tags_body(await catalog.models(principal.key_id)))
+    return JSONResponse(tags_body(await catalog.models(principal.owner, principal.user_id)))
 
 
 @router.post("/chat", responses=STREAM_DOC, response_class=Response)
@@ -137,7 +137,7 @@ async def embeddings(
 async def show(body: OllamaShowIn, principal: PrincipalDep, catalog: CatalogDep) -> JSONResponse:
     """The model server's show for the model (for `vega-rag/<collection>`: for the model
     that answers), plus Vega's `vega.*` facts about a collection."""
-    model, card = await catalog.show(principal.key_id, body.model_name)
+    model, card = await catalog.show(principal.owner, body.model_name, principal.user_id)
     return JSONResponse(show_body(model, card))
 
 

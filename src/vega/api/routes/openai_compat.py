@@ -60,12 +60,12 @@ STREAM_DOC: dict[int | str, dict[str, object]] = {
 @router.get("/models")
 async def list_models(principal: PrincipalDep, catalog: CatalogDep) -> JSONResponse:
     """The backend's models, then one `vega-rag/<collection>` model per collection of the key."""
-    return JSONResponse(models_body(await catalog.models(principal.key_id)))
+    return JSONResponse(models_body(await catalog.models(principal.owner, principal.user_id)))
 
 
 @router.get("/models/{model:path}")
 async def get_model(model: str, principal: PrincipalDep, catalog: CatalogDep) -> JSONResponse:
-    return JSONResponse(model_body(await catalog.find(principal.key_id, model)))
+    return JSONResponse(model_body(await catalog.find(principal.owner, model, principal.user_id)))
 
 
 async def _answer(
@@ -94,7 +94,7 @@ async def chat_completions(
     session: VegaSessionDep = None,
 ) -> Response:
     request = body.to_request(
-        session_id=conversation_for(header=session, user=body.user, owner=principal.key_id)
+        session_id=conversation_for(header=session, user=body.user, owner=principal.owner)
     )
     rag = request.collection is not None
     return await _answer(
@@ -128,7 +128,7 @@ async def completions(
 ) -> Response:
     """OpenAI's legacy text completions: the prompt is the user's message of a chat turn."""
     request = body.to_request(
-        session_id=conversation_for(header=session, user=body.user, owner=principal.key_id)
+        session_id=conversation_for(header=session, user=body.user, owner=principal.owner)
     )
     rag = request.collection is not None
     return await _answer(

@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI, WebSocket
 
-from vega.api.deps import ChatDep, KeyCapsDep, KeysDep, LimiterDep, OpenTurnsDep
+from vega.api.deps import CallersDep, ChatDep, KeyCapsDep, OpenTurnsDep, QuotasDep
 from vega.api.schemas.ws import REF_TEMPLATE, frame_schemas
 from vega.api.ws.session import WsSession
 
@@ -18,14 +18,14 @@ PATH = "/ws"
 @router.websocket(PATH)
 async def chat_ws(
     ws: WebSocket,
-    keys: KeysDep,
+    callers: CallersDep,
     chat: ChatDep,
-    limiter: LimiterDep,
+    quotas: QuotasDep,
     caps: KeyCapsDep,
     turns: OpenTurnsDep,
 ) -> None:
     session = WsSession(
-        ws, keys=keys, chat=chat, limiter=limiter, sockets=caps.sockets, turns=turns
+        ws, callers=callers, chat=chat, quotas=quotas, sockets=caps.sockets, turns=turns
     )
     await session.run()
 

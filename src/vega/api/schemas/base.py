@@ -6,7 +6,7 @@ from __future__ import annotations
 from contextvars import ContextVar
 from typing import Annotated, Any, Self, TypeVar
 
-from fastapi import Query
+from fastapi import Path, Query
 from pydantic import (
     BaseModel,
     BeforeValidator,
@@ -55,6 +55,11 @@ _checked_body: ContextVar[bool] = ContextVar("vega_checked_body", default=False)
 # into a database error (a 500) instead of a 422.
 MAX_OFFSET = 1_000_000_000
 Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET)]
+# A row's integer id (users, keys): a 32-bit column on Postgres, so a larger number in a
+# path or query is a 422, not a database error.
+MAX_ROW_ID = 2**31 - 1
+RowId = Annotated[int, Path(ge=1, le=MAX_ROW_ID)]
+RowIdQuery = Annotated[int | None, Query(ge=1, le=MAX_ROW_ID)]
 
 
 def _integral(value: Any) -> Any:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 from vega.api.schemas.base import Integer, RequestBody, Text
-from vega.api.schemas.collections import CollectionName
+from vega.api.schemas.collections import CollectionRef
 from vega.api.schemas.sources import SourceOut
 from vega.chat.service import SESSION_ID, ChatRequest, Source, TurnDone
 from vega.llm.base import Usage
@@ -20,7 +20,7 @@ class ChatIn(RequestBody):
     )
     stream: bool = Field(False, description="Stream Server-Sent Events instead of one JSON reply.")
     model: Text | None = Field(None, max_length=200)
-    collection: CollectionName | None = None
+    collection: CollectionRef | None = None
     top_k: Integer | None = Field(None, ge=1, le=100)
     temperature: float | None = Field(None, ge=0, le=2)
     max_tokens: Integer | None = Field(None, ge=1, le=1_000_000)

@@ -15,7 +15,7 @@ from pydantic import Field, GetCoreSchemaHandler, GetJsonSchemaHandler
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema
 
-from vega.rag.retrieve import COLLECTION_NAME_PATTERN
+from vega.rag.retrieve import COLLECTION_NAME_PATTERN, COLLECTION_REF_PATTERN
 
 
 class NamedSchema:
@@ -48,5 +48,17 @@ CollectionName = Annotated[
         pattern=COLLECTION_NAME_PATTERN,
         description="1-100 letters (of any script), digits, spaces, `_`, `.`, `:` or `-`, "
         "starting with a letter, digit or `_`.",
+    ),
+]
+
+# Where a collection is read (search, chat): yours, or `OWNER/NAME` shared with you.
+CollectionRef = Annotated[
+    str,
+    Field(max_length=165),
+    NamedSchema(
+        "CollectionRef",
+        pattern=COLLECTION_REF_PATTERN,
+        description="A collection of yours (`CollectionName`), or `OWNER/NAME`: one another "
+        "user shared with you (accounts mode; read-only).",
     ),
 ]

@@ -8,7 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from vega.api.schemas.base import Integer, RequestBody, Text
-from vega.api.schemas.collections import CollectionName
+from vega.api.schemas.collections import CollectionRef
 from vega.rag.ingest import IngestOutcome
 from vega.rag.retrieve import Hit
 
@@ -64,6 +64,9 @@ class CollectionOut(BaseModel):
     documents: int
     chunks: int
     created: datetime
+    shared_by: str | None = Field(
+        None, description="Its owner, when another user shared it with you (read-only)."
+    )
 
 
 class SearchIn(RequestBody):
@@ -71,7 +74,7 @@ class SearchIn(RequestBody):
 
     query: Text = Field(min_length=1, description="What to look for.")
     top_k: Integer | None = Field(None, ge=1, le=100, description="How many passages (VEGA_TOP_K).")
-    collection: CollectionName | None = Field(None, description="Default: `default`.")
+    collection: CollectionRef | None = Field(None, description="Default: `default`.")
     mode: Literal["hybrid", "dense", "lexical"] = "hybrid"
 
 

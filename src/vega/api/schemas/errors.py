@@ -18,6 +18,8 @@ class ErrorCode(StrEnum):
     BAD_REQUEST = "bad_request"  # malformed HTTP: framing, Host, a body that is not UTF-8
     UNAUTHORIZED = "unauthorized"
     FORBIDDEN = "forbidden"
+    SIGN_IN_FAILED = "sign_in_failed"  # an OIDC callback that cannot be trusted
+    CSRF_FAILED = "csrf_failed"  # a cookie-signed request without X-CSRF-Token, or cross-site
     NOT_FOUND = "not_found"
     MODEL_NOT_FOUND = "model_not_found"  # /v1 only, where OpenAI's SDKs expect it
     METHOD_NOT_ALLOWED = "method_not_allowed"
@@ -30,6 +32,7 @@ class ErrorCode(StrEnum):
     UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
     UNREADABLE_DOCUMENT = "unreadable_document"
     RATE_LIMITED = "rate_limited"
+    QUOTA_EXCEEDED = "quota_exceeded"  # a user's tokens per day or stored megabytes
     RANGE_NOT_SATISFIABLE = "range_not_satisfiable"
     BACKEND_REJECTED = "backend_rejected"
     CONFIG_ERROR = "config_error"

@@ -14,7 +14,7 @@ from pydantic.json_schema import JsonSchemaMode
 
 from vega.api.errors import ErrorDetail
 from vega.api.schemas.chat import TurnOut
-from vega.api.schemas.collections import CollectionName
+from vega.api.schemas.collections import CollectionRef
 from vega.api.schemas.sources import SourceOut
 from vega.chat.service import ChatRequest
 
@@ -54,7 +54,7 @@ class WsMessage(ClientFrame):
     mode: str | None = Field(
         None, description='`"qa"` without `collection` answers from `default`.'
     )
-    collection: CollectionName | None = None
+    collection: CollectionRef | None = None
     model: str | None = Field(None, max_length=200)
     top_k: int | None = Field(None, ge=1, le=100)
     temperature: float | None = Field(None, ge=0, le=2)

@@ -13,13 +13,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack, ExitStack, suppress
+from functools import partial
 from typing import Any
 
 from fastapi import WebSocket, WebSocketDisconnect
 from pydantic import ValidationError
 
-from vega.api.deps import key_from_headers
+from vega.api.callers import Callers, key_from_headers
 from vega.api.schemas.ws import (
     CONVERSATION_FRAMES,
     WsAuthOk,
@@ -42,10 +44,10 @@ from vega.api.ws.encoder import TurnEncoder, error_frame
 from vega.chat.coalesce import coalesced
 from vega.chat.open_turns import OpenTurns
 from vega.chat.service import ChatService, TurnStarted
-from vega.errors import BadInput, RateLimited, Unauthorized, VegaError
+from vega.errors import BadInput, Forbidden, RateLimited, Unauthorized, VegaError
 from vega.security.concurrency import KeySlots
-from vega.security.keys import KEY_RECHECK_S, KeyService, Principal
-from vega.security.ratelimit import RateLimiter
+from vega.security.keys import KEY_RECHECK_S, Principal
+from vega.security.quotas import Quotas
 
 log = logging.getLogger(__name__)
 
@@ -87,19 +89,19 @@ class WsSession:
         self,
         ws: WebSocket,
         *,
-        keys: KeyService,
+        callers: Callers,
         chat: ChatService,
-        limiter: RateLimiter,
+        quotas: Quotas,
         sockets: KeySlots,
         turns: OpenTurns,
     ) -> None:
         self._channel = Channel(ws)
         self._turns = turns  # a cancel of the conversation, from any process, stops the turn
-        self._keys = keys
+        self._callers = callers
         self._chat = chat
-        self._limiter = limiter
+        self._quotas = quotas  # requests per minute, per owner
         self._sockets = sockets  # VEGA_MAX_SOCKETS_PER_KEY
-        self._key = ""  # set once the socket is open
+        self._who: Callable[[], Awaitable[Principal]] | None = None  # set once it is open
         self._pending: Any = _NOTHING  # a first frame that was a chat message: answered next
         self._running: asyncio.Task[None] | None = None
 
@@ -114,17 +116,23 @@ class WsSession:
         """Accept the socket for a valid key within its limits (False: refused)."""
         ws = self._channel.ws
         key = key_from_headers(ws.headers) or key_in(ws.query_params)
+        who: Callable[[], Awaitable[Principal]] | None = None
         if key is not None:
+            who = partial(self._callers.key, key)
+        elif self._callers.session_token(ws) is not None:
+            # A browser signed in by its session cookie (accounts mode): from this site only.
+            who = partial(self._callers.identify, ws)
+        if who is not None:
             try:
-                await self._admit(await self._keys.authenticate(key), held)
-            except Unauthorized as exc:
+                await self._admit(await who(), held)
+            except (Unauthorized, Forbidden) as exc:
                 await self._channel.refuse_handshake(exc, POLICY_VIOLATION)
                 return False
             except RateLimited as exc:
                 await self._channel.refuse_handshake(exc, OVER_LIMIT)
                 return False
             await ws.accept()
-            self._key = key
+            self._who = who
             return True
         await ws.accept()
         return await self._open_with_first_frame(held)
@@ -133,7 +141,7 @@ class WsSession:
         try:
             first = await asyncio.wait_for(self._channel.receive(), AUTH_TIMEOUT_S)
             key = key_in(first) if isinstance(first, dict) else None
-            principal = await self._keys.authenticate(key)
+            principal = await self._callers.key(key)
         except UnreadableFrame as exc:
             await self._channel.close_after(error_frame(exc), INVALID_PAYLOAD, UNREADABLE_JSON)
             return False
@@ -151,7 +159,7 @@ class WsSession:
             await self._channel.close_after(error_frame(exc), OVER_LIMIT, reason)
             return False
         await self._channel.send(WsAuthOk(key=principal.name))
-        self._key = key
+        self._who = partial(self._callers.key, key)
         if is_chat:
             self._pending = first
         return True
@@ -162,10 +170,9 @@ class WsSession:
         """Count the connection against the key's rate limit (unless ``count`` is False)
         and hold one of the key's socket slots until the socket closes (``held``).
         ``RateLimited`` when over either."""
-        identity = str(principal.key_id)
         if count:
-            await self._limiter.hit(identity)
-        await held.enter_async_context(self._sockets.hold(identity))
+            await self._quotas.hit_request(principal)
+        await held.enter_async_context(self._sockets.hold(str(principal.key_id)))
 
     # -- the conversation --------------------------------------------------------
 
@@ -199,9 +206,10 @@ class WsSession:
 
     async def _principal(self) -> Principal:
         """The key's principal now; a revoked key closes the socket (``_Closed``)."""
+        assert self._who is not None  # the socket is open
         try:
-            return await self._keys.authenticate(self._key)
-        except Unauthorized as exc:
+            return await self._who()
+        except (Unauthorized, Forbidden) as exc:
             await self._channel.close_after(error_frame(exc), POLICY_VIOLATION)
             raise _Closed from None
 
@@ -221,7 +229,7 @@ class WsSession:
             await self._channel.send(error_frame(busy, frame.conversation_id))
         else:
             try:
-                await self._limiter.hit(str(principal.key_id))
+                await self._quotas.hit_request(principal)
             except RateLimited as exc:
                 await self._channel.send(error_frame(exc, frame.conversation_id))
                 return
@@ -247,7 +255,7 @@ class WsSession:
                     async for event in events:
                         if isinstance(event, TurnStarted):
                             hold = self._turns.holding(
-                                principal.key_id, event.session_id, self._stop_running
+                                principal.owner, event.session_id, self._stop_running
                             )
                             held.enter_context(hold)
                         frame = encoder.encode(event)
