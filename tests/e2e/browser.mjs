@@ -111,3 +111,16 @@ export function stepper() {
   };
   return state;
 }
+
+// The end of a run, alike for every script: the result line on stdout, and on failure
+// the step it failed in and why, with exit code 1.
+export function finish(results, failed, step, shots) {
+  results.ok = failed === null;
+  console.log(JSON.stringify(results));
+  if (failed) {
+    const reason = failed instanceof Failure ? failed.message : (failed.stack ?? String(failed));
+    console.error(`e2e FAILED in "${step}": ${reason}`);
+    console.error(`screenshots: ${shots}`);
+    process.exit(1);
+  }
+}

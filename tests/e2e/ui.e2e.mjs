@@ -23,7 +23,7 @@
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { answerDone, check, composer, Failure, fakeLLM, lastAnswer, launch, log, send, stepper, watcher } from './browser.mjs';
+import { answerDone, check, composer, fakeLLM, finish, lastAnswer, launch, log, send, stepper, watcher } from './browser.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -632,12 +632,5 @@ try {
   await llm.reset();
 }
 
-results.ok = failed === null;
-console.log(JSON.stringify(results));
-if (failed) {
-  const reason = failed instanceof Failure ? failed.message : (failed.stack ?? String(failed));
-  console.error(`e2e FAILED in "${steps.current}": ${reason}`);
-  console.error(`screenshots: ${SHOTS}`);
-  process.exit(1);
-}
+finish(results, failed, steps.current, SHOTS);
 console.error(`e2e passed; screenshots in ${SHOTS}`);

@@ -16,7 +16,7 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { answerDone, check, composer, Failure, fakeLLM, lastAnswer, launch, log, send, stepper, watcher } from './browser.mjs';
+import { answerDone, check, composer, fakeLLM, finish, lastAnswer, launch, log, send, stepper, watcher } from './browser.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const VEGA_URL = (process.env.VEGA_URL ?? '').replace(/\/$/, '');
@@ -509,11 +509,5 @@ try {
   await llm.reset();
 }
 
-results.ok = failed === null;
-console.log(JSON.stringify(results));
-if (failed) {
-  const reason = failed instanceof Failure ? failed.message : (failed.stack ?? String(failed));
-  console.error(`e2e FAILED in "${steps.current}": ${reason}`);
-  process.exit(1);
-}
+finish(results, failed, steps.current, SHOTS);
 log(`accounts e2e passed; screenshots in ${SHOTS}`);

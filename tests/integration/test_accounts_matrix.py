@@ -23,8 +23,8 @@ from tests.fakes.llm_server import FakeLLM
 from tests.helpers import parse_sse, unique
 from tests.integration.test_auth_matrix import (
     PRIVATE_COLLECTION,
-    SECRET_TEXT,
     calls,
+    make_owned,
     send,
     state_of,
 )
@@ -106,38 +106,7 @@ def people(server: VegaServer) -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def owned(server: VegaServer, people: dict[str, Any], fake_llm_server: FakeLLM) -> dict[str, str]:
     """Alice's things, made with her own key."""
-    fake_llm_server.reset()
-    headers = {"X-API-Key": people["keys"]["alice"]}
-    turn = httpx.post(server.url + "/chat", json={"prompt": "Alice's turn"}, headers=headers)
-    assert turn.status_code == 200, turn.text
-    upload = httpx.post(
-        server.url + "/documents",
-        files={"file": ("vault.md", SECRET_TEXT.encode(), "text/markdown")},
-        data={"collection": PRIVATE_COLLECTION},
-        headers=headers,
-        timeout=30,
-    )
-    assert upload.status_code == 201, upload.text
-    job = httpx.post(
-        server.url + "/documents",
-        files={"file": ("later.md", b"A background note about kites.", "text/markdown")},
-        data={"collection": PRIVATE_COLLECTION, "background": "true"},
-        headers=headers,
-        timeout=30,
-    )
-    assert job.status_code == 202, job.text
-    deadline = time.monotonic() + 60
-    while httpx.get(f"{server.url}/jobs/{job.json()['job_id']}", headers=headers).json()[
-        "status"
-    ] not in ("done", "failed"):
-        assert time.monotonic() < deadline
-        time.sleep(0.1)
-    return {
-        "conversation": turn.json()["session_id"],
-        "message": turn.json()["message_id"],
-        "document": upload.json()["document_id"],
-        "job": job.json()["job_id"],
-    }
+    return make_owned(server, {"X-API-Key": people["keys"]["alice"]}, fake_llm_server)
 
 
 def test_another_user_gets_404_for_everything_of_alices(

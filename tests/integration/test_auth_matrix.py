@@ -141,8 +141,13 @@ def keys(server: VegaServer) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def owned(server: VegaServer, fake_llm_server: FakeLLM) -> dict[str, str]:
     """A's conversation, message, document, collection and job."""
-    fake_llm_server.reset()
-    headers = server.headers
+    return make_owned(server, server.headers, fake_llm_server)
+
+
+def make_owned(server: VegaServer, headers: dict[str, str], fake: FakeLLM) -> dict[str, str]:
+    """A conversation, message, document (in PRIVATE_COLLECTION) and finished job of the
+    caller with ``headers``: the things another caller must not reach."""
+    fake.reset()
     turn = httpx.post(server.url + "/chat", json={"prompt": "A's turn"}, headers=headers)
     assert turn.status_code == 200, turn.text
     upload = httpx.post(

@@ -194,7 +194,7 @@ class AccountService:
         return await self._db.run(lambda s: [UserView.of(u) for u in repo.list_all(s)])
 
     async def named(self, username: str) -> UserView:
-        return await self._db.run(lambda s: UserView.of(_named(s, username)))
+        return await self._db.run(lambda s: UserView.of(named_user(s, username)))
 
     async def owner_of(self, user_id: int) -> int:
         """The owner key of what the user owns."""
@@ -280,7 +280,7 @@ def _user(session: Session, user_id: int) -> User:
     return user
 
 
-def _named(session: Session, username: str) -> User:
+def named_user(session: Session, username: str) -> User:
     user = repo.by_name(session, username=username.strip().lower())
     if user is None:
         raise NotFound(f"No user named '{username}'.")

@@ -20,7 +20,7 @@ from vega.chat.conversations import detail_of
 from vega.chat.views import ConversationDetail
 from vega.errors import BadInput, Conflict, NotFound
 from vega.rag.retrieve import owned_collection
-from vega.security.accounts import USERNAME
+from vega.security.accounts import USERNAME, named_user
 from vega.security.keys import Principal
 from vega.store import audit
 from vega.store import conversations as conversations_repo
@@ -107,7 +107,7 @@ class SharingService:
     async def set_members(self, group_id: int, usernames: list[str], *, by: Principal) -> GroupView:
         def write(session: Session) -> GroupView:
             group = _group(session, group_id)
-            ids = [_user_named(session, name).id for name in usernames]
+            ids = [named_user(session, name).id for name in usernames]
             repo.set_members(session, group_id=group.id, user_ids=ids)
             audit.record(
                 session,
@@ -129,7 +129,7 @@ class SharingService:
             target.check()
             fields: dict[str, Any] = {"everyone": target.everyone}
             if target.user is not None:
-                user = _user_named(session, target.user)
+                user = named_user(session, target.user)
                 if user.id == me:
                     raise BadInput("It is your own collection already.")
                 fields["user_id"] = user.id
@@ -245,13 +245,6 @@ def _group(session: Session, group_id: int) -> Group:
     if group is None:
         raise NotFound(f"No group {group_id}.")
     return group
-
-
-def _user_named(session: Session, name: str) -> Any:
-    user = users_repo.by_name(session, username=name.strip().lower())
-    if user is None:
-        raise NotFound(f"No user named '{name}'.")
-    return user
 
 
 def _group_view(session: Session, group: Group) -> GroupView:
