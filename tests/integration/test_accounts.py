@@ -601,3 +601,32 @@ async def test_each_action_writes_its_audit_row(api: Api) -> None:
         assert address == "10.5.5.5" and request_id and actor == "alice", (action, address)
     text = str(rows)
     assert "secret words" not in text and "be brief" not in text and ALICE_PW not in text
+
+
+# --- two processes sharing Redis -------------------------------------------------------------
+
+
+async def test_sign_in_failures_and_sign_outs_are_shared_across_processes(
+    make_api: Callable[..., Any], shared_redis: dict[str, str]
+) -> None:
+    """Two apps on one database and one Redis, as two workers: the brute-force count is
+    one, and a session ended through one is refused by the other at once."""
+    a = await accounts_api(make_api, login_limit="4/minute", **shared_redis)
+    b: Api = await make_api(auth="accounts", login_limit="4/minute", **shared_redis)
+    async with (
+        Browser(a.runtime, address="10.7.0.1") as via_a,
+        Browser(b.runtime, address="10.7.0.1") as via_b,
+    ):
+        for browser in (via_a, via_b, via_a, via_b):
+            assert (await browser.login("bob", "wrong-password")).status_code == 401
+        assert (await via_b.login("bob", BOB_PW)).status_code == 429  # counted once, in Redis
+    async with Browser(a.runtime) as alice_a, Browser(b.runtime) as alice_b:
+        await alice_a.login("alice", ALICE_PW)
+        alice_b.cookie, alice_b.csrf = alice_a.cookie, alice_a.csrf
+        assert (await alice_b.get("/auth/me")).status_code == 200  # b caches the session
+        await asyncio.sleep(0.3)  # b's subscription is in place
+        assert (await alice_a.post("/auth/logout")).status_code == 204
+        deadline = asyncio.get_running_loop().time() + 0.5  # well inside b's 2 s cache
+        while (await alice_b.get("/auth/me")).status_code != 401:
+            assert asyncio.get_running_loop().time() < deadline, "b never heard of the sign-out"
+            await asyncio.sleep(0.02)
