@@ -457,6 +457,19 @@ class Settings(BaseSettings):
             raise ValueError("database_url must be a sqlite:/// or postgresql+psycopg:// URL")
         if self.storage == StorageName.S3 and not self.s3_bucket:
             raise ValueError("VEGA_STORAGE=s3 needs VEGA_S3_BUCKET (the bucket to keep objects in)")
+        oidc = {
+            "ISSUER": self.oidc_issuer,
+            "CLIENT_ID": self.oidc_client_id,
+            "CLIENT_SECRET": self.oidc_client_secret,
+        }
+        if any(oidc.values()) and not all(oidc.values()):
+            missing = ", ".join(f"VEGA_OIDC_{name}" for name, value in oidc.items() if not value)
+            raise ValueError(
+                f"OIDC sign-in needs VEGA_OIDC_ISSUER, VEGA_OIDC_CLIENT_ID and "
+                f"VEGA_OIDC_CLIENT_SECRET together; missing: {missing}"
+            )
+        if self.oidc_issuer and not self.oidc_issuer.startswith(("https://", "http://")):
+            raise ValueError("VEGA_OIDC_ISSUER must be the issuer's URL (https://...)")
         if self.hnsw_ef_construction < 2 * self.hnsw_m:
             # pgvector refuses such an index, and the collection would be left without one.
             raise ValueError(

@@ -205,3 +205,26 @@ async def test_oidc_routes_are_404_when_not_set_up(make_api: Callable[..., Any])
         assert (await browser.get("/auth/oidc/login")).status_code == 404
         assert (await browser.get("/auth/oidc/callback?code=x&state=y")).status_code == 404
         assert (await browser.get("/auth/config")).json() == {"mode": "accounts", "oidc": None}
+
+
+@pytest.mark.parametrize(
+    ("settings", "says"),
+    [
+        (
+            {"oidc_issuer": "https://id.example"},
+            "missing: VEGA_OIDC_CLIENT_ID, VEGA_OIDC_CLIENT_SECRET",
+        ),
+        ({"oidc_client_id": "x", "oidc_client_secret": "y"}, "missing: VEGA_OIDC_ISSUER"),
+        (
+            {"oidc_issuer": "id.example", "oidc_client_id": "x", "oidc_client_secret": "y"},
+            "issuer's URL",
+        ),
+    ],
+)
+def test_a_partial_oidc_setup_is_refused_at_start(settings: dict[str, str], says: str) -> None:
+    from vega.errors import ConfigError
+    from vega.settings import load_settings
+
+    with pytest.raises(ConfigError) as refused:
+        load_settings(auth="accounts", _env_file=None, **settings)
+    assert says in refused.value.message
