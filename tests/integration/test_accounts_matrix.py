@@ -37,10 +37,10 @@ SLOW = {"tokens": [f" t{i}" for i in range(200)], "token_delay_s": 0.1}
 class Session:
     """A signed-in browser against a real server: the cookie and its CSRF token."""
 
-    def __init__(self, server: VegaServer, name: str) -> None:
+    def __init__(self, server: VegaServer, name: str, password: str | None = None) -> None:
         signed = httpx.post(
             server.url + "/auth/login",
-            json={"username": name, "password": PASSWORDS[name]},
+            json={"username": name, "password": password or PASSWORDS[name]},
             timeout=10,
         )
         assert signed.status_code == 200, signed.text
@@ -220,8 +220,7 @@ async def test_disabling_a_user_ends_their_open_stream_within_seconds(
         input="carol-pass-1\n",
     )
     assert made.returncode == 0, made.stderr
-    PASSWORDS["carol"] = "carol-pass-1"
-    carol = Session(server, "carol")
+    carol = Session(server, "carol", "carol-pass-1")
     fake_llm_server.state.configure(**SLOW)
     text = b""
     async with (

@@ -47,6 +47,7 @@ COLLECTION_NAME_PATTERN = r"^[\p{L}\p{N}_][\p{L}\p{N}_ .:-]{0,99}$"
 COLLECTION_NAME = re.compile(COLLECTION_NAME_PATTERN.replace(r"\p{L}\p{N}_", r"\w"))
 # A shared collection, as others name it: OWNER/NAME (vega.security.accounts.USERNAME).
 COLLECTION_REF_PATTERN = r"^([a-z0-9][a-z0-9._@-]{0,63}/)?" + COLLECTION_NAME_PATTERN[1:]
+COLLECTION_REF = re.compile(COLLECTION_REF_PATTERN.replace(r"\p{L}\p{N}_", r"\w"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,8 +103,12 @@ def readable_collection(
     owner_name, slash, own_name = name.partition("/")
     if not slash:
         return owned_collection(session, owner=owner, name=name)
+    if not COLLECTION_REF.fullmatch(f"{owner_name.lower()}/{own_name}"):
+        raise BadInput(
+            "A shared collection is named OWNER/NAME: a username, '/', then a collection name."
+        )
     found = None
-    if reader is not None and check_collection_name(own_name):
+    if reader is not None:
         found = shares_repo.shared_collection(
             session, owner_name=owner_name.lower(), name=own_name, reader=reader
         )

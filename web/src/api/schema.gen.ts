@@ -1209,6 +1209,12 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** AccountUsageOut */
+        AccountUsageOut: {
+            requests_per_minute: components["schemas"]["Allowance"];
+            storage_mb: components["schemas"]["Allowance"];
+            tokens_today: components["schemas"]["TokensToday"];
+        };
         /** Allowance */
         Allowance: {
             /**
@@ -2527,7 +2533,7 @@ export interface components {
              * @description The passages the model was given.
              */
             sources: components["schemas"]["SourceOut"][];
-            usage: components["schemas"]["vega__api__schemas__chat__UsageOut"];
+            usage: components["schemas"]["UsageOut"];
         };
         /** UploadOut */
         UploadOut: {
@@ -2641,7 +2647,7 @@ export interface components {
         UserUsageOut: {
             /** @description The admin's overrides for this user. */
             quotas: components["schemas"]["QuotaOverrides"];
-            usage: components["schemas"]["vega__api__schemas__accounts__UsageOut"];
+            usage: components["schemas"]["AccountUsageOut"];
             user: components["schemas"]["UserOut"];
         };
         /** ValidationError */
@@ -2656,21 +2662,6 @@ export interface components {
             msg: string;
             /** Error Type */
             type: string;
-        };
-        /** UsageOut */
-        vega__api__schemas__accounts__UsageOut: {
-            requests_per_minute: components["schemas"]["Allowance"];
-            storage_mb: components["schemas"]["Allowance"];
-            tokens_today: components["schemas"]["TokensToday"];
-        };
-        /** UsageOut */
-        vega__api__schemas__chat__UsageOut: {
-            /** Completion Tokens */
-            completion_tokens: number;
-            /** Prompt Tokens */
-            prompt_tokens: number;
-            /** Total Tokens */
-            total_tokens: number;
         };
         /**
          * WsAuth
@@ -8547,7 +8538,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["vega__api__schemas__accounts__UsageOut"];
+                    "application/json": components["schemas"]["AccountUsageOut"];
                 };
             };
             /** @description A malformed request (a body that is not UTF-8, a bad Content-Length), or one the model server refused (unknown model, bad parameters). */
@@ -8884,6 +8875,25 @@ export const schemaPatterns = {
 
 /** The named schemas the native API answers with, reduced to what a check reads. */
 export const componentSchemas: Record<string, unknown> = {
+  "AccountUsageOut": {
+    "properties": {
+      "requests_per_minute": {
+        "$ref": "#/components/schemas/Allowance"
+      },
+      "storage_mb": {
+        "$ref": "#/components/schemas/Allowance"
+      },
+      "tokens_today": {
+        "$ref": "#/components/schemas/TokensToday"
+      }
+    },
+    "required": [
+      "requests_per_minute",
+      "tokens_today",
+      "storage_mb"
+    ],
+    "type": "object"
+  },
   "Allowance": {
     "properties": {
       "limit": {
@@ -11109,7 +11119,7 @@ export const componentSchemas: Record<string, unknown> = {
         "type": "array"
       },
       "usage": {
-        "$ref": "#/components/schemas/vega__api__schemas__chat__UsageOut"
+        "$ref": "#/components/schemas/UsageOut"
       }
     },
     "required": [
@@ -11377,7 +11387,7 @@ export const componentSchemas: Record<string, unknown> = {
         "$ref": "#/components/schemas/QuotaOverrides"
       },
       "usage": {
-        "$ref": "#/components/schemas/vega__api__schemas__accounts__UsageOut"
+        "$ref": "#/components/schemas/AccountUsageOut"
       },
       "user": {
         "$ref": "#/components/schemas/UserOut"
@@ -11801,44 +11811,6 @@ export const componentSchemas: Record<string, unknown> = {
       "token"
     ],
     "type": "object"
-  },
-  "vega__api__schemas__accounts__UsageOut": {
-    "properties": {
-      "requests_per_minute": {
-        "$ref": "#/components/schemas/Allowance"
-      },
-      "storage_mb": {
-        "$ref": "#/components/schemas/Allowance"
-      },
-      "tokens_today": {
-        "$ref": "#/components/schemas/TokensToday"
-      }
-    },
-    "required": [
-      "requests_per_minute",
-      "tokens_today",
-      "storage_mb"
-    ],
-    "type": "object"
-  },
-  "vega__api__schemas__chat__UsageOut": {
-    "properties": {
-      "completion_tokens": {
-        "type": "integer"
-      },
-      "prompt_tokens": {
-        "type": "integer"
-      },
-      "total_tokens": {
-        "type": "integer"
-      }
-    },
-    "required": [
-      "prompt_tokens",
-      "completion_tokens",
-      "total_tokens"
-    ],
-    "type": "object"
   }
 };
 
@@ -12092,7 +12064,7 @@ export const responseSchemas: Record<string, Record<string, unknown>> = {
   },
   "GET /usage/me": {
     "200": {
-      "$ref": "#/components/schemas/vega__api__schemas__accounts__UsageOut"
+      "$ref": "#/components/schemas/AccountUsageOut"
     }
   }
 };

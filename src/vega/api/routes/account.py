@@ -8,12 +8,12 @@ from fastapi import APIRouter
 from vega.api.deps import KeysDep, PreferencesDep, PrincipalDep, QuotasDep
 from vega.api.errors import NOT_FOUND, error_responses
 from vega.api.schemas.accounts import (
+    AccountUsageOut,
     OwnKeyCreatedOut,
     OwnKeyIn,
     OwnKeyOut,
     PreferencesIn,
     PreferencesOut,
-    UsageOut,
 )
 from vega.api.schemas.base import RowId
 from vega.chat.preferences import ChatPreferences
@@ -80,7 +80,7 @@ async def put_my_settings(
     )
 
 
-@router.get("/usage/me", response_model=UsageOut)
-async def my_usage(principal: PrincipalDep, quotas: QuotasDep) -> UsageOut:
+@router.get("/usage/me", response_model=AccountUsageOut)
+async def my_usage(principal: PrincipalDep, quotas: QuotasDep) -> AccountUsageOut:
     """What you used of your quotas: requests this minute, tokens today, stored megabytes."""
-    return UsageOut.of(await quotas.usage(principal.owner))
+    return AccountUsageOut.of(await quotas.usage(principal.owner))

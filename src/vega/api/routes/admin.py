@@ -10,9 +10,9 @@ from fastapi import APIRouter, Depends, Query
 from vega.api.deps import AccountsDep, AdminDep, AuditDep, KeysDep, QuotasDep
 from vega.api.errors import NOT_FOUND, error_responses
 from vega.api.schemas.accounts import (
+    AccountUsageOut,
     AuditOut,
     AuditPage,
-    UsageOut,
     UserIn,
     UserOut,
     UserPatch,
@@ -98,7 +98,7 @@ async def everyones_usage(
         rows.append(
             UserUsageOut(
                 user=UserOut.model_validate(user),
-                usage=UsageOut.of(await quotas.usage(owner)),
+                usage=AccountUsageOut.of(await quotas.usage(owner)),
                 quotas=await quotas.overrides(owner),
             )
         )

@@ -140,13 +140,13 @@ class TokensToday(Allowance):
     resets: datetime
 
 
-class UsageOut(BaseModel):
+class AccountUsageOut(BaseModel):
     requests_per_minute: Allowance
     tokens_today: TokensToday
     storage_mb: Allowance
 
     @classmethod
-    def of(cls, usage: Usage) -> UsageOut:
+    def of(cls, usage: Usage) -> AccountUsageOut:
         limits = usage.limits
         return cls(
             requests_per_minute=Allowance(
@@ -161,7 +161,7 @@ class UsageOut(BaseModel):
 
 class UserUsageOut(BaseModel):
     user: UserOut
-    usage: UsageOut
+    usage: AccountUsageOut
     quotas: QuotaOverrides = Field(description="The admin's overrides for this user.")
 
 
