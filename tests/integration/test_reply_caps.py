@@ -94,7 +94,10 @@ async def test_a_key_with_every_slot_taken_gets_429_on_every_route(make_api: Any
         )
         for i in range(2)
     ]
-    await wait_until(lambda: held(api) == 2, "two replies in progress")
+    # Both at the model already: the scripted steps set below are for the other key alone.
+    await wait_until(
+        lambda: held(api) == 2 and len(api.backend.calls) == 2, "two replies in progress"
+    )
 
     for name, (path, body, shape) in ROUTES.items():
         prompt = f"refused {name} {uuid.uuid4().hex[:6]}"
