@@ -204,6 +204,12 @@ class VegaSSEPath(StreamPath):
         return {"prompt": PROMPT}
 
 
+class VegaSessionPath(VegaSSEPath):
+    """The same route, signed in by a browser session of accounts mode."""
+
+    name = "vega_session"
+
+
 class OpenAIChatPath(StreamPath):
     """An OpenAI-compatible ``/v1/chat/completions`` stream. ``base_url`` ends before /v1.
 
@@ -298,7 +304,7 @@ PATHS: dict[str, PathSpec] = {
         lambda s: VegaSSEPath(_vega(s).url, _vega(s).headers), frozenset({"vega"})
     ),
     "vega_session": PathSpec(
-        lambda s: VegaSSEPath(_vega_accounts(s).url, s.session_headers),
+        lambda s: VegaSessionPath(_vega_accounts(s).url, s.session_headers),
         frozenset({"vega_accounts"}),
         baseline="vega_sse",
     ),
