@@ -23,6 +23,7 @@ from tests.fakes.llm_server import FakeLLM
 from tests.helpers import parse_sse, unique
 from tests.integration.test_auth_matrix import (
     PRIVATE_COLLECTION,
+    _leave_the_fake_as_found,  # noqa: F401 - an autouse fixture: it applies here too
     calls,
     make_owned,
     send,
@@ -79,15 +80,6 @@ def server(
         assert made.returncode == 0, made.stderr
     yield srv
     srv.stop()
-
-
-@pytest.fixture(autouse=True)
-def _leave_the_fake_as_found(fake_llm_server: FakeLLM) -> Iterator[None]:
-    yield
-    fake_llm_server.reset()
-    deadline = time.monotonic() + 5
-    while fake_llm_server.state.active_streams and time.monotonic() < deadline:
-        time.sleep(0.02)
 
 
 @pytest.fixture(scope="module")

@@ -105,6 +105,33 @@ def _view(key: ApiKey) -> KeyView:
     return KeyView(key.id, key.name, key.prefix, key.admin, key.created, key.revoked, key.last_used)
 
 
+def _add_key(
+    session: Session,
+    name: str,
+    secret: str,
+    taken: str,
+    actor: audit.Actor | None,
+    *,
+    admin: bool = False,
+    user_id: int | None = None,
+    request_id: str | None = None,
+) -> KeyView:
+    """A new key row (only the secret's hash), audited; ``taken``: the 409 for a used name."""
+    if key_repo.by_name(session, name=name) is not None:
+        raise Conflict(taken)
+    key = key_repo.add(
+        session,
+        name=name,
+        key_hash=hash_key(secret),
+        prefix=display_prefix(secret),
+        admin=admin,
+        user_id=user_id,
+    )
+    audit.record(session, actor=actor, action="key.create", target=name, request_id=request_id)
+    session.flush()
+    return _view(key)
+
+
 def load_or_create_key_file(path: Path) -> tuple[str, bool]:
     """The generated primary key: read it, or create it (mode 0600). Returns (secret, created)."""
     private_dir(path.parent)
@@ -271,24 +298,9 @@ class KeyService:
         secret = new_secret()
 
         def insert(session: Session) -> KeyView:
-            if key_repo.by_name(session, name=name) is not None:
-                raise Conflict(f"A key named '{name}' already exists.")
-            key = key_repo.add(
-                session,
-                name=name,
-                key_hash=hash_key(secret),
-                prefix=display_prefix(secret),
-                admin=admin,
-            )
-            audit.record(
-                session,
-                actor=by.actor if by else None,
-                action="key.create",
-                target=name,
-                request_id=request_id,
-            )
-            session.flush()
-            return _view(key)
+            taken = f"A key named '{name}' already exists."
+            actor = by.actor if by else None
+            return _add_key(session, name, secret, taken, actor, admin=admin, request_id=request_id)
 
         return CreatedKey(await self._db.write(insert), secret)
 
@@ -355,20 +367,9 @@ class KeyService:
         def insert(session: Session) -> KeyView:
             user = session.get(User, user_id)
             assert user is not None  # the principal was just authenticated
+            taken = f"You already have a key named '{label}'."
             name = f"{user.username}/{label}"
-            if key_repo.by_name(session, name=name) is not None:
-                raise Conflict(f"You already have a key named '{label}'.")
-            key = key_repo.add(
-                session,
-                name=name,
-                key_hash=hash_key(secret),
-                prefix=display_prefix(secret),
-                admin=False,
-                user_id=user_id,
-            )
-            audit.record(session, actor=principal.actor, action="key.create", target=name)
-            session.flush()
-            return _view(key)
+            return _add_key(session, name, secret, taken, principal.actor, user_id=user_id)
 
         return CreatedKey(await self._db.write(insert), secret)
 
