@@ -200,3 +200,51 @@ class DatabaseTimeout(StorageError):
     """A statement ran past VEGA_DB_STATEMENT_TIMEOUT_S and the database cancelled it."""
 
     code = "database_timeout"
+
+
+# --- tools and the web ----------------------------------------------------------
+
+
+class FetchRefused(Forbidden):
+    """A URL the fetcher will not open: a forbidden address (loopback, private, link-local,
+    metadata, ...), before or after DNS or on a redirect, or a scheme other than http(s)."""
+
+    code = "fetch_refused"
+
+
+class FetchFailed(ServiceError):
+    """A URL that could not be read: unreachable, too slow, too big, an error status, or a
+    content type that is not text."""
+
+    code = "fetch_failed"
+    status = 502
+
+
+class SearchUnavailable(ServiceError):
+    """The web search provider is not configured, down, or refused the request."""
+
+    code = "search_unavailable"
+    status = 503
+
+
+class ToolFailed(ServiceError):
+    """A tool that raised, timed out, or was given arguments its schema refuses. Inside an
+    agent turn it becomes the tool's result (the model reads the error); it never ends
+    the turn by itself."""
+
+    code = "tool_failed"
+    status = 502
+
+
+class SlackSignatureInvalid(Unauthorized):
+    """A Slack request whose signature or timestamp does not check out."""
+
+    code = "slack_signature_invalid"
+
+
+class AgentLimit(ServiceError):
+    """An agent turn that ran out of its time budget, or whose model kept calling tools
+    past the step cap (VEGA_AGENT_TIME_BUDGET_S, VEGA_AGENT_MAX_STEPS)."""
+
+    code = "agent_limit"
+    status = 504

@@ -28,6 +28,11 @@ from vega.dataset.service import DatasetService
 from vega.dataset.turns import TurnLog
 from vega.errors import ConfigError, EmbedderUnavailable, ObjectStoreUnavailable
 from vega.health import HealthService
+from vega.integrations.crawl import JOB_KIND as CRAWL_JOB
+from vega.integrations.crawl import Crawler
+from vega.integrations.fetch import SafeFetcher
+from vega.integrations.slack import SlackPoster, tell_slack
+from vega.integrations.websearch import WebSearch
 from vega.jobs import JobRunner, runner_for
 from vega.jobs.processes import background_processes
 from vega.llm.auto import AutoBackend
@@ -60,6 +65,10 @@ from vega.security.sharing import SharingService
 from vega.settings import Settings
 from vega.store import documents as repo_documents
 from vega.store.db import Database
+from vega.tools.builtin import build_tools
+from vega.tools.loop import AgentLimits, AgentLoop
+from vega.tools.mcp_client import McpClients
+from vega.tools.registry import ToolRegistry
 from vega.training.jobs import TrainingJob
 
 if TYPE_CHECKING:
@@ -139,11 +148,17 @@ class Runtime:
     health: HealthService  # /readyz and `vega doctor`
     curation: CurationService  # `vega curate`
     datasets: DatasetService  # `vega dataset build`, files and logged turns
+    crawler: Crawler  # web pages and sites into a collection (`vega docs add URL`)
     # A new row in the jobs table for a `vega train` run, owned by the primary key.
     training_job: Callable[[], TrainingJob]
     redis: RedisLink | None = None  # VEGA_REDIS_URL: what the processes share
     blobs: BlobStore | None = None  # VEGA_STORAGE: uploads' originals (and later files)
     turns: OpenTurns = field(default_factory=OpenTurns)  # streams a cancel can stop
+    tools: ToolRegistry = field(default_factory=ToolRegistry)  # what agent turns may call
+    fetcher: SafeFetcher | None = None  # the one way out to a URL (vega.integrations.fetch)
+    search: WebSearch | None = None  # VEGA_SEARCH_PROVIDER
+    mcp: McpClients | None = None  # VEGA_MCP_CONFIG: their tools join `tools` at start
+    slack: SlackPoster = field(default_factory=SlackPoster)  # VEGA_SLACK_*
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     async def start(self, *, serving: bool = False) -> None:
@@ -154,6 +169,10 @@ class Runtime:
         """
         await self.gateway.backend.refresh()
         log.info("backend: %s", self.gateway.describe())
+        if self.mcp is not None:
+            await self.mcp.start()
+            for tool in self.mcp.tools:
+                self.tools.add(tool, replace=True)
         if self.redis is not None:
             if not await self.redis.ping():
                 log.warning(
@@ -214,6 +233,12 @@ class Runtime:
         await self.jobs.aclose()
         if self.redis is not None:
             await self.redis.aclose()
+        await self.tools.aclose()
+        if self.mcp is not None:
+            await self.mcp.aclose()
+        for closing in (self.fetcher, self.search, self.slack):
+            if closing is not None:
+                await closing.aclose()
         await self.gateway.aclose()
         await anyio.to_thread.run_sync(self.indexes.flush)
         self.retriever.close()
@@ -338,6 +363,27 @@ def build(settings: Settings, *, plugins: Plugins | None = None) -> Runtime:
     quotas = Quotas(db, settings, limiter=limiter, redis=redis)
     preferences = PreferencesService(db, settings)
     accounts.quotas = quotas
+    slack = SlackPoster.from_settings(settings)
+    if slack.webhook_enabled:
+        jobs.on_finished = partial(tell_slack, slack)
+    fetcher = SafeFetcher.from_settings(settings)
+    search = WebSearch.from_settings(settings)
+    tools = build_tools(settings, retriever=retriever, fetcher=fetcher, search=search)
+    crawler = Crawler(
+        db=db,
+        fetcher=fetcher,
+        ingest=ingest,
+        documents=documents,
+        delay_s=settings.crawl_delay_s,
+    )
+    jobs.handle(CRAWL_JOB, crawler.run_job)
+    agent = partial(
+        AgentLoop,
+        db=db,
+        registry=tools,
+        limits=AgentLimits.from_settings(settings),
+        mask=mask or (lambda text: text),
+    )
     return Runtime(
         settings=settings,
         db=db,
@@ -366,6 +412,7 @@ def build(settings: Settings, *, plugins: Plugins | None = None) -> Runtime:
             retriever=retriever,
             replies=caps.replies,
             admission=Admission(preferences, quotas),
+            agent=lambda generator: agent(generator=generator),
         ),
         conversations=conversations,
         embedder=embedder,
@@ -392,4 +439,12 @@ def build(settings: Settings, *, plugins: Plugins | None = None) -> Runtime:
         redis=redis,
         blobs=blobs,
         turns=OpenTurns(redis),
+        tools=tools,
+        fetcher=fetcher,
+        search=search,
+        slack=slack,
+        crawler=crawler,
+        mcp=McpClients.from_file(settings.mcp_config, default_timeout_s=settings.tool_timeout_s)
+        if settings.mcp_config
+        else None,
     )

@@ -386,6 +386,71 @@ class Settings(BaseSettings):
         0, ge=0, description="Delete audit rows older than this many days; 0 keeps them all."
     )
 
+    # -- tools, agents and the web (docs/tools.md) ---------------------------
+    agent_max_steps: int = Field(
+        8, ge=1, le=50, description="Most model calls in one agent turn (each may call tools)."
+    )
+    agent_time_budget_s: float = Field(
+        120.0, gt=0, le=3600, description="Longest an agent turn may run, tools included."
+    )
+    tool_timeout_s: float = Field(
+        30.0, gt=0, le=600, description="Longest one tool call may run before it is stopped."
+    )
+    tool_max_output_chars: int = Field(
+        20_000, ge=100, description="A tool's result is cut to this many characters for the model."
+    )
+    code_sandbox: str = Field(
+        "off",
+        pattern="^(off|bwrap)$",
+        description="off: no python tool. bwrap: run model-written Python in bubblewrap (no network, throwaway files, CPU/memory/time caps).",
+    )
+    sandbox_memory_mb: int = Field(
+        256, ge=16, le=16384, description="Memory cap of one sandboxed run (address space)."
+    )
+    sandbox_cpu_s: int = Field(10, ge=1, le=600, description="CPU seconds of one sandboxed run.")
+    mcp_config: Path | None = Field(
+        None,
+        description='JSON file of MCP servers whose tools join the registry: {"mcpServers": {"name": {"command", "args", "env"} or {"url", "headers"}}}.',
+    )
+    search_provider: str = Field(
+        "none",
+        pattern="^(none|searxng|duckduckgo|brave|tavily)$",
+        description="Web search for the web_search tool and research: none, searxng, duckduckgo, brave or tavily.",
+    )
+    searxng_url: str = Field("", description="Your SearXNG instance (its JSON API must be on).")
+    search_api_key: str = Field("", description="API key of Brave or Tavily search.")
+    search_base_url: str = Field(
+        "", description="Another endpoint for the Brave or Tavily API (a proxy); empty: theirs."
+    )
+    search_cache_ttl_s: float = Field(
+        300.0, ge=0, description="How long search results are reused; 0 disables."
+    )
+    fetch_allow_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Host names exempt from the fetch address rules (tests, intranets), comma-separated; empty by default.",
+    )
+    fetch_dns_servers: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="DNS servers (host or host:port) the fetcher resolves names with, comma-separated; empty: the system's.",
+    )
+    fetch_max_mb: float = Field(5.0, gt=0, le=200, description="Largest page the fetcher reads.")
+    fetch_timeout_s: float = Field(15.0, gt=0, le=300, description="Longest one fetch may take.")
+    fetch_max_redirects: int = Field(5, ge=0, le=20, description="Redirects one fetch follows.")
+    crawl_delay_s: float = Field(
+        1.0, ge=0, description="Pause between two pages of a crawl (robots.txt may ask for more)."
+    )
+    crawl_max_pages: int = Field(50, ge=1, le=10_000, description="Default page cap of a crawl.")
+    crawl_max_depth: int = Field(2, ge=0, le=20, description="Default link depth of a crawl.")
+    research_max_sources: int = Field(
+        5, ge=1, le=20, description="Pages research reads by default."
+    )
+    slack_webhook_url: str = Field(
+        "", description="Slack incoming webhook: finished jobs and research answers posted there."
+    )
+    slack_signing_secret: str = Field(
+        "", description="Slack app signing secret: turns on the /slack/command endpoint."
+    )
+
     log_format: str = Field(
         "text", pattern="^(text|json)$", description="text for people, json for log collectors."
     )
@@ -393,14 +458,21 @@ class Settings(BaseSettings):
     mode: Mode = Field(Mode.LOCAL, description="prod refuses to start on unsafe settings.")
     debug: bool = Field(False, description="Print tracebacks in the CLI.")
 
-    @field_validator("api_keys_extra", "allowed_hosts", "oidc_allowed_domains", mode="before")
+    @field_validator(
+        "api_keys_extra",
+        "allowed_hosts",
+        "oidc_allowed_domains",
+        "fetch_allow_hosts",
+        "fetch_dns_servers",
+        mode="before",
+    )
     @classmethod
     def _split_keys(cls, value: Any) -> Any:
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
 
-    @field_validator("metrics_public", "backup_dir", mode="before")
+    @field_validator("metrics_public", "backup_dir", "mcp_config", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: Any) -> Any:
         # `VEGA_METRICS_PUBLIC=` (as .env.example has it) means "decide by VEGA_HOST";
@@ -506,6 +578,9 @@ class Settings(BaseSettings):
             self.openai_api_key,
             self.s3_secret_key,
             self.oidc_client_secret,
+            self.search_api_key,
+            self.slack_signing_secret,
+            self.slack_webhook_url,
         )
         return [s for s in values if s]
 

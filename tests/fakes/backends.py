@@ -9,7 +9,16 @@ from dataclasses import dataclass, field
 from sqlalchemy import create_engine
 
 from vega.errors import VegaError
-from vega.llm.base import Backend, BackendHealth, Delta, GenerationParams, Message, ModelInfo, Usage
+from vega.llm.base import (
+    Backend,
+    BackendHealth,
+    Delta,
+    GenerationParams,
+    Message,
+    ModelInfo,
+    ToolCall,
+    Usage,
+)
 from vega.llm.local_models import RegisteredModels
 from vega.metrics import Metrics
 from vega.plugins import BuildContext, Plugins, load_plugins
@@ -26,10 +35,12 @@ class Step:
     fail_before: VegaError | None = None
     fail_after: VegaError | None = None
     delay_s: float = 0.0
+    tool_calls: list[ToolCall] = field(default_factory=list)  # after the tokens
 
 
 class ScriptedBackend(Backend):
     name = "scripted"
+    supports_tools = True
 
     def __init__(self) -> None:
         self.steps: list[Step] = []
@@ -52,7 +63,10 @@ class ScriptedBackend(Backend):
                 yield Delta(text=token)
             if step.fail_after is not None:
                 raise step.fail_after
-            yield Delta(done=True, usage=Usage(3, len(step.tokens)), finish_reason="stop")
+            if step.tool_calls:
+                yield Delta(tool_calls=tuple(step.tool_calls))
+            finish = "tool_calls" if step.tool_calls else "stop"
+            yield Delta(done=True, usage=Usage(3, len(step.tokens)), finish_reason=finish)
         finally:
             self.closed_streams += 1
 

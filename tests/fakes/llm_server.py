@@ -60,6 +60,11 @@ class Behaviour:
     reply_fn: Callable[[Messages], str] | None = None  # Python only; wins over reply
     echo: bool = False  # reply with the last message's content (reply_fn for /_control)
     tokens: list[str] | None = None  # explicit tokens; wins over reply and reply_fn
+    # Tool calls instead of text: [{"name": ..., "arguments": {...}}] (arguments may be a
+    # string: sent as is, for malformed-JSON tests). tool_calls_fn (Python only) decides
+    # per request from the messages; returning None or [] means: answer with text.
+    tool_calls: list[dict[str, Any]] | None = None
+    tool_calls_fn: Callable[[Messages], list[dict[str, Any]] | None] | None = None
     token_delay_s: float = 0.0
     first_token_delay_s: float = 0.0
     fail_status: int | None = None  # answer this error status before streaming
@@ -219,6 +224,7 @@ class Plan:
     tokens: list[str]
     finish_reason: str
     prompt_tokens: int
+    tool_calls: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def text(self) -> str:
@@ -239,6 +245,11 @@ def _apply_stop(tokens: list[str], stops: list[str]) -> tuple[list[str], bool]:
 
 
 def make_plan(b: Behaviour, messages: Messages, *, max_tokens: Any, stop: Any) -> Plan:
+    calls = b.tool_calls_fn(messages) if b.tool_calls_fn is not None else b.tool_calls
+    if calls:
+        prompt = word_count([_content_text(m.get("content")) for m in messages])
+        named = [{"id": c.get("id") or f"call_{uuid.uuid4().hex[:12]}", **c} for c in calls]
+        return Plan(tokens=[], finish_reason="tool_calls", prompt_tokens=prompt, tool_calls=named)
     if b.tokens is not None:
         tokens = list(b.tokens)
     else:
@@ -388,6 +399,10 @@ class GenerationResponse(Response):
         return False
 
 
+def _arguments_text(arguments: Any) -> str:
+    return arguments if isinstance(arguments, str) else json.dumps(arguments or {})
+
+
 def _delays(b: Behaviour, count: int) -> list[float]:
     return [b.first_token_delay_s if i == 0 else b.token_delay_s for i in range(count)]
 
@@ -441,12 +456,25 @@ def _ollama_wire(b: Behaviour, plan: Plan, model: str, *, stream: bool, chat: bo
         + b"\n"
         for t in plan.tokens
     ]
+    # Ollama sends tool calls whole, arguments as an object, in a frame of their own.
+    calls = [
+        {"function": {"name": c["name"], "arguments": c.get("arguments", {})}}
+        for c in plan.tool_calls
+    ]
+    if calls and stream:
+        message = {"role": "assistant", "content": "", "tool_calls": calls}
+        frame = {"model": model, "created_at": _now_rfc3339(), "message": message, "done": False}
+        frames.append(json.dumps(frame).encode() + b"\n")
+    whole = piece("" if stream else plan.text)
+    if calls and not stream:
+        whole["message"]["tool_calls"] = calls
     final: dict[str, Any] = {
         "model": model,
         "created_at": _now_rfc3339(),
-        **piece("" if stream else plan.text),
+        **whole,
         "done": True,
-        "done_reason": plan.finish_reason,
+        # Ollama says "stop" after tool calls too.
+        "done_reason": "stop" if plan.tool_calls else plan.finish_reason,
         **({} if chat else {"context": list(range(plan.prompt_tokens + len(plan.tokens)))}),
         **_ollama_stats(b, plan),
     }
@@ -675,7 +703,20 @@ def _openai_wire(
         "completion_tokens": len(plan.tokens),
         "total_tokens": plan.prompt_tokens + len(plan.tokens),
     }
+    wire_calls = [
+        {
+            "id": c["id"],
+            "type": "function",
+            "function": {"name": c["name"], "arguments": _arguments_text(c.get("arguments"))},
+        }
+        for c in plan.tool_calls
+    ]
     if not stream:
+        message: dict[str, Any] = {"role": "assistant", "content": plan.text or None}
+        if wire_calls:
+            message["tool_calls"] = wire_calls
+        else:
+            message["content"] = plan.text
         return _whole_body_wire(
             b,
             plan,
@@ -688,7 +729,7 @@ def _openai_wire(
                 "choices": [
                     {
                         "index": 0,
-                        "message": {"role": "assistant", "content": plan.text},
+                        "message": message,
                         "logprobs": None,
                         "finish_reason": plan.finish_reason,
                     }
@@ -716,6 +757,22 @@ def _openai_wire(
     # OpenAI opens with an empty role-only delta; it rides with the first token frame.
     head = event(choice({"role": "assistant", "content": ""}))
     frames = [event(choice({"content": t})) for t in plan.tokens]
+    # Tool calls as OpenAI streams them: per call, a first fragment with the id, type,
+    # name and empty arguments, then the arguments text in pieces, all keyed by index.
+    for index, call in enumerate(wire_calls):
+        opening = {
+            "index": index,
+            "id": call["id"],
+            "type": "function",
+            "function": {"name": call["function"]["name"], "arguments": ""},
+        }
+        frames.append(event(choice({"tool_calls": [opening]})))
+        text = call["function"]["arguments"]
+        for start in range(0, len(text), 8):
+            piece = {"index": index, "function": {"arguments": text[start : start + 8]}}
+            frames.append(event(choice({"tool_calls": [piece]})))
+    if wire_calls:
+        head = event(choice({"role": "assistant", "content": None}))
     last_usage = usage if include_usage and b.usage_mode == "last" else None
     tail = event(choice({}, plan.finish_reason), last_usage)
     if include_usage and b.usage_mode == "chunk":
@@ -861,8 +918,8 @@ async def control(request: Request) -> Response:
         if changes.pop("reset", False):
             state.reset()
         script = changes.pop("script", [])
-        if "reply_fn" in changes:
-            raise ValueError("reply_fn is Python only; use echo or reply")
+        if "reply_fn" in changes or "tool_calls_fn" in changes:
+            raise ValueError("reply_fn and tool_calls_fn are Python only; use echo or reply")
         state.configure(**changes)
         with state._lock:
             state.script.extend(script)

@@ -51,6 +51,9 @@ PUBLIC = {
     # How to sign in here (the UI asks before it shows a key gate or a sign-in page).
     ("GET", "/auth/config"),
 }
+# Signed by another party instead of keyed (404 when that party is not configured):
+# Slack's slash command carries Slack's signature (test_slack_command.py).
+SIGNED = {("POST", "/slack/command")}
 # Signing in needs no key (accounts mode; in keys mode it is 404): test_accounts.py.
 SIGN_IN = {
     ("POST", "/auth/link"),
@@ -261,6 +264,9 @@ def calls(owned: dict[str, str]) -> dict[tuple[str, str], dict[str, Any]]:
         ("GET", "/collections"): {},
         ("POST", "/search"): {"json": {"query": "vault code", "collection": PRIVATE_COLLECTION}},
         ("GET", "/jobs/{job_id}"): {"path": f"/jobs/{job}"},
+        ("POST", "/documents/crawl"): {"json": {"url": "http://127.0.0.1:9/", "collection": "x"}},
+        ("GET", "/tools"): {},
+        ("POST", "/research"): {"json": {"query": "vault code", "collection": PRIVATE_COLLECTION}},
         ("GET", "/admin/keys"): {},
         ("POST", "/admin/keys"): {"json": {"name": "intruder", "admin": True}},
         ("DELETE", "/admin/keys/{name}"): {"path": "/admin/keys/team-b"},
@@ -313,6 +319,10 @@ def calls(owned: dict[str, str]) -> dict[tuple[str, str], dict[str, Any]]:
             (method, "/v1/{rest:path}"): {"path": "/v1/nothing-here"}
             for method in ("GET", "POST", "PUT", "PATCH", "DELETE")
         },
+        # Vega as an MCP server (vega.tools.mcp_server): the SDK never sees a bad key.
+        ("POST", "/mcp"): {
+            "json": {"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {}}
+        },
         ("GET", "/api/tags"): {},
         ("POST", "/api/chat"): {
             "json": {"model": "llama3.2", "messages": [{"role": "user", "content": "hi"}]}
@@ -351,7 +361,7 @@ def send(
 
 def test_every_route_is_in_the_matrix(tmp_path: Path, owned: dict[str, str]) -> None:
     keyed = set(calls(owned)) | {("WS", "/ws")}
-    assert app_routes(tmp_path / "routes") == keyed | PUBLIC | SIGN_IN
+    assert app_routes(tmp_path / "routes") == keyed | PUBLIC | SIGN_IN | SIGNED
 
 
 # --- 401 for every bad key on every keyed route ----------------------------------------

@@ -19,7 +19,6 @@ import ollama
 import pytest
 from ollama import ChatResponse, GenerateResponse
 
-from tests.conftest import Api
 from tests.fakes.llm_server import FakeLLM, fake_embedding
 from tests.helpers import assert_streamed_in_order, db_rows, messages_of, unique, user_message
 from tests.support.compat import SLOW_TOKENS, chat_bodies, reply_row, serve_with_notes, wait_for
@@ -406,49 +405,3 @@ def test_errors_come_in_ollamas_shape(server: VegaServer, fake_llm: FakeLLM) -> 
     assert missing.status_code == 404 and isinstance(missing.json()["error"], str)
     wrong_method = httpx.get(server.url + "/api/chat", headers=server.headers)
     assert wrong_method.status_code == 405 and isinstance(wrong_method.json()["error"], str)
-
-
-def test_tool_calling_is_refused_on_both_wires_until_vega_does_it(
-    server: VegaServer, fake_llm: FakeLLM
-) -> None:
-    tool = {
-        "type": "function",
-        "function": {
-            "name": "get_weather",
-            "description": "The weather in a city",
-            "parameters": {"type": "object", "properties": {"city": {"type": "string"}}},
-        },
-    }
-    prompt = unique("what is the weather in Paris?")
-    message = [{"role": "user", "content": prompt}]
-    before = db_rows(server.data_dir, "SELECT count(*) AS n FROM messages")[0]["n"]
-
-    with pytest.raises(ollama.ResponseError) as on_ollama:
-        client(server).chat(model="llama3.2", messages=message, tools=[tool])
-    openai_answer = httpx.post(
-        server.url + "/v1/chat/completions",
-        json={"model": "llama3.2", "messages": message, "tools": [tool]},
-        headers=server.headers,
-    )
-
-    assert on_ollama.value.status_code == 400 and "tools" in on_ollama.value.error
-    assert openai_answer.status_code == 400
-    error = openai_answer.json()["error"]
-    assert error["type"] == "invalid_request_error" and "tools" in error["message"]
-    assert db_rows(server.data_dir, "SELECT count(*) AS n FROM messages")[0]["n"] == before
-    assert chat_bodies(fake_llm) == []
-
-
-async def test_rate_limits_answer_429_in_ollamas_shape(make_api: Any) -> None:
-    # In-process (ASGI) with the real async client: a server of its own with a tiny limit.
-    api: Api = await make_api(rate_limit="2/minute")
-    sdk = ollama.AsyncClient(
-        host="http://vega.test",
-        headers={"Authorization": f"Bearer {api.key}"},
-        transport=httpx.ASGITransport(app=api.client._transport.app),  # type: ignore[attr-defined]
-    )
-    for _ in range(2):
-        await sdk.ps()
-    with pytest.raises(ollama.ResponseError) as limited:
-        await sdk.list()
-    assert limited.value.status_code == 429 and "Rate limit" in limited.value.error

@@ -236,7 +236,7 @@ def test_a_history_digest_finds_only_the_owners_live_conversation(db: Database) 
                 owner=owner,
                 conversation_id=ids[name],
                 before=turns_digest.EMPTY,
-                prompt="hi",
+                asked=[("user", "hi")],
                 reply="hello",
             )
         s.commit()
@@ -257,7 +257,7 @@ def test_a_history_digest_finds_only_the_owners_live_conversation(db: Database) 
                 owner=alice,
                 conversation_id=ids["alice"],
                 before=after_one,
-                prompt=prompt,
+                asked=[("user", prompt)],
                 reply=reply,
             )
         s.commit()

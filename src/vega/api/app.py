@@ -28,11 +28,15 @@ from vega.api.routes import (
     models,
     ollama_compat,
     openai_compat,
+    research,
     sharing,
+    slack,
+    tools,
     ws,
 )
 from vega.api.ui import WEB_DIR, Pages
 from vega.runtime import Runtime
+from vega.tools.mcp_server import mount_mcp
 
 JSON_BODY_FLOOR = 1 << 20  # room for JSON framing around the longest prompt
 
@@ -66,11 +70,14 @@ def create_app(runtime: Runtime, *, web_dir: Path = WEB_DIR) -> FastAPI:
     app.include_router(health.router)
     app.include_router(api_docs_router(title=app.title, web_dir=web_dir))
     app.include_router(auth.router)  # signs in: its routes declare their own errors
-    for module in (chat, models, ws, conversations, documents, sharing, account, admin):
+    app.include_router(slack.router)  # signed by Slack, not keyed
+    keyed = (chat, research, models, tools, ws, conversations, documents, sharing, account, admin)
+    for module in keyed:
         app.include_router(module.router, responses=KEYED_ERRORS)
     app.include_router(openai_compat.router, responses=wire_error_responses(OPENAI))
     app.include_router(ollama_compat.router, responses=wire_error_responses(OLLAMA))
     ws.document_frames(app)  # FastAPI leaves WebSocket routes out of the OpenAPI document
+    mount_mcp(app, runtime)  # POST /mcp: Vega as an MCP server (vega.tools.mcp_server)
     settings = runtime.settings
     # The last one added runs first: request context (id, access log, metrics), then the
     # body guard (framing and size, before a byte is read), then the Host check (DNS

@@ -24,6 +24,7 @@ from vega.chat.preferences import PreferencesService
 from vega.chat.service import ChatService
 from vega.errors import Forbidden
 from vega.health import HealthService
+from vega.integrations.slack import SlackPoster
 from vega.jobs import JobRunner
 from vega.llm.catalog import ModelCatalog
 from vega.llm.gateway import Gateway
@@ -43,6 +44,7 @@ from vega.security.ratelimit import RateLimiter
 from vega.security.sessions import SessionService
 from vega.security.sharing import SharingService
 from vega.settings import Settings
+from vega.tools.registry import ToolRegistry
 
 # Declared for the OpenAPI document (so /docs offers both); the value is read by key_from_headers.
 _api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="The API key")
@@ -113,6 +115,19 @@ async def get_chat(conn: HTTPConnection) -> ChatService:
     return _runtime(conn).chat
 
 
+async def get_tools(conn: HTTPConnection) -> ToolRegistry:
+    return _runtime(conn).tools
+
+
+async def get_slack(conn: HTTPConnection) -> SlackPoster:
+    return _runtime(conn).slack
+
+
+async def get_owner(conn: HTTPConnection) -> Principal:
+    """The primary key's principal: whom requests signed by another party (Slack) act as."""
+    return _runtime(conn).owner
+
+
 async def get_conversations(conn: HTTPConnection) -> ConversationService:
     return _runtime(conn).conversations
 
@@ -166,6 +181,9 @@ PreferencesDep = Annotated[PreferencesService, Depends(get_preferences)]
 LimiterDep = Annotated[RateLimiter, Depends(get_limiter)]
 KeyCapsDep = Annotated[KeyCaps, Depends(get_caps)]  # per-key caps: replies in progress, sockets
 ChatDep = Annotated[ChatService, Depends(get_chat)]
+ToolsDep = Annotated[ToolRegistry, Depends(get_tools)]
+SlackDep = Annotated[SlackPoster, Depends(get_slack)]
+OwnerDep = Annotated[Principal, Depends(get_owner)]
 ConversationsDep = Annotated[ConversationService, Depends(get_conversations)]
 IngestDep = Annotated[IngestService, Depends(get_ingest)]
 DocumentsDep = Annotated[DocumentService, Depends(get_documents)]

@@ -29,8 +29,10 @@ from starlette.types import Receive, Scope, Send
 from vega.api.error_shapes import NATIVE
 from vega.api.schemas.chat import TurnOut
 from vega.api.schemas.sources import SourceOut
+from vega.api.schemas.tools import ToolCallOut, ToolResultOut
 from vega.chat.coalesce import coalesced
 from vega.chat.service import ChatEvent, SourcesFound, Token, TurnStarted
+from vega.chat.turn import ToolAnswered, ToolCalled
 from vega.errors import TurnCancelled, Unauthorized, VegaError
 from vega.security.keys import KEY_RECHECK_S
 
@@ -65,6 +67,10 @@ def encode_chat_event(event: ChatEvent) -> bytes:
     if isinstance(event, SourcesFound):
         sources = SourceOut.of_all(event.sources)
         return sse("sources", {"sources": [source.model_dump() for source in sources]})
+    if isinstance(event, ToolCalled):
+        return sse("tool_call", ToolCallOut.of(event).model_dump())
+    if isinstance(event, ToolAnswered):
+        return sse("tool_result", ToolResultOut.of(event).model_dump())
     return sse("done", TurnOut.of(event).model_dump(mode="json"))
 
 

@@ -12,10 +12,10 @@ from sqlalchemy.orm import Session
 from vega.chat.views import ConversationDetail, ConversationView, Exchange, MessageView
 from vega.errors import BadInput, NotFound
 from vega.security.keys import Principal
-from vega.store import audit, documents
+from vega.store import audit, documents, tool_steps
 from vega.store import conversations as repo
 from vega.store.db import Database
-from vega.store.tables import Conversation, utcnow
+from vega.store.tables import Conversation, ToolStep, utcnow
 
 MAX_LIST = 500
 MAX_TAGS = 20
@@ -39,8 +39,12 @@ def _limit(limit: int) -> int:
 def detail_of(session: Session, conv: Conversation) -> ConversationDetail:
     """A conversation with its live messages and what each answer cited."""
     rows = repo.messages(session, conversation=conv)
-    cited = documents.sources_of(session, message_ids=[m.id for m in rows if m.role != "user"])
-    messages = [MessageView.of(m, cited.get(m.id)) for m in rows]
+    answers = [m.id for m in rows if m.role == "assistant"]
+    cited = documents.sources_of(session, message_ids=answers)
+    steps: dict[str, list[ToolStep]] = {}
+    for step in tool_steps.of_replies(session, owner=conv.owner, reply_ids=answers):
+        steps.setdefault(step.reply_id or "", []).append(step)
+    messages = [MessageView.of(m, cited.get(m.id), steps.get(m.id)) for m in rows]
     return ConversationDetail(ConversationView.of(conv, len(messages)), messages)
 
 

@@ -6,14 +6,15 @@ With the ``none`` backend and passages found, the reply is composed from the pas
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass, field
+from typing import Any
 
 from vega.chat.prepare import PreparedTurn
 from vega.chat.prompts import retrieval_only_answer
 from vega.chat.turn import Token
-from vega.llm.base import Delta, Usage
+from vega.llm.base import Delta, GenerationParams, Message, ToolCall, Usage
 from vega.llm.gateway import Gateway
 
 
@@ -27,6 +28,9 @@ class Draft:
     size: int = 0  # characters in ``parts``
     usage: Usage | None = None  # as the backend reported it; None until it is done
     finish_reason: str | None = None
+    tool_calls: list[ToolCall] = field(default_factory=list)
+    # The sources the reply may cite: the turn's passages, then what tools found.
+    sources: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def text(self) -> str:
@@ -42,14 +46,22 @@ class ReplyGenerator:
         return Draft(backend=self._gateway.backend_name)
 
     async def tokens(
-        self, turn: PreparedTurn, draft: Draft, *, scope: str
+        self,
+        turn: PreparedTurn,
+        draft: Draft,
+        *,
+        scope: str,
+        messages: Sequence[Message] | None = None,
+        params: GenerationParams | None = None,
     ) -> AsyncGenerator[Token, None]:
         """Yield the reply's tokens, recording each in ``draft``; stop at the response cap.
 
         ``scope``: whose cache entries the gateway may use (the caller's key).
+        ``messages`` and ``params``: another prompt than the turn's (an agent's later step).
         """
         limit = self._max_chars
-        async with aclosing(self._deltas(turn, scope)) as deltas:
+        deltas_of = self._deltas(turn, scope, messages or turn.messages, params or turn.params)
+        async with aclosing(deltas_of) as deltas:
             async for delta in deltas:
                 draft.backend = self._gateway.backend_name
                 text = delta.text
@@ -59,19 +71,24 @@ class ReplyGenerator:
                     draft.parts.append(text)
                     draft.size += len(text)
                     yield Token(text)
+                draft.tool_calls.extend(delta.tool_calls)
                 if delta.done:
                     draft.usage = delta.usage
                     draft.finish_reason = draft.finish_reason or delta.finish_reason
                 if draft.finish_reason == "length" and draft.size >= limit:
                     break  # leaving the block closes the upstream stream
 
-    def _deltas(self, turn: PreparedTurn, scope: str) -> AsyncGenerator[Delta, None]:
-        if turn.hits is not None and self._gateway.backend_name == "none":
+    def _deltas(
+        self,
+        turn: PreparedTurn,
+        scope: str,
+        messages: Sequence[Message],
+        params: GenerationParams,
+    ) -> AsyncGenerator[Delta, None]:
+        if turn.hits is not None and self._gateway.backend_name == "none" and not params.tools:
             return _words(retrieval_only_answer(turn.hits))
         # A regenerated answer must be a new one, not the cached one it replaces.
-        return self._gateway.stream(
-            turn.messages, turn.params, scope=scope, fresh=turn.request.regenerate
-        )
+        return self._gateway.stream(messages, params, scope=scope, fresh=turn.request.regenerate)
 
 
 async def _words(text: str) -> AsyncGenerator[Delta, None]:

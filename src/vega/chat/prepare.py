@@ -44,6 +44,9 @@ class Begun:
     prompt: str = ""
     created: datetime | None = None
     digest: str = turns_digest.EMPTY  # the conversation's turns digest when the turn began
+    # What was asked, as the turns digest counts it: the user's message, or the tool
+    # messages a client sent back (masked, as stored).
+    asked: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,12 +68,15 @@ def check(request: ChatRequest, *, max_chars: int) -> None:
             raise BadInput("regenerate needs the session_id of a stored conversation.")
         if request.prompt.strip():
             raise BadInput("regenerate answers the last prompt again; send no prompt.")
+    elif request.answers:
+        _check_answers(request)
     elif not request.prompt.strip():
         raise BadInput("The prompt is empty.")
     if request.session_id is not None and not SESSION_ID.fullmatch(request.session_id):
         raise BadInput("session_id must be 1-64 letters, digits, '.', '_', ':' or '-'.")
     texts = [("prompt", request.prompt), ("system prompt", request.system or "")]
     texts += [(f"{m.role} message", m.content) for m in request.history or ()]
+    texts += [("tool message", m.content) for m in request.answers]
     for what, text in texts:
         if not is_utf8(text):
             raise BadInput(f"The {what} is not valid Unicode text (it has unpaired surrogates).")
@@ -79,6 +85,31 @@ def check(request: ChatRequest, *, max_chars: int) -> None:
                 f"The {what} has {len(text)} characters; the limit is "
                 f"{max_chars} (VEGA_MAX_PROMPT_CHARS)."
             )
+
+
+def _check_answers(request: ChatRequest) -> None:
+    """Tool messages must answer the calls of the assistant message just before them."""
+    before = request.history[-1] if request.history else None
+    if before is None or before.role != "assistant" or not before.tool_calls:
+        raise BadInput(
+            "A tool message must follow the assistant message whose tool_calls it answers."
+        )
+    called = {call.id for call in before.tool_calls}
+    for answer in request.answers:
+        if answer.tool_call_id and answer.tool_call_id not in called:
+            raise BadInput(
+                f"The tool message for '{answer.tool_call_id}' answers no call of the "
+                "assistant message before it."
+            )
+
+
+def question_of(request: ChatRequest) -> str:
+    """What a turn asks: the prompt, or, for a turn that sends tool answers back, the last
+    user message of its history (the retrieval query, the new conversation's title)."""
+    if request.prompt.strip() or not request.answers:
+        return request.prompt
+    users = [m.content for m in request.history or () if m.role == "user"]
+    return users[-1] if users else ""
 
 
 def _title(prompt: str) -> str:
@@ -132,6 +163,8 @@ class TurnPreparer:
                 max_tokens=request.max_tokens,
                 stop=request.stop,
                 seed=request.seed,
+                tools=request.tools,
+                tool_choice=request.tool_choice,
             ),
         )
 
@@ -143,6 +176,7 @@ class TurnPreparer:
             budget_chars=self._settings.context_chars,
             sources=hits,
             as_given=request.history is not None,
+            answers=request.answers,
         )
 
     async def _retrieve(self, request: ChatRequest, principal: Principal) -> list[Hit] | None:
@@ -156,7 +190,7 @@ class TurnPreparer:
             raise BadInput("Document search is not available on this server.")
         result = await self._retriever.search(
             owner=principal.owner,
-            query=request.prompt,
+            query=question_of(request),
             collection=request.collection,
             top_k=request.top_k,
             reader=principal.user_id,
@@ -175,9 +209,14 @@ class TurnPreparer:
         turns = request.history
 
         def digest() -> str:
-            return turns_digest.of_turns((m.role, self._mask(m.content)) for m in turns)
+            return turns_digest.of_turns((m.role, self._masked_turn(m)) for m in turns)
 
         return await anyio.to_thread.run_sync(digest)
+
+    def _masked_turn(self, message: Message) -> str:
+        """A history message as the turns digest counts it, masked as it would be stored."""
+        calls = [(c.name, self._mask(c.arguments)) for c in message.tool_calls]
+        return turns_digest.turn_text(self._mask(message.content), calls)
 
     # -- units of work (run in a worker thread) --------------------------------
 
@@ -189,6 +228,8 @@ class TurnPreparer:
         follows: str | None = None,
     ) -> Begun:
         conversation_id, digest, history = self._conversation(session, request, principal, follows)
+        if request.answers:
+            return self._answers(session, request, principal, conversation_id, digest)
         asked = self._mask(request.prompt)
         user_message_id = repo.add_message(
             session,
@@ -200,7 +241,43 @@ class TurnPreparer:
             status="ok",
         )
         return Begun(
-            principal.owner, conversation_id, user_message_id, history, asked, digest=digest
+            principal.owner,
+            conversation_id,
+            user_message_id,
+            history,
+            asked,
+            digest=digest,
+            asked=(("user", asked),),
+        )
+
+    def _answers(
+        self,
+        session: Session,
+        request: ChatRequest,
+        principal: Principal,
+        conversation_id: str,
+        digest: str,
+    ) -> Begun:
+        """Store the tool messages a client sent back; the first one's id stands for them."""
+        ids, asked = [], []
+        for answer in request.answers:
+            content = self._mask(answer.content)
+            ids.append(
+                repo.add_message(
+                    session,
+                    owner=principal.owner,
+                    conversation_id=conversation_id,
+                    role="tool",
+                    content=content,
+                    source=request.source,
+                    status="ok",
+                    tool_call_id=answer.tool_call_id,
+                    tool_name=answer.name,
+                )
+            )
+            asked.append(("tool", content))
+        return Begun(
+            principal.owner, conversation_id, ids[0], [], "", digest=digest, asked=tuple(asked)
         )
 
     def _conversation(
@@ -213,7 +290,7 @@ class TurnPreparer:
         """The conversation to write to, its turns digest, and its recent turns (none for a
         new one). ``follows``: the digest of the client's history, for a turn without a
         session that carries one."""
-        title = self._mask(_title(request.prompt))
+        title = self._mask(_title(question_of(request)))
         owner = principal.owner
         if request.session_id is None:
             if follows is not None:
@@ -254,4 +331,12 @@ class TurnPreparer:
         if question is None:
             raise BadInput("The conversation has no question to answer again.")
         history = _as_history(earlier)
-        return Begun(conv.owner, conv.id, question.id, history, question.content, question.created)
+        return Begun(
+            conv.owner,
+            conv.id,
+            question.id,
+            history,
+            question.content,
+            question.created,
+            asked=(("user", question.content),),
+        )

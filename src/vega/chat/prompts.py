@@ -25,19 +25,21 @@ def build_messages(
     budget_chars: int,
     sources: Sequence[Hit] | None = None,
     as_given: bool = False,
+    answers: Sequence[Message] = (),
 ) -> list[Message]:
     """The messages for one turn; the oldest history goes first when over budget.
 
     The system prompt, the sources and the question are always kept: the question was
     already checked against VEGA_MAX_PROMPT_CHARS, and sources are bounded by top_k.
     ``as_given``: the history is the client's own (OpenAI and Ollama clients), so it
-    keeps its shape, even when it opens with a reply (a greeting, say).
+    keeps its shape, even when it opens with a reply (a greeting, say). ``answers``: the
+    tool messages a client sent back, which end the prompt in place of a question.
     """
     if sources is not None:
         system = "\n\n".join(
             part for part in (system, CITE_INSTRUCTIONS, _numbered(sources)) if part
         )
-    used = len(system) + len(prompt)
+    used = len(system) + len(prompt) + sum(len(m.content) for m in answers)
     kept: list[Message] = []
     for message in reversed(history):
         used += len(message.content)
@@ -48,12 +50,17 @@ def build_messages(
     # A history that starts with a reply reads oddly to most chat templates.
     while kept and kept[0].role == "assistant" and not as_given:
         kept.pop(0)
+    # Cut in the middle of a tool exchange, the answers would have no call before them.
+    while kept and kept[0].role == "tool":
+        kept.pop(0)
     head = [Message("system", system)] if system else []
-    return [*head, *kept, Message("user", prompt)]
+    tail = list(answers) if answers else [Message("user", prompt)]
+    return [*head, *kept, *tail]
 
 
 def _label(hit: Hit) -> str:
-    return f"{hit.title} ({hit.location})" if hit.location else hit.title
+    where = hit.location or hit.url
+    return f"{hit.title} ({where})" if where else hit.title
 
 
 def _numbered(sources: Sequence[Hit]) -> str:
@@ -77,6 +84,21 @@ def retrieval_only_answer(sources: Sequence[Hit]) -> str:
     return "\n".join([*lines, "", CONNECT_HINT])
 
 
+# Every source carries the fields of a document passage (None where a web page has none).
+BLANK_SOURCE: dict[str, Any] = {
+    "document_id": None,
+    "chunk_id": None,
+    "title": None,
+    "source_name": None,
+    "location": None,
+    "start": None,
+    "end": None,
+    "score": 0.0,
+    "snippet": None,
+    "url": None,
+}
+
+
 def source_view(hit: Hit) -> dict[str, Any]:
     """A source as responses and the ``sources`` event carry it."""
     return {
@@ -90,4 +112,5 @@ def source_view(hit: Hit) -> dict[str, Any]:
         "end": hit.end,
         "score": round(hit.score, 6),
         "snippet": hit.text,
+        "url": hit.url,
     }

@@ -15,9 +15,9 @@ import anyio
 from sqlalchemy.orm import Session
 
 from vega.chat.prepare import PreparedTurn
-from vega.llm.base import Usage
+from vega.llm.base import ToolCall, Usage
 from vega.store import conversations as repo
-from vega.store import documents
+from vega.store import documents, tool_steps, turns_digest
 from vega.store.db import Database
 
 Status = Literal["ok", "error", "cancelled"]
@@ -34,6 +34,7 @@ class Reply:
     error: str | None
     usage: Usage
     latency_ms: int
+    tool_calls: tuple[ToolCall, ...] = ()
 
 
 class ReplyRecorder:
@@ -57,6 +58,10 @@ class ReplyRecorder:
                 session, owner=owner, conversation_id=conversation_id, asked=asked
             )
         stored_reply = self._mask(reply.text)
+        calls = [
+            {"id": c.id, "name": c.name, "arguments": self._mask(c.arguments)}
+            for c in reply.tool_calls
+        ]
         message_id = repo.add_message(
             session,
             owner=owner,
@@ -71,10 +76,15 @@ class ReplyRecorder:
             prompt_tokens=reply.usage.prompt_tokens,
             completion_tokens=reply.usage.completion_tokens,
             source=turn.request.source,
+            tool_calls=calls or None,
         )
         if turn.hits:
             sources = [(h.chunk_id, h.document_id, h.rank, h.score) for h in turn.hits]
             documents.add_message_sources(session, message_id=message_id, sources=sources)
+        if turn.request.uses_server_tools:
+            tool_steps.attach_reply(
+                session, owner=owner, question_id=begun.user_message_id, reply_id=message_id
+            )
         # The digest counts what a client was shown as an answer: an ok reply. An error or
         # a cancelled reply reached no OpenAI/Ollama client as an assistant message.
         if asked is not None:
@@ -86,8 +96,8 @@ class ReplyRecorder:
                 owner=owner,
                 conversation_id=conversation_id,
                 before=begun.digest,
-                prompt=begun.prompt,
-                reply=stored_reply,
+                asked=begun.asked,
+                reply=turns_digest.turn_text(stored_reply, calls),
             )
         else:
             repo.touch(session, owner=owner, conversation_id=conversation_id)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncGenerator, Callable
 from contextlib import aclosing
+from typing import TYPE_CHECKING
 
 from vega.chat.generate import Draft, ReplyGenerator
 from vega.chat.preferences import Admission
@@ -33,7 +34,8 @@ from vega.chat.turn import (
     TurnStarted,
     is_utf8,
 )
-from vega.errors import VegaError
+from vega.errors import BadInput, SearchUnavailable, VegaError
+from vega.integrations.research import ResearchLoop
 from vega.llm.base import estimate_usage
 from vega.llm.gateway import Gateway
 from vega.llm.none import NONE_MODEL
@@ -43,6 +45,11 @@ from vega.security.concurrency import KeySlots
 from vega.security.keys import Principal
 from vega.settings import Settings
 from vega.store.db import Database
+
+if TYPE_CHECKING:
+    from vega.tools.loop import AgentLoop
+
+    AgentFactory = Callable[[ReplyGenerator], AgentLoop]
 
 __all__ = [
     "SESSION_ID",
@@ -59,7 +66,7 @@ __all__ = [
 
 
 class ChatService:
-    def __init__(
+    def __init__(  # noqa: PLR0913 - the composition root passes each part by name
         self,
         *,
         db: Database,
@@ -70,14 +77,22 @@ class ChatService:
         retriever: Retriever | None = None,
         replies: KeySlots,
         admission: Admission | None = None,
+        agent: AgentFactory | None = None,
     ) -> None:
         self._replies = replies  # VEGA_MAX_STREAMS_PER_KEY
         self._admission = admission  # the owner's quota and chat defaults
         self._metrics = metrics
+        self._gateway = gateway
         mask = mask or (lambda text: text)
         self._prepare = TurnPreparer(db=db, settings=settings, mask=mask, retriever=retriever)
         self._generate = ReplyGenerator(gateway=gateway, max_chars=settings.max_response_chars)
         self._record = ReplyRecorder(db=db, mask=mask)
+        # The agent loop (vega.tools.loop) for turns that use server tools, and research
+        # on it; built from the generator here, so all run a model call the same way.
+        self.agent = agent(self._generate) if agent is not None else None
+        self.research = (
+            ResearchLoop(agent=self.agent, generator=self._generate) if self.agent else None
+        )
 
     async def stream(
         self, request: ChatRequest, principal: Principal
@@ -110,8 +125,12 @@ class ChatService:
         started = time.perf_counter()
         if self._admission is not None:
             request = await self._admission.admit(request, principal)
+        agent = self._agent_for(request)
+        if request.tools or agent is not None:
+            await self._gateway.check_tools()  # before anything is stored
         turn = await self._prepare.prepare(request, principal)
         draft = self._generate.draft()
+        draft.sources.extend(turn.sources)
         yield TurnStarted(turn.begun.conversation_id, turn.begun.user_message_id)
         if turn.hits is not None:
             yield SourcesFound(turn.sources)
@@ -120,10 +139,15 @@ class ChatService:
         status: Status = "cancelled"
         error: str | None = "cancelled by the client"
         try:
-            tokens = self._generate.tokens(turn, draft, scope=str(principal.owner))
-            async with aclosing(tokens):
-                async for token in tokens:
-                    yield token
+            scope = str(principal.owner)
+            steps: AsyncGenerator[ChatEvent, None] = (
+                agent.run(turn, draft, principal, scope=scope)
+                if agent is not None
+                else self._generate.tokens(turn, draft, scope=scope)
+            )
+            async with aclosing(steps):
+                async for event in steps:
+                    yield event
             status, error = "ok", None
         except VegaError as exc:
             status, error = "error", f"{exc.code}: {exc.message}"[:500]
@@ -135,6 +159,29 @@ class ChatService:
             done = await self._finish(turn, draft, status, error, started)
         yield done
 
+    def _agent_for(self, request: ChatRequest) -> AgentLoop | ResearchLoop | None:
+        """The loop for a turn that uses server tools (checked before anything is stored)."""
+        if not request.uses_server_tools:
+            return None
+        if self.agent is None or self.research is None:
+            raise BadInput("Tools are not available on this server.")
+        if request.research is not None:
+            missing = {"web_search", "fetch_url"} - {t.name for t in self.agent.registry}
+            if missing:
+                raise SearchUnavailable(
+                    "Research needs web search: set VEGA_SEARCH_PROVIDER (searxng, "
+                    "duckduckgo, brave or tavily)."
+                )
+            return self.research
+        if not self.agent.tools_for(names=request.server_tools, agent=request.agent):
+            raise BadInput(
+                "Agent mode needs tools, and none are enabled (see docs/tools.md: "
+                "VEGA_SEARCH_PROVIDER, VEGA_CODE_SANDBOX, VEGA_MCP_CONFIG)."
+            )
+        if request.tools:
+            raise BadInput("A turn uses the client's tools or Vega's, not both.")
+        return self.agent
+
     async def _finish(
         self, turn: PreparedTurn, draft: Draft, status: Status, error: str | None, started: float
     ) -> TurnDone:
@@ -145,7 +192,8 @@ class ChatService:
         usage = draft.usage or estimate_usage(turn.messages, text)
         latency_ms = round((time.perf_counter() - started) * 1000)
         self._metrics.chat_turns.labels(source=turn.request.source, status=status).inc()
-        reply = Reply(text, model, draft.backend, status, error, usage, latency_ms)
+        calls = tuple(draft.tool_calls)
+        reply = Reply(text, model, draft.backend, status, error, usage, latency_ms, calls)
         message_id = await self._record.record(turn, reply)
         return TurnDone(
             message_id=message_id,
@@ -156,5 +204,6 @@ class ChatService:
             usage=usage,
             latency_ms=latency_ms,
             finish_reason=draft.finish_reason,
-            sources=turn.sources,
+            sources=draft.sources,
+            tool_calls=calls,
         )

@@ -12,9 +12,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from vega.llm.base import Message, Usage
+from vega.llm.base import Message, ToolCall, ToolSpec, Usage
 
-Source = Literal["api", "cli", "ws", "openai", "ollama"]
+Source = Literal["api", "cli", "ws", "openai", "ollama", "mcp"]
 SESSION_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$")
 
 
@@ -38,6 +38,23 @@ class ChatRequest:
     # Answer the conversation's last question again (the UI's Regenerate): no new user
     # message; on success the earlier answers to it are superseded (soft-deleted).
     regenerate: bool = False
+    # The client's own tools (OpenAI/Ollama wire): the model may call them, and the turn
+    # ends with the calls for the client to run. ``answers``: the tool messages a client
+    # sends back (they take the place of a prompt: the turn continues the calls).
+    tools: tuple[ToolSpec, ...] = ()
+    tool_choice: str | None = None
+    answers: tuple[Message, ...] = ()
+    # Server-side tools by name, or agent mode (every enabled tool): Vega runs the calls
+    # itself, in a loop, until the model answers (vega.tools.loop).
+    server_tools: tuple[str, ...] = ()
+    agent: bool = False
+    # Research (vega.integrations.research): search the web for the prompt, read this
+    # many pages, answer citing them.
+    research: int | None = None
+
+    @property
+    def uses_server_tools(self) -> bool:
+        return self.agent or bool(self.server_tools) or self.research is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +78,28 @@ class Token:
 
 
 @dataclass(frozen=True, slots=True)
+class ToolCalled:
+    """An agent step: the model called a server tool, which now runs."""
+
+    step: int
+    call: ToolCall
+
+
+@dataclass(frozen=True, slots=True)
+class ToolAnswered:
+    """An agent step's result: ``status`` ok, error (the tool failed; the model reads why)
+    or refused (unknown tool, arguments that fail its schema, an address fetch refuses)."""
+
+    step: int
+    call_id: str
+    name: str
+    status: str
+    result: str  # what the model was given (capped)
+    ms: int
+    sources: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
 class TurnDone:
     message_id: str
     session_id: str
@@ -71,9 +110,10 @@ class TurnDone:
     latency_ms: int
     finish_reason: str | None
     sources: list[dict[str, Any]] = field(default_factory=list)
+    tool_calls: tuple[ToolCall, ...] = ()  # calls of the client's own tools, for it to run
 
 
-ChatEvent = TurnStarted | SourcesFound | Token | TurnDone
+ChatEvent = TurnStarted | SourcesFound | Token | ToolCalled | ToolAnswered | TurnDone
 
 
 def is_utf8(text: str) -> bool:

@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from vega.store.tables import Conversation, Message
+from vega.chat.prompts import BLANK_SOURCE
+from vega.store.tables import Conversation, Message, ToolStep
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,9 +30,23 @@ class MessageView:
     notes: str | None = None
     reviewed: bool = False
     sources: list[dict[str, Any]] = field(default_factory=list)
+    # Tool calling: the calls an answer made for the client to run, the call a tool
+    # message answers, and the server tools an agent answer ran on its way.
+    tool_calls: list[dict[str, Any]] | None = None
+    tool_call_id: str | None = None
+    tool_name: str | None = None
+    steps: list[dict[str, Any]] = field(default_factory=list)
 
     @classmethod
-    def of(cls, m: Message, sources: list[dict[str, Any]] | None = None) -> MessageView:
+    def of(
+        cls,
+        m: Message,
+        sources: list[dict[str, Any]] | None = None,
+        steps: list[ToolStep] | None = None,
+    ) -> MessageView:
+        found = [
+            {**BLANK_SOURCE, **s} for step in steps or () for s in step.sources or () if "rank" in s
+        ]
         return cls(
             id=m.id,
             conversation_id=m.conversation_id,
@@ -50,8 +65,25 @@ class MessageView:
             tags=list(m.tags or []),
             notes=m.notes,
             reviewed=m.reviewed,
-            sources=sources or [],
+            sources=[*(sources or []), *sorted(found, key=lambda s: s.get("rank", 0))],
+            tool_calls=m.tool_calls,
+            tool_call_id=m.tool_call_id,
+            tool_name=m.tool_name,
+            steps=[step_view(step) for step in steps or ()],
         )
+
+
+def step_view(step: ToolStep) -> dict[str, Any]:
+    return {
+        "step": step.step,
+        "id": step.call_id,
+        "name": step.tool,
+        "arguments": step.arguments,
+        "status": step.status,
+        "result": step.result,
+        "error": step.error,
+        "ms": step.ms,
+    }
 
 
 @dataclass(frozen=True, slots=True)

@@ -79,12 +79,31 @@ def _entry(result: FileOutcome) -> dict[str, Any]:
 
 @app.command()
 def add(
-    paths: Annotated[list[Path], typer.Argument(help="Files or folders (recursive).")],
+    paths: Annotated[
+        list[str], typer.Argument(help="Files or folders (recursive), or http(s) URLs.")
+    ],
     collection: CollectionOpt = None,
+    crawl: Annotated[
+        bool, typer.Option("--crawl", help="Follow a URL's links on the same site.")
+    ] = False,
+    depth: Annotated[int | None, typer.Option(min=0, max=20, help="Link depth of a crawl.")] = None,
+    max_pages: Annotated[
+        int | None, typer.Option("--max-pages", min=1, max=10_000, help="Page cap of a crawl.")
+    ] = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """Ingest files and folders into a collection."""
-    files = list(_files(paths))
+    """Ingest files and folders into a collection, or web pages (a site with --crawl)."""
+    urls = [p for p in paths if p.startswith(("http://", "https://"))]
+    if urls:
+        if len(urls) != len(paths):
+            raise BadInput("Give files or URLs, not both.")
+        _add_urls(
+            urls, collection, crawl=crawl, depth=depth, max_pages=max_pages, json_out=json_out
+        )
+        return
+    if crawl:
+        raise BadInput("--crawl follows the links of a URL (http:// or https://).")
+    files = list(_files([Path(p) for p in paths]))
     results = context.run(lambda rt: _add(rt, files, collection, quiet=json_out), start=False)
     failed = [r for r in results if r["status"] == "failed"]
     if json_out:
@@ -106,6 +125,52 @@ def add(
             message = f"{r['path']}: {message}"
         context.err.print(f"error: {message}", markup=False, highlight=False, soft_wrap=True)
     if failed:
+        raise typer.Exit(1)
+
+
+def _add_urls(
+    urls: list[str],
+    collection: str | None,
+    *,
+    crawl: bool,
+    depth: int | None,
+    max_pages: int | None,
+    json_out: bool,
+) -> None:
+    """Each URL as a page (or, with ``--crawl``, its site) through the safe fetcher."""
+
+    async def run(rt: Runtime) -> list[dict[str, Any]]:
+        settings = rt.settings
+        reports = []
+        for url in urls:
+            report = await rt.crawler.crawl(
+                owner=rt.owner.owner,
+                url=url,
+                collection=collection or "default",
+                depth=(depth if depth is not None else settings.crawl_max_depth) if crawl else 0,
+                max_pages=(max_pages or settings.crawl_max_pages) if crawl else 1,
+            )
+            reports.append(report.as_dict())
+        return reports
+
+    reports = context.run(run, start=False)
+    if json_out:
+        context.print_json(reports)
+    else:
+        table = Table("url", "status")
+        for report in reports:
+            for kind in ("added", "updated", "unchanged", "skipped"):
+                for url in report[kind]:
+                    table.add_row(url, "skipped (robots.txt)" if kind == "skipped" else kind)
+            for failure in report["failed"]:
+                table.add_row(failure["url"], f"failed: {failure['error']}")
+        context.out.print(table)
+    failed = [f for r in reports for f in r["failed"]]
+    for failure in failed:
+        context.err.print(
+            f"error: {failure['url']}: {failure['error']}", markup=False, highlight=False
+        )
+    if failed and not any(r["pages"] for r in reports):
         raise typer.Exit(1)
 
 

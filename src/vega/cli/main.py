@@ -19,7 +19,9 @@ from vega.cli import (
     doctor,
     jobs,
     keys,
+    mcp,
     models,
+    research,
     serve,
     train,
     users,
@@ -40,6 +42,7 @@ app.command()(serve.serve)
 app.command()(chat.chat)
 app.command()(chat.repl)
 app.command()(chat.history)
+app.command()(research.research)
 app.command()(doctor.doctor)
 app.command()(docs.search)
 app.command()(docs.reindex)
@@ -58,6 +61,7 @@ app.add_typer(jobs.app, name="jobs")
 app.add_typer(users.app, name="users")
 app.add_typer(users.groups_app, name="groups")
 app.command()(users.audit)
+app.command()(mcp.mcp)  # Vega as an MCP server on stdio (vega.tools.mcp_server)
 
 EXIT_INTERRUPTED = 130
 

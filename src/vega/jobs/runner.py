@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime
@@ -68,6 +69,14 @@ class JobView:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class JobNotice:
+    job_id: str
+    kind: str
+    status: str  # done | failed (| stopped: not told)
+    seconds: float
+
+
 class JobRunner:
     """Jobs run as tasks of this process (SQLite). ``vega.jobs.queue.QueuedJobs`` keeps the
     same interface and hands the work to procrastinate."""
@@ -80,6 +89,8 @@ class JobRunner:
         self._handlers: dict[str, Handler] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self.schedules: list[Scheduled] = []
+        # Told of every job that finished (done or failed): the Slack webhook's notice.
+        self.on_finished: Callable[[JobNotice], Awaitable[None]] | None = None
 
     def handle(self, kind: str, handler: Handler) -> None:
         """Register the handler of a kind (the composition root does, for every kind)."""
@@ -212,9 +223,20 @@ class JobRunner:
             log.info("job %s (%s) done in %.1f s", job_id, kind, time.monotonic() - started)
             await self._update(job_id, status="done", progress=1.0, result=result)
         finally:
-            if self._metrics is not None:
-                seconds = time.monotonic() - started
-                self._metrics.job_duration.labels(kind=kind, status=outcome).observe(seconds)
+            await self._ended(JobNotice(job_id, kind, outcome, time.monotonic() - started))
+
+    async def _ended(self, notice: JobNotice) -> None:
+        """Time the job, and tell ``on_finished`` of one that finished."""
+        if self._metrics is not None:
+            self._metrics.job_duration.labels(kind=notice.kind, status=notice.status).observe(
+                notice.seconds
+            )
+        if self.on_finished is None or notice.status not in FINISHED:
+            return
+        try:
+            await self.on_finished(notice)
+        except Exception:  # a notice that fails must not fail the job
+            log.warning("telling of job %s failed", notice.job_id, exc_info=True)
 
     async def fail(self, job_id: str, error: str) -> None:
         await self._update(job_id, status="failed", error=error)

@@ -105,6 +105,9 @@ class AutoBackend(Backend):
     async def refresh(self) -> None:
         await self.select()
 
+    async def resolved(self) -> Backend:
+        return await self._ensure_selected()
+
     async def _ensure_selected(self) -> Backend:
         stale = self._checked_at is None or (
             self._current is self._fallback and self._clock() - self._checked_at >= self._recheck_s

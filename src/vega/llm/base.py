@@ -6,6 +6,7 @@ No httpx, torch or other third-party type crosses this boundary: a backend takes
 
 from __future__ import annotations
 
+import json
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
@@ -13,13 +14,45 @@ from typing import Any, Literal
 
 from vega.errors import VegaError
 
-Role = Literal["system", "user", "assistant"]
+Role = Literal["system", "user", "assistant", "tool"]
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCall:
+    """A function call the model asked for. ``arguments`` is the JSON text of the
+    arguments object as the model wrote it (OpenAI's form; Ollama's objects are encoded)."""
+
+    id: str
+    name: str
+    arguments: str
+
+
+@dataclass(frozen=True, slots=True)
+class ToolSpec:
+    """A function the model may call: OpenAI's and Ollama's ``tools`` entry.
+
+    ``parameters`` is kept as JSON text so that params stay hashable (cache keys)."""
+
+    name: str
+    description: str = ""
+    parameters: str = '{"type": "object", "properties": {}}'
+
+    def wire(self) -> dict[str, Any]:
+        """The ``{"type": "function", "function": {...}}`` entry both wire formats take."""
+        function: dict[str, Any] = {"name": self.name, "parameters": json.loads(self.parameters)}
+        if self.description:
+            function["description"] = self.description
+        return {"type": "function", "function": function}
 
 
 @dataclass(frozen=True, slots=True)
 class Message:
     role: Role
     content: str
+    # An assistant message that called tools; a tool message's answer to one call.
+    tool_calls: tuple[ToolCall, ...] = ()
+    tool_call_id: str | None = None
+    name: str | None = None  # the tool a tool message answers (Ollama's tool_name)
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,9 +63,17 @@ class GenerationParams:
     max_tokens: int | None = None
     stop: tuple[str, ...] = ()
     seed: int | None = None
+    tools: tuple[ToolSpec, ...] = ()
+    # "auto", "none", "required", or the JSON text of {"type": "function", ...}.
+    tool_choice: str | None = None
 
     def cache_key(self) -> tuple[Any, ...]:
         return (self.model, self.temperature, self.top_p, self.max_tokens, self.stop, self.seed)
+
+    def tool_choice_wire(self) -> Any:
+        """``tool_choice`` as the OpenAI wire carries it (a string or an object)."""
+        choice = self.tool_choice
+        return json.loads(choice) if choice and choice.startswith("{") else choice
 
     @property
     def deterministic(self) -> bool:
@@ -58,11 +99,13 @@ class Delta:
     """A piece of a streamed reply.
 
     Text deltas have ``text``; the last delta has ``done=True`` and may carry the
-    backend's token counts and finish reason (it may also carry text).
+    backend's token counts and finish reason (it may also carry text). A delta with
+    ``tool_calls`` carries whole calls: backends assemble streamed fragments first.
     """
 
     text: str = ""
     done: bool = False
+    tool_calls: tuple[ToolCall, ...] = ()
     usage: Usage | None = None
     finish_reason: str | None = None
 
@@ -109,6 +152,7 @@ class Completion:
     text: str
     usage: Usage
     finish_reason: str | None
+    tool_calls: tuple[ToolCall, ...] = ()
 
 
 class Backend(ABC):
@@ -121,6 +165,9 @@ class Backend(ABC):
     """
 
     name: str = "backend"
+    # Whether the backend passes ``GenerationParams.tools`` to the model and reports the
+    # calls back (Ollama and OpenAI-compatible servers); others refuse tools up front.
+    supports_tools: bool = False
 
     @abstractmethod
     def stream(self, messages: Sequence[Message], params: GenerationParams) -> AsyncIterator[Delta]:
@@ -128,15 +175,20 @@ class Backend(ABC):
 
     async def complete(self, messages: Sequence[Message], params: GenerationParams) -> Completion:
         parts: list[str] = []
+        calls: list[ToolCall] = []
         usage: Usage | None = None
         finish: str | None = None
         async for delta in self.stream(messages, params):
             parts.append(delta.text)
+            calls.extend(delta.tool_calls)
             if delta.done:
                 usage, finish = delta.usage, delta.finish_reason
         text = "".join(parts)
         return Completion(
-            text=text, usage=usage or estimate_usage(messages, text), finish_reason=finish
+            text=text,
+            usage=usage or estimate_usage(messages, text),
+            finish_reason=finish,
+            tool_calls=tuple(calls),
         )
 
     async def models(self) -> list[ModelInfo]:
@@ -162,6 +214,10 @@ class Backend(ABC):
 
     async def health(self) -> BackendHealth:
         return BackendHealth(ok=True)
+
+    async def resolved(self) -> Backend:
+        """The backend that will answer the next request (``auto``: the one it picks)."""
+        return self
 
     async def refresh(self) -> None:  # noqa: B027 - optional hook, a no-op by default
         """Called when the gateway's breaker lets a probe through: a chance to re-pick or reconnect."""

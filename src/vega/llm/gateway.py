@@ -17,7 +17,13 @@ from contextlib import aclosing
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from vega.errors import BackendError, BackendTimeout, BackendUnavailable, VegaError
+from vega.errors import (
+    BackendError,
+    BackendRejected,
+    BackendTimeout,
+    BackendUnavailable,
+    VegaError,
+)
 from vega.llm.base import (
     Backend,
     BackendHealth,
@@ -85,7 +91,15 @@ class Gateway:
         scope: str, backend: str, messages: Sequence[Message], params: GenerationParams
     ) -> str:
         payload = json.dumps(
-            [scope, backend, list(params.cache_key()), [(m.role, m.content) for m in messages]],
+            [
+                scope,
+                backend,
+                list(params.cache_key()),
+                [
+                    (m.role, m.content, m.tool_call_id, [c.arguments for c in m.tool_calls])
+                    for m in messages
+                ],
+            ],
             ensure_ascii=False,
         )
         return hashlib.sha256(payload.encode()).hexdigest()
@@ -106,7 +120,10 @@ class Gateway:
         holds answers that asking again would reproduce (``params.deterministic``): a sampled
         answer is one draw among many, and serving it twice would hide that.
         """
-        cache = self._cache if params.deterministic else None
+        if params.tools:
+            await self.check_tools()
+        # A reply with tool calls is not kept: the cache holds text.
+        cache = self._cache if params.deterministic and not params.tools else None
         key = (
             self._cache_key(scope, self.backend.name, messages, params) if cache is not None else ""
         )
@@ -133,6 +150,16 @@ class Gateway:
             )
         if cache is not None and final is not None:
             await cache.put(key, CachedReply(tuple(reply.chunks), final.usage, final.finish_reason))
+
+    async def check_tools(self) -> None:
+        """Refuse tools before the model is called when the backend cannot pass them on."""
+        backend = await self.backend.resolved()
+        if not backend.supports_tools:
+            raise BackendRejected(
+                f"The {backend.name} backend does not support tool calling: use Ollama or an "
+                "OpenAI-compatible server (VEGA_LLM_BACKEND).",
+                backend=backend.name,
+            )
 
     async def _call(
         self, messages: Sequence[Message], params: GenerationParams, reply: _Reply

@@ -22,6 +22,7 @@ from vega.llm.base import (
     estimate_tokens,
 )
 from vega.llm.http import BackendHTTP
+from vega.llm.tool_wire import ollama_tool_calls, tools_body, wire_messages
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +48,7 @@ def ollama_options(params: GenerationParams) -> dict[str, Any]:
 
 class OllamaBackend(Backend):
     name = "ollama"
+    supports_tools = True
 
     def __init__(self, base_url: str, *, timeout_s: float, connect_timeout_s: float) -> None:
         self._http = BackendHTTP(
@@ -64,11 +66,13 @@ class OllamaBackend(Backend):
     ) -> AsyncGenerator[Delta, None]:
         body = {
             "model": params.model,
-            "messages": [{"role": m.role, "content": m.content} for m in messages],
+            "messages": wire_messages(messages, ollama=True),
             "stream": True,
             "options": ollama_options(params),
+            **tools_body(params, choice=False),
         }
         chars = 0
+        called = False
         final: Delta | None = None
         # aclosing: when our consumer stops, the HTTP stream closes now, not at GC,
         # so Ollama stops generating.
@@ -80,12 +84,16 @@ class OllamaBackend(Backend):
                 message = frame.get("message") or {}
                 text = str(message.get("content") or "")
                 chars += len(text)
+                calls = ollama_tool_calls(message.get("tool_calls"))
+                if calls:
+                    called = True
+                    yield Delta(tool_calls=calls)
                 if frame.get("done"):
                     final = Delta(
                         text=text,
                         done=True,
                         usage=_usage(frame, messages, chars),
-                        finish_reason=frame.get("done_reason"),
+                        finish_reason="tool_calls" if called else frame.get("done_reason"),
                     )
                     # Keep reading to the end of the body: a fully read response
                     # returns its connection to the pool for the next turn.

@@ -28,6 +28,7 @@ from vega.llm.base import (
     Usage,
 )
 from vega.llm.http import BackendHTTP, parse_frame
+from vega.llm.tool_wire import OpenAICallAssembler, tools_body, wire_messages
 
 log = logging.getLogger(__name__)
 
@@ -49,9 +50,10 @@ def normalise_base_url(base_url: str) -> str:
 def openai_body(messages: Sequence[Message], params: GenerationParams) -> dict[str, Any]:
     body: dict[str, Any] = {
         "model": params.model,
-        "messages": [{"role": m.role, "content": m.content} for m in messages],
+        "messages": wire_messages(messages, ollama=False),
         "stream": True,
         "stream_options": {"include_usage": True},
+        **tools_body(params, choice=True),
     }
     optional = {
         "temperature": params.temperature,
@@ -66,6 +68,7 @@ def openai_body(messages: Sequence[Message], params: GenerationParams) -> dict[s
 
 class OpenAIBackend(Backend):
     name = "openai"
+    supports_tools = True
 
     def __init__(
         self,
@@ -92,6 +95,7 @@ class OpenAIBackend(Backend):
         usage: Usage | None = None
         finish: str | None = None
         done = False
+        calls = OpenAICallAssembler()
         # aclosing: when our consumer stops, the HTTP stream closes now, not at GC,
         # so the server stops generating.
         body = openai_body(messages, params)
@@ -110,15 +114,22 @@ class OpenAIBackend(Backend):
                 for choice in chunk.get("choices") or []:
                     if not isinstance(choice, dict) or choice.get("index", 0) != 0:
                         continue
-                    text = (choice.get("delta") or {}).get("content")
+                    delta = choice.get("delta") or {}
+                    text = delta.get("content") if isinstance(delta, dict) else None
                     if text:
                         yield Delta(text=str(text))
+                    if isinstance(delta, dict) and delta.get("tool_calls"):
+                        calls.add(delta["tool_calls"])
                     finish = choice.get("finish_reason") or finish
         # A server that omits [DONE] still finished if it said why it stopped.
         if not done and finish is None:
             raise BackendError(
                 f"{self.name} ended the stream before it was done.", backend=self.name
             )
+        assembled = calls.calls()
+        if assembled:
+            yield Delta(tool_calls=assembled)
+            finish = "tool_calls"
         yield Delta(done=True, usage=usage, finish_reason=finish)
 
     async def models(self) -> list[ModelInfo]:

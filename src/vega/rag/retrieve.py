@@ -64,6 +64,7 @@ class Hit:
     text: str
     dense: float | None = None  # cosine similarity, when the dense search found it
     lexical: float | None = None  # BM25 score, when the lexical search found it
+    url: str | None = None  # the page's address, for a document crawled from the web
 
 
 @dataclass(frozen=True, slots=True)
@@ -283,6 +284,7 @@ def _hits(
                     text=row.text,
                     dense=dense.get(chunk_id),
                     lexical=lex.get(chunk_id),
+                    url=row.source_url,
                 )
             )
             if len(hits) == k:

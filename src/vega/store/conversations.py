@@ -168,7 +168,13 @@ def touch(
 
 
 def add_exchange_digest(
-    session: Session, *, owner: int, conversation_id: str, before: str, prompt: str, reply: str
+    session: Session,
+    *,
+    owner: int,
+    conversation_id: str,
+    before: str,
+    asked: Sequence[tuple[str, str]],
+    reply: str,
 ) -> None:
     """Touch the conversation and add one answered exchange to its digest.
 
@@ -176,7 +182,8 @@ def add_exchange_digest(
     of the conversation finished meanwhile, else the row is read again, locked.
     """
     params = {"oid": owner, "cid": conversation_id, "updated": utcnow(), "before": before}
-    params["after"] = turns_digest.of_exchange(before, prompt, reply)
+    turns = [*asked, ("assistant", reply)]
+    params["after"] = turns_digest.of_turns(turns, start=before)
     if _matched(session.execute(_EXTEND, params)):
         return
     current = session.scalar(
@@ -186,7 +193,7 @@ def add_exchange_digest(
     )
     if current is None:
         return  # purged meanwhile: nothing to keep a digest of
-    params |= {"before": current, "after": turns_digest.of_exchange(current, prompt, reply)}
+    params |= {"before": current, "after": turns_digest.of_turns(turns, start=current)}
     session.execute(_EXTEND, params)
 
 
@@ -201,12 +208,12 @@ def redigest(session: Session, *, owner: int, conversation_id: str) -> None:
     if conversation is None:
         return
     rows = session.execute(
-        select(Message.role, Message.content, Message.status)
+        select(Message.role, Message.content, Message.status, Message.tool_calls)
         .where(_of(conversation), Message.deleted_at.is_(None))
         .order_by(Message.created, Message.id)
     )
     conversation.turns_digest = turns_digest.of_stored(
-        ((role, content, status) for role, content, status in rows),
+        (tuple(row) for row in rows),
         start=conversation.history_digest,
     )
 

@@ -274,6 +274,7 @@ class ChunkRow:
     char_start: int
     char_end: int
     text: str
+    source_url: str | None = None
 
 
 def live_chunks(session: Session, *, collection_id: str, ids: Sequence[int]) -> dict[int, ChunkRow]:
@@ -294,6 +295,7 @@ def live_chunks(session: Session, *, collection_id: str, ids: Sequence[int]) -> 
             Chunk.char_start,
             Chunk.char_end,
             Chunk.text,
+            Document.source_url,
         )
         .join(Document, Document.id == Chunk.document_id)
         .where(
@@ -359,6 +361,7 @@ def sources_of(session: Session, *, message_ids: Sequence[str]) -> dict[str, lis
                 "end": chunk.char_end if chunk is not None else None,
                 "score": round(source.score, 6),
                 "snippet": chunk.text if chunk is not None else None,
+                "url": doc.source_url if live else None,
             }
         )
     return out
@@ -369,3 +372,24 @@ def upload_folders_in_use(session: Session) -> set[str]:
     uploads cleanup removes the others)."""
     rows = session.scalars(select(Document.stored_path).where(Document.deleted_at.is_(None)))
     return {Path(stored).parts[1] for stored in rows if len(Path(stored).parts) > 2}
+
+
+def live_with_url(session: Session, *, owner: int, collection: str, url: str) -> list[str]:
+    """The live documents of the owner's collection crawled from ``url`` (their ids)."""
+    query = (
+        select(Document.id)
+        .join(Collection, Collection.id == Document.collection_id)
+        .where(
+            Collection.owner == owner,
+            Collection.name == collection,
+            Document.source_url == url,
+            Document.deleted_at.is_(None),
+        )
+    )
+    return list(session.scalars(query))
+
+
+def set_source_url(session: Session, *, document_id: str, url: str) -> None:
+    document = session.get(Document, document_id)
+    if document is not None:
+        document.source_url = url

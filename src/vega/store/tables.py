@@ -70,7 +70,12 @@ class UTCDateTime(TypeDecorator[datetime]):
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
     # SQLAlchemy reads this class attribute; it is never mutated.
-    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON, list[str]: JSON}  # noqa: RUF012
+    type_annotation_map = {  # noqa: RUF012
+        datetime: UTCDateTime(),
+        dict[str, Any]: JSON,
+        list[str]: JSON,
+        list[dict[str, Any]]: JSON,
+    }
 
 
 class ApiKey(Base):
@@ -257,6 +262,46 @@ class Message(Base):
     notes: Mapped[str | None] = mapped_column(Text, default=None)
     reviewed: Mapped[bool] = mapped_column(Boolean, default=False)
     deleted_at: Mapped[datetime | None] = mapped_column(default=None)
+    # Tool calling on the wire: the calls an assistant message made ([{"id", "name",
+    # "arguments"}]), and which call a tool message answers.
+    tool_calls: Mapped[list[dict[str, Any]] | None] = mapped_column(default=None)
+    tool_call_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    tool_name: Mapped[str | None] = mapped_column(String(64), default=None)
+
+
+class ToolStep(Base):
+    """One tool call of a server-side agent turn and its result (vega.tools.loop).
+
+    Written as each call finishes, so a turn cut short keeps the steps it made; tied to
+    the question (``question_id``) and, once it is written, the answer (``reply_id``).
+    """
+
+    __tablename__ = "tool_steps"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["owner", "conversation_id"],
+            ["conversations.owner", "conversations.id"],
+            ondelete="CASCADE",
+        ),
+        Index("ix_tool_steps_question", "owner", "question_id"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    owner: Mapped[int] = mapped_column(Integer)
+    conversation_id: Mapped[str] = mapped_column(String(64))
+    question_id: Mapped[str] = mapped_column(String(36))
+    reply_id: Mapped[str | None] = mapped_column(String(36), default=None)
+    step: Mapped[int] = mapped_column(Integer)  # which model call asked for it (1, 2, ...)
+    position: Mapped[int] = mapped_column(Integer)  # its place among that call's tool calls
+    call_id: Mapped[str] = mapped_column(String(64))
+    tool: Mapped[str] = mapped_column(String(64))
+    arguments: Mapped[str] = mapped_column(Text, default="")
+    result: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(16), default="ok")  # ok | error | refused
+    error: Mapped[str | None] = mapped_column(String(500), default=None)
+    started: Mapped[datetime] = mapped_column(default=utcnow)
+    ms: Mapped[int] = mapped_column(Integer, default=0)
+    sources: Mapped[list[dict[str, Any]] | None] = mapped_column(default=None)
 
 
 class AuditLog(Base):
@@ -316,6 +361,8 @@ class Document(Base):
     collection_id: Mapped[str] = mapped_column(ForeignKey("collections.id", ondelete="CASCADE"))
     title: Mapped[str] = mapped_column(String(300))
     source_name: Mapped[str] = mapped_column(String(500))  # the client's file name: metadata only
+    # A page crawled into the collection: its address, cited with its passages.
+    source_url: Mapped[str | None] = mapped_column(String(2048), default=None)
     content_type: Mapped[str] = mapped_column(String(32))
     sha256: Mapped[str] = mapped_column(String(64))
     size: Mapped[int] = mapped_column(Integer)

@@ -18,7 +18,9 @@ part of a turn: clients differ in whether they keep it.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+import json
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 EMPTY = ""  # no turns yet
 
@@ -43,18 +45,49 @@ def of_exchange(digest: str, prompt: str, reply: str) -> str:
     return extend(extend(digest, "user", prompt), "assistant", reply)
 
 
-def of_stored(rows: Iterable[tuple[str, str, str]], *, start: str = EMPTY) -> str:
-    """The digest of a conversation's live messages ``(role, content, status)``, oldest first.
+def turn_text(content: str, tool_calls: Sequence[Any] | None = None) -> str:
+    """What an assistant message counts as: its text, and the calls it made.
 
-    Only exchanges that a client was shown count: a user message and the successful
-    reply that answered it. A failed or cancelled reply never reached an OpenAI or
-    Ollama client as an assistant message (it got an error), so neither it nor the
-    question it failed to answer is in the history that client sends next.
+    Calls are ``(name, arguments JSON)`` pairs (or stored ``{"name", "arguments"}``
+    dicts), the arguments compared as values: OpenAI clients send the text back as given,
+    Ollama clients an object whose keys may come back in another order.
     """
-    digest, question = start, None
-    for role, content, status in rows:
+    if not tool_calls:
+        return content
+    pairs = []
+    for call in tool_calls:
+        name, arguments = (call["name"], call["arguments"]) if isinstance(call, dict) else call
+        try:
+            value: Any = json.loads(arguments) if isinstance(arguments, str) else arguments
+        except ValueError:
+            value = arguments
+        pairs.append([name, value])
+    return content.strip() + "\n" + json.dumps(pairs, sort_keys=True, ensure_ascii=False)
+
+
+def of_stored(rows: Iterable[tuple[Any, ...]], *, start: str = EMPTY) -> str:
+    """The digest of a conversation's live messages ``(role, content, status[, tool_calls])``,
+    oldest first.
+
+    Only exchanges that a client was shown count: what was asked (a user message, or the
+    tool messages answering the calls of the reply before) and the successful reply that
+    answered it. A failed or cancelled reply never reached an OpenAI or Ollama client as
+    an assistant message (it got an error), so neither it nor what it failed to answer is
+    in the history that client sends next.
+    """
+    digest, asked = start, list[tuple[str, str]]()
+    for row in rows:
+        role, content, status = row[0], row[1], row[2]
+        calls = row[3] if len(row) > 3 else None
         if role == "user":
-            question = content
-        elif role == "assistant" and status == "ok" and question is not None:
-            digest, question = of_exchange(digest, question, content), None
+            asked = [("user", content)]
+        elif role == "tool":
+            asked = (
+                [*asked, ("tool", content)]
+                if asked[:1] and asked[0][0] == "tool"
+                else [("tool", content)]
+            )
+        elif role == "assistant" and status == "ok" and asked:
+            digest = of_turns([*asked, ("assistant", turn_text(content, calls))], start=digest)
+            asked = []
     return digest

@@ -16,13 +16,15 @@ from typing import Any
 from pydantic import ConfigDict, Field, field_validator
 
 from vega.api.compat.stream import WireEncoder
-from vega.api.compat.turns import ClientMessage, Sampling, chat_request
+from vega.api.compat.tools import ToolCallIn, ToolIn, calls_of, tool_specs
+from vega.api.compat.turns import ClientMessage, Sampling, Tooling, chat_request
 from vega.api.error_shapes import OLLAMA
 from vega.api.schemas.base import Integer, RequestBody, Seed
 from vega.chat.service import ChatRequest, TurnDone
 from vega.errors import BadInput, VegaError
 from vega.llm.base import ModelCard
 from vega.llm.catalog import CatalogModel
+from vega.llm.tool_wire import arguments_object
 from vega.rag.embeddings import Embedded
 
 # The Ollama API level Vega speaks (clients gate features on /api/version).
@@ -60,11 +62,19 @@ class OllamaMessageIn(RequestBody):
     role: str = Field(max_length=32)
     content: str = ""
     images: list[Any] | None = None
+    tool_calls: list[ToolCallIn] | None = Field(None, max_length=64)
+    tool_name: str | None = Field(None, max_length=64)
+    name: str | None = Field(None, max_length=64)  # what older clients send for tool_name
 
     def client_message(self) -> ClientMessage:
         if self.images:
             raise BadInput("images: Vega does not read images.")
-        return ClientMessage(self.role, self.content)
+        return ClientMessage(
+            self.role,
+            self.content,
+            tool_calls=calls_of(self.tool_calls),
+            name=self.tool_name or self.name,
+        )
 
 
 class _Generation(RequestBody):
@@ -73,7 +83,7 @@ class _Generation(RequestBody):
     model: str = Field(min_length=1, max_length=300)
     stream: bool = True
     options: OllamaOptions | None = None
-    tools: list[Any] | None = None
+    tools: list[ToolIn] | None = None
     keep_alive: float | str | None = Field(
         None,
         description="Seconds, or a duration such as `5m`. The model server keeps its models "
@@ -96,9 +106,10 @@ class _Generation(RequestBody):
         return (duration_s(value) if isinstance(value, str) else value) == 0
 
     def _sampling(self) -> Sampling:
-        if self.tools:
-            raise BadInput("tools: Vega does not support tool calling.")
         return (self.options or OllamaOptions()).sampling()
+
+    def _tooling(self) -> Tooling:
+        return Tooling(tool_specs(self.tools))
 
 
 class OllamaChatIn(_Generation):
@@ -113,6 +124,7 @@ class OllamaChatIn(_Generation):
             sampling=self._sampling(),
             session_id=session_id,
             source="ollama",
+            tooling=self._tooling(),
         )
 
 
@@ -127,6 +139,8 @@ class OllamaGenerateIn(_Generation):
     def to_request(self, *, session_id: str | None) -> ChatRequest:
         if self.images:
             raise BadInput("images: Vega does not read images.")
+        if self.tools:
+            raise BadInput("tools: /api/generate takes no tools (Ollama's neither); use /api/chat.")
         system = [ClientMessage("system", self.system)] if self.system else []
         return chat_request(
             model=self.model,
@@ -210,9 +224,9 @@ DETAIL_KEYS = (
 )
 # The marker of a collection's model in ``details.family`` (see ``_rag_details``).
 RAG_FAMILY = "vega-rag"
-# Capabilities a model server reports that Vega refuses today (tool calls, images, a
-# suffix to fill in): a client that trusted them would only meet a 400.
-REFUSED_CAPABILITIES = frozenset({"tools", "vision", "insert"})
+# Capabilities a model server reports that Vega refuses today (images, a suffix to
+# fill in): a client that trusted them would only meet a 400.
+REFUSED_CAPABILITIES = frozenset({"vision", "insert"})
 # Modelfile instructions whose argument may be a file on the model server.
 PATH_INSTRUCTIONS = ("FROM", "ADAPTER")
 
@@ -376,7 +390,16 @@ class OllamaStream(WireEncoder):
             {"model": self._model, "created_at": now_rfc3339(), **self._piece(text), "done": False}
         )
 
-    def final(self, event: TurnDone, text: str) -> dict[str, Any]:
+    def _calls(self, event: TurnDone) -> dict[str, Any]:
+        """Ollama's ``message`` with the calls of the client's tools (arguments as objects)."""
+        calls = [
+            {"function": {"name": c.name, "arguments": arguments_object(c.arguments)}}
+            for c in event.tool_calls
+        ]
+        return {"message": {"role": "assistant", "content": "", "tool_calls": calls}}
+
+    def final(self, event: TurnDone, text: str, *, whole: bool = False) -> dict[str, Any]:
+        """The ``done`` object; ``whole``: a non-streamed answer, which carries the calls."""
         total_s = event.latency_ms / 1000
         first = min(self.first_token_s or total_s, total_s)
         body: dict[str, Any] = {
@@ -394,10 +417,17 @@ class OllamaStream(WireEncoder):
         }
         if self.sources is not None:
             body["sources"] = self.sources
+        if whole and self._chat and event.tool_calls:
+            body["message"]["tool_calls"] = self._calls(event)["message"]["tool_calls"]
         return body
 
     def done(self, event: TurnDone) -> bytes:
-        return self._line(self.final(event, ""))
+        final = self._line(self.final(event, ""))
+        if not (self._chat and event.tool_calls):
+            return final
+        # Ollama streams the calls whole, in an object of their own before the last.
+        calls = {"model": self._model, "created_at": now_rfc3339(), **self._calls(event)}
+        return self._line({**calls, "done": False}) + final
 
     def error(self, exc: VegaError | None) -> bytes:
         return self._line(self.errors.stream_frame(exc))

@@ -19,14 +19,18 @@ from typing import Any, Literal
 from pydantic import ConfigDict, Field
 
 from vega.api.compat.stream import WireEncoder
-from vega.api.compat.turns import ClientMessage, Sampling, chat_request
+from vega.api.compat.tools import ToolCallIn, ToolIn, calls_of, tool_choice, tool_specs
+from vega.api.compat.turns import ClientMessage, Sampling, Tooling, chat_request
 from vega.api.error_shapes import OPENAI
 from vega.api.schemas.base import Integer, RequestBody, Seed
 from vega.chat.service import ChatRequest, TurnDone
 from vega.errors import BadInput, VegaError
-from vega.llm.base import Usage
+from vega.llm.base import ToolCall, Usage
 from vega.llm.catalog import CatalogModel
 from vega.rag.embeddings import Embedded
+
+# Streamed tool-call arguments go out in pieces of this many characters, as a model's do.
+ARGUMENT_PIECE = 256
 
 # --- requests ------------------------------------------------------------------------
 
@@ -43,13 +47,25 @@ class OpenAIMessageIn(RequestBody):
 
     role: str = Field(max_length=32)
     content: str | list[ContentPart] | None = None
+    tool_calls: list[ToolCallIn] | None = Field(None, max_length=64)
+    tool_call_id: str | None = Field(None, max_length=64)
+    name: str | None = Field(None, max_length=64)
 
     def client_message(self) -> ClientMessage:
+        return ClientMessage(
+            self.role,
+            self._text(),
+            tool_calls=calls_of(self.tool_calls),
+            tool_call_id=self.tool_call_id,
+            name=self.name,
+        )
+
+    def _text(self) -> str:
         if self.content is None or isinstance(self.content, str):
-            return ClientMessage(self.role, self.content or "")
+            return self.content or ""
         if any(part.type != "text" for part in self.content):
             raise BadInput("Only text content is supported (no images, audio or files).")
-        return ClientMessage(self.role, "".join(part.text or "" for part in self.content))
+        return "".join(part.text or "" for part in self.content)
 
 
 class StreamOptions(RequestBody):
@@ -72,13 +88,16 @@ class ChatCompletionIn(RequestBody):
     seed: Seed | None = None
     user: str | None = Field(None, max_length=256)
     n: Integer | None = Field(None, ge=1, le=1, description="Vega gives one choice.")
-    tools: list[Any] | None = None
+    tools: list[ToolIn] | None = None
+    tool_choice: str | dict[str, Any] | None = None
+    parallel_tool_calls: bool | None = None  # the model server decides; Vega runs them all
     functions: list[Any] | None = None
     response_format: dict[str, Any] | None = None
 
     def to_request(self, *, session_id: str | None) -> ChatRequest:
-        if self.tools or self.functions:
-            raise BadInput("tools: Vega does not support tool calling.")
+        if self.functions:
+            raise BadInput("functions: deprecated by OpenAI; send tools instead.")
+        specs = tool_specs(self.tools)
         if self.response_format and self.response_format.get("type") not in (None, "text"):
             raise BadInput("response_format: only 'text' is supported.")
         stop = (self.stop,) if isinstance(self.stop, str) else tuple(self.stop or ())
@@ -94,6 +113,7 @@ class ChatCompletionIn(RequestBody):
             ),
             session_id=session_id,
             source="openai",
+            tooling=Tooling(specs, tool_choice(self.tool_choice, specs)),
         )
 
     @property
@@ -117,8 +137,16 @@ class EmbeddingsIn(RequestBody):
 
 
 def finish_reason(reason: str | None) -> str:
-    """OpenAI's vocabulary: ``length`` when the reply was cut, else ``stop``."""
-    return "length" if reason == "length" else "stop"
+    """OpenAI's vocabulary: ``length`` when the reply was cut, ``tool_calls`` when it
+    ends with calls for the client to run, else ``stop``."""
+    return reason if reason in ("length", "tool_calls") else "stop"
+
+
+def wire_calls(calls: tuple[ToolCall, ...]) -> list[dict[str, Any]]:
+    return [
+        {"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments}}
+        for c in calls
+    ]
 
 
 def usage_body(usage: Usage) -> dict[str, int]:
@@ -172,7 +200,10 @@ def finished_body(
 
 
 def completion_body(done: TurnDone, *, model: str, rag: bool) -> dict[str, Any]:
-    message = {"role": "assistant", "content": done.response, "refusal": None}
+    message: dict[str, Any] = {"role": "assistant", "content": done.response, "refusal": None}
+    if done.tool_calls:
+        message["content"] = done.response or None
+        message["tool_calls"] = wire_calls(done.tool_calls)
     return finished_body(
         done,
         kind="chat.completion",
@@ -245,8 +276,30 @@ class OpenAIStream(WireEncoder):
         """The choices of the chunk that says why the reply ended."""
         return self._choice("{}", reason)
 
+    def calls(self, calls: tuple[ToolCall, ...]) -> list[bytes]:
+        """Tool calls as OpenAI streams them: per call, a fragment with its id, type, name
+        and empty arguments, then the arguments text in pieces, keyed by ``index``."""
+        chunks = []
+        for index, call in enumerate(calls):
+            opening = {
+                "index": index,
+                "id": call.id,
+                "type": "function",
+                "function": {"name": call.name, "arguments": ""},
+            }
+            chunks.append(self._chunk(self._choice(dumps({"tool_calls": [opening]}))))
+            text = call.arguments
+            for start in range(0, len(text), ARGUMENT_PIECE):
+                piece = {
+                    "index": index,
+                    "function": {"arguments": text[start : start + ARGUMENT_PIECE]},
+                }
+                chunks.append(self._chunk(self._choice(dumps({"tool_calls": [piece]}))))
+        return chunks
+
     def done(self, event: TurnDone) -> bytes:
-        parts = [self._chunk(self.finishing(finish_reason(event.finish_reason)))]
+        parts = self.calls(event.tool_calls)
+        parts.append(self._chunk(self.finishing(finish_reason(event.finish_reason))))
         if self.sources is not None:
             parts.append(self._chunk("[]", more=', "sources": ' + dumps(self.sources)))
         if self._include_usage:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from vega.chat.service import ChatRequest, Source
 from vega.errors import BadInput
-from vega.llm.base import Message
+from vega.llm.base import Message, ToolCall, ToolSpec
 from vega.llm.model_names import collection_of
 
 SESSION_HEADER = "X-Vega-Session"
@@ -33,6 +33,17 @@ USER_CONVERSATION_PREFIX = "user-"
 class ClientMessage:
     role: str
     content: str
+    tool_calls: tuple[ToolCall, ...] = ()
+    tool_call_id: str | None = None
+    name: str | None = None  # a tool message's tool (Ollama's tool_name)
+
+
+@dataclass(frozen=True, slots=True)
+class Tooling:
+    """The client's tools and its ``tool_choice`` (as ``GenerationParams`` keeps it)."""
+
+    tools: tuple[ToolSpec, ...] = ()
+    choice: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,27 +75,43 @@ def chat_request(
     sampling: Sampling,
     session_id: str | None,
     source: Source,
+    tooling: Tooling | None = None,
 ) -> ChatRequest:
-    """The ``ChatRequest`` for a client's message list and model name."""
+    """The ``ChatRequest`` for a client's message list and model name.
+
+    The list ends with the user's message (the prompt), or with the tool messages that
+    answer the calls of the assistant message before them (the turn continues the calls).
+    """
     system: list[str] = []
     history: list[Message] = []
     for message in messages:
         if message.role in SYSTEM_ROLES:
             system.append(message.content)
-        elif message.role in ("user", "assistant"):
+        elif message.role == "user":
+            history.append(Message("user", message.content))
+        elif message.role == "assistant":
+            history.append(Message("assistant", message.content, tool_calls=message.tool_calls))
+        elif message.role == "tool":
             history.append(
-                Message("user" if message.role == "user" else "assistant", message.content)
+                Message(
+                    "tool", message.content, tool_call_id=message.tool_call_id, name=message.name
+                )
             )
         else:
             raise BadInput(
-                f"Messages with role '{message.role}' are not supported "
-                "(Vega does not do tool calling): use system, user and assistant."
+                f"Messages with role '{message.role}' are not supported: use system, user, "
+                "assistant and tool."
             )
-    if not history or history[-1].role != "user":
-        raise BadInput("The last message must be the user's (role 'user').")
+    answers: list[Message] = []
+    while history and history[-1].role == "tool":
+        answers.insert(0, history.pop())
+    if not answers and (not history or history[-1].role != "user"):
+        raise BadInput("The last message must be the user's (role 'user') or tool answers.")
+    tooling = tooling or Tooling()
     collection = collection_of(model)
+    prompt = "" if answers else history.pop().content
     return ChatRequest(
-        prompt=history[-1].content,
+        prompt=prompt,
         session_id=session_id,
         # A vega-rag model answers with the configured model (None: VEGA_MODEL).
         model=None if collection else model,
@@ -96,5 +123,8 @@ def chat_request(
         seed=sampling.seed,
         system="\n\n".join(system) if system else None,
         source=source,
-        history=tuple(history[:-1]),
+        history=tuple(history),
+        tools=tooling.tools,
+        tool_choice=tooling.choice,
+        answers=tuple(answers),
     )

@@ -17,7 +17,7 @@ router = APIRouter(tags=["chat"])
 STREAM_DOC: dict[int | str, dict[str, Any]] = {
     200: {
         "description": "JSON reply, or with stream=true a text/event-stream of "
-        "`token`, `sources`, `done` and `error` events.",
+        "`token`, `sources`, `tool_call`, `tool_result`, `done` and `error` events.",
         "content": {"text/event-stream": {}},
     },
     # Before the first token, a failed turn still gets its status: an unknown collection

@@ -15,6 +15,7 @@ from vega.api.deps import (
     PrincipalDep,
     QuotasDep,
     RetrieverDep,
+    SettingsDep,
 )
 from vega.api.downloads import byte_range, original_response
 from vega.api.errors import NOT_FOUND, ErrorOut
@@ -22,6 +23,8 @@ from vega.api.schemas.base import Offset
 from vega.api.schemas.collections import CollectionName
 from vega.api.schemas.documents import (
     CollectionOut,
+    CrawlIn,
+    CrawlOut,
     DocumentOut,
     HitOut,
     JobOut,
@@ -29,6 +32,9 @@ from vega.api.schemas.documents import (
     SearchOut,
     UploadOut,
 )
+from vega.errors import BadInput
+from vega.integrations.crawl import JOB_KIND as CRAWL_JOB
+from vega.rag.retrieve import check_collection_name
 
 router = APIRouter(tags=["documents"])
 
@@ -155,6 +161,26 @@ async def search(body: SearchIn, principal: PrincipalDep, retriever: RetrieverDe
         mode=result.mode,
         results=[HitOut.of(hit) for hit in result.hits],
     )
+
+
+@router.post("/documents/crawl", status_code=202, response_model=CrawlOut)
+async def crawl(
+    body: CrawlIn, principal: PrincipalDep, jobs: JobsDep, settings: SettingsDep
+) -> CrawlOut:
+    """Crawl a site into a collection, as a job: same origin, robots.txt respected, a pause
+    between pages, every URL through the SSRF-safe fetcher. Crawling again updates only
+    the pages that changed."""
+    if not body.url.startswith(("http://", "https://")):
+        raise BadInput("url: a crawl starts at an http(s) URL.")
+    params = {
+        "owner": principal.owner,
+        "url": body.url,
+        "collection": check_collection_name(body.collection or "default"),
+        "depth": body.depth if body.depth is not None else settings.crawl_max_depth,
+        "max_pages": body.max_pages or settings.crawl_max_pages,
+    }
+    job_id = await jobs.submit(owner=principal.owner, kind=CRAWL_JOB, params=params)
+    return CrawlOut(job_id=job_id)
 
 
 @router.get("/jobs/{job_id}", response_model=JobOut, responses=NOT_FOUND)

@@ -76,7 +76,7 @@ async def _answer(
         return WireStream(chat.stream(request, principal), encoder, watch)
     done = await collect(chat.stream(request, principal), encoder)
     return JSONResponse(
-        encoder.final(done, done.response), headers={SESSION_HEADER: done.session_id}
+        encoder.final(done, done.response, whole=True), headers={SESSION_HEADER: done.session_id}
     )
 
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, Field
 
 from vega.api.schemas.base import Integer, RequestBody, Text
 from vega.api.schemas.collections import CollectionRef
 from vega.api.schemas.sources import SourceOut
+from vega.api.schemas.tools import MAX_TURN_TOOLS, ToolName
 from vega.chat.service import SESSION_ID, ChatRequest, Source, TurnDone
 from vega.llm.base import Usage
 
@@ -29,6 +32,14 @@ class ChatIn(RequestBody):
         False,
         description="Answer the last prompt of `session_id` again, replacing its answer.",
     )
+    tools: list[ToolName] | None = Field(
+        None,
+        max_length=MAX_TURN_TOOLS,
+        description="Server tools the model may call (`GET /tools`); Vega runs them.",
+    )
+    mode: Literal["chat", "agent"] = Field(
+        "chat", description='`"agent"`: the model may call every enabled tool.'
+    )
 
     def to_request(self, source: Source = "api") -> ChatRequest:
         return ChatRequest(
@@ -42,6 +53,8 @@ class ChatIn(RequestBody):
             system=self.system,
             regenerate=self.regenerate,
             source=source,
+            server_tools=tuple(self.tools or ()),
+            agent=self.mode == "agent",
         )
 
 

@@ -3,11 +3,23 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from vega.api.schemas.base import Integer, RequestBody, Text
 from vega.api.schemas.sources import SourceOut
+
+
+class ToolStepOut(BaseModel):
+    step: int
+    id: str
+    name: str
+    arguments: str
+    status: str
+    result: str
+    error: str | None
+    ms: int
 
 
 class MessageOut(BaseModel):
@@ -32,6 +44,14 @@ class MessageOut(BaseModel):
     reviewed: bool
     sources: list[SourceOut] = Field(
         default_factory=list, description="The passages an answer was given (cited answers)."
+    )
+    tool_calls: list[dict[str, Any]] | None = Field(
+        None, description="An answer's calls of the client's tools: `[{id, name, arguments}]`."
+    )
+    tool_call_id: str | None = Field(None, description="The call a `tool` message answers.")
+    tool_name: str | None = None
+    steps: list[ToolStepOut] = Field(
+        default_factory=list, description="The server tools an agent answer ran, in order."
     )
 
 

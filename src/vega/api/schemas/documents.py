@@ -8,7 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from vega.api.schemas.base import Integer, RequestBody, Text
-from vega.api.schemas.collections import CollectionRef
+from vega.api.schemas.collections import CollectionName, CollectionRef
 from vega.rag.ingest import IngestOutcome
 from vega.rag.retrieve import Hit
 
@@ -69,6 +69,21 @@ class CollectionOut(BaseModel):
     )
 
 
+class CrawlIn(RequestBody):
+    model_config = ConfigDict(extra="forbid")
+
+    url: Text = Field(min_length=8, max_length=2048, description="Where the crawl starts.")
+    collection: CollectionName | None = Field(None, description="Default: `default`.")
+    depth: Integer | None = Field(None, ge=0, le=20, description="Default VEGA_CRAWL_MAX_DEPTH.")
+    max_pages: Integer | None = Field(
+        None, ge=1, le=10_000, description="Default VEGA_CRAWL_MAX_PAGES."
+    )
+
+
+class CrawlOut(BaseModel):
+    job_id: str = Field(description="Follow it at `GET /jobs/{job_id}`; its result is the report.")
+
+
 class SearchIn(RequestBody):
     model_config = ConfigDict(extra="forbid")
 
@@ -93,6 +108,7 @@ class HitOut(BaseModel):
     text: str
     dense: float | None = None
     lexical: float | None = None
+    url: str | None = Field(None, description="The page's address, for a crawled document.")
 
     @classmethod
     def of(cls, hit: Hit) -> HitOut:

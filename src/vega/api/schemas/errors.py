@@ -35,6 +35,8 @@ class ErrorCode(StrEnum):
     QUOTA_EXCEEDED = "quota_exceeded"  # a user's tokens per day or stored megabytes
     RANGE_NOT_SATISFIABLE = "range_not_satisfiable"
     BACKEND_REJECTED = "backend_rejected"
+    FETCH_REFUSED = "fetch_refused"  # a URL the SSRF-safe fetcher will not open
+    SLACK_SIGNATURE_INVALID = "slack_signature_invalid"
     CONFIG_ERROR = "config_error"
     # The service's: try again, or fix the server.
     INTERNAL_ERROR = "internal_error"
@@ -47,4 +49,8 @@ class ErrorCode(StrEnum):
     DATABASE_UNAVAILABLE = "database_unavailable"  # the database server cannot be reached
     DATABASE_TIMEOUT = "database_timeout"  # a statement ran past VEGA_DB_STATEMENT_TIMEOUT_S
     OBJECT_STORAGE_UNAVAILABLE = "object_storage_unavailable"  # the S3 bucket does not answer
+    FETCH_FAILED = "fetch_failed"  # a URL that could not be read
+    SEARCH_UNAVAILABLE = "search_unavailable"  # web search off, or its provider failed
+    TOOL_FAILED = "tool_failed"
+    AGENT_LIMIT = "agent_limit"  # an agent turn past its time budget or step cap
     ERROR = "error"  # an HTTP error with no code of its own

@@ -24,6 +24,9 @@ class SourceOut(BaseModel):
     end: int | None
     score: float = Field(description="The hybrid (reciprocal-rank fusion) score.")
     snippet: str | None = Field(description="The passage's text, as the model was given it.")
+    url: str | None = Field(
+        None, description="A web page's address (sources found by web tools and research)."
+    )
 
     @classmethod
     def of_all(cls, sources: list[dict[str, Any]]) -> list[SourceOut]:

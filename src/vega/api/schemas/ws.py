@@ -16,6 +16,7 @@ from vega.api.errors import ErrorDetail
 from vega.api.schemas.chat import TurnOut
 from vega.api.schemas.collections import CollectionRef
 from vega.api.schemas.sources import SourceOut
+from vega.api.schemas.tools import MAX_TURN_TOOLS, ToolCallOut, ToolName, ToolResultOut
 from vega.chat.service import ChatRequest
 
 # The OpenAPI document's home for named schemas, as FastAPI refers to them.
@@ -52,7 +53,12 @@ class WsMessage(ClientFrame):
     content: str = ""
     conversation_id: str | None = Field(None, max_length=64)
     mode: str | None = Field(
-        None, description='`"qa"` without `collection` answers from `default`.'
+        None,
+        description='`"qa"` without `collection` answers from `default`; `"agent"` lets the '
+        "model call every enabled tool.",
+    )
+    tools: list[ToolName] | None = Field(
+        None, max_length=MAX_TURN_TOOLS, description="Server tools the model may call."
     )
     collection: CollectionRef | None = None
     model: str | None = Field(None, max_length=200)
@@ -75,6 +81,8 @@ class WsMessage(ClientFrame):
             system=self.system,
             regenerate=self.regenerate,
             source="ws",
+            server_tools=tuple(self.tools or ()),
+            agent=self.mode == "agent",
         )
 
 
@@ -130,6 +138,22 @@ class WsToken(ServerFrame):
     token: str
 
 
+class WsToolCall(ServerFrame):
+    """An agent step: the model called a server tool, which runs now."""
+
+    type: Literal["tool_call"] = "tool_call"
+    conversation_id: str
+    call: ToolCallOut
+
+
+class WsToolResult(ServerFrame):
+    """An agent step's result."""
+
+    type: Literal["tool_result"] = "tool_result"
+    conversation_id: str
+    result: ToolResultOut
+
+
 class WsResponseEnd(ServerFrame):
     """The reply is complete and stored."""
 
@@ -158,7 +182,15 @@ class WsPong(ServerFrame):
 
 
 WsServerFrame = Annotated[
-    WsAuthOk | WsSources | WsToken | WsResponseEnd | WsCancelled | WsError | WsPong,
+    WsAuthOk
+    | WsSources
+    | WsToken
+    | WsToolCall
+    | WsToolResult
+    | WsResponseEnd
+    | WsCancelled
+    | WsError
+    | WsPong,
     Field(discriminator="type"),
 ]
 

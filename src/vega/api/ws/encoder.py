@@ -5,6 +5,7 @@ from __future__ import annotations
 from vega.api.error_shapes import WEBSOCKET
 from vega.api.schemas.chat import TurnOut
 from vega.api.schemas.sources import SourceOut
+from vega.api.schemas.tools import ToolCallOut, ToolResultOut
 from vega.api.schemas.ws import (
     ServerFrame,
     WsCancelled,
@@ -12,8 +13,11 @@ from vega.api.schemas.ws import (
     WsResponseEnd,
     WsSources,
     WsToken,
+    WsToolCall,
+    WsToolResult,
 )
 from vega.chat.service import ChatEvent, SourcesFound, Token, TurnDone, TurnStarted
+from vega.chat.turn import ToolAnswered, ToolCalled
 from vega.errors import VegaError
 
 
@@ -40,6 +44,10 @@ class TurnEncoder:
             return WsSources(
                 conversation_id=self._started(), sources=SourceOut.of_all(event.sources)
             )
+        if isinstance(event, ToolCalled):
+            return WsToolCall(conversation_id=self._started(), call=ToolCallOut.of(event))
+        if isinstance(event, ToolAnswered):
+            return WsToolResult(conversation_id=self._started(), result=ToolResultOut.of(event))
         if isinstance(event, TurnDone):
             self.conversation_id = event.session_id
             return WsResponseEnd(conversation_id=event.session_id, metadata=TurnOut.of(event))

@@ -1,0 +1,1 @@
+"""Vega and the outside world: web search, the SSRF-safe fetcher, crawling, research, Slack."""
