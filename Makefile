@@ -80,6 +80,8 @@ bench: install  ## benchmarks: each prints one JSON object
 	$(BIN)/python -m bench.retrieval --data ../shared/data/scifact
 	$(BIN)/python -m bench.train
 	$(BIN)/python -m bench.db_copy
+	$(BIN)/python -m bench.scale
+	$(BIN)/python -m bench.agent
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache web/node_modules

@@ -14,6 +14,7 @@ from typing import Any
 
 import httpx
 import pytest
+import websockets
 
 from tests.fakes.llm_server import FakeLLM, Messages
 from tests.fakes.search_server import FakeHit, FakeSearch, run_fake_search
@@ -237,3 +238,28 @@ def test_tools_are_listed_and_unknown_ones_refused(server: VegaServer) -> None:
     )
     assert unknown.status_code == 422 and "Unknown tool 'rm_rf'" in unknown.text
     assert httpx.get(server.url + "/tools", timeout=10).status_code == 401
+
+
+async def test_agent_steps_arrive_as_websocket_frames(
+    server: VegaServer, web: FakeSearch, fake_llm: FakeLLM
+) -> None:
+    def calls(messages: Messages) -> list[dict[str, Any]] | None:
+        if any(m.get("role") == "tool" for m in messages):
+            return None
+        return [{"name": "fetch_url", "arguments": {"url": web.page_url("glaciers")}}]
+
+    fake_llm.state.tool_calls_fn = calls
+    url = server.url.replace("http://", "ws://") + "/ws"
+    frames: list[dict[str, Any]] = []
+    async with websockets.connect(url, additional_headers=server.headers) as ws:
+        await ws.send(json.dumps({"type": "message", "content": "Read it", "tools": ["fetch_url"]}))
+        while not frames or frames[-1]["type"] not in ("response_end", "error"):
+            frames.append(json.loads(await ws.recv()))
+    kinds = [f["type"] for f in frames]
+    assert kinds[0] == "tool_call" and kinds[1] == "tool_result", kinds
+    assert frames[0]["call"]["name"] == "fetch_url"
+    assert frames[1]["result"]["status"] == "ok"
+    assert frames[1]["result"]["sources"][0]["url"] == web.page_url("glaciers")
+    end = frames[-1]
+    assert end["type"] == "response_end"
+    assert end["metadata"]["sources"][0]["url"] == web.page_url("glaciers")

@@ -123,6 +123,7 @@ async def test_a_call_runs_and_the_model_answers_from_its_result(
     assert [(c.step, c.call.name) for c in called] == [(1, "echo")]
     assert [(a.status, a.result) for a in answered] == [("ok", "echo: hi")]
     assert done.response == "Let me check.It said hi."
+    assert done.finish_reason == "stop"
     assert done.tool_calls == ()  # server calls are not the client's to run
     assert echo.seen == [({"text": "hi"}, services.owner.owner)]
     # The second model call saw the call and its result, and was offered the tool.

@@ -116,6 +116,8 @@ class AgentLoop:
             calls, draft.tool_calls = list(draft.tool_calls), []
             if not calls:
                 return
+            if draft.finish_reason == "tool_calls":  # a step's end, not the answer's
+                draft.finish_reason = None
             if last:
                 raise AgentLimit(
                     f"The model kept calling tools after {step} steps "

@@ -206,6 +206,8 @@ export const api = {
   },
 
   models: () => call('get', '/models'),
+  /** The server tools a turn may use (Agent mode uses every one). */
+  tools: () => call('get', '/tools'),
 
   conversations: (opts: { q?: string; limit?: number; offset?: number } = {}) =>
     call('get', '/conversations', { query: { limit: opts.limit ?? 50, offset: opts.offset, q: opts.q } }),

@@ -840,6 +840,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/documents/crawl": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Crawl
+         * @description Crawl a site into a collection, as a job: same origin, robots.txt respected, a pause
+         *     between pages, every URL through the SSRF-safe fetcher. Crawling again updates only
+         *     the pages that changed.
+         */
+        post: operations["crawl_documents_crawl_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/healthz": {
         parameters: {
             query?: never;
@@ -995,6 +1017,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/research": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Research
+         * @description A research turn, stored as a conversation: `tool_call`/`tool_result` events show the
+         *     search and each page read; the answer cites pages as `[n]` (sources carry their `url`).
+         */
+        post: operations["research_research_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/search": {
         parameters: {
             query?: never;
@@ -1069,6 +1112,43 @@ export interface paths {
          *     `MessageOut`), then `end` when the link is withdrawn or your session ends.
          */
         get: operations["shared_conversation_events_shared__share_id__events_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/slack/command": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Slack Command
+         * @description Acknowledged at once (ephemeral "Working on it…"); the answer follows by `response_url`.
+         */
+        post: operations["slack_command_slack_command_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/tools": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Tools */
+        get: operations["list_tools_tools_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1374,6 +1454,8 @@ export interface components {
              * @description Vega gives one choice.
              */
             n?: number | null;
+            /** Parallel Tool Calls */
+            parallel_tool_calls?: boolean | null;
             /** Response Format */
             response_format?: {
                 [key: string]: unknown;
@@ -1390,8 +1472,12 @@ export interface components {
             stream_options?: components["schemas"]["StreamOptions"] | null;
             /** Temperature */
             temperature?: number | null;
+            /** Tool Choice */
+            tool_choice?: string | {
+                [key: string]: unknown;
+            } | null;
             /** Tools */
-            tools?: unknown[] | null;
+            tools?: components["schemas"]["ToolIn"][] | null;
             /** Top P */
             top_p?: number | null;
             /** User */
@@ -1402,6 +1488,13 @@ export interface components {
             collection?: components["schemas"]["CollectionRef"] | null;
             /** Max Tokens */
             max_tokens?: number | null;
+            /**
+             * Mode
+             * @description `"agent"`: the model may call every enabled tool.
+             * @default chat
+             * @enum {string}
+             */
+            mode?: "chat" | "agent";
             /** Model */
             model?: string | null;
             /**
@@ -1433,6 +1526,11 @@ export interface components {
             system?: string | null;
             /** Temperature */
             temperature?: number | null;
+            /**
+             * Tools
+             * @description Server tools the model may call (`GET /tools`); Vega runs them.
+             */
+            tools?: string[] | null;
             /** Top K */
             top_k?: number | null;
         };
@@ -1599,6 +1697,34 @@ export interface components {
             /** Title */
             title: string;
         };
+        /** CrawlIn */
+        CrawlIn: {
+            /** @description Default: `default`. */
+            collection?: components["schemas"]["CollectionName"] | null;
+            /**
+             * Depth
+             * @description Default VEGA_CRAWL_MAX_DEPTH.
+             */
+            depth?: number | null;
+            /**
+             * Max Pages
+             * @description Default VEGA_CRAWL_MAX_PAGES.
+             */
+            max_pages?: number | null;
+            /**
+             * Url
+             * @description Where the crawl starts.
+             */
+            url: string;
+        };
+        /** CrawlOut */
+        CrawlOut: {
+            /**
+             * Job Id
+             * @description Follow it at `GET /jobs/{job_id}`; its result is the report.
+             */
+            job_id: string;
+        };
         /** DocumentOut */
         DocumentOut: {
             /** Chunks */
@@ -1674,7 +1800,7 @@ export interface components {
          * ErrorCode
          * @enum {string}
          */
-        ErrorCode: "bad_input" | "bad_request" | "unauthorized" | "forbidden" | "sign_in_failed" | "csrf_failed" | "not_found" | "model_not_found" | "method_not_allowed" | "request_timeout" | "conflict" | "cancelled" | "embedding_mismatch" | "misdirected_request" | "payload_too_large" | "unsupported_media_type" | "unreadable_document" | "rate_limited" | "quota_exceeded" | "range_not_satisfiable" | "backend_rejected" | "config_error" | "internal_error" | "backend_unavailable" | "backend_busy" | "backend_timeout" | "backend_error" | "embedder_unavailable" | "storage_error" | "database_unavailable" | "database_timeout" | "object_storage_unavailable" | "error";
+        ErrorCode: "bad_input" | "bad_request" | "unauthorized" | "forbidden" | "sign_in_failed" | "csrf_failed" | "not_found" | "model_not_found" | "method_not_allowed" | "request_timeout" | "conflict" | "cancelled" | "embedding_mismatch" | "misdirected_request" | "payload_too_large" | "unsupported_media_type" | "unreadable_document" | "rate_limited" | "quota_exceeded" | "range_not_satisfiable" | "backend_rejected" | "fetch_refused" | "slack_signature_invalid" | "config_error" | "internal_error" | "backend_unavailable" | "backend_busy" | "backend_timeout" | "backend_error" | "embedder_unavailable" | "storage_error" | "database_unavailable" | "database_timeout" | "object_storage_unavailable" | "fetch_failed" | "search_unavailable" | "tool_failed" | "agent_limit" | "error";
         /** ErrorDetail */
         ErrorDetail: {
             /** @description Stable and machine-readable (`ErrorCode` lists them). */
@@ -1737,6 +1863,30 @@ export interface components {
             reviewed?: boolean | null;
             /** Tags */
             tags?: string[] | null;
+        };
+        /** FunctionCallIn */
+        FunctionCallIn: {
+            /** Arguments */
+            arguments?: string | {
+                [key: string]: unknown;
+            } | null;
+            /** Name */
+            name: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /** FunctionIn */
+        FunctionIn: {
+            /** Description */
+            description?: string | null;
+            /** Name */
+            name: string;
+            /** Parameters */
+            parameters?: {
+                [key: string]: unknown;
+            } | null;
+        } & {
+            [key: string]: unknown;
         };
         /** GroupIn */
         GroupIn: {
@@ -1801,6 +1951,11 @@ export interface components {
             text: string;
             /** Title */
             title: string;
+            /**
+             * Url
+             * @description The page's address, for a crawled document.
+             */
+            url?: string | null;
         };
         /** HTTPValidationError */
         HTTPValidationError: {
@@ -1993,8 +2148,27 @@ export interface components {
             sources?: components["schemas"]["SourceOut"][];
             /** Status */
             status: string;
+            /**
+             * Steps
+             * @description The server tools an agent answer ran, in order.
+             */
+            steps?: components["schemas"]["ToolStepOut"][];
             /** Tags */
             tags: string[];
+            /**
+             * Tool Call Id
+             * @description The call a `tool` message answers.
+             */
+            tool_call_id?: string | null;
+            /**
+             * Tool Calls
+             * @description An answer's calls of the client's tools: `[{id, name, arguments}]`.
+             */
+            tool_calls?: {
+                [key: string]: unknown;
+            }[] | null;
+            /** Tool Name */
+            tool_name?: string | null;
         };
         /**
          * ModelDetails
@@ -2089,7 +2263,7 @@ export interface components {
              */
             stream?: boolean;
             /** Tools */
-            tools?: unknown[] | null;
+            tools?: components["schemas"]["ToolIn"][] | null;
         } & {
             [key: string]: unknown;
         };
@@ -2150,7 +2324,7 @@ export interface components {
             /** System */
             system?: string | null;
             /** Tools */
-            tools?: unknown[] | null;
+            tools?: components["schemas"]["ToolIn"][] | null;
         } & {
             [key: string]: unknown;
         };
@@ -2163,8 +2337,14 @@ export interface components {
             content?: string;
             /** Images */
             images?: unknown[] | null;
+            /** Name */
+            name?: string | null;
             /** Role */
             role: string;
+            /** Tool Calls */
+            tool_calls?: components["schemas"]["ToolCallIn"][] | null;
+            /** Tool Name */
+            tool_name?: string | null;
         } & {
             [key: string]: unknown;
         };
@@ -2223,8 +2403,14 @@ export interface components {
         OpenAIMessageIn: {
             /** Content */
             content?: string | components["schemas"]["ContentPart"][] | null;
+            /** Name */
+            name?: string | null;
             /** Role */
             role: string;
+            /** Tool Call Id */
+            tool_call_id?: string | null;
+            /** Tool Calls */
+            tool_calls?: components["schemas"]["ToolCallIn"][] | null;
         } & {
             [key: string]: unknown;
         };
@@ -2352,6 +2538,37 @@ export interface components {
              */
             storage?: boolean | null;
         };
+        /** ResearchIn */
+        ResearchIn: {
+            /** @description Mix in passages of this collection too. */
+            collection?: components["schemas"]["CollectionRef"] | null;
+            /**
+             * Max Sources
+             * @description Pages to read (default VEGA_RESEARCH_MAX_SOURCES).
+             */
+            max_sources?: number | null;
+            /** Model */
+            model?: string | null;
+            /**
+             * Query
+             * @description The question.
+             */
+            query: string;
+            /** Session Id */
+            session_id?: string | null;
+            /**
+             * Slack
+             * @description Also post the answer to Slack (`VEGA_SLACK_WEBHOOK_URL`).
+             * @default false
+             */
+            slack?: boolean;
+            /**
+             * Stream
+             * @description Stream Server-Sent Events as `POST /chat` does.
+             * @default false
+             */
+            stream?: boolean;
+        };
         /** SearchIn */
         SearchIn: {
             /** @description Default: `default`. */
@@ -2469,6 +2686,11 @@ export interface components {
              * @description The document's title (its file name, no extension).
              */
             title: string | null;
+            /**
+             * Url
+             * @description A web page's address (sources found by web tools and research).
+             */
+            url?: string | null;
         };
         /** StreamOptions */
         StreamOptions: {
@@ -2492,6 +2714,120 @@ export interface components {
             resets: string;
             /** Used */
             used: number;
+        };
+        /** ToolCallIn */
+        ToolCallIn: {
+            function: components["schemas"]["FunctionCallIn"];
+            /** Id */
+            id?: string | null;
+            /**
+             * Type
+             * @default function
+             */
+            type?: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /**
+         * ToolCallOut
+         * @description The model called a server tool; it runs now.
+         */
+        ToolCallOut: {
+            /**
+             * Arguments
+             * @description The arguments as the model wrote them (JSON text).
+             */
+            arguments: string;
+            /** Id */
+            id: string;
+            /** Name */
+            name: string;
+            /**
+             * Step
+             * @description Which model call asked for it (1, 2, ...).
+             */
+            step: number;
+        };
+        /** ToolIn */
+        ToolIn: {
+            function: components["schemas"]["FunctionIn"];
+            /**
+             * Type
+             * @default function
+             * @constant
+             */
+            type?: "function";
+        } & {
+            [key: string]: unknown;
+        };
+        /**
+         * ToolOut
+         * @description A tool a turn may name in `tools` (or that `mode: "agent"` uses).
+         */
+        ToolOut: {
+            /** Description */
+            description: string;
+            /** Name */
+            name: string;
+            /**
+             * Network
+             * @description Whether it reaches outside this machine.
+             */
+            network: boolean;
+            /** Parameters */
+            parameters: {
+                [key: string]: unknown;
+            };
+        };
+        /**
+         * ToolResultOut
+         * @description What the tool gave back, as the model reads it.
+         */
+        ToolResultOut: {
+            /**
+             * Id
+             * @description The call it answers.
+             */
+            id: string;
+            /** Ms */
+            ms: number;
+            /** Name */
+            name: string;
+            /** Result */
+            result: string;
+            /**
+             * Sources
+             * @description Citable passages or pages it found, numbered.
+             */
+            sources?: {
+                [key: string]: unknown;
+            }[];
+            /**
+             * Status
+             * @description `ok`, `error` (the tool failed) or `refused`.
+             */
+            status: string;
+            /** Step */
+            step: number;
+        };
+        /** ToolStepOut */
+        ToolStepOut: {
+            /** Arguments */
+            arguments: string;
+            /** Error */
+            error: string | null;
+            /** Id */
+            id: string;
+            /** Ms */
+            ms: number;
+            /** Name */
+            name: string;
+            /** Result */
+            result: string;
+            /** Status */
+            status: string;
+            /** Step */
+            step: number;
         };
         /**
          * TurnOut
@@ -2766,7 +3102,7 @@ export interface components {
             max_tokens?: number | null;
             /**
              * Mode
-             * @description `"qa"` without `collection` answers from `default`.
+             * @description `"qa"` without `collection` answers from `default`; `"agent"` lets the model call every enabled tool.
              * @default null
              */
             mode?: string | null;
@@ -2790,6 +3126,12 @@ export interface components {
              * @default null
              */
             temperature?: number | null;
+            /**
+             * Tools
+             * @description Server tools the model may call.
+             * @default null
+             */
+            tools?: string[] | null;
             /**
              * Top K
              * @default null
@@ -2835,7 +3177,7 @@ export interface components {
             type: "response_end";
         };
         /** WsServerFrame */
-        WsServerFrame: components["schemas"]["WsAuthOk"] | components["schemas"]["WsSources"] | components["schemas"]["WsToken"] | components["schemas"]["WsResponseEnd"] | components["schemas"]["WsCancelled"] | components["schemas"]["WsError"] | components["schemas"]["WsPong"];
+        WsServerFrame: components["schemas"]["WsAuthOk"] | components["schemas"]["WsSources"] | components["schemas"]["WsToken"] | components["schemas"]["WsToolCall"] | components["schemas"]["WsToolResult"] | components["schemas"]["WsResponseEnd"] | components["schemas"]["WsCancelled"] | components["schemas"]["WsError"] | components["schemas"]["WsPong"];
         /**
          * WsSources
          * @description The passages found for a turn with a collection, sent before the first token.
@@ -2865,6 +3207,34 @@ export interface components {
              * @enum {string}
              */
             type: "token";
+        };
+        /**
+         * WsToolCall
+         * @description An agent step: the model called a server tool, which runs now.
+         */
+        WsToolCall: {
+            call: components["schemas"]["ToolCallOut"];
+            /** Conversation Id */
+            conversation_id: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "tool_call";
+        };
+        /**
+         * WsToolResult
+         * @description An agent step's result.
+         */
+        WsToolResult: {
+            /** Conversation Id */
+            conversation_id: string;
+            result: components["schemas"]["ToolResultOut"];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "tool_result";
         };
     };
     responses: never;
@@ -5020,7 +5390,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description JSON reply, or with stream=true a text/event-stream of `token`, `sources`, `done` and `error` events. */
+            /** @description JSON reply, or with stream=true a text/event-stream of `token`, `sources`, `tool_call`, `tool_result`, `done` and `error` events. */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -5144,7 +5514,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description JSON reply, or with stream=true a text/event-stream of `token`, `sources`, `done` and `error` events. */
+            /** @description JSON reply, or with stream=true a text/event-stream of `token`, `sources`, `tool_call`, `tool_result`, `done` and `error` events. */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -7122,6 +7492,102 @@ export interface operations {
             };
         };
     };
+    crawl_documents_crawl_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CrawlIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CrawlOut"];
+                };
+            };
+            /** @description A malformed request (a body that is not UTF-8, a bad Content-Length), or one the model server refused (unknown model, bad parameters). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description No API key, or not a valid one (`X-API-Key: K` or `Authorization: Bearer K`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The key may not do this (admin keys manage keys). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body stopped arriving partway; send it again. */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The body is too large (VEGA_MAX_PROMPT_CHARS, VEGA_MAX_UPLOAD_MB). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request is not valid: `message` says why, `problems` lists each field. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Rate limited (VEGA_RATE_LIMIT): retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The model server, the embedder or the database is unavailable. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
     healthz_healthz_get: {
         parameters: {
             query?: never;
@@ -7904,6 +8370,130 @@ export interface operations {
             };
         };
     };
+    research_research_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ResearchIn"];
+            };
+        };
+        responses: {
+            /** @description JSON reply, or with stream=true a text/event-stream of `token`, `sources`, `tool_call`, `tool_result`, `done` and `error` events. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TurnOut"];
+                    "text/event-stream": unknown;
+                };
+            };
+            /** @description A malformed request (a body that is not UTF-8, a bad Content-Length), or one the model server refused (unknown model, bad parameters). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description No API key, or not a valid one (`X-API-Key: K` or `Authorization: Bearer K`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The key may not do this (admin keys manage keys). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description No such thing, or it belongs to another key. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body stopped arriving partway; send it again. */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The body is too large (VEGA_MAX_PROMPT_CHARS, VEGA_MAX_UPLOAD_MB). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request is not valid: `message` says why, `problems` lists each field. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Rate limited (VEGA_RATE_LIMIT): retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The model server answered with an error or a malformed stream. */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The model server, the embedder or the database is unavailable. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The model server timed out. */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
     search_search_post: {
         parameters: {
             query?: never;
@@ -8350,6 +8940,147 @@ export interface operations {
             };
             /** @description No such thing, or it belongs to another key. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body stopped arriving partway; send it again. */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The body is too large (VEGA_MAX_PROMPT_CHARS, VEGA_MAX_UPLOAD_MB). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request is not valid: `message` says why, `problems` lists each field. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Rate limited (VEGA_RATE_LIMIT): retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The model server, the embedder or the database is unavailable. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    slack_command_slack_command_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: string;
+                    };
+                };
+            };
+            /** @description No API key, or not a valid one (`X-API-Key: K` or `Authorization: Bearer K`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description No such thing, or it belongs to another key. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The body is too large (VEGA_MAX_PROMPT_CHARS, VEGA_MAX_UPLOAD_MB). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    list_tools_tools_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ToolOut"][];
+                };
+            };
+            /** @description A malformed request (a body that is not UTF-8, a bad Content-Length), or one the model server refused (unknown model, bad parameters). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description No API key, or not a valid one (`X-API-Key: K` or `Authorization: Bearer K`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The key may not do this (admin keys manage keys). */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9204,6 +9935,13 @@ export const componentSchemas: Record<string, unknown> = {
           }
         ]
       },
+      "mode": {
+        "enum": [
+          "chat",
+          "agent"
+        ],
+        "type": "string"
+      },
       "model": {
         "anyOf": [
           {
@@ -9247,6 +9985,19 @@ export const componentSchemas: Record<string, unknown> = {
         "anyOf": [
           {
             "type": "number"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      },
+      "tools": {
+        "anyOf": [
+          {
+            "items": {
+              "type": "string"
+            },
+            "type": "array"
           },
           {
             "type": "null"
@@ -9457,6 +10208,59 @@ export const componentSchemas: Record<string, unknown> = {
     ],
     "type": "object"
   },
+  "CrawlIn": {
+    "additionalProperties": false,
+    "properties": {
+      "collection": {
+        "anyOf": [
+          {
+            "$ref": "#/components/schemas/CollectionName"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      },
+      "depth": {
+        "anyOf": [
+          {
+            "type": "integer"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      },
+      "max_pages": {
+        "anyOf": [
+          {
+            "type": "integer"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      },
+      "url": {
+        "type": "string"
+      }
+    },
+    "required": [
+      "url"
+    ],
+    "type": "object"
+  },
+  "CrawlOut": {
+    "properties": {
+      "job_id": {
+        "type": "string"
+      }
+    },
+    "required": [
+      "job_id"
+    ],
+    "type": "object"
+  },
   "DocumentOut": {
     "properties": {
       "chunks": {
@@ -9585,6 +10389,8 @@ export const componentSchemas: Record<string, unknown> = {
       "quota_exceeded",
       "range_not_satisfiable",
       "backend_rejected",
+      "fetch_refused",
+      "slack_signature_invalid",
       "config_error",
       "internal_error",
       "backend_unavailable",
@@ -9596,6 +10402,10 @@ export const componentSchemas: Record<string, unknown> = {
       "database_unavailable",
       "database_timeout",
       "object_storage_unavailable",
+      "fetch_failed",
+      "search_unavailable",
+      "tool_failed",
+      "agent_limit",
       "error"
     ],
     "type": "string"
@@ -9881,6 +10691,16 @@ export const componentSchemas: Record<string, unknown> = {
       },
       "title": {
         "type": "string"
+      },
+      "url": {
+        "anyOf": [
+          {
+            "type": "string"
+          },
+          {
+            "type": "null"
+          }
+        ]
       }
     },
     "required": [
@@ -10281,11 +11101,51 @@ export const componentSchemas: Record<string, unknown> = {
       "status": {
         "type": "string"
       },
+      "steps": {
+        "items": {
+          "$ref": "#/components/schemas/ToolStepOut"
+        },
+        "type": "array"
+      },
       "tags": {
         "items": {
           "type": "string"
         },
         "type": "array"
+      },
+      "tool_call_id": {
+        "anyOf": [
+          {
+            "type": "string"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      },
+      "tool_calls": {
+        "anyOf": [
+          {
+            "items": {
+              "additionalProperties": true,
+              "type": "object"
+            },
+            "type": "array"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      },
+      "tool_name": {
+        "anyOf": [
+          {
+            "type": "string"
+          },
+          {
+            "type": "null"
+          }
+        ]
       }
     },
     "required": [
@@ -10799,6 +11659,63 @@ export const componentSchemas: Record<string, unknown> = {
     ],
     "type": "object"
   },
+  "ResearchIn": {
+    "properties": {
+      "collection": {
+        "anyOf": [
+          {
+            "$ref": "#/components/schemas/CollectionRef"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      },
+      "max_sources": {
+        "anyOf": [
+          {
+            "type": "integer"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      },
+      "model": {
+        "anyOf": [
+          {
+            "type": "string"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      },
+      "query": {
+        "type": "string"
+      },
+      "session_id": {
+        "anyOf": [
+          {
+            "type": "string"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      },
+      "slack": {
+        "type": "boolean"
+      },
+      "stream": {
+        "type": "boolean"
+      }
+    },
+    "required": [
+      "query"
+    ],
+    "type": "object"
+  },
   "SearchIn": {
     "additionalProperties": false,
     "properties": {
@@ -11040,6 +11957,16 @@ export const componentSchemas: Record<string, unknown> = {
             "type": "null"
           }
         ]
+      },
+      "url": {
+        "anyOf": [
+          {
+            "type": "string"
+          },
+          {
+            "type": "null"
+          }
+        ]
       }
     },
     "required": [
@@ -11079,6 +12006,137 @@ export const componentSchemas: Record<string, unknown> = {
       "limit",
       "used",
       "resets"
+    ],
+    "type": "object"
+  },
+  "ToolCallOut": {
+    "properties": {
+      "arguments": {
+        "type": "string"
+      },
+      "id": {
+        "type": "string"
+      },
+      "name": {
+        "type": "string"
+      },
+      "step": {
+        "type": "integer"
+      }
+    },
+    "required": [
+      "step",
+      "id",
+      "name",
+      "arguments"
+    ],
+    "type": "object"
+  },
+  "ToolOut": {
+    "properties": {
+      "description": {
+        "type": "string"
+      },
+      "name": {
+        "type": "string"
+      },
+      "network": {
+        "type": "boolean"
+      },
+      "parameters": {
+        "additionalProperties": true,
+        "type": "object"
+      }
+    },
+    "required": [
+      "name",
+      "description",
+      "parameters",
+      "network"
+    ],
+    "type": "object"
+  },
+  "ToolResultOut": {
+    "properties": {
+      "id": {
+        "type": "string"
+      },
+      "ms": {
+        "type": "integer"
+      },
+      "name": {
+        "type": "string"
+      },
+      "result": {
+        "type": "string"
+      },
+      "sources": {
+        "items": {
+          "additionalProperties": true,
+          "type": "object"
+        },
+        "type": "array"
+      },
+      "status": {
+        "type": "string"
+      },
+      "step": {
+        "type": "integer"
+      }
+    },
+    "required": [
+      "step",
+      "id",
+      "name",
+      "status",
+      "result",
+      "ms"
+    ],
+    "type": "object"
+  },
+  "ToolStepOut": {
+    "properties": {
+      "arguments": {
+        "type": "string"
+      },
+      "error": {
+        "anyOf": [
+          {
+            "type": "string"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      },
+      "id": {
+        "type": "string"
+      },
+      "ms": {
+        "type": "integer"
+      },
+      "name": {
+        "type": "string"
+      },
+      "result": {
+        "type": "string"
+      },
+      "status": {
+        "type": "string"
+      },
+      "step": {
+        "type": "integer"
+      }
+    },
+    "required": [
+      "step",
+      "id",
+      "name",
+      "arguments",
+      "status",
+      "result",
+      "error",
+      "ms"
     ],
     "type": "object"
   },
@@ -11656,6 +12714,19 @@ export const componentSchemas: Record<string, unknown> = {
           }
         ]
       },
+      "tools": {
+        "anyOf": [
+          {
+            "items": {
+              "type": "string"
+            },
+            "type": "array"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      },
       "top_k": {
         "anyOf": [
           {
@@ -11737,7 +12808,9 @@ export const componentSchemas: Record<string, unknown> = {
         "pong": "#/components/schemas/WsPong",
         "response_end": "#/components/schemas/WsResponseEnd",
         "sources": "#/components/schemas/WsSources",
-        "token": "#/components/schemas/WsToken"
+        "token": "#/components/schemas/WsToken",
+        "tool_call": "#/components/schemas/WsToolCall",
+        "tool_result": "#/components/schemas/WsToolResult"
       },
       "propertyName": "type"
     },
@@ -11750,6 +12823,12 @@ export const componentSchemas: Record<string, unknown> = {
       },
       {
         "$ref": "#/components/schemas/WsToken"
+      },
+      {
+        "$ref": "#/components/schemas/WsToolCall"
+      },
+      {
+        "$ref": "#/components/schemas/WsToolResult"
       },
       {
         "$ref": "#/components/schemas/WsResponseEnd"
@@ -11809,6 +12888,50 @@ export const componentSchemas: Record<string, unknown> = {
       "type",
       "conversation_id",
       "token"
+    ],
+    "type": "object"
+  },
+  "WsToolCall": {
+    "properties": {
+      "call": {
+        "$ref": "#/components/schemas/ToolCallOut"
+      },
+      "conversation_id": {
+        "type": "string"
+      },
+      "type": {
+        "type": "string",
+        "enum": [
+          "tool_call"
+        ]
+      }
+    },
+    "required": [
+      "type",
+      "conversation_id",
+      "call"
+    ],
+    "type": "object"
+  },
+  "WsToolResult": {
+    "properties": {
+      "conversation_id": {
+        "type": "string"
+      },
+      "result": {
+        "$ref": "#/components/schemas/ToolResultOut"
+      },
+      "type": {
+        "type": "string",
+        "enum": [
+          "tool_result"
+        ]
+      }
+    },
+    "required": [
+      "type",
+      "conversation_id",
+      "result"
     ],
     "type": "object"
   }
@@ -11978,6 +13101,11 @@ export const responseSchemas: Record<string, Record<string, unknown>> = {
       "$ref": "#/components/schemas/UploadOut"
     }
   },
+  "POST /documents/crawl": {
+    "202": {
+      "$ref": "#/components/schemas/CrawlOut"
+    }
+  },
   "GET /documents/{document_id}": {
     "200": {
       "$ref": "#/components/schemas/DocumentOut"
@@ -12034,6 +13162,11 @@ export const responseSchemas: Record<string, Record<string, unknown>> = {
       "$ref": "#/components/schemas/Readiness"
     }
   },
+  "POST /research": {
+    "200": {
+      "$ref": "#/components/schemas/TurnOut"
+    }
+  },
   "POST /search": {
     "200": {
       "$ref": "#/components/schemas/SearchOut"
@@ -12056,6 +13189,22 @@ export const responseSchemas: Record<string, Record<string, unknown>> = {
   },
   "GET /shared/{share_id}/events": {
     "200": {}
+  },
+  "POST /slack/command": {
+    "200": {
+      "additionalProperties": {
+        "type": "string"
+      },
+      "type": "object"
+    }
+  },
+  "GET /tools": {
+    "200": {
+      "items": {
+        "$ref": "#/components/schemas/ToolOut"
+      },
+      "type": "array"
+    }
   },
   "POST /upload": {
     "201": {

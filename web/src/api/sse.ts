@@ -114,6 +114,8 @@ export function chatBody(turn: TurnRequest): components['schemas']['ChatIn'] {
   if (turn.top_k !== undefined && turn.collection) body.top_k = turn.top_k;
   if (turn.system) body.system = turn.system;
   if (turn.regenerate) body.regenerate = true;
+  if (turn.mode === 'agent') body.mode = 'agent';
+  if (turn.tools?.length) body.tools = turn.tools;
   return body;
 }
 
@@ -158,6 +160,13 @@ export async function streamSSE(turn: TurnRequest, handlers: ChatHandlers, signa
         handlers.onSources(sources.filter((source) => fits('SourceOut', source)));
         break;
       }
+      case 'tool_call':
+        // Steps that are not the schema's are left out, not the stream.
+        if (fits('ToolCallOut', data)) handlers.onToolCall?.(data);
+        break;
+      case 'tool_result':
+        if (fits('ToolResultOut', data)) handlers.onToolResult?.(data);
+        break;
       case 'done': {
         // The event is the finished turn, rendered as POST /chat answers it (TurnOut).
         finished = true;

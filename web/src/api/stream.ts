@@ -3,12 +3,16 @@
 import { auth } from './client';
 import { ApiError } from './errors';
 import { streamSSE } from './sse';
-import type { Source, TurnMeta, TurnRequest } from './types';
+import type { Source, ToolCall, ToolResult, TurnMeta, TurnRequest } from './types';
 import { ChatSocket, SocketUnavailable } from './ws';
 
 export interface ChatHandlers {
   onToken(token: string): void;
   onSources(sources: Source[]): void;
+  /** An agent turn: the model called a server tool (it runs now). */
+  onToolCall?(call: ToolCall): void;
+  /** ... and what that tool gave back. */
+  onToolResult?(result: ToolResult): void;
   onDone(meta: TurnMeta): void;
   onError(error: ApiError): void;
   onCancelled(): void;
@@ -57,6 +61,8 @@ export function streamTurn(turn: TurnRequest, handlers: ChatHandlers): RunningTu
   const once: ChatHandlers = {
     onToken: (t) => !settled && handlers.onToken(t),
     onSources: (s) => !settled && handlers.onSources(s),
+    onToolCall: (c) => !settled && handlers.onToolCall?.(c),
+    onToolResult: (r) => !settled && handlers.onToolResult?.(r),
     onDone: (m) => !settled && ((settled = true), handlers.onDone(m)),
     onError: (e) => {
       if (settled) return;

@@ -20,6 +20,16 @@ export type Job = Schemas['JobOut'];
 export type ErrorCode = Schemas['ErrorCode'];
 export type ErrorDetail = Schemas['ErrorDetail'];
 
+// Tools and agent turns.
+/** A server tool a turn may use (`GET /tools`). */
+export type ServerTool = Schemas['ToolOut'];
+/** The model called a server tool (SSE `tool_call`, the WebSocket frame's `call`). */
+export type ToolCall = Schemas['ToolCallOut'];
+/** What the tool gave back (SSE `tool_result`, the WebSocket frame's `result`). */
+export type ToolResult = Schemas['ToolResultOut'];
+/** A step of an agent answer as stored (`messages[].steps`). */
+export type StoredToolStep = Schemas['ToolStepOut'];
+
 /** A finished turn: the SSE `done` event, the WebSocket `response_end` metadata. */
 export type TurnMeta = Schemas['TurnOut'];
 

@@ -117,6 +117,21 @@ describe('ChatSocket', () => {
     expect(seen.errors[0]).toMatchObject({ code: 'backend_unavailable', message: 'Cannot reach ollama', requestId: 'r1' });
   });
 
+  it('sends agent mode, and passes on tool_call and tool_result frames', async () => {
+    const { socket, fake } = await connected();
+    const steps: string[] = [];
+    const seen = { ...recorder(), onToolCall: (c: { name: string }) => steps.push(`call ${c.name}`), onToolResult: (r: { status: string }) => steps.push(`result ${r.status}`) };
+    const running = socket.send({ content: 'Hi', conversation_id: 'c1', mode: 'agent' }, seen);
+    await tick();
+    expect(fake.sent[1]).toEqual({ type: 'message', content: 'Hi', conversation_id: 'c1', mode: 'agent' });
+    fake.receive({ type: 'tool_call', conversation_id: 'c1', call: { step: 1, id: 'k', name: 'search_documents', arguments: '{}' } });
+    fake.receive({ type: 'tool_result', conversation_id: 'c1', result: { step: 1, id: 'k', name: 'search_documents', status: 'ok', result: 'r', ms: 3, sources: [] } });
+    fake.receive({ type: 'response_end', conversation_id: 'c1', metadata: turn });
+    await running;
+    expect(steps).toEqual(['call search_documents', 'result ok']);
+    expect(seen.errors).toEqual([]);
+  });
+
   it('sends no auth frame when the session cookie signs the socket in (no key)', async () => {
     const socket = new ChatSocket(() => null, 'ws://vega.test/ws');
     await socket.connect();

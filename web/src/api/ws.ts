@@ -142,6 +142,8 @@ export class ChatSocket {
       if (turn.top_k !== undefined && turn.collection) message.top_k = turn.top_k;
       if (turn.system) message.system = turn.system;
       if (turn.regenerate) message.regenerate = true;
+      if (turn.mode === 'agent') message.mode = 'agent';
+      if (turn.tools?.length) message.tools = turn.tools;
       try {
         sendFrame(socket, message);
       } catch {
@@ -188,6 +190,12 @@ export class ChatSocket {
         break;
       case 'sources':
         if (!turn.cancelled) h.onSources(message.sources);
+        break;
+      case 'tool_call':
+        if (!turn.cancelled) h.onToolCall?.(message.call);
+        break;
+      case 'tool_result':
+        if (!turn.cancelled) h.onToolResult?.(message.result);
         break;
       case 'response_end':
         if (!turn.cancelled) h.onDone(message.metadata);

@@ -4,9 +4,10 @@ import { useCallback, useEffect, useLayoutEffect, useRef, useState } from 'react
 import { ApiError, describe } from '../api/errors';
 import { navigate } from '../router';
 import { titleOf, useConversations } from '../state/conversations';
-import { loadSettings, saveSettings, type ChatSettings } from '../state/settings';
+import { loadAgentMode, loadSettings, saveAgentMode, saveSettings, type ChatSettings } from '../state/settings';
 import type { ErrorInfo } from '../state/chat';
 import { chatStore, useChat } from '../state/store';
+import { useServerTools } from '../state/tools';
 import { CitationPopover } from './CitationPopover';
 import { Composer } from './Composer';
 import { ExportMenu } from './ExportMenu';
@@ -34,6 +35,9 @@ export function ChatView({ conversationId, isNew, onMenu, onStarted, onNewChat }
   const state = useChat(conversationId);
   const list = useConversations();
   const [settings, setSettings] = useState<ChatSettings>(() => loadSettings(conversationId));
+  const tools = useServerTools();
+  const [agentMode, setAgentMode] = useState(loadAgentMode);
+  const agent = agentMode && tools.length > 0; // a server without tools has no agent mode
   const [settingsOpen, setSettingsOpen] = useState(false);
   const [sharing, setSharing] = useState(false);
   const [cite, setCite] = useState<CiteTarget | null>(null);
@@ -86,17 +90,23 @@ export function ChatView({ conversationId, isNew, onMenu, onStarted, onNewChat }
 
   const send = (): void => {
     pinned.current = true;
-    chatStore.send(conversationId, state.draft, settings);
+    chatStore.send(conversationId, state.draft, settings, { agent });
     saveSettings(conversationId, settings);
     if (isNew) onStarted(conversationId);
   };
 
   const settingsRef = useRef(settings);
   settingsRef.current = settings;
+  const agentRef = useRef(agent);
+  agentRef.current = agent;
   const regenerate = useCallback(() => {
     pinned.current = true;
-    chatStore.regenerate(conversationId, settingsRef.current);
+    chatStore.regenerate(conversationId, settingsRef.current, { agent: agentRef.current });
   }, [conversationId]);
+  const toggleAgent = useCallback((on: boolean) => {
+    setAgentMode(on);
+    saveAgentMode(on);
+  }, []);
   const closeCite = useCallback(() => setCite(null), []);
   const closeSettings = useCallback(() => setSettingsOpen(false), []);
 
@@ -155,6 +165,9 @@ export function ChatView({ conversationId, isNew, onMenu, onStarted, onNewChat }
         streaming={state.streaming}
         error={state.error}
         collection={settings.collection}
+        tools={tools}
+        agent={agent}
+        onAgent={toggleAgent}
         onDraft={(text) => chatStore.dispatch(conversationId, { type: 'draft', text })}
         onSend={send}
         onStop={() => chatStore.stop(conversationId)}

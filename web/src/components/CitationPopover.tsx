@@ -5,6 +5,8 @@ import { api } from '../api/client';
 import { describe } from '../api/errors';
 import type { Source } from '../api/types';
 import { saveFile } from '../download';
+import { hostOf } from '../markdown';
+import { sourceTitle, webHref } from '../sources';
 import { Icon } from './Icon';
 import { showToast } from './Toasts';
 
@@ -76,23 +78,25 @@ export function CitationPopover({ source, anchor, onClose, download = true }: Pr
     }
   }
 
-  const where = [source.location, source.source_name && source.source_name !== source.title ? source.source_name : null]
-    .filter(Boolean)
-    .join(' · ');
+  const href = webHref(source.url);
+  const title = sourceTitle(source);
+  const where = href
+    ? hostOf(href)
+    : [source.location, source.source_name && source.source_name !== source.title ? source.source_name : null].filter(Boolean).join(' · ');
 
   return (
     <div
       ref={box}
       className={`popover citation${position ? '' : ' sheet'}`}
       role="dialog"
-      aria-label={`Source ${source.rank}: ${source.title ?? 'deleted document'}`}
+      aria-label={`Source ${source.rank}: ${title}`}
       tabIndex={-1}
       style={position ? { top: position.top, left: position.left, width: WIDTH } : undefined}
     >
       <div className="citation-head">
         <span className="source-rank">{source.rank}</span>
         <div className="citation-title">
-          <strong>{source.title ?? 'Deleted document'}</strong>
+          <strong>{title}</strong>
           {where && <span className="citation-where">{where}</span>}
         </div>
         <button type="button" className="icon-button small" aria-label="Close" onClick={onClose}>
@@ -101,8 +105,13 @@ export function CitationPopover({ source, anchor, onClose, download = true }: Pr
       </div>
       {source.snippet ? (
         <blockquote className="citation-snippet">{source.snippet}</blockquote>
-      ) : (
+      ) : href || source.url ? null : (
         <p className="citation-missing">This document was deleted after the answer was written.</p>
+      )}
+      {href && (
+        <a className="button ghost small citation-original" href={href} target="_blank" rel="noopener noreferrer">
+          <Icon name="globe" size={15} /> Open the page
+        </a>
       )}
       {download && source.snippet && source.document_id && (
         <button type="button" className="button ghost small citation-original" disabled={saving} onClick={() => void original()}>

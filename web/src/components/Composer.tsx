@@ -1,7 +1,9 @@
 // The message box: Enter sends, Shift+Enter adds a line, Stop while an answer streams.
+// With server tools (`GET /tools`), an Agent toggle: on, turns may use every one of them.
 
 import { useLayoutEffect, useRef, type KeyboardEvent } from 'react';
 import { ApiError, describe } from '../api/errors';
+import type { ServerTool } from '../api/types';
 import type { ErrorInfo } from '../state/chat';
 import { CodeText } from './CodeText';
 import { Icon } from './Icon';
@@ -12,6 +14,10 @@ interface Props {
   streaming: boolean;
   error: ErrorInfo | null;
   collection: string;
+  /** The server's tools: the Agent toggle shows when there is at least one. */
+  tools: ServerTool[];
+  agent: boolean;
+  onAgent: (on: boolean) => void;
   onDraft: (text: string) => void;
   onSend: () => void;
   onStop: () => void;
@@ -25,7 +31,8 @@ const MAX_HEIGHT_VH = 0.4;
 const FOCUS_ON_OPEN = typeof matchMedia === 'function' && matchMedia('(hover: hover) and (pointer: fine)').matches;
 
 export function Composer(props: Props) {
-  const { draft, streaming, error, collection } = props;
+  const { draft, streaming, error, collection, tools, agent } = props;
+  const toolNames = tools.map((t) => t.name).join(', ');
   const area = useRef<HTMLTextAreaElement>(null);
 
   // Grow with the text, up to 40% of the window.
@@ -75,6 +82,19 @@ export function Composer(props: Props) {
             onKeyDown={onKeyDown}
             autoFocus={FOCUS_ON_OPEN}
           />
+          {tools.length > 0 && (
+            <button
+              type="button"
+              className={`agent-toggle${agent ? ' on' : ''}`}
+              aria-pressed={agent}
+              aria-label="Agent mode"
+              title={agent ? `Agent mode is on: Vega may use its tools (${toolNames})` : `Agent mode: let Vega use its tools (${toolNames})`}
+              onClick={() => props.onAgent(!agent)}
+            >
+              <Icon name="tool" size={15} />
+              <span className="hide-narrow">Agent</span>
+            </button>
+          )}
           {streaming ? (
             <button type="submit" className="send-button stop" aria-label="Stop generating" title="Stop">
               <Icon name="stop" size={18} />

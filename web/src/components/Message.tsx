@@ -4,8 +4,11 @@ import { memo, useEffect, useState } from 'react';
 import { api } from '../api/client';
 import { ApiError, describe } from '../api/errors';
 import type { Source } from '../api/types';
+import { hostOf } from '../markdown';
+import { sourceTitle, webHref } from '../sources';
 import type { ChatMessage, ErrorInfo } from '../state/chat';
 import { chatStore } from '../state/store';
+import { AgentSteps, ToolMessage } from './AgentSteps';
 import { CodeText } from './CodeText';
 import { Icon } from './Icon';
 import { copyText, Markdown } from './Markdown';
@@ -28,7 +31,9 @@ interface Props {
 }
 
 export const Message = memo(function Message(props: Props) {
-  return props.message.role === 'user' ? <UserMessage message={props.message} /> : <AssistantMessage {...props} />;
+  const { message } = props;
+  if (message.role === 'tool') return <ToolMessage name={message.toolName} content={message.content} id={message.key} />;
+  return message.role === 'user' ? <UserMessage message={message} /> : <AssistantMessage {...props} />;
 });
 
 function UserMessage({ message }: { message: ChatMessage }) {
@@ -51,6 +56,7 @@ function AssistantMessage({ message, conversationId, isLast, busy, onRegenerate,
     <article className={`message assistant${streaming ? ' streaming' : ''}`} aria-label="Vega" aria-busy={streaming}>
       <div className="avatar" aria-hidden="true" />
       <div className="message-main">
+        <AgentSteps steps={message.steps} id={message.key} />
         {message.content ? (
           <Markdown text={message.content} citations={maxRank} onCite={cite} />
         ) : streaming ? (
@@ -126,20 +132,40 @@ function SourceList({ sources, onOpen }: { sources: Source[]; onOpen: (source: S
       </button>
       {open && (
         <ol className="source-list" id={id}>
-          {sources.map((source) => (
-            <li key={`${source.rank}-${source.chunk_id}`}>
-              <button type="button" className="source-item" onClick={(e) => onOpen(source, e.currentTarget)}>
+          {sources.map((source) => {
+            const href = webHref(source.url);
+            const text = (
+              <>
                 <span className="source-rank">{source.rank}</span>
                 <span className="source-text">
                   <span className="source-title">
-                    {source.title ?? 'Deleted document'}
-                    {source.location && <span className="source-location"> · {source.location}</span>}
+                    {sourceTitle(source)}
+                    {href ? (
+                      <span className="source-location"> · {hostOf(href)}</span>
+                    ) : (
+                      source.location && <span className="source-location"> · {source.location}</span>
+                    )}
                   </span>
                   {source.snippet && <span className="source-snippet">{source.snippet}</span>}
                 </span>
-              </button>
-            </li>
-          ))}
+              </>
+            );
+            return (
+              <li key={`${source.rank}-${source.chunk_id ?? source.url ?? ''}`}>
+                {href ? (
+                  // A web page: opened in a new tab, which gets no handle on this one and no referrer.
+                  <a className="source-item source-link" href={href} target="_blank" rel="noopener noreferrer" title={href}>
+                    {text}
+                    <Icon name="globe" size={14} className="source-external" />
+                  </a>
+                ) : (
+                  <button type="button" className="source-item" onClick={(e) => onOpen(source, e.currentTarget)}>
+                    {text}
+                  </button>
+                )}
+              </li>
+            );
+          })}
         </ol>
       )}
     </div>

@@ -1,7 +1,7 @@
 // The state of one conversation in the UI, as a pure reducer (tested in chat.test.ts).
 
 import { ApiError, type Code } from '../api/errors';
-import type { ConversationDetail, MessageOut, Source, TurnMeta } from '../api/types';
+import type { ConversationDetail, MessageOut, Source, StoredToolStep, ToolCall, ToolResult, TurnMeta } from '../api/types';
 import { fits } from '../api/validate';
 
 /** What the reducer reads of a finished turn (the server's TurnOut has it all). */
@@ -16,10 +16,28 @@ export interface ErrorInfo {
   retryAfterS: number | null;
 }
 
+/**
+ * One tool call of an answer: streamed (`tool_call`, then its `tool_result`) or stored
+ * (`messages[].steps`). `status` is `running` until the result comes, then the server's
+ * word (`ok`, `error`, `refused`); `stopped` when the turn ended first; `called` for a
+ * call of the client's own tools (an OpenAI or Ollama client ran it, not Vega).
+ */
+export interface ToolStep {
+  id: string;
+  step: number;
+  name: string;
+  arguments: string; // JSON text, as the model wrote it
+  status: string;
+  result: string | null;
+  error: string | null;
+  ms: number | null;
+}
+
 export interface ChatMessage {
   key: string; // stable React key
   id: string | null; // the server's message id, once known
-  role: 'user' | 'assistant';
+  /** `tool`: a tool's result in a conversation an OpenAI or Ollama client made. */
+  role: 'user' | 'assistant' | 'tool';
   content: string;
   status: MessageStatus;
   error: ErrorInfo | null;
@@ -29,6 +47,10 @@ export interface ChatMessage {
   finishReason: string | null;
   rating: number | null;
   notes: string | null;
+  /** The tools an answer used, in order. */
+  steps: ToolStep[];
+  /** A `tool` message: the tool whose result it is. */
+  toolName: string | null;
 }
 
 export interface ChatState {
@@ -56,6 +78,8 @@ export type ChatAction =
   | { type: 'regenerate'; assistantKey: string }
   | { type: 'tokens'; text: string }
   | { type: 'sources'; sources: Source[] }
+  | { type: 'toolCall'; call: ToolCall }
+  | { type: 'toolResult'; result: ToolResult }
   | { type: 'done'; meta: TurnEnd }
   | { type: 'stop' }
   | { type: 'error'; error: ErrorInfo }
@@ -105,10 +129,60 @@ function assistantMessage(key: string): ChatMessage {
     finishReason: null,
     rating: null,
     notes: null,
+    steps: [],
+    toolName: null,
   };
 }
 
+function storedStep(step: StoredToolStep): ToolStep {
+  return {
+    id: step.id,
+    step: step.step,
+    name: step.name,
+    arguments: step.arguments,
+    status: step.status,
+    result: step.result,
+    error: step.error,
+    ms: step.ms,
+  };
+}
+
+/** An answer's calls of the client's tools (`[{id, name, arguments}]`), as steps. */
+function clientCalls(calls: MessageOut['tool_calls']): ToolStep[] {
+  if (!Array.isArray(calls)) return [];
+  return calls.flatMap((call, i): ToolStep[] => {
+    if (!call || typeof call !== 'object') return [];
+    // OpenAI's shape nests name and arguments under `function`; Vega's is flat.
+    const fn = call.function && typeof call.function === 'object' ? (call.function as Record<string, unknown>) : call;
+    const name = typeof fn.name === 'string' ? fn.name : '';
+    if (!name) return [];
+    const args = fn.arguments;
+    return [
+      {
+        id: typeof call.id === 'string' ? call.id : `call-${i}`,
+        step: 1,
+        name,
+        arguments: typeof args === 'string' ? args : args === undefined ? '' : JSON.stringify(args),
+        status: 'called',
+        result: null,
+        error: null,
+        ms: null,
+      },
+    ];
+  });
+}
+
 export function fromServer(message: MessageOut): ChatMessage | null {
+  if (message.role === 'tool') {
+    return {
+      ...assistantMessage(message.id),
+      id: message.id,
+      role: 'tool',
+      content: message.content,
+      status: 'ok',
+      toolName: message.tool_name ?? null,
+    };
+  }
   if (message.role !== 'user' && message.role !== 'assistant') return null;
   const failed = message.status === 'error';
   let error: ErrorInfo | null = null;
@@ -133,6 +207,8 @@ export function fromServer(message: MessageOut): ChatMessage | null {
     finishReason: null,
     rating: message.rating,
     notes: message.notes,
+    steps: [...(message.steps ?? []).map(storedStep), ...clientCalls(message.tool_calls)],
+    toolName: null,
   };
 }
 
@@ -148,6 +224,11 @@ function updateAt(messages: ChatMessage[], index: number, change: Partial<ChatMe
   const next = messages.slice();
   next[index] = { ...messages[index], ...change };
   return next;
+}
+
+/** Steps still running when a turn ends without their results. */
+function stopSteps(steps: ToolStep[]): ToolStep[] {
+  return steps.some((s) => s.status === 'running') ? steps.map((s) => (s.status === 'running' ? { ...s, status: 'stopped' } : s)) : steps;
 }
 
 /** The prompt Regenerate would send again, or null. */
@@ -223,6 +304,34 @@ export function chatReducer(state: ChatState, action: ChatAction): ChatState {
       return { ...state, messages: updateAt(state.messages, index, { sources: action.sources }) };
     }
 
+    case 'toolCall': {
+      const index = streamingIndex(state.messages);
+      if (index < 0) return state;
+      const { call } = action;
+      const steps = state.messages[index].steps;
+      if (steps.some((s) => s.id === call.id)) return state;
+      const step: ToolStep = { id: call.id, step: call.step, name: call.name, arguments: call.arguments, status: 'running', result: null, error: null, ms: null };
+      return { ...state, messages: updateAt(state.messages, index, { steps: [...steps, step] }) };
+    }
+
+    case 'toolResult': {
+      const index = streamingIndex(state.messages);
+      if (index < 0) return state;
+      const { result } = action;
+      const steps = state.messages[index].steps;
+      const at = steps.findIndex((s) => s.id === result.id);
+      const answered = { status: result.status, result: result.result, ms: result.ms };
+      const next =
+        at >= 0
+          ? steps.map((s, i) => (i === at ? { ...s, ...answered } : s))
+          : [...steps, { id: result.id, step: result.step, name: result.name, arguments: '', error: null, ...answered }];
+      // What the tool found is citable at once (numbered by the server); `done` has them all.
+      const current = state.messages[index].sources;
+      const found = (result.sources ?? []).filter((source): source is Source => fits('SourceOut', source) && !current.some((c) => c.rank === source.rank));
+      const sources = found.length ? [...current, ...found].sort((a, b) => a.rank - b.rank) : current;
+      return { ...state, messages: updateAt(state.messages, index, { steps: next, sources }) };
+    }
+
     case 'done': {
       const index = streamingIndex(state.messages);
       if (index < 0) return { ...state, streaming: false };
@@ -245,7 +354,8 @@ export function chatReducer(state: ChatState, action: ChatAction): ChatState {
     case 'stop': {
       const index = streamingIndex(state.messages);
       if (index < 0) return { ...state, streaming: false };
-      return { ...state, streaming: false, messages: updateAt(state.messages, index, { status: 'cancelled' }) };
+      const steps = stopSteps(state.messages[index].steps);
+      return { ...state, streaming: false, messages: updateAt(state.messages, index, { status: 'cancelled', steps }) };
     }
 
     case 'error': {
@@ -255,7 +365,7 @@ export function chatReducer(state: ChatState, action: ChatAction): ChatState {
       if (index >= 0) {
         const user = index > 0 && messages[index - 1].role === 'user' ? index - 1 : -1;
         prompt = user >= 0 ? messages[user].content : null;
-        if (refusedBeforeStoring(action.error) && !messages[index].content) {
+        if (refusedBeforeStoring(action.error) && !messages[index].content && messages[index].steps.length === 0) {
           // Nothing was stored: take the turn back out and put the prompt back in the input.
           const added = user >= 0 && messages[user].key === state.turnUserKey;
           messages = messages.slice(0, added ? user : index).concat(messages.slice(index + 1));
@@ -268,7 +378,7 @@ export function chatReducer(state: ChatState, action: ChatAction): ChatState {
             draft: state.draft || (added ? prompt : '') || '',
           };
         }
-        messages = updateAt(messages, index, { status: 'error', error: action.error });
+        messages = updateAt(messages, index, { status: 'error', error: action.error, steps: stopSteps(messages[index].steps) });
       }
       return {
         ...state,

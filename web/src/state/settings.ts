@@ -68,3 +68,24 @@ export function forgetSettings(conversationId: string): void {
     /* nothing to do */
   }
 }
+
+// Agent mode (the composer's "Agent" toggle) is one choice for the whole browser: on, every
+// turn may use the server's tools, until it is turned off again.
+const AGENT = 'vega.agent';
+
+export function loadAgentMode(): boolean {
+  try {
+    return localStorage.getItem(AGENT) === 'on';
+  } catch {
+    return false;
+  }
+}
+
+export function saveAgentMode(on: boolean): void {
+  try {
+    if (on) localStorage.setItem(AGENT, 'on');
+    else localStorage.removeItem(AGENT);
+  } catch {
+    // storage disabled: the choice lasts for this page only
+  }
+}

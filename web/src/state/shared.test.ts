@@ -44,8 +44,13 @@ describe('a shared conversation', () => {
   });
 
   it('leaves out roles the chat view does not show', () => {
-    const state = sharedReducer(initialShared, { type: 'message', message: message('t1', 'tool') });
+    const state = sharedReducer(initialShared, { type: 'message', message: message('s1', 'system') });
     expect(state.messages).toEqual([]);
+  });
+
+  it("shows a tool's result (an OpenAI or Ollama client's conversation) as a tool message", () => {
+    const state = sharedReducer(initialShared, { type: 'message', message: { ...message('t1', 'tool'), tool_name: 'lookup' } });
+    expect(state.messages).toMatchObject([{ id: 't1', role: 'tool', toolName: 'lookup' }]);
   });
 
   it('a reload replaces the list (what a lost connection missed is in it) and clears the problem', () => {

@@ -12,6 +12,11 @@ import type { ChatSettings } from './settings';
 
 type Listener = () => void;
 
+/** How a turn is asked for beyond its settings: `agent`, the model may call every enabled server tool. */
+export interface TurnOptions {
+  agent?: boolean;
+}
+
 export interface TurnEvents {
   started(conversationId: string, prompt: string): void;
   ended(conversationId: string): void;
@@ -87,22 +92,22 @@ export class ChatStore {
     }
   }
 
-  send(id: string, prompt: string, settings: ChatSettings): void {
+  send(id: string, prompt: string, settings: ChatSettings, options: TurnOptions = {}): void {
     const text = prompt.trim() ? prompt : '';
     if (!text || this.get(id).streaming) return;
     this.dispatch(id, { type: 'send', prompt: text, userKey: newId(), assistantKey: newId() });
     this.events?.started(id, text);
-    this.run(id, text, settings);
+    this.run(id, text, settings, options);
   }
 
-  regenerate(id: string, settings: ChatSettings): void {
+  regenerate(id: string, settings: ChatSettings, options: TurnOptions = {}): void {
     const state = this.get(id);
     const prompt = lastUserPrompt(state);
     if (!prompt || state.streaming) return;
     this.dispatch(id, { type: 'regenerate', assistantKey: newId() });
     // The server answers its stored last prompt again and supersedes the old answer,
     // so the history holds the question once.
-    this.run(id, '', settings, true);
+    this.run(id, '', settings, options, true);
   }
 
   stop(id: string): void {
@@ -115,7 +120,7 @@ export class ChatStore {
     return this.turns.has(id);
   }
 
-  private run(id: string, prompt: string, settings: ChatSettings, regenerate = false): void {
+  private run(id: string, prompt: string, settings: ChatSettings, options: TurnOptions, regenerate = false): void {
     this.epochs.set(id, (this.epochs.get(id) ?? 0) + 1);
     const request: TurnRequest = { content: prompt, conversation_id: id };
     if (regenerate) request.regenerate = true;
@@ -124,6 +129,7 @@ export class ChatStore {
     if (settings.temperature !== null) request.temperature = settings.temperature;
     if (settings.topK !== null) request.top_k = settings.topK;
     if (settings.system.trim()) request.system = settings.system;
+    if (options.agent) request.mode = 'agent';
 
     const finish = (action: ChatAction): void => {
       this.flush();
@@ -139,6 +145,14 @@ export class ChatStore {
       onSources: (sources) => {
         this.flush();
         this.dispatch(id, { type: 'sources', sources });
+      },
+      onToolCall: (call) => {
+        this.flush();
+        this.dispatch(id, { type: 'toolCall', call });
+      },
+      onToolResult: (result) => {
+        this.flush();
+        this.dispatch(id, { type: 'toolResult', result });
       },
       onDone: (meta) => finish({ type: 'done', meta }),
       onError: (error: ApiError) => finish({ type: 'error', error: errorInfo(error) }),
