@@ -11,20 +11,33 @@ import typer
 from rich.table import Table
 
 from vega.chat.service import ChatRequest, Token, TurnDone
+from vega.chat.turn import ToolAnswered, ToolCalled
 from vega.cli import context
 from vega.runtime import Runtime
 
 
-async def _turn(rt: Runtime, request: ChatRequest, *, stream: bool) -> TurnDone:
-    """Run one turn as the primary key, writing tokens to stdout as they come."""
+async def run_turn(rt: Runtime, request: ChatRequest, *, stream: bool) -> TurnDone:
+    """Run one turn as the primary key, writing tokens to stdout as they come (and the
+    steps of a turn that uses tools, research's included, to stderr)."""
     done: TurnDone | None = None
     async with aclosing(rt.chat.stream(request, rt.owner)) as events:
         async for event in events:
-            if isinstance(event, Token) and stream:
+            if isinstance(event, TurnDone):
+                done = event
+            elif not stream:
+                continue
+            elif isinstance(event, Token):
                 sys.stdout.write(event.text)
                 sys.stdout.flush()
-            elif isinstance(event, TurnDone):
-                done = event
+            elif isinstance(event, ToolCalled):
+                call = event.call
+                context.err.print(f"… {call.name} {call.arguments}", style="dim", markup=False)
+            elif isinstance(event, ToolAnswered) and event.status != "ok":
+                context.err.print(
+                    f"  {event.name}: {event.status}: {event.result[:200]}",
+                    style="yellow",
+                    markup=False,
+                )
     assert done is not None
     return done
 
@@ -56,7 +69,7 @@ def chat(
         source="cli",
     )
     stream = not (no_stream or json_out)
-    done = context.run(lambda rt: _turn(rt, request, stream=stream))
+    done = context.run(lambda rt: run_turn(rt, request, stream=stream))
     if json_out:
         # The object POST /chat answers; imported here, as it brings FastAPI along.
         from vega.api.schemas.chat import TurnOut
@@ -101,7 +114,7 @@ def repl(
             if not text:
                 continue
             request = ChatRequest(prompt=text, session_id=session_id, source="cli")
-            task = asyncio.create_task(_turn(rt, request, stream=True))
+            task = asyncio.create_task(run_turn(rt, request, stream=True))
             try:
                 done = await asyncio.shield(task)
                 session_id = done.session_id

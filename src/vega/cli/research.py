@@ -3,39 +3,14 @@
 from __future__ import annotations
 
 import sys
-from contextlib import aclosing
 from typing import Annotated
 
 import typer
 
-from vega.chat.service import ChatRequest, Token, TurnDone
-from vega.chat.turn import ToolAnswered, ToolCalled
+from vega.chat.service import ChatRequest
 from vega.cli import context
+from vega.cli.chat import run_turn
 from vega.runtime import Runtime
-
-
-async def _research(rt: Runtime, request: ChatRequest, *, stream: bool) -> TurnDone:
-    """The research turn as the primary key: progress on stderr, the answer on stdout."""
-    done: TurnDone | None = None
-    async with aclosing(rt.chat.stream(request, rt.owner)) as events:
-        async for event in events:
-            if isinstance(event, ToolCalled) and stream:
-                context.err.print(
-                    f"… {event.call.name} {event.call.arguments}", style="dim", markup=False
-                )
-            elif isinstance(event, ToolAnswered) and stream and event.status != "ok":
-                context.err.print(
-                    f"  {event.name}: {event.status}: {event.result[:200]}",
-                    style="yellow",
-                    markup=False,
-                )
-            elif isinstance(event, Token) and stream:
-                sys.stdout.write(event.text)
-                sys.stdout.flush()
-            elif isinstance(event, TurnDone):
-                done = event
-    assert done is not None
-    return done
 
 
 def research(
@@ -62,7 +37,7 @@ def research(
             source="cli",
         )
 
-    done = context.run(lambda rt: _research(rt, request(rt), stream=not json_out))
+    done = context.run(lambda rt: run_turn(rt, request(rt), stream=not json_out))
     if json_out:
         from vega.api.schemas.chat import TurnOut  # brings FastAPI along: only here
 

@@ -24,6 +24,15 @@ def _json(value: Any) -> str:
     return json.dumps(value, indent=1, ensure_ascii=False, default=str)
 
 
+class FetcherTool(Tool):
+    """A tool that reaches out through the safe fetcher."""
+
+    network = True
+
+    def __init__(self, fetcher: SafeFetcher) -> None:
+        self._fetcher = fetcher
+
+
 class WebSearchTool(Tool):
     name = "web_search"
     description = (
@@ -57,7 +66,7 @@ class WebSearchTool(Tool):
         )
 
 
-class FetchUrlTool(Tool):
+class FetchUrlTool(FetcherTool):
     name = "fetch_url"
     description = (
         "Read a web page (or a text, Markdown or JSON document) by URL and return its main "
@@ -69,10 +78,6 @@ class FetchUrlTool(Tool):
         "required": ["url"],
         "additionalProperties": False,
     }
-    network = True
-
-    def __init__(self, fetcher: SafeFetcher) -> None:
-        self._fetcher = fetcher
 
     async def run(self, arguments: dict[str, Any], context: ToolContext) -> ToolOutput:
         page = await self._fetcher.read(str(arguments["url"]))
@@ -87,7 +92,7 @@ class FetchUrlTool(Tool):
         return ToolOutput(text="", sources=(source,), data=data)
 
 
-class DnsLookupTool(Tool):
+class DnsLookupTool(FetcherTool):
     name = "dns_lookup"
     description = "Look up the DNS records (A, AAAA, MX, TXT, NS, CNAME) of a domain name."
     parameters: dict[str, Any] = {  # noqa: RUF012 - read only
@@ -103,10 +108,6 @@ class DnsLookupTool(Tool):
         "required": ["name"],
         "additionalProperties": False,
     }
-    network = True
-
-    def __init__(self, fetcher: SafeFetcher) -> None:
-        self._fetcher = fetcher
 
     async def run(self, arguments: dict[str, Any], context: ToolContext) -> ToolOutput:
         kinds = arguments.get("types") or ("A", "AAAA", "MX", "TXT", "NS", "CNAME")
@@ -114,7 +115,7 @@ class DnsLookupTool(Tool):
         return ToolOutput(text=_json(found), data=found)
 
 
-class TlsCertificateTool(Tool):
+class TlsCertificateTool(FetcherTool):
     name = "tls_certificate"
     description = (
         "Read the TLS certificate a host presents: subject, issuer, names, validity, "
@@ -129,10 +130,6 @@ class TlsCertificateTool(Tool):
         "required": ["host"],
         "additionalProperties": False,
     }
-    network = True
-
-    def __init__(self, fetcher: SafeFetcher) -> None:
-        self._fetcher = fetcher
 
     async def run(self, arguments: dict[str, Any], context: ToolContext) -> ToolOutput:
         port = int(arguments.get("port", 443))
@@ -140,7 +137,7 @@ class TlsCertificateTool(Tool):
         return ToolOutput(text=_json(found), data=found)
 
 
-class HttpHeadersTool(Tool):
+class HttpHeadersTool(FetcherTool):
     name = "http_headers"
     description = "The HTTP status and response headers of a URL, after its redirects."
     parameters: dict[str, Any] = {  # noqa: RUF012 - read only
@@ -149,10 +146,6 @@ class HttpHeadersTool(Tool):
         "required": ["url"],
         "additionalProperties": False,
     }
-    network = True
-
-    def __init__(self, fetcher: SafeFetcher) -> None:
-        self._fetcher = fetcher
 
     async def run(self, arguments: dict[str, Any], context: ToolContext) -> ToolOutput:
         found = await http_headers(str(arguments["url"]), fetcher=self._fetcher)
