@@ -263,3 +263,36 @@ async def test_agent_steps_arrive_as_websocket_frames(
     end = frames[-1]
     assert end["type"] == "response_end"
     assert end["metadata"]["sources"][0]["url"] == web.page_url("glaciers")
+
+
+def test_the_openai_sdk_can_ask_for_vegas_tools(
+    server: VegaServer, web: FakeSearch, fake_llm: FakeLLM
+) -> None:
+    """Vega's extension: `vega_tools` (or `vega_mode: "agent"`) in the SDK's extra_body."""
+    import openai
+
+    def calls(messages: Messages) -> list[dict[str, Any]] | None:
+        if any(m.get("role") == "tool" for m in messages):
+            return None
+        return [{"name": "fetch_url", "arguments": {"url": web.page_url("glaciers")}}]
+
+    fake_llm.state.tool_calls_fn = calls
+    client = openai.OpenAI(base_url=server.url + "/v1", api_key=server.key, max_retries=0)
+    completion = client.chat.completions.create(
+        model="llama3.2",
+        messages=[{"role": "user", "content": "How do glaciers move?"}],
+        extra_body={"vega_tools": ["fetch_url"]},
+    )
+    assert completion.choices[0].message.content.startswith("Glaciers slide")
+    assert completion.choices[0].message.tool_calls is None  # Vega ran them
+    assert completion.model_extra["sources"][0]["url"] == web.page_url("glaciers")
+    stream = client.chat.completions.create(
+        model="llama3.2",
+        messages=[{"role": "user", "content": "Again, streamed"}],
+        extra_body={"vega_mode": "agent"},
+        stream=True,
+    )
+    chunks = list(stream)
+    text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+    assert text.startswith("Glaciers slide")
+    assert any((c.model_extra or {}).get("sources") for c in chunks)

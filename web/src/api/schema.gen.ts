@@ -1482,6 +1482,10 @@ export interface components {
             top_p?: number | null;
             /** User */
             user?: string | null;
+            /** Vega Mode */
+            vega_mode?: ("chat" | "agent") | null;
+            /** Vega Tools */
+            vega_tools?: string[] | null;
         };
         /** ChatIn */
         ChatIn: {

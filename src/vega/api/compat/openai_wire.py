@@ -23,6 +23,7 @@ from vega.api.compat.tools import ToolCallIn, ToolIn, calls_of, tool_choice, too
 from vega.api.compat.turns import ClientMessage, Sampling, Tooling, chat_request
 from vega.api.error_shapes import OPENAI
 from vega.api.schemas.base import Integer, RequestBody, Seed
+from vega.api.schemas.tools import MAX_TURN_TOOLS, ToolName
 from vega.chat.service import ChatRequest, TurnDone
 from vega.errors import BadInput, VegaError
 from vega.llm.base import ToolCall, Usage
@@ -91,6 +92,10 @@ class ChatCompletionIn(RequestBody):
     tools: list[ToolIn] | None = None
     tool_choice: str | dict[str, Any] | None = None
     parallel_tool_calls: bool | None = None  # the model server decides; Vega runs them all
+    # Vega's extension (the SDKs' extra_body): Vega's own tools, which Vega runs in a loop
+    # until the model answers; only the answer comes back (with its sources).
+    vega_tools: list[ToolName] | None = Field(None, max_length=MAX_TURN_TOOLS)
+    vega_mode: Literal["chat", "agent"] | None = None
     functions: list[Any] | None = None
     response_format: dict[str, Any] | None = None
 
@@ -113,7 +118,12 @@ class ChatCompletionIn(RequestBody):
             ),
             session_id=session_id,
             source="openai",
-            tooling=Tooling(specs, tool_choice(self.tool_choice, specs)),
+            tooling=Tooling(
+                specs,
+                tool_choice(self.tool_choice, specs),
+                server=tuple(self.vega_tools or ()),
+                agent=self.vega_mode == "agent",
+            ),
         )
 
     @property
@@ -300,8 +310,10 @@ class OpenAIStream(WireEncoder):
     def done(self, event: TurnDone) -> bytes:
         parts = self.calls(event.tool_calls)
         parts.append(self._chunk(self.finishing(finish_reason(event.finish_reason))))
-        if self.sources is not None:
-            parts.append(self._chunk("[]", more=', "sources": ' + dumps(self.sources)))
+        # A vega-rag model's passages, or what Vega's tools found (an agent turn).
+        sources = self.sources if self.sources is not None else (event.sources or None)
+        if sources is not None:
+            parts.append(self._chunk("[]", more=', "sources": ' + dumps(sources)))
         if self._include_usage:
             parts.append(self._chunk("[]", usage=dumps(usage_body(event.usage))))
         parts.append(b"data: [DONE]\n\n")

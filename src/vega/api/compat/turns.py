@@ -40,10 +40,13 @@ class ClientMessage:
 
 @dataclass(frozen=True, slots=True)
 class Tooling:
-    """The client's tools and its ``tool_choice`` (as ``GenerationParams`` keeps it)."""
+    """The client's tools and its ``tool_choice`` (as ``GenerationParams`` keeps it), or
+    Vega's own tools (by name, or all of them in agent mode), which Vega runs itself."""
 
     tools: tuple[ToolSpec, ...] = ()
     choice: str | None = None
+    server: tuple[str, ...] = ()
+    agent: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,5 +129,7 @@ def chat_request(
         history=tuple(history),
         tools=tooling.tools,
         tool_choice=tooling.choice,
+        server_tools=tooling.server,
+        agent=tooling.agent,
         answers=tuple(answers),
     )

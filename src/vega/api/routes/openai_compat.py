@@ -96,7 +96,7 @@ async def chat_completions(
     request = body.to_request(
         session_id=conversation_for(header=session, user=body.user, owner=principal.owner)
     )
-    rag = request.collection is not None
+    rag = request.collection is not None or request.uses_server_tools
     return await _answer(
         chat,
         request,
