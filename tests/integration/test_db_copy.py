@@ -199,8 +199,9 @@ def chat(server: VegaServer, key: str, prompt: str, **body: Any) -> Any:
     return ok_json(r)
 
 
-def fill_alpha(server: VegaServer, keys: Keys, gguf: Path) -> None:
-    """The first server's work: keys, the 16-dimension collection, conversations."""
+def fill_alpha(server: VegaServer, keys: Keys, gguf: Path, fake: FakeLLM) -> None:
+    """The first server's work: keys, the 16-dimension collection, conversations (one of
+    them an agent turn, whose step is stored in tool_steps)."""
     env = server.env
     for name, body in ALPHA.items():
         upload(server, keys.primary, name, body, "alpha")
@@ -210,6 +211,10 @@ def fill_alpha(server: VegaServer, keys: Keys, gguf: Path) -> None:
     first = chat(server, keys.primary, "What do glaciers carve?", collection="alpha")
     assert first["sources"], first
     chat(server, keys.primary, "And bees?", session_id=first["session_id"], collection="alpha")
+    search = {"name": "search_documents", "arguments": {"query": "bees", "collection": "alpha"}}
+    fake.state.script.append({"tool_calls": [search]})
+    agent = chat(server, keys.primary, "Look it up.", tools=["search_documents"])
+    assert agent["sources"], agent
     r = httpx.post(
         f"{server.url}/messages/{first['message_id']}/feedback",
         json={"rating": 4, "tags": ["geology", "kept"], "notes": "good answer"},
@@ -297,7 +302,7 @@ def moved(
             )
             revoked = run_cli(["keys", "revoke", "carol"], env)
             assert revoked.returncode == 0, revoked.stderr
-            fill_alpha(server, keys, gguf)
+            fill_alpha(server, keys, gguf, fake)
             read_searches(server, keys.primary, "alpha", before)
         finally:
             server.stop()

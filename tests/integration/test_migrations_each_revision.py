@@ -866,6 +866,7 @@ async def check_keys_conversations_models_jobs(migrated: Migrated, vega: Vega) -
                 "end": None,
                 "score": 0.33,
                 "snippet": None,
+                "url": None,
             }
         ]
     else:
@@ -910,6 +911,7 @@ def source(
         "end": 100 * index + len(CHUNK_TEXTS[chunk]),
         "score": score,
         "snippet": CHUNK_TEXTS[chunk],
+        "url": None,  # crawled pages have one (0009); these were uploaded
     }
 
 

@@ -142,9 +142,9 @@ def test_show_forwards_what_the_model_server_says(server: VegaServer, fake_llm: 
     blob = f"/usr/share/ollama/.ollama/models/blobs/sha256-{OllamaModelFacts('llama3.2').digest}"
     assert f"\nFROM {blob}\n" in upstream["modelfile"]
     assert shown["modelfile"] == upstream["modelfile"].replace(f"FROM {blob}", "FROM llama3.2")
-    # Tool calls are refused today, so a client is not told the model takes them.
+    # Tool calls pass through Vega, so a client is told the model takes them.
     assert upstream["capabilities"] == ["completion", "tools"]
-    assert shown["capabilities"] == ["completion"]
+    assert shown["capabilities"] == ["completion", "tools"]
     typed = sdk(server).show("llama3.2")
     assert typed.modelinfo is not None and typed.modelinfo["general.architecture"] == "llama"
     assert typed.template == upstream["template"]

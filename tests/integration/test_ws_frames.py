@@ -35,6 +35,7 @@ from tests.support.cli import in_process_vega
 from vega.api.app import create_app
 from vega.api.schemas.chat import TurnOut
 from vega.api.schemas.ws import frame_schemas
+from vega.llm.base import ToolCall
 from vega.runtime import build
 from vega.settings import Settings
 
@@ -108,6 +109,14 @@ def test_every_frame_the_server_sends_matches_its_schema_component(ws_app: WsApp
         assert turn[0]["sources"] and turn[-1]["metadata"]["sources"] == turn[0]["sources"]
         socket.send({"type": "message", "content": "", "conversation_id": "c-1"})
         assert socket.until("error")[-1]["error"]["code"] == "bad_input"  # the prompt is empty
+        lookup = ToolCall(
+            "call-1", "search_documents", '{"query": "volcano", "collection": "notes"}'
+        )
+        ws_app.backend.steps = [Step(tokens=[], tool_calls=[lookup]), Step(tokens=["Magma [1]."])]
+        socket.send({"type": "message", "content": "Look it up.", "tools": ["search_documents"]})
+        agent = socket.until("response_end")
+        assert [f["type"] for f in agent[:2]] == ["tool_call", "tool_result"]
+        assert agent[1]["result"]["status"] == "ok" and agent[1]["result"]["sources"]
         ws_app.backend.steps = [Step(tokens=[" t"] * 200, delay_s=0.05)]  # 10 s unless cut
         socket.send({"type": "message", "content": "Count slowly.", "conversation_id": "c-2"})
         socket.until("token")

@@ -120,21 +120,34 @@ def seed(settings: Settings, *, revision: str | None = None) -> dict[str, Any]:
             stored = f"uploads/{doc_id}/original.txt"
             (data_dir / stored).parent.mkdir(parents=True)
             (data_dir / stored).write_bytes(body)
-            doc = doc_repo.add_document(
-                session,
-                id=doc_id,
-                collection_id=coll.id,
-                title=name,
-                source_name=f"{name}.txt",
-                content_type="text",
-                sha256="0" * 64,
-                size=len(body),
-                stored_path=stored,
-                status="ready",
-            )
+            fields = {
+                "id": doc_id,
+                "collection_id": coll.id,
+                "title": name,
+                "source_name": f"{name}.txt",
+                "content_type": "text",
+                "sha256": "0" * 64,
+                "size": len(body),
+                "stored_path": stored,
+                "status": "ready",
+            }
+            if revision is None:
+                doc = doc_repo.add_document(session, **fields)
+                if name == "gone":
+                    doc_repo.soft_delete_document(session, document=doc)
+            else:  # the columns documents had at every revision (later ones add some)
+                gone = datetime.now(UTC) if name == "gone" else None
+                session.execute(
+                    text(
+                        "INSERT INTO documents (id, collection_id, title, source_name, "
+                        "content_type, sha256, size, stored_path, status, chunk_count, "
+                        "created, updated, deleted_at) "
+                        "VALUES (:id, :collection_id, :title, :source_name, :content_type, "
+                        ":sha256, :size, :stored_path, :status, 0, :now, :now, :gone)"
+                    ),
+                    {**fields, "now": datetime.now(UTC), "gone": gone},
+                )
             docs[name] = stored
-            if name == "gone":
-                doc_repo.soft_delete_document(session, document=doc)
         session.commit()
         return {"conversation": cid, "message": mid, "docs": docs}
 

@@ -30,6 +30,7 @@ SOURCE = {
     "end": 42,
     "score": 0.032787,
     "snippet": "A circuit breaker stops calling a failing service.",
+    "url": None,
 }
 
 

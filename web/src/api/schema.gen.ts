@@ -2692,9 +2692,9 @@ export interface components {
             title: string | null;
             /**
              * Url
-             * @description A web page's address (sources found by web tools and research).
+             * @description A web page's address: a crawled document's, or a page web tools and research read (null for an uploaded document).
              */
-            url?: string | null;
+            url: string | null;
         };
         /** StreamOptions */
         StreamOptions: {
@@ -11983,7 +11983,8 @@ export const componentSchemas: Record<string, unknown> = {
       "start",
       "end",
       "score",
-      "snippet"
+      "snippet",
+      "url"
     ],
     "type": "object"
   },

@@ -16,7 +16,7 @@ const turn: TurnMeta = {
   latency_ms: 3,
   finish_reason: 'stop',
 };
-const source: Source = { rank: 1, document_id: 'd', chunk_id: 1, title: 't', source_name: 't.md', location: null, start: 0, end: 2, score: 0.1, snippet: 'xy' };
+const source: Source = { rank: 1, document_id: 'd', chunk_id: 1, title: 't', source_name: 't.md', location: null, start: 0, end: 2, score: 0.1, snippet: 'xy', url: null };
 
 function events(...list: [string, unknown][]): string {
   return list.map(([name, data]) => `event: ${name}\ndata: ${JSON.stringify(data)}\n\n`).join('');

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { componentSchemas, responseSchemas } from './schema.gen';
 import { checked, checkedAnswer, fits, InvalidAnswer, problem, problemAs } from './validate';
 
-const source = { rank: 1, document_id: 'd1', chunk_id: 3, title: 'notes', source_name: 'notes.md', location: null, start: 0, end: 9, score: 0.03, snippet: 'some text' };
+const source = { rank: 1, document_id: 'd1', chunk_id: 3, title: 'notes', source_name: 'notes.md', location: null, start: 0, end: 9, score: 0.03, snippet: 'some text', url: null };
 const usage = { prompt_tokens: 3, completion_tokens: 2, total_tokens: 5 };
 const turn = { response: 'Hi [1]', session_id: 'c1', message_id: 'm1', model: 'llama3.2', backend: 'ollama', sources: [source], usage, latency_ms: 12, finish_reason: 'stop' };
 

@@ -45,7 +45,7 @@ describe('chat reducer: sending and streaming', () => {
   });
 
   it('finishes with the server id, model, latency and sources', () => {
-    const source = { rank: 1, document_id: 'd', chunk_id: 1, title: 'notes', source_name: 'notes.md', location: null, start: 0, end: 4, score: 0.03, snippet: 'text' };
+    const source = { rank: 1, document_id: 'd', chunk_id: 1, title: 'notes', source_name: 'notes.md', location: null, start: 0, end: 4, score: 0.03, snippet: 'text', url: null };
     const state = run(
       start(),
       send('Q'),

@@ -8,13 +8,20 @@ from contextlib import aclosing
 from fastapi import APIRouter
 from fastapi.responses import Response
 
-from vega.api.deps import ChatDep, PrincipalDep, SettingsDep, SlackDep, StreamWatchDep
+from vega.api.deps import (
+    ChatDep,
+    PrincipalDep,
+    SettingsDep,
+    SlackDep,
+    StreamWatchDep,
+    ToolsDep,
+)
 from vega.api.routes.chat import STREAM_DOC
 from vega.api.schemas.chat import TurnOut
 from vega.api.schemas.research import ResearchIn
 from vega.api.streaming import ChatEventStream
 from vega.chat.service import ChatEvent, TurnDone
-from vega.errors import BadInput
+from vega.errors import BadInput, NotFound
 from vega.integrations.slack import SlackPoster, format_answer
 
 router = APIRouter(tags=["chat"])
@@ -27,10 +34,13 @@ async def research(
     service: ChatDep,
     settings: SettingsDep,
     poster: SlackDep,
+    tools: ToolsDep,
     watch: StreamWatchDep,
 ) -> TurnOut | Response:
     """A research turn, stored as a conversation: `tool_call`/`tool_result` events show the
     search and each page read; the answer cites pages as `[n]` (sources carry their `url`)."""
+    if "web_search" not in tools:  # a feature that is not set up, as /slack/command
+        raise NotFound("Research is off on this server: set VEGA_SEARCH_PROVIDER.")
     request = body.to_request(default_sources=settings.research_max_sources)
     slack = poster if body.slack else None
     if slack is not None and not slack.webhook_enabled:

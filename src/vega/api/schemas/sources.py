@@ -25,7 +25,8 @@ class SourceOut(BaseModel):
     score: float = Field(description="The hybrid (reciprocal-rank fusion) score.")
     snippet: str | None = Field(description="The passage's text, as the model was given it.")
     url: str | None = Field(
-        None, description="A web page's address (sources found by web tools and research)."
+        description="A web page's address: a crawled document's, or a page web tools and "
+        "research read (null for an uploaded document)."
     )
 
     @classmethod
