@@ -53,6 +53,18 @@ const llm = fakeLLM(FAKE_URL);
 const fake = (settings) => llm.script(settings);
 const fakeState = () => llm.state();
 
+/** What ``read`` gives once ``ok`` holds of it, or its last answer after about 5 s: the UI
+ * shows a change at once, the request behind it may still be on its way. */
+async function eventually(read, ok) {
+  let value;
+  for (let tries = 0; tries < 50; tries += 1) {
+    value = await read();
+    if (ok(value)) break;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return value;
+}
+
 async function apiGet(path) {
   const response = await fetch(VEGA_URL + path, { headers: { 'X-API-Key': VEGA_KEY } });
   check(response.ok, `GET ${path} answered ${response.status}`);
@@ -326,7 +338,9 @@ async function renameDeleteUndo(page, first) {
   await page.fill('.conversation input.rename-input', title);
   await page.press('.conversation input.rename-input', 'Enter');
   await page.waitForSelector(`${item} >> .conversation-link:has-text("${title}")`);
-  const renamed = (await apiGet('/conversations?limit=50')).find((c) => c.id === id);
+  // The sidebar shows the new title at once; the PATCH behind it may still be on its way.
+  const listed = async () => (await apiGet('/conversations?limit=50')).find((c) => c.id === id);
+  const renamed = await eventually(listed, (c) => c?.title === title);
   check(renamed?.title === title, `rename was not saved: ${renamed?.title}`);
 
   await page.fill('.search-input', `LETTERS ${RUN}`);
@@ -341,7 +355,7 @@ async function renameDeleteUndo(page, first) {
   await shot(page, '10-deleted-undo');
   await page.click('.toast-action:has-text("Undo")');
   await page.waitForSelector(item);
-  const back = (await apiGet('/conversations?limit=50')).find((c) => c.id === id);
+  const back = await eventually(listed, (c) => Boolean(c));
   check(back, 'Undo did not restore the conversation on the server');
 }
 

@@ -255,6 +255,9 @@ def calls(owned: dict[str, str]) -> dict[tuple[str, str], dict[str, Any]]:
             "path": f"/messages/{msg}/feedback",
             "json": {"rating": -1, "notes": "pwned"},
         },
+        ("POST", "/conversations/import"): {
+            "files": {"file": ("c.json", b'{"format": "vega.conversation.v1", "messages": []}')}
+        },
         ("POST", "/upload"): upload,
         ("POST", "/documents"): upload,
         ("GET", "/documents"): {},

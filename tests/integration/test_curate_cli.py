@@ -197,7 +197,7 @@ def test_rate_tag_note_and_review_one_reply(
         (["{reply}", "--rate", "9"], "rating must be between -1 and 5."),
         (["{reply}", "--all", "--since", "2024-01-01"], "--since, --all: only for listing turns"),
         (["{someone}", "--rate", "3"], "No reply '{someone}'"),
-        (["--source", "email"], "Unknown source 'email'. Available: api, cli, ws, openai, ollama, mcp."),
+        (["--source", "email"], "Unknown source 'email'. Available: api, cli, ws, openai, ollama, mcp, import."),
         (["--rating", "2", "--unrated"], "Choose a rating or unrated turns, not both."),
         (["--since", "soon"], "'soon' is not a date"),
         (["--limit", "0"], "limit must be between 1 and 500."),

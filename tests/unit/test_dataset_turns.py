@@ -177,7 +177,7 @@ def test_filters_refuse_what_cannot_match() -> None:
         TurnFilter(min_rating=-2)
     with pytest.raises(BadInput, match="not both"):
         TurnFilter(rating=3, unrated=True)
-    with pytest.raises(BadInput, match="Available: api, cli, ws, openai, ollama, mcp"):
+    with pytest.raises(BadInput, match="Available: api, cli, ws, openai, ollama, mcp, import"):
         TurnFilter(source="email")
     with pytest.raises(BadInput, match="before the end"):
         TurnFilter(since=T0 + DAY, before=T0)

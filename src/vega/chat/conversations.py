@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from vega.chat.importing import ImportedConversation, ParsedExport
 from vega.chat.views import ConversationDetail, ConversationView, Exchange, MessageView
 from vega.errors import BadInput, NotFound
 from vega.security.keys import Principal
@@ -46,6 +47,32 @@ def detail_of(session: Session, conv: Conversation) -> ConversationDetail:
         steps.setdefault(step.reply_id or "", []).append(step)
     messages = [MessageView.of(m, cited.get(m.id), steps.get(m.id)) for m in rows]
     return ConversationDetail(ConversationView.of(conv, len(messages)), messages)
+
+
+def _import_one(session: Session, imported: ImportedConversation, owner: int) -> Conversation:
+    now = utcnow()
+    created = imported.created or now
+    conversation_id = repo.create(session, owner=owner, title=imported.title)
+    conv = repo.get_owned(session, conversation_id=conversation_id, owner=owner)
+    assert conv is not None  # just made
+    previous = created
+    for message in imported.messages:
+        # Kept in order, whatever their clocks said: a message never precedes the last.
+        previous = max(previous, message.created or previous)
+        repo.add_message(
+            session,
+            owner=owner,
+            conversation_id=conversation_id,
+            role=message.role,
+            content=message.content,
+            created=previous,
+            source="import",
+            status="ok",
+        )
+    conv.created = created
+    conv.updated = max(imported.updated or previous, previous)
+    repo.redigest(session, owner=owner, conversation_id=conversation_id)
+    return conv
 
 
 class ConversationService:
@@ -144,6 +171,27 @@ class ConversationService:
             )
             session.flush()
             return ConversationView.of(conv, repo.count_messages(session, conversation=conv))
+
+        return await self._db.write(write)
+
+    async def import_export(
+        self, parsed: ParsedExport, principal: Principal
+    ) -> list[ConversationView]:
+        """Store an export's conversations as the caller's, all or none (one transaction),
+        each with its title and timestamps, under new ids."""
+
+        def write(session: Session) -> list[ConversationView]:
+            views = []
+            for imported in parsed.conversations:
+                conv = _import_one(session, imported, principal.owner)
+                views.append(ConversationView.of(conv, len(imported.messages)))
+            audit.record(
+                session,
+                actor=principal.actor,
+                action="conversation.import",
+                target=f"{parsed.format}:{len(views)}",
+            )
+            return views
 
         return await self._db.write(write)
 

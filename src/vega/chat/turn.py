@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from vega.llm.base import Message, ToolCall, ToolSpec, Usage
 
-Source = Literal["api", "cli", "ws", "openai", "ollama", "mcp"]
+Source = Literal["api", "cli", "ws", "openai", "ollama", "mcp", "import"]
 SESSION_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$")
 
 

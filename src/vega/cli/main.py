@@ -17,6 +17,7 @@ from vega.cli import (
     db,
     docs,
     doctor,
+    importing,
     jobs,
     keys,
     mcp,
@@ -43,6 +44,7 @@ app.command()(chat.chat)
 app.command()(chat.repl)
 app.command()(chat.history)
 app.command()(research.research)
+app.command("import")(importing.import_conversations)
 app.command()(doctor.doctor)
 app.command()(docs.search)
 app.command()(docs.reindex)

@@ -19,7 +19,7 @@ from vega.store import conversations as repo
 from vega.store.db import Database
 from vega.store.tables import Message
 
-SOURCES: Final = ("api", "cli", "ws", "openai", "ollama", "mcp")
+SOURCES: Final = ("api", "cli", "ws", "openai", "ollama", "mcp", "import")
 RATINGS: Final = range(-1, 6)
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncGenerator
+from contextlib import aclosing
 from dataclasses import replace
 from typing import Any
 
@@ -80,9 +81,11 @@ class ResearchLoop:
         for call in reads:
             yield ToolCalled(2, call)
         pages: dict[str, CallResult] = {}
-        async for result in self._agent.run_calls(reads, context):
-            pages[result.call.id] = result
-            yield self._answered(2, result)
+        running = self._agent.run_calls(reads, context)
+        async with aclosing(running):  # a client that leaves cancels the reads, now
+            async for result in running:
+                pages[result.call.id] = result
+                yield self._answered(2, result)
         kept = self._passages(reads, pages, question, count, draft)
         for position, call in enumerate(reads):
             result = pages[call.id]

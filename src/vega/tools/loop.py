@@ -130,19 +130,22 @@ class AgentLoop:
                 yield ToolCalled(step, call)
             remaining = max(0.1, deadline - self._clock())
             results: dict[str, CallResult] = {}
-            async for result in self.run_calls(calls, context, allowed=allowed, within=remaining):
-                result = self._numbered(result, draft)
-                results[result.call.id] = result
-                await self.store(turn, step, calls.index(result.call), result)
-                yield ToolAnswered(
-                    step,
-                    result.call.id,
-                    result.call.name,
-                    result.status,
-                    result.text,
-                    result.ms,
-                    list(result.sources),
-                )
+            # aclosing: a client that leaves cancels the calls still running, now.
+            running = self.run_calls(calls, context, allowed=allowed, within=remaining)
+            async with aclosing(running):
+                async for result in running:
+                    result = self._numbered(result, draft)
+                    results[result.call.id] = result
+                    await self.store(turn, step, calls.index(result.call), result)
+                    yield ToolAnswered(
+                        step,
+                        result.call.id,
+                        result.call.name,
+                        result.status,
+                        result.text,
+                        result.ms,
+                        list(result.sources),
+                    )
             for call in calls:  # in the order the model asked, whatever order they ended
                 answer = results[call.id]
                 messages.append(Message("tool", answer.text, tool_call_id=call.id, name=call.name))

@@ -783,6 +783,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/conversations/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Import Conversations
+         * @description Bring conversations from Vega, ChatGPT or Open WebUI, as yours: titles and
+         *     timestamps kept, all or none.
+         */
+        post: operations["import_conversations_conversations_import_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/documents": {
         parameters: {
             query?: never;
@@ -1388,6 +1409,14 @@ export interface components {
              */
             ready: boolean;
         };
+        /** Body_import_conversations_conversations_import_post */
+        Body_import_conversations_conversations_import_post: {
+            /**
+             * File
+             * @description Vega's export (JSON), ChatGPT's (conversations.json or its zip), or Open WebUI's (JSON).
+             */
+            file: string;
+        };
         /** Body_upload_documents_post */
         Body_upload_documents_post: {
             /**
@@ -1965,6 +1994,21 @@ export interface components {
         HTTPValidationError: {
             /** Detail */
             detail?: components["schemas"]["ValidationError"][];
+        };
+        /** ImportOut */
+        ImportOut: {
+            /** Conversations */
+            conversations: components["schemas"]["ConversationOut"][];
+            /**
+             * Format
+             * @description Whose export it was: `vega`, `chatgpt` or `openwebui`.
+             */
+            format: string;
+            /**
+             * Messages
+             * @description Messages imported (the user's and the assistant's).
+             */
+            messages: number;
         };
         /** JobOut */
         JobOut: {
@@ -6956,6 +7000,102 @@ export interface operations {
             };
         };
     };
+    import_conversations_conversations_import_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["Body_import_conversations_conversations_import_post"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportOut"];
+                };
+            };
+            /** @description A malformed request (a body that is not UTF-8, a bad Content-Length), or one the model server refused (unknown model, bad parameters). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description No API key, or not a valid one (`X-API-Key: K` or `Authorization: Bearer K`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The key may not do this (admin keys manage keys). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body stopped arriving partway; send it again. */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The body is too large (VEGA_MAX_PROMPT_CHARS, VEGA_MAX_UPLOAD_MB). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request is not valid: `message` says why, `problems` lists each field. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Rate limited (VEGA_RATE_LIMIT): retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The model server, the embedder or the database is unavailable. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
     list_documents_documents_get: {
         parameters: {
             query?: {
@@ -9850,6 +9990,17 @@ export const componentSchemas: Record<string, unknown> = {
     ],
     "type": "object"
   },
+  "Body_import_conversations_conversations_import_post": {
+    "properties": {
+      "file": {
+        "type": "string"
+      }
+    },
+    "required": [
+      "file"
+    ],
+    "type": "object"
+  },
   "Body_upload_documents_post": {
     "properties": {
       "background": {
@@ -10718,6 +10869,28 @@ export const componentSchemas: Record<string, unknown> = {
       "start",
       "end",
       "text"
+    ],
+    "type": "object"
+  },
+  "ImportOut": {
+    "properties": {
+      "conversations": {
+        "items": {
+          "$ref": "#/components/schemas/ConversationOut"
+        },
+        "type": "array"
+      },
+      "format": {
+        "type": "string"
+      },
+      "messages": {
+        "type": "integer"
+      }
+    },
+    "required": [
+      "format",
+      "messages",
+      "conversations"
     ],
     "type": "object"
   },
@@ -13063,6 +13236,11 @@ export const responseSchemas: Record<string, Record<string, unknown>> = {
         "$ref": "#/components/schemas/ConversationOut"
       },
       "type": "array"
+    }
+  },
+  "POST /conversations/import": {
+    "201": {
+      "$ref": "#/components/schemas/ImportOut"
     }
   },
   "GET /conversations/{conversation_id}": {

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Response
+import anyio.to_thread
+from fastapi import APIRouter, File, Query, Response, UploadFile
 
-from vega.api.deps import AuditDep, ConversationsDep, OpenTurnsDep, PrincipalDep
-from vega.api.errors import NOT_FOUND
+from vega.api.deps import AuditDep, ConversationsDep, OpenTurnsDep, PrincipalDep, SettingsDep
+from vega.api.errors import NOT_FOUND, error_responses
 from vega.api.schemas.base import Offset
 from vega.api.schemas.conversations import (
     CancelOut,
@@ -16,10 +17,12 @@ from vega.api.schemas.conversations import (
     ConversationPatch,
     ExchangeOut,
     FeedbackIn,
+    ImportOut,
     MessageOut,
 )
 from vega.chat.conversations import Feedback
 from vega.chat.export import as_markdown
+from vega.chat.importing import parse_export, read_export
 from vega.logs import request_id_var
 
 router = APIRouter(tags=["conversations"])
@@ -50,6 +53,37 @@ async def list_conversations(
 ) -> list[ConversationOut]:
     found = await service.list_conversations(principal, limit=limit, offset=offset, title=q)
     return [ConversationOut.model_validate(c) for c in found]
+
+
+@router.post(
+    "/conversations/import",
+    status_code=201,
+    response_model=ImportOut,
+    responses=error_responses(413),
+)
+async def import_conversations(
+    principal: PrincipalDep,
+    service: ConversationsDep,
+    settings: SettingsDep,
+    file: Annotated[
+        UploadFile,
+        File(
+            description="Vega's export (JSON), ChatGPT's (conversations.json or its zip), "
+            "or Open WebUI's (JSON)."
+        ),
+    ],
+) -> ImportOut:
+    """Bring conversations from Vega, ChatGPT or Open WebUI, as yours: titles and
+    timestamps kept, all or none."""
+    limit = settings.max_upload_mb * 1024 * 1024
+    raw = await file.read(limit + 1)
+    parsed = await anyio.to_thread.run_sync(lambda: parse_export(read_export(raw, max_bytes=limit)))
+    views = await service.import_export(parsed, principal)
+    return ImportOut(
+        format=parsed.format,
+        messages=sum(v.message_count for v in views),
+        conversations=[ConversationOut.model_validate(v) for v in views],
+    )
 
 
 @router.get(

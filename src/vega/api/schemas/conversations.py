@@ -65,6 +65,12 @@ class ConversationOut(BaseModel):
     message_count: int
 
 
+class ImportOut(BaseModel):
+    format: str = Field(description="Whose export it was: `vega`, `chatgpt` or `openwebui`.")
+    messages: int = Field(description="Messages imported (the user's and the assistant's).")
+    conversations: list[ConversationOut]
+
+
 class ConversationPatch(RequestBody):
     title: str = Field(min_length=1, max_length=200)
 
