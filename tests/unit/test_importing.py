@@ -190,3 +190,15 @@ def test_odd_values_are_survived() -> None:
     assert conv.title == "Tabs and lines"
     assert conv.created is None or conv.created.year >= 2000
     assert "\ud800" not in conv.messages[1].content
+
+
+def test_a_tree_with_a_cycle_or_a_missing_node_ends_the_walk() -> None:
+    looped = chatgpt()
+    looped["mapping"]["u1"]["parent"] = "a2"  # a2 -> u2 -> a1 -> u1 -> a2 ...
+    [conv] = parse_export([looped]).conversations
+    assert [m.content for m in conv.messages][-1] == "Pastéis de nata."
+    assert len(conv.messages) == 4
+    dangling = openwebui()
+    dangling["chat"]["history"]["currentId"] = "nowhere"
+    [empty] = parse_export([dangling]).conversations
+    assert empty.messages == () and empty.title.startswith("<img")

@@ -134,18 +134,8 @@ def _chatgpt(item: dict[str, Any]) -> ImportedConversation:
     mapping = item.get("mapping")
     if not isinstance(mapping, dict):
         raise BadInput("A ChatGPT conversation without its mapping.")
-    path: list[dict[str, Any]] = []
-    node_id = item.get("current_node")
-    seen: set[str] = set()
-    while isinstance(node_id, str) and node_id in mapping and node_id not in seen:
-        seen.add(node_id)
-        node = mapping[node_id]
-        if not isinstance(node, dict):
-            break
-        path.append(node)
-        node_id = node.get("parent")
     messages = []
-    for node in reversed(path):
+    for node in branch(mapping, item.get("current_node"), parent="parent"):
         message = node.get("message")
         if not isinstance(message, dict):
             continue
@@ -190,16 +180,24 @@ def _openwebui_branch(history: Any) -> Iterator[dict[str, Any]]:
     """The messages from the root to ``currentId`` (Open WebUI keeps a tree)."""
     if not isinstance(history, dict) or not isinstance(history.get("messages"), dict):
         raise BadInput("An Open WebUI chat without messages.")
-    nodes: dict[str, Any] = history["messages"]
-    path, node_id, seen = [], history.get("currentId"), set()
+    return iter(branch(history["messages"], history.get("currentId"), parent="parentId"))
+
+
+def branch(nodes: dict[str, Any], last: Any, *, parent: str) -> list[dict[str, Any]]:
+    """The nodes from a tree's root down to ``last``, following ``parent`` links up (both
+    assistants keep a conversation as a tree; the branch shown last is the one imported).
+    A cycle or a missing node ends the walk."""
+    path: list[dict[str, Any]] = []
+    node_id, seen = last, set()
     while isinstance(node_id, str) and node_id in nodes and node_id not in seen:
         seen.add(node_id)
         node = nodes[node_id]
         if not isinstance(node, dict):
             break
         path.append(node)
-        node_id = node.get("parentId")
-    return reversed(path)
+        node_id = node.get(parent)
+    path.reverse()
+    return path
 
 
 # --- shared ---------------------------------------------------------------------------------
