@@ -24,10 +24,12 @@ install: $(STAMP)
 run: install  ## set up and start the server on 127.0.0.1:8000 (key printed on first start)
 	$(BIN)/vega serve
 
-# Three processes (pytest-xdist), a test file each at a time: the suite mostly waits on
-# `vega serve` and CLI subprocesses, so three keep this 2-core machine busy (3,360 tests:
-# 24 min in two, 20 in three). A file's tests share its module fixtures (one server per file).
-TEST_WORKERS ?= 3
+# Two processes (pytest-xdist), a test file each at a time: the suite mostly waits on
+# `vega serve` and CLI subprocesses. Three finish in 20 min instead of 24 on this 2-core
+# machine, but the load shows timing assumptions in a few tests (each CI run with three
+# found another); two stay until those are flushed out. A file's tests share its module
+# fixtures (one server per file).
+TEST_WORKERS ?= 2
 test: install ui-check  ## the whole suite
 	$(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadfile
 

@@ -392,6 +392,12 @@ async def test_every_worker_applies_the_deadlines(tmp_path: Path, postgres_url: 
     )
     try:
         port = port_of(srv)
+        # Both workers up before the clients come (on a loaded machine the second starts
+        # seconds after the first, which would take every connection meanwhile).
+        deadline = time.monotonic() + 60
+        while srv.log().count("Application startup complete") < 2:
+            assert time.monotonic() < deadline, srv.log()[-2000:]
+            await asyncio.sleep(0.1)
         # Enough connections that both workers take some (the kernel spreads accepts).
         silent, slow = await asyncio.gather(
             asyncio.gather(*(silent_client(port, 10) for _ in range(20))),
