@@ -40,6 +40,7 @@ from vega.llm.catalog import ModelCatalog
 from vega.llm.gateway import Gateway
 from vega.llm.local import LocalBackend
 from vega.llm.local_models import RegisteredModels
+from vega.memory.service import MemoryService
 from vega.metrics import Metrics
 from vega.plugins import BuildContext, Plugins, load_plugins
 from vega.private import private_dir
@@ -135,6 +136,7 @@ class Runtime:
     caps: KeyCaps  # what one key may hold open at once: replies in progress, WebSockets
     chat: ChatService
     conversations: ConversationService
+    memory: MemoryService  # recall from earlier conversations (`/memories`)
     embedder: LazyEmbedder
     indexes: CollectionIndexes  # FAISS files or pgvector (VEGA_VECTOR_INDEX)
     jobs: JobRunner
@@ -188,12 +190,18 @@ class Runtime:
             except ObjectStoreUnavailable as exc:  # chat goes on; uploads answer 503
                 log.warning("%s Serving without it; /readyz says degraded.", exc.message)
         if serving:
-            self._tasks.append(asyncio.create_task(self._documents_start()))
-            self._tasks.append(asyncio.create_task(self._warm_model()))
-            if not self.jobs.queued:  # SQLite: the schedules run here (Postgres: workers)
-                self._tasks.append(asyncio.create_task(self.jobs.run_schedules()))
-            elif self.settings.embedded_worker:
-                self._tasks.append(asyncio.create_task(self._embedded_worker()))
+            self._housekeeping()
+
+    def _housekeeping(self) -> None:
+        """A server's background work (a CLI command starts none)."""
+        self._tasks.append(asyncio.create_task(self._documents_start()))
+        self._tasks.append(asyncio.create_task(self._warm_model()))
+        if self.memory.enabled:  # what other processes (or a crash) left unindexed
+            self._tasks.append(asyncio.create_task(self.memory.sweep_forever()))
+        if not self.jobs.queued:  # SQLite: the schedules run here (Postgres: workers)
+            self._tasks.append(asyncio.create_task(self.jobs.run_schedules()))
+        elif self.settings.embedded_worker:
+            self._tasks.append(asyncio.create_task(self._embedded_worker()))
 
     async def _embedded_worker(self) -> None:
         """The queue's worker inside `vega serve` (VEGA_EMBEDDED_WORKER), one per process."""
@@ -230,6 +238,7 @@ class Runtime:
             task.cancel()
             with suppress(asyncio.CancelledError):
                 await task
+        await self.memory.aclose()
         await self.jobs.aclose()
         if self.redis is not None:
             await self.redis.aclose()
@@ -350,7 +359,15 @@ def build(settings: Settings, *, plugins: Plugins | None = None) -> Runtime:
     )
     jobs.handle(INGEST_JOB, ingest.run_job)
     documents = DocumentService(db=db, blobs=blobs)
-    conversations = ConversationService(db)
+    memory = MemoryService(
+        db=db,
+        embedder=embedder,
+        indexes=indexes,
+        max_query_chars=settings.max_prompt_chars,
+        enabled=settings.memory,
+        metrics=metrics,
+    )
+    conversations = ConversationService(db, memory=memory)
     trail = AuditTrail(db, retention_days=settings.audit_retention_days)
     jobs.schedule(background_processes(settings, db, conversations, blobs, trail))
     mask = None
@@ -413,8 +430,10 @@ def build(settings: Settings, *, plugins: Plugins | None = None) -> Runtime:
             replies=caps.replies,
             admission=Admission(preferences, quotas),
             agent=lambda generator: agent(generator=generator),
+            memory=memory,
         ),
         conversations=conversations,
+        memory=memory,
         embedder=embedder,
         indexes=indexes,
         jobs=jobs,

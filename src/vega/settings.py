@@ -386,6 +386,24 @@ class Settings(BaseSettings):
         0, ge=0, description="Delete audit rows older than this many days; 0 keeps them all."
     )
 
+    # -- memory (docs/memory.md) ----------------------------------------------
+    memory: bool = Field(
+        True,
+        description="Index every exchange for recall and recall earlier conversations into turns (each owner can turn it off).",
+    )
+    memory_top_k: int = Field(
+        5, ge=0, le=50, description="Most earlier exchanges recalled into one turn."
+    )
+    memory_max_chars: int = Field(
+        4000, ge=0, description="Budget for recalled exchanges in one prompt (characters)."
+    )
+    memory_min_similarity: float = Field(
+        0.3,
+        ge=-1,
+        le=1,
+        description="A recalled exchange enters a turn's prompt only when its meaning is at least this close to the question (cosine).",
+    )
+
     # -- tools, agents and the web (docs/tools.md) ---------------------------
     agent_max_steps: int = Field(
         8, ge=1, le=50, description="Most model calls in one agent turn (each may call tools)."

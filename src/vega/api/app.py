@@ -25,6 +25,7 @@ from vega.api.routes import (
     conversations,
     documents,
     health,
+    memories,
     models,
     ollama_compat,
     openai_compat,
@@ -71,7 +72,19 @@ def create_app(runtime: Runtime, *, web_dir: Path = WEB_DIR) -> FastAPI:
     app.include_router(api_docs_router(title=app.title, web_dir=web_dir))
     app.include_router(auth.router)  # signs in: its routes declare their own errors
     app.include_router(slack.router)  # signed by Slack, not keyed
-    keyed = (chat, research, models, tools, ws, conversations, documents, sharing, account, admin)
+    keyed = (
+        chat,
+        research,
+        models,
+        tools,
+        ws,
+        conversations,
+        memories,
+        documents,
+        sharing,
+        account,
+        admin,
+    )
     for module in keyed:
         app.include_router(module.router, responses=KEYED_ERRORS)
     app.include_router(openai_compat.router, responses=wire_error_responses(OPENAI))

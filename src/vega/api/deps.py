@@ -28,6 +28,7 @@ from vega.integrations.slack import SlackPoster
 from vega.jobs import JobRunner
 from vega.llm.catalog import ModelCatalog
 from vega.llm.gateway import Gateway
+from vega.memory.service import MemoryService
 from vega.metrics import Metrics
 from vega.rag.documents import DocumentService
 from vega.rag.embeddings import EmbeddingService
@@ -168,6 +169,10 @@ async def get_metrics(conn: HTTPConnection) -> Metrics:
     return _runtime(conn).metrics
 
 
+async def get_memory(conn: HTTPConnection) -> MemoryService:
+    return _runtime(conn).memory
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 KeysDep = Annotated[KeyService, Depends(get_keys)]
 AccountsDep = Annotated[AccountService, Depends(get_accounts)]
@@ -194,6 +199,7 @@ CatalogDep = Annotated[ModelCatalog, Depends(get_catalog)]
 EmbeddingsDep = Annotated[EmbeddingService, Depends(get_embeddings)]
 HealthDep = Annotated[HealthService, Depends(get_health)]
 MetricsDep = Annotated[Metrics, Depends(get_metrics)]
+MemoryDep = Annotated[MemoryService, Depends(get_memory)]
 
 
 # --- the caller --------------------------------------------------------------------

@@ -28,11 +28,12 @@ from starlette.types import Receive, Scope, Send
 
 from vega.api.error_shapes import NATIVE
 from vega.api.schemas.chat import TurnOut
+from vega.api.schemas.memories import MemoryOut
 from vega.api.schemas.sources import SourceOut
 from vega.api.schemas.tools import ToolCallOut, ToolResultOut
 from vega.chat.coalesce import coalesced
 from vega.chat.service import ChatEvent, SourcesFound, Token, TurnStarted
-from vega.chat.turn import ToolAnswered, ToolCalled
+from vega.chat.turn import MemoriesRecalled, ToolAnswered, ToolCalled
 from vega.errors import TurnCancelled, Unauthorized, VegaError
 from vega.security.keys import KEY_RECHECK_S
 
@@ -67,6 +68,9 @@ def encode_chat_event(event: ChatEvent) -> bytes:
     if isinstance(event, SourcesFound):
         sources = SourceOut.of_all(event.sources)
         return sse("sources", {"sources": [source.model_dump() for source in sources]})
+    if isinstance(event, MemoriesRecalled):
+        memories = MemoryOut.of_all(event.memories)
+        return sse("memories", {"memories": [m.model_dump(mode="json") for m in memories]})
     if isinstance(event, ToolCalled):
         return sse("tool_call", ToolCallOut.of(event).model_dump())
     if isinstance(event, ToolAnswered):
@@ -152,7 +156,7 @@ class TurnStream(Response, ABC):
                             held.enter_context(self._watch.hold(event.session_id, stop))
                         # Hold the status line until the model answers: a backend that is
                         # down must still get its 503, not a 200 with an error event.
-                        if not isinstance(event, TurnStarted | SourcesFound):
+                        if not isinstance(event, TurnStarted | SourcesFound | MemoriesRecalled):
                             break
             except VegaError as exc:
                 await self.refusal(exc)(scope, receive, send)

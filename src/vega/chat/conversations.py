@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
@@ -13,10 +13,15 @@ from vega.chat.importing import ImportedConversation, ParsedExport
 from vega.chat.views import ConversationDetail, ConversationView, Exchange, MessageView
 from vega.errors import BadInput, NotFound
 from vega.security.keys import Principal
-from vega.store import audit, documents, tool_steps
+from vega.store import audit, documents, memories, tool_steps
 from vega.store import conversations as repo
 from vega.store.db import Database
 from vega.store.tables import Conversation, ToolStep, utcnow
+
+if TYPE_CHECKING:
+    from vega.memory.service import MemoryService
+
+STEP = timedelta(microseconds=1)
 
 MAX_LIST = 500
 MAX_TAGS = 20
@@ -55,10 +60,11 @@ def _import_one(session: Session, imported: ImportedConversation, owner: int) ->
     conversation_id = repo.create(session, owner=owner, title=imported.title)
     conv = repo.get_owned(session, conversation_id=conversation_id, owner=owner)
     assert conv is not None  # just made
-    previous = created
+    previous = created - STEP
     for message in imported.messages:
-        # Kept in order, whatever their clocks said: a message never precedes the last.
-        previous = max(previous, message.created or previous)
+        # Kept in order, whatever their clocks said: each message comes after the last
+        # (a microsecond after, when an export gives one time to many, or none).
+        previous = max(previous + STEP, message.created or previous)
         repo.add_message(
             session,
             owner=owner,
@@ -76,8 +82,9 @@ def _import_one(session: Session, imported: ImportedConversation, owner: int) ->
 
 
 class ConversationService:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, *, memory: MemoryService | None = None) -> None:
         self._db = db
+        self.memory = memory  # restored and imported conversations are indexed for recall
 
     @staticmethod
     def _owned(session: Session, conversation_id: str, principal: Principal) -> Conversation:
@@ -109,6 +116,7 @@ class ConversationService:
     ) -> None:
         def soft_delete(session: Session, conv: Conversation) -> None:
             repo.soft_delete(session, conversation=conv)
+            memories.forget_conversation(session, owner=conv.owner, conversation_id=conv.id)
 
         await self._change(conversation_id, principal, "delete", soft_delete, request_id=request_id)
 
@@ -120,9 +128,12 @@ class ConversationService:
         def restore(session: Session, conv: Conversation) -> None:
             repo.restore(session, conversation=conv)
 
-        return await self._change(
+        view = await self._change(
             conversation_id, principal, "restore", restore, request_id=request_id, deleted=True
         )
+        if self.memory is not None:  # remembered again (what was forgotten one by one is not)
+            self.memory.schedule(principal.owner, conversation_id)
+        return view
 
     async def rename(
         self,
@@ -193,7 +204,11 @@ class ConversationService:
             )
             return views
 
-        return await self._db.write(write)
+        views = await self._db.write(write)
+        if self.memory is not None:
+            for view in views:
+                self.memory.schedule(principal.owner, view.id)
+        return views
 
     async def export(self, conversation_id: str, principal: Principal) -> dict[str, Any]:
         detail = await self.get(conversation_id, principal)

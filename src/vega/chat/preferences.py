@@ -103,6 +103,7 @@ class PreferencesService:
             else mine.temperature,
             top_k=request.top_k if request.top_k is not None else mine.top_k,
             system=request.system if request.system is not None else mine.system_prompt,
+            memory=request.memory if request.memory is not None else mine.memory,
         )
 
 

@@ -9,17 +9,18 @@ fails. A regenerated turn stores nothing new: it reads its question back.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
 import anyio.to_thread
 from sqlalchemy.orm import Session
 
-from vega.chat.prompts import build_messages, source_view
+from vega.chat.prompts import build_messages, remembered, source_view
 from vega.chat.turn import SESSION_ID, ChatRequest, is_utf8
 from vega.errors import BadInput, NotFound, PayloadTooLarge
 from vega.llm.base import GenerationParams, Message
+from vega.memory.service import MemoryService, Recalled
 from vega.rag.retrieve import Hit, Retriever
 from vega.security.keys import Principal
 from vega.settings import Settings
@@ -59,6 +60,11 @@ class PreparedTurn:
     sources: list[dict[str, Any]]  # the hits as the events and the stored reply show them
     messages: list[Message]
     params: GenerationParams
+    memories: list[Recalled] = field(default_factory=list)  # recalled earlier exchanges
+
+    @property
+    def memory_views(self) -> list[dict[str, Any]]:
+        return [m.view() for m in self.memories]
 
 
 def check(request: ChatRequest, *, max_chars: int) -> None:
@@ -133,11 +139,13 @@ class TurnPreparer:
         settings: Settings,
         mask: Callable[[str], str],
         retriever: Retriever | None,
+        memory: MemoryService | None = None,
     ) -> None:
         self._db = db
         self._settings = settings
         self._mask = mask
         self._retriever = retriever
+        self._memory = memory
 
     async def prepare(self, request: ChatRequest, principal: Principal) -> PreparedTurn:
         check(request, max_chars=self._settings.max_prompt_chars)
@@ -150,12 +158,14 @@ class TurnPreparer:
             hits = await self._retrieve(request, principal)
             follows = await self._follows(request)
             begun = await self._db.write(lambda s: self._begin(s, request, principal, follows))
+        memories = await self._recall(request, begun)
         return PreparedTurn(
             request=request,
             begun=begun,
             hits=hits,
             sources=[source_view(hit) for hit in hits or ()],
-            messages=self._prompt(request, begun, hits),
+            messages=self._prompt(request, begun, hits, memories),
+            memories=memories,
             params=GenerationParams(
                 model=request.model or self._settings.model,
                 temperature=request.temperature,
@@ -168,7 +178,13 @@ class TurnPreparer:
             ),
         )
 
-    def _prompt(self, request: ChatRequest, begun: Begun, hits: list[Hit] | None) -> list[Message]:
+    def _prompt(
+        self,
+        request: ChatRequest,
+        begun: Begun,
+        hits: list[Hit] | None,
+        memories: list[Recalled],
+    ) -> list[Message]:
         return build_messages(
             system=request.system if request.system is not None else self._settings.system_prompt,
             history=begun.history if request.history is None else request.history,
@@ -177,6 +193,21 @@ class TurnPreparer:
             sources=hits,
             as_given=request.history is not None,
             answers=request.answers,
+            remembered=remembered(memories, self._settings.memory_max_chars),
+        )
+
+    async def _recall(self, request: ChatRequest, begun: Begun) -> list[Recalled]:
+        """Earlier exchanges from the owner's other conversations, unless memory is off
+        (this request, the owner's preference, or the server)."""
+        memory, settings = self._memory, self._settings
+        if memory is None or not memory.enabled or request.memory is False:
+            return []
+        return await memory.recall(
+            owner=begun.owner,
+            query=question_of(request) or begun.prompt,
+            top_k=settings.memory_top_k,
+            exclude=begun.conversation_id,
+            min_similarity=settings.memory_min_similarity,
         )
 
     async def _retrieve(self, request: ChatRequest, principal: Principal) -> list[Hit] | None:

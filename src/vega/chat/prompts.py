@@ -7,6 +7,7 @@ from typing import Any
 
 from vega.llm.base import Message
 from vega.llm.none import CONNECT_HINT
+from vega.memory.service import Recalled
 from vega.rag.retrieve import Hit
 
 SNIPPET_CHARS = 240
@@ -26,6 +27,7 @@ def build_messages(
     sources: Sequence[Hit] | None = None,
     as_given: bool = False,
     answers: Sequence[Message] = (),
+    remembered: str = "",
 ) -> list[Message]:
     """The messages for one turn; the oldest history goes first when over budget.
 
@@ -34,11 +36,15 @@ def build_messages(
     ``as_given``: the history is the client's own (OpenAI and Ollama clients), so it
     keeps its shape, even when it opens with a reply (a greeting, say). ``answers``: the
     tool messages a client sent back, which end the prompt in place of a question.
+    ``remembered``: earlier exchanges recalled from other conversations (``remembered``
+    renders them); they come after the sources, before the history.
     """
     if sources is not None:
         system = "\n\n".join(
             part for part in (system, CITE_INSTRUCTIONS, _numbered(sources)) if part
         )
+    if remembered:
+        system = "\n\n".join(part for part in (system, remembered) if part)
     used = len(system) + len(prompt) + sum(len(m.content) for m in answers)
     kept: list[Message] = []
     for message in reversed(history):
@@ -56,6 +62,26 @@ def build_messages(
     head = [Message("system", system)] if system else []
     tail = list(answers) if answers else [Message("user", prompt)]
     return [*head, *kept, *tail]
+
+
+MEMORY_INTRO = (
+    "From earlier conversations with this user (use them only where they help; "
+    "they may be out of date):"
+)
+
+
+def remembered(memories: Sequence[Recalled], budget: int) -> str:
+    """The recalled exchanges, each labelled with its date and conversation, within ``budget``."""
+    blocks: list[str] = []
+    used = len(MEMORY_INTRO)
+    for memory in memories:
+        title = memory.conversation_title or "untitled"
+        block = f'- {memory.created:%Y-%m-%d}, in "{title}":\n{memory.text}'
+        if used + len(block) > budget:
+            break
+        blocks.append(block)
+        used += len(block) + 2
+    return "\n\n".join([MEMORY_INTRO, *blocks]) if blocks else ""
 
 
 def _label(hit: Hit) -> str:

@@ -77,6 +77,7 @@ class ReplyRecorder:
             completion_tokens=reply.usage.completion_tokens,
             source=turn.request.source,
             tool_calls=calls or None,
+            recalled=turn.memory_views or None,
         )
         if turn.hits:
             sources = [(h.chunk_id, h.document_id, h.rank, h.score) for h in turn.hits]

@@ -27,6 +27,7 @@ from vega.chat.turn import (
     SESSION_ID,
     ChatEvent,
     ChatRequest,
+    MemoriesRecalled,
     Source,
     SourcesFound,
     Token,
@@ -39,6 +40,7 @@ from vega.integrations.research import ResearchLoop
 from vega.llm.base import estimate_usage
 from vega.llm.gateway import Gateway
 from vega.llm.none import NONE_MODEL
+from vega.memory.service import MemoryService
 from vega.metrics import Metrics
 from vega.rag.retrieve import Retriever
 from vega.security.concurrency import KeySlots
@@ -56,6 +58,7 @@ __all__ = [
     "ChatEvent",
     "ChatRequest",
     "ChatService",
+    "MemoriesRecalled",
     "Source",
     "SourcesFound",
     "Token",
@@ -78,13 +81,17 @@ class ChatService:
         replies: KeySlots,
         admission: Admission | None = None,
         agent: AgentFactory | None = None,
+        memory: MemoryService | None = None,
     ) -> None:
         self._replies = replies  # VEGA_MAX_STREAMS_PER_KEY
         self._admission = admission  # the owner's quota and chat defaults
         self._metrics = metrics
         self._gateway = gateway
         mask = mask or (lambda text: text)
-        self._prepare = TurnPreparer(db=db, settings=settings, mask=mask, retriever=retriever)
+        self._memory = memory  # recalled into turns; each recorded exchange is indexed
+        self._prepare = TurnPreparer(
+            db=db, settings=settings, mask=mask, retriever=retriever, memory=memory
+        )
         self._generate = ReplyGenerator(gateway=gateway, max_chars=settings.max_response_chars)
         self._record = ReplyRecorder(db=db, mask=mask)
         # The agent loop (vega.tools.loop) for turns that use server tools, and research
@@ -134,6 +141,8 @@ class ChatService:
         yield TurnStarted(turn.begun.conversation_id, turn.begun.user_message_id)
         if turn.hits is not None:
             yield SourcesFound(turn.sources)
+        if turn.memories:
+            yield MemoriesRecalled(turn.memory_views)
         # Until the stream ends by itself, the client is taken to have gone (a closed
         # generator or a cancelled task raises no Exception here).
         status: Status = "cancelled"
@@ -195,6 +204,8 @@ class ChatService:
         calls = tuple(draft.tool_calls)
         reply = Reply(text, model, draft.backend, status, error, usage, latency_ms, calls)
         message_id = await self._record.record(turn, reply)
+        if status == "ok" and self._memory is not None:
+            self._memory.schedule(turn.begun.owner, turn.begun.conversation_id)
         return TurnDone(
             message_id=message_id,
             session_id=turn.begun.conversation_id,
@@ -206,4 +217,5 @@ class ChatService:
             finish_reason=draft.finish_reason,
             sources=draft.sources,
             tool_calls=calls,
+            memories=turn.memory_views,
         )

@@ -51,6 +51,9 @@ class ChatRequest:
     # Research (vega.integrations.research): search the web for the prompt, read this
     # many pages, answer citing them.
     research: int | None = None
+    # Recall from the owner's earlier conversations (vega.memory); None: the owner's
+    # preference, else the server's VEGA_MEMORY.
+    memory: bool | None = None
 
     @property
     def uses_server_tools(self) -> bool:
@@ -70,6 +73,13 @@ class SourcesFound:
     """The passages the answer will be given, numbered as the prompt numbers them."""
 
     sources: list[dict[str, Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class MemoriesRecalled:
+    """Earlier exchanges the answer will be given (from the owner's other conversations)."""
+
+    memories: list[dict[str, Any]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,9 +121,12 @@ class TurnDone:
     finish_reason: str | None
     sources: list[dict[str, Any]] = field(default_factory=list)
     tool_calls: tuple[ToolCall, ...] = ()  # calls of the client's own tools, for it to run
+    memories: list[dict[str, Any]] = field(default_factory=list)  # what was recalled
 
 
-ChatEvent = TurnStarted | SourcesFound | Token | ToolCalled | ToolAnswered | TurnDone
+ChatEvent = (
+    TurnStarted | SourcesFound | MemoriesRecalled | Token | ToolCalled | ToolAnswered | TurnDone
+)
 
 
 def is_utf8(text: str) -> bool:

@@ -36,6 +36,7 @@ class MessageView:
     tool_call_id: str | None = None
     tool_name: str | None = None
     steps: list[dict[str, Any]] = field(default_factory=list)
+    memories: list[dict[str, Any]] = field(default_factory=list)  # recalled for an answer
 
     @classmethod
     def of(
@@ -70,6 +71,7 @@ class MessageView:
             tool_call_id=m.tool_call_id,
             tool_name=m.tool_name,
             steps=[step_view(step) for step in steps or ()],
+            memories=list(m.recalled or []),
         )
 
 

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import String, bindparam, cast, delete, func, insert, select, update
 from sqlalchemy.orm import Session, aliased
 
-from vega.store import turns_digest
+from vega.store import memories, turns_digest
 from vega.store.tables import Base, Conversation, Message, new_id, utcnow
 
 
@@ -365,6 +365,7 @@ def purge_before(session: Session, *, cutoff: datetime) -> int:
     for owner, ids in by_owner.items():
         for start in range(0, len(ids), 500):  # keep each IN list small on both databases
             batch = ids[start : start + 500]
+            memories.forget_conversations(session, owner=owner, conversation_ids=batch)
             session.execute(
                 delete(Message).where(Message.owner == owner, Message.conversation_id.in_(batch))
             )

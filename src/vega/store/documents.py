@@ -63,11 +63,16 @@ def claim_collection(
         return found, False
 
 
+# The owner's memory collection (vega.store.memories): searched by recall only, never
+# listed, read or deleted as documents; maintenance (reindex, start-up) sees it.
+HIDDEN = "~memory"
+
+
 def list_collections(session: Session, *, owner: int | None = None) -> list[Collection]:
     """The owner's collections, or every collection (for maintenance) when owner is None."""
     query = select(Collection).order_by(Collection.owner, Collection.name)
     if owner is not None:
-        query = query.where(Collection.owner == owner)
+        query = query.where(Collection.owner == owner, Collection.name != HIDDEN)
     return list(session.scalars(query))
 
 
@@ -132,6 +137,7 @@ def get_owned_document(
             Document.id == document_id,
             Document.deleted_at.is_(None),
             Collection.owner == owner,
+            Collection.name != HIDDEN,
         )
     ).first()
     return (row[0], row[1]) if row else None
@@ -143,7 +149,7 @@ def list_documents(
     query = (
         select(Document, Collection)
         .join(Collection, Collection.id == Document.collection_id)
-        .where(Collection.owner == owner, Document.deleted_at.is_(None))
+        .where(Collection.owner == owner, Collection.name != HIDDEN, Document.deleted_at.is_(None))
     )
     if collection is not None:
         query = query.where(Collection.name == collection)

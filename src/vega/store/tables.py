@@ -267,6 +267,8 @@ class Message(Base):
     tool_calls: Mapped[list[dict[str, Any]] | None] = mapped_column(default=None)
     tool_call_id: Mapped[str | None] = mapped_column(String(64), default=None)
     tool_name: Mapped[str | None] = mapped_column(String(64), default=None)
+    # A reply's memories: the earlier exchanges it was given (vega.memory), as shown.
+    recalled: Mapped[list[dict[str, Any]] | None] = mapped_column(default=None)
 
 
 class ToolStep(Base):
@@ -302,6 +304,38 @@ class ToolStep(Base):
     started: Mapped[datetime] = mapped_column(default=utcnow)
     ms: Mapped[int] = mapped_column(Integer, default=0)
     sources: Mapped[list[dict[str, Any]] | None] = mapped_column(default=None)
+
+
+class Memory(Base):
+    """An exchange of a conversation, indexed for recall (vega.memory).
+
+    Its passage (the text searched, and its vector) is a chunk of the owner's hidden
+    memory collection, so recall runs on the same indexes as documents: FAISS or
+    pgvector, and BM25 on either database. ``anchor_id`` is the exchange's last message;
+    a forgotten memory keeps its row (``forgotten`` set, no chunk), so the indexer never
+    indexes that exchange again.
+    """
+
+    __tablename__ = "memories"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["owner", "conversation_id"],
+            ["conversations.owner", "conversations.id"],
+            ondelete="CASCADE",
+        ),
+        Index("ix_memories_conversation", "owner", "conversation_id"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    owner: Mapped[int] = mapped_column(Integer)
+    conversation_id: Mapped[str] = mapped_column(String(64))
+    anchor_id: Mapped[str] = mapped_column(String(36), unique=True)
+    message_ids: Mapped[list[str]] = mapped_column()
+    created: Mapped[datetime] = mapped_column()  # when the exchange happened
+    chunk_id: Mapped[int | None] = mapped_column(
+        ForeignKey("chunks.id", ondelete="SET NULL"), default=None, index=True
+    )
+    forgotten: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class AuditLog(Base):

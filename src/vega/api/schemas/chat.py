@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field
 
 from vega.api.schemas.base import Integer, RequestBody, Text
 from vega.api.schemas.collections import CollectionRef
+from vega.api.schemas.memories import MemoryOut
 from vega.api.schemas.sources import SourceOut
 from vega.api.schemas.tools import MAX_TURN_TOOLS, ToolName
 from vega.chat.service import SESSION_ID, ChatRequest, Source, TurnDone
@@ -82,6 +83,10 @@ class TurnOut(BaseModel):
     model: str = Field(description="The model asked (`retrieval-only` with backend `none`).")
     backend: str
     sources: list[SourceOut] = Field(description="The passages the model was given.")
+    memories: list[MemoryOut] = Field(
+        default_factory=list,
+        description="Earlier exchanges from the caller's other conversations it was given.",
+    )
     usage: UsageOut
     latency_ms: int
     finish_reason: str | None = Field(description="`stop`, `length`, ... as the model said.")
@@ -95,6 +100,7 @@ class TurnOut(BaseModel):
             model=done.model,
             backend=done.backend,
             sources=SourceOut.of_all(done.sources),
+            memories=MemoryOut.of_all(done.memories),
             usage=UsageOut.of(done.usage),
             latency_ms=done.latency_ms,
             finish_reason=done.finish_reason,

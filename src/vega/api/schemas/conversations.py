@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from vega.api.schemas.base import Integer, RequestBody, Text
+from vega.api.schemas.memories import MemoryOut
 from vega.api.schemas.sources import SourceOut
 
 
@@ -52,6 +53,10 @@ class MessageOut(BaseModel):
     tool_name: str | None = None
     steps: list[ToolStepOut] = Field(
         default_factory=list, description="The server tools an agent answer ran, in order."
+    )
+    memories: list[MemoryOut] = Field(
+        default_factory=list,
+        description="Earlier exchanges from other conversations an answer was given.",
     )
 
 

@@ -15,6 +15,7 @@ from pydantic.json_schema import JsonSchemaMode
 from vega.api.errors import ErrorDetail
 from vega.api.schemas.chat import TurnOut
 from vega.api.schemas.collections import CollectionRef
+from vega.api.schemas.memories import MemoryOut
 from vega.api.schemas.sources import SourceOut
 from vega.api.schemas.tools import MAX_TURN_TOOLS, ToolCallOut, ToolName, ToolResultOut
 from vega.chat.service import ChatRequest
@@ -130,6 +131,14 @@ class WsSources(ServerFrame):
     sources: list[SourceOut]
 
 
+class WsMemories(ServerFrame):
+    """Earlier exchanges recalled for a turn, sent before the first token."""
+
+    type: Literal["memories"] = "memories"
+    conversation_id: str
+    memories: list[MemoryOut]
+
+
 class WsToken(ServerFrame):
     """A piece of the reply."""
 
@@ -184,6 +193,7 @@ class WsPong(ServerFrame):
 WsServerFrame = Annotated[
     WsAuthOk
     | WsSources
+    | WsMemories
     | WsToken
     | WsToolCall
     | WsToolResult

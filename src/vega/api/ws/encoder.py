@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from vega.api.error_shapes import WEBSOCKET
 from vega.api.schemas.chat import TurnOut
+from vega.api.schemas.memories import MemoryOut
 from vega.api.schemas.sources import SourceOut
 from vega.api.schemas.tools import ToolCallOut, ToolResultOut
 from vega.api.schemas.ws import (
     ServerFrame,
     WsCancelled,
     WsError,
+    WsMemories,
     WsResponseEnd,
     WsSources,
     WsToken,
@@ -17,7 +19,7 @@ from vega.api.schemas.ws import (
     WsToolResult,
 )
 from vega.chat.service import ChatEvent, SourcesFound, Token, TurnDone, TurnStarted
-from vega.chat.turn import ToolAnswered, ToolCalled
+from vega.chat.turn import MemoriesRecalled, ToolAnswered, ToolCalled
 from vega.errors import VegaError
 
 
@@ -43,6 +45,10 @@ class TurnEncoder:
         if isinstance(event, SourcesFound):
             return WsSources(
                 conversation_id=self._started(), sources=SourceOut.of_all(event.sources)
+            )
+        if isinstance(event, MemoriesRecalled):
+            return WsMemories(
+                conversation_id=self._started(), memories=MemoryOut.of_all(event.memories)
             )
         if isinstance(event, ToolCalled):
             return WsToolCall(conversation_id=self._started(), call=ToolCallOut.of(event))

@@ -1,0 +1,1 @@
+"""Memory: earlier conversations indexed and recalled into later turns (docs/memory.md)."""
