@@ -12,7 +12,7 @@ const API_PREFIXES = [
   '/healthz', '/livez', '/readyz', '/metrics', '/chat', '/conversations', '/messages',
   '/history', '/documents', '/upload', '/collections', '/search', '/jobs', '/models',
   '/admin', '/v1', '/api', '/openapi.json', '/docs', '/redoc', '/auth', '/keys', '/settings', '/usage',
-  '/shared', '/tools',
+  '/shared', '/tools', '/memories',
 ];
 
 // `/admin` itself is the UI's page (the API's routes are below it): a page load there

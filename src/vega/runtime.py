@@ -385,7 +385,9 @@ def build(settings: Settings, *, plugins: Plugins | None = None) -> Runtime:
         jobs.on_finished = partial(tell_slack, slack)
     fetcher = SafeFetcher.from_settings(settings)
     search = WebSearch.from_settings(settings)
-    tools = build_tools(settings, retriever=retriever, fetcher=fetcher, search=search)
+    tools = build_tools(
+        settings, retriever=retriever, fetcher=fetcher, search=search, memory=memory
+    )
     crawler = Crawler(
         db=db,
         fetcher=fetcher,

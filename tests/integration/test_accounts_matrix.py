@@ -65,6 +65,8 @@ def server(
         auth="accounts",
         llm_backend="ollama",
         ollama_url=fake_llm_server.url,
+        memory=True,
+        memory_min_similarity=-1,
         embedding_backend="ollama",
         embedding_model="fake-embed",
         cache_ttl_s=0,

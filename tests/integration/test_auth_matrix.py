@@ -98,6 +98,8 @@ def server(
         ollama_url=fake_llm_server.url,
         embedding_backend="ollama",
         embedding_model="fake-embed",
+        memory=True,
+        memory_min_similarity=-1,
         cache_ttl_s=0,
         breaker_failures=1000,
         **module_store_settings,
@@ -176,16 +178,40 @@ def make_owned(server: VegaServer, headers: dict[str, str], fake: FakeLLM) -> di
     while httpx.get(job_url, headers=headers).json()["status"] not in ("done", "failed"):
         assert time.monotonic() < deadline, "the background ingest did not finish"
         time.sleep(0.1)
+    settle(server)
+    remembered = httpx.get(
+        server.url + "/memories", params={"q": "A's turn"}, headers=headers
+    ).json()["memories"]
     return {
         "conversation": turn.json()["session_id"],
         "message": turn.json()["message_id"],
         "document": upload.json()["document_id"],
         "job": job.json()["job_id"],
+        "memory": remembered[0]["id"],
     }
+
+
+UNINDEXED = (
+    "SELECT count(*) AS n FROM messages AS m JOIN conversations AS c"
+    " ON c.owner = m.owner AND c.id = m.conversation_id"
+    " LEFT JOIN memories AS x ON x.anchor_id = m.id"
+    " WHERE x.id IS NULL AND m.status = 'ok' AND m.role IN ('user', 'assistant')"
+    " AND m.content != '' AND m.deleted_at IS NULL AND c.deleted_at IS NULL"
+)
+
+
+def settle(server: VegaServer) -> None:
+    """Wait until every stored exchange is indexed for recall (in the server's background),
+    so that a picture of the database taken now stays true."""
+    deadline = time.monotonic() + 30
+    while db_rows(server.data_dir, UNINDEXED)[0]["n"]:
+        assert time.monotonic() < deadline, "memories were not indexed"
+        time.sleep(0.05)
 
 
 def state_of(server: VegaServer) -> dict[str, Any]:
     """Everything a request could write: row counts, A's rows, and the stored files."""
+    settle(server)
     counts = {
         table: db_rows(server.data_dir, f"SELECT count(*) AS n FROM {table}")[0]["n"]  # noqa: S608
         for table in (
@@ -198,6 +224,7 @@ def state_of(server: VegaServer) -> dict[str, Any]:
             "jobs",
             "collections",
             "message_sources",
+            "memories",
         )
     }
     rows = {
@@ -269,6 +296,8 @@ def calls(owned: dict[str, str]) -> dict[tuple[str, str], dict[str, Any]]:
         ("GET", "/jobs/{job_id}"): {"path": f"/jobs/{job}"},
         ("POST", "/documents/crawl"): {"json": {"url": "http://127.0.0.1:9/", "collection": "x"}},
         ("GET", "/tools"): {},
+        ("GET", "/memories"): {"params": {"q": "A's turn"}},
+        ("DELETE", "/memories/{memory_id}"): {"path": f"/memories/{owned['memory']}"},
         ("POST", "/research"): {"json": {"query": "vault code", "collection": PRIVATE_COLLECTION}},
         ("GET", "/admin/keys"): {},
         ("POST", "/admin/keys"): {"json": {"name": "intruder", "admin": True}},
@@ -480,6 +509,8 @@ def test_another_key_gets_404_for_everything_of_a(
                 assert secret not in listing.text, (path, secret)
         tags = client.get("/api/tags", headers=as_b)
         assert PRIVATE_COLLECTION not in tags.text
+        recalled = client.get("/memories", params={"q": "A's turn"}, headers=as_b)
+        assert recalled.status_code == 200 and recalled.json()["memories"] == []
         history = client.get("/history", params={"session_id": owned["conversation"]}, headers=as_b)
         assert history.status_code in (200, 404)
         assert "A's turn" not in history.text

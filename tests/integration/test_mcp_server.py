@@ -9,6 +9,7 @@ loads.
 from __future__ import annotations
 
 import json
+import time
 import sys
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
@@ -32,7 +33,7 @@ LIGHTHOUSE = (
     "the clockwork that turned the lens for ships at sea."
 )
 QUERY = "who lights the lighthouse lamp for ships"
-MCP_TOOLS = {"search_documents", "ask"}
+MCP_TOOLS = {"search_documents", "recall", "ask"}
 INITIALIZE = {
     "jsonrpc": "2.0",
     "id": 1,
@@ -63,7 +64,7 @@ def env(data_dir: Path, fake: FakeLLM) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def server(data_dir: Path, fake_llm_server: FakeLLM) -> Iterator[VegaServer]:
-    srv = start_vega(data_dir, **fake_llm_server.ollama_settings())
+    srv = start_vega(data_dir, memory=True, **fake_llm_server.ollama_settings())
     yield srv
     srv.stop()
 
@@ -195,3 +196,41 @@ async def test_another_key_sees_none_of_the_first_keys_documents(
         assert "spiral stairs" not in json.dumps(fake_llm.state.last_body("/api/chat"))
         text, _, failed = await call(client, "ask", question="?", collection="default")
         assert failed and "spiral" not in text
+
+
+def indexed(server: VegaServer, key: str) -> dict[str, Any]:
+    """``GET /memories`` once nothing waits to be indexed (indexing is in the background)."""
+    deadline = time.monotonic() + 60
+    while True:
+        found = httpx.get(
+            server.url + "/memories",
+            params={"q": "lamp lighthouse keeper", "top_k": 5},
+            headers={"X-API-Key": key},
+        )
+        assert found.status_code == 200, found.text
+        if found.json()["pending"] == 0 or time.monotonic() > deadline:
+            return dict(found.json())
+        time.sleep(0.2)
+
+
+async def test_recall_over_mcp_answers_as_get_memories_does(
+    server: VegaServer, fake_llm: FakeLLM
+) -> None:
+    async with http_client(server, server.key) as client:
+        text, answer, failed = await call(client, "ask", question="Who keeps the lighthouse lamp?")
+        assert not failed, text
+        expected = indexed(server, server.key)
+        assert expected["pending"] == 0 and expected["memories"]
+        text, found, failed = await call(client, "recall", query="lamp lighthouse keeper", top_k=5)
+        assert not failed, text
+        assert found == expected
+        assert "lighthouse lamp" in text and "(memory " in text
+        text, _, failed = await call(client, "recall", query="lamp", top_k=0)
+        assert failed and text.startswith("Invalid arguments: top_k")
+    # Another key remembers nothing of the first key's conversations.
+    made = httpx.post(
+        server.url + "/admin/keys", json={"name": "mcp-recall-other"}, headers=server.headers
+    )
+    async with http_client(server, made.json()["secret"]) as client:
+        text, found, failed = await call(client, "recall", query="lamp lighthouse keeper")
+        assert not failed and found["memories"] == []

@@ -56,6 +56,8 @@ def in_process_vega(
         monkeypatch.setenv("VEGA_DATABASE_URL", database_url)
         # So that the readers of tests/support/stored.py (db_rows) find it too.
         database_url_file(tmp_path / "data").write_text(database_url)
+    # Memory off unless asked for (as tests.support.server.vega_env: it loads the model).
+    monkeypatch.setenv("VEGA_MEMORY", "false")
     for name, value in settings.items():
         monkeypatch.setenv(f"VEGA_{name.upper()}", value)
     monkeypatch.setenv("VEGA_API_KEY", key)

@@ -36,9 +36,13 @@ def vega_env(
     """The environment of a `vega` process; ``api_key=None`` sets no VEGA_API_KEY (so
     `vega serve` generates a key into the data dir). A data dir that a test put on
     Postgres (noted beside it: ``tests/support/stored.py``) keeps its database unless
-    ``database_url`` says otherwise."""
+    ``database_url`` says otherwise.
+
+    Memory is off unless a test turns it on (``memory=True``): indexing every exchange
+    loads the embedding model into each server after its first turn, seconds of CPU that
+    tests of other things would wait on (the memory tests run with it on)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("VEGA_")}
-    env.update({"VEGA_DATA_DIR": str(data_dir), "VEGA_RATE_LIMIT": "0"})
+    env.update({"VEGA_DATA_DIR": str(data_dir), "VEGA_RATE_LIMIT": "0", "VEGA_MEMORY": "false"})
     noted = database_url_file(data_dir)
     if "database_url" not in settings and noted.exists():
         env["VEGA_DATABASE_URL"] = noted.read_text().strip()

@@ -14,6 +14,9 @@ from vega.cli import context
 from vega.errors import BadInput
 from vega.runtime import Runtime
 
+# A very large import goes on being indexed by the next `vega serve` (or `vega memory index`).
+IMPORT_INDEX_S = 600.0
+
 
 def import_conversations(
     path: Annotated[Path, typer.Argument(help="The export: a .json file or ChatGPT's .zip.")],
@@ -28,7 +31,9 @@ def import_conversations(
         with path.open("rb") as handle:
             raw = handle.read(limit + 1)
         parsed = parse_export(read_export(raw, max_bytes=limit))
-        return parsed.format, await rt.conversations.import_export(parsed, rt.owner)
+        views = await rt.conversations.import_export(parsed, rt.owner)
+        await rt.memory.idle(timeout_s=IMPORT_INDEX_S)  # indexed for recall before exit
+        return parsed.format, views
 
     kind, views = context.run(run, start=False)
     if json_out:

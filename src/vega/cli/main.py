@@ -21,6 +21,7 @@ from vega.cli import (
     jobs,
     keys,
     mcp,
+    memory,
     models,
     research,
     serve,
@@ -60,6 +61,7 @@ app.command()(backup.restore)
 app.add_typer(db.app, name="db")
 app.command()(jobs.worker)
 app.add_typer(jobs.app, name="jobs")
+app.add_typer(memory.app, name="memory")
 app.add_typer(users.app, name="users")
 app.add_typer(users.groups_app, name="groups")
 app.command()(users.audit)

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 from vega.integrations.fetch import SafeFetcher
 from vega.integrations.websearch import WebSearch
+from vega.memory.service import MemoryService
 from vega.rag.retrieve import Retriever
 from vega.settings import Settings
 from vega.tools.base import Tool
 from vega.tools.documents import SearchDocumentsTool
 from vega.tools.python_sandbox import python_tool_from_settings
+from vega.tools.recall import RecallTool
 from vega.tools.registry import ToolRegistry
 from vega.tools.web import (
     DnsLookupTool,
@@ -27,7 +29,12 @@ from vega.tools.web import (
 
 
 def build_tools(
-    settings: Settings, *, retriever: Retriever, fetcher: SafeFetcher, search: WebSearch
+    settings: Settings,
+    *,
+    retriever: Retriever,
+    fetcher: SafeFetcher,
+    search: WebSearch,
+    memory: MemoryService | None = None,
 ) -> ToolRegistry:
     tools: list[Tool] = [
         SearchDocumentsTool(retriever),
@@ -36,6 +43,8 @@ def build_tools(
         TlsCertificateTool(fetcher),
         HttpHeadersTool(fetcher),
     ]
+    if memory is not None and memory.enabled:
+        tools.append(RecallTool(memory))
     if search.enabled:
         tools.append(WebSearchTool(search))
     python = python_tool_from_settings(settings)

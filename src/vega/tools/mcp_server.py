@@ -10,7 +10,8 @@ One server (``build_mcp_server``) behind two transports:
   call made as its caller.
 
 Tools: ``search_documents`` (what ``POST /search`` answers, over the caller's own
-collections) and ``ask`` (one chat turn, stored with ``source`` ``mcp``, answered from a
+collections), ``recall`` (what ``GET /memories`` answers: their earlier conversations) and
+``ask`` (one chat turn, stored with ``source`` ``mcp``, answered from a
 collection with numbered sources). Each result is text for the agent's model and the
 same thing as structured content for its program; a failure is a result the model reads
 (MCP's ``isError``), never a protocol error.
@@ -32,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 import anyio
 import anyio.to_thread
 from fastapi import APIRouter, FastAPI, Response
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.requests import Request
 from starlette.types import Receive, Scope, Send
 
@@ -41,11 +42,14 @@ from vega.api.callers import same_site
 from vega.api.deps import PrincipalDep
 from vega.api.schemas.chat import ChatIn
 from vega.api.schemas.documents import HitOut, SearchIn, SearchOut
+from vega.api.schemas.memories import MemoriesOut, MemoryOut
 from vega.api.schemas.sources import SourceOut
 from vega.errors import Forbidden, Unauthorized, VegaError
+from vega.memory.service import MAX_TOP_K
 from vega.rag.retrieve import DEFAULT_COLLECTION
 from vega.runtime import Runtime
 from vega.security.keys import Principal
+from vega.tools.recall import recalled_text
 
 if TYPE_CHECKING:
     import mcp_types
@@ -59,6 +63,13 @@ PRINCIPAL = "vega.mcp.principal"  # where the HTTP edge leaves the caller in the
 EXCERPT_CHARS = 300  # of each source, in the text the agent's model reads
 # Who is calling, given the HTTP request the call came in on (None on stdio).
 PrincipalFor = Callable[[Request | None], Principal]
+
+
+class RecallIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    query: str = Field(min_length=1, max_length=8000)
+    top_k: int = Field(10, ge=1, le=MAX_TOP_K)
 
 
 class AnswerOut(BaseModel):
@@ -101,6 +112,28 @@ TOOLS: tuple[tuple[str, str, str, dict[str, Any], type[BaseModel], bool], ...] =
             "additionalProperties": False,
         },
         SearchOut,
+        True,
+    ),
+    (
+        "recall",
+        "Recall",
+        "Search the person's earlier conversations with their assistant: the exchanges "
+        "that best match the query, best first, each with its date and conversation.",
+        {
+            "type": "object",
+            "properties": {
+                "query": {**_TEXT, "description": "What to remember."},
+                "top_k": {
+                    "type": "integer",
+                    "minimum": 1,
+                    "maximum": 100,
+                    "description": "How many exchanges (default 10).",
+                },
+            },
+            "required": ["query"],
+            "additionalProperties": False,
+        },
+        MemoriesOut,
         True,
     ),
     (
@@ -191,6 +224,16 @@ class VegaTools:
         ]
         return Reply.of("\n\n".join(lines) or f"Nothing in '{out.collection}' matches.", out)
 
+    async def recall(self, principal: Principal, arguments: dict[str, Any]) -> Reply:
+        body = RecallIn.model_validate(arguments)  # GET /memories' own rules
+        memory = self._runtime.memory
+        found = await memory.search(owner=principal.owner, query=body.query, top_k=body.top_k)
+        out = MemoriesOut(
+            memories=MemoryOut.of_all([m.view() for m in found]),
+            pending=await memory.pending_count(principal.owner),
+        )
+        return Reply.of(recalled_text(found) or "Nothing in earlier conversations matches.", out)
+
     async def ask(self, principal: Principal, arguments: dict[str, Any]) -> Reply:
         unknown = set(arguments) - {"question", "collection", "conversation_id"}
         if unknown:
@@ -227,10 +270,11 @@ class VegaTools:
         """Run tool ``name``; every failure becomes a ``Reply`` that says what went wrong."""
         runs: dict[str, Callable[[Principal, dict[str, Any]], Awaitable[Reply]]] = {
             "search_documents": self.search_documents,
+            "recall": self.recall,
             "ask": self.ask,
         }
         if name not in runs:
-            return Reply(f"Unknown tool '{name}'. Available: ask, search_documents.")
+            return Reply(f"Unknown tool '{name}'. Available: {', '.join(sorted(runs))}.")
         try:
             return await runs[name](principal, arguments)
         except ValidationError as exc:

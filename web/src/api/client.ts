@@ -227,6 +227,11 @@ export const api = {
   feedback: (messageId: string, body: { rating?: 1 | -1; notes?: string }) =>
     call('post', '/messages/{message_id}/feedback', { path: { message_id: messageId }, body }),
 
+  /** The caller's earlier exchanges best matching `q` (`pending`: not yet indexed). */
+  memories: (q: string, topK?: number) => call('get', '/memories', { query: { q, top_k: topK } }),
+  /** Forget one memory: never recalled, nor indexed again. */
+  forgetMemory: (id: string) => call('delete', '/memories/{memory_id}', { path: { memory_id: id } }),
+
   collections: () => call('get', '/collections'),
   documents: (collection?: string) => call('get', '/documents', { query: { collection, limit: 1000 } }),
   deleteDocument: (id: string) => call('delete', '/documents/{document_id}', { path: { document_id: id } }),

@@ -978,6 +978,47 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/memories": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Search Memories
+         * @description The caller's earlier exchanges best matching `q`, ranked as a chat turn ranks them
+         *     (every conversation of the caller's, none of anyone else's).
+         */
+        get: operations["search_memories_memories_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/memories/{memory_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Forget Memory
+         * @description Forget one memory: it is never recalled, nor indexed again (404: not the caller's).
+         */
+        delete: operations["forget_memory_memories__memory_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/messages/{message_id}/feedback": {
         parameters: {
             query?: never;
@@ -2132,6 +2173,55 @@ export interface components {
              */
             users: string[];
         };
+        /** MemoriesOut */
+        MemoriesOut: {
+            /**
+             * Memories
+             * @description Best first.
+             */
+            memories: components["schemas"]["MemoryOut"][];
+            /**
+             * Pending
+             * @description The caller's messages not yet indexed (recall finds them once they are).
+             */
+            pending: number;
+        };
+        /** MemoryOut */
+        MemoryOut: {
+            /**
+             * Conversation Id
+             * @description The conversation it was said in.
+             */
+            conversation_id: string;
+            /** Conversation Title */
+            conversation_title: string;
+            /**
+             * Created
+             * Format: date-time
+             * @description When it was said.
+             */
+            created: string;
+            /**
+             * Id
+             * @description Forget it with `DELETE /memories/{id}`.
+             */
+            id: string;
+            /**
+             * Message Ids
+             * @description The stored messages it stands for, in order.
+             */
+            message_ids: string[];
+            /**
+             * Score
+             * @description Its rank score for the query (higher is closer).
+             */
+            score: number;
+            /**
+             * Text
+             * @description The exchange as stored.
+             */
+            text: string;
+        };
         /** MeOut */
         MeOut: {
             /** Admin */
@@ -2175,6 +2265,11 @@ export interface components {
             id: string;
             /** Latency Ms */
             latency_ms: number | null;
+            /**
+             * Memories
+             * @description Earlier exchanges from other conversations an answer was given.
+             */
+            memories?: components["schemas"]["MemoryOut"][];
             /** Model */
             model: string | null;
             /** Notes */
@@ -2893,6 +2988,11 @@ export interface components {
             /** Latency Ms */
             latency_ms: number;
             /**
+             * Memories
+             * @description Earlier exchanges from the caller's other conversations it was given.
+             */
+            memories?: components["schemas"]["MemoryOut"][];
+            /**
              * Message Id
              * @description The stored reply: use it for feedback.
              */
@@ -3127,6 +3227,21 @@ export interface components {
             type: "error";
         };
         /**
+         * WsMemories
+         * @description Earlier exchanges recalled for a turn, sent before the first token.
+         */
+        WsMemories: {
+            /** Conversation Id */
+            conversation_id: string;
+            /** Memories */
+            memories: components["schemas"]["MemoryOut"][];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "memories";
+        };
+        /**
          * WsMessage
          * @description One chat turn.
          */
@@ -3225,7 +3340,7 @@ export interface components {
             type: "response_end";
         };
         /** WsServerFrame */
-        WsServerFrame: components["schemas"]["WsAuthOk"] | components["schemas"]["WsSources"] | components["schemas"]["WsToken"] | components["schemas"]["WsToolCall"] | components["schemas"]["WsToolResult"] | components["schemas"]["WsResponseEnd"] | components["schemas"]["WsCancelled"] | components["schemas"]["WsError"] | components["schemas"]["WsPong"];
+        WsServerFrame: components["schemas"]["WsAuthOk"] | components["schemas"]["WsSources"] | components["schemas"]["WsMemories"] | components["schemas"]["WsToken"] | components["schemas"]["WsToolCall"] | components["schemas"]["WsToolResult"] | components["schemas"]["WsResponseEnd"] | components["schemas"]["WsCancelled"] | components["schemas"]["WsError"] | components["schemas"]["WsPong"];
         /**
          * WsSources
          * @description The passages found for a turn with a collection, sent before the first token.
@@ -8277,6 +8392,194 @@ export interface operations {
             };
         };
     };
+    search_memories_memories_get: {
+        parameters: {
+            query: {
+                /** @description What to recall. */
+                q: string;
+                top_k?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MemoriesOut"];
+                };
+            };
+            /** @description A malformed request (a body that is not UTF-8, a bad Content-Length), or one the model server refused (unknown model, bad parameters). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description No API key, or not a valid one (`X-API-Key: K` or `Authorization: Bearer K`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The key may not do this (admin keys manage keys). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body stopped arriving partway; send it again. */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The body is too large (VEGA_MAX_PROMPT_CHARS, VEGA_MAX_UPLOAD_MB). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request is not valid: `message` says why, `problems` lists each field. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Rate limited (VEGA_RATE_LIMIT): retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The model server, the embedder or the database is unavailable. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    forget_memory_memories__memory_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                memory_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description A malformed request (a body that is not UTF-8, a bad Content-Length), or one the model server refused (unknown model, bad parameters). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description No API key, or not a valid one (`X-API-Key: K` or `Authorization: Bearer K`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The key may not do this (admin keys manage keys). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body stopped arriving partway; send it again. */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The body is too large (VEGA_MAX_PROMPT_CHARS, VEGA_MAX_UPLOAD_MB). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request is not valid: `message` says why, `problems` lists each field. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Rate limited (VEGA_RATE_LIMIT): retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The model server, the embedder or the database is unavailable. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
     feedback_messages__message_id__feedback_post: {
         parameters: {
             query?: never;
@@ -11166,6 +11469,62 @@ export const componentSchemas: Record<string, unknown> = {
     ],
     "type": "object"
   },
+  "MemoriesOut": {
+    "properties": {
+      "memories": {
+        "items": {
+          "$ref": "#/components/schemas/MemoryOut"
+        },
+        "type": "array"
+      },
+      "pending": {
+        "type": "integer"
+      }
+    },
+    "required": [
+      "memories",
+      "pending"
+    ],
+    "type": "object"
+  },
+  "MemoryOut": {
+    "properties": {
+      "conversation_id": {
+        "type": "string"
+      },
+      "conversation_title": {
+        "type": "string"
+      },
+      "created": {
+        "type": "string"
+      },
+      "id": {
+        "type": "string"
+      },
+      "message_ids": {
+        "items": {
+          "type": "string"
+        },
+        "type": "array"
+      },
+      "score": {
+        "type": "number"
+      },
+      "text": {
+        "type": "string"
+      }
+    },
+    "required": [
+      "id",
+      "conversation_id",
+      "conversation_title",
+      "message_ids",
+      "text",
+      "created",
+      "score"
+    ],
+    "type": "object"
+  },
   "MessageOut": {
     "properties": {
       "backend": {
@@ -11219,6 +11578,12 @@ export const componentSchemas: Record<string, unknown> = {
             "type": "null"
           }
         ]
+      },
+      "memories": {
+        "items": {
+          "$ref": "#/components/schemas/MemoryOut"
+        },
+        "type": "array"
       },
       "model": {
         "anyOf": [
@@ -12336,6 +12701,12 @@ export const componentSchemas: Record<string, unknown> = {
       "latency_ms": {
         "type": "integer"
       },
+      "memories": {
+        "items": {
+          "$ref": "#/components/schemas/MemoryOut"
+        },
+        "type": "array"
+      },
       "message_id": {
         "type": "string"
       },
@@ -12814,6 +13185,31 @@ export const componentSchemas: Record<string, unknown> = {
     ],
     "type": "object"
   },
+  "WsMemories": {
+    "properties": {
+      "conversation_id": {
+        "type": "string"
+      },
+      "memories": {
+        "items": {
+          "$ref": "#/components/schemas/MemoryOut"
+        },
+        "type": "array"
+      },
+      "type": {
+        "type": "string",
+        "enum": [
+          "memories"
+        ]
+      }
+    },
+    "required": [
+      "type",
+      "conversation_id",
+      "memories"
+    ],
+    "type": "object"
+  },
   "WsMessage": {
     "properties": {
       "collection": {
@@ -12983,6 +13379,7 @@ export const componentSchemas: Record<string, unknown> = {
         "auth_ok": "#/components/schemas/WsAuthOk",
         "cancelled": "#/components/schemas/WsCancelled",
         "error": "#/components/schemas/WsError",
+        "memories": "#/components/schemas/WsMemories",
         "pong": "#/components/schemas/WsPong",
         "response_end": "#/components/schemas/WsResponseEnd",
         "sources": "#/components/schemas/WsSources",
@@ -12998,6 +13395,9 @@ export const componentSchemas: Record<string, unknown> = {
       },
       {
         "$ref": "#/components/schemas/WsSources"
+      },
+      {
+        "$ref": "#/components/schemas/WsMemories"
       },
       {
         "$ref": "#/components/schemas/WsToken"
@@ -13328,6 +13728,11 @@ export const responseSchemas: Record<string, Record<string, unknown>> = {
   "DELETE /keys/{key_id}": {
     "200": {
       "$ref": "#/components/schemas/OwnKeyOut"
+    }
+  },
+  "GET /memories": {
+    "200": {
+      "$ref": "#/components/schemas/MemoriesOut"
     }
   },
   "POST /messages/{message_id}/feedback": {

@@ -160,6 +160,12 @@ export async function streamSSE(turn: TurnRequest, handlers: ChatHandlers, signa
         handlers.onSources(sources.filter((source) => fits('SourceOut', source)));
         break;
       }
+      case 'memories': {
+        const memories = Array.isArray(data.memories) ? data.memories : [];
+        // Memories that are not the schema's MemoryOut are left out, not the stream.
+        handlers.onMemories?.(memories.filter((memory) => fits('MemoryOut', memory)));
+        break;
+      }
       case 'tool_call':
         // Steps that are not the schema's are left out, not the stream.
         if (fits('ToolCallOut', data)) handlers.onToolCall?.(data);

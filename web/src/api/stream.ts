@@ -3,12 +3,14 @@
 import { auth } from './client';
 import { ApiError } from './errors';
 import { streamSSE } from './sse';
-import type { Source, ToolCall, ToolResult, TurnMeta, TurnRequest } from './types';
+import type { Memory, Source, ToolCall, ToolResult, TurnMeta, TurnRequest } from './types';
 import { ChatSocket, SocketUnavailable } from './ws';
 
 export interface ChatHandlers {
   onToken(token: string): void;
   onSources(sources: Source[]): void;
+  /** Earlier exchanges from the user's other conversations the answer is given (before its first token). */
+  onMemories?(memories: Memory[]): void;
   /** An agent turn: the model called a server tool (it runs now). */
   onToolCall?(call: ToolCall): void;
   /** ... and what that tool gave back. */
@@ -61,6 +63,7 @@ export function streamTurn(turn: TurnRequest, handlers: ChatHandlers): RunningTu
   const once: ChatHandlers = {
     onToken: (t) => !settled && handlers.onToken(t),
     onSources: (s) => !settled && handlers.onSources(s),
+    onMemories: (m) => !settled && handlers.onMemories?.(m),
     onToolCall: (c) => !settled && handlers.onToolCall?.(c),
     onToolResult: (r) => !settled && handlers.onToolResult?.(r),
     onDone: (m) => !settled && ((settled = true), handlers.onDone(m)),

@@ -30,6 +30,10 @@ export type ToolResult = Schemas['ToolResultOut'];
 /** A step of an agent answer as stored (`messages[].steps`). */
 export type StoredToolStep = Schemas['ToolStepOut'];
 
+// Memory: earlier exchanges from the caller's other conversations, recalled into a turn.
+/** One recalled exchange (SSE `memories`, the WebSocket frame's `memories`, `messages[].memories`, `GET /memories`). */
+export type Memory = Schemas['MemoryOut'];
+
 /** A finished turn: the SSE `done` event, the WebSocket `response_end` metadata. */
 export type TurnMeta = Schemas['TurnOut'];
 

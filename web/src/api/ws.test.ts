@@ -132,6 +132,45 @@ describe('ChatSocket', () => {
     expect(seen.errors).toEqual([]);
   });
 
+  it('passes on a memories frame before the tokens, and the memories in response_end', async () => {
+    const { socket, fake } = await connected();
+    const memory = {
+      id: 'mem1',
+      conversation_id: 'c0',
+      conversation_title: '<img src=x onerror="window.__pwned=1">',
+      message_ids: ['m0'],
+      text: 'My sister Priya moved to Lisbon.',
+      created: '2026-03-04T14:05:00Z',
+      score: 0.03,
+    };
+    const seen = recorder();
+    const order: string[] = [];
+    const running = socket.send({ content: 'Where does my sister live?', conversation_id: 'c1' }, {
+      ...seen,
+      onMemories: (memories) => order.push(`memories ${memories.map((m) => `${m.id}:${m.conversation_title}`).join(',')}`),
+      onToken: (token) => order.push(`token ${token}`),
+    });
+    await tick();
+    fake.receive({ type: 'memories', conversation_id: 'c1', memories: [memory] });
+    fake.receive({ type: 'token', conversation_id: 'c1', token: 'Lisbon' });
+    fake.receive({ type: 'response_end', conversation_id: 'c1', metadata: { ...turn, memories: [memory] } });
+    await running;
+    expect(order).toEqual(['memories mem1:<img src=x onerror="window.__pwned=1">', 'token Lisbon']);
+    expect(seen.done[0].memories).toEqual([memory]);
+    expect(seen.errors).toEqual([]);
+  });
+
+  it('a memories frame that breaks the schema ends the turn with invalid_response', async () => {
+    const { socket, fake } = await connected();
+    const seen = recorder();
+    const running = socket.send({ content: 'Hi', conversation_id: 'c1' }, { ...seen, onMemories: () => seen.tokens.push('memories!') });
+    await tick();
+    fake.receive({ type: 'memories', conversation_id: 'c1', memories: [{ id: 'mem1', text: 3 }] });
+    await running;
+    expect(seen.tokens).toEqual([]);
+    expect(seen.errors[0]).toMatchObject({ code: 'invalid_response' });
+  });
+
   it('sends no auth frame when the session cookie signs the socket in (no key)', async () => {
     const socket = new ChatSocket(() => null, 'ws://vega.test/ws');
     await socket.connect();

@@ -191,6 +191,9 @@ export class ChatSocket {
       case 'sources':
         if (!turn.cancelled) h.onSources(message.sources);
         break;
+      case 'memories':
+        if (!turn.cancelled) h.onMemories?.(message.memories);
+        break;
       case 'tool_call':
         if (!turn.cancelled) h.onToolCall?.(message.call);
         break;

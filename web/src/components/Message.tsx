@@ -12,6 +12,7 @@ import { AgentSteps, ToolMessage } from './AgentSteps';
 import { CodeText } from './CodeText';
 import { Icon } from './Icon';
 import { copyText, Markdown } from './Markdown';
+import { MemoryList } from './MemoryList';
 import { showToast } from './Toasts';
 
 export interface CiteTarget {
@@ -70,6 +71,8 @@ function AssistantMessage({ message, conversationId, isLast, busy, onRegenerate,
         {message.error && <ErrorCard error={message.error} canRetry={isLast && !busy && !readOnly} onRetry={onRegenerate} />}
         {message.finishReason === 'length' && <div className="message-flag">The answer hit the length limit.</div>}
         {message.sources.length > 0 && <SourceList sources={message.sources} onOpen={(source, anchor) => onCite({ source, anchor })} />}
+        {/* The owner's other conversations: not for someone reading a shared link. */}
+        {!readOnly && message.memories.length > 0 && <MemoryList memories={message.memories} id={message.key} />}
         {!readOnly && (streaming || message.content || message.id) && (
           <MessageActions
             message={message}

@@ -1,11 +1,11 @@
 // The state of one conversation in the UI, as a pure reducer (tested in chat.test.ts).
 
 import { ApiError, type Code } from '../api/errors';
-import type { ConversationDetail, MessageOut, Source, StoredToolStep, ToolCall, ToolResult, TurnMeta } from '../api/types';
+import type { ConversationDetail, Memory, MessageOut, Source, StoredToolStep, ToolCall, ToolResult, TurnMeta } from '../api/types';
 import { fits } from '../api/validate';
 
 /** What the reducer reads of a finished turn (the server's TurnOut has it all). */
-export type TurnEnd = Pick<TurnMeta, 'message_id'> & Partial<Pick<TurnMeta, 'model' | 'latency_ms' | 'finish_reason' | 'sources'>>;
+export type TurnEnd = Pick<TurnMeta, 'message_id'> & Partial<Pick<TurnMeta, 'model' | 'latency_ms' | 'finish_reason' | 'sources' | 'memories'>>;
 
 export type MessageStatus = 'streaming' | 'ok' | 'error' | 'cancelled';
 
@@ -51,6 +51,8 @@ export interface ChatMessage {
   steps: ToolStep[];
   /** A `tool` message: the tool whose result it is. */
   toolName: string | null;
+  /** An answer: the earlier exchanges from the user's other conversations it was given. */
+  memories: Memory[];
 }
 
 export interface ChatState {
@@ -78,6 +80,8 @@ export type ChatAction =
   | { type: 'regenerate'; assistantKey: string }
   | { type: 'tokens'; text: string }
   | { type: 'sources'; sources: Source[] }
+  | { type: 'memories'; memories: Memory[] }
+  | { type: 'forgetMemory'; id: string }
   | { type: 'toolCall'; call: ToolCall }
   | { type: 'toolResult'; result: ToolResult }
   | { type: 'done'; meta: TurnEnd }
@@ -131,6 +135,7 @@ function assistantMessage(key: string): ChatMessage {
     notes: null,
     steps: [],
     toolName: null,
+    memories: [],
   };
 }
 
@@ -209,7 +214,25 @@ export function fromServer(message: MessageOut): ChatMessage | null {
     notes: message.notes,
     steps: [...(message.steps ?? []).map(storedStep), ...clientCalls(message.tool_calls)],
     toolName: null,
+    memories: withoutForgotten(message.memories ?? []),
   };
+}
+
+// Memories forgotten in this tab (`DELETE /memories/{id}`). A stored answer keeps what it
+// was given, forgotten or not: these stay hidden under it while the page lives.
+const forgotten = new Set<string>();
+
+export function forgetMemoryId(id: string): void {
+  forgotten.add(id);
+}
+
+function withoutForgotten(memories: Memory[]): Memory[] {
+  return forgotten.size === 0 ? memories : memories.filter((m) => !forgotten.has(m.id));
+}
+
+/** For tests: forget what was forgotten. */
+export function resetForgottenMemories(): void {
+  forgotten.clear();
 }
 
 /** Index of the assistant message being streamed, or -1. */
@@ -304,6 +327,20 @@ export function chatReducer(state: ChatState, action: ChatAction): ChatState {
       return { ...state, messages: updateAt(state.messages, index, { sources: action.sources }) };
     }
 
+    case 'memories': {
+      const index = streamingIndex(state.messages);
+      if (index < 0) return state;
+      return { ...state, messages: updateAt(state.messages, index, { memories: withoutForgotten(action.memories) }) };
+    }
+
+    case 'forgetMemory': {
+      if (!state.messages.some((m) => m.memories.some((memory) => memory.id === action.id))) return state;
+      const messages = state.messages.map((m) =>
+        m.memories.some((memory) => memory.id === action.id) ? { ...m, memories: m.memories.filter((memory) => memory.id !== action.id) } : m,
+      );
+      return { ...state, messages };
+    }
+
     case 'toolCall': {
       const index = streamingIndex(state.messages);
       if (index < 0) return state;
@@ -347,6 +384,7 @@ export function chatReducer(state: ChatState, action: ChatAction): ChatState {
           latencyMs: meta.latency_ms ?? null,
           finishReason: meta.finish_reason ?? null,
           sources: meta.sources && meta.sources.length ? meta.sources : current.sources,
+          memories: meta.memories && meta.memories.length ? withoutForgotten(meta.memories) : current.memories,
         }),
       };
     }

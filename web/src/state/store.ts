@@ -7,7 +7,7 @@ import { ApiError } from '../api/errors';
 import { streamTurn, type RunningTurn } from '../api/stream';
 import type { TurnRequest } from '../api/types';
 import { newId } from '../ids';
-import { chatReducer, errorInfo, initialChat, lastUserPrompt, type ChatAction, type ChatState } from './chat';
+import { chatReducer, errorInfo, forgetMemoryId, initialChat, lastUserPrompt, type ChatAction, type ChatState } from './chat';
 import type { ChatSettings } from './settings';
 
 type Listener = () => void;
@@ -60,6 +60,13 @@ export class ChatStore {
   forget(id: string): void {
     this.stop(id);
     this.states.delete(id);
+  }
+
+  /** A memory was forgotten (`DELETE /memories/{id}`): it leaves every answer that shows
+   * it, and stays hidden under stored answers (which keep what they were given). */
+  forgetMemory(memoryId: string): void {
+    forgetMemoryId(memoryId);
+    for (const id of [...this.states.keys()]) this.dispatch(id, { type: 'forgetMemory', id: memoryId });
   }
 
   /** Load a conversation from the server (unless a turn is streaming into it).
@@ -145,6 +152,10 @@ export class ChatStore {
       onSources: (sources) => {
         this.flush();
         this.dispatch(id, { type: 'sources', sources });
+      },
+      onMemories: (memories) => {
+        this.flush();
+        this.dispatch(id, { type: 'memories', memories });
       },
       onToolCall: (call) => {
         this.flush();

@@ -41,6 +41,11 @@ class ChatIn(RequestBody):
     mode: Literal["chat", "agent"] = Field(
         "chat", description='`"agent"`: the model may call every enabled tool.'
     )
+    memory: bool | None = Field(
+        None,
+        description="Recall from your earlier conversations (default: your setting, "
+        "else the server's VEGA_MEMORY); `false` for this turn only.",
+    )
 
     def to_request(self, source: Source = "api") -> ChatRequest:
         return ChatRequest(
@@ -56,6 +61,7 @@ class ChatIn(RequestBody):
             source=source,
             server_tools=tuple(self.tools or ()),
             agent=self.mode == "agent",
+            memory=self.memory,
         )
 
 
