@@ -9,8 +9,8 @@ loads.
 from __future__ import annotations
 
 import json
-import time
 import sys
+import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -217,7 +217,7 @@ async def test_recall_over_mcp_answers_as_get_memories_does(
     server: VegaServer, fake_llm: FakeLLM
 ) -> None:
     async with http_client(server, server.key) as client:
-        text, answer, failed = await call(client, "ask", question="Who keeps the lighthouse lamp?")
+        text, _, failed = await call(client, "ask", question="Who keeps the lighthouse lamp?")
         assert not failed, text
         expected = indexed(server, server.key)
         assert expected["pending"] == 0 and expected["memories"]

@@ -32,9 +32,7 @@ async def told(api: Api, text: str = FACT, key: str | None = None) -> dict[str, 
 
 
 async def recall(api: Api, q: str, key: str | None = None, **params: Any) -> Any:
-    return await api.client.get(
-        "/memories", params={"q": q, **params}, headers=api.auth(key)
-    )
+    return await api.client.get("/memories", params={"q": q, **params}, headers=api.auth(key))
 
 
 async def test_search_forget_and_what_a_turn_carries(make_api: Any) -> None:
@@ -46,7 +44,13 @@ async def test_search_forget_and_what_a_turn_carries(make_api: Any) -> None:
     assert body["pending"] == 0
     best = body["memories"][0]
     assert set(best) == {
-        "id", "conversation_id", "conversation_title", "message_ids", "text", "created", "score"
+        "id",
+        "conversation_id",
+        "conversation_title",
+        "message_ids",
+        "text",
+        "created",
+        "score",
     }
     assert best["conversation_id"] == first["session_id"] and FACT in best["text"]
     assert best["conversation_title"].startswith("My sister Priya")
@@ -73,7 +77,9 @@ async def test_search_forget_and_what_a_turn_carries(make_api: Any) -> None:
     assert gone.status_code == 204
     again = (await recall(api, "Where did Priya move?", top_k=50)).json()["memories"]
     assert best["id"] not in {m["id"] for m in again}
-    assert (await api.client.delete(f"/memories/{best['id']}", headers=api.auth())).status_code == 404
+    assert (
+        await api.client.delete(f"/memories/{best['id']}", headers=api.auth())
+    ).status_code == 404
 
 
 async def test_another_owner_sees_and_forgets_nothing(make_api: Any) -> None:

@@ -6,13 +6,15 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from sqlalchemy.orm import Session
 
 from tests.unit.conftest import MakeServices, Services
 from vega.chat.preferences import ChatPreferences
 from vega.errors import NotFound
+from vega.store import conversations as conversations_repo
+from vega.store import documents
 from vega.store import memories as repo
 from vega.store.tables import utcnow
-
 
 FACT = "My sister Priya moved to Lisbon in March to work on tidal energy."
 
@@ -63,7 +65,9 @@ async def test_memory_is_per_owner(make_services: MakeServices) -> None:
     services = await remembering(make_services)
     await told(services)
     other = await services.principal("other")
-    assert await services.runtime.memory.search(owner=other.owner, query="Priya Lisbon", top_k=5) == []
+    assert (
+        await services.runtime.memory.search(owner=other.owner, query="Priya Lisbon", top_k=5) == []
+    )
     done = await services.turn("Where does my sister live?", principal=other)
     assert done.memories == []
 
@@ -138,17 +142,14 @@ async def test_a_purged_conversation_leaves_no_passage(make_services: MakeServic
     assert await memory.count(owner) == 2  # the question and the answer
     future = utcnow() + timedelta(days=400)
     purged = await services.runtime.db.write(
-        lambda s: __import__("vega.store.conversations", fromlist=["x"]).purge_before(
-            s, cutoff=future
-        )
+        lambda s: conversations_repo.purge_before(s, cutoff=future)
     )
     assert purged == 1
 
-    def chunks(session: object) -> int:
-        coll = repo.collection(session, owner=owner)  # type: ignore[arg-type]
-        from vega.store import documents
-
-        return documents.count_chunks(session, collection_id=coll.id)  # type: ignore[arg-type,union-attr]
+    def chunks(session: Session) -> int:
+        coll = repo.collection(session, owner=owner)
+        assert coll is not None
+        return documents.count_chunks(session, collection_id=coll.id)
 
     assert await services.runtime.db.run(chunks) == 0
     assert await memory.search(owner=owner, query="Priya", top_k=5) == []
@@ -173,3 +174,17 @@ async def test_memories_are_hidden_from_collections_and_documents(
     documents = services.runtime.documents
     assert await documents.collections(owner=services.owner.owner) == []
     assert await documents.list_documents(owner=services.owner.owner, collection=None) == []
+
+
+async def test_a_forgotten_memory_leaves_the_answers_it_was_given_and_shared_links(
+    make_services: MakeServices,
+) -> None:
+    services = await remembering(make_services)
+    await told(services)
+    done = await services.turn("Where does my sister live now?")
+    memory = done.memories[0]["id"]
+    shown = await services.stored(done.session_id)
+    assert shown.messages[-1].memories[0]["id"] == memory
+    await services.runtime.memory.forget(owner=services.owner.owner, memory_id=memory)
+    shown = await services.stored(done.session_id)
+    assert memory not in {m["id"] for m in shown.messages[-1].memories}

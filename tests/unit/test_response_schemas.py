@@ -104,6 +104,7 @@ def test_a_turns_events_become_its_frames() -> None:
         "model": "llama3.2",
         "backend": "ollama",
         "sources": [SOURCE],
+        "memories": [],
         "usage": {"prompt_tokens": 3, "completion_tokens": 2, "total_tokens": 5},
         "latency_ms": 12,
         "finish_reason": "stop",

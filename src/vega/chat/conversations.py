@@ -13,8 +13,9 @@ from vega.chat.importing import ImportedConversation, ParsedExport
 from vega.chat.views import ConversationDetail, ConversationView, Exchange, MessageView
 from vega.errors import BadInput, NotFound
 from vega.security.keys import Principal
-from vega.store import audit, documents, memories, tool_steps
+from vega.store import audit, documents, tool_steps
 from vega.store import conversations as repo
+from vega.store import memories as memories_repo
 from vega.store.db import Database
 from vega.store.tables import Conversation, ToolStep, utcnow
 
@@ -42,15 +43,20 @@ def _limit(limit: int) -> int:
     return limit
 
 
-def detail_of(session: Session, conv: Conversation) -> ConversationDetail:
-    """A conversation with its live messages and what each answer cited."""
+def detail_of(session: Session, conv: Conversation, *, memories: bool = True) -> ConversationDetail:
+    """A conversation with its live messages and what each answer cited and recalled.
+
+    ``memories``: show what each answer recalled, except what was forgotten since
+    (False for a shared link: the owner's other conversations are nobody else's)."""
     rows = repo.messages(session, conversation=conv)
     answers = [m.id for m in rows if m.role == "assistant"]
     cited = documents.sources_of(session, message_ids=answers)
     steps: dict[str, list[ToolStep]] = {}
     for step in tool_steps.of_replies(session, owner=conv.owner, reply_ids=answers):
         steps.setdefault(step.reply_id or "", []).append(step)
-    messages = [MessageView.of(m, cited.get(m.id), steps.get(m.id)) for m in rows]
+    recalled = [str(r["id"]) for m in rows for r in m.recalled or () if "id" in r]
+    kept = memories_repo.remembered(session, owner=conv.owner, ids=recalled) if memories else set()
+    messages = [MessageView.of(m, cited.get(m.id), steps.get(m.id), remembered=kept) for m in rows]
     return ConversationDetail(ConversationView.of(conv, len(messages)), messages)
 
 
@@ -116,7 +122,7 @@ class ConversationService:
     ) -> None:
         def soft_delete(session: Session, conv: Conversation) -> None:
             repo.soft_delete(session, conversation=conv)
-            memories.forget_conversation(session, owner=conv.owner, conversation_id=conv.id)
+            memories_repo.forget_conversation(session, owner=conv.owner, conversation_id=conv.id)
 
         await self._change(conversation_id, principal, "delete", soft_delete, request_id=request_id)
 

@@ -44,7 +44,11 @@ class MessageView:
         m: Message,
         sources: list[dict[str, Any]] | None = None,
         steps: list[ToolStep] | None = None,
+        *,
+        remembered: set[str] | None = None,
     ) -> MessageView:
+        """``remembered``: the memory ids still remembered (the others are left out of
+        the answer's ``memories``); None leaves them all out."""
         found = [
             {**BLANK_SOURCE, **s} for step in steps or () for s in step.sources or () if "rank" in s
         ]
@@ -71,7 +75,7 @@ class MessageView:
             tool_call_id=m.tool_call_id,
             tool_name=m.tool_name,
             steps=[step_view(step) for step in steps or ()],
-            memories=list(m.recalled or []),
+            memories=[r for r in m.recalled or () if r.get("id") in (remembered or ())],
         )
 
 

@@ -210,6 +210,16 @@ def contents(session: Session, *, owner: int, message_ids: Sequence[str]) -> dic
     return {m.id: m for m in session.scalars(query)}
 
 
+def remembered(session: Session, *, owner: int, ids: Sequence[str]) -> set[str]:
+    """The ids among ``ids`` of the owner's memories not forgotten."""
+    if not ids:
+        return set()
+    query = select(Memory.id).where(
+        Memory.owner == owner, Memory.id.in_(set(ids)), Memory.forgotten.is_(None)
+    )
+    return set(session.scalars(query))
+
+
 def get_owned(session: Session, *, owner: int, memory_id: str) -> Memory | None:
     memory = session.get(Memory, memory_id)
     if memory is None or memory.owner != owner or memory.forgotten is not None:

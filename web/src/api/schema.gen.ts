@@ -1563,6 +1563,11 @@ export interface components {
             /** Max Tokens */
             max_tokens?: number | null;
             /**
+             * Memory
+             * @description Recall from your earlier conversations (default: your setting, else the server's VEGA_MEMORY); `false` for this turn only.
+             */
+            memory?: boolean | null;
+            /**
              * Mode
              * @description `"agent"`: the model may call every enabled tool.
              * @default chat
@@ -10387,6 +10392,16 @@ export const componentSchemas: Record<string, unknown> = {
         "anyOf": [
           {
             "type": "integer"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      },
+      "memory": {
+        "anyOf": [
+          {
+            "type": "boolean"
           },
           {
             "type": "null"
