@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 import anyio.to_thread
 
 from vega.blobs import BlobStore, blob_store
+from vega.chat.budget import ContextWindows
 from vega.chat.conversations import ConversationService
 from vega.chat.open_turns import OpenTurns
 from vega.chat.preferences import Admission, PreferencesService
@@ -137,6 +138,7 @@ class Runtime:
     chat: ChatService
     conversations: ConversationService
     memory: MemoryService  # recall from earlier conversations (`/memories`)
+    windows: ContextWindows  # each model's context window, for the context budget
     embedder: LazyEmbedder
     indexes: CollectionIndexes  # FAISS files or pgvector (VEGA_VECTOR_INDEX)
     jobs: JobRunner
@@ -368,6 +370,7 @@ def build(settings: Settings, *, plugins: Plugins | None = None) -> Runtime:
         metrics=metrics,
     )
     conversations = ConversationService(db, memory=memory)
+    windows = ContextWindows(gateway, settings)
     trail = AuditTrail(db, retention_days=settings.audit_retention_days)
     jobs.schedule(background_processes(settings, db, conversations, blobs, trail))
     mask = None
@@ -433,9 +436,11 @@ def build(settings: Settings, *, plugins: Plugins | None = None) -> Runtime:
             admission=Admission(preferences, quotas),
             agent=lambda generator: agent(generator=generator),
             memory=memory,
+            windows=windows,
         ),
         conversations=conversations,
         memory=memory,
+        windows=windows,
         embedder=embedder,
         indexes=indexes,
         jobs=jobs,

@@ -126,7 +126,21 @@ class Settings(BaseSettings):
     context_chars: int = Field(
         48000,
         ge=1000,
-        description="Budget for the whole prompt (system, history, question); the oldest history is dropped first.",
+        description="Most characters in one prompt, whatever the model's window (docs/memory.md: the context budget).",
+    )
+    context_lengths: dict[str, int] = Field(
+        default_factory=dict,
+        description='Context windows in tokens by model name, over what the model server says (JSON: {"gpt-4o-mini": 128000}).',
+    )
+    default_context_tokens: int = Field(
+        8192,
+        ge=512,
+        description="The window assumed for a model whose server does not tell its context length.",
+    )
+    reply_tokens: int = Field(
+        1024,
+        ge=16,
+        description="Room kept in the window for the reply when a request sets no max_tokens.",
     )
     system_prompt: str = Field(
         "You are Vega, a helpful assistant running on the user's own machine. Answer clearly and concisely.",

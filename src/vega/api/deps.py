@@ -18,6 +18,7 @@ from starlette.requests import HTTPConnection
 from vega.api.callers import Callers
 from vega.api.compat.turns import SESSION_HEADER
 from vega.api.streaming import StreamWatch
+from vega.chat.budget import ContextWindows
 from vega.chat.conversations import ConversationService
 from vega.chat.open_turns import OpenTurns
 from vega.chat.preferences import PreferencesService
@@ -173,6 +174,10 @@ async def get_memory(conn: HTTPConnection) -> MemoryService:
     return _runtime(conn).memory
 
 
+async def get_windows(conn: HTTPConnection) -> ContextWindows:
+    return _runtime(conn).windows
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 KeysDep = Annotated[KeyService, Depends(get_keys)]
 AccountsDep = Annotated[AccountService, Depends(get_accounts)]
@@ -200,6 +205,7 @@ EmbeddingsDep = Annotated[EmbeddingService, Depends(get_embeddings)]
 HealthDep = Annotated[HealthService, Depends(get_health)]
 MetricsDep = Annotated[Metrics, Depends(get_metrics)]
 MemoryDep = Annotated[MemoryService, Depends(get_memory)]
+WindowsDep = Annotated[ContextWindows, Depends(get_windows)]
 
 
 # --- the caller --------------------------------------------------------------------

@@ -16,7 +16,8 @@ from typing import Any
 import anyio.to_thread
 from sqlalchemy.orm import Session
 
-from vega.chat.prompts import build_messages, remembered, source_view
+from vega.chat.budget import Budget, ContextWindows
+from vega.chat.prompts import PromptParts, build_messages, source_view
 from vega.chat.turn import SESSION_ID, ChatRequest, is_utf8
 from vega.errors import BadInput, NotFound, PayloadTooLarge
 from vega.llm.base import GenerationParams, Message
@@ -140,7 +141,9 @@ class TurnPreparer:
         mask: Callable[[str], str],
         retriever: Retriever | None,
         memory: MemoryService | None = None,
+        windows: ContextWindows | None = None,
     ) -> None:
+        self._windows = windows  # each model's context window (None: VEGA_CONTEXT_CHARS alone)
         self._db = db
         self._settings = settings
         self._mask = mask
@@ -159,15 +162,17 @@ class TurnPreparer:
             follows = await self._follows(request)
             begun = await self._db.write(lambda s: self._begin(s, request, principal, follows))
         memories = await self._recall(request, begun)
+        model = request.model or self._settings.model
+        budget = await self._budget(model, request.max_tokens)
+        built = build_messages(self._parts(request, begun, hits, memories), budget)
         return PreparedTurn(
             request=request,
             begun=begun,
             hits=hits,
             sources=[source_view(hit) for hit in hits or ()],
-            messages=self._prompt(request, begun, hits, memories),
-            memories=memories,
+            messages=built.messages,
             params=GenerationParams(
-                model=request.model or self._settings.model,
+                model=model,
                 temperature=request.temperature,
                 top_p=request.top_p,
                 max_tokens=request.max_tokens,
@@ -176,24 +181,30 @@ class TurnPreparer:
                 tools=request.tools,
                 tool_choice=request.tool_choice,
             ),
+            memories=memories[: built.memories],  # what the model was given
         )
 
-    def _prompt(
+    async def _budget(self, model: str, max_tokens: int | None) -> Budget:
+        if self._windows is None:
+            return Budget.of_chars(self._settings.context_chars)
+        return await self._windows.budget(model, max_tokens=max_tokens)
+
+    def _parts(
         self,
         request: ChatRequest,
         begun: Begun,
         hits: list[Hit] | None,
         memories: list[Recalled],
-    ) -> list[Message]:
-        return build_messages(
+    ) -> PromptParts:
+        return PromptParts(
             system=request.system if request.system is not None else self._settings.system_prompt,
-            history=begun.history if request.history is None else request.history,
             prompt=request.prompt,
-            budget_chars=self._settings.context_chars,
+            history=begun.history if request.history is None else request.history,
             sources=hits,
             as_given=request.history is not None,
             answers=request.answers,
-            remembered=remembered(memories, self._settings.memory_max_chars),
+            memories=memories,
+            memory_chars=self._settings.memory_max_chars,
         )
 
     async def _recall(self, request: ChatRequest, begun: Begun) -> list[Recalled]:

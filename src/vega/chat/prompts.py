@@ -1,10 +1,13 @@
-"""Prompt assembly: system + numbered sources + history + question, within a character budget."""
+"""Prompt assembly: system + numbered sources + memories + summary + history + question,
+fitted to the turn's context budget (vega.chat.budget)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
+from vega.chat.budget import Budget, Meter
 from vega.llm.base import Message
 from vega.llm.none import CONNECT_HINT
 from vega.memory.service import Recalled
@@ -18,70 +21,97 @@ CITE_INSTRUCTIONS = (
 )
 
 
-def build_messages(
-    *,
-    system: str,
-    history: Sequence[Message],
-    prompt: str,
-    budget_chars: int,
-    sources: Sequence[Hit] | None = None,
-    as_given: bool = False,
-    answers: Sequence[Message] = (),
-    remembered: str = "",
-) -> list[Message]:
-    """The messages for one turn; the oldest history goes first when over budget.
+@dataclass(frozen=True, slots=True)
+class PromptParts:
+    """What a turn's prompt is made of, before the budget decides what fits.
 
-    The system prompt, the sources and the question are always kept: the question was
-    already checked against VEGA_MAX_PROMPT_CHARS, and sources are bounded by top_k.
     ``as_given``: the history is the client's own (OpenAI and Ollama clients), so it
     keeps its shape, even when it opens with a reply (a greeting, say). ``answers``: the
     tool messages a client sent back, which end the prompt in place of a question.
-    ``remembered``: earlier exchanges recalled from other conversations (``remembered``
-    renders them); they come after the sources, before the history.
+    ``memories``: earlier exchanges recalled from other conversations, best first, at
+    most ``memory_chars`` of them. ``summary``: what the recent turns leave out, summarised.
     """
-    if sources is not None:
+
+    system: str
+    prompt: str
+    history: Sequence[Message] = ()
+    sources: Sequence[Hit] | None = None
+    as_given: bool = False
+    answers: Sequence[Message] = ()
+    memories: Sequence[Recalled] = ()
+    memory_chars: int = 0
+    summary: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class BuiltPrompt:
+    """The messages, and what of the optional parts got in (what the model was given)."""
+
+    messages: list[Message]
+    memories: int = 0  # the first this many of the parts' memories
+    summary: bool = False
+    turns: int = 0  # messages of the history kept
+
+
+def build_messages(parts: PromptParts, budget: Budget) -> BuiltPrompt:
+    """The messages for one turn, fitted to ``budget`` in the stated order
+    (vega.chat.budget): the system prompt, the sources and the question always (the
+    question was checked against VEGA_MAX_PROMPT_CHARS, the sources are bounded by
+    top_k); then the memories, best first; then the summary; then the history, newest
+    first (the oldest goes first when over budget)."""
+    system = parts.system
+    if parts.sources is not None:
         system = "\n\n".join(
-            part for part in (system, CITE_INSTRUCTIONS, _numbered(sources)) if part
+            part for part in (system, CITE_INSTRUCTIONS, _numbered(parts.sources)) if part
         )
-    if remembered:
-        system = "\n\n".join(part for part in (system, remembered) if part)
-    used = len(system) + len(prompt) + sum(len(m.content) for m in answers)
+    tail = list(parts.answers) if parts.answers else [Message("user", parts.prompt)]
+    meter = budget.meter()
+    meter.add(system)
+    for message in tail:
+        meter.add(message.content)
+    blocks = _fitted_memories(parts, meter)
+    if blocks:
+        system = "\n\n".join(part for part in (system, MEMORY_INTRO, *blocks) if part)
+    summary = bool(parts.summary) and meter.take(parts.summary)
+    if summary:
+        system = "\n\n".join(part for part in (system, SUMMARY_INTRO, parts.summary) if part)
     kept: list[Message] = []
-    for message in reversed(history):
-        used += len(message.content)
-        if used > budget_chars:
+    for message in reversed(parts.history):
+        if not meter.take(message.content):
             break
         kept.append(message)
     kept.reverse()
     # A history that starts with a reply reads oddly to most chat templates.
-    while kept and kept[0].role == "assistant" and not as_given:
+    while kept and kept[0].role == "assistant" and not parts.as_given:
         kept.pop(0)
     # Cut in the middle of a tool exchange, the answers would have no call before them.
     while kept and kept[0].role == "tool":
         kept.pop(0)
     head = [Message("system", system)] if system else []
-    tail = list(answers) if answers else [Message("user", prompt)]
-    return [*head, *kept, *tail]
+    return BuiltPrompt([*head, *kept, *tail], len(blocks), summary, len(kept))
 
 
 MEMORY_INTRO = (
     "From earlier conversations with this user (use them only where they help; "
     "they may be out of date):"
 )
+SUMMARY_INTRO = "Earlier in this conversation (a summary of the turns not shown below):"
 
 
-def remembered(memories: Sequence[Recalled], budget: int) -> str:
-    """The recalled exchanges, each labelled with its date and conversation, within ``budget``."""
+def _fitted_memories(parts: PromptParts, meter: Meter) -> list[str]:
+    """The memories that fit, best first, each labelled with its date and conversation."""
     blocks: list[str] = []
-    used = len(MEMORY_INTRO)
-    for memory in memories:
+    if not parts.memories or not meter.take(MEMORY_INTRO):
+        return blocks
+    chars = len(MEMORY_INTRO)
+    for memory in parts.memories:
         title = memory.conversation_title or "untitled"
         block = f'- {memory.created:%Y-%m-%d}, in "{title}":\n{memory.text}'
-        if used + len(block) > budget:
+        chars += len(block) + 2
+        if chars > parts.memory_chars or not meter.take(block):
             break
         blocks.append(block)
-        used += len(block) + 2
-    return "\n\n".join([MEMORY_INTRO, *blocks]) if blocks else ""
+    return blocks
 
 
 def _label(hit: Hit) -> str:

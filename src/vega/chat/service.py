@@ -19,6 +19,7 @@ from collections.abc import AsyncGenerator, Callable
 from contextlib import aclosing
 from typing import TYPE_CHECKING
 
+from vega.chat.budget import ContextWindows
 from vega.chat.generate import Draft, ReplyGenerator
 from vega.chat.preferences import Admission
 from vega.chat.prepare import PreparedTurn, TurnPreparer
@@ -82,6 +83,7 @@ class ChatService:
         admission: Admission | None = None,
         agent: AgentFactory | None = None,
         memory: MemoryService | None = None,
+        windows: ContextWindows | None = None,
     ) -> None:
         self._replies = replies  # VEGA_MAX_STREAMS_PER_KEY
         self._admission = admission  # the owner's quota and chat defaults
@@ -90,7 +92,12 @@ class ChatService:
         mask = mask or (lambda text: text)
         self._memory = memory  # recalled into turns; each recorded exchange is indexed
         self._prepare = TurnPreparer(
-            db=db, settings=settings, mask=mask, retriever=retriever, memory=memory
+            db=db,
+            settings=settings,
+            mask=mask,
+            retriever=retriever,
+            memory=memory,
+            windows=windows or ContextWindows(gateway, settings),
         )
         self._generate = ReplyGenerator(gateway=gateway, max_chars=settings.max_response_chars)
         self._record = ReplyRecorder(db=db, mask=mask)

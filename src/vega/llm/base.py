@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -212,6 +212,11 @@ class Backend(ABC):
             return None
         return card.context_length if card else None
 
+    def token_counter(self, model: str) -> Callable[[str], int] | None:
+        """How ``model`` counts a text's tokens, when its tokenizer is at hand (None: the
+        context budget estimates)."""
+        return None
+
     async def health(self) -> BackendHealth:
         return BackendHealth(ok=True)
 
@@ -233,6 +238,15 @@ class Backend(ABC):
 def estimate_tokens(text: str) -> int:
     """Rough token count (4 characters a token) for backends that report none."""
     return max(1, (len(text) + 3) // 4) if text else 0
+
+
+BYTES_PER_TOKEN = 3
+
+
+def generous_tokens(text: str) -> int:
+    """Tokens of ``text`` by an estimate that errs high (the context budget's, where the
+    model's tokenizer is not at hand): one per 3 bytes of UTF-8, rounded up."""
+    return -(-len(text.encode("utf-8", "surrogatepass")) // BYTES_PER_TOKEN)
 
 
 def estimate_usage(messages: Sequence[Message], reply: str) -> Usage:

@@ -12,7 +12,7 @@ import hashlib
 import json
 import logging
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -244,6 +244,9 @@ class Gateway:
 
     async def context_length(self, model: str) -> int | None:
         return await self.backend.context_length(model)
+
+    def token_counter(self, model: str) -> Callable[[str], int] | None:
+        return self.backend.token_counter(model)
 
 
 async def _close(stream: AsyncIterator[Delta]) -> None:

@@ -180,6 +180,9 @@ class LlamaCppEngine(Engine):
             finish_reason="length" if finish == "length" else "stop",
         )
 
+    def count_tokens(self, text: str) -> int:
+        return len(self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=False))
+
     def close(self) -> None:
         self.templates.close()
         self._llm.close()

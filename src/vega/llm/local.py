@@ -33,7 +33,16 @@ from vega.errors import (
     BadInput,
     VegaError,
 )
-from vega.llm.base import Backend, BackendHealth, Delta, GenerationParams, Message, ModelInfo, Usage
+from vega.llm.base import (
+    Backend,
+    BackendHealth,
+    Delta,
+    GenerationParams,
+    Message,
+    ModelInfo,
+    Usage,
+    generous_tokens,
+)
 from vega.llm.engine_worker import EngineWorker
 from vega.llm.local_models import (
     Files,
@@ -94,6 +103,10 @@ class Engine(ABC):
 
     def close(self) -> None:  # noqa: B027 - optional hook: dropping the references frees most engines
         """Release the weights."""
+
+    def count_tokens(self, text: str) -> int:
+        """Tokens of ``text`` in this model's tokenizer (no special tokens)."""
+        raise NotImplementedError
 
 
 EngineLoader = Callable[[LocalModel], Engine]
@@ -252,6 +265,7 @@ class LocalBackend(Backend):
         self._running: _Channel | None = None
         self._engine: Engine | None = None  # touched on the worker thread only
         self._engine_files: Files | None = None
+        self._asked: dict[str, Files] = {}  # model names as turns asked for them
         self._load_errors: dict[Files, str] = {}
         # The context each loaded model ran with: written on the worker thread, read on the
         # loop (a dict's get and set are atomic), so asking never waits for a generation.
@@ -417,6 +431,7 @@ class LocalBackend(Backend):
         if self._closed:  # shutting down: the worker takes no more jobs
             raise BackendUnavailable("The server is shutting down.", backend=self.name)
         model = await self.resolve(params.model)
+        self._asked[params.model] = model.files  # for token_counter: which name is which weights
         if (late := self._stuck_for()) is not None:  # fail now rather than queue behind it
             raise self._stuck_error(late)
         channel = _Channel(asyncio.get_running_loop())
@@ -500,6 +515,20 @@ class LocalBackend(Backend):
         except VegaError:
             return None
         return self._contexts.get(found.files) or configured_context(found)
+
+    def token_counter(self, model: str) -> Callable[[str], int] | None:
+        """The loaded engine's tokenizer, for the model it serves (None before a load)."""
+        engine = self._engine
+        if engine is None or self._asked.get(model) != self._engine_files:
+            return None
+
+        def count(text: str) -> int:
+            try:
+                return engine.count_tokens(text)
+            except Exception:  # busy (a tokenizer in use by the generating thread), or none
+                return generous_tokens(text)
+
+        return count
 
     async def health(self) -> BackendHealth:
         if (late := self._stuck_for()) is not None:  # /readyz answers 503 while this lasts

@@ -123,6 +123,9 @@ class TransformersEngine(Engine):
             eos if isinstance(eos, list) else [eos] if eos is not None else []
         )
 
+    def count_tokens(self, text: str) -> int:
+        return len(self._tokenizer(text, add_special_tokens=False)["input_ids"])
+
     def prompt_ids(self, messages: Sequence[Message], sink: Sink) -> list[int]:
         """The tokenizer's chat template if it has one, else the plain template."""
         tokenizer = self._tokenizer

@@ -41,6 +41,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 MIN_DEPTH = 50
+MAX_DEPTH = 3200
 MAX_TOP_K = 100
 SWEEP_S = 60.0
 SWEEP_BATCH = 200
@@ -112,19 +113,16 @@ class MemoryService:
     def search_sync(
         self, *, owner: int, query: str, top_k: int, exclude: str | None = None
     ) -> list[Recalled]:
-        depth = max(MIN_DEPTH, 4 * top_k)
         with self._db.session() as session:
             coll = repo.collection(session, owner=owner)
             if coll is None:
                 return []
-            pending = None
+            index, vector = None, None
             embedder = self._embedder()
             if coll.embedding_model == embedder.name and coll.dim == embedder.dim:
                 index = self._indexes.current(session, state_of(coll))
-                # The query's vector and the vector search run beside the BM25 search.
-                pending = self._pool.submit(
-                    lambda: index.search(embedder.embed_batch([query])[0], depth)
-                )
+                # The query's vector is made beside the first BM25 search.
+                vector = self._pool.submit(lambda: embedder.embed_batch([query])[0])
             else:  # embedded by another model: BM25 alone until `vega reindex`
                 log.warning(
                     "memories of owner %s were embedded with %s; run `vega reindex` "
@@ -132,10 +130,18 @@ class MemoryService:
                     owner,
                     coll.embedding_model,
                 )
-            lex = lexical.search(session, collection_id=coll.id, query=query, limit=depth)
-            dense = pending.result() if pending is not None else []
-            ids = {i for i, _ in dense} | {i for i, _ in lex}
-            rows = repo.found(session, owner=owner, chunk_ids=sorted(ids), exclude=exclude)
+            # Deeper when what is left out (the turn's own conversation, deleted ones)
+            # took the places: a long conversation can fill the first hundreds.
+            depth = max(MIN_DEPTH, 4 * top_k)
+            while True:
+                lex = lexical.search(session, collection_id=coll.id, query=query, limit=depth)
+                dense = index.search(vector.result(), depth) if index and vector else []
+                ids = {i for i, _ in dense} | {i for i, _ in lex}
+                rows = repo.found(session, owner=owner, chunk_ids=sorted(ids), exclude=exclude)
+                exhausted = len(lex) < depth and (index is None or len(dense) < depth)
+                if len(rows) >= top_k or exhausted or depth >= MAX_DEPTH:
+                    break
+                depth = min(MAX_DEPTH, depth * 8)
             where = {
                 cid: ranking.Candidate(cid, row.conversation_id, row.position)
                 for cid, row in rows.items()
@@ -143,7 +149,7 @@ class MemoryService:
             ranked = ranking.rank(dense, lex, where)[:top_k]
             wanted = [m for cid, _ in ranked for m in rows[cid].message_ids]
             texts = repo.contents(session, owner=owner, message_ids=wanted)
-        similar, dense_ran = dict(dense), pending is not None
+        similar, dense_ran = dict(dense), index is not None
         out = []
         for chunk_id, score in ranked:
             row = rows[chunk_id]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import (
     BaseModel,
@@ -15,6 +15,7 @@ from pydantic import (
 )
 
 from vega.api.schemas.base import Fact
+from vega.chat.budget import Window
 from vega.llm.base import ModelInfo
 
 T = TypeVar("T")
@@ -57,9 +58,26 @@ class ModelDetails(BaseModel):
     adapter: Told[bool] = Field(None, description="A fine-tuned adapter over a base model.")
 
 
+class ContextWindowOut(BaseModel):
+    """The window a turn's context budget uses (docs/memory.md#the-context-budget)."""
+
+    tokens: int = Field(description="Prompt and reply together.")
+    source: Literal["model", "setting", "default"] = Field(
+        description="`model`: the model server said; `setting`: VEGA_CONTEXT_LENGTHS; "
+        "`default`: nobody said, so VEGA_DEFAULT_CONTEXT_TOKENS."
+    )
+
+    @classmethod
+    def of(cls, window: Window) -> ContextWindowOut:
+        return cls(tokens=window.tokens, source=window.source)
+
+
 class ModelOut(BaseModel):
     name: str
     details: ModelDetails = Field(default_factory=ModelDetails)
+    context_window: ContextWindowOut | None = Field(
+        None, description="The window a turn with this model is fitted to."
+    )
 
     @classmethod
     def of(cls, info: ModelInfo) -> ModelOut:
@@ -71,3 +89,4 @@ class ModelsOut(BaseModel):
     default: str = Field(description="The model used when a request names none.")
     ok: bool = Field(description="False while the backend cannot be reached.")
     models: list[ModelOut] = Field(default_factory=list)
+    context: ContextWindowOut | None = Field(None, description="The default model's window.")
