@@ -27,9 +27,9 @@ from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIO
 # its length: one 50 MB header held the event loop for seconds. So the bytes that
 # arrive while a request's head is incomplete are counted, and past
 # ``MAX_HEAD_BYTES`` the request gets a plain 400 and the connection closes, before
-# the parser sees them. A read that ends the head and starts the body counts whole,
-# so the cap can be passed by at most one read; it exists to stop floods, not to
-# measure heads to the byte.
+# the parser sees them. A read that ends the head counts up to the blank line that
+# ends it (the body's start, in the same read, is the body's); the cap exists to stop
+# floods, not to measure heads to the byte.
 #
 # Nor does uvicorn time anything before a request's head is complete: a client that
 # connects and says nothing, or sends a head a byte now and then (slowloris), held its
@@ -93,7 +93,10 @@ class HttpProtocol(HttpToolsProtocol):
             self._idle_timer.cancel()
             self._idle_timer = None
         if self._in_head:
-            self._head_bytes += len(data)
+            # Only the head counts: a read that ends it often carries the body's start
+            # too (a client's head and a 170 KB upload, in one segment on loopback).
+            end = data.find(b"\r\n\r\n")
+            self._head_bytes += len(data) if end < 0 else end + 4
             if self._head_bytes > MAX_HEAD_BYTES:
                 self.logger.warning(TOO_LARGE)
                 self.send_400_response(TOO_LARGE)

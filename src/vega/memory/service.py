@@ -93,6 +93,7 @@ class MemoryService:
         self._waiting: set[tuple[int, str]] = set()
         self._wake: asyncio.Event | None = None
         self._worker: asyncio.Task[None] | None = None
+        self._refreshed: set[str] = set()
 
     # -- searching ---------------------------------------------------------------
 
@@ -254,7 +255,13 @@ class MemoryService:
             return 0
         if collection_id is None:
             return 0
-        self._indexes.refresh(self._db, collection_id)
+        if collection_id not in self._refreshed:
+            # Once per process: pgvector builds the collection's graph if it has none
+            # (then keeps it up to date by itself); FAISS catches up before each search
+            # anyway, and saving its file after every conversation cost more than the
+            # embedding (an import of many conversations ran at 10 messages a second).
+            self._indexes.refresh(self._db, collection_id)
+            self._refreshed.add(collection_id)
         return len(units)
 
     def _store(

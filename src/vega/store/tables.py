@@ -269,6 +269,8 @@ class Message(Base):
     tool_name: Mapped[str | None] = mapped_column(String(64), default=None)
     # A reply's memories: the earlier exchanges it was given (vega.memory), as shown.
     recalled: Mapped[list[dict[str, Any]] | None] = mapped_column(default=None)
+    # The summary of earlier turns a reply was given, as given (vega.memory.summaries).
+    summary: Mapped[dict[str, Any] | None] = mapped_column(default=None)
 
 
 class ToolStep(Base):
@@ -336,6 +338,38 @@ class Memory(Base):
         ForeignKey("chunks.id", ondelete="SET NULL"), default=None, index=True
     )
     forgotten: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class Summary(Base):
+    """A span of a conversation summarised by the model (vega.memory.summaries).
+
+    Level 1 summarises a block of messages; level n + 1 a run of level-n summaries. The
+    span is the first and last message it covers (and their times, for ordering);
+    a turn puts the summaries covering what its recent turns leave out in its prompt.
+    """
+
+    __tablename__ = "summaries"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["owner", "conversation_id"],
+            ["conversations.owner", "conversations.id"],
+            ondelete="CASCADE",
+        ),
+        Index("ix_summaries_conversation", "owner", "conversation_id", "first_created"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    owner: Mapped[int] = mapped_column(Integer)
+    conversation_id: Mapped[str] = mapped_column(String(64))
+    level: Mapped[int] = mapped_column(Integer)
+    first_id: Mapped[str] = mapped_column(String(36))
+    last_id: Mapped[str] = mapped_column(String(36))
+    first_created: Mapped[datetime] = mapped_column()
+    last_created: Mapped[datetime] = mapped_column()
+    messages: Mapped[int] = mapped_column(Integer)  # how many messages it covers
+    text: Mapped[str] = mapped_column(Text)
+    model: Mapped[str] = mapped_column(String(200))
+    created: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class AuditLog(Base):
