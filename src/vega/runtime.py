@@ -42,6 +42,7 @@ from vega.llm.gateway import Gateway
 from vega.llm.local import LocalBackend
 from vega.llm.local_models import RegisteredModels
 from vega.memory.service import MemoryService
+from vega.memory.summaries import Summaries
 from vega.metrics import Metrics
 from vega.plugins import BuildContext, Plugins, load_plugins
 from vega.private import private_dir
@@ -139,6 +140,7 @@ class Runtime:
     conversations: ConversationService
     memory: MemoryService  # recall from earlier conversations (`/memories`)
     windows: ContextWindows  # each model's context window, for the context budget
+    summaries: Summaries  # long conversations summarised in the background (`summarize` jobs)
     embedder: LazyEmbedder
     indexes: CollectionIndexes  # FAISS files or pgvector (VEGA_VECTOR_INDEX)
     jobs: JobRunner
@@ -241,6 +243,7 @@ class Runtime:
             with suppress(asyncio.CancelledError):
                 await task
         await self.memory.aclose()
+        await self.summaries.aclose()
         await self.jobs.aclose()
         if self.redis is not None:
             await self.redis.aclose()
@@ -307,6 +310,35 @@ def vector_indexes(settings: Settings, db: Database) -> CollectionIndexes:
     return PgvectorIndexes(db, HnswParams.from_settings(settings))
 
 
+def memory_services(
+    settings: Settings,
+    db: Database,
+    embedder: LazyEmbedder,
+    indexes: CollectionIndexes,
+    gateway: Gateway,
+    jobs: JobRunner,
+    metrics: Metrics,
+) -> tuple[MemoryService, Summaries]:
+    """Recall from earlier conversations, and summaries of long ones (docs/memory.md)."""
+    memory = MemoryService(
+        db=db,
+        embedder=embedder,
+        indexes=indexes,
+        max_query_chars=settings.max_prompt_chars,
+        enabled=settings.memory,
+        metrics=metrics,
+    )
+    summaries = Summaries(
+        db=db,
+        gateway=gateway,
+        jobs=jobs,
+        model=lambda: settings.model,
+        recent=2 * settings.history_turns,
+        enabled=settings.memory,
+    )
+    return memory, summaries
+
+
 def build(settings: Settings, *, plugins: Plugins | None = None) -> Runtime:
     # 0700 when we create it: conversations and the key file are nobody else's business.
     private_dir(settings.data_dir)
@@ -361,14 +393,7 @@ def build(settings: Settings, *, plugins: Plugins | None = None) -> Runtime:
     )
     jobs.handle(INGEST_JOB, ingest.run_job)
     documents = DocumentService(db=db, blobs=blobs)
-    memory = MemoryService(
-        db=db,
-        embedder=embedder,
-        indexes=indexes,
-        max_query_chars=settings.max_prompt_chars,
-        enabled=settings.memory,
-        metrics=metrics,
-    )
+    memory, summaries = memory_services(settings, db, embedder, indexes, gateway, jobs, metrics)
     conversations = ConversationService(db, memory=memory)
     windows = ContextWindows(gateway, settings)
     trail = AuditTrail(db, retention_days=settings.audit_retention_days)
@@ -437,10 +462,12 @@ def build(settings: Settings, *, plugins: Plugins | None = None) -> Runtime:
             agent=lambda generator: agent(generator=generator),
             memory=memory,
             windows=windows,
+            summaries=summaries,
         ),
         conversations=conversations,
         memory=memory,
         windows=windows,
+        summaries=summaries,
         embedder=embedder,
         indexes=indexes,
         jobs=jobs,

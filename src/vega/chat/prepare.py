@@ -22,12 +22,14 @@ from vega.chat.turn import SESSION_ID, ChatRequest, is_utf8
 from vega.errors import BadInput, NotFound, PayloadTooLarge
 from vega.llm.base import GenerationParams, Message
 from vega.memory.service import MemoryService, Recalled
+from vega.memory.summaries import Cover, Summaries
 from vega.rag.retrieve import Hit, Retriever
 from vega.security.keys import Principal
 from vega.settings import Settings
 from vega.store import conversations as repo
 from vega.store import turns_digest
 from vega.store.db import Database
+from vega.store.tables import Conversation
 from vega.store.tables import Message as MessageRow
 
 TITLE_CHARS = 80
@@ -49,6 +51,8 @@ class Begun:
     # What was asked, as the turns digest counts it: the user's message, or the tool
     # messages a client sent back (masked, as stored).
     asked: tuple[tuple[str, str], ...] = ()
+    # What summarises the turns before ``history`` (None: none ready, or none needed).
+    summary: Cover | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +66,7 @@ class PreparedTurn:
     messages: list[Message]
     params: GenerationParams
     memories: list[Recalled] = field(default_factory=list)  # recalled earlier exchanges
+    summary: Cover | None = None  # what summarised the turns before the recent ones
 
     @property
     def memory_views(self) -> list[dict[str, Any]]:
@@ -124,6 +129,23 @@ def _title(prompt: str) -> str:
     return line if len(line) <= TITLE_CHARS else line[: TITLE_CHARS - 1] + "…"
 
 
+def _summary(
+    session: Session,
+    conv: Conversation,
+    rows: list[MessageRow],
+    limit: int,
+    before: datetime | None = None,
+) -> Cover | None:
+    """What summarises the conversation before its recent ``rows`` (when they are not all
+    of it: ``limit`` of them were read, or none)."""
+    if rows and len(rows) < limit:
+        return None
+    cutoff = rows[0].created if rows else before
+    if cutoff is None:
+        return None
+    return Summaries.cover(session, owner=conv.owner, conversation_id=conv.id, before=cutoff)
+
+
 def _as_history(rows: list[MessageRow]) -> list[Message]:
     return [
         Message("user" if row.role == "user" else "assistant", row.content)
@@ -182,6 +204,7 @@ class TurnPreparer:
                 tool_choice=request.tool_choice,
             ),
             memories=memories[: built.memories],  # what the model was given
+            summary=begun.summary if built.summary else None,
         )
 
     async def _budget(self, model: str, max_tokens: int | None) -> Budget:
@@ -205,6 +228,7 @@ class TurnPreparer:
             answers=request.answers,
             memories=memories,
             memory_chars=self._settings.memory_max_chars,
+            summary=begun.summary.text if begun.summary else "",
         )
 
     async def _recall(self, request: ChatRequest, begun: Begun) -> list[Recalled]:
@@ -269,7 +293,9 @@ class TurnPreparer:
         principal: Principal,
         follows: str | None = None,
     ) -> Begun:
-        conversation_id, digest, history = self._conversation(session, request, principal, follows)
+        conversation_id, digest, history, summary = self._conversation(
+            session, request, principal, follows
+        )
         if request.answers:
             return self._answers(session, request, principal, conversation_id, digest)
         asked = self._mask(request.prompt)
@@ -290,6 +316,7 @@ class TurnPreparer:
             asked,
             digest=digest,
             asked=(("user", asked),),
+            summary=summary,
         )
 
     def _answers(
@@ -328,10 +355,10 @@ class TurnPreparer:
         request: ChatRequest,
         principal: Principal,
         follows: str | None,
-    ) -> tuple[str, str, list[Message]]:
-        """The conversation to write to, its turns digest, and its recent turns (none for a
-        new one). ``follows``: the digest of the client's history, for a turn without a
-        session that carries one."""
+    ) -> tuple[str, str, list[Message], Cover | None]:
+        """The conversation to write to, its turns digest, its recent turns (none for a
+        new one) and the summary of what came before them. ``follows``: the digest of the
+        client's history, for a turn without a session that carries one."""
         title = self._mask(_title(question_of(request)))
         owner = principal.owner
         if request.session_id is None:
@@ -339,12 +366,12 @@ class TurnPreparer:
                 found = repo.continued_by(session, owner=owner, digest=follows)
                 if found is not None:
                     repo.touch(session, owner=owner, conversation_id=found.id)
-                    return found.id, found.turns_digest, []
+                    return found.id, found.turns_digest, [], None
                 # A new conversation that continues the client's history: the next turn,
                 # which sends this one's history too, finds it.
                 new = repo.create(session, owner=owner, title=title, history_digest=follows)
-                return new, follows, []
-            return repo.create(session, owner=owner, title=title), turns_digest.EMPTY, []
+                return new, follows, [], None
+            return repo.create(session, owner=owner, title=title), turns_digest.EMPTY, [], None
         # Ids are per key: another key's conversation with this id is not looked at, so a
         # client-chosen id that someone else uses is as free as one nobody uses.
         conv = repo.get_owned(session, conversation_id=request.session_id, owner=owner)
@@ -352,14 +379,14 @@ class TurnPreparer:
             if repo.exists(session, conversation_id=request.session_id, owner=owner):
                 raise NotFound(f"No conversation '{request.session_id}'.")  # deleted: restorable
             new = repo.create(session, owner=owner, conversation_id=request.session_id, title=title)
-            return new, turns_digest.EMPTY, []
+            return new, turns_digest.EMPTY, [], None
         repo.touch(session, owner=owner, conversation_id=conv.id)
         if request.history is not None:
             # The client sent the history; the stored one is not re-read.
-            return conv.id, conv.turns_digest, []
+            return conv.id, conv.turns_digest, [], None
         limit = 2 * self._settings.history_turns
         rows = repo.recent_messages(session, conversation=conv, limit=limit)
-        return conv.id, conv.turns_digest, _as_history(rows)
+        return conv.id, conv.turns_digest, _as_history(rows), _summary(session, conv, rows, limit)
 
     def _again(self, session: Session, request: ChatRequest, principal: Principal) -> Begun:
         """The last question of a conversation and the turns before it, to answer it again."""
@@ -373,6 +400,7 @@ class TurnPreparer:
         if question is None:
             raise BadInput("The conversation has no question to answer again.")
         history = _as_history(earlier)
+        limit = 2 * self._settings.history_turns
         return Begun(
             conv.owner,
             conv.id,
@@ -381,4 +409,5 @@ class TurnPreparer:
             question.content,
             question.created,
             asked=(("user", question.content),),
+            summary=_summary(session, conv, earlier, limit, before=question.created),
         )

@@ -78,6 +78,7 @@ class ReplyRecorder:
             source=turn.request.source,
             tool_calls=calls or None,
             recalled=turn.memory_views or None,
+            summary=turn.summary.view() if turn.summary else None,
         )
         if turn.hits:
             sources = [(h.chunk_id, h.document_id, h.rank, h.score) for h in turn.hits]

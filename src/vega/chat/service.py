@@ -42,6 +42,7 @@ from vega.llm.base import estimate_usage
 from vega.llm.gateway import Gateway
 from vega.llm.none import NONE_MODEL
 from vega.memory.service import MemoryService
+from vega.memory.summaries import Summaries
 from vega.metrics import Metrics
 from vega.rag.retrieve import Retriever
 from vega.security.concurrency import KeySlots
@@ -84,6 +85,7 @@ class ChatService:
         agent: AgentFactory | None = None,
         memory: MemoryService | None = None,
         windows: ContextWindows | None = None,
+        summaries: Summaries | None = None,
     ) -> None:
         self._replies = replies  # VEGA_MAX_STREAMS_PER_KEY
         self._admission = admission  # the owner's quota and chat defaults
@@ -91,6 +93,7 @@ class ChatService:
         self._gateway = gateway
         mask = mask or (lambda text: text)
         self._memory = memory  # recalled into turns; each recorded exchange is indexed
+        self._summaries = summaries  # what long conversations leave out, summarised
         self._prepare = TurnPreparer(
             db=db,
             settings=settings,
@@ -211,8 +214,12 @@ class ChatService:
         calls = tuple(draft.tool_calls)
         reply = Reply(text, model, draft.backend, status, error, usage, latency_ms, calls)
         message_id = await self._record.record(turn, reply)
-        if status == "ok" and self._memory is not None:
-            self._memory.schedule(turn.begun.owner, turn.begun.conversation_id)
+        if status == "ok":
+            owner, conversation = turn.begun.owner, turn.begun.conversation_id
+            if self._memory is not None:
+                self._memory.schedule(owner, conversation)
+            if self._summaries is not None:
+                self._summaries.schedule(owner, conversation)
         return TurnDone(
             message_id=message_id,
             session_id=turn.begun.conversation_id,
@@ -225,4 +232,5 @@ class ChatService:
             sources=draft.sources,
             tool_calls=calls,
             memories=turn.memory_views,
+            summary=turn.summary.view() if turn.summary else None,
         )

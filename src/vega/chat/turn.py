@@ -122,6 +122,7 @@ class TurnDone:
     sources: list[dict[str, Any]] = field(default_factory=list)
     tool_calls: tuple[ToolCall, ...] = ()  # calls of the client's own tools, for it to run
     memories: list[dict[str, Any]] = field(default_factory=list)  # what was recalled
+    summary: dict[str, Any] | None = None  # the summary of earlier turns it was given
 
 
 ChatEvent = (

@@ -37,6 +37,7 @@ class MessageView:
     tool_name: str | None = None
     steps: list[dict[str, Any]] = field(default_factory=list)
     memories: list[dict[str, Any]] = field(default_factory=list)  # recalled for an answer
+    summary: dict[str, Any] | None = None  # the summary of earlier turns it was given
 
     @classmethod
     def of(
@@ -76,6 +77,7 @@ class MessageView:
             tool_name=m.tool_name,
             steps=[step_view(step) for step in steps or ()],
             memories=[r for r in m.recalled or () if r.get("id") in (remembered or ())],
+            summary=m.summary,
         )
 
 

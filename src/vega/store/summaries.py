@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from vega.store.tables import Conversation, Message, Summary
@@ -21,7 +21,7 @@ class Spoken:
     content: str
 
 
-def _said(owner: int, conversation_id: str) -> list[object]:
+def _said(owner: int, conversation_id: str) -> list[ColumnElement[bool]]:
     return [
         Message.owner == owner,
         Message.conversation_id == conversation_id,

@@ -356,6 +356,8 @@ class Summary(Base):
             ondelete="CASCADE",
         ),
         Index("ix_summaries_conversation", "owner", "conversation_id", "first_created"),
+        # Two jobs on one conversation write each summary once.
+        UniqueConstraint("owner", "conversation_id", "level", "first_id"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)

@@ -8,7 +8,7 @@ from pydantic import BaseModel, Field
 
 from vega.api.schemas.base import Integer, RequestBody, Text
 from vega.api.schemas.collections import CollectionRef
-from vega.api.schemas.memories import MemoryOut
+from vega.api.schemas.memories import MemoryOut, SummaryOut
 from vega.api.schemas.sources import SourceOut
 from vega.api.schemas.tools import MAX_TURN_TOOLS, ToolName
 from vega.chat.service import SESSION_ID, ChatRequest, Source, TurnDone
@@ -93,6 +93,11 @@ class TurnOut(BaseModel):
         default_factory=list,
         description="Earlier exchanges from the caller's other conversations it was given.",
     )
+    summary: SummaryOut | None = Field(
+        None,
+        description="What the model was given in place of this conversation's earlier turns "
+        "(those its context window did not hold), when it was.",
+    )
     usage: UsageOut
     latency_ms: int
     finish_reason: str | None = Field(description="`stop`, `length`, ... as the model said.")
@@ -107,6 +112,7 @@ class TurnOut(BaseModel):
             backend=done.backend,
             sources=SourceOut.of_all(done.sources),
             memories=MemoryOut.of_all(done.memories),
+            summary=SummaryOut.model_validate(done.summary) if done.summary else None,
             usage=UsageOut.of(done.usage),
             latency_ms=done.latency_ms,
             finish_reason=done.finish_reason,

@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from vega.api.schemas.base import Integer, RequestBody, Text
-from vega.api.schemas.memories import MemoryOut
+from vega.api.schemas.memories import MemoryOut, SummaryOut
 from vega.api.schemas.sources import SourceOut
 
 
@@ -57,6 +57,9 @@ class MessageOut(BaseModel):
     memories: list[MemoryOut] = Field(
         default_factory=list,
         description="Earlier exchanges from other conversations an answer was given.",
+    )
+    summary: SummaryOut | None = Field(
+        None, description="The summary of earlier turns an answer was given in their place."
     )
 
 

@@ -24,6 +24,15 @@ class MemoryOut(BaseModel):
         return [cls.model_validate(memory) for memory in memories]
 
 
+class SummaryOut(BaseModel):
+    """The summary of a conversation's earlier turns an answer was given in their place."""
+
+    text: str
+    first_created: datetime = Field(description="The first message it covers was said then.")
+    last_created: datetime
+    messages: int = Field(description="How many messages it stands for.")
+
+
 class MemoriesOut(BaseModel):
     memories: list[MemoryOut] = Field(description="Best first.")
     pending: int = Field(

@@ -60,6 +60,9 @@ def upgrade() -> None:
         sa.Column("model", sa.String(200), nullable=False),
         sa.Column("created", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_summaries"),
+        sa.UniqueConstraint(
+            "owner", "conversation_id", "level", "first_id", name="uq_summaries_owner"
+        ),
         sa.ForeignKeyConstraint(
             ["owner", "conversation_id"],
             ["conversations.owner", "conversations.id"],
