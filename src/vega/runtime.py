@@ -315,7 +315,7 @@ def memory_services(
     db: Database,
     embedder: LazyEmbedder,
     indexes: CollectionIndexes,
-    gateway: Gateway,
+    windows: ContextWindows,
     jobs: JobRunner,
     metrics: Metrics,
 ) -> tuple[MemoryService, Summaries]:
@@ -330,7 +330,8 @@ def memory_services(
     )
     summaries = Summaries(
         db=db,
-        gateway=gateway,
+        gateway=windows.gateway,
+        windows=windows,
         jobs=jobs,
         model=lambda: settings.model,
         recent=2 * settings.history_turns,
@@ -393,9 +394,9 @@ def build(settings: Settings, *, plugins: Plugins | None = None) -> Runtime:
     )
     jobs.handle(INGEST_JOB, ingest.run_job)
     documents = DocumentService(db=db, blobs=blobs)
-    memory, summaries = memory_services(settings, db, embedder, indexes, gateway, jobs, metrics)
-    conversations = ConversationService(db, memory=memory)
     windows = ContextWindows(gateway, settings)
+    memory, summaries = memory_services(settings, db, embedder, indexes, windows, jobs, metrics)
+    conversations = ConversationService(db, memory=memory)
     trail = AuditTrail(db, retention_days=settings.audit_retention_days)
     jobs.schedule(background_processes(settings, db, conversations, blobs, trail))
     mask = None

@@ -892,4 +892,3 @@ def test_framing_leaves_other_bodies_alone() -> None:
         max_parts=MAX_FORM_PARTS,
     )
     assert framing is not None
-

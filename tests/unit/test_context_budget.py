@@ -9,9 +9,10 @@ from datetime import timedelta
 from sqlalchemy.orm import Session
 
 from tests.fakes.backends import ScriptedBackend
-from tests.unit.conftest import MakeServices
+from tests.unit.conftest import MakeServices, Services
 from vega.chat.budget import MESSAGE_TOKENS, Budget
-from vega.llm.base import generous_tokens
+from vega.llm.base import Message, generous_tokens
+from vega.memory.summaries import INSTRUCTIONS, SUMMARY_TOKENS
 from vega.store import conversations as repo
 from vega.store.tables import utcnow
 
@@ -25,6 +26,11 @@ class WindowedBackend(ScriptedBackend):
 
     async def context_length(self, model: str) -> int | None:
         return self.told
+
+
+def last_turn(services: Services) -> list[Message]:
+    """The last prompt of a chat turn (summaries are written by the same model)."""
+    return next(m for m, _ in reversed(services.backend.calls) if m[0].content != INSTRUCTIONS)
 
 
 def prompt_tokens(messages: list[object]) -> int:
@@ -95,7 +101,7 @@ async def test_a_prompt_never_exceeds_the_window_on_a_conversation_of_2000_turns
     await services.runtime.memory.index_conversation(owner, conversation)
     services.backend.calls.clear()
     done = await services.turn("Who lit the lamp last?", session_id=conversation)
-    messages, _ = services.backend.calls[-1]
+    messages = last_turn(services)
     assert prompt_tokens(messages) <= WINDOW - 256
     assert messages[-1].content == "Who lit the lamp last?"
     assert len(messages) > 3  # recent turns got in, as many as fit
@@ -104,5 +110,9 @@ async def test_a_prompt_never_exceeds_the_window_on_a_conversation_of_2000_turns
     # A request's max_tokens takes its room from the window the same way.
     services.backend.calls.clear()
     await services.turn("And before that?", session_id=conversation, max_tokens=1500)
-    messages, _ = services.backend.calls[-1]
-    assert prompt_tokens(messages) <= WINDOW - 1500
+    assert prompt_tokens(last_turn(services)) <= WINDOW - 1500
+    # The summaries of what does not fit are written within the window too.
+    await services.runtime.summaries.idle()
+    await services.runtime.jobs.drain()
+    asked = [m for m, p in services.backend.calls if m[0].content == INSTRUCTIONS]
+    assert asked and all(prompt_tokens(m) <= WINDOW - SUMMARY_TOKENS for m in asked)

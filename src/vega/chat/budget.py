@@ -109,6 +109,7 @@ class ContextWindows:
     not on every turn) and the budget a turn's prompt gets from it."""
 
     def __init__(self, gateway: Gateway, settings: Settings) -> None:
+        self.gateway = gateway
         self._gateway = gateway
         self._settings = settings
         self._cache: TTLCache[str, Window] = TTLCache(maxsize=512, ttl=CACHE_TTL_S)

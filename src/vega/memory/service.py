@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from vega.metrics import Metrics
 
 log = logging.getLogger(__name__)
-MIN_DEPTH = 50
+MIN_DEPTH = 100  # each search's candidates (measured on LoCoMo: docs/memory.md)
 MAX_DEPTH = 3200
 MAX_TOP_K = 100
 SWEEP_S = 60.0
@@ -232,25 +232,24 @@ class MemoryService:
     def index_conversation_sync(self, owner: int, conversation_id: str) -> int:
         def read(session: Session) -> list[Unit]:
             messages = repo.live_messages(session, owner=owner, conversation_id=conversation_id)
-            done = repo.anchors(session, owner=owner, conversation_id=conversation_id)
-            return units_of(messages, done=done)
+            known = repo.indexed(session, owner=owner, conversation_id=conversation_id)
+            return units_of(messages, indexed=known)
 
         units = self._db.read_sync(read)
         if not units:
             return 0
         embedder = self._embedder()
         started = time.perf_counter()
-        matrix = embedder.embed_batch([u.indexed for u in units])
+        matrix = embedder.embed_batch([u.dense for u in units])
         if self._metrics is not None:
             self._metrics.embedding_latency.observe(time.perf_counter() - started)
-
         try:
             collection_id = self._db.write_sync(
                 lambda session: self._store(
                     session, owner, conversation_id, units, matrix, embedder
                 )
             )
-        except IntegrityError:  # two processes indexed the same exchange: one won
+        except IntegrityError:  # two processes indexed the same message: one won
             log.debug("memories of %s were indexed by another process", conversation_id)
             return 0
         if collection_id is None:
@@ -273,8 +272,10 @@ class MemoryService:
         matrix: Any,
         embedder: Embedder,
     ) -> str | None:
-        """Write the units' passages and memory rows (skipping any indexed meanwhile);
-        the memory collection's id, or None when it is embedded by another model."""
+        """Write the units' passages and memory rows (skipping any another process wrote
+        meanwhile); the memory collection's id, or None when it is embedded by another model.
+        A memory indexed again gets a new passage (a new chunk: a FAISS index tells
+        passages by id, and would keep the old vector under an id it already holds)."""
         coll, doc, created = repo.claim(session, owner=owner, model=embedder.name, dim=embedder.dim)
         if created:
             lexical.create(session, collection_id=coll.id)
@@ -285,31 +286,44 @@ class MemoryService:
                 coll.embedding_model,
             )
             return None
-        done = repo.anchors(session, owner=owner, conversation_id=conversation_id)
+        now = repo.indexed(session, owner=owner, conversation_id=conversation_id)
+        dropped: list[int] = []
         for i, unit in enumerate(units):
-            if unit.anchor_id in done:  # another process indexed it meanwhile
+            if now.get(unit.anchor_id) != unit.replaces:  # another process got there first
                 continue
             chunk = Chunk(
                 document_id=doc.id,
                 collection_id=coll.id,
                 index=unit.position,
-                text=unit.indexed,
+                text=unit.lexical,
                 char_start=0,
-                char_end=len(unit.indexed),
+                char_end=len(unit.lexical),
                 location=None,
                 embedding=matrix[i].tobytes(),
             )
             session.add(chunk)
             session.flush()
-            repo.add(
-                session,
-                owner=owner,
-                conversation_id=conversation_id,
-                anchor_id=unit.anchor_id,
-                message_ids=unit.message_ids,
-                created=unit.created,
-                chunk_id=chunk.id,
-            )
+            if unit.replaces is None:
+                repo.add(
+                    session,
+                    owner=owner,
+                    conversation_id=conversation_id,
+                    anchor_id=unit.anchor_id,
+                    message_ids=unit.message_ids,
+                    created=unit.created,
+                    chunk_id=chunk.id,
+                    following=unit.following,
+                )
+            else:
+                old = repo.repoint(
+                    session,
+                    memory_id=unit.replaces.memory_id,
+                    chunk_id=chunk.id,
+                    following=unit.following,
+                )
+                if old is not None:
+                    dropped.append(old)
+        repo.drop_chunks(session, dropped, None)
         documents.bump_version(session, collection_id=coll.id)
         return coll.id
 

@@ -30,9 +30,10 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from vega.chat.budget import MESSAGE_TOKENS, ContextWindows
 from vega.errors import BackendError
 from vega.jobs import JobRunner
-from vega.llm.base import GenerationParams, Message
+from vega.llm.base import BYTES_PER_TOKEN, GenerationParams, Message, generous_tokens
 from vega.llm.gateway import Gateway
 from vega.store import summaries as repo
 from vega.store.db import Database
@@ -112,8 +113,10 @@ class Summaries:
         jobs: JobRunner,
         model: Callable[[], str],
         recent: int,
+        windows: ContextWindows | None = None,
         enabled: bool = True,
     ) -> None:
+        self._windows = windows  # what fits the model: a block is cut to its window
         self._db = db
         self._gateway = gateway
         self._jobs = jobs
@@ -263,6 +266,11 @@ class Summaries:
         return 1
 
     async def _summarise(self, text: str, model: str, *, scope: str) -> str:
+        if self._windows is not None:  # what is asked must fit the window, its answer too
+            budget = await self._windows.budget(model, max_tokens=SUMMARY_TOKENS)
+            room = budget.tokens - generous_tokens(INSTRUCTIONS) - 2 * MESSAGE_TOKENS
+            cut = text.encode("utf-8")[: max(0, room) * BYTES_PER_TOKEN]
+            text = cut.decode("utf-8", "ignore")
         messages = [Message("system", INSTRUCTIONS), Message("user", text)]
         params = GenerationParams(model=model, temperature=0.2, max_tokens=SUMMARY_TOKENS)
         parts = [d.text async for d in self._gateway.stream(messages, params, scope=scope)]

@@ -120,12 +120,25 @@ def live_messages(session: Session, *, owner: int, conversation_id: str) -> list
     return list(session.scalars(query))
 
 
-def anchors(session: Session, *, owner: int, conversation_id: str) -> set[str]:
-    """The anchors of the conversation's memories, forgotten ones included."""
-    query = select(Memory.anchor_id).where(
-        Memory.owner == owner, Memory.conversation_id == conversation_id
-    )
-    return set(session.scalars(query))
+@dataclass(frozen=True, slots=True)
+class Indexed:
+    """How a message is indexed now: its memory, passage and neighbours after it."""
+
+    memory_id: str
+    chunk_id: int | None
+    following: int
+    forgotten: bool
+
+
+def indexed(session: Session, *, owner: int, conversation_id: str) -> dict[str, Indexed]:
+    """The conversation's memories by anchor, forgotten ones included."""
+    query = select(
+        Memory.anchor_id, Memory.id, Memory.chunk_id, Memory.following, Memory.forgotten
+    ).where(Memory.owner == owner, Memory.conversation_id == conversation_id)
+    return {
+        str(a): Indexed(str(i), c, int(f), g is not None)
+        for a, i, c, f, g in session.execute(query)
+    }
 
 
 def add(
@@ -137,6 +150,7 @@ def add(
     message_ids: list[str],
     created: datetime,
     chunk_id: int,
+    following: int,
 ) -> str:
     memory = Memory(
         owner=owner,
@@ -145,10 +159,25 @@ def add(
         message_ids=message_ids,
         created=created,
         chunk_id=chunk_id,
+        following=following,
     )
     session.add(memory)
     session.flush()
     return memory.id
+
+
+def repoint(session: Session, *, memory_id: str, chunk_id: int, following: int) -> int | None:
+    """The memory's new passage; returns the old one's chunk id (for the caller to drop)."""
+    memory = session.get(Memory, memory_id)
+    if memory is None:
+        return None
+    old, memory.chunk_id, memory.following = memory.chunk_id, chunk_id, following
+    session.flush()
+    return old
+
+
+def drop_chunks(session: Session, chunk_ids: list[int], collection_id: str | None) -> None:
+    _drop_chunks(session, chunk_ids, collection_id)
 
 
 # -- reading -----------------------------------------------------------------------

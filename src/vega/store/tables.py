@@ -338,6 +338,9 @@ class Memory(Base):
         ForeignKey("chunks.id", ondelete="SET NULL"), default=None, index=True
     )
     forgotten: Mapped[datetime | None] = mapped_column(default=None)
+    # How many later messages its passage holds (vega.memory.units: indexed again as
+    # they arrive).
+    following: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class Summary(Base):

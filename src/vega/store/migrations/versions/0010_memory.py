@@ -31,6 +31,7 @@ def upgrade() -> None:
         sa.Column("created", sa.DateTime(timezone=True), nullable=False),
         sa.Column("chunk_id", sa.Integer(), nullable=True),
         sa.Column("forgotten", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("following", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_memories"),
         sa.UniqueConstraint("anchor_id", name="uq_memories_anchor_id"),
         sa.ForeignKeyConstraint(
