@@ -16,3 +16,8 @@ export function formatTime(iso: string): string {
     parsed(iso)?.toLocaleString(undefined, { month: 'short', day: 'numeric', year: 'numeric', hour: '2-digit', minute: '2-digit' }) ?? ''
   );
 }
+
+/** "14:05" (for a second time on a day already given) */
+export function formatClock(iso: string): string {
+  return parsed(iso)?.toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' }) ?? '';
+}

@@ -8,6 +8,7 @@ fails. A regenerated turn stores nothing new: it reads its question back.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -179,11 +180,22 @@ class TurnPreparer:
             begun = await self._db.run(lambda s: self._again(s, request, principal))
             request = replace(request, prompt=begun.prompt)
             hits = await self._retrieve(request, principal)
+            memories = await self._recall(request, principal.owner, begun.conversation_id)
         else:
-            hits = await self._retrieve(request, principal)
-            follows = await self._follows(request)
-            begun = await self._db.write(lambda s: self._begin(s, request, principal, follows))
-        memories = await self._recall(request, begun)
+            # Recall runs beside the retrieval and the question's write: its time is
+            # mostly the query's embedding, which need not wait for either.
+            recalling = asyncio.ensure_future(
+                self._recall(request, principal.owner, request.session_id)
+            )
+            try:
+                hits = await self._retrieve(request, principal)
+                follows = await self._follows(request)
+                begun = await self._db.write(lambda s: self._begin(s, request, principal, follows))
+                memories = await recalling
+            finally:
+                recalling.cancel()
+            # A turn that continues a client's history learns its conversation only now.
+            memories = [m for m in memories if m.conversation_id != begun.conversation_id]
         model = request.model or self._settings.model
         budget = await self._budget(model, request.max_tokens)
         built = build_messages(self._parts(request, begun, hits, memories), budget)
@@ -231,17 +243,19 @@ class TurnPreparer:
             summary=begun.summary.text if begun.summary else "",
         )
 
-    async def _recall(self, request: ChatRequest, begun: Begun) -> list[Recalled]:
-        """Earlier exchanges from the owner's other conversations, unless memory is off
-        (this request, the owner's preference, or the server)."""
+    async def _recall(
+        self, request: ChatRequest, owner: int, conversation_id: str | None
+    ) -> list[Recalled]:
+        """Earlier exchanges from the owner's other conversations (not ``conversation_id``),
+        unless memory is off (this request, the owner's preference, or the server)."""
         memory, settings = self._memory, self._settings
         if memory is None or not memory.enabled or request.memory is False:
             return []
         return await memory.recall(
-            owner=begun.owner,
-            query=question_of(request) or begun.prompt,
+            owner=owner,
+            query=question_of(request),
             top_k=settings.memory_top_k,
-            exclude=begun.conversation_id,
+            exclude=conversation_id,
             min_similarity=settings.memory_min_similarity,
         )
 

@@ -171,7 +171,7 @@ class MemoryService:
         return out
 
     async def recall(
-        self, *, owner: int, query: str, top_k: int, exclude: str, min_similarity: float
+        self, *, owner: int, query: str, top_k: int, exclude: str | None, min_similarity: float
     ) -> list[Recalled]:
         """What a turn is given: the best memories close enough in meaning to the question
         (all of the best, when vectors are unavailable). Never fails a turn."""

@@ -1046,6 +1046,7 @@ export interface paths {
         /**
          * List Models
          * @description The backend's models; an empty list (``ok: false``) while it cannot be reached.
+         *     Each with the context window a turn's budget uses, and who said so.
          */
         get: operations["list_models_models_get"];
         put?: never;
@@ -1731,6 +1732,23 @@ export interface components {
         } & {
             [key: string]: unknown;
         };
+        /**
+         * ContextWindowOut
+         * @description The window a turn's context budget uses (docs/memory.md#the-context-budget).
+         */
+        ContextWindowOut: {
+            /**
+             * Source
+             * @description `model`: the model server said; `setting`: VEGA_CONTEXT_LENGTHS; `default`: nobody said, so VEGA_DEFAULT_CONTEXT_TOKENS.
+             * @enum {string}
+             */
+            source: "model" | "setting" | "default";
+            /**
+             * Tokens
+             * @description Prompt and reply together.
+             */
+            tokens: number;
+        };
         /** ConversationDetailOut */
         ConversationDetailOut: {
             /**
@@ -2301,6 +2319,8 @@ export interface components {
              * @description The server tools an agent answer ran, in order.
              */
             steps?: components["schemas"]["ToolStepOut"][];
+            /** @description The summary of earlier turns an answer was given in their place. */
+            summary?: components["schemas"]["SummaryOut"] | null;
             /** Tags */
             tags: string[];
             /**
@@ -2369,6 +2389,8 @@ export interface components {
         };
         /** ModelOut */
         ModelOut: {
+            /** @description The window a turn with this model is fitted to. */
+            context_window?: components["schemas"]["ContextWindowOut"] | null;
             details?: components["schemas"]["ModelDetails"];
             /** Name */
             name: string;
@@ -2377,6 +2399,8 @@ export interface components {
         ModelsOut: {
             /** Backend */
             backend: string;
+            /** @description The default model's window. */
+            context?: components["schemas"]["ContextWindowOut"] | null;
             /**
              * Default
              * @description The model used when a request names none.
@@ -2848,6 +2872,30 @@ export interface components {
              */
             include_usage?: boolean;
         };
+        /**
+         * SummaryOut
+         * @description The summary of a conversation's earlier turns an answer was given in their place.
+         */
+        SummaryOut: {
+            /**
+             * First Created
+             * Format: date-time
+             * @description The first message it covers was said then.
+             */
+            first_created: string;
+            /**
+             * Last Created
+             * Format: date-time
+             */
+            last_created: string;
+            /**
+             * Messages
+             * @description How many messages it stands for.
+             */
+            messages: number;
+            /** Text */
+            text: string;
+        };
         /** TokensToday */
         TokensToday: {
             /**
@@ -3022,6 +3070,8 @@ export interface components {
              * @description The passages the model was given.
              */
             sources: components["schemas"]["SourceOut"][];
+            /** @description What the model was given in place of this conversation's earlier turns (those its context window did not hold), when it was. */
+            summary?: components["schemas"]["SummaryOut"] | null;
             usage: components["schemas"]["UsageOut"];
         };
         /** UploadOut */
@@ -10609,6 +10659,26 @@ export const componentSchemas: Record<string, unknown> = {
   "CollectionRef": {
     "type": "string"
   },
+  "ContextWindowOut": {
+    "properties": {
+      "source": {
+        "enum": [
+          "model",
+          "setting",
+          "default"
+        ],
+        "type": "string"
+      },
+      "tokens": {
+        "type": "integer"
+      }
+    },
+    "required": [
+      "tokens",
+      "source"
+    ],
+    "type": "object"
+  },
   "ConversationDetailOut": {
     "properties": {
       "created": {
@@ -11664,6 +11734,16 @@ export const componentSchemas: Record<string, unknown> = {
         },
         "type": "array"
       },
+      "summary": {
+        "anyOf": [
+          {
+            "$ref": "#/components/schemas/SummaryOut"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      },
       "tags": {
         "items": {
           "type": "string"
@@ -11870,6 +11950,16 @@ export const componentSchemas: Record<string, unknown> = {
   },
   "ModelOut": {
     "properties": {
+      "context_window": {
+        "anyOf": [
+          {
+            "$ref": "#/components/schemas/ContextWindowOut"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      },
       "details": {
         "$ref": "#/components/schemas/ModelDetails"
       },
@@ -11886,6 +11976,16 @@ export const componentSchemas: Record<string, unknown> = {
     "properties": {
       "backend": {
         "type": "string"
+      },
+      "context": {
+        "anyOf": [
+          {
+            "$ref": "#/components/schemas/ContextWindowOut"
+          },
+          {
+            "type": "null"
+          }
+        ]
       },
       "default": {
         "type": "string"
@@ -12541,6 +12641,29 @@ export const componentSchemas: Record<string, unknown> = {
     ],
     "type": "object"
   },
+  "SummaryOut": {
+    "properties": {
+      "first_created": {
+        "type": "string"
+      },
+      "last_created": {
+        "type": "string"
+      },
+      "messages": {
+        "type": "integer"
+      },
+      "text": {
+        "type": "string"
+      }
+    },
+    "required": [
+      "text",
+      "first_created",
+      "last_created",
+      "messages"
+    ],
+    "type": "object"
+  },
   "TokensToday": {
     "properties": {
       "limit": {
@@ -12739,6 +12862,16 @@ export const componentSchemas: Record<string, unknown> = {
           "$ref": "#/components/schemas/SourceOut"
         },
         "type": "array"
+      },
+      "summary": {
+        "anyOf": [
+          {
+            "$ref": "#/components/schemas/SummaryOut"
+          },
+          {
+            "type": "null"
+          }
+        ]
       },
       "usage": {
         "$ref": "#/components/schemas/UsageOut"

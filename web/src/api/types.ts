@@ -33,6 +33,12 @@ export type StoredToolStep = Schemas['ToolStepOut'];
 // Memory: earlier exchanges from the caller's other conversations, recalled into a turn.
 /** One recalled exchange (SSE `memories`, the WebSocket frame's `memories`, `messages[].memories`, `GET /memories`). */
 export type Memory = Schemas['MemoryOut'];
+/**
+ * The summary of a conversation's earlier turns (those its context window could not
+ * hold) an answer was given in their place: `summary` of the SSE `done` event, of the
+ * WebSocket `response_end` metadata, of `POST /chat`, and of a stored answer.
+ */
+export type Summary = Schemas['SummaryOut'];
 
 /** A finished turn: the SSE `done` event, the WebSocket `response_end` metadata. */
 export type TurnMeta = Schemas['TurnOut'];

@@ -207,6 +207,7 @@ describe('under an answer', () => {
     steps: [],
     toolName: null,
     memories,
+    summary: null,
   });
   const renderMessage = (message: ChatMessage, readOnly = false): void =>
     act(() =>

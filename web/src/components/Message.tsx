@@ -13,6 +13,7 @@ import { CodeText } from './CodeText';
 import { Icon } from './Icon';
 import { copyText, Markdown } from './Markdown';
 import { MemoryList } from './MemoryList';
+import { SummaryLine } from './SummaryLine';
 import { showToast } from './Toasts';
 
 export interface CiteTarget {
@@ -73,6 +74,8 @@ function AssistantMessage({ message, conversationId, isLast, busy, onRegenerate,
         {message.sources.length > 0 && <SourceList sources={message.sources} onOpen={(source, anchor) => onCite({ source, anchor })} />}
         {/* The owner's other conversations: not for someone reading a shared link. */}
         {!readOnly && message.memories.length > 0 && <MemoryList memories={message.memories} id={message.key} />}
+        {/* What the answer was given of this conversation's earlier turns: the owner's. */}
+        {!readOnly && message.summary && <SummaryLine summary={message.summary} id={message.key} />}
         {!readOnly && (streaming || message.content || message.id) && (
           <MessageActions
             message={message}

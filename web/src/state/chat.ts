@@ -1,11 +1,11 @@
 // The state of one conversation in the UI, as a pure reducer (tested in chat.test.ts).
 
 import { ApiError, type Code } from '../api/errors';
-import type { ConversationDetail, Memory, MessageOut, Source, StoredToolStep, ToolCall, ToolResult, TurnMeta } from '../api/types';
+import type { ConversationDetail, Memory, MessageOut, Source, StoredToolStep, Summary, ToolCall, ToolResult, TurnMeta } from '../api/types';
 import { fits } from '../api/validate';
 
 /** What the reducer reads of a finished turn (the server's TurnOut has it all). */
-export type TurnEnd = Pick<TurnMeta, 'message_id'> & Partial<Pick<TurnMeta, 'model' | 'latency_ms' | 'finish_reason' | 'sources' | 'memories'>>;
+export type TurnEnd = Pick<TurnMeta, 'message_id'> & Partial<Pick<TurnMeta, 'model' | 'latency_ms' | 'finish_reason' | 'sources' | 'memories' | 'summary'>>;
 
 export type MessageStatus = 'streaming' | 'ok' | 'error' | 'cancelled';
 
@@ -53,6 +53,11 @@ export interface ChatMessage {
   toolName: string | null;
   /** An answer: the earlier exchanges from the user's other conversations it was given. */
   memories: Memory[];
+  /**
+   * An answer: the summary of this conversation's earlier turns it was given in their
+   * place (they did not fit its context window). It comes with the end of the answer.
+   */
+  summary: Summary | null;
 }
 
 export interface ChatState {
@@ -136,6 +141,7 @@ function assistantMessage(key: string): ChatMessage {
     steps: [],
     toolName: null,
     memories: [],
+    summary: null,
   };
 }
 
@@ -215,6 +221,7 @@ export function fromServer(message: MessageOut): ChatMessage | null {
     steps: [...(message.steps ?? []).map(storedStep), ...clientCalls(message.tool_calls)],
     toolName: null,
     memories: withoutForgotten(message.memories ?? []),
+    summary: message.role === 'assistant' ? (message.summary ?? null) : null,
   };
 }
 
@@ -385,6 +392,7 @@ export function chatReducer(state: ChatState, action: ChatAction): ChatState {
           finishReason: meta.finish_reason ?? null,
           sources: meta.sources && meta.sources.length ? meta.sources : current.sources,
           memories: meta.memories && meta.memories.length ? withoutForgotten(meta.memories) : current.memories,
+          summary: meta.summary ?? current.summary,
         }),
       };
     }
