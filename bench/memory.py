@@ -575,35 +575,10 @@ def latency(samples: list[Sample], scratch: Path, args: argparse.Namespace) -> d
             out["memories_get_ms"] = {**summary_ms(times), "p95": p95_ms(times)}
             log(f"  GET /memories: {out['memories_get_ms']}")
 
-            # (b) POST /chat, memory on and off. Is `"memory": false` in the body honoured?
-            probes = questions[-6:]
-            on_probe = [timed_turn(client, headers, q, {})[1] for q in probes[:3]]
-            off_probe = [timed_turn(client, headers, q, {"memory": False})[1] for q in probes[3:]]
-            honoured = not any(off_probe)
-            out["memory_false_in_request_honoured"] = honoured
-            out["probe_memories"] = {"on": on_probe, "memory_false": off_probe}
-            if honoured:
-                off_how = "request body {'memory': false}"
+            # (b) POST /chat, the same questions with memory on and with `"memory": false`.
+            def turn_off(q: str) -> tuple[float, int]:
+                return timed_turn(client, headers, q, {"memory": False})
 
-                def turn_off(q: str) -> tuple[float, int]:
-                    return timed_turn(client, headers, q, {"memory": False})
-            else:
-                off_how = "PUT /settings/me {'memory': false} before each off turn (untimed)"
-                log(
-                    '  `"memory": false` in POST /chat was ignored (the reply carried '
-                    f"memories: {off_probe}); turning memory off through /settings/me"
-                )
-
-                def turn_off(q: str) -> tuple[float, int]:
-                    client.put(
-                        "/settings/me", json={"memory": False}, headers=headers
-                    ).raise_for_status()
-                    try:
-                        return timed_turn(client, headers, q, {})
-                    finally:
-                        client.put("/settings/me", json={}, headers=headers).raise_for_status()
-
-            out["memory_off_by"] = off_how
             on_s: list[float] = []
             off_s: list[float] = []
             on_n: list[int] = []

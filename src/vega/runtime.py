@@ -475,7 +475,9 @@ def build(settings: Settings, *, plugins: Plugins | None = None) -> Runtime:
         retriever=retriever,
         ingest=ingest,
         documents=documents,
-        reindexer=Reindexer(db=db, embedder=embedder, indexes=indexes),
+        reindexer=Reindexer(
+            db=db, embedder=embedder, indexes=indexes, memories=memory.rebuild_sync
+        ),
         models=models,
         catalog=ModelCatalog(gateway=gateway, documents=documents, default_model=settings.model),
         embeddings=EmbeddingService(embedder, max_chars=settings.max_prompt_chars),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import anyio.to_thread
 import pytest
 from sqlalchemy.orm import Session
 
@@ -188,3 +189,28 @@ async def test_a_forgotten_memory_leaves_the_answers_it_was_given_and_shared_lin
     await services.runtime.memory.forget(owner=services.owner.owner, memory_id=memory)
     shown = await services.stored(done.session_id)
     assert memory not in {m["id"] for m in shown.messages[-1].memories}
+
+
+async def test_reindex_after_a_model_change_embeds_the_memories_again(
+    make_services: MakeServices,
+) -> None:
+    services = await remembering(make_services)
+    memory, owner = services.runtime.memory, services.owner.owner
+    await told(services)
+    forgotten = (await memory.search(owner=owner, query="Hello world", top_k=1))[0]
+    await memory.forget(owner=owner, memory_id=forgotten.id)
+
+    def older_model(session: Session) -> None:
+        coll = repo.collection(session, owner=owner)
+        assert coll is not None
+        coll.embedding_model = "an-older-model"
+
+    await services.runtime.db.write(older_model)
+    # Until then, words alone find it (BM25), and nothing more is indexed.
+    assert (await memory.search(owner=owner, query="Priya Lisbon", top_k=3))[0].similarity is None
+    reports = await anyio.to_thread.run_sync(lambda: services.runtime.reindexer.run(owner=owner))
+    assert [r.reembedded for r in reports] == [True]
+    found = await memory.search(owner=owner, query="Priya Lisbon", top_k=3)
+    assert FACT in found[0].text and found[0].similarity is not None
+    assert forgotten.id not in {m.id for m in found}  # forgotten stays forgotten
+    assert await memory.count(owner) == 1

@@ -34,7 +34,7 @@ from vega.rag.retrieve import state_of
 from vega.store import documents
 from vega.store import memories as repo
 from vega.store.db import Database
-from vega.store.tables import Chunk
+from vega.store.tables import Chunk, Collection
 
 if TYPE_CHECKING:
     from vega.metrics import Metrics
@@ -326,6 +326,24 @@ class MemoryService:
         repo.drop_chunks(session, dropped, None)
         documents.bump_version(session, collection_id=coll.id)
         return coll.id
+
+    def rebuild_sync(self, coll: Collection) -> int:
+        """Every memory of the collection's owner indexed again with the current embedder
+        (`vega reindex` after the model changed); forgotten ones stay forgotten. Not one
+        transaction: what a crash leaves unindexed, the sweep indexes."""
+        embedder = self._embedder()
+
+        def reset(session: Session) -> list[str]:
+            repo.reset(session, collection_id=coll.id, owner=coll.owner)
+            fresh = session.get(Collection, coll.id)
+            assert fresh is not None
+            fresh.embedding_model, fresh.dim = embedder.name, embedder.dim
+            documents.bump_version(session, collection_id=coll.id)
+            return repo.conversations_of(session, owner=coll.owner)
+
+        self._indexes.before_reembed(self._db, coll.id)
+        conversations = self._db.write_sync(reset)
+        return sum(self.index_conversation_sync(coll.owner, c) for c in conversations)
 
     async def index_pending(self, *, limit: int = SWEEP_BATCH) -> int:
         """Index conversations left unindexed (a sweep); how many memories were added."""

@@ -41,8 +41,16 @@ class ReindexReport:
 
 class Reindexer:
     def __init__(
-        self, *, db: Database, embedder: Callable[[], Embedder], indexes: CollectionIndexes
+        self,
+        *,
+        db: Database,
+        embedder: Callable[[], Embedder],
+        indexes: CollectionIndexes,
+        memories: Callable[[Collection], int] | None = None,
     ) -> None:
+        # An owner's memory collection is re-embedded by its own rules (vega.memory: its
+        # vectors are not of the passages BM25 reads).
+        self._memories = memories
         self._db = db
         self._embedder = embedder
         self._indexes = indexes
@@ -69,7 +77,9 @@ class Reindexer:
         started = time.perf_counter()
         embedder = self._embedder()
         reembed = coll.embedding_model != embedder.name or coll.dim != embedder.dim
-        if reembed:
+        if reembed and coll.name == repo.HIDDEN and self._memories is not None:
+            self._memories(coll)
+        elif reembed:
             self._reembed(coll, embedder)
         self._db.write_sync(lambda session: lexical.rebuild(session, collection_id=coll.id))
         chunks = self._indexes.rebuild(self._db, coll.id)

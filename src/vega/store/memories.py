@@ -325,6 +325,19 @@ def forget_conversations(session: Session, *, owner: int, conversation_ids: Sequ
         )
 
 
+def reset(session: Session, *, collection_id: str, owner: int) -> None:
+    """Every passage of the collection, and the owner's memories but the forgotten ones."""
+    session.execute(delete(Chunk).where(Chunk.collection_id == collection_id))
+    session.execute(delete(Memory).where(Memory.owner == owner, Memory.forgotten.is_(None)))
+
+
+def conversations_of(session: Session, *, owner: int) -> list[str]:
+    query = select(Conversation.id).where(
+        Conversation.owner == owner, Conversation.deleted_at.is_(None)
+    )
+    return list(session.scalars(query))
+
+
 def forget_all(session: Session, *, owner: int) -> int:
     """Every memory of the owner's goes, and none is indexed again until new exchanges."""
     coll = collection(session, owner=owner)
