@@ -11,8 +11,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import ColumnElement, Select, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from vega.store import documents
@@ -56,24 +57,34 @@ def claim(
 # -- what is waiting to be indexed -------------------------------------------------
 
 
-def pending(session: Session, *, limit: int) -> list[tuple[int, str]]:
-    """``(owner, conversation id)`` of live conversations with a message not yet indexed
-    (what ``vega.memory.units`` remembers: an ok, non-empty user message or answer)."""
-    query = (
-        select(Message.owner, Message.conversation_id)
+def said() -> list[ColumnElement[bool]]:
+    """What is remembered and summarised: a live, ok, non-empty user message or answer."""
+    return [
+        Message.role.in_(("user", "assistant")),
+        Message.status == "ok",
+        Message.content != "",
+        Message.deleted_at.is_(None),
+    ]
+
+
+def _unindexed(*columns: Any) -> Select[Any]:
+    """``columns`` of the messages of live conversations that have no memory yet."""
+    return (
+        select(*columns)
+        .select_from(Message)
         .join(
             Conversation,
             (Conversation.owner == Message.owner) & (Conversation.id == Message.conversation_id),
         )
         .outerjoin(Memory, Memory.anchor_id == Message.id)
-        .where(
-            Memory.id.is_(None),
-            Message.role.in_(("user", "assistant")),
-            Message.status == "ok",
-            Message.content != "",
-            Message.deleted_at.is_(None),
-            Conversation.deleted_at.is_(None),
-        )
+        .where(Memory.id.is_(None), Conversation.deleted_at.is_(None), *said())
+    )
+
+
+def pending(session: Session, *, limit: int) -> list[tuple[int, str]]:
+    """``(owner, conversation id)`` of live conversations with a message not yet indexed."""
+    query = (
+        _unindexed(Message.owner, Message.conversation_id)
         .group_by(Message.owner, Message.conversation_id)
         .limit(limit)
     )
@@ -82,25 +93,7 @@ def pending(session: Session, *, limit: int) -> list[tuple[int, str]]:
 
 def pending_count(session: Session, *, owner: int) -> int:
     """How many of the owner's messages wait to be indexed."""
-    query = (
-        select(func.count())
-        .select_from(Message)
-        .join(
-            Conversation,
-            (Conversation.owner == Message.owner) & (Conversation.id == Message.conversation_id),
-        )
-        .outerjoin(Memory, Memory.anchor_id == Message.id)
-        .where(
-            Message.owner == owner,
-            Memory.id.is_(None),
-            Message.role.in_(("user", "assistant")),
-            Message.status == "ok",
-            Message.content != "",
-            Message.deleted_at.is_(None),
-            Conversation.deleted_at.is_(None),
-        )
-    )
-    return int(session.scalar(query) or 0)
+    return int(session.scalar(_unindexed(func.count()).where(Message.owner == owner)) or 0)
 
 
 def live_messages(session: Session, *, owner: int, conversation_id: str) -> list[Message]:

@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
+from vega.store.memories import said
 from vega.store.tables import Conversation, Message, Summary
 
 
@@ -22,14 +23,7 @@ class Spoken:
 
 
 def _said(owner: int, conversation_id: str) -> list[ColumnElement[bool]]:
-    return [
-        Message.owner == owner,
-        Message.conversation_id == conversation_id,
-        Message.deleted_at.is_(None),
-        Message.role.in_(("user", "assistant")),
-        Message.status == "ok",
-        Message.content != "",
-    ]
+    return [Message.owner == owner, Message.conversation_id == conversation_id, *said()]
 
 
 def spoken(
