@@ -66,7 +66,8 @@ def _chat(server: VegaServer, conversation_id: str | None, prompt: str) -> dict[
         f"{server.url}/chat", json=body, headers={"X-API-Key": server.key}, timeout=60
     )
     assert response.status_code == 200, response.text
-    return response.json()
+    turn: dict[str, Any] = response.json()
+    return turn
 
 
 def _summarized(server: VegaServer, timeout_s: float = 60) -> dict[str, Any]:

@@ -294,6 +294,7 @@ def calls(owned: dict[str, str]) -> dict[tuple[str, str], dict[str, Any]]:
         ("GET", "/collections"): {},
         ("POST", "/search"): {"json": {"query": "vault code", "collection": PRIVATE_COLLECTION}},
         ("GET", "/jobs/{job_id}"): {"path": f"/jobs/{job}"},
+        ("GET", "/jobs"): {},
         ("POST", "/documents/crawl"): {"json": {"url": "http://127.0.0.1:9/", "collection": "x"}},
         ("GET", "/tools"): {},
         ("GET", "/memories"): {"params": {"q": "A's turn"}},
@@ -502,7 +503,14 @@ def test_another_key_gets_404_for_everything_of_a(
             assert response.status_code == 404, (route, response.text[:300])
             assert owned["conversation"] not in response.text or "session" not in response.text
         # Lists hold nothing of A's.
-        for path in ("/conversations", "/history", "/documents", "/collections", "/v1/models"):
+        for path in (
+            "/conversations",
+            "/history",
+            "/documents",
+            "/collections",
+            "/v1/models",
+            "/jobs",
+        ):
             listing = client.get(path, headers=as_b)
             assert listing.status_code == 200, (path, listing.text)
             for secret in (owned["conversation"], owned["document"], PRIVATE_COLLECTION):

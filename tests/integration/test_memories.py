@@ -165,3 +165,25 @@ def test_vega_memory_from_the_cli(
     assert everything.code == 0
     assert vega("memory", "search", "pastéis", "--json").json()["memories"] == []
     assert "Indexed 0" in vega("memory", "index").err
+
+
+async def test_summary_jobs_are_listed_with_the_callers_jobs(make_api: Any) -> None:
+    api = await remembering(make_api, history_turns=1)
+    other = await api.new_key("other")
+    conversation = None
+    for i in range(7):
+        turn = await api.client.post(
+            "/chat", json={"prompt": f"Step {i}", "session_id": conversation}, headers=api.auth()
+        )
+        conversation = turn.json()["session_id"]
+        await api.runtime.summaries.idle()
+        await api.runtime.jobs.drain()
+    listed = await api.client.get("/jobs", params={"kind": "summarize"}, headers=api.auth())
+    assert listed.status_code == 200, listed.text
+    jobs = listed.json()
+    assert jobs and jobs[0]["kind"] == "summarize" and jobs[0]["status"] == "done"
+    assert jobs[0]["result"]["conversation_id"] == conversation
+    theirs = await api.client.get("/jobs", headers=api.auth(other))
+    assert theirs.json() == []
+    bad = await api.client.get("/jobs", params={"status": "lost"}, headers=api.auth())
+    assert bad.status_code == 422

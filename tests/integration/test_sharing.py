@@ -187,3 +187,32 @@ async def test_a_shared_conversation_is_read_only_and_live(api: Api) -> None:
     assert (await ann.get("/shared/" + "x" * 400)).status_code == 404
     for b in (teacher, ann):
         await b.client.aclose()
+
+
+async def test_a_shared_conversation_shows_nothing_of_the_owners_memory(
+    make_api: Callable[..., Any],
+) -> None:
+    """What an answer recalled from the owner's other conversations, and the summary of
+    earlier turns it was given, stay the owner's: a link's reader sees neither."""
+    api: Api = await make_api(auth="accounts", memory_min_similarity=-1.0, history_turns=1)
+    for name in ("teacher", "ann"):
+        await api.runtime.accounts.create(NewUser(name, PASSWORDS[name], admin=name == "teacher"))
+    teacher, ann = await signed_in(api, "teacher"), await signed_in(api, "ann")
+    await teacher.post("/chat", json={"prompt": "My private grading notes: Ben failed."})
+    await api.runtime.memory.idle()
+    conv = None
+    for i in range(7):  # enough for a summary of the earlier turns (history_turns 1)
+        turn = await teacher.post(
+            "/chat", json={"prompt": f"Lesson {i} on grading", "session_id": conv}
+        )
+        conv = turn.json()["session_id"]
+        await api.runtime.summaries.idle()
+        await api.runtime.jobs.drain()
+    last = (await teacher.get(f"/conversations/{conv}")).json()["messages"][-1]
+    assert last["memories"] and last["summary"], last
+    share_id = (await teacher.post(f"/conversations/{conv}/share")).json()["id"]
+    seen = (await ann.get(f"/shared/{share_id}")).json()
+    assert all(m["memories"] == [] and m["summary"] is None for m in seen["messages"])
+    assert "Ben failed" not in json.dumps(seen)
+    for b in (teacher, ann):
+        await b.client.aclose()

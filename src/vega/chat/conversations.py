@@ -43,11 +43,12 @@ def _limit(limit: int) -> int:
     return limit
 
 
-def detail_of(session: Session, conv: Conversation, *, memories: bool = True) -> ConversationDetail:
+def detail_of(session: Session, conv: Conversation, *, private: bool = True) -> ConversationDetail:
     """A conversation with its live messages and what each answer cited and recalled.
 
-    ``memories``: show what each answer recalled, except what was forgotten since
-    (False for a shared link: the owner's other conversations are nobody else's)."""
+    ``private``: show what each answer recalled (except what was forgotten since) and the
+    summary it was given; False for a shared link: the owner's other conversations, and
+    what the model made of this one, are nobody else's."""
     rows = repo.messages(session, conversation=conv)
     answers = [m.id for m in rows if m.role == "assistant"]
     cited = documents.sources_of(session, message_ids=answers)
@@ -55,8 +56,11 @@ def detail_of(session: Session, conv: Conversation, *, memories: bool = True) ->
     for step in tool_steps.of_replies(session, owner=conv.owner, reply_ids=answers):
         steps.setdefault(step.reply_id or "", []).append(step)
     recalled = [str(r["id"]) for m in rows for r in m.recalled or () if "id" in r]
-    kept = memories_repo.remembered(session, owner=conv.owner, ids=recalled) if memories else set()
-    messages = [MessageView.of(m, cited.get(m.id), steps.get(m.id), remembered=kept) for m in rows]
+    kept = memories_repo.remembered(session, owner=conv.owner, ids=recalled) if private else set()
+    messages = [
+        MessageView.of(m, cited.get(m.id), steps.get(m.id), remembered=kept, private=private)
+        for m in rows
+    ]
     return ConversationDetail(ConversationView.of(conv, len(messages)), messages)
 
 

@@ -47,9 +47,11 @@ class MessageView:
         steps: list[ToolStep] | None = None,
         *,
         remembered: set[str] | None = None,
+        private: bool = True,
     ) -> MessageView:
         """``remembered``: the memory ids still remembered (the others are left out of
-        the answer's ``memories``); None leaves them all out."""
+        the answer's ``memories``); None leaves them all out. ``private``: False leaves
+        out the summary an answer was given too (a shared link)."""
         found = [
             {**BLANK_SOURCE, **s} for step in steps or () for s in step.sources or () if "rank" in s
         ]
@@ -77,7 +79,7 @@ class MessageView:
             tool_name=m.tool_name,
             steps=[step_view(step) for step in steps or ()],
             memories=[r for r in m.recalled or () if r.get("id") in (remembered or ())],
-            summary=m.summary,
+            summary=m.summary if private else None,
         )
 
 

@@ -235,7 +235,7 @@ class SharingService:
             )
             if conv is None or conv.deleted_at is not None:
                 raise NotFound("This conversation is not shared (any more).")
-            return detail_of(session, conv, memories=False)
+            return detail_of(session, conv, private=False)
 
         return await self._db.run(read)
 

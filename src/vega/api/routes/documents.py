@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, File, Form, Header, Query, Response, UploadFile
 from fastapi.responses import StreamingResponse
@@ -181,6 +181,19 @@ async def crawl(
     }
     job_id = await jobs.submit(owner=principal.owner, kind=CRAWL_JOB, params=params)
     return CrawlOut(job_id=job_id)
+
+
+@router.get("/jobs", response_model=list[JobOut])
+async def list_jobs(
+    principal: PrincipalDep,
+    jobs: JobsDep,
+    status: Annotated[Literal["queued", "running", "done", "failed"] | None, Query()] = None,
+    kind: Annotated[str | None, Query(max_length=32, pattern=r"^[a-z_]+$")] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> list[JobOut]:
+    """The caller's jobs, newest first: ingests, crawls, summaries of long conversations."""
+    found = await jobs.newest(owner=principal.owner, status=status, kind=kind, limit=limit)
+    return [JobOut.model_validate(job) for job in found]
 
 
 @router.get("/jobs/{job_id}", response_model=JobOut, responses=NOT_FOUND)
