@@ -235,6 +235,27 @@ def fill_alpha(server: VegaServer, keys: Keys, gguf: Path, fake: FakeLLM) -> Non
     assert added.returncode == 0, added.stderr
 
 
+def remember_and_summarise(server: VegaServer, keys: Keys) -> None:
+    """A conversation long enough to be summarised (the server keeps one turn as it is),
+    and every message indexed for recall: rows in memories and summaries."""
+    long = chat(server, keys.primary, "Step 0 of a long lesson.")
+    for i in range(1, 7):
+        chat(server, keys.primary, f"Step {i} of a long lesson.", session_id=long["session_id"])
+    deadline = time.monotonic() + 60
+    while True:
+        jobs = httpx.get(
+            server.url + "/jobs", params={"kind": "summarize"}, headers=headers(keys.primary)
+        ).json()
+        remembered = [
+            httpx.get(server.url + "/memories", params={"q": "lesson"}, headers=headers(key)).json()
+            for key in (keys.primary, keys.bob)
+        ]
+        if jobs and jobs[0]["status"] == "done" and not any(r["pending"] for r in remembered):
+            return
+        assert time.monotonic() < deadline, (jobs, remembered)
+        time.sleep(0.2)
+
+
 def fill_accounts(server: VegaServer) -> None:
     """Accounts mode on the same data dir: the first admin (who takes the primary key's
     data), a signed-in session, settings, a group, shares: a row in each of its tables."""
@@ -308,8 +329,12 @@ def moved(
             server.stop()
         # 2. SQLite, 24-dimension embeddings from another model: collection beta.
         fake.state.embedding_dim = 24
-        server = start_vega(data, **base | {"embedding_model": "fake-embed-24"})
+        # Memory on from here: every message is indexed (the sweep at the start takes
+        # those of the first server), and a long conversation is summarised.
+        remembering = {"memory": True, "history_turns": 1}
+        server = start_vega(data, **base | {"embedding_model": "fake-embed-24"} | remembering)
         try:
+            remember_and_summarise(server, keys)
             for name, body in BETA.items():
                 upload(server, keys.primary, name, body, "beta")
             read_searches(server, keys.primary, "beta", before)
@@ -428,10 +453,11 @@ def test_search_results_are_the_same(moved: Moved) -> None:
 
 def test_each_copied_collection_has_the_vector_index_a_native_one_has(moved: Moved) -> None:
     indexes = vector_indexes(moved.url)
-    assert set(indexes) == {"alpha", "beta", "gamma"}, indexes
+    # (~memory: the primary key's memory collection, indexed for recall.)
+    assert set(indexes) == {"alpha", "beta", "gamma", "~memory"}, indexes
     native = indexes["gamma"]  # made by an upload on the Postgres server
     assert "hnsw" in native and "vector_cosine_ops" in native and "(<dim>)" in native
-    assert indexes["alpha"] == indexes["beta"] == native
+    assert indexes["alpha"] == indexes["beta"] == indexes["~memory"] == native
 
 
 def test_the_same_keys_work_and_a_revoked_key_stays_revoked(moved: Moved) -> None:

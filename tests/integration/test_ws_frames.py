@@ -16,6 +16,7 @@ backend and the hashing embedder; the real server's WebSocket is driven in
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,7 +59,9 @@ class WsApp:
 @pytest.fixture
 def ws_app(make_settings: Callable[..., Settings]) -> Iterator[WsApp]:
     backend, embedder = ScriptedBackend(), HashingEmbedder()
-    settings = make_settings(llm_backend="scripted", embedding_backend=embedder.name)
+    settings = make_settings(
+        llm_backend="scripted", embedding_backend=embedder.name, memory_min_similarity=-1.0
+    )
     app = create_app(build(settings, plugins=plugins_with(backend, embedder)))
     with TestClient(app, base_url="http://vega.test") as client:  # runs the lifespan
         yield WsApp(client, backend, app.openapi())
@@ -107,18 +110,43 @@ def test_every_frame_the_server_sends_matches_its_schema_component(ws_app: WsApp
         turn = socket.until("response_end")
         assert [f["type"] for f in turn[:2]] == ["sources", "token"]
         assert turn[0]["sources"] and turn[-1]["metadata"]["sources"] == turn[0]["sources"]
+        # Once the first turn is remembered, a new conversation recalls it.
+        deadline = time.monotonic() + 30
+        while not client.get("/memories", params={"q": "volcanoes"}, headers=AUTH).json()[
+            "memories"
+        ]:
+            assert time.monotonic() < deadline, "the first turn was not indexed"
+            time.sleep(0.05)
+        socket.send({"type": "message", "content": "And volcanoes again?"})
+        recalled = socket.until("response_end")
+        assert [f["type"] for f in recalled[:2]] == ["memories", "token"]
+        assert recalled[-1]["metadata"]["memories"] == recalled[0]["memories"]
         socket.send({"type": "message", "content": "", "conversation_id": "c-1"})
         assert socket.until("error")[-1]["error"]["code"] == "bad_input"  # the prompt is empty
         lookup = ToolCall(
             "call-1", "search_documents", '{"query": "volcano", "collection": "notes"}'
         )
         ws_app.backend.steps = [Step(tokens=[], tool_calls=[lookup]), Step(tokens=["Magma [1]."])]
-        socket.send({"type": "message", "content": "Look it up.", "tools": ["search_documents"]})
+        socket.send(
+            {
+                "type": "message",
+                "content": "Look it up.",
+                "tools": ["search_documents"],
+                "memory": False,
+            }
+        )
         agent = socket.until("response_end")
         assert [f["type"] for f in agent[:2]] == ["tool_call", "tool_result"]
         assert agent[1]["result"]["status"] == "ok" and agent[1]["result"]["sources"]
         ws_app.backend.steps = [Step(tokens=[" t"] * 200, delay_s=0.05)]  # 10 s unless cut
-        socket.send({"type": "message", "content": "Count slowly.", "conversation_id": "c-2"})
+        socket.send(
+            {
+                "type": "message",
+                "content": "Count slowly.",
+                "conversation_id": "c-2",
+                "memory": False,
+            }
+        )
         socket.until("token")
         socket.send({"type": "cancel"})
         assert socket.until("cancelled")[-1]["conversation_id"] == "c-2"

@@ -80,6 +80,7 @@ def test_model_details_pass_facts_on_as_told_and_drop_what_does_not_fit() -> Non
             "created": "2025-01-02T00:00:00Z",
             "license_url": "https://example.test",
         },
+        "context_window": None,
     }
     assert ModelDetails().model_dump() == {}
 
@@ -105,6 +106,7 @@ def test_a_turns_events_become_its_frames() -> None:
         "backend": "ollama",
         "sources": [SOURCE],
         "memories": [],
+        "summary": None,
         "usage": {"prompt_tokens": 3, "completion_tokens": 2, "total_tokens": 5},
         "latency_ms": 12,
         "finish_reason": "stop",

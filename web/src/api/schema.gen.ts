@@ -3339,6 +3339,12 @@ export interface components {
              */
             max_tokens?: number | null;
             /**
+             * Memory
+             * @description Recall from your earlier conversations; `false` for this turn only.
+             * @default null
+             */
+            memory?: boolean | null;
+            /**
              * Mode
              * @description `"qa"` without `collection` answers from `default`; `"agent"` lets the model call every enabled tool.
              * @default null
@@ -8704,6 +8710,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
+            /** @description No such thing, or it belongs to another key. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description The request body stopped arriving partway; send it again. */
             408: {
                 headers: {
@@ -13503,6 +13518,16 @@ export const componentSchemas: Record<string, unknown> = {
         "anyOf": [
           {
             "type": "integer"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      },
+      "memory": {
+        "anyOf": [
+          {
+            "type": "boolean"
           },
           {
             "type": "null"

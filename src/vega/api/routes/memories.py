@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from vega.api.deps import MemoryDep, PrincipalDep
+from vega.api.errors import NOT_FOUND
 from vega.api.schemas.memories import MemoriesOut, MemoryOut
 from vega.memory.service import MAX_TOP_K
 
@@ -28,7 +29,7 @@ async def search_memories(
     return MemoriesOut(memories=MemoryOut.of_all([m.view() for m in found]), pending=pending)
 
 
-@router.delete("/memories/{memory_id}", status_code=204)
+@router.delete("/memories/{memory_id}", status_code=204, responses=NOT_FOUND)
 async def forget_memory(principal: PrincipalDep, memory: MemoryDep, memory_id: str) -> Response:
     """Forget one memory: it is never recalled, nor indexed again (404: not the caller's)."""
     await memory.forget(owner=principal.owner, memory_id=memory_id[:64])

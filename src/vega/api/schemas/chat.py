@@ -93,8 +93,10 @@ class TurnOut(BaseModel):
         default_factory=list,
         description="Earlier exchanges from the caller's other conversations it was given.",
     )
+    # A factory, not a default: the schema then names no default, as FastAPI's copy of it
+    # does not (the WebSocket frames' copy must be the same: tests/integration/test_ws_frames).
     summary: SummaryOut | None = Field(
-        None,
+        default_factory=lambda: None,
         description="What the model was given in place of this conversation's earlier turns "
         "(those its context window did not hold), when it was.",
     )

@@ -68,6 +68,9 @@ class WsMessage(ClientFrame):
     max_tokens: int | None = Field(None, ge=1)
     system: str | None = Field(None, max_length=20_000)
     regenerate: bool = False
+    memory: bool | None = Field(
+        None, description="Recall from your earlier conversations; `false` for this turn only."
+    )
 
     def to_request(self) -> ChatRequest:
         return ChatRequest(
@@ -84,6 +87,7 @@ class WsMessage(ClientFrame):
             source="ws",
             server_tools=tuple(self.tools or ()),
             agent=self.mode == "agent",
+            memory=self.memory,
         )
 
 
