@@ -109,8 +109,7 @@ class ContextWindows:
     not on every turn) and the budget a turn's prompt gets from it."""
 
     def __init__(self, gateway: Gateway, settings: Settings) -> None:
-        self.gateway = gateway
-        self._gateway = gateway
+        self.gateway = gateway  # the summaries ask the same model server
         self._settings = settings
         self._cache: TTLCache[str, Window] = TTLCache(maxsize=512, ttl=CACHE_TTL_S)
 
@@ -122,7 +121,7 @@ class ContextWindows:
             return self._cache[model]
         except KeyError:
             pass
-        told = await self._gateway.context_length(model)
+        told = await self.gateway.context_length(model)
         window = (
             Window(told, "model")
             if told
@@ -136,5 +135,5 @@ class ContextWindows:
         window = await self.of(model)
         reply = max_tokens if max_tokens is not None else self._settings.reply_tokens
         tokens = max(MIN_PROMPT_TOKENS, window.tokens - reply)
-        count = self._gateway.token_counter(model) or generous_tokens
+        count = self.gateway.token_counter(model) or generous_tokens
         return Budget(tokens=tokens, chars=self._settings.context_chars, count=count)

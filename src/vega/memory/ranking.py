@@ -9,17 +9,9 @@ fusion by 0.06 recall@10: ranks throw away how far ahead the best candidates are
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Sequence
 
 DENSE_WEIGHT = 0.7  # 0.5 to 1.0 measured alike
-
-
-@dataclass(frozen=True, slots=True)
-class Candidate:
-    chunk_id: int
-    conversation_id: str
-    position: int  # the memory's place in its conversation (chunk index)
 
 
 def _scaled(scores: Sequence[tuple[int, float]]) -> dict[int, float]:
@@ -33,12 +25,14 @@ def _scaled(scores: Sequence[tuple[int, float]]) -> dict[int, float]:
 def rank(
     dense: Sequence[tuple[int, float]],
     lexical: Sequence[tuple[int, float]],
-    where: dict[int, Candidate],
+    *,
+    live: Collection[int],
 ) -> list[tuple[int, float]]:
-    """``(chunk id, score)`` best first, over the candidates ``where`` knows (live ones)."""
+    """``(chunk id, score)`` best first, over the ``live`` candidates (the caller's, not
+    deleted, not in the conversation left out)."""
     words, meaning = _scaled(lexical), _scaled(dense)
     scores = {
         chunk_id: words.get(chunk_id, 0.0) + DENSE_WEIGHT * meaning.get(chunk_id, 0.0)
-        for chunk_id in where
+        for chunk_id in live
     }
     return sorted(scores.items(), key=lambda item: (-item[1], item[0]))

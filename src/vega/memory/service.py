@@ -91,7 +91,6 @@ class MemoryService:
         self._metrics = metrics
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="vega-memory-search")
         self._waiting: set[tuple[int, str]] = set()
-        self._wake: asyncio.Event | None = None
         self._worker: asyncio.Task[None] | None = None
         self._refreshed: set[str] = set()
 
@@ -143,11 +142,7 @@ class MemoryService:
                 if len(rows) >= top_k or exhausted or depth >= MAX_DEPTH:
                     break
                 depth = min(MAX_DEPTH, depth * 8)
-            where = {
-                cid: ranking.Candidate(cid, row.conversation_id, row.position)
-                for cid, row in rows.items()
-            }
-            ranked = ranking.rank(dense, lex, where)[:top_k]
+            ranked = ranking.rank(dense, lex, live=rows.keys())[:top_k]
             wanted = [m for cid, _ in ranked for m in rows[cid].message_ids]
             texts = repo.contents(session, owner=owner, message_ids=wanted)
         similar, dense_ran = dict(dense), index is not None
@@ -360,12 +355,9 @@ class MemoryService:
         self._waiting.add((owner, conversation_id))
         if self._worker is None or self._worker.done():
             try:
-                self._wake = asyncio.Event()
                 self._worker = asyncio.get_running_loop().create_task(self._drain())
             except RuntimeError:  # no loop (a synchronous caller): the sweep will do it
                 return
-        if self._wake is not None:
-            self._wake.set()
 
     async def _drain(self) -> None:
         while self._waiting:

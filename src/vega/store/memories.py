@@ -180,7 +180,6 @@ def drop_chunks(session: Session, chunk_ids: list[int], collection_id: str | Non
 class MemoryRow:
     id: str
     chunk_id: int
-    position: int  # the memory's place in its conversation (its chunk's index)
     conversation_id: str
     conversation_title: str
     message_ids: list[str]
@@ -199,7 +198,6 @@ def found(
         select(
             Memory.id,
             Memory.chunk_id,
-            Chunk.index,
             Memory.conversation_id,
             Conversation.title,
             Memory.message_ids,
@@ -210,7 +208,6 @@ def found(
             (Conversation.owner == Memory.owner) & (Conversation.id == Memory.conversation_id),
         )
         .join(Message, Message.id == Memory.anchor_id)
-        .join(Chunk, Chunk.id == Memory.chunk_id)
         .where(
             Memory.owner == owner,
             Memory.chunk_id.in_(chunk_ids),
@@ -222,7 +219,7 @@ def found(
     if exclude is not None:
         query = query.where(Memory.conversation_id != exclude)
     return {
-        int(r[1] or 0): MemoryRow(r[0], int(r[1] or 0), int(r[2]), r[3], r[4], list(r[5]), r[6])
+        int(r[1] or 0): MemoryRow(r[0], int(r[1] or 0), r[2], r[3], list(r[4]), r[5])
         for r in session.execute(query)
     }
 
