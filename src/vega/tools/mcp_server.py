@@ -227,11 +227,9 @@ class VegaTools:
     async def recall(self, principal: Principal, arguments: dict[str, Any]) -> Reply:
         body = RecallIn.model_validate(arguments)  # GET /memories' own rules
         memory = self._runtime.memory
+        pending = await memory.pending_count(principal.owner)  # first, as GET /memories
         found = await memory.search(owner=principal.owner, query=body.query, top_k=body.top_k)
-        out = MemoriesOut(
-            memories=MemoryOut.of_all([m.view() for m in found]),
-            pending=await memory.pending_count(principal.owner),
-        )
+        out = MemoriesOut(memories=MemoryOut.of_all([m.view() for m in found]), pending=pending)
         return Reply.of(recalled_text(found) or "Nothing in earlier conversations matches.", out)
 
     async def ask(self, principal: Principal, arguments: dict[str, Any]) -> Reply:

@@ -24,8 +24,9 @@ async def search_memories(
 ) -> MemoriesOut:
     """The caller's earlier exchanges best matching `q`, ranked as a chat turn ranks them
     (every conversation of the caller's, none of anyone else's)."""
-    found = await memory.search(owner=principal.owner, query=q, top_k=top_k)
+    # Counted first: "pending 0" then promises the search saw every message stored before.
     pending = await memory.pending_count(principal.owner)
+    found = await memory.search(owner=principal.owner, query=q, top_k=top_k)
     return MemoriesOut(memories=MemoryOut.of_all([m.view() for m in found]), pending=pending)
 
 
