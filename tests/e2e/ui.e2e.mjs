@@ -237,15 +237,33 @@ async function regenerate(page) {
   await answerDone(page);
   const text = await page.textContent(`${lastAnswer} >> .markdown`);
   check(text?.includes('A second, better answer.'), `Regenerate did not replace the answer: ${text}`);
-  // The server answered the stored question again: asked once, one live answer.
+  // The server answered the stored question again: asked once, the new answer on the
+  // conversation's path, the stopped one kept beside it (a branch).
   const id = new URL(page.url()).pathname.split('/').pop();
-  const stored = (await apiGet(`/conversations/${id}`)).messages.map((m) => [m.role, m.content]);
+  const detail = await apiGet(`/conversations/${id}`);
+  const stored = detail.messages.map((m) => [m.role, m.content]);
   const last = stored.slice(-2);
   check(
     last[0][0] === 'user' && last[1][1] === 'A second, better answer.' &&
       stored.filter(([role, content]) => role === 'user' && content === last[0][1]).length === 1,
     `Regenerate should store one question and the new answer: ${JSON.stringify(stored)}`,
   );
+  const newest = detail.messages.at(-1);
+  const older = detail.branches.find((m) => m.id === newest.siblings[0]);
+  check(
+    newest.siblings.length === 2 && newest.siblings[1] === newest.id && older?.status === 'cancelled',
+    `the stopped answer should stay, a version of the new one: ${JSON.stringify({ siblings: newest.siblings, branches: detail.branches.map((m) => [m.id, m.status]) })}`,
+  );
+  // The answer's pager: "2 / 2", and "‹" shows the stopped answer again, "›" the new one.
+  await page.waitForSelector(`${lastAnswer} >> .version-count:text-is("2 / 2")`);
+  await page.click(`${lastAnswer} >> button[aria-label="Previous version"]`);
+  await page.waitForSelector(`${lastAnswer} >> .version-count:text-is("1 / 2")`);
+  await page.waitForSelector(`${lastAnswer} >> .message-flag:has-text("Stopped")`);
+  const previous = await page.textContent(`${lastAnswer} >> .markdown`);
+  check(previous?.startsWith('word0 word1') && !previous.includes('A second'), `"Previous version" should show the stopped answer: ${previous?.slice(0, 80)}`);
+  await page.click(`${lastAnswer} >> button[aria-label="Next version"]`);
+  await page.waitForSelector(`${lastAnswer} >> .version-count:text-is("2 / 2")`);
+  check((await page.textContent(`${lastAnswer} >> .markdown`))?.includes('A second, better answer.'), '"Next version" should show the new answer again');
 }
 
 async function uploadAndCite(page) {

@@ -231,7 +231,8 @@ def state_of(server: VegaServer) -> dict[str, Any]:
         "conversations": db_rows(server.data_dir, "SELECT * FROM conversations ORDER BY id"),
         "messages": db_rows(
             server.data_dir,
-            "SELECT id, content, rating, tags, notes, reviewed, deleted_at FROM messages ORDER BY id",
+            "SELECT id, content, rating, tags, notes, reviewed, deleted_at, active "
+            "FROM messages ORDER BY id",
         ),
         "documents": db_rows(server.data_dir, "SELECT id, status, deleted_at FROM documents"),
         "keys": db_rows(server.data_dir, "SELECT name, admin, revoked FROM api_keys ORDER BY name"),
@@ -273,6 +274,10 @@ def calls(owned: dict[str, str]) -> dict[tuple[str, str], dict[str, Any]]:
         },
         ("POST", "/conversations/{conversation_id}/cancel"): {
             "path": f"/conversations/{conv}/cancel"
+        },
+        ("PUT", "/conversations/{conversation_id}/branch"): {
+            "path": f"/conversations/{conv}/branch",
+            "json": {"message_id": msg},
         },
         ("GET", "/conversations/{conversation_id}/export"): {
             "path": f"/conversations/{conv}/export",

@@ -3,15 +3,17 @@ export, the model list and the system prompt over the WebSocket."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from tests.conftest import Api
 from tests.fakes.backends import Step
 from vega.errors import BackendUnavailable
 
 
-async def chat(api: Api, prompt: str, **extra: object) -> dict[str, object]:
+async def chat(api: Api, prompt: str, **extra: Any) -> dict[str, Any]:
     r = await api.client.post("/chat", json={"prompt": prompt, **extra}, headers=api.auth())
     assert r.status_code == 200, r.text
-    body: dict[str, object] = r.json()
+    body: dict[str, Any] = r.json()
     return body
 
 
@@ -142,7 +144,7 @@ async def test_system_prompt_replaces_the_default(api: Api) -> None:
     assert messages[0].content.startswith("You are a pirate.")
 
 
-async def test_regenerate_answers_the_last_prompt_again_in_place(api: Api) -> None:
+async def test_regenerate_answers_the_last_prompt_again_on_a_new_branch(api: Api) -> None:
     api.backend.default.tokens = ["first ", "answer"]
     sid = (await chat(api, "one"))["session_id"]
     await chat(api, "two", session_id=sid)
@@ -161,11 +163,16 @@ async def test_regenerate_answers_the_last_prompt_again_in_place(api: Api) -> No
         ("user", "two"),
         ("assistant", "better answer"),
     ]
-    kept = api.sql(  # the superseded answer is kept, soft-deleted
-        "SELECT count(*) FROM messages WHERE conversation_id = :sid AND deleted_at IS NOT NULL",
-        sid=sid,
-    )[0][0]
-    assert kept == 1
+    # The earlier answer is kept on its own branch, one arrow away.
+    [earlier] = detail["branches"]
+    assert (earlier["content"], earlier["parent_id"]) == (
+        "first answer",
+        detail["messages"][2]["id"],
+    )
+    latest = detail["messages"][3]
+    assert latest["siblings"] == [earlier["id"], latest["id"]]
+    assert latest["parent_id"] == detail["messages"][2]["id"]
+    assert detail["message_count"] == 4
 
 
 async def test_a_failed_regeneration_keeps_the_earlier_answer(api: Api) -> None:
@@ -177,7 +184,10 @@ async def test_a_failed_regeneration_keeps_the_earlier_answer(api: Api) -> None:
     assert r.status_code == 503
     detail = (await api.client.get(f"/conversations/{sid}", headers=api.auth())).json()
     statuses = [(m["role"], m["status"]) for m in detail["messages"]]
-    assert statuses == [("user", "ok"), ("assistant", "ok"), ("assistant", "error")]
+    assert statuses == [("user", "ok"), ("assistant", "ok")]  # the conversation goes on there
+    [failed] = detail["branches"]  # the failed answer is kept beside it
+    assert failed["status"] == "error" and failed["parent_id"] == detail["messages"][0]["id"]
+    assert detail["messages"][1]["siblings"] == [detail["messages"][1]["id"], failed["id"]]
 
 
 async def test_regenerate_refuses_what_it_cannot_do(api: Api) -> None:

@@ -28,14 +28,19 @@ async def test_an_export_becomes_the_callers_conversations(make_api: Any) -> Non
     response = await post(api, json.dumps([chatgpt(), chatgpt("Second trip")]).encode())
     assert response.status_code == 201, response.text
     body = response.json()
-    assert body["format"] == "chatgpt" and body["messages"] == 8
+    assert body["format"] == "chatgpt" and body["messages"] == 10  # both branches
     first = body["conversations"][0]
     assert first["title"] == "Trip planning"
     assert first["created"].startswith("2023-11-14")
+    assert first["message_count"] == 4  # the branch ChatGPT showed
     detail = (await api.client.get(f"/conversations/{first['id']}", headers=api.auth())).json()
     assert [m["role"] for m in detail["messages"]] == ["user", "assistant"] * 2
     assert all(m["source"] == "import" for m in detail["messages"])
     assert detail["messages"][1]["content"] == "Day 1: Alfama. Day 2: Belém."
+    # The regenerated answer came too, beside the shown one.
+    [other] = detail["branches"]
+    assert other["content"] == "An answer that was regenerated."
+    assert detail["messages"][1]["siblings"] == [other["id"], detail["messages"][1]["id"]]
     # History and the turns digest see them as ordinary exchanges.
     history = (await api.client.get("/history", headers=api.auth())).json()
     assert any(h["response"] == "Pastéis de nata." for h in history)

@@ -131,6 +131,15 @@ def test_old_conversations_move_to_owner_keys_with_every_row(old_db: Database) -
     digests = rows(old_db, "SELECT id, owner, history_digest, turns_digest FROM conversations")
     assert {(cid, owner): digest for cid, owner, _, digest in digests} == expected
     assert {history for _, _, history, _ in digests} == {""}
+    # The tree (0011): each message follows the one before it in its conversation (a
+    # deleted one too: a restored conversation keeps its chain), all on the active path.
+    chain = rows(old_db, "SELECT id, parent_id, active FROM messages ORDER BY id")
+    assert chain == [
+        ("m1", None, True),
+        *((f"m{i}", f"m{i - 1}", True) for i in range(2, 8)),
+        ("m8", None, True),
+        ("m9", "m8", True),
+    ]
 
 
 def test_after_the_migration_ids_are_per_owner_and_messages_follow_them(old_db: Database) -> None:

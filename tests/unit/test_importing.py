@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from vega.chat.importing import parse_export, read_export
+from vega.chat.importing import ImportedConversation, ImportedMessage, parse_export, read_export
 from vega.errors import BadInput, PayloadTooLarge
 
 MB = 1024 * 1024
@@ -105,17 +105,37 @@ def vega_export() -> dict[str, Any]:
     }
 
 
-def test_chatgpt_keeps_the_shown_branch_its_title_and_times() -> None:
+def shown(conv: ImportedConversation) -> list[ImportedMessage]:
+    """The branch an export showed last: from its active message up to the first."""
+    by_key = {m.key: m for m in conv.messages}
+    path, at = [], conv.active
+    while at is not None:
+        path.append(by_key[at])
+        at = by_key[at].parent
+    return path[::-1]
+
+
+def test_chatgpt_keeps_every_branch_the_shown_one_active_its_title_and_times() -> None:
     parsed = parse_export([chatgpt()])
     assert parsed.format == "chatgpt"
     [conv] = parsed.conversations
     assert conv.title == "Trip planning"
-    assert [(m.role, m.content) for m in conv.messages] == [
+    assert [(m.role, m.content) for m in shown(conv)] == [
         ("user", "Plan three days in Lisbon."),
         ("assistant", "Day 1: Alfama. Day 2: Belém."),
         ("user", "And food?"),
         ("assistant", "Pastéis de nata."),
     ]
+    # The regenerated answer is kept beside the shown one, under the same question (the
+    # system node between the root and the question is not a message).
+    [other] = [m for m in conv.messages if m not in shown(conv)]
+    assert other.content == "An answer that was regenerated." and other.parent == "u1"
+    assert conv.messages[0].parent is None
+    # Each message comes after the one it follows.
+    seen: set[str | None] = {None}
+    for m in conv.messages:
+        assert m.parent in seen
+        seen.add(m.key)
     assert conv.created == datetime.fromtimestamp(T0, UTC)
     assert conv.messages[0].created == datetime.fromtimestamp(T0 + 2, UTC)
 
@@ -196,9 +216,12 @@ def test_a_tree_with_a_cycle_or_a_missing_node_ends_the_walk() -> None:
     looped = chatgpt()
     looped["mapping"]["u1"]["parent"] = "a2"  # a2 -> u2 -> a1 -> u1 -> a2 ...
     [conv] = parse_export([looped]).conversations
-    assert [m.content for m in conv.messages][-1] == "Pastéis de nata."
-    assert len(conv.messages) == 4
+    assert len(conv.messages) == 5  # the loop is cut where the walk closed it: at u1
+    assert [m.content for m in shown(conv)][-1] == "Pastéis de nata."
+    assert shown(conv)[0].content == "Plan three days in Lisbon."
     dangling = openwebui()
     dangling["chat"]["history"]["currentId"] = "nowhere"
-    [empty] = parse_export([dangling]).conversations
-    assert empty.messages == () and empty.title.startswith("<img")
+    dangling["chat"]["history"]["messages"]["m2"]["parentId"] = "gone"
+    [cut] = parse_export([dangling]).conversations
+    assert [m.parent for m in cut.messages] == [None, None] and cut.active is None
+    assert cut.title.startswith("<img")

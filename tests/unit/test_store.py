@@ -9,9 +9,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
+from vega.store import branches, turns_digest
 from vega.store import conversations as repo
 from vega.store import keys as key_repo
-from vega.store import turns_digest
 from vega.store.db import Database
 from vega.store.migrate import current_revision, head_revision, not_derived
 from vega.store.tables import Base, utcnow
@@ -201,7 +201,10 @@ def test_two_owners_may_use_the_same_id_and_never_see_each_other(db: Database) -
     assert db.call(lambda s: repo.turn_owned(s, message_id=answers[bob], owner=alice)) is None
 
     def regenerate_and_delete_alices(s):  # type: ignore[no-untyped-def]
-        repo.supersede_answers(s, owner=alice, conversation_id="my-notes", asked=old)
+        # Her answer leaves the active path (an answer regenerated), then she deletes it.
+        asked = repo.turn_owned(s, message_id=answers[alice], owner=alice)[0]
+        branches.show(s, owner=alice, conversation_id="my-notes", through=asked.id, descend=False)
+        assert read(s, alice)["messages"] == ["alice asks"]
         conv = repo.get_owned(s, conversation_id="my-notes", owner=alice)
         repo.soft_delete(s, conversation=conv)
         s.commit()

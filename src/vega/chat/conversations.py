@@ -13,11 +13,11 @@ from vega.chat.importing import ImportedConversation, ParsedExport
 from vega.chat.views import ConversationDetail, ConversationView, Exchange, MessageView
 from vega.errors import BadInput, NotFound
 from vega.security.keys import Principal
-from vega.store import audit, documents, tool_steps
+from vega.store import audit, branches, documents, tool_steps
 from vega.store import conversations as repo
 from vega.store import memories as memories_repo
 from vega.store.db import Database
-from vega.store.tables import Conversation, ToolStep, utcnow
+from vega.store.tables import Conversation, Message, ToolStep, utcnow
 
 if TYPE_CHECKING:
     from vega.memory.service import MemoryService
@@ -50,18 +50,30 @@ def detail_of(session: Session, conv: Conversation, *, private: bool = True) -> 
     summary it was given; False for a shared link: the owner's other conversations, and
     what the model made of this one, are nobody else's."""
     rows = repo.messages(session, conversation=conv)
-    answers = [m.id for m in rows if m.role == "assistant"]
+    others = repo.off_path(session, conversation=conv)
+    versions = branches.siblings(branches.nodes(session, owner=conv.owner, conversation_id=conv.id))
+    answers = [m.id for m in (*rows, *others) if m.role == "assistant"]
     cited = documents.sources_of(session, message_ids=answers)
     steps: dict[str, list[ToolStep]] = {}
     for step in tool_steps.of_replies(session, owner=conv.owner, reply_ids=answers):
         steps.setdefault(step.reply_id or "", []).append(step)
-    recalled = [str(r["id"]) for m in rows for r in m.recalled or () if "id" in r]
+    recalled = [str(r["id"]) for m in (*rows, *others) for r in m.recalled or () if "id" in r]
     kept = memories_repo.remembered(session, owner=conv.owner, ids=recalled) if private else set()
-    messages = [
-        MessageView.of(m, cited.get(m.id), steps.get(m.id), remembered=kept, private=private)
-        for m in rows
-    ]
-    return ConversationDetail(ConversationView.of(conv, len(messages)), messages)
+
+    def view(m: Message) -> MessageView:
+        return MessageView.of(
+            m,
+            cited.get(m.id),
+            steps.get(m.id),
+            remembered=kept,
+            private=private,
+            siblings=versions.get(m.parent_id),
+        )
+
+    messages = [view(m) for m in rows]
+    return ConversationDetail(
+        ConversationView.of(conv, len(messages)), messages, [view(m) for m in others]
+    )
 
 
 def _import_one(session: Session, imported: ImportedConversation, owner: int) -> Conversation:
@@ -71,11 +83,14 @@ def _import_one(session: Session, imported: ImportedConversation, owner: int) ->
     conv = repo.get_owned(session, conversation_id=conversation_id, owner=owner)
     assert conv is not None  # just made
     previous = created - STEP
+    ids: dict[str, str] = {}  # the export's keys: the new ids
+    last: str | None = None
     for message in imported.messages:
         # Kept in order, whatever their clocks said: each message comes after the last
-        # (a microsecond after, when an export gives one time to many, or none).
+        # (a microsecond after, when an export gives one time to many, or none), so each
+        # comes after the one it follows, as on every branch Vega writes.
         previous = max(previous + STEP, message.created or previous)
-        repo.add_message(
+        last = repo.add_message(
             session,
             owner=owner,
             conversation_id=conversation_id,
@@ -84,10 +99,18 @@ def _import_one(session: Session, imported: ImportedConversation, owner: int) ->
             created=previous,
             source="import",
             status="ok",
+            parent_id=ids.get(message.parent or "") if message.key is not None else last,
         )
+        if message.key is not None:
+            ids[message.key] = last
     conv.created = created
     conv.updated = max(imported.updated or previous, previous)
-    repo.redigest(session, owner=owner, conversation_id=conversation_id)
+    # Every message was written on the active path: the branch shown last stays on it.
+    through = ids.get(imported.active) if imported.active is not None else last
+    branches.show(
+        session, owner=owner, conversation_id=conversation_id, through=through, descend=False
+    )
+    branches.redigest(session, owner=owner, conversation_id=conversation_id)
     return conv
 
 
@@ -120,6 +143,30 @@ class ConversationService:
         return await self._db.run(
             lambda s: detail_of(s, self._owned(s, conversation_id, principal))
         )
+
+    async def show_branch(
+        self, conversation_id: str, message_id: str, principal: Principal
+    ) -> ConversationDetail:
+        """Make the branch through ``message_id`` the active one (down to its latest
+        message); its memories are indexed again, the other branch's forgotten."""
+
+        def write(session: Session) -> ConversationDetail:
+            conv = self._owned(session, conversation_id, principal)
+            chosen = branches.message_in(
+                session, owner=conv.owner, conversation_id=conv.id, message_id=message_id
+            )
+            if chosen is None:
+                raise NotFound(f"No message '{message_id[:64]}' in conversation '{conv.id}'.")
+            branches.show(
+                session, owner=conv.owner, conversation_id=conv.id, through=chosen.id, descend=True
+            )
+            session.flush()
+            return detail_of(session, conv)
+
+        detail = await self._db.write(write)
+        if self.memory is not None:
+            self.memory.schedule(principal.owner, conversation_id)
+        return detail
 
     async def delete(
         self, conversation_id: str, principal: Principal, *, request_id: str | None = None
@@ -205,7 +252,8 @@ class ConversationService:
             views = []
             for imported in parsed.conversations:
                 conv = _import_one(session, imported, principal.owner)
-                views.append(ConversationView.of(conv, len(imported.messages)))
+                shown = repo.count_messages(session, conversation=conv)  # the active path
+                views.append(ConversationView.of(conv, shown))
             audit.record(
                 session,
                 actor=principal.actor,
@@ -223,13 +271,9 @@ class ConversationService:
     async def export(self, conversation_id: str, principal: Principal) -> dict[str, Any]:
         detail = await self.get(conversation_id, principal)
         conv = detail.conversation
-        return {
-            "format": "vega.conversation.v1",
-            "id": conv.id,
-            "title": conv.title,
-            "created": conv.created.isoformat(),
-            "updated": conv.updated.isoformat(),
-            "messages": [
+
+        def shown(messages: list[MessageView]) -> list[dict[str, Any]]:
+            return [
                 {
                     "id": m.id,
                     "role": m.role,
@@ -247,9 +291,19 @@ class ConversationService:
                     "notes": m.notes,
                     "reviewed": m.reviewed,
                     "sources": m.sources,
+                    "parent_id": m.parent_id,
                 }
-                for m in detail.messages
-            ],
+                for m in messages
+            ]
+
+        return {
+            "format": "vega.conversation.v1",
+            "id": conv.id,
+            "title": conv.title,
+            "created": conv.created.isoformat(),
+            "updated": conv.updated.isoformat(),
+            "messages": shown(detail.messages),  # the active path
+            "branches": shown(detail.branches),  # the other branches' messages
         }
 
     async def history(

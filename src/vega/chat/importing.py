@@ -2,8 +2,8 @@
 
 People bring their history from other assistants. An export is read whole (size, count
 and nesting budgets first), turned into plain ``ImportedConversation``s (titles and
-timestamps kept; the user's and the assistant's text messages, the branch the other
-assistant showed last), and written in one transaction: a bad export imports nothing.
+timestamps kept; the user's and the assistant's text messages, every branch, the one
+the other assistant showed last active), and written in one transaction: a bad export imports nothing.
 
 What an export says about its owner (ChatGPT's ``user_id``, Open WebUI's ``user_id``,
 Vega's conversation ids) is ignored: everything is the importer's, under new ids.
@@ -17,8 +17,8 @@ import json
 import re
 import unicodedata
 import zipfile
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -40,6 +40,10 @@ class ImportedMessage:
     role: str  # user | assistant
     content: str
     created: datetime | None
+    # In a tree (all three formats keep one): the export's id of this message and of
+    # the kept message it follows (None: a first message). Without keys, a chain.
+    key: str | None = None
+    parent: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +51,8 @@ class ImportedConversation:
     title: str
     created: datetime | None
     updated: datetime | None
-    messages: tuple[ImportedMessage, ...]
+    messages: tuple[ImportedMessage, ...]  # each after the one it follows
+    active: str | None = None  # the key of the branch's last message shown last
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,34 +124,54 @@ def parse_export(data: Any) -> ParsedExport:
 
 
 def _vega(item: dict[str, Any]) -> ImportedConversation:
+    """The active path (``messages``) and the other branches (``branches``), linked by
+    ``parent_id``; an export from before the tree is a chain."""
     if item.get("format") != "vega.conversation.v1":
         raise BadInput(f"Unknown Vega export format {str(item.get('format'))[:40]!r}.")
-    messages = [
-        _message(m.get("role"), m.get("content"), _when(m.get("created")))
-        for m in _list(item.get("messages"), "messages")
-        if isinstance(m, dict) and (m.get("status") in (None, "ok"))
-    ]
-    return _conversation(item.get("title"), item.get("created"), item.get("updated"), messages)
+    path = [m for m in _list(item.get("messages"), "messages") if isinstance(m, dict)]
+    others = [m for m in _list(item.get("branches", []), "branches") if isinstance(m, dict)]
+    nodes: dict[str, Node] = {}
+    previous = None
+    for on_path, m in [(True, m) for m in path] + [(False, m) for m in others]:
+        key = m.get("id")
+        if not isinstance(key, str) or key in nodes:
+            key = f"#{len(nodes)}"  # no id: on the path, it follows the message before it
+        parent = m.get("parent_id", previous) if on_path else m.get("parent_id")
+        kept = m.get("status") in (None, "ok")
+        nodes[key] = Node(
+            parent if isinstance(parent, str) else None,
+            _message(m.get("role"), m.get("content"), _when(m.get("created"))) if kept else None,
+        )
+        if on_path:
+            previous = key
+    messages, active = tree(nodes, previous)
+    return _conversation(
+        item.get("title"), item.get("created"), item.get("updated"), messages, active
+    )
 
 
 def _chatgpt(item: dict[str, Any]) -> ImportedConversation:
-    """The branch ChatGPT showed last: from ``current_node`` up to the root."""
+    """Every branch of ChatGPT's ``mapping``; the one it showed last (``current_node``)
+    is the active one."""
     mapping = item.get("mapping")
     if not isinstance(mapping, dict):
         raise BadInput("A ChatGPT conversation without its mapping.")
-    messages = []
-    for node in branch(mapping, item.get("current_node"), parent="parent"):
-        message = node.get("message")
-        if not isinstance(message, dict):
+    nodes: dict[str, Node] = {}
+    for key, node in mapping.items():
+        if not isinstance(node, dict):
             continue
-        author = message.get("author")
-        role = author.get("role") if isinstance(author, dict) else None
-        text = _chatgpt_text(message.get("content"))
-        if text is None:
-            continue
-        messages.append(_message(role, text, _when(message.get("create_time"))))
+        message, kept = node.get("message"), None
+        if isinstance(message, dict):
+            author = message.get("author")
+            role = author.get("role") if isinstance(author, dict) else None
+            text = _chatgpt_text(message.get("content"))
+            if text is not None:
+                kept = _message(role, text, _when(message.get("create_time")))
+        parent = node.get("parent")
+        nodes[str(key)] = Node(parent if isinstance(parent, str) else None, kept)
+    messages, active = tree(nodes, item.get("current_node"))
     return _conversation(
-        item.get("title"), item.get("create_time"), item.get("update_time"), messages
+        item.get("title"), item.get("create_time"), item.get("update_time"), messages, active
     )
 
 
@@ -162,42 +187,81 @@ def _chatgpt_text(content: Any) -> str | None:
 
 
 def _openwebui(item: dict[str, Any]) -> ImportedConversation:
+    """Every branch of ``chat.history`` (``currentId`` the active one); a chat with only
+    its ``messages`` list is a chain."""
     chat = item["chat"]
+    history = chat.get("history")
+    title = item.get("title") or chat.get("title")
+    created = item.get("created_at") or chat.get("timestamp")
+    if isinstance(history, dict) and isinstance(history.get("messages"), dict):
+        nodes: dict[str, Node] = {}
+        for key, m in history["messages"].items():
+            if isinstance(m, dict):
+                parent = m.get("parentId")
+                nodes[str(key)] = Node(
+                    parent if isinstance(parent, str) else None,
+                    _message(m.get("role"), m.get("content"), _when(m.get("timestamp"))),
+                )
+        messages, active = tree(nodes, history.get("currentId"))
+        return _conversation(title, created, item.get("updated_at"), messages, active)
     raw = chat.get("messages")
     if not isinstance(raw, list):
-        raw = list(_openwebui_branch(chat.get("history")))
-    messages = [
+        raise BadInput("An Open WebUI chat without messages.")
+    chain = [
         _message(m.get("role"), m.get("content"), _when(m.get("timestamp")))
         for m in raw
         if isinstance(m, dict)
     ]
-    title = item.get("title") or chat.get("title")
-    created = item.get("created_at") or chat.get("timestamp")
-    return _conversation(title, created, item.get("updated_at"), messages)
+    return _conversation(title, created, item.get("updated_at"), chain)
 
 
-def _openwebui_branch(history: Any) -> Iterator[dict[str, Any]]:
-    """The messages from the root to ``currentId`` (Open WebUI keeps a tree)."""
-    if not isinstance(history, dict) or not isinstance(history.get("messages"), dict):
-        raise BadInput("An Open WebUI chat without messages.")
-    return iter(branch(history["messages"], history.get("currentId"), parent="parentId"))
+@dataclass(frozen=True, slots=True)
+class Node:
+    """A message of an export's tree: the id it follows, and what is kept of it (None:
+    a system prompt, a tool run, an empty or failed turn)."""
+
+    parent: str | None
+    message: ImportedMessage | None
 
 
-def branch(nodes: dict[str, Any], last: Any, *, parent: str) -> list[dict[str, Any]]:
-    """The nodes from a tree's root down to ``last``, following ``parent`` links up (both
-    assistants keep a conversation as a tree; the branch shown last is the one imported).
-    A cycle or a missing node ends the walk."""
-    path: list[dict[str, Any]] = []
-    node_id, seen = last, set()
-    while isinstance(node_id, str) and node_id in nodes and node_id not in seen:
-        seen.add(node_id)
-        node = nodes[node_id]
-        if not isinstance(node, dict):
-            break
-        path.append(node)
-        node_id = node.get(parent)
-    path.reverse()
-    return path
+def tree(nodes: dict[str, Node], active: Any) -> tuple[list[ImportedMessage | None], str | None]:
+    """The kept messages of a tree, each after the one it follows (depth first, siblings
+    in the export's order), each linked to its nearest kept ancestor; and the kept
+    message that ends the active branch (``active``, or its nearest kept ancestor). A
+    cycle or a missing parent makes a message a first one."""
+
+    def kept_ancestor(key: Any) -> str | None:
+        seen: set[str] = set()
+        while isinstance(key, str) and key in nodes and key not in seen:
+            seen.add(key)
+            if nodes[key].message is not None:
+                return key
+            key = nodes[key].parent
+        return None
+
+    up = {k: kept_ancestor(n.parent) for k, n in nodes.items() if n.message is not None}
+    done: set[str] = set()
+    for start in up:  # a cycle is cut where a walk up from a message closes it
+        walked: list[str] = []
+        at: str | None = start
+        while at is not None and at not in done and at not in walked:
+            walked.append(at)
+            at = up[at]
+        if at is not None and at in walked:
+            up[at] = None
+        done.update(walked)
+    children: dict[str | None, list[str]] = {}
+    for key, parent in up.items():
+        children.setdefault(parent, []).append(key)
+    out: list[ImportedMessage | None] = []
+    stack = list(reversed(children.get(None, [])))
+    while stack:  # iterative: a deep export must not exhaust Python's stack
+        key = stack.pop()
+        message = nodes[key].message
+        assert message is not None
+        out.append(replace(message, key=key, parent=up[key]))
+        stack.extend(reversed(children.get(key, [])))
+    return out, kept_ancestor(active)
 
 
 # --- shared ---------------------------------------------------------------------------------
@@ -219,12 +283,16 @@ def _message(role: Any, content: Any, created: datetime | None) -> ImportedMessa
 
 
 def _conversation(
-    title: Any, created: Any, updated: Any, messages: list[ImportedMessage | None]
+    title: Any,
+    created: Any,
+    updated: Any,
+    messages: list[ImportedMessage | None],
+    active: str | None = None,
 ) -> ImportedConversation:
     kept = tuple(m for m in messages if m is not None)
     first = _when(created) or next((m.created for m in kept if m.created), None)
     last = _when(updated) or next((m.created for m in reversed(kept) if m.created), first)
-    return ImportedConversation(_title(title, kept), first, last, kept)
+    return ImportedConversation(_title(title, kept), first, last, kept, active)
 
 
 def _title(value: Any, messages: tuple[ImportedMessage, ...]) -> str:

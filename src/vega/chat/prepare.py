@@ -27,8 +27,8 @@ from vega.memory.summaries import Cover, Summaries
 from vega.rag.retrieve import Hit, Retriever
 from vega.security.keys import Principal
 from vega.settings import Settings
+from vega.store import branches, turns_digest
 from vega.store import conversations as repo
-from vega.store import turns_digest
 from vega.store.db import Database
 from vega.store.tables import Conversation
 from vega.store.tables import Message as MessageRow
@@ -76,11 +76,8 @@ class PreparedTurn:
 
 def check(request: ChatRequest, *, max_chars: int) -> None:
     """The rules every request meets, whichever route it came by (``BadInput`` if not)."""
-    if request.regenerate:
-        if request.session_id is None or request.history is not None:
-            raise BadInput("regenerate needs the session_id of a stored conversation.")
-        if request.prompt.strip():
-            raise BadInput("regenerate answers the last prompt again; send no prompt.")
+    if request.regenerate or request.edit is not None:
+        _check_branching(request)
     elif request.answers:
         _check_answers(request)
     elif not request.prompt.strip():
@@ -98,6 +95,19 @@ def check(request: ChatRequest, *, max_chars: int) -> None:
                 f"The {what} has {len(text)} characters; the limit is "
                 f"{max_chars} (VEGA_MAX_PROMPT_CHARS)."
             )
+
+
+def _check_branching(request: ChatRequest) -> None:
+    """A regenerated or edited turn makes a branch of a stored conversation."""
+    what = "regenerate" if request.regenerate else "edit"
+    if request.session_id is None or request.history is not None:
+        raise BadInput(f"{what} needs the session_id of a stored conversation.")
+    if request.regenerate and request.edit is not None:
+        raise BadInput("A turn regenerates an answer or edits a question, not both.")
+    if request.regenerate and request.prompt.strip():
+        raise BadInput("regenerate answers the last prompt again; send no prompt.")
+    if request.edit is not None and not request.prompt.strip():
+        raise BadInput("The prompt is empty.")
 
 
 def _check_answers(request: ChatRequest) -> None:
@@ -145,6 +155,25 @@ def _summary(
     if cutoff is None:
         return None
     return Summaries.cover(session, owner=conv.owner, conversation_id=conv.id, before=cutoff)
+
+
+def _branch_off(session: Session, conv: Conversation, edited_id: str) -> None:
+    """An edited question: the active path ends before it, and the new one follows there
+    (a branch beside it; vega.store.branches)."""
+    edited = branches.message_in(
+        session, owner=conv.owner, conversation_id=conv.id, message_id=edited_id
+    )
+    if edited is None:
+        raise NotFound(f"No message '{edited_id[:64]}' in conversation '{conv.id}'.")
+    if edited.role != "user":
+        raise BadInput("Only a user message can be edited (regenerate answers again).")
+    branches.show(
+        session,
+        owner=conv.owner,
+        conversation_id=conv.id,
+        through=edited.parent_id,
+        descend=False,
+    )
 
 
 def _as_history(rows: list[MessageRow]) -> list[Message]:
@@ -389,6 +418,10 @@ class TurnPreparer:
         # Ids are per key: another key's conversation with this id is not looked at, so a
         # client-chosen id that someone else uses is as free as one nobody uses.
         conv = repo.get_owned(session, conversation_id=request.session_id, owner=owner)
+        if conv is None and request.edit is not None:
+            raise NotFound(f"No conversation '{request.session_id}'.")
+        if conv is not None and request.edit is not None:
+            _branch_off(session, conv, request.edit)
         if conv is None:
             if repo.exists(session, conversation_id=request.session_id, owner=owner):
                 raise NotFound(f"No conversation '{request.session_id}'.")  # deleted: restorable

@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session
 
 from vega.chat.prepare import PreparedTurn
 from vega.llm.base import ToolCall, Usage
+from vega.store import branches, documents, tool_steps, turns_digest
 from vega.store import conversations as repo
-from vega.store import documents, tool_steps, turns_digest
 from vega.store.db import Database
 
 Status = Literal["ok", "error", "cancelled"]
@@ -51,11 +51,19 @@ class ReplyRecorder:
     def _write(self, session: Session, turn: PreparedTurn, reply: Reply) -> str:
         begun = turn.begun
         owner, conversation_id = begun.owner, begun.conversation_id
-        # A regenerated question, answered: the answers it had before are superseded.
-        asked = begun.created if turn.request.regenerate and reply.status == "ok" else None
-        if asked is not None:
-            repo.supersede_answers(
-                session, owner=owner, conversation_id=conversation_id, asked=asked
+        again = turn.request.regenerate
+        # A new answer to the question is a new branch: the answers it had (and what
+        # followed them) stay, off the active path, one arrow away (vega.store.branches).
+        # One that failed is kept beside them, off the path: the conversation goes on
+        # from the answer it had.
+        aside = again and reply.status == "error"
+        if again and not aside:
+            branches.show(
+                session,
+                owner=owner,
+                conversation_id=conversation_id,
+                through=begun.user_message_id,
+                descend=False,
             )
         stored_reply = self._mask(reply.text)
         calls = [
@@ -68,6 +76,8 @@ class ReplyRecorder:
             conversation_id=conversation_id,
             role="assistant",
             content=stored_reply,
+            # A regenerated answer follows its question; any other, the active path's end.
+            **({"parent_id": begun.user_message_id, "active": not aside} if again else {}),
             model=reply.model,
             backend=reply.backend,
             status=reply.status,
@@ -89,9 +99,9 @@ class ReplyRecorder:
             )
         # The digest counts what a client was shown as an answer: an ok reply. An error or
         # a cancelled reply reached no OpenAI/Ollama client as an assistant message.
-        if asked is not None:
+        if again:
             repo.touch(session, owner=owner, conversation_id=conversation_id)
-            repo.redigest(session, owner=owner, conversation_id=conversation_id)
+            branches.redigest(session, owner=owner, conversation_id=conversation_id)
         elif reply.status == "ok":
             repo.add_exchange_digest(
                 session,

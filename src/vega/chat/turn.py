@@ -36,8 +36,11 @@ class ChatRequest:
     # whole list every turn). None: read the last VEGA_HISTORY_TURNS from the database.
     history: tuple[Message, ...] | None = None
     # Answer the conversation's last question again (the UI's Regenerate): no new user
-    # message; on success the earlier answers to it are superseded (soft-deleted).
+    # message; the new answer is a branch beside the earlier ones (vega.store.branches).
     regenerate: bool = False
+    # Ask ``prompt`` in place of this earlier user message of the conversation: a new
+    # branch from the message before it (the edited one stays, on its own branch).
+    edit: str | None = None
     # The client's own tools (OpenAI/Ollama wire): the model may call them, and the turn
     # ends with the calls for the client to run. ``answers``: the tool messages a client
     # sends back (they take the place of a prompt: the turn continues the calls).

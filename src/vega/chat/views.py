@@ -38,6 +38,11 @@ class MessageView:
     steps: list[dict[str, Any]] = field(default_factory=list)
     memories: list[dict[str, Any]] = field(default_factory=list)  # recalled for an answer
     summary: dict[str, Any] | None = None  # the summary of earlier turns it was given
+    # The conversation tree: the message this one follows, and the versions of this one
+    # (its live siblings with itself, oldest first; one when it was never edited or
+    # answered again).
+    parent_id: str | None = None
+    siblings: list[str] = field(default_factory=list)
 
     @classmethod
     def of(
@@ -48,6 +53,7 @@ class MessageView:
         *,
         remembered: set[str] | None = None,
         private: bool = True,
+        siblings: list[str] | None = None,
     ) -> MessageView:
         """``remembered``: the memory ids still remembered (the others are left out of
         the answer's ``memories``); None leaves them all out. ``private``: False leaves
@@ -80,6 +86,8 @@ class MessageView:
             steps=[step_view(step) for step in steps or ()],
             memories=[r for r in m.recalled or () if r.get("id") in (remembered or ())],
             summary=m.summary if private else None,
+            parent_id=m.parent_id,
+            siblings=list(siblings or [m.id]),
         )
 
 
@@ -112,7 +120,8 @@ class ConversationView:
 @dataclass(frozen=True, slots=True)
 class ConversationDetail:
     conversation: ConversationView
-    messages: list[MessageView]
+    messages: list[MessageView]  # the active path
+    branches: list[MessageView] = field(default_factory=list)  # the other branches' messages
 
 
 @dataclass(frozen=True, slots=True)

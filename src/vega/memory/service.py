@@ -31,7 +31,7 @@ from vega.rag import lexical
 from vega.rag.embed import Embedder
 from vega.rag.index import CollectionIndexes
 from vega.rag.retrieve import state_of
-from vega.store import documents
+from vega.store import branches, documents
 from vega.store import memories as repo
 from vega.store.db import Database
 from vega.store.tables import Chunk, Collection
@@ -271,6 +271,8 @@ class MemoryService:
         meanwhile); the memory collection's id, or None when it is embedded by another model.
         A memory indexed again gets a new passage (a new chunk: a FAISS index tells
         passages by id, and would keep the old vector under an id it already holds)."""
+        # The conversation first, as a change of its branches takes it (vega.store.branches).
+        branches.lock(session, owner=owner, conversation_id=conversation_id)
         coll, doc, created = repo.claim(session, owner=owner, model=embedder.name, dim=embedder.dim)
         if created:
             lexical.create(session, collection_id=coll.id)

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import String, bindparam, cast, delete, func, insert, select, update
 from sqlalchemy.orm import Session, aliased
 
-from vega.store import memories, turns_digest
+from vega.store import branches, memories, turns_digest
 from vega.store.tables import Base, Conversation, Message, new_id, utcnow
 
 
@@ -108,7 +108,7 @@ def list_owned(
     """Newest first; ``title`` keeps those whose title contains it (any case)."""
     counts = (
         select(Message.conversation_id, func.count().label("n"))
-        .where(Message.owner == owner, Message.deleted_at.is_(None))
+        .where(Message.owner == owner, _shown())
         .group_by(Message.conversation_id)
         .subquery()
     )
@@ -135,8 +135,13 @@ def _of(conversation: Conversation) -> Any:
     return _in(conversation.owner, conversation.id)
 
 
+def _shown() -> Any:
+    """A message the conversation shows: live, on its active path (vega.store.branches)."""
+    return Message.deleted_at.is_(None) & Message.active.is_(True)
+
+
 def count_messages(session: Session, *, conversation: Conversation) -> int:
-    query = select(func.count()).where(_of(conversation), Message.deleted_at.is_(None))
+    query = select(func.count()).where(_of(conversation), _shown())
     return int(session.scalar(query) or 0)
 
 
@@ -189,7 +194,7 @@ def add_exchange_digest(
     current = session.scalar(
         select(Conversation.turns_digest)
         .where(Conversation.owner == owner, Conversation.id == conversation_id)
-        .with_for_update()
+        .with_for_update(key_share=True)  # as vega.store.branches.redigest, for the indexer
     )
     if current is None:
         return  # purged meanwhile: nothing to keep a digest of
@@ -202,24 +207,13 @@ def _matched(result: Any) -> int:
     return int(result.rowcount)
 
 
-def redigest(session: Session, *, owner: int, conversation_id: str) -> None:
-    """Recompute the digest from the stored rows (after answers were superseded)."""
-    conversation = session.get(Conversation, _key(owner, conversation_id), with_for_update=True)
-    if conversation is None:
-        return
-    rows = session.execute(
-        select(Message.role, Message.content, Message.status, Message.tool_calls)
-        .where(_of(conversation), Message.deleted_at.is_(None))
-        .order_by(Message.created, Message.id)
-    )
-    conversation.turns_digest = turns_digest.of_stored(
-        (tuple(row) for row in rows),
-        start=conversation.history_digest,
-    )
-
-
 def add_message(session: Session, **fields: Any) -> str:
-    """Insert a message; returns its id."""
+    """Insert a message; returns its id. It follows the active path's last message
+    unless ``parent_id`` says which it follows (vega.store.branches)."""
+    if "parent_id" not in fields:
+        fields["parent_id"] = branches.leaf(
+            session, owner=fields["owner"], conversation_id=fields["conversation_id"]
+        )
     fields.setdefault("id", new_id())
     fields.setdefault("created", utcnow())
     session.execute(_INSERT_MESSAGE, fields)
@@ -227,9 +221,16 @@ def add_message(session: Session, **fields: Any) -> str:
 
 
 def messages(session: Session, *, conversation: Conversation) -> list[Message]:
+    """The active path, oldest first."""
+    query = select(Message).where(_of(conversation), _shown()).order_by(Message.created, Message.id)
+    return list(session.scalars(query))
+
+
+def off_path(session: Session, *, conversation: Conversation) -> list[Message]:
+    """The live messages of the conversation's other branches, oldest first."""
     query = (
         select(Message)
-        .where(_of(conversation), Message.deleted_at.is_(None))
+        .where(_of(conversation), Message.deleted_at.is_(None), Message.active.is_(False))
         .order_by(Message.created, Message.id)
     )
     return list(session.scalars(query))
@@ -241,7 +242,7 @@ def recent_messages(session: Session, *, conversation: Conversation, limit: int)
         return []
     query = (
         select(Message)
-        .where(_of(conversation), Message.deleted_at.is_(None))
+        .where(_of(conversation), _shown())
         .order_by(Message.created.desc(), Message.id.desc())
         .limit(limit)
     )
@@ -257,7 +258,7 @@ def last_question(
         .where(
             _of(conversation),
             Message.role == "user",
-            Message.deleted_at.is_(None),
+            _shown(),
         )
         .order_by(Message.created.desc(), Message.id.desc())
         .limit(1)
@@ -268,29 +269,13 @@ def last_question(
         select(Message)
         .where(
             _of(conversation),
-            Message.deleted_at.is_(None),
+            _shown(),
             Message.created < question.created,
         )
         .order_by(Message.created.desc(), Message.id.desc())
         .limit(limit)
     )
     return question, list(reversed(list(session.scalars(earlier))))
-
-
-def supersede_answers(
-    session: Session, *, owner: int, conversation_id: str, asked: datetime
-) -> None:
-    """Soft-delete the answers given after the question asked at ``asked`` (regenerated)."""
-    session.execute(
-        update(Message)
-        .where(
-            _in(owner, conversation_id),
-            Message.role == "assistant",
-            Message.deleted_at.is_(None),
-            Message.created > asked,
-        )
-        .values(deleted_at=utcnow())
-    )
 
 
 # Joins name both columns: an id alone may be another key's conversation.
@@ -338,6 +323,10 @@ def previous_user_messages(session: Session, *, replies: Sequence[Message]) -> d
     """For each assistant reply, the user message just before it in its conversation."""
     found: dict[str, Message] = {}
     for reply in replies:
+        parent = session.get(Message, reply.parent_id) if reply.parent_id else None
+        if parent is not None and parent.role == "user" and parent.deleted_at is None:
+            found[reply.id] = parent  # what it answers in the tree (vega.store.branches)
+            continue
         query = (
             select(Message)
             .where(
@@ -379,13 +368,23 @@ def purge_before(session: Session, *, cutoff: datetime) -> int:
 
 
 def _prompt_of_reply() -> Any:
-    """A correlated subquery: the id of the last user message at or before the reply.
+    """A correlated subquery: the id of the prompt the reply answers.
 
-    That is the prompt the reply answers (each turn writes its user message first);
-    an earlier prompt whose reply never came is passed over.
+    That is the user message the reply follows in the conversation tree (a regenerated
+    answer follows its question, however much was written since); else, for a reply
+    that follows something else (tool messages, a turn that overlapped another), the
+    last user message at or before it: each turn writes its user message first, and an
+    earlier prompt whose reply never came is passed over.
     """
+    parent = aliased(Message)
+    followed = (
+        select(parent.id)
+        .where(parent.id == Message.parent_id, parent.role == "user", parent.deleted_at.is_(None))
+        .correlate(Message)
+        .scalar_subquery()
+    )
     earlier = aliased(Message)
-    return (
+    last = (
         select(earlier.id)
         .where(
             earlier.owner == Message.owner,
@@ -399,6 +398,7 @@ def _prompt_of_reply() -> Any:
         .correlate(Message)
         .scalar_subquery()
     )
+    return func.coalesce(followed, last)
 
 
 def _has_tag(tag: str) -> Any:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, delete, func, select
 from sqlalchemy.orm import Session
 
 from vega.store.memories import said
@@ -68,3 +68,16 @@ def live(session: Session, *, owner: int, conversation_id: str) -> bool:
 def add(session: Session, **fields: object) -> None:
     session.add(Summary(**fields))
     session.flush()
+
+
+def drop_from(session: Session, *, owner: int, conversation_id: str, created: datetime) -> int:
+    """The summaries that cover a message at or after ``created`` go (the conversation's
+    active path changed there: vega.store.branches); the summariser makes them again."""
+    result = session.execute(
+        delete(Summary).where(
+            Summary.owner == owner,
+            Summary.conversation_id == conversation_id,
+            Summary.last_created >= created,
+        )
+    )
+    return int(getattr(result, "rowcount", 0) or 0)

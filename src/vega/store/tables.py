@@ -25,6 +25,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    true,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -271,6 +272,10 @@ class Message(Base):
     recalled: Mapped[list[dict[str, Any]] | None] = mapped_column(default=None)
     # The summary of earlier turns a reply was given, as given (vega.memory.summaries).
     summary: Mapped[dict[str, Any] | None] = mapped_column(default=None)
+    # The conversation tree: the message this one follows (None: the first), and whether
+    # it is on the branch the conversation shows and continues (vega.store.branches).
+    parent_id: Mapped[str | None] = mapped_column(String(36), default=None)
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
 
 class ToolStep(Base):

@@ -213,6 +213,9 @@ export const api = {
     call('get', '/conversations', { query: { limit: opts.limit ?? 50, offset: opts.offset, q: opts.q } }),
   conversation: (id: string, signal?: AbortSignal) =>
     call('get', '/conversations/{conversation_id}', { path: { conversation_id: id }, signal }),
+  /** Make the branch through `messageId` the one shown (down to its latest message): the conversation as it is then. */
+  showBranch: (id: string, messageId: string) =>
+    call('put', '/conversations/{conversation_id}/branch', { path: { conversation_id: id }, body: { message_id: messageId } }),
   renameConversation: (id: string, title: string) =>
     call('patch', '/conversations/{conversation_id}', { path: { conversation_id: id }, body: { title } }),
   deleteConversation: (id: string) => call('delete', '/conversations/{conversation_id}', { path: { conversation_id: id } }),

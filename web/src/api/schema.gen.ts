@@ -699,6 +699,27 @@ export interface paths {
         patch: operations["rename_conversation_conversations__conversation_id__patch"];
         trace?: never;
     };
+    "/conversations/{conversation_id}/branch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Show Branch
+         * @description Choose the branch the conversation shows and continues (the UI's '2 / 3' arrows):
+         *     the one through `message_id`, down to its latest message. The others stay.
+         */
+        put: operations["show_branch_conversations__conversation_id__branch_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/conversations/{conversation_id}/cancel": {
         parameters: {
             query?: never;
@@ -1509,6 +1530,14 @@ export interface components {
              */
             file: string;
         };
+        /** BranchIn */
+        BranchIn: {
+            /**
+             * Message Id
+             * @description A message of the branch to show: the active path runs through it, then down its latest continuation.
+             */
+            message_id: string;
+        };
         /** CancelOut */
         CancelOut: {
             /** Conversation Id */
@@ -1581,6 +1610,11 @@ export interface components {
         /** ChatIn */
         ChatIn: {
             collection?: components["schemas"]["CollectionRef"] | null;
+            /**
+             * Edit
+             * @description The id of an earlier user message of `session_id` that `prompt` replaces: a new branch from the message before it; the edited one stays.
+             */
+            edit?: string | null;
             /** Max Tokens */
             max_tokens?: number | null;
             /**
@@ -1604,7 +1638,7 @@ export interface components {
             prompt: string;
             /**
              * Regenerate
-             * @description Answer the last prompt of `session_id` again, replacing its answer.
+             * @description Answer the last prompt of `session_id` again: the new answer is a branch beside the earlier ones, which stay readable.
              * @default false
              */
             regenerate?: boolean;
@@ -1772,6 +1806,11 @@ export interface components {
         /** ConversationDetailOut */
         ConversationDetailOut: {
             /**
+             * Branches
+             * @description The messages of the other branches, oldest first (with `messages`, linked by `parent_id`, the whole tree).
+             */
+            branches?: components["schemas"]["MessageOut"][];
+            /**
              * Created
              * Format: date-time
              */
@@ -1780,7 +1819,10 @@ export interface components {
             id: string;
             /** Message Count */
             message_count: number;
-            /** Messages */
+            /**
+             * Messages
+             * @description The active path, oldest first.
+             */
             messages: components["schemas"]["MessageOut"][];
             /** Title */
             title: string;
@@ -2090,7 +2132,7 @@ export interface components {
             format: string;
             /**
              * Messages
-             * @description Messages imported (the user's and the assistant's).
+             * @description Messages imported (the user's and the assistant's, on every branch; each conversation's `message_count` is its active path's).
              */
             messages: number;
         };
@@ -2317,6 +2359,11 @@ export interface components {
             model: string | null;
             /** Notes */
             notes: string | null;
+            /**
+             * Parent Id
+             * @description The message this one follows in the conversation tree (none: the first).
+             */
+            parent_id?: string | null;
             /** Prompt Tokens */
             prompt_tokens: number | null;
             /** Rating */
@@ -2325,6 +2372,11 @@ export interface components {
             reviewed: boolean;
             /** Role */
             role: string;
+            /**
+             * Siblings
+             * @description The versions of this message, oldest first, itself among them: more than one when it was edited or answered again (the UI's '2 / 3').
+             */
+            siblings?: string[];
             /** Source */
             source: string;
             /**
@@ -3333,6 +3385,12 @@ export interface components {
              * @default null
              */
             conversation_id?: string | null;
+            /**
+             * Edit
+             * @description The earlier user message `content` replaces.
+             * @default null
+             */
+            edit?: string | null;
             /**
              * Max Tokens
              * @default null
@@ -6595,6 +6653,113 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ConversationOut"];
+                };
+            };
+            /** @description A malformed request (a body that is not UTF-8, a bad Content-Length), or one the model server refused (unknown model, bad parameters). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description No API key, or not a valid one (`X-API-Key: K` or `Authorization: Bearer K`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The key may not do this (admin keys manage keys). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description No such thing, or it belongs to another key. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request body stopped arriving partway; send it again. */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The body is too large (VEGA_MAX_PROMPT_CHARS, VEGA_MAX_UPLOAD_MB). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The request is not valid: `message` says why, `problems` lists each field. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Rate limited (VEGA_RATE_LIMIT): retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The model server, the embedder or the database is unavailable. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    show_branch_conversations__conversation_id__branch_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                conversation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BranchIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConversationDetailOut"];
                 };
             };
             /** @description A malformed request (a body that is not UTF-8, a bad Content-Length), or one the model server refused (unknown model, bad parameters). */
@@ -10538,6 +10703,18 @@ export const componentSchemas: Record<string, unknown> = {
     ],
     "type": "object"
   },
+  "BranchIn": {
+    "additionalProperties": false,
+    "properties": {
+      "message_id": {
+        "type": "string"
+      }
+    },
+    "required": [
+      "message_id"
+    ],
+    "type": "object"
+  },
   "CancelOut": {
     "properties": {
       "conversation_id": {
@@ -10563,6 +10740,16 @@ export const componentSchemas: Record<string, unknown> = {
         "anyOf": [
           {
             "$ref": "#/components/schemas/CollectionRef"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      },
+      "edit": {
+        "anyOf": [
+          {
+            "type": "string"
           },
           {
             "type": "null"
@@ -10812,6 +10999,12 @@ export const componentSchemas: Record<string, unknown> = {
   },
   "ConversationDetailOut": {
     "properties": {
+      "branches": {
+        "items": {
+          "$ref": "#/components/schemas/MessageOut"
+        },
+        "type": "array"
+      },
       "created": {
         "type": "string"
       },
@@ -11821,6 +12014,16 @@ export const componentSchemas: Record<string, unknown> = {
           }
         ]
       },
+      "parent_id": {
+        "anyOf": [
+          {
+            "type": "string"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      },
       "prompt_tokens": {
         "anyOf": [
           {
@@ -11846,6 +12049,12 @@ export const componentSchemas: Record<string, unknown> = {
       },
       "role": {
         "type": "string"
+      },
+      "siblings": {
+        "items": {
+          "type": "string"
+        },
+        "type": "array"
       },
       "source": {
         "type": "string"
@@ -13514,6 +13723,16 @@ export const componentSchemas: Record<string, unknown> = {
           }
         ]
       },
+      "edit": {
+        "anyOf": [
+          {
+            "type": "string"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      },
       "max_tokens": {
         "anyOf": [
           {
@@ -13940,6 +14159,11 @@ export const responseSchemas: Record<string, Record<string, unknown>> = {
   "PATCH /conversations/{conversation_id}": {
     "200": {
       "$ref": "#/components/schemas/ConversationOut"
+    }
+  },
+  "PUT /conversations/{conversation_id}/branch": {
+    "200": {
+      "$ref": "#/components/schemas/ConversationDetailOut"
     }
   },
   "POST /conversations/{conversation_id}/cancel": {

@@ -89,4 +89,10 @@ describe('chatBody', () => {
     // top_k only means something with a collection
     expect(chatBody({ content: 'q', conversation_id: 'c1', top_k: 3 })).toEqual({ prompt: 'q', session_id: 'c1' });
   });
+
+  it('carries an edit (the question it replaces) and a regenerate', () => {
+    expect(chatBody({ content: 'new words', conversation_id: 'c1', edit: 'm7' })).toEqual({ prompt: 'new words', session_id: 'c1', edit: 'm7' });
+    expect(chatBody({ content: '', conversation_id: 'c1', regenerate: true })).toEqual({ prompt: '', session_id: 'c1', regenerate: true });
+    expect(chatBody({ content: 'q', conversation_id: 'c1', edit: null })).toEqual({ prompt: 'q', session_id: 'c1' });
+  });
 });

@@ -114,6 +114,7 @@ export function chatBody(turn: TurnRequest): components['schemas']['ChatIn'] {
   if (turn.top_k !== undefined && turn.collection) body.top_k = turn.top_k;
   if (turn.system) body.system = turn.system;
   if (turn.regenerate) body.regenerate = true;
+  if (turn.edit) body.edit = turn.edit;
   if (turn.mode === 'agent') body.mode = 'agent';
   if (turn.tools?.length) body.tools = turn.tools;
   return body;

@@ -93,6 +93,15 @@ describe('ChatSocket', () => {
     expect(seen.errors).toEqual([]);
   });
 
+  it('sends an edit: the id of the question the content replaces', async () => {
+    const { socket, fake } = await connected();
+    const running = socket.send({ content: 'In other words', conversation_id: 'c1', edit: 'm7' }, recorder());
+    await tick();
+    expect(fake.sent[1]).toEqual({ type: 'message', content: 'In other words', conversation_id: 'c1', edit: 'm7' });
+    fake.receive({ type: 'response_end', conversation_id: 'c1', metadata: turn });
+    await running;
+  });
+
   it('ends the turn with invalid_response on a frame that breaks the schema', async () => {
     const { socket, fake } = await connected();
     const seen = recorder();

@@ -142,6 +142,7 @@ export class ChatSocket {
       if (turn.top_k !== undefined && turn.collection) message.top_k = turn.top_k;
       if (turn.system) message.system = turn.system;
       if (turn.regenerate) message.regenerate = true;
+      if (turn.edit) message.edit = turn.edit;
       if (turn.mode === 'agent') message.mode = 'agent';
       if (turn.tools?.length) message.tools = turn.tools;
       try {

@@ -103,6 +103,13 @@ export function ChatView({ conversationId, isNew, onMenu, onStarted, onNewChat }
     pinned.current = true;
     chatStore.regenerate(conversationId, settingsRef.current, { agent: agentRef.current });
   }, [conversationId]);
+  const edit = useCallback(
+    (key: string, text: string) => {
+      pinned.current = true;
+      chatStore.edit(conversationId, key, text, settingsRef.current, { agent: agentRef.current });
+    },
+    [conversationId],
+  );
   const toggleAgent = useCallback((on: boolean) => {
     setAgentMode(on);
     saveAgentMode(on);
@@ -151,6 +158,7 @@ export function ChatView({ conversationId, isNew, onMenu, onStarted, onNewChat }
               busy={state.streaming}
               onRegenerate={regenerate}
               onCite={setCite}
+              onEdit={edit}
             />
           ))}
         </div>

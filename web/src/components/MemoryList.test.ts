@@ -208,6 +208,8 @@ describe('under an answer', () => {
     toolName: null,
     memories,
     summary: null,
+    parentId: null,
+    siblings: [],
   });
   const renderMessage = (message: ChatMessage, readOnly = false): void =>
     act(() =>

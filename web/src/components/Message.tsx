@@ -1,12 +1,12 @@
 // One message: the user's prompt, or an answer with its sources, actions and feedback.
 
-import { memo, useEffect, useState } from 'react';
+import { memo, useEffect, useState, type FormEvent, type KeyboardEvent } from 'react';
 import { api } from '../api/client';
 import { ApiError, describe } from '../api/errors';
 import type { Source } from '../api/types';
 import { hostOf } from '../markdown';
 import { sourceTitle, webHref } from '../sources';
-import type { ChatMessage, ErrorInfo } from '../state/chat';
+import { neighbourVersion, versionOf, type ChatMessage, type ErrorInfo } from '../state/chat';
 import { chatStore } from '../state/store';
 import { AgentSteps, ToolMessage } from './AgentSteps';
 import { CodeText } from './CodeText';
@@ -28,21 +28,135 @@ interface Props {
   busy: boolean; // a turn is running in this conversation
   onRegenerate: () => void;
   onCite: (target: CiteTarget) => void;
-  /** Someone else's conversation (a shared link): no feedback, notes or regenerate. */
+  /** Ask a question of the user's again in other words (`key`: the message's React key). */
+  onEdit?: (key: string, text: string) => void;
+  /** Someone else's conversation (a shared link): no feedback, notes, regenerate, edits or versions. */
   readOnly?: boolean;
 }
 
 export const Message = memo(function Message(props: Props) {
   const { message } = props;
   if (message.role === 'tool') return <ToolMessage name={message.toolName} content={message.content} id={message.key} />;
-  return message.role === 'user' ? <UserMessage message={message} /> : <AssistantMessage {...props} />;
+  return message.role === 'user' ? <UserMessage {...props} /> : <AssistantMessage {...props} />;
 });
 
-function UserMessage({ message }: { message: ChatMessage }) {
+function UserMessage({ message, conversationId, busy, onEdit, readOnly = false }: Props) {
+  const [editing, setEditing] = useState(false);
+  const [text, setText] = useState(message.content);
+  // Edit needs the stored id (a question just sent learns it when its turn ends).
+  const canEdit = !readOnly && onEdit !== undefined && message.id !== null && !busy;
+  const showVersions = !readOnly && versionOf(message) !== null;
+
+  const open = (): void => {
+    setText(message.content);
+    setEditing(true);
+  };
+  const save = (event?: FormEvent): void => {
+    event?.preventDefault();
+    if (busy || !text.trim() || !onEdit) return;
+    if (text === message.content) return setEditing(false); // nothing changed: no new branch
+    setEditing(false);
+    onEdit(message.key, text);
+  };
+  const onKeyDown = (event: KeyboardEvent<HTMLTextAreaElement>): void => {
+    if (event.key === 'Escape') setEditing(false);
+    if (event.key !== 'Enter' || event.shiftKey || event.nativeEvent.isComposing) return;
+    event.preventDefault();
+    save();
+  };
+
+  if (editing && !readOnly) {
+    const fieldId = `edit-${message.key}`;
+    return (
+      <article className="message user editing" aria-label="You">
+        <form className="edit-editor" onSubmit={save}>
+          <label className="field-label" htmlFor={fieldId}>
+            Edit your message
+          </label>
+          <textarea
+            id={fieldId}
+            className="input"
+            rows={Math.min(10, Math.max(2, text.split('\n').length))}
+            value={text}
+            autoFocus
+            onChange={(e) => setText(e.target.value)}
+            onKeyDown={onKeyDown}
+          />
+          <p className="edit-hint">Saving asks it again as a new version; the one before stays a click away.</p>
+          <div className="note-buttons">
+            <button type="button" className="button ghost small" onClick={() => setEditing(false)}>
+              Cancel
+            </button>
+            <button type="submit" className="button primary small" disabled={busy || !text.trim()}>
+              Save
+            </button>
+          </div>
+        </form>
+      </article>
+    );
+  }
+
   return (
     <article className="message user" aria-label="You">
       <div className="bubble">{message.content}</div>
+      {(showVersions || canEdit) && (
+        <div className="message-actions user-actions">
+          {showVersions && <VersionPager message={message} conversationId={conversationId} disabled={busy} />}
+          {canEdit && (
+            <button type="button" className="icon-button" title="Edit" aria-label="Edit message" onClick={open}>
+              <Icon name="pencil" size={16} />
+            </button>
+          )}
+        </div>
+      )}
     </article>
+  );
+}
+
+/** "‹ 2 / 3 ›": which version of a message this is; the arrows show the others' branches. */
+export function VersionPager({ message, conversationId, disabled }: { message: ChatMessage; conversationId: string; disabled: boolean }) {
+  const [pending, setPending] = useState(false);
+  const version = versionOf(message);
+  if (!version) return null;
+  const go = async (step: -1 | 1): Promise<void> => {
+    const target = neighbourVersion(message, step);
+    if (!target) return;
+    setPending(true);
+    try {
+      await chatStore.showBranch(conversationId, target);
+    } catch (error) {
+      showToast(`Could not show that version: ${describe(error).hint}`, { tone: 'error' });
+    } finally {
+      setPending(false);
+    }
+  };
+  const off = disabled || pending;
+  return (
+    <span className="version-pager" role="group" aria-label={message.role === 'user' ? 'Versions of this message' : 'Versions of this answer'}>
+      <button
+        type="button"
+        className="icon-button small"
+        title="Previous version"
+        aria-label="Previous version"
+        disabled={off || version.index === 0}
+        onClick={() => void go(-1)}
+      >
+        <Icon name="chevron" size={14} className="flipped" />
+      </button>
+      <span className="version-count">
+        {version.index + 1} / {version.count}
+      </span>
+      <button
+        type="button"
+        className="icon-button small"
+        title="Next version"
+        aria-label="Next version"
+        disabled={off || version.index === version.count - 1}
+        onClick={() => void go(1)}
+      >
+        <Icon name="chevron" size={14} />
+      </button>
+    </span>
   );
 }
 
@@ -81,6 +195,7 @@ function AssistantMessage({ message, conversationId, isLast, busy, onRegenerate,
             message={message}
             conversationId={conversationId}
             hidden={streaming}
+            busy={busy}
             canRegenerate={isLast && !busy}
             onRegenerate={onRegenerate}
           />
@@ -182,12 +297,14 @@ function MessageActions({
   message,
   conversationId,
   hidden,
+  busy,
   canRegenerate,
   onRegenerate,
 }: {
   message: ChatMessage;
   conversationId: string;
   hidden: boolean;
+  busy: boolean;
   canRegenerate: boolean;
   onRegenerate: () => void;
 }) {
@@ -232,6 +349,7 @@ function MessageActions({
   return (
     <>
       <div className="message-actions" style={hidden ? { visibility: 'hidden' } : undefined} aria-hidden={hidden || undefined}>
+        {!hidden && <VersionPager message={message} conversationId={conversationId} disabled={busy} />}
         <button
           type="button"
           className="icon-button"

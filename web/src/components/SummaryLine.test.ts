@@ -127,6 +127,8 @@ describe('under an answer', () => {
     toolName: null,
     memories: [],
     summary: s,
+    parentId: null,
+    siblings: [],
   });
   const renderMessage = (message: ChatMessage, readOnly = false): void =>
     act(() =>

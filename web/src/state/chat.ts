@@ -58,6 +58,13 @@ export interface ChatMessage {
    * place (they did not fit its context window). It comes with the end of the answer.
    */
   summary: Summary | null;
+  /** The message this one follows in the conversation tree (null: the first, or not yet known). */
+  parentId: string | null;
+  /**
+   * The versions of this message (its id among them), oldest first: more than one when
+   * the question was edited or the answer regenerated (the "‹ 2 / 3 ›" pager).
+   */
+  siblings: string[];
 }
 
 export interface ChatState {
@@ -73,6 +80,8 @@ export interface ChatState {
   error: ErrorInfo | null;
   /** The user message the running turn added (null for Regenerate, which reuses one). */
   turnUserKey: string | null;
+  /** The running turn edits an earlier question (a new branch): a refused one leaves the input alone. */
+  turnEdit: boolean;
 }
 
 export type ChatAction =
@@ -83,6 +92,8 @@ export type ChatAction =
   | { type: 'draft'; text: string }
   | { type: 'send'; prompt: string; userKey: string; assistantKey: string }
   | { type: 'regenerate'; assistantKey: string }
+  | { type: 'edit'; key: string; prompt: string; userKey: string; assistantKey: string }
+  | { type: 'synced'; conversation: ConversationDetail; replace?: boolean }
   | { type: 'tokens'; text: string }
   | { type: 'sources'; sources: Source[] }
   | { type: 'memories'; memories: Memory[] }
@@ -107,6 +118,7 @@ export function initialChat(conversationId: string, saved = false): ChatState {
     draft: '',
     error: null,
     turnUserKey: null,
+    turnEdit: false,
   };
 }
 
@@ -142,6 +154,8 @@ function assistantMessage(key: string): ChatMessage {
     toolName: null,
     memories: [],
     summary: null,
+    parentId: null,
+    siblings: [],
   };
 }
 
@@ -192,6 +206,8 @@ export function fromServer(message: MessageOut): ChatMessage | null {
       content: message.content,
       status: 'ok',
       toolName: message.tool_name ?? null,
+      parentId: message.parent_id ?? null,
+      siblings: message.siblings ?? [],
     };
   }
   if (message.role !== 'user' && message.role !== 'assistant') return null;
@@ -222,7 +238,40 @@ export function fromServer(message: MessageOut): ChatMessage | null {
     toolName: null,
     memories: withoutForgotten(message.memories ?? []),
     summary: message.role === 'assistant' ? (message.summary ?? null) : null,
+    parentId: message.parent_id ?? null,
+    siblings: message.siblings ?? [],
   };
+}
+
+function shownMessages(conversation: ConversationDetail): ChatMessage[] {
+  return conversation.messages.map(fromServer).filter((m): m is ChatMessage => m !== null);
+}
+
+/**
+ * The server's active path in place of what is shown. A message that stays where it was
+ * (same id, or the same place and role while its id was not known yet) keeps its React
+ * key, so switching branches or a refresh after a turn redraws only what changed.
+ */
+function replaced(current: ChatMessage[], next: ChatMessage[]): ChatMessage[] {
+  return next.map((message, i) => {
+    const before = current[i];
+    const same = before && (before.id === message.id || (before.id === null && before.role === message.role));
+    return same && before.key !== message.key ? { ...message, key: before.key } : message;
+  });
+}
+
+/** Which version of its message this is: `{index, count}` (index from 0), or null for a message with one. */
+export function versionOf(message: Pick<ChatMessage, 'id' | 'siblings'>): { index: number; count: number } | null {
+  if (!message.id || message.siblings.length < 2) return null;
+  const index = message.siblings.indexOf(message.id);
+  return index < 0 ? null : { index, count: message.siblings.length };
+}
+
+/** The id of the version before (-1) or after (+1) this one, or null at either end. */
+export function neighbourVersion(message: Pick<ChatMessage, 'id' | 'siblings'>, step: -1 | 1): string | null {
+  const version = versionOf(message);
+  if (!version) return null;
+  return message.siblings[version.index + step] ?? null;
 }
 
 // Memories forgotten in this tab (`DELETE /memories/{id}`). A stored answer keeps what it
@@ -276,8 +325,30 @@ export function chatReducer(state: ChatState, action: ChatAction): ChatState {
 
     case 'loaded': {
       if (state.streaming) return { ...state, loading: false }; // the live turn is fresher
-      const messages = action.conversation.messages.map(fromServer).filter((m): m is ChatMessage => m !== null);
+      const messages = replaced(state.messages, shownMessages(action.conversation));
       return { ...state, saved: true, loading: false, loadError: null, messages };
+    }
+
+    case 'synced': {
+      // After a turn: the server's ids and versions for what is shown (the user message's
+      // id is told nobody; a regenerated answer or an edited question now has siblings).
+      // Only those are taken while the path lines up, so what changed here since (a
+      // rating, a note, an error's details) stays. `replace`: it does not line up, show
+      // the server's (an edit the server refused leaves the old branch active).
+      if (state.streaming) return state;
+      const server = shownMessages(action.conversation);
+      let lined = server.length === state.messages.length;
+      const messages = state.messages.map((message, i) => {
+        const stored = server[i];
+        if (!stored || stored.role !== message.role || (message.id !== null && message.id !== stored.id)) {
+          lined = false;
+          return message;
+        }
+        if (message.id === stored.id && message.parentId === stored.parentId && sameIds(message.siblings, stored.siblings)) return message;
+        return { ...message, id: stored.id, parentId: stored.parentId, siblings: stored.siblings };
+      });
+      if (!lined && action.replace) return { ...state, saved: true, messages: replaced(state.messages, server) };
+      return messages.every((m, i) => m === state.messages[i]) ? state : { ...state, messages };
     }
 
     case 'loadFailed':
@@ -299,7 +370,31 @@ export function chatReducer(state: ChatState, action: ChatAction): ChatState {
         draft: '',
         error: null,
         turnUserKey: action.userKey,
+        turnEdit: false,
         messages: [...state.messages, user, assistantMessage(action.assistantKey)],
+      };
+    }
+
+    case 'edit': {
+      // The edited question and what follows it leave the view; the new one takes its place.
+      if (state.streaming || !action.prompt) return state;
+      const index = state.messages.findIndex((m) => m.key === action.key);
+      if (index < 0 || state.messages[index].role !== 'user') return state;
+      const edited = state.messages[index];
+      const user: ChatMessage = {
+        ...assistantMessage(action.userKey),
+        role: 'user',
+        content: action.prompt,
+        status: 'ok',
+        parentId: edited.parentId,
+      };
+      return {
+        ...state,
+        streaming: true,
+        error: null,
+        turnUserKey: action.userKey,
+        turnEdit: true,
+        messages: [...state.messages.slice(0, index), user, assistantMessage(action.assistantKey)],
       };
     }
 
@@ -318,7 +413,8 @@ export function chatReducer(state: ChatState, action: ChatAction): ChatState {
         streaming: true,
         error: null,
         turnUserKey: null,
-        messages: [...state.messages.slice(0, lastUser + 1), assistantMessage(action.assistantKey)],
+        turnEdit: false,
+        messages: [...state.messages.slice(0, lastUser + 1), { ...assistantMessage(action.assistantKey), parentId: state.messages[lastUser].id }],
       };
     }
 
@@ -421,7 +517,9 @@ export function chatReducer(state: ChatState, action: ChatAction): ChatState {
             messages,
             error: action.error,
             turnUserKey: null,
-            draft: state.draft || (added ? prompt : '') || '',
+            turnEdit: false,
+            // An edit's text is not the composer's: the store shows the stored branch again.
+            draft: state.draft || (added && !state.turnEdit ? prompt : '') || '',
           };
         }
         messages = updateAt(messages, index, { status: 'error', error: action.error, steps: stopSteps(messages[index].steps) });
@@ -432,7 +530,8 @@ export function chatReducer(state: ChatState, action: ChatAction): ChatState {
         messages,
         error: index >= 0 ? null : action.error,
         turnUserKey: null,
-        draft: state.draft || (state.turnUserKey ? prompt : '') || '',
+        turnEdit: false,
+        draft: state.draft || (state.turnUserKey && !state.turnEdit ? prompt : '') || '',
       };
     }
 
@@ -457,4 +556,8 @@ export function chatReducer(state: ChatState, action: ChatAction): ChatState {
     default:
       return state;
   }
+}
+
+function sameIds(a: string[], b: string[]): boolean {
+  return a.length === b.length && a.every((id, i) => id === b[i]);
 }

@@ -85,18 +85,36 @@ export class ChatStore {
     }
   }
 
-  /** Give the last answer the id the server stored it under (after a stop or an error). */
-  private async adoptServerId(id: string): Promise<void> {
-    const state = this.get(id);
-    const last = state.messages[state.messages.length - 1];
-    if (state.streaming || !last || last.role !== 'assistant' || last.id) return;
+  /**
+   * After a turn: the stored ids and versions of what is shown (a question's id, which
+   * Edit needs, is told nobody, nor a stopped or failed answer's, which feedback needs;
+   * a regenerated answer or an edited question has siblings now). `replace`: show the
+   * server's path if it does not line up with ours.
+   */
+  private async sync(id: string, replace = false): Promise<void> {
+    if (this.get(id).streaming) return;
+    const epoch = this.epochs.get(id) ?? 0;
     try {
-      const detail = await api.conversation(id);
-      const stored = detail.messages[detail.messages.length - 1];
-      if (stored?.role === 'assistant') this.dispatch(id, { type: 'adoptId', key: last.key, id: stored.id });
+      const conversation = await api.conversation(id);
+      if ((this.epochs.get(id) ?? 0) !== epoch) return; // a turn or a branch switch since
+      this.dispatch(id, { type: 'synced', conversation, replace });
     } catch {
-      // not stored (refused before the model was asked): nothing to rate
+      // not there (yet): what is shown stays
     }
+  }
+
+  /**
+   * Show another version of a message (the pager's arrows): the server makes the branch
+   * through it active, down to its latest message, and answers with that path. Rejects
+   * with the ApiError (the caller says so); nothing changes then.
+   */
+  async showBranch(id: string, messageId: string): Promise<void> {
+    if (this.get(id).streaming) return;
+    const epoch = (this.epochs.get(id) ?? 0) + 1;
+    this.epochs.set(id, epoch); // loads already under way are older than this
+    const conversation = await api.showBranch(id, messageId);
+    if ((this.epochs.get(id) ?? 0) !== epoch || this.get(id).streaming) return;
+    this.dispatch(id, { type: 'loaded', conversation });
   }
 
   send(id: string, prompt: string, settings: ChatSettings, options: TurnOptions = {}): void {
@@ -112,9 +130,24 @@ export class ChatStore {
     const prompt = lastUserPrompt(state);
     if (!prompt || state.streaming) return;
     this.dispatch(id, { type: 'regenerate', assistantKey: newId() });
-    // The server answers its stored last prompt again and supersedes the old answer,
-    // so the history holds the question once.
-    this.run(id, '', settings, options, true);
+    // The server answers its stored last prompt again, so the history holds the question
+    // once; the old answer stays, a version of the new one (the pager reaches it).
+    this.run(id, '', settings, options, { regenerate: true });
+  }
+
+  /**
+   * Ask an earlier question again in other words (the user message with React key `key`):
+   * the server branches off before it and answers the new text as a normal turn; the
+   * question it replaces stays, a version of the new one.
+   */
+  edit(id: string, key: string, prompt: string, settings: ChatSettings, options: TurnOptions = {}): void {
+    const state = this.get(id);
+    const text = prompt.trim() ? prompt : '';
+    const edited = state.messages.find((m) => m.key === key);
+    if (!text || state.streaming || !edited?.id || edited.role !== 'user') return;
+    this.dispatch(id, { type: 'edit', key, prompt: text, userKey: newId(), assistantKey: newId() });
+    this.events?.started(id, text);
+    this.run(id, text, settings, options, { edit: edited.id });
   }
 
   stop(id: string): void {
@@ -127,10 +160,17 @@ export class ChatStore {
     return this.turns.has(id);
   }
 
-  private run(id: string, prompt: string, settings: ChatSettings, options: TurnOptions, regenerate = false): void {
+  private run(
+    id: string,
+    prompt: string,
+    settings: ChatSettings,
+    options: TurnOptions,
+    { regenerate = false, edit }: { regenerate?: boolean; edit?: string } = {},
+  ): void {
     this.epochs.set(id, (this.epochs.get(id) ?? 0) + 1);
     const request: TurnRequest = { content: prompt, conversation_id: id };
     if (regenerate) request.regenerate = true;
+    if (edit) request.edit = edit;
     if (settings.collection) request.collection = settings.collection;
     if (settings.model) request.model = settings.model;
     if (settings.temperature !== null) request.temperature = settings.temperature;
@@ -143,9 +183,10 @@ export class ChatStore {
       this.turns.delete(id);
       this.dispatch(id, action);
       this.events?.ended(id);
-      // A stopped or failed reply is stored without telling us its id: look it up,
-      // so that feedback works on it too.
-      if (action.type !== 'done') window.setTimeout(() => void this.adoptServerId(id), 700);
+      if (action.type === 'done') void this.sync(id);
+      // A stopped or failed reply is stored a moment later: then look it up. An edit
+      // shows the stored path, whatever part of it the server kept.
+      else window.setTimeout(() => void this.sync(id, Boolean(edit)), 700);
     };
     const turn = streamTurn(request, {
       onToken: (token) => this.buffer(id, token),

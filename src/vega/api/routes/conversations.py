@@ -11,6 +11,7 @@ from vega.api.deps import AuditDep, ConversationsDep, OpenTurnsDep, PrincipalDep
 from vega.api.errors import NOT_FOUND, error_responses
 from vega.api.schemas.base import Offset
 from vega.api.schemas.conversations import (
+    BranchIn,
     CancelOut,
     ConversationDetailOut,
     ConversationOut,
@@ -23,6 +24,7 @@ from vega.api.schemas.conversations import (
 from vega.chat.conversations import Feedback
 from vega.chat.export import as_markdown
 from vega.chat.importing import parse_export, read_export
+from vega.chat.views import ConversationDetail
 from vega.logs import request_id_var
 
 router = APIRouter(tags=["conversations"])
@@ -81,7 +83,7 @@ async def import_conversations(
     views = await service.import_export(parsed, principal)
     return ImportOut(
         format=parsed.format,
-        messages=sum(v.message_count for v in views),
+        messages=sum(len(c.messages) for c in parsed.conversations),  # every branch's
         conversations=[ConversationOut.model_validate(v) for v in views],
     )
 
@@ -92,10 +94,27 @@ async def import_conversations(
 async def get_conversation(
     conversation_id: str, principal: PrincipalDep, service: ConversationsDep
 ) -> ConversationDetailOut:
-    detail = await service.get(conversation_id, principal)
+    return _detail(await service.get(conversation_id, principal))
+
+
+@router.put(
+    "/conversations/{conversation_id}/branch",
+    response_model=ConversationDetailOut,
+    responses=NOT_FOUND,
+)
+async def show_branch(
+    conversation_id: str, body: BranchIn, principal: PrincipalDep, service: ConversationsDep
+) -> ConversationDetailOut:
+    """Choose the branch the conversation shows and continues (the UI's '2 / 3' arrows):
+    the one through `message_id`, down to its latest message. The others stay."""
+    return _detail(await service.show_branch(conversation_id, body.message_id, principal))
+
+
+def _detail(detail: ConversationDetail) -> ConversationDetailOut:
     return ConversationDetailOut(
         **ConversationOut.model_validate(detail.conversation).model_dump(),
         messages=[MessageOut.model_validate(m) for m in detail.messages],
+        branches=[MessageOut.model_validate(m) for m in detail.branches],
     )
 
 

@@ -31,7 +31,14 @@ class ChatIn(RequestBody):
     system: Text | None = Field(None, max_length=20_000, description="Replace the system prompt.")
     regenerate: bool = Field(
         False,
-        description="Answer the last prompt of `session_id` again, replacing its answer.",
+        description="Answer the last prompt of `session_id` again: the new answer is a "
+        "branch beside the earlier ones, which stay readable.",
+    )
+    edit: str | None = Field(
+        None,
+        max_length=64,
+        description="The id of an earlier user message of `session_id` that `prompt` "
+        "replaces: a new branch from the message before it; the edited one stays.",
     )
     tools: list[ToolName] | None = Field(
         None,
@@ -58,6 +65,7 @@ class ChatIn(RequestBody):
             max_tokens=self.max_tokens,
             system=self.system,
             regenerate=self.regenerate,
+            edit=self.edit,
             source=source,
             server_tools=tuple(self.tools or ()),
             agent=self.mode == "agent",

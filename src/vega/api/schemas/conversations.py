@@ -61,6 +61,14 @@ class MessageOut(BaseModel):
     summary: SummaryOut | None = Field(
         None, description="The summary of earlier turns an answer was given in their place."
     )
+    parent_id: str | None = Field(
+        None, description="The message this one follows in the conversation tree (none: the first)."
+    )
+    siblings: list[str] = Field(
+        default_factory=list,
+        description="The versions of this message, oldest first, itself among them: more "
+        "than one when it was edited or answered again (the UI's '2 / 3').",
+    )
 
 
 class ConversationOut(BaseModel):
@@ -75,7 +83,10 @@ class ConversationOut(BaseModel):
 
 class ImportOut(BaseModel):
     format: str = Field(description="Whose export it was: `vega`, `chatgpt` or `openwebui`.")
-    messages: int = Field(description="Messages imported (the user's and the assistant's).")
+    messages: int = Field(
+        description="Messages imported (the user's and the assistant's, on every branch; "
+        "each conversation's `message_count` is its active path's)."
+    )
     conversations: list[ConversationOut]
 
 
@@ -84,7 +95,23 @@ class ConversationPatch(RequestBody):
 
 
 class ConversationDetailOut(ConversationOut):
-    messages: list[MessageOut]
+    messages: list[MessageOut] = Field(description="The active path, oldest first.")
+    branches: list[MessageOut] = Field(
+        default_factory=list,
+        description="The messages of the other branches, oldest first (with `messages`, "
+        "linked by `parent_id`, the whole tree).",
+    )
+
+
+class BranchIn(RequestBody):
+    model_config = ConfigDict(extra="forbid")
+
+    message_id: str = Field(
+        min_length=1,
+        max_length=64,
+        description="A message of the branch to show: the active path runs through it, "
+        "then down its latest continuation.",
+    )
 
 
 class ExchangeOut(BaseModel):

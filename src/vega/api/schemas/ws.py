@@ -68,6 +68,9 @@ class WsMessage(ClientFrame):
     max_tokens: int | None = Field(None, ge=1)
     system: str | None = Field(None, max_length=20_000)
     regenerate: bool = False
+    edit: str | None = Field(
+        None, max_length=64, description="The earlier user message `content` replaces."
+    )
     memory: bool | None = Field(
         None, description="Recall from your earlier conversations; `false` for this turn only."
     )
@@ -84,6 +87,7 @@ class WsMessage(ClientFrame):
             max_tokens=self.max_tokens,
             system=self.system,
             regenerate=self.regenerate,
+            edit=self.edit,
             source="ws",
             server_tools=tuple(self.tools or ()),
             agent=self.mode == "agent",
