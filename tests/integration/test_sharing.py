@@ -210,9 +210,18 @@ async def test_a_shared_conversation_shows_nothing_of_the_owners_memory(
         await api.runtime.jobs.drain()
     last = (await teacher.get(f"/conversations/{conv}")).json()["messages"][-1]
     assert last["memories"] and last["summary"], last
+    # An answer regenerated: the owner's first version stays theirs too.
+    api.backend.default.tokens = ["A second thought."]
+    again = await teacher.post("/chat", json={"prompt": "", "session_id": conv, "regenerate": True})
+    assert again.status_code == 200, again.text
+    own = (await teacher.get(f"/conversations/{conv}")).json()
+    assert own["branches"] and len(own["messages"][-1]["siblings"]) == 2
     share_id = (await teacher.post(f"/conversations/{conv}/share")).json()["id"]
     seen = (await ann.get(f"/shared/{share_id}")).json()
     assert all(m["memories"] == [] and m["summary"] is None for m in seen["messages"])
     assert "Ben failed" not in json.dumps(seen)
+    assert seen["branches"] == [] and all(len(m["siblings"]) == 1 for m in seen["messages"])
+    assert seen["messages"][-1]["content"] == "A second thought."
+    assert own["branches"][-1]["id"] not in json.dumps(seen)
     for b in (teacher, ann):
         await b.client.aclose()

@@ -46,12 +46,17 @@ def _limit(limit: int) -> int:
 def detail_of(session: Session, conv: Conversation, *, private: bool = True) -> ConversationDetail:
     """A conversation with its live messages and what each answer cited and recalled.
 
-    ``private``: show what each answer recalled (except what was forgotten since) and the
-    summary it was given; False for a shared link: the owner's other conversations, and
-    what the model made of this one, are nobody else's."""
+    ``private``: show what each answer recalled (except what was forgotten since), the
+    summary it was given, and the other branches; False for a shared link: the owner's
+    other conversations, what the model made of this one, and what the owner edited or
+    answered again are nobody else's (a link shows the active path alone)."""
     rows = repo.messages(session, conversation=conv)
-    others = repo.off_path(session, conversation=conv)
-    versions = branches.siblings(branches.nodes(session, owner=conv.owner, conversation_id=conv.id))
+    others = repo.off_path(session, conversation=conv) if private else []
+    versions = (
+        branches.siblings(branches.nodes(session, owner=conv.owner, conversation_id=conv.id))
+        if private
+        else {}
+    )
     answers = [m.id for m in (*rows, *others) if m.role == "assistant"]
     cited = documents.sources_of(session, message_ids=answers)
     steps: dict[str, list[ToolStep]] = {}
