@@ -38,9 +38,9 @@ async def test_an_export_becomes_the_callers_conversations(make_api: Any) -> Non
     assert all(m["source"] == "import" for m in detail["messages"])
     assert detail["messages"][1]["content"] == "Day 1: Alfama. Day 2: Belém."
     # The regenerated answer came too, beside the shown one.
-    [other] = detail["branches"]
-    assert other["content"] == "An answer that was regenerated."
-    assert detail["messages"][1]["siblings"] == [other["id"], detail["messages"][1]["id"]]
+    [beside] = detail["branches"]
+    assert beside["content"] == "An answer that was regenerated."
+    assert detail["messages"][1]["siblings"] == [beside["id"], detail["messages"][1]["id"]]
     # History and the turns digest see them as ordinary exchanges.
     history = (await api.client.get("/history", headers=api.auth())).json()
     assert any(h["response"] == "Pastéis de nata." for h in history)
