@@ -145,3 +145,33 @@ async def test_words_that_match_nothing_find_nothing(services: Services) -> None
 
     assert ranked(services, cid, "zeppelin", limit=10) == []
     assert ranked(services, cid, "the and of", limit=10) == []  # stopwords only
+
+
+async def test_skip_common_leaves_out_words_in_over_half_the_passages(services: Services) -> None:
+    """Memory's recall asks (on SQLite) without the words most passages have: the same
+    scores for what it finds, and the passages that had only those words are gone."""
+    texts = [
+        "harbor otter",
+        "harbor river",
+        "harbor stone",
+        "harbor forest",
+        "cloud garden",
+        "violin copper",
+    ]
+    cid = await fill(services, "common", texts)
+    chunks = stored_chunks(services, cid)
+    with services.runtime.db.session() as s:
+        plain = lexical.search(s, collection_id=cid, query="harbor otter", limit=10)
+        skipping = lexical.search(
+            s, collection_id=cid, query="harbor otter", limit=10, skip_common=True
+        )
+        only_common = lexical.search(
+            s, collection_id=cid, query="harbor", limit=10, skip_common=True
+        )
+    assert_same(plain, expected(chunks, "harbor otter", limit=10))
+    assert len(plain) == 4  # every harbor passage
+    [(otter, score)] = skipping  # "harbor" (4 of 6 passages) is left out
+    assert chunks[otter] == "harbor otter"
+    assert score == pytest.approx(dict(expected(chunks, "otter", limit=10))[otter], rel=1e-6)
+    # A query of nothing but common words keeps them.
+    assert_same(only_common, expected(chunks, "harbor", limit=10))

@@ -134,7 +134,9 @@ class MemoryService:
             # took the places: a long conversation can fill the first hundreds.
             depth = max(MIN_DEPTH, 4 * top_k)
             while True:
-                lex = lexical.search(session, collection_id=coll.id, query=query, limit=depth)
+                lex = lexical.search(
+                    session, collection_id=coll.id, query=query, limit=depth, skip_common=True
+                )
                 dense = index.search(vector.result(), depth) if index and vector else []
                 ids = {i for i, _ in dense} | {i for i, _ in lex}
                 rows = repo.found(session, owner=owner, chunk_ids=sorted(ids), exclude=exclude)

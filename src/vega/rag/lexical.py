@@ -52,6 +52,11 @@ def _sqlite(session: Session) -> bool:
 _GENERATED_ID = re.compile(r"^[0-9a-f-]{8,64}$")
 
 
+def table_name(name: str) -> bool:
+    """Whether ``name`` is a collection's lexical index (``table_for``'s form)."""
+    return re.fullmatch(r"chunks_fts_[0-9a-f]{8,64}", name) is not None
+
+
 def table_for(collection_id: str) -> str:
     """The FTS5 table of a collection: its id's hex digits, so always a plain identifier."""
     if not _GENERATED_ID.match(collection_id):
@@ -79,9 +84,17 @@ def create(session: Session, *, collection_id: str) -> None:
         f"WHEN old.collection_id = {cid} BEGIN "
         f"INSERT INTO {table}({table}, rowid, text) VALUES ('delete', old.id, old.text); "
         f"INSERT INTO {table}(rowid, text) VALUES (new.id, new.text); END",
+        vocabulary(table),
     ):
         session.execute(text(statement))
     _fill(session, table, collection_id)
+
+
+def vocabulary(table: str) -> str:
+    """The DDL of the table that says in how many passages each term stands (``search``
+    drops those in over half of them); its name begins as the index's, so it is derived
+    data to the schema checks (vega.store.migrate)."""
+    return f"CREATE VIRTUAL TABLE IF NOT EXISTS {table}_vocab USING fts5vocab({table}, 'row')"  # checked id  # nosec B608
 
 
 def _fill(session: Session, table: str, collection_id: str) -> None:
@@ -95,27 +108,54 @@ def _fill(session: Session, table: str, collection_id: str) -> None:
     )
 
 
-def _exists(session: Session, table: str) -> bool:
+def _existing(session: Session, table: str) -> set[str]:
+    """Which of the index and its vocabulary table exist."""
     found = session.execute(
-        text("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = :t"), {"t": table}
+        text("SELECT name FROM sqlite_master WHERE type = 'table' AND name IN (:t, :v)"),
+        {"t": table, "v": f"{table}_vocab"},
     )
-    return found.first() is not None
+    return {str(name) for (name,) in found}
+
+
+def _without_common(session: Session, table: str, words: list[str]) -> list[str]:
+    """``words`` but those that stand in over half of the passages (all of them, if that
+    leaves none). Such a word weighs nothing in the ranking (FTS5's BM25 floors an IDF
+    at or below zero to 1e-6), yet scoring every passage it matches was most of a
+    query's time: a memory's passage starts with its date, so a year matched them all.
+    Terms are looked up as the query writes them; a word the tokenizer stems otherwise
+    is not found, and kept."""
+    params = {f"w{i}": w for i, w in enumerate(words)}
+    listed = ", ".join(f":{name}" for name in params)
+    passages = session.scalar(text(f"SELECT count(*) FROM {table}_docsize"))  # checked id  # nosec B608
+    found = (
+        f"SELECT term FROM {table}_vocab WHERE term IN ({listed}) AND doc * 2 > :n"  # checked id  # nosec B608
+    )
+    common = {str(t) for (t,) in session.execute(text(found), {**params, "n": int(passages or 0)})}
+    return [w for w in words if w not in common] or words
 
 
 def search(
-    session: Session, *, collection_id: str, query: str, limit: int
+    session: Session, *, collection_id: str, query: str, limit: int, skip_common: bool = False
 ) -> list[tuple[int, float]]:
-    """The best ``limit`` chunks as ``(chunk_id, score)``, higher is better."""
+    """The best ``limit`` chunks as ``(chunk_id, score)``, higher is better.
+
+    ``skip_common`` (memory's recall): leave out the query's words that stand in over
+    half of the passages. The ranking is the same (they weigh nothing), but a passage
+    that has only such words is no longer among the results. On SQLite it makes the
+    query several times faster; Postgres reads their postings anyway (to count them)."""
     words = terms(query)
     if not words or limit <= 0:
         return []
     if not _sqlite(session):
         return lexical_postgres.search(
-            session, collection_id=collection_id, words=words, limit=limit
+            session, collection_id=collection_id, words=words, limit=limit, skip_common=skip_common
         )
     table = table_for(collection_id)
-    if not _exists(session, table):
+    known = _existing(session, table)
+    if table not in known:
         return []  # no chunk was ever added to this collection
+    if skip_common and f"{table}_vocab" in known:
+        words = _without_common(session, table, words)
     match = " OR ".join(f'"{w}"' for w in words)
     rows = session.execute(
         text(

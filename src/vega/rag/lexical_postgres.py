@@ -120,25 +120,37 @@ UNDO = (
     "USING gin (to_tsvector('english', text))",
 )
 
-_SEARCH = text(
-    "WITH s AS ("  # noqa: S608  # nosec B608 (constants only)
+_POSTINGS = (
+    "WITH s AS ("
     "  SELECT key, chunks::float8 AS n, greatest(tokens, 1)::float8 / greatest(chunks, 1) AS avgdl"
     "  FROM chunks_lex_stats WHERE collection_id = :collection),"
     " p AS ("
     "  SELECT p.lexeme, p.chunk_id, p.tf, p.dl, count(*) OVER (PARTITION BY p.lexeme) AS n"
     "  FROM chunks_lex_postings AS p JOIN s ON p.collection_key = s.key"
     "  WHERE p.lexeme = ANY (tsvector_to_array(to_tsvector('english'::regconfig, :words))))"
-    " SELECT p.chunk_id, sum(greatest(ln((s.n - p.n + 0.5) / (p.n + 0.5)), 1e-6) * p.tf"
+)
+# The lexemes in at most half of the passages, or all of them when none is.
+_RARE = (
+    ", r AS (SELECT p.* FROM p CROSS JOIN s WHERE p.n * 2 <= s.n),"
+    " q AS (SELECT * FROM r UNION ALL SELECT * FROM p WHERE NOT EXISTS (SELECT 1 FROM r))"
+)
+_SCORE = (
+    " SELECT p.chunk_id, sum(greatest(ln((s.n - p.n + 0.5) / (p.n + 0.5)), 1e-6) * p.tf"  # noqa: S608  # nosec B608 (constants only)
     f"  * {K1 + 1}::float8"
     f"  / (p.tf + {K1}::float8 * ({1 - B}::float8 + {B}::float8 * p.dl / s.avgdl)))"
     " AS score"
-    " FROM p CROSS JOIN s GROUP BY p.chunk_id ORDER BY score DESC, p.chunk_id LIMIT :limit"
+    " FROM {postings} AS p CROSS JOIN s GROUP BY p.chunk_id"
+    " ORDER BY score DESC, p.chunk_id LIMIT :limit"
 )
+_SEARCH = text(_POSTINGS + _SCORE.format(postings="p"))  # constants only  # nosec B608
+_SEARCH_RARE = text(_POSTINGS + _RARE + _SCORE.format(postings="q"))  # constants only  # nosec B608
 
 
 def search(
-    session: Session, *, collection_id: str, words: list[str], limit: int
+    session: Session, *, collection_id: str, words: list[str], limit: int, skip_common: bool = False
 ) -> list[tuple[int, float]]:
-    """The best ``limit`` chunks of the collection for these words, as ``(id, score)``."""
+    """The best ``limit`` chunks of the collection for these words, as ``(id, score)``;
+    ``skip_common``: as ``vega.rag.lexical.search``'s."""
     params = {"collection": collection_id, "words": " ".join(words), "limit": limit}
-    return [(int(i), float(s)) for i, s in session.execute(_SEARCH, params)]
+    query = _SEARCH_RARE if skip_common else _SEARCH
+    return [(int(i), float(s)) for i, s in session.execute(query, params)]

@@ -4,6 +4,9 @@
 Existing conversations become single branches: each message follows the one before it
 (deleted ones too, so a restored conversation keeps its chain), all on the active path.
 
+On SQLite, each collection's lexical index also gets its vocabulary table (how many
+passages hold each term: vega.rag.lexical drops the terms in over half of them).
+
 Revision ID: 0011
 Revises: 0010
 Create Date: 2026-12-07
@@ -13,6 +16,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
+
+from vega.rag import lexical
 
 revision = "0011"
 down_revision = "0010"
@@ -40,6 +45,14 @@ def upgrade() -> None:
         )
         """
     )
+    bind = op.get_bind()
+    if bind.dialect.name == "sqlite":
+        indexes = bind.execute(
+            sa.text("SELECT name FROM sqlite_master WHERE type = 'table' AND sql LIKE '%fts5(%'")
+        )
+        for (name,) in list(indexes):
+            if lexical.table_name(name):
+                op.execute(lexical.vocabulary(name))
 
 
 def downgrade() -> None:
