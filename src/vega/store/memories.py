@@ -296,17 +296,22 @@ def forget_conversation(session: Session, *, owner: int, conversation_id: str) -
     """A deleted conversation is forgotten: its passages and memories go (rows marked
     forgotten stay, so restoring it does not bring back what was forgotten one by one).
     Restoring it indexes the rest again. Returns how many memories went."""
-    rows = list(
-        session.execute(
-            select(Memory.id, Memory.chunk_id).where(
-                Memory.owner == owner,
-                Memory.conversation_id == conversation_id,
-                Memory.forgotten.is_(None),
-            )
-        )
-    )
+    rows = _remembered_in(session, owner, conversation_id)
     _drop(session, owner, rows)
     return len(rows)
+
+
+def _remembered_in(
+    session: Session, owner: int, conversation_id: str, *where: ColumnElement[bool]
+) -> list[Any]:
+    """(id, chunk id) of the conversation's memories not forgotten (that match ``where``)."""
+    query = select(Memory.id, Memory.chunk_id).where(
+        Memory.owner == owner,
+        Memory.conversation_id == conversation_id,
+        Memory.forgotten.is_(None),
+        *where,
+    )
+    return list(session.execute(query))
 
 
 def _drop(session: Session, owner: int, rows: Sequence[Any]) -> None:
@@ -329,16 +334,7 @@ def left_path(
         Message.conversation_id == conversation_id,
         Message.active.is_(False),
     )
-    rows = list(
-        session.execute(
-            select(Memory.id, Memory.chunk_id).where(
-                Memory.owner == owner,
-                Memory.conversation_id == conversation_id,
-                Memory.forgotten.is_(None),
-                Memory.anchor_id.in_(anchors),
-            )
-        )
-    )
+    rows = _remembered_in(session, owner, conversation_id, Memory.anchor_id.in_(anchors))
     if before_fork:
         session.execute(
             update(Memory)

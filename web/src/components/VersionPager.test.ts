@@ -4,10 +4,10 @@
 // opens an editor whose Save asks the new text as a new version. Neither on a shared
 // (read-only) page. Other branches' hostile text stays text.
 
+import { detail, stored } from '../api/fixtures';
 import { act, createElement } from 'react';
 import { createRoot, type Root } from 'react-dom/client';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { ConversationDetail, MessageOut } from '../api/types';
 import type { ChatMessage } from '../state/chat';
 import { chatStore, useChat } from '../state/store';
 import { Message } from './Message';
@@ -20,39 +20,7 @@ declare global {
 
 const HOSTILE = '<img src=x onerror="window.__pwned=1">';
 
-const stored = (over: Partial<MessageOut>): MessageOut => ({
-  id: 'm1',
-  conversation_id: 'c1',
-  role: 'user',
-  content: 'Q',
-  created: '2026-03-05T00:00:00Z',
-  model: null,
-  backend: null,
-  status: 'ok',
-  error: null,
-  latency_ms: null,
-  prompt_tokens: null,
-  completion_tokens: null,
-  rating: null,
-  notes: null,
-  reviewed: false,
-  source: 'chat',
-  sources: [],
-  tags: [],
-  parent_id: null,
-  siblings: [],
-  ...over,
-});
 
-const detail = (id: string, messages: MessageOut[], branches: MessageOut[] = []): ConversationDetail => ({
-  id,
-  title: 'Trams',
-  created: '2026-03-05T00:00:00Z',
-  updated: '2026-03-05T00:00:00Z',
-  message_count: messages.length,
-  messages,
-  branches,
-});
 
 const message = (over: Partial<ChatMessage>): ChatMessage => ({
   key: 'k1',

@@ -4,9 +4,10 @@
 // after a turn without losing what changed here, and the pager's switch shows the path
 // the server answers with.
 
+import { detail, stored } from '../api/fixtures';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Code } from '../api/errors';
-import type { ConversationDetail, MessageOut } from '../api/types';
+import type { MessageOut } from '../api/types';
 import { chatReducer, fromServer, initialChat, neighbourVersion, versionOf, type ChatAction, type ChatState } from './chat';
 import { ChatStore } from './store';
 import type { ChatSettings } from './settings';
@@ -15,46 +16,14 @@ function run(state: ChatState, ...actions: ChatAction[]): ChatState {
   return actions.reduce(chatReducer, state);
 }
 
-const stored = (over: Partial<MessageOut>): MessageOut => ({
-  id: 'm1',
-  conversation_id: 'c1',
-  role: 'user',
-  content: 'Q',
-  created: '2026-03-05T00:00:00Z',
-  model: null,
-  backend: null,
-  status: 'ok',
-  error: null,
-  latency_ms: null,
-  prompt_tokens: null,
-  completion_tokens: null,
-  rating: null,
-  notes: null,
-  reviewed: false,
-  source: 'chat',
-  sources: [],
-  tags: [],
-  parent_id: null,
-  siblings: [],
-  ...over,
-});
 
-const detail = (messages: MessageOut[], branches: MessageOut[] = []): ConversationDetail => ({
-  id: 'c1',
-  title: 'Trams',
-  created: '2026-03-05T00:00:00Z',
-  updated: '2026-03-05T00:00:00Z',
-  message_count: messages.length,
-  messages,
-  branches,
-});
 
 // q1 → a1 → q2 → a2, as the server stores it.
 const q1 = stored({ id: 'q1', content: 'Which tram?', siblings: ['q1'] });
 const a1 = stored({ id: 'a1', role: 'assistant', content: 'The 28.', parent_id: 'q1', siblings: ['a1'] });
 const q2 = stored({ id: 'q2', content: 'How long?', parent_id: 'a1', siblings: ['q2'] });
 const a2 = stored({ id: 'a2', role: 'assistant', content: 'An hour.', parent_id: 'q2', siblings: ['a2'] });
-const loaded = (): ChatState => run(initialChat('c1'), { type: 'loaded', conversation: detail([q1, a1, q2, a2]) });
+const loaded = (): ChatState => run(initialChat('c1'), { type: 'loaded', conversation: detail('c1', [q1, a1, q2, a2]) });
 const refused = (code: Code) => ({ type: 'error' as const, error: { status: 429, code, message: 'slow down', retryAfterS: 5 } });
 
 describe('versions of a message', () => {
@@ -81,7 +50,7 @@ describe('versions of a message', () => {
     const before = loaded();
     const q2b = stored({ id: 'q2b', content: 'How far?', parent_id: 'a1', siblings: ['q2', 'q2b'] });
     const a2b = stored({ id: 'a2b', role: 'assistant', content: 'Far.', parent_id: 'q2b', siblings: ['a2b'] });
-    const after = run(before, { type: 'loaded', conversation: detail([q1, a1, q2b, a2b], [q2, a2]) });
+    const after = run(before, { type: 'loaded', conversation: detail('c1', [q1, a1, q2b, a2b], [q2, a2]) });
     expect(after.messages.map((m) => [m.key, m.content])).toEqual([
       ['q1', 'Which tram?'],
       ['a1', 'The 28.'],
@@ -136,7 +105,7 @@ describe('chat reducer: edit', () => {
     expect(state.draft).toBe('');
     expect(state.turnEdit).toBe(false);
     // ... and the server's path, once read again, shows the old branch again.
-    const back = run(state, { type: 'synced', conversation: detail([q1, a1, q2, a2]), replace: true });
+    const back = run(state, { type: 'synced', conversation: detail('c1', [q1, a1, q2, a2]), replace: true });
     expect(back.messages.map((m) => m.content)).toEqual(['Which tram?', 'The 28.', 'How long?', 'An hour.']);
     expect(back.messages.map((m) => m.key)).toEqual(['q1', 'a1', 'q2', 'a2']);
   });
@@ -155,7 +124,7 @@ describe('chat reducer: synced (the server after a turn)', () => {
   const a2b = stored({ id: 'a2b', role: 'assistant', content: 'Twenty minutes.', parent_id: 'q2b', siblings: ['a9s'] });
 
   it('gives the new question its id and its versions ("2 / 2"), keeping the keys', () => {
-    const state = run(edited(), { type: 'synced', conversation: detail([q1, a1, q2b, { ...a2b, id: 'a9s' }], [q2, a2]) });
+    const state = run(edited(), { type: 'synced', conversation: detail('c1', [q1, a1, q2b, { ...a2b, id: 'a9s' }], [q2, a2]) });
     expect(state.messages.map((m) => m.key)).toEqual(['q1', 'a1', 'u9', 'a9']);
     expect(state.messages[2]).toMatchObject({ id: 'q2b', parentId: 'a1', siblings: ['q2', 'q2b'] });
     expect(versionOf(state.messages[2])).toEqual({ index: 1, count: 2 });
@@ -166,7 +135,7 @@ describe('chat reducer: synced (the server after a turn)', () => {
     expect(state.messages[3]).toMatchObject({ parentId: 'q2', status: 'streaming' });
     state = run(state, { type: 'tokens', text: 'Two hours.' }, { type: 'done', meta: { message_id: 'a3' } });
     const a3 = stored({ id: 'a3', role: 'assistant', content: 'Two hours.', parent_id: 'q2', siblings: ['a2', 'a3'] });
-    state = run(state, { type: 'synced', conversation: detail([q1, a1, q2, a3], [{ ...a2, siblings: ['a2', 'a3'] }]) });
+    state = run(state, { type: 'synced', conversation: detail('c1', [q1, a1, q2, a3], [{ ...a2, siblings: ['a2', 'a3'] }]) });
     expect(versionOf(state.messages[3])).toEqual({ index: 1, count: 2 });
     expect(neighbourVersion(state.messages[3], -1)).toBe('a2');
     expect(state.messages[3].key).toBe('r1');
@@ -175,14 +144,14 @@ describe('chat reducer: synced (the server after a turn)', () => {
   it('keeps what changed here meanwhile (a rating given before the answer came)', () => {
     let state = run(initialChat('c1'), { type: 'send', prompt: 'Which tram?', userKey: 'u1', assistantKey: 'x1' }, { type: 'done', meta: { message_id: 'a1' } });
     state = run(state, { type: 'feedback', key: 'x1', rating: 1 });
-    state = run(state, { type: 'synced', conversation: detail([q1, a1]) }); // read before the rating was stored
+    state = run(state, { type: 'synced', conversation: detail('c1', [q1, a1]) }); // read before the rating was stored
     expect(state.messages[1]).toMatchObject({ id: 'a1', rating: 1 });
     expect(state.messages[0]).toMatchObject({ id: 'q1', siblings: ['q1'] }); // Edit can use it now
   });
 
   it('a path that does not line up: what is shown stays, unless told to replace it', () => {
     const state = edited();
-    const other = detail([q1, a1, q2, a2]);
+    const other = detail('c1', [q1, a1, q2, a2]);
     const kept = run(state, { type: 'synced', conversation: other });
     expect(kept.messages.map((m) => m.content)).toEqual(['Which tram?', 'The 28.', 'How long on foot?', '']);
     const shown = run(state, { type: 'synced', conversation: other, replace: true });
@@ -191,9 +160,9 @@ describe('chat reducer: synced (the server after a turn)', () => {
 
   it('nothing new: the same state; while a turn streams: ignored', () => {
     const state = loaded();
-    expect(chatReducer(state, { type: 'synced', conversation: detail([q1, a1, q2, a2]) })).toBe(state);
+    expect(chatReducer(state, { type: 'synced', conversation: detail('c1', [q1, a1, q2, a2]) })).toBe(state);
     const streaming = run(state, { type: 'send', prompt: 'And back?', userKey: 'u3', assistantKey: 'x3' });
-    expect(chatReducer(streaming, { type: 'synced', conversation: detail([q1, a1]), replace: true })).toBe(streaming);
+    expect(chatReducer(streaming, { type: 'synced', conversation: detail('c1', [q1, a1]), replace: true })).toBe(streaming);
   });
 });
 
@@ -255,9 +224,9 @@ const settle = async (store: ChatStore, id: string): Promise<void> => {
 describe('ChatStore: branches', () => {
   it('the pager: PUT /conversations/{id}/branch with the version, then that path is shown', async () => {
     const store = new ChatStore();
-    store.dispatch('c1', { type: 'loaded', conversation: detail([q1, a1, q2, a2]) });
+    store.dispatch('c1', { type: 'loaded', conversation: detail('c1', [q1, a1, q2, a2]) });
     const a3 = stored({ id: 'a3', role: 'assistant', content: 'Two hours.', parent_id: 'q2', siblings: ['a2', 'a3'] });
-    answer = () => json(detail([q1, a1, q2, a3], [a2]));
+    answer = () => json(detail('c1', [q1, a1, q2, a3], [a2]));
     await store.showBranch('c1', 'a3');
     expect(seen).toEqual([{ method: 'PUT', url: '/conversations/c1/branch', body: { message_id: 'a3' } }]);
     expect(store.get('c1').messages.map((m) => m.content)).toEqual(['Which tram?', 'The 28.', 'How long?', 'Two hours.']);
@@ -265,7 +234,7 @@ describe('ChatStore: branches', () => {
 
   it('an unknown version: the ApiError (404) to the caller, the view unchanged', async () => {
     const store = new ChatStore();
-    store.dispatch('c1', { type: 'loaded', conversation: detail([q1, a1]) });
+    store.dispatch('c1', { type: 'loaded', conversation: detail('c1', [q1, a1]) });
     const before = store.get('c1');
     answer = () => json({ error: { code: 'not_found', message: 'No message', request_id: 'r' } }, 404);
     await expect(store.showBranch('c1', 'zz')).rejects.toMatchObject({ status: 404, code: 'not_found' });
@@ -274,13 +243,13 @@ describe('ChatStore: branches', () => {
 
   it('Edit sends the turn with `edit`, streams the answer, then reads the versions', async () => {
     const store = new ChatStore();
-    store.dispatch('c1', { type: 'loaded', conversation: detail([q1, a1, q2, a2]) });
+    store.dispatch('c1', { type: 'loaded', conversation: detail('c1', [q1, a1, q2, a2]) });
     const q2b = stored({ id: 'q2b', content: 'How long on foot?', parent_id: 'a1', siblings: ['q2', 'q2b'] });
     const a2b = stored({ id: 'a2b', role: 'assistant', content: 'Twenty minutes.', parent_id: 'q2b', siblings: ['a2b'] });
     answer = (request) =>
       request.url === '/chat/sse'
         ? sse(['token', { token: 'Twenty minutes.' }], ['done', turnOut('a2b', 'Twenty minutes.')])
-        : json(detail([q1, a1, q2b, a2b], [q2, a2]));
+        : json(detail('c1', [q1, a1, q2b, a2b], [q2, a2]));
     store.edit('c1', 'q2', 'How long on foot?', settings);
     expect(store.get('c1').messages.map((m) => m.content)).toEqual(['Which tram?', 'The 28.', 'How long on foot?', '']);
     await settle(store, 'c1');
@@ -299,7 +268,7 @@ describe('ChatStore: branches', () => {
     store.edit('c1', 'u1', 'Fresher', settings); // its id is not known yet
     store.edit('c1', 'x1', 'Not a question', settings);
     expect(store.get('c1').streaming).toBe(false);
-    store.dispatch('c1', { type: 'loaded', conversation: detail([q1, a1]) });
+    store.dispatch('c1', { type: 'loaded', conversation: detail('c1', [q1, a1]) });
     store.edit('c1', 'q1', '   ', settings);
     expect(store.get('c1').streaming).toBe(false);
     expect(seen).toEqual([]);
