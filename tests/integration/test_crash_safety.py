@@ -166,7 +166,7 @@ def assert_database_sound(data_dir: Path, context: str) -> None:
     assert db_rows(data_dir, "PRAGMA foreign_key_check") == [], context
     fts = db_rows(
         data_dir,
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND sql LIKE '%USING fts5%'",
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND sql LIKE '%USING fts5(%'",
     )
     with closing(sqlite3.connect(data_dir / "vega.db", timeout=10, isolation_level=None)) as conn:
         for table in (row["name"] for row in fts):

@@ -56,6 +56,16 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    bind = op.get_bind()
+    if bind.dialect.name == "sqlite":
+        tables = bind.execute(
+            sa.text(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND sql LIKE '%fts5vocab(%'"
+            )
+        )
+        for (name,) in list(tables):
+            if lexical.table_name(name.removesuffix("_vocab")):
+                op.execute(f'DROP TABLE IF EXISTS "{name}"')
     with op.batch_alter_table("messages") as batch:
         batch.drop_column("active")
         batch.drop_column("parent_id")
