@@ -52,11 +52,9 @@ def detail_of(session: Session, conv: Conversation, *, private: bool = True) -> 
     answered again are nobody else's (a link shows the active path alone)."""
     rows = repo.messages(session, conversation=conv)
     others = repo.off_path(session, conversation=conv) if private else []
-    versions = (
-        branches.siblings(branches.nodes(session, owner=conv.owner, conversation_id=conv.id))
-        if private
-        else {}
-    )
+    # Every live message is in ``rows`` or ``others``: the versions come from them.
+    live = sorted((*rows, *others), key=lambda m: (m.created, m.id))
+    versions = branches.children_of((m.id, m.parent_id) for m in live) if private else {}
     answers = [m.id for m in (*rows, *others) if m.role == "assistant"]
     cited = documents.sources_of(session, message_ids=answers)
     steps: dict[str, list[ToolStep]] = {}

@@ -15,6 +15,7 @@ and summaries (vega.store.memories, vega.store.summaries) which messages left it
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -79,13 +80,18 @@ def nodes(session: Session, *, owner: int, conversation_id: str) -> dict[str, No
     }
 
 
+def children_of(pairs: Iterable[tuple[str, str | None]]) -> dict[str | None, list[str]]:
+    """The children of each message (None: the first messages) among ``(id, parent_id)``
+    pairs, in their order: a message's versions."""
+    children: dict[str | None, list[str]] = {}
+    for message_id, parent_id in pairs:
+        children.setdefault(parent_id, []).append(message_id)
+    return children
+
+
 def siblings(tree: dict[str, Node]) -> dict[str | None, list[str]]:
     """The live children of each message (None: the first messages), oldest first."""
-    children: dict[str | None, list[str]] = {}
-    for node in tree.values():  # oldest first already
-        if node.live:
-            children.setdefault(node.parent_id, []).append(node.id)
-    return children
+    return children_of((n.id, n.parent_id) for n in tree.values() if n.live)  # oldest first
 
 
 def _down(tree: dict[str, Node], start: str | None) -> str | None:
